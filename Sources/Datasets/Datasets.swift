@@ -1,0 +1,3 @@
+import DeblurCore
+import DeblurIO
+import Deconvolution

@@ -1,0 +1,20 @@
+/// Errors of DeblurCore: bad values that come from files, flags or data.
+public enum CoreError: Error, CustomStringConvertible, Equatable {
+    /// A PSF that breaks the conventions (odd size, non-negative, finite, positive sum).
+    case invalidPSF(source: String, reason: String)
+    /// A parameter outside its domain: `name` was `value`, expected `expected`.
+    case invalidValue(name: String, value: String, expected: String)
+    /// Two images whose sizes must agree do not.
+    case sizeMismatch(String)
+    /// A file could not be written or renamed into place.
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidPSF(source, reason): return "invalid PSF \(source): it \(reason)"
+        case let .invalidValue(name, value, expected): return "invalid \(name) \(value): expected \(expected)"
+        case let .sizeMismatch(message): return message
+        case let .writeFailed(path, reason): return "cannot write \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,137 @@
+/// A planar Float32 image: `channels × height × width`, row-major within each plane.
+///
+/// Values are nominally in [0, 1] (see Docs/FileFormats.md). `Image` is a value type:
+/// copies share storage until one of them is mutated (copy-on-write through `[Float]`).
+///
+/// Layout: pixel `(c, y, x)` is at `pixels[(c * height + y) * width + x]`.
+public struct Image: Sendable, Equatable {
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    /// The samples, planar: all of channel 0, then channel 1, …
+    public var pixels: [Float]
+
+    /// An image filled with `value`.
+    public init(channels: Int = 1, height: Int, width: Int, value: Float = 0) {
+        precondition(channels > 0 && height >= 0 && width >= 0,
+                     "Image size must be non-negative with at least one channel, got \(channels)×\(height)×\(width)")
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.pixels = [Float](repeating: value, count: channels * height * width)
+    }
+
+    /// An image over existing planar samples; `pixels.count` must equal `channels·height·width`.
+    public init(channels: Int = 1, height: Int, width: Int, pixels: [Float]) {
+        precondition(channels > 0 && height >= 0 && width >= 0,
+                     "Image size must be non-negative with at least one channel, got \(channels)×\(height)×\(width)")
+        precondition(pixels.count == channels * height * width,
+                     "Image \(channels)×\(height)×\(width) needs \(channels * height * width) samples, got \(pixels.count)")
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.pixels = pixels
+    }
+
+    /// An image whose sample `(c, y, x)` is `body(c, y, x)`.
+    public init(channels: Int = 1, height: Int, width: Int, _ body: (Int, Int, Int) -> Float) {
+        var pixels = [Float]()
+        pixels.reserveCapacity(channels * height * width)
+        for c in 0..<channels {
+            for y in 0..<height {
+                for x in 0..<width { pixels.append(body(c, y, x)) }
+            }
+        }
+        self.init(channels: channels, height: height, width: width, pixels: pixels)
+    }
+
+    /// Samples in one channel plane.
+    @inlinable public var planeSize: Int { height * width }
+    /// Total number of samples.
+    @inlinable public var count: Int { channels * height * width }
+    /// True when the image holds no samples.
+    @inlinable public var isEmpty: Bool { count == 0 }
+
+    @inlinable
+    public subscript(c: Int, y: Int, x: Int) -> Float {
+        get { pixels[(c * height + y) * width + x] }
+        set { pixels[(c * height + y) * width + x] = newValue }
+    }
+
+    /// Gray images: `image[y, x]` is channel 0.
+    @inlinable
+    public subscript(y: Int, x: Int) -> Float {
+        get { pixels[y * width + x] }
+        set { pixels[y * width + x] = newValue }
+    }
+
+    /// Read access to all samples as one contiguous buffer, for hot loops.
+    @inlinable
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try pixels.withUnsafeBufferPointer(body)
+    }
+
+    /// Write access to all samples as one contiguous buffer, for hot loops.
+    @inlinable
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try pixels.withUnsafeMutableBufferPointer(body)
+    }
+
+    /// The samples of one channel as a new one-channel image.
+    public func channel(_ c: Int) -> Image {
+        precondition(c >= 0 && c < channels, "channel \(c) out of range 0..<\(channels)")
+        let n = planeSize
+        return Image(channels: 1, height: height, width: width, pixels: Array(pixels[c * n ..< (c + 1) * n]))
+    }
+
+    /// Splits into one-channel images, in channel order.
+    public func splitChannels() -> [Image] { (0..<channels).map(channel) }
+
+    /// Stacks one-channel (or multi-channel) images of equal size along the channel axis.
+    public static func merge(_ planes: [Image]) -> Image {
+        precondition(!planes.isEmpty, "merge needs at least one image")
+        let h = planes[0].height, w = planes[0].width
+        precondition(planes.allSatisfy { $0.height == h && $0.width == w },
+                     "merge needs images of equal size, got \(planes.map { "\($0.height)×\($0.width)" })")
+        var pixels = [Float]()
+        pixels.reserveCapacity(planes.reduce(0) { $0 + $1.count })
+        for p in planes { pixels.append(contentsOf: p.pixels) }
+        return Image(channels: planes.reduce(0) { $0 + $1.channels }, height: h, width: w, pixels: pixels)
+    }
+
+    /// Applies `body` to each channel independently and merges the results, the convention
+    /// for color images in every per-channel method.
+    public func mapChannels(_ body: (Image) throws -> Image) rethrows -> Image {
+        if channels == 1 { return try body(self) }
+        return Image.merge(try splitChannels().map(body))
+    }
+
+    /// Rec. 601 luma `0.299 R + 0.587 G + 0.114 B` (MATLAB's `rgb2gray`, scikit-image's
+    /// `rgb2gray` uses Rec. 709 weights 0.2125/0.7154/0.0721: see Docs/FileFormats.md).
+    /// A one-channel image is returned unchanged; other channel counts are a precondition failure.
+    public func luminance() -> Image {
+        if channels == 1 { return self }
+        precondition(channels == 3, "luminance needs 1 or 3 channels, got \(channels)")
+        let n = planeSize
+        var out = [Float](repeating: 0, count: n)
+        pixels.withUnsafeBufferPointer { p in
+            for i in 0..<n {
+                out[i] = 0.299 * p[i] + 0.587 * p[n + i] + 0.114 * p[2 * n + i]
+            }
+        }
+        return Image(channels: 1, height: height, width: width, pixels: out)
+    }
+
+    /// Minimum, maximum and mean over all samples (mean accumulated in Float64).
+    public func statistics() -> (min: Float, max: Float, mean: Double) {
+        guard !pixels.isEmpty else { return (0, 0, 0) }
+        var lo = Float.infinity, hi = -Float.infinity, sum = 0.0
+        pixels.withUnsafeBufferPointer { p in
+            for v in p { lo = Swift.min(lo, v); hi = Swift.max(hi, v); sum += Double(v) }
+        }
+        return (lo, hi, sum / Double(pixels.count))
+    }
+
+    /// True when every sample is finite (no NaN, no ±∞).
+    public var isFinite: Bool { pixels.allSatisfy { $0.isFinite } }
+}

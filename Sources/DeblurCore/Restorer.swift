@@ -1,0 +1,48 @@
+/// What an iterative method reports after each iteration, for traces and stopping rules.
+public struct IterationState: Sendable {
+    /// 1-based iteration number.
+    public var iteration: Int
+    /// `‖xₖ − xₖ₋₁‖ / ‖xₖ₋₁‖` (0 when not defined).
+    public var relativeChange: Double
+    /// Seconds since the method started.
+    public var elapsed: Double
+    /// The current estimate, cropped to the output geometry.
+    public var estimate: Image
+
+    public init(iteration: Int, relativeChange: Double, elapsed: Double, estimate: Image) {
+        self.iteration = iteration
+        self.relativeChange = relativeChange
+        self.elapsed = elapsed
+        self.estimate = estimate
+    }
+}
+
+/// Called after each iteration of an iterative restorer. Return `false` to stop early.
+public typealias IterationObserver = (IterationState) -> Bool
+
+/// A deblurring method: a value configured by its parameters, applied to a blurred image
+/// and its PSF. The comparison runner, the CLI and the CNN's base method all go through it.
+///
+/// Color images are restored channel by channel unless a method says otherwise. The output
+/// has the blurred image's size and channel count.
+public protocol Restorer: Sendable {
+    /// A short label for reports, with the parameters that matter (`"wiener(nsr=0.01)"`).
+    var name: String { get }
+
+    /// Restores `blurred`, reporting each iteration to `observer` when the method is iterative.
+    func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image
+}
+
+extension Restorer {
+    /// Restores `blurred` without observing iterations.
+    public func restore(_ blurred: Image, psf: PSF) throws -> Image {
+        try restore(blurred, psf: psf, observer: nil)
+    }
+}
+
+/// The identity method: returns the blurred image (the `blurred` row of a comparison).
+public struct Passthrough: Restorer {
+    public init() {}
+    public var name: String { "blurred" }
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image { blurred }
+}

@@ -1,0 +1,195 @@
+internal import CFFTW
+import Foundation
+import DeblurCore
+
+/// How hard FFTW searches for a fast plan. Tests use `.estimate` (instant, deterministic);
+/// the CLI uses `.measure` (a few ms per new size, faster transforms).
+public enum FFTRigor: Sendable, Hashable {
+    case estimate, measure
+
+    var flags: UInt32 { self == .estimate ? UInt32(FFTW_ESTIMATE) : UInt32(FFTW_MEASURE) }
+}
+
+/// Global FFT settings and the plan cache.
+///
+/// FFTW's planner is not thread-safe: planning is serialized behind one lock and FFTW's
+/// own `fftwf_make_planner_thread_safe` guard; executing a plan on new arrays is safe
+/// from any thread, so one cached plan serves every caller of its size.
+public enum FFT {
+    /// Planning rigor for plans made from now on (default `.estimate`).
+    nonisolated(unsafe) public static var rigor: FFTRigor = .estimate
+    /// Threads FFTW uses inside one transform (default: all cores). Set it to 1 when the
+    /// caller parallelizes over images itself (one component owns parallelism at a time).
+    nonisolated(unsafe) public static var threads: Int = ProcessorInfo.cores
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var plans: [PlanKey: FFTPlan2D] = [:]
+    nonisolated(unsafe) private static var initialized = false
+
+    struct PlanKey: Hashable { let height: Int, width: Int, threads: Int, rigor: FFTRigor }
+
+    /// The cached real-to-complex / complex-to-real plan pair for `height × width`,
+    /// made on first use with the current `rigor` and `threads`.
+    public static func plan(height: Int, width: Int) -> FFTPlan2D {
+        plan(height: height, width: width, threads: threads)
+    }
+
+    /// The cached plan pair for `height × width` with an explicit FFTW thread count.
+    public static func plan(height: Int, width: Int, threads: Int) -> FFTPlan2D {
+        precondition(height > 0 && width > 0, "FFT size must be positive, got \(height)×\(width)")
+        let key = PlanKey(height: height, width: width, threads: max(1, threads), rigor: rigor)
+        lock.lock()
+        defer { lock.unlock() }
+        if let plan = plans[key] { return plan }
+        if !initialized {
+            fftwf_make_planner_thread_safe()
+            _ = fftwf_init_threads()
+            initialized = true
+        }
+        let plan = FFTPlan2D(height: height, width: width, threads: key.threads, flags: rigor.flags)
+        plans[key] = plan
+        return plan
+    }
+
+    /// The smallest `n' ≥ n` of the form 2^a·3^b·5^c·7^d, sizes FFTW transforms fastest.
+    public static func fastSize(_ n: Int) -> Int {
+        precondition(n > 0, "fastSize needs a positive size, got \(n)")
+        var candidate = n
+        while true {
+            var m = candidate
+            for p in [2, 3, 5, 7] { while m % p == 0 { m /= p } }
+            if m == 1 { return candidate }
+            candidate += 1
+        }
+    }
+
+    /// Loads FFTW wisdom from `path` (default: `~/.cache/deblurkit/fftw-wisdom`); returns
+    /// whether it was read. Wisdom only speeds up `.measure` planning.
+    @discardableResult
+    public static func importWisdom(from path: String = defaultWisdomPath) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return fftwf_import_wisdom_from_filename(path) != 0
+    }
+
+    /// Saves the wisdom gathered so far to `path` (default under the user's cache directory).
+    @discardableResult
+    public static func exportWisdom(to path: String = defaultWisdomPath) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let directory = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return fftwf_export_wisdom_to_filename(path) != 0
+    }
+
+    /// `$XDG_CACHE_HOME/deblurkit/fftw-wisdom`, or `~/.cache/deblurkit/fftw-wisdom`.
+    public static var defaultWisdomPath: String {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")
+        return base + "/deblurkit/fftw-wisdom"
+    }
+}
+
+/// Memory aligned for FFTW's SIMD code (allocated with `fftwf_malloc`), holding `count` Floats.
+/// Complex spectra are stored interleaved (re, im) in the half-spectrum layout
+/// `height × (width / 2 + 1)`.
+public final class FFTBuffer: @unchecked Sendable {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    public init(count: Int) {
+        precondition(count >= 0, "FFTBuffer count must be ≥ 0, got \(count)")
+        self.count = count
+        pointer = fftwf_alloc_real(max(1, count))!
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+    deinit { fftwf_free(pointer) }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+}
+
+/// A real-to-complex / complex-to-real 2-D transform pair of one size.
+///
+/// Unnormalized like FFTW: `inverse(forward(x)) = height · width · x`.
+/// The spectrum has `height × (width / 2 + 1)` complex values, interleaved (re, im).
+/// Thread-safe: `forward` / `inverse` may run concurrently on different buffers.
+public final class FFTPlan2D: @unchecked Sendable {
+    public let height: Int
+    public let width: Int
+    /// Complex values per spectrum row, `width / 2 + 1`.
+    public var spectrumWidth: Int { width / 2 + 1 }
+    /// Floats in a spectrum buffer, `2 · height · (width / 2 + 1)`.
+    public var spectrumCount: Int { 2 * height * spectrumWidth }
+    /// Floats in a real buffer, `height · width`.
+    public var realCount: Int { height * width }
+
+    private let forwardPlan: fftwf_plan
+    private let inversePlan: fftwf_plan
+
+    init(height: Int, width: Int, threads: Int, flags: UInt32) {
+        self.height = height
+        self.width = width
+        fftwf_plan_with_nthreads(Int32(threads))
+        // Plan on scratch arrays: FFTW_MEASURE overwrites them. Both are fftwf_malloc'd,
+        // so every FFTBuffer matches the plans' alignment.
+        let real = FFTBuffer(count: height * width)
+        let spectrum = FFTBuffer(count: 2 * height * (width / 2 + 1))
+        let complexPointer = UnsafeMutableRawPointer(spectrum.pointer).bindMemory(to: fftwf_complex.self, capacity: height * (width / 2 + 1))
+        forwardPlan = fftwf_plan_dft_r2c_2d(Int32(height), Int32(width), real.pointer, complexPointer, flags)!
+        // c2r destroys its input unless told otherwise; callers reuse spectra (e.g. an OTF),
+        // so ask FFTW to preserve it only where it is cheap: we always pass scratch copies.
+        inversePlan = fftwf_plan_dft_c2r_2d(Int32(height), Int32(width), complexPointer, real.pointer, flags)!
+    }
+
+    deinit {
+        fftwf_destroy_plan(forwardPlan)
+        fftwf_destroy_plan(inversePlan)
+    }
+
+    /// Forward transform of `realCount` floats into `spectrumCount` floats.
+    /// Both pointers should come from `FFTBuffer` (FFTW-aligned); others are copied through aligned scratch.
+    public func forward(_ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
+        if fftwf_alignment_of(input) == 0 && fftwf_alignment_of(output) == 0 {
+            fftwf_execute_dft_r2c(forwardPlan, input, complex(output))
+        } else {
+            let i = FFTBuffer(count: realCount), o = FFTBuffer(count: spectrumCount)
+            i.pointer.update(from: input, count: realCount)
+            fftwf_execute_dft_r2c(forwardPlan, i.pointer, complex(o.pointer))
+            output.update(from: o.pointer, count: spectrumCount)
+        }
+    }
+
+    /// Inverse transform of `spectrumCount` floats into `realCount` floats, unnormalized.
+    /// **Destroys `input`** (FFTW's multi-dimensional c2r overwrites its input).
+    public func inverse(_ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
+        if fftwf_alignment_of(input) == 0 && fftwf_alignment_of(output) == 0 {
+            fftwf_execute_dft_c2r(inversePlan, complex(input), output)
+        } else {
+            let i = FFTBuffer(count: spectrumCount), o = FFTBuffer(count: realCount)
+            i.pointer.update(from: input, count: spectrumCount)
+            fftwf_execute_dft_c2r(inversePlan, complex(i.pointer), o.pointer)
+            output.update(from: o.pointer, count: realCount)
+        }
+    }
+
+    /// Forward transform between buffers.
+    public func forward(_ input: FFTBuffer, _ output: FFTBuffer) {
+        precondition(input.count >= realCount && output.count >= spectrumCount,
+                     "forward \(height)×\(width) needs \(realCount) → \(spectrumCount) floats, got \(input.count) → \(output.count)")
+        forward(input.pointer, output.pointer)
+    }
+
+    /// Inverse transform between buffers (destroys `input`), unnormalized.
+    public func inverse(_ input: FFTBuffer, _ output: FFTBuffer) {
+        precondition(input.count >= spectrumCount && output.count >= realCount,
+                     "inverse \(height)×\(width) needs \(spectrumCount) → \(realCount) floats, got \(input.count) → \(output.count)")
+        inverse(input.pointer, output.pointer)
+    }
+
+    /// A new real buffer of this size.
+    public func makeRealBuffer() -> FFTBuffer { FFTBuffer(count: realCount) }
+    /// A new spectrum buffer of this size.
+    public func makeSpectrumBuffer() -> FFTBuffer { FFTBuffer(count: spectrumCount) }
+
+    private func complex(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<fftwf_complex> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: fftwf_complex.self)
+    }
+}

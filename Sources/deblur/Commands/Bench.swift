@@ -1,0 +1,63 @@
+import ArgumentParser
+import DeblurKit
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the methods against their floors (FFTW transforms, OpenBLAS sgemm) in one run.",
+        discussion: "Run it on a release build (swift build -c release). Each line is one measurement; with --json one JSON object per line.")
+
+    @Flag(help: "Print one JSON object per line on stdout.")
+    var json = false
+
+    @Option(help: "Comma-separated cases to run (default: all). See --list.")
+    var cases: String?
+
+    @Option(help: "Comma-separated square image sizes, e.g. 512,1024 (default: each case's own).")
+    var sizes: String?
+
+    @Option(help: "Repetitions per measurement; the best is reported.")
+    var repeats = 3
+
+    @Flag(help: "List the available cases and exit.")
+    var list = false
+
+    static var allCases: [BenchCase] {
+        DeconvolutionBenchmarks.cases + EvaluationBenchmarks.cases + RefinementBenchmarks.cases
+    }
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("Please give --repeats ≥ 1 (got \(repeats)).") }
+    }
+
+    func run() throws {
+        if list {
+            for c in Self.allCases { print("\(c.name)\t\(c.summary)") }
+            return
+        }
+        let known = Set(Self.allCases.map(\.name))
+        let wanted = cases.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        if let wanted {
+            for name in wanted where !known.contains(name) {
+                throw CLIError("unknown bench case '\(name)': expected one of \(known.sorted().joined(separator: ", "))")
+            }
+        }
+        var sizeList: [Int]?
+        if let sizes {
+            sizeList = try sizes.split(separator: ",").map {
+                guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
+                    throw CLIError("invalid --sizes entry '\($0)': expected positive integers like 512,1024")
+                }
+                return n
+            }
+        }
+        FFT.rigor = .measure
+        let options = BenchOptions(sizes: sizeList, repeats: repeats)
+        for benchCase in Self.allCases where wanted?.contains(benchCase.name) ?? true {
+            try benchCase.run(options) { record in
+                print(json ? record.json : record.text)
+                fflush(stdout)
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import DeblurKit
+import Foundation
+
+/// The root command only configures; each subcommand lives in its own file under Commands/.
+struct Deblur: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deblur",
+        abstract: "Synthesize blurred datasets, deconvolve them with classical and learned methods, and score the results.",
+        version: DeblurKitVersion.string,
+        subcommands: [
+            Demo.self, Info.self, Convert.self, PSFCommand.self, Blur.self, Deconvolve.self,
+            Refine.self, Train.self, Synth.self, Compare.self, Metrics.self, Bench.self, ExportONNX.self,
+        ]
+    )
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Deblur.parseAsRoot()
+            try command.run()
+        } catch {
+            // Help and --version exit 0 through ArgumentParser; every other failure is one
+            // line on stderr and exit status 1 (usage errors keep ArgumentParser's usage text).
+            if Deblur.exitCode(for: error) == .success { Deblur.exit(withError: error) }
+            let message = Deblur.fullMessage(for: error)
+            FileHandle.standardError.write(Data(((message.hasPrefix("Error") ? "" : "error: ") + message + "\n").utf8))
+            Foundation.exit(1)
+        }
+    }
+}
