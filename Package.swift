@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "DeblurCore"),
         .target(name: "DeblurIO", dependencies: ["DeblurCore", "CTIFF", "CPNG"]),
         .target(name: "Deconvolution", dependencies: ["DeblurCore", "CFFTW"]),
-        .target(name: "Refinement", dependencies: ["DeblurCore", "CBLAS", "Deconvolution"],
+        .target(name: "Refinement", dependencies: ["DeblurCore", "DeblurIO", "CBLAS", "Deconvolution", "Datasets"],
                 resources: [.copy("Resources")]),
         .target(name: "Evaluation", dependencies: ["DeblurCore"]),
         .target(name: "Datasets", dependencies: ["DeblurCore", "DeblurIO", "Deconvolution"]),

@@ -1,3 +1,0 @@
-import DeblurCore
-import DeblurIO
-import Deconvolution
