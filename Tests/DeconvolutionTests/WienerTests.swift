@@ -3,7 +3,7 @@ import DeblurCore
 import _TestSupport
 @testable import Deconvolution
 
-/// The formula image of References/make_references.py.
+/// The formula image of Tests/References/deconvolution_references.py.
 func referenceInput() -> Image {
     Image(height: 8, width: 10) { _, i, j in
         Float(0.5 + 0.4 * sin(0.7 * Double(i) + 0.3 * Double(j)) * cos(0.2 * Double(i * j)))

@@ -2,7 +2,7 @@
 """Regenerates the scikit-image reference numbers committed in WienerTests.swift and
 TikhonovTests.swift. Run with the peers interpreter:
 
-    /tmp/peers/bin/python Tests/DeconvolutionTests/References/make_references.py
+    /tmp/peers/bin/python Tests/References/deconvolution_references.py
 
 Input: an 8x10 image x[i, j] = 0.5 + 0.4 sin(0.7 i + 0.3 j) cos(0.2 i j) and the 5x3
 asymmetric PSF of ConvolutionOracle.swift (normalized). Outputs (row-major, float32):
