@@ -48,7 +48,7 @@ import _TestSupport
         #expect(psnr(restored, sharp) > psnr(observed, sharp) + 2)
         let lambda = HyperLaplacian().effectiveLambda(for: observed)
         let sigma = estimateNoiseSigma(observed)
-        #expect(abs(Double(lambda) - 1 / (HyperLaplacian.priorWeight * sigma * sigma)) / Double(lambda) < 1e-5)
+        #expect(abs(Double(lambda) - 1 / (HyperLaplacian.priorWeight(alpha: 2.0 / 3.0) * sigma * sigma)) / Double(lambda) < 1e-5)
     }
 
     @Test func badParametersAreTypedErrors() throws {

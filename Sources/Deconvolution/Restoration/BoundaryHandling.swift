@@ -1,4 +1,5 @@
 import DeblurCore
+import Foundation
 
 /// How a restorer treats the border of the observed image, which real data never makes
 /// periodic (the common failure of naive FFT deconvolution: ringing from the edges).
@@ -65,9 +66,22 @@ struct RestorationDomain {
 
     /// Writes the observed `plane` into `buffer` (`paddedCount` floats) at the window,
     /// extended by reflection for `reflect` (or when `extend` says so) and by zeros otherwise.
+    ///
+    /// For `reflect` the reflection fades (raised cosine) to the plane's mean towards the middle
+    /// of the padding, where the domain wraps around: a plain reflection leaves a jump at that
+    /// seam, and a weakly regularized inverse spreads its ringing over the whole image.
     func embed(_ plane: UnsafeBufferPointer<Float>, into buffer: UnsafeMutablePointer<Float>, extend: Bool? = nil) {
         let pw = paddedWidth, w = width, h = height, t = top, l = left
         let extend = extend ?? (boundary == .reflect)
+        let fade = extend && boundary == .reflect
+        var mean: Float = 0
+        if fade {
+            var sum = 0.0
+            for v in plane { sum += Double(v) }
+            mean = Float(sum / Double(max(1, plane.count)))
+        }
+        let rowWeights = fade ? Self.fadeWeights(length: paddedHeight, start: t, count: h) : []
+        let columnWeights = fade ? Self.fadeWeights(length: pw, start: l, count: w) : []
         parallelFor(paddedHeight) { py in
             let row = buffer + py * pw
             let sy = extend ? PaddingMode.reflect.sourceIndex(py - t, count: h) : (py - t >= 0 && py - t < h ? py - t : nil)
@@ -78,7 +92,7 @@ struct RestorationDomain {
             let src = plane.baseAddress! + sy * w
             for px in 0..<pw {
                 let d = px - l
-                if d >= 0 && d < w {
+                if d >= 0 && d < w && !fade {
                     row[px] = src[d]
                 } else if extend, let sx = PaddingMode.reflect.sourceIndex(d, count: w) {
                     row[px] = src[sx]
@@ -86,6 +100,29 @@ struct RestorationDomain {
                     row[px] = 0
                 }
             }
+            if fade {
+                let wy = rowWeights[py]
+                for px in 0..<pw {
+                    let weight = wy * columnWeights[px]
+                    if weight < 1 { row[px] = mean + weight * (row[px] - mean) }
+                }
+            }
+        }
+    }
+
+    /// 1 on the window `start ..< start + count`, falling as a raised cosine to 0 at the middle
+    /// of the padding on each side (the periodic seam).
+    static func fadeWeights(length: Int, start: Int, count: Int) -> [Float] {
+        let padding = length - count
+        guard padding > 0 else { return [Float](repeating: 1, count: length) }
+        // Distance from the window, measured around the periodic domain.
+        let half = Double(padding) / 2
+        return (0..<length).map { i -> Float in
+            if i >= start && i < start + count { return 1 }
+            let after = i >= start + count ? i - (start + count) + 1 : i + length - (start + count) + 1
+            let before = i < start ? start - i : start + length - i
+            let distance = Double(min(after, before))
+            return Float(0.5 * (1 + cos(Double.pi * min(distance / (half + 0.5), 1))))
         }
     }
 

@@ -16,8 +16,9 @@ import Foundation
 /// - Parameters:
 ///   - alpha: the prior's exponent, in (0, 1] (default 2/3; 1 gives TV).
 ///   - lambda: data weight λ > 0, or nil (default) to tie it to the noise level:
-///     `λ = 1 / (τ σ̂²)` with σ̂ from `estimateNoiseSigma` (floored at 10⁻³) and τ = 25,
-///     tuned once on synthetic scenes (Docs/Methods.md); K&F's λ = 2000 is σ ≈ 0.0045.
+///     `λ = 1 / (τ(α) σ̂²)` with σ̂ from `estimateNoiseSigma` (floored at 0.002, about 8-bit
+///     quantization) and `τ(α) = 5 · 5^(3(α − 2/3))` (5 for α = 2/3, 25 for α = 1), tuned once
+///     on synthetic scenes with σ from 0.005 to 0.02 (Docs/Methods.md).
 ///   - betaStart, betaRate, betaMax: the continuation (defaults 1, 2√2, 256 as K&F).
 ///   - innerIterations: w/x alternations per β (default 1, as K&F).
 ///   - boundary: `circular`, `reflect` (default) or `taper`; `masked` is an error.
@@ -37,8 +38,8 @@ public struct HyperLaplacian: Restorer {
     public var innerIterations: Int
     public var boundary: BoundaryHandling
 
-    /// τ in `λ = 1 / (τ σ̂²)` for the automatic λ.
-    public static let priorWeight: Double = 25
+    /// τ in `λ = 1 / (τ σ̂²)` for the automatic λ: 5 for α = 2/3, 25 for α = 1.
+    public static func priorWeight(alpha: Float) -> Double { 5 * pow(5, 3 * (Double(alpha) - 2.0 / 3.0)) }
 
     public init(alpha: Float = 2.0 / 3.0, lambda: Float? = nil, betaStart: Float = 1, betaRate: Float = 2 * Float(2).squareRoot(),
                 betaMax: Float = 256, innerIterations: Int = 1, boundary: BoundaryHandling = .reflect) {
@@ -65,8 +66,8 @@ public struct HyperLaplacian: Restorer {
     /// The data weight used for `plane`: the given λ, or `1 / (τ σ̂²)`.
     public func effectiveLambda(for plane: Image) -> Float {
         if let lambda { return lambda }
-        let sigma = max(estimateNoiseSigma(plane), 1e-3)
-        return Float(1 / (Self.priorWeight * sigma * sigma))
+        let sigma = max(estimateNoiseSigma(plane), 2e-3)
+        return Float(1 / (Self.priorWeight(alpha: alpha) * sigma * sigma))
     }
 
     /// The objective `(λ/2)‖k ⊛ x − y‖² + Σ |∇x|^α` on periodic data, for tests and traces.
