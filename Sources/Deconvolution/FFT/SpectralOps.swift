@@ -28,16 +28,14 @@ enum SpectralOps {
         for i in 0..<count { buffer[i] *= factor }
     }
 
-    /// `|D(u, v)|²` of the forward-difference gradient on a periodic `height × width` grid,
-    /// `4 sin²(π u / height) + 4 sin²(π v / width)`, for each half-spectrum bin (row-major,
-    /// `height × (width / 2 + 1)`). The Laplacian's squared response is its square.
-    static func gradientPower(height: Int, width: Int) -> [Float] {
-        let sw = width / 2 + 1
-        let ry = (0..<height).map { u -> Float in let s = Float(sinPi(Double(u) / Double(height))); return 4 * s * s }
-        let rx = (0..<sw).map { v -> Float in let s = Float(sinPi(Double(v) / Double(width))); return 4 * s * s }
-        var out = [Float](repeating: 0, count: height * sw)
-        for u in 0..<height { for v in 0..<sw { out[u * sw + v] = ry[u] + rx[v] } }
-        return out
+    /// The separable factors of `|D(u, v)|²`, the forward-difference gradient's power on a
+    /// periodic `height × width` grid: `|D|² = rows[u] + columns[v]` with
+    /// `rows[u] = 4 sin²(π u / height)` and `columns[v] = 4 sin²(π v / width)` for the half-spectrum
+    /// columns `v < width / 2 + 1`. The Laplacian's squared response is `|D|⁴`.
+    static func gradientPower(height: Int, width: Int) -> (rows: [Float], columns: [Float]) {
+        let rows = (0..<height).map { u -> Float in let s = Float(sinPi(Double(u) / Double(height))); return 4 * s * s }
+        let columns = (0..<(width / 2 + 1)).map { v -> Float in let s = Float(sinPi(Double(v) / Double(width))); return 4 * s * s }
+        return (rows, columns)
     }
 
     private static func sinPi(_ x: Double) -> Double { sin(Double.pi * x) }

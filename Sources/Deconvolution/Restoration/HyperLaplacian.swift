@@ -127,7 +127,7 @@ final class HyperLaplacianSolver {
     let dataTerm: FFTBuffer
     let spectrum: FFTBuffer
     let x: FFTBuffer, wx: FFTBuffer, wy: FFTBuffer
-    let gradientPower: [Float]
+    let gradientPower: (rows: [Float], columns: [Float])
 
     init(domain: RestorationDomain, psf: PSF) {
         self.domain = domain
@@ -167,11 +167,12 @@ final class HyperLaplacianSolver {
                 plan.forward(x, spectrum)
                 let ratio = beta / lambda
                 let s = spectrum.pointer, k = otf.pointer, b = dataTerm.pointer
-                gradientPower.withUnsafeBufferPointer { d in
-                    parallelFor(ph) { row in
+                gradientPower.columns.withUnsafeBufferPointer { columns in
+                    parallelFor(ph) { [rows = gradientPower.rows] row in
+                        let rowPower = rows[row]
                         for v in 0..<sw {
-                            let bin = row * sw + v, i = 2 * bin
-                            let g = scale / (k[i] * k[i] + k[i + 1] * k[i + 1] + ratio * d[bin])
+                            let i = 2 * (row * sw + v)
+                            let g = scale / (k[i] * k[i] + k[i + 1] * k[i + 1] + ratio * (rowPower + columns[v]))
                             s[i] = (b[i] + ratio * s[i]) * g
                             s[i + 1] = (b[i + 1] + ratio * s[i + 1]) * g
                         }

@@ -38,13 +38,14 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling,
         plan.forward(real, spectrum)
         var vanished = [Bool](repeating: false, count: ph)
         let s = spectrum.pointer, h = otf.pointer
-        power.withUnsafeBufferPointer { d in
+        power.columns.withUnsafeBufferPointer { columns in
             vanished.withUnsafeMutableBufferPointer { flags in
                 parallelFor(ph) { row in
                     var bad = false
+                    let rowPower = power.rows[row]
                     for v in 0..<sw {
-                        let bin = row * sw + v, i = 2 * bin
-                        let hr = h[i], hi = h[i + 1], d2 = d[bin]
+                        let i = 2 * (row * sw + v)
+                        let hr = h[i], hi = h[i + 1], d2 = rowPower + columns[v]
                         let denominator = hr * hr + hi * hi + r.constant + r.gradient * d2 + r.laplacian * d2 * d2
                         // Below this the filter's gain exceeds ~10⁵: the OTF vanishes there.
                         if !(denominator > 1e-10) { bad = true; s[i] = 0; s[i + 1] = 0; continue }
