@@ -23,12 +23,31 @@ public enum DeconvolutionBenchmarks {
                                                ("ms", .double(floor * 1e3)), ("floor_ms", .double(floor * 1e3))]))
             }
         },
+        BenchCase(name: "fft-sizes", summary: "the floor at exactly the --sizes given (no padding), to compare FFT sizes") { options, emit in
+            for size in options.sizes ?? [1024, 1040, 1050, 1080, 2048, 2080, 2100, 2160] {
+                let floor = floorTime(padded: size, repeats: max(options.repeats, 5))
+                emit(BenchRecord("fft-sizes", [("size", .int(size)), ("padded", .int(size)), ("ms", .double(floor * 1e3)),
+                                               ("floor_ms", .double(floor * 1e3))]))
+            }
+        },
         BenchCase(name: "rl", summary: "Richardson–Lucy, ms per iteration (masked boundary), vs the FFT floor") { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 let padded = FFT.fastSize(size + psfSize - 1)
                 try iterative("rl", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
                     _ = try RichardsonLucy(iterations: n).restore(image, psf: psf)
                 }
+            }
+        },
+        BenchCase(name: "rl-memory", summary: "one 10-iteration RL run with the 31×31 PSF per size, for peak memory (/usr/bin/time -v)") { options, emit in
+            for size in options.sizes ?? [2048] {
+                var rng = SeededRandom(seed: UInt64(size))
+                let image = Image(height: size, width: size) { _, _, _ in 0.1 + rng.uniformFloat() }
+                let psf = try PSF(Image(height: 31, width: 31, value: 1), source: "bench box")
+                let start = monotonicSeconds()
+                _ = try RichardsonLucy(iterations: 10).restore(image, psf: psf)
+                emit(BenchRecord("rl-memory", [("size", .int(size)), ("psf", .int(31)),
+                                               ("padded", .int(FFT.fastSize(size + 30))),
+                                               ("ms", .double((monotonicSeconds() - start) * 100))]))
             }
         },
         BenchCase(name: "rl-tv", summary: "RL with total variation, ms per iteration (masked boundary), vs the FFT floor") { options, emit in

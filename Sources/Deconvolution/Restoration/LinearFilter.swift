@@ -32,7 +32,7 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling,
     let scale = 1 / Float(plan.realCount)
     var planes = [Image]()
     for c in 0..<blurred.channels {
-        let plane = input.channel(c)
+        let plane = input.channels == 1 ? input : input.channel(c)
         let r = try regularizer(plane)
         plane.withUnsafeBufferPointer { domain.embed($0, into: real.pointer) }
         plan.forward(real, spectrum)
@@ -67,5 +67,5 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling,
         out.withUnsafeMutableBufferPointer { domain.extract(real.pointer, into: $0.baseAddress!) }
         planes.append(out)
     }
-    return Image.merge(planes)
+    return planes.count == 1 ? planes[0] : Image.merge(planes)
 }

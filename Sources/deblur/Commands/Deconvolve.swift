@@ -7,6 +7,11 @@ enum ClassicalMethodName: String, ExpressibleByArgument, CaseIterable {
     case wiener, tikhonov, rl, rlTV = "rl-tv", hyperLaplacian = "hyper-laplacian"
 }
 
+/// How hard FFTW plans (`--fft-rigor`).
+enum FFTRigorOption: String, ExpressibleByArgument, CaseIterable {
+    case estimate, measure
+}
+
 extension BoundaryHandling: ExpressibleByArgument {}
 extension RichardsonLucy.Initialization: ExpressibleByArgument {}
 
@@ -28,7 +33,7 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "The PSF file (float TIFF or PNG).")
     var psf: String
 
-    @Option(help: "The method: \(ClassicalMethodName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The classical method (Docs/Methods.md).")
     var method: ClassicalMethodName
 
     @Option(help: "Wiener noise-to-signal ratio: a number ≥ 0, or 'auto' (noise and signal spectrum estimated from the image). Default 0.01.")
@@ -43,7 +48,7 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "rl and rl-tv: number of iterations (default 30).")
     var iterations: Int?
 
-    @Option(help: "Boundary handling: \(BoundaryHandling.allCases.map(\.rawValue).joined(separator: ", ")) (masked for rl and rl-tv only).")
+    @Option(help: "Boundary handling (masked: rl and rl-tv only; default masked for them, reflect otherwise).")
     var boundary: BoundaryHandling?
 
     @Option(help: "rl and rl-tv start image: observed (MATLAB, default) or constant (scikit-image's 0.5).")
@@ -66,6 +71,9 @@ struct Deconvolve: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "The restored image (PNG or TIFF; TIFF keeps 32-bit floats).")
     var output: String
+
+    @Option(help: "FFTW planning: measure (default; faster transforms, the plans are kept in the wisdom file under ~/.cache/deblurkit) or estimate (no planning time).")
+    var fftRigor: FFTRigorOption = .measure
 
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
@@ -123,6 +131,11 @@ struct Deconvolve: ParsableCommand {
             }
             sharp = r
         }
+        if fftRigor == .measure {
+            // Measured plans cost seconds for a new size; the wisdom file makes that once per machine.
+            FFT.importWisdom()
+            FFT.rigor = .measure
+        }
         let iterative = method == .rl || method == .rlTV || method == .hyperLaplacian
         let perChannel = method == .hyperLaplacian ? (restorer as? HyperLaplacian)?.outerIterations ?? 1 : iterations ?? 30
         let progress = ProgressBar(total: iterative ? perChannel * blurred.channels : 1, label: restorer.name, quiet: quiet)
@@ -149,6 +162,7 @@ struct Deconvolve: ParsableCommand {
             throw CLIError("\(image): \(error.description)")
         }
         progress.finish()
+        if fftRigor == .measure { FFT.exportWisdom() }
         let seconds = Date().timeIntervalSince(start)
         guard restored.isFinite else {
             throw CLIError("\(restorer.name) produced non-finite values on \(image); nothing written (try a larger --nsr or --lambda)")
