@@ -70,3 +70,19 @@ import _TestSupport
 }
 
 import Foundation
+
+@Suite struct ShrinkageTableTests {
+    @Test func tableMatchesTheExactShrinkageToInterpolationAccuracy() {
+        for beta: Float in [1, 2.83, 22.6, 181] {
+            let table = ShrinkageTable(alpha: 2.0 / 3.0, beta: beta)
+            table.values.withUnsafeBufferPointer { values in
+                var worst: Float = 0
+                for k in -4000...4000 {
+                    let v = Float(k) / 2000 + 0.0001234
+                    worst = max(worst, abs(table.lookup(v, values) - shrink(v, alpha: 2.0 / 3.0, beta: beta)))
+                }
+                #expect(worst < 1e-4, "β \(beta): worst \(worst)")
+            }
+        }
+    }
+}

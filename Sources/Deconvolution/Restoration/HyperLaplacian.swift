@@ -197,17 +197,69 @@ final class HyperLaplacianSolver {
     }
 
     /// w ← argmin |w|^α + (β/2)(w − ∇x)², per pixel and direction.
+    ///
+    /// α = 1 is a branch-free soft threshold. Otherwise, as Krishnan & Fergus do, the scalar
+    /// minimizer is tabulated once per β (`ShrinkageTable`) and interpolated; the exact
+    /// solver runs only outside the table and next to the threshold where w jumps from 0.
     func shrinkGradients(alpha: Float, beta: Float) {
         let ph = domain.paddedHeight, pw = domain.paddedWidth
         let xs = x.pointer, gx = wx.pointer, gy = wy.pointer
-        parallelFor(ph) { row in
-            let down = row + 1 == ph ? 0 : row + 1
-            for col in 0..<pw {
-                let right = col + 1 == pw ? 0 : col + 1, i = row * pw + col
-                gx[i] = shrink(xs[row * pw + right] - xs[i], alpha: alpha, beta: beta)
-                gy[i] = shrink(xs[down * pw + col] - xs[i], alpha: alpha, beta: beta)
+        if alpha == 1 {
+            let t = 1 / beta
+            parallelFor(ph) { row in
+                let down = row + 1 == ph ? 0 : row + 1
+                for col in 0..<pw {
+                    let right = col + 1 == pw ? 0 : col + 1, i = row * pw + col
+                    let vx = xs[row * pw + right] - xs[i], vy = xs[down * pw + col] - xs[i]
+                    gx[i] = vx - min(max(vx, -t), t)
+                    gy[i] = vy - min(max(vy, -t), t)
+                }
+            }
+            return
+        }
+        let table = ShrinkageTable(alpha: alpha, beta: beta)
+        table.values.withUnsafeBufferPointer { values in
+            parallelFor(ph) { row in
+                let down = row + 1 == ph ? 0 : row + 1
+                for col in 0..<pw {
+                    let right = col + 1 == pw ? 0 : col + 1, i = row * pw + col
+                    gx[i] = table.lookup(xs[row * pw + right] - xs[i], values)
+                    gy[i] = table.lookup(xs[down * pw + col] - xs[i], values)
+                }
             }
         }
+    }
+}
+
+/// The scalar shrinkage `w(v) = argmin |w|^α + (β/2)(w − v)²` tabulated on |v| ∈ [0, range]
+/// (odd symmetry gives v < 0), linearly interpolated: Krishnan & Fergus' lookup table.
+struct ShrinkageTable {
+    let alpha: Float, beta: Float
+    let step: Float
+    let inverseStep: Float
+    let values: [Float]
+
+    /// Covers |v| ≤ 1.5 (gradients of [0, 1] images) in steps of 1/8192.
+    init(alpha: Float, beta: Float, range: Float = 1.5, stepsPerUnit: Int = 8192) {
+        self.alpha = alpha
+        self.beta = beta
+        step = 1 / Float(stepsPerUnit)
+        inverseStep = Float(stepsPerUnit)
+        let count = Int(range * Float(stepsPerUnit)) + 2
+        values = (0..<count).map { shrink(Float($0) / Float(stepsPerUnit), alpha: alpha, beta: beta) }
+    }
+
+    @inline(__always)
+    func lookup(_ v: Float, _ values: UnsafeBufferPointer<Float>) -> Float {
+        let t = abs(v) * inverseStep
+        let k = Int(t)
+        guard k + 1 < values.count else { return shrink(v, alpha: alpha, beta: beta) }
+        let a = values[k], b = values[k + 1]
+        // Across the jump from 0 to the non-zero branch interpolation would invent a value.
+        if (a == 0) != (b == 0) { return shrink(v, alpha: alpha, beta: beta) }
+        let fraction = t - Float(k)
+        let w = a + fraction * (b - a)
+        return v < 0 ? -w : w
     }
 }
 

@@ -49,25 +49,36 @@ public struct RLTV: Restorer {
 }
 
 extension RichardsonLucySolver {
-    /// `out ← div(∇x / |∇x|)` on the periodic padded domain.
+    /// `out ← div(∇x / |∇x|)` on the periodic padded domain, using `work` as scratch (it is
+    /// free until the RL correction is computed).
     func totalVariationDivergence(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let h = domain.paddedHeight, w = domain.paddedWidth
+        let ny = work.pointer
         let epsilonSquared: Float = 1e-6
-        // Normalized forward-difference gradient at (y, x), periodic.
-        @inline(__always) func normalized(_ row: Int, _ col: Int) -> (Float, Float) {
-            let here = x[row * w + col]
-            let gx = x[row * w + (col + 1 == w ? 0 : col + 1)] - here
-            let gy = x[(row + 1 == h ? 0 : row + 1) * w + col] - here
-            let inverse = 1 / (gx * gx + gy * gy + epsilonSquared).squareRoot()
-            return (gx * inverse, gy * inverse)
+        // Pass 1: the normalized forward-difference gradient, x-part into `out`, y-part into `work`.
+        parallelFor(h) { row in
+            let down = row + 1 == h ? 0 : row + 1
+            for col in 0..<w {
+                let i = row * w + col, here = x[i]
+                let gx = x[row * w + (col + 1 == w ? 0 : col + 1)] - here
+                let gy = x[down * w + col] - here
+                let inverse = 1 / (gx * gx + gy * gy + epsilonSquared).squareRoot()
+                out[i] = gx * inverse
+                ny[i] = gy * inverse
+            }
         }
+        // Pass 2: backward-difference divergence, in place; columns right to left so the left
+        // neighbour is still the gradient when it is read.
         parallelFor(h) { row in
             let up = row == 0 ? h - 1 : row - 1
-            for col in 0..<w {
-                let left = col == 0 ? w - 1 : col - 1
-                let (nx, ny) = normalized(row, col)
-                out[row * w + col] = nx - normalized(row, left).0 + ny - normalized(up, col).1
+            let r = out + row * w, n = ny + row * w, nUp = ny + up * w
+            let wrapped = r[w - 1]
+            var col = w - 1
+            while col > 0 {
+                r[col] = r[col] - r[col - 1] + n[col] - nUp[col]
+                col -= 1
             }
+            r[0] = r[0] - wrapped + n[0] - nUp[0]
         }
     }
 }

@@ -220,10 +220,8 @@ final class RichardsonLucySolver {
                 previous.pointer.update(from: x.pointer, count: count)
                 swap(&x, &nextX!)
                 swap(&gradient1, &gradient2)
-            } else if tv == nil {
-                change = plainUpdate(measure: observer != nil || settings.tolerance > 0)
             } else {
-                change = update(base: x.pointer, into: x.pointer, old: nil, gradient: nil)
+                change = plainUpdate(measure: observer != nil || settings.tolerance > 0)
             }
             let last = k == settings.iterations || change < settings.tolerance
             if let observer {
@@ -273,29 +271,20 @@ final class RichardsonLucySolver {
         plan.inverse(spectrum, work)
     }
 
-    /// `out ← max(base · work / (Hᵀ M − λ div), 0)` (clipped to 1 if asked), fused with the
-    /// relative change against `old` (or `base`) and the Biggs–Andrews sums. Returns the change.
+    /// The accelerated step `out ← max(base · work / Hᵀ M, 0)` (clipped to 1 if asked), fused
+    /// with the relative change against `old` and the Biggs–Andrews sums. Returns the change.
     func update(base: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
                 old: UnsafeMutablePointer<Float>?, gradient: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)?) -> Double {
         let pw = domain.paddedWidth
-        let c = work.pointer, n = inverseNormalizer?.pointer, t = tv?.pointer
-        let lambda = settings.tvLambda, clip = settings.clip
+        let c = work.pointer, n = inverseNormalizer?.pointer
+        let clip = settings.clip
         let previous = old ?? base
         partials.withUnsafeMutableBufferPointer { sums in
             let s = sums.baseAddress!, rows = domain.paddedHeight
             parallelFor(rows) { row in
                 var changeSquared = 0.0, oldSquared = 0.0, cross = 0.0, gradientSquared = 0.0
                 for i in row * pw ..< (row + 1) * pw {
-                    var value: Float
-                    if let t {
-                        // RL-TV (Dey et al. 2006): the TV gradient joins the normalizer.
-                        let normalizer: Float = n.map { $0[i] > 0 ? 1 / $0[i] : 0 } ?? 1
-                        let denominator = normalizer - lambda * t[i]
-                        value = normalizer > 0 ? base[i] * c[i] / max(denominator, 1e-3 * normalizer) : 0
-                    } else {
-                        value = base[i] * c[i] * (n?[i] ?? 1)
-                    }
-                    value = max(value, 0)
+                    var value = max(base[i] * c[i] * (n?[i] ?? 1), 0)
                     if clip { value = min(value, 1) }
                     let before = previous[i]
                     let d = Double(value - before)
@@ -326,11 +315,27 @@ final class RichardsonLucySolver {
         let pw = domain.paddedWidth, rows = domain.paddedHeight
         let xs = x.pointer, c = work.pointer, n = inverseNormalizer?.pointer
         let upper: Float = settings.clip ? 1 : .greatestFiniteMagnitude
+        let t = tv?.pointer, lambda = settings.tvLambda
         partials.withUnsafeMutableBufferPointer { sums in
             let s = sums.baseAddress!
             parallelFor(rows) { row in
                 let range = row * pw ..< (row + 1) * pw
                 var changeSquared: Float = 0, oldSquared: Float = 0
+                if let t {
+                    // RL-TV (Dey et al. 2006): the TV gradient joins the normalizer Hᵀ M, and
+                    // the denominator is kept ≥ 10⁻³ Hᵀ M so a large λ slows down, not flips sign.
+                    for i in range {
+                        let inverseNormalizer = n?[i] ?? 1
+                        let normalizer: Float = inverseNormalizer > 0 ? 1 / inverseNormalizer : 0
+                        let old = xs[i]
+                        let value = normalizer > 0 ? min(max(old * c[i] / max(normalizer - lambda * t[i], 1e-3 * normalizer), 0), upper) : 0
+                        let d = value - old
+                        changeSquared += d * d; oldSquared += old * old; xs[i] = value
+                    }
+                    s[row] = Double(changeSquared)
+                    s[3 * rows + row] = Double(oldSquared)
+                    return
+                }
                 switch (n, measure) {
                 case (let n?, false):
                     for i in range { xs[i] = min(max(xs[i] * c[i] * n[i], 0), upper) }
