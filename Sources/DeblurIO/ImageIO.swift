@@ -173,13 +173,16 @@ public enum ImageIO {
     }
 }
 
-/// Errors reading or writing image files; each names the file.
+/// Errors of DeblurIO: reading or writing image files and dataset manifests; each names the
+/// file (and line) and what was expected.
 public enum IOError: Error, CustomStringConvertible, Equatable {
     case cannotOpen(path: String, reason: String)
     case unsupported(path: String, reason: String)
     case corrupt(path: String, reason: String)
     case tooLarge(path: String, width: Int, height: Int, limit: Int)
     case writeFailed(path: String, reason: String)
+    /// A dataset directory's manifest (`dataset.json`, `items*.jsonl`) is missing or malformed.
+    case badDataset(file: String, line: Int?, reason: String)
 
     public var description: String {
         switch self {
@@ -188,6 +191,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case let .corrupt(path, reason): return "corrupt image \(path): \(reason)"
         case let .tooLarge(path, w, h, limit): return "image \(path) is \(w)×\(h) pixels, above the limit of \(limit) pixels"
         case let .writeFailed(path, reason): return "cannot write \(path): \(reason)"
+        case let .badDataset(file, line?, reason): return "dataset file \(file) line \(line): \(reason)"
+        case let .badDataset(file, nil, reason): return "dataset \(file): \(reason)"
         }
     }
 }
