@@ -39,8 +39,14 @@ static void on_warning(png_structp png, png_const_charp text) {
     append(reader->warnings, sizeof reader->warnings, text);
 }
 
-static void read_memory(png_structp png, png_bytep out, size_t count) {
+// One read function for files and memory, so a short read says what happened.
+static void read_data(png_structp png, png_bytep out, size_t count) {
     dk_png_reader *reader = (dk_png_reader *)png_get_io_ptr(png);
+    if (reader->file) {
+        if (fread(out, 1, count, reader->file) != count)
+            png_error(png, ferror(reader->file) ? "read error" : "unexpected end of file (truncated file)");
+        return;
+    }
     if (count > reader->size - reader->offset) png_error(png, "unexpected end of data (truncated file)");
     memcpy(out, reader->data + reader->offset, count);
     reader->offset += count;
@@ -49,7 +55,9 @@ static void read_memory(png_structp png, png_bytep out, size_t count) {
 static void copy_message(const dk_png_reader *reader, char *message, size_t message_size) {
     if (message == NULL || message_size == 0) return;
     const char *text = reader->error[0] ? reader->error : "libpng failed without a message";
-    snprintf(message, message_size, "%s", text);
+    // Warnings often carry the detail ("Image width is zero in IHDR" before "Invalid IHDR data").
+    if (reader->warnings[0]) snprintf(message, message_size, "%s (%s)", text, reader->warnings);
+    else snprintf(message, message_size, "%s", text);
 }
 
 static void destroy(dk_png_reader *reader) {
@@ -91,8 +99,7 @@ dk_png_reader *dk_png_open(const char *path, const void *data, size_t size,
         destroy(reader);
         return NULL;
     }
-    if (reader->file) png_init_io(reader->png, reader->file);
-    else png_set_read_fn(reader->png, reader, read_memory);
+    png_set_read_fn(reader->png, reader, read_data);
     png_set_sig_bytes(reader->png, 8);
     png_read_info(reader->png, reader->info);
 

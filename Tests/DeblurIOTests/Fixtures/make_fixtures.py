@@ -124,8 +124,11 @@ def main():
     write("bad/truncated.png", good[: len(good) - 30])
     write("bad/wrong_magic.png", b"GIF89a" + good[6:])
     idat = good.index(b"IDAT")
-    crc = bytearray(good); crc[idat + 6] ^= 0x5A          # one byte of the IDAT data, CRC unchanged
+    length = struct.unpack(">I", good[idat - 4: idat])[0]
+    crc = bytearray(good); crc[idat + 4 + length] ^= 0x5A    # the IDAT chunk's stored CRC
     write("bad/bad_crc.png", bytes(crc))
+    data = bytearray(good); data[idat + 6] ^= 0x5A           # one byte of the compressed data, CRC unchanged
+    write("bad/bad_deflate.png", bytes(data))
     write("bad/zero_width.png", png(4, 3, 8, 0, [b"\0" * 4] * 3, ihdr_size=(0, 3)))
     write("bad/huge.png", png(4, 3, 8, 0, [b"\0" * 4] * 3, ihdr_size=(100000, 100000)))
     write("bad/huge.tif", tiff_header(100000, 100000, strip_offset=8))
