@@ -15,7 +15,7 @@ import _TestSupport
         let palette = (0..<6).map { i in [(i * 40) % 256, 255 - i * 30, (i * i) % 256] }
         let expected = F.expected(channels: 3, height: 4, width: 5, maximum: 255) { c, y, x in palette[(x + 2 * y) % 6][c] }
         #expect(image == expected)
-        #expect(info.channels == 3 && info.hasAlpha && info.format == .png)
+        #expect(info.channels == 3 && info.hasAlpha && info.format == .png && info.bitsPerSample == 8)
     }
 
     @Test("1-, 2- and 4-bit gray PNG map k to k / (2^b − 1)")

@@ -52,7 +52,8 @@ enum PNGReader {
         try Limits.check(width: width, height: height, path: path)
         let colorChannels = header.channels >= 3 ? 3 : 1
         return ImageFileInfo(format: .png, width: width, height: height, channels: colorChannels,
-                             bitsPerSample: Int(header.file_bit_depth), isFloat: false,
+                             // A palette's entries are 8-bit samples, whatever the index width.
+                             bitsPerSample: header.color_type == 3 ? 8 : Int(header.file_bit_depth), isFloat: false,
                              hasAlpha: header.has_alpha != 0, pages: 1)
     }
 

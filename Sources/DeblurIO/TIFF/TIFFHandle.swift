@@ -7,7 +7,12 @@ final class TIFFMessages {
     private(set) var errors: [String] = []
     private(set) var warnings: [String] = []
 
+    /// The temporary file's path and the path users know it by, swapped in messages.
+    var alias: (temporary: String, shown: String)?
+
     func add(_ text: String, isError: Bool) {
+        var text = text
+        if let alias { text = text.replacingOccurrences(of: alias.temporary, with: alias.shown) }
         // A damaged file can make libtiff warn once per strip: keep the first few.
         if isError { if errors.count < 4 { errors.append(text) } } else if warnings.count < 4 { warnings.append(text) }
     }
@@ -44,6 +49,7 @@ final class TIFFHandle {
         _ = silenceGlobalHandlers
         let shownPath = reportedPath ?? path
         let messages = TIFFMessages()
+        if shownPath != path { messages.alias = (path, shownPath) }
         let context = Unmanaged.passUnretained(messages).toOpaque()
         guard let options = TIFFOpenOptionsAlloc() else {
             throw IOError.cannotOpen(path: shownPath, reason: "libtiff could not allocate its options")
