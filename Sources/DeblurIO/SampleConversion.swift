@@ -78,20 +78,31 @@ enum SampleConversion {
         return image
     }
 
+    // Concrete per-type loops: the generic BinaryInteger ↔ BinaryFloatingPoint conversions
+    // are not always specialized inside the parallelFor closure, and are then ~10× slower.
     @inline(__always)
-    private static func convertRow<T: FixedWidthInteger & UnsignedInteger>(
-        _ source: UnsafePointer<T>, _ stride: Int, _ row: UnsafeMutablePointer<Float>, _ width: Int,
-        invert: Bool
-    ) {
+    private static func convertRow(_ source: UnsafePointer<UInt8>, _ stride: Int, _ row: UnsafeMutablePointer<Float>,
+                                   _ width: Int, invert: Bool) {
         // Division, not multiplication by a reciprocal: k / 255 is then the correctly rounded
         // Float of the exact ratio, the same number NumPy's `k / np.float32(255)` gives.
-        let maximum = Float(T.max)
         if invert {
-            for x in 0..<width { row[x] = Float(T.max - source[x * stride]) / maximum }
+            for x in 0..<width { row[x] = Float(255 - source[x * stride]) / 255 }
         } else if stride == 1 {
-            for x in 0..<width { row[x] = Float(source[x]) / maximum }
+            for x in 0..<width { row[x] = Float(source[x]) / 255 }
         } else {
-            for x in 0..<width { row[x] = Float(source[x * stride]) / maximum }
+            for x in 0..<width { row[x] = Float(source[x * stride]) / 255 }
+        }
+    }
+
+    @inline(__always)
+    private static func convertRow(_ source: UnsafePointer<UInt16>, _ stride: Int, _ row: UnsafeMutablePointer<Float>,
+                                   _ width: Int, invert: Bool) {
+        if invert {
+            for x in 0..<width { row[x] = Float(65535 - source[x * stride]) / 65535 }
+        } else if stride == 1 {
+            for x in 0..<width { row[x] = Float(source[x]) / 65535 }
+        } else {
+            for x in 0..<width { row[x] = Float(source[x * stride]) / 65535 }
         }
     }
 
@@ -131,18 +142,28 @@ enum SampleConversion {
         return clampedPerRow.reduce(0, +)
     }
 
+    // Written so that NaN fails `v > 0` and lands on 0; the clamped value is in
+    // [0, maximum + ½), so the unchecked float → integer conversion below cannot overflow.
     @inline(__always)
-    private static func encodeRow<T: FixedWidthInteger & UnsignedInteger>(
-        _ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<T>, _ stride: Int, _ width: Int
-    ) -> Int {
-        let maximum = Float(T.max)
+    private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ stride: Int, _ width: Int) -> Int {
         var outside = 0
         for x in 0..<width {
             let v = row[x]
-            // Written so that NaN fails `v > 0` and lands on 0.
             let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
-            if clamped != v { outside += 1 }
-            out[x * stride] = T(clamped * maximum + 0.5)
+            outside &+= clamped == v ? 0 : 1
+            out[x * stride] = UInt8(truncatingIfNeeded: Int32(clamped * 255 + 0.5))
+        }
+        return outside
+    }
+
+    @inline(__always)
+    private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt16>, _ stride: Int, _ width: Int) -> Int {
+        var outside = 0
+        for x in 0..<width {
+            let v = row[x]
+            let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
+            outside &+= clamped == v ? 0 : 1
+            out[x * stride] = UInt16(truncatingIfNeeded: Int32(clamped * 65535 + 0.5))
         }
         return outside
     }
