@@ -51,6 +51,16 @@ import _TestSupport
         #expect(try ImageIO.read(F.fixture("rgb8.png")) == F.expected(channels: 3, height: 3, width: 4, maximum: 255, F.f8))
     }
 
+    @Test("Adam7-interlaced PNG reads as the full image")
+    func interlacedPNG() throws {
+        #expect(try ImageIO.read(F.fixture("interlaced_rgb8.png")) == F.expected(channels: 3, height: 9, width: 11, maximum: 255, F.f8))
+    }
+
+    @Test("BigTIFF (64-bit offsets) reads like classic TIFF")
+    func bigTIFF() throws {
+        #expect(try ImageIO.read(F.fixture("bigtiff_gray8.tif")) == F.expected(channels: 1, height: 7, width: 6, maximum: 255, F.f8))
+    }
+
     @Test("Tiled, deflate-compressed 16-bit RGB TIFF with partial edge tiles")
     func tiledTIFF() throws {
         let (image, info) = try ImageIO.readWithInfo(F.fixture("tiled_rgb16.tif"))

@@ -48,6 +48,20 @@ def png(width, height, bit_depth, color_type, rows, interlace=0, ihdr_size=None)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
+def adam7_png(width, height, pixel):
+    """An interlaced 8-bit RGB PNG; pixel(y, x) -> bytes of 3 samples."""
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    raw = b""
+    for x0, y0, dx, dy in passes:
+        xs, ys = range(x0, width, dx), range(y0, height, dy)
+        if not xs or not ys:
+            continue
+        for y in ys:
+            raw += b"\x00" + b"".join(pixel(y, x) for x in xs)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
 def pack_bits(values, bits):
     out, acc, n = bytearray(), 0, 0
     for v in values:
@@ -97,6 +111,8 @@ def main():
             r += struct.pack(">4H", f16(0, y, x), f16(1, y, x), f16(2, y, x), (x * 20000 + y) % 65536 if x else 0)
         rows.append(r)
     write("rgba16.png", png(5, 3, 16, 6, rows))
+    # Adam7-interlaced 8-bit RGB 11×9 (every pass non-empty).
+    write("interlaced_rgb8.png", adam7_png(11, 9, lambda y, x: bytes(f8(c, y, x) for c in range(3))))
 
     # --- TIFF from tifffile ---------------------------------------------------------------
     tifffile.imwrite(os.path.join(HERE, "tiled_rgb16.tif"), grid(f16, 3, 40, 35, np.uint16),
@@ -111,6 +127,8 @@ def main():
     tifffile.imwrite(os.path.join(HERE, "rgba8.tif"), np.concatenate(
         [grid(f8, 3, 6, 4, np.uint8), np.full((6, 4, 1), 7, np.uint8)], axis=-1),
         photometric="rgb", extrasamples=["unassalpha"])
+    tifffile.imwrite(os.path.join(HERE, "bigtiff_gray8.tif"), grid(f8, 1, 7, 6, np.uint8)[..., 0],
+                     photometric="minisblack", bigtiff=True)
     tifffile.imwrite(os.path.join(HERE, "miniswhite8.tif"), grid(f8, 1, 3, 5, np.uint8)[..., 0], photometric="miniswhite")
     tifffile.imwrite(os.path.join(HERE, "gray16_be.tif"), grid(f16, 1, 4, 5, np.uint16)[..., 0],
                      photometric="minisblack", byteorder=">")
