@@ -17,6 +17,7 @@ struct dk_png_reader {
     size_t size;
     size_t offset;
     dk_png_header header;
+    uint32_t rows_read;
     char error[512];
     char warnings[512];
 };
@@ -151,6 +152,26 @@ int dk_png_read_image(dk_png_reader *reader, void *pixels, size_t row_bytes,
     png_read_image(reader->png, rows);
     png_read_end(reader->png, NULL);
     free(rows);
+    return 1;
+}
+
+int dk_png_read_rows(dk_png_reader *reader, void *pixels, size_t row_bytes, uint32_t count,
+                     char *message, size_t message_size) {
+    if (message && message_size) message[0] = 0;
+    png_bytep rows[64];
+    if (count > 64 || reader->header.interlaced || count > reader->header.height - reader->rows_read ||
+        png_get_rowbytes(reader->png, reader->info) > row_bytes) {
+        snprintf(message, message_size, "invalid row request");
+        return 0;
+    }
+    for (uint32_t y = 0; y < count; y++) rows[y] = (png_bytep)pixels + (size_t)y * row_bytes;
+    if (setjmp(png_jmpbuf(reader->png))) {
+        copy_message(reader, message, message_size);
+        return 0;
+    }
+    png_read_rows(reader->png, rows, NULL, count);
+    reader->rows_read += count;
+    if (reader->rows_read == reader->header.height) png_read_end(reader->png, NULL);
     return 1;
 }
 

@@ -40,6 +40,12 @@ dk_png_reader *dk_png_open(const char *path, const void *data, size_t size,
 int dk_png_read_image(dk_png_reader *reader, void *pixels, size_t row_bytes,
                       char *message, size_t message_size);
 
+/// Decodes the next `count` rows (at most 64) of a non-interlaced image into `pixels`, rows
+/// `row_bytes` apart; after the last row, also reads the file's end (checking its CRCs).
+/// Returns 1 on success, 0 with the reason in `message`.
+int dk_png_read_rows(dk_png_reader *reader, void *pixels, size_t row_bytes, uint32_t count,
+                     char *message, size_t message_size);
+
 /// Warnings libpng issued so far ("" when none).
 const char *dk_png_warnings(const dk_png_reader *reader);
 

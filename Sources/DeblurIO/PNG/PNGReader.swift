@@ -65,16 +65,34 @@ enum PNGReader {
         let samples = Int(header.channels)
         let type: SampleType = header.sample_bits == 16 ? .uint16 : .uint8
         let rowBytes = info.width * samples * type.bytes
-        // The limit check above bounds this allocation before it happens.
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: rowBytes * info.height, alignment: 16)
-        defer { raw.deallocate() }
         var message = [CChar](repeating: 0, count: 512)
-        guard dk_png_read_image(reader, raw.baseAddress, rowBytes, &message, message.count) == 1 else {
-            throw IOError.corrupt(path: path, reason: String(cString: message))
-        }
-        let image = SampleConversion.toImage(UnsafeRawBufferPointer(raw), type: type,
-                                             layout: .interleaved(samplesPerPixel: samples),
+        let image: Image
+        if header.interlaced != 0 {
+            // Adam7 needs the whole image in memory; the limit check above bounds it.
+            let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: rowBytes * info.height, alignment: 64)
+            defer { raw.deallocate() }
+            guard dk_png_read_image(reader, raw.baseAddress, rowBytes, &message, message.count) == 1 else {
+                throw IOError.corrupt(path: path, reason: String(cString: message))
+            }
+            image = SampleConversion.toImage(UnsafeRawBufferPointer(raw), type: type, layout: .interleaved(samplesPerPixel: samples),
                                              channels: info.channels, height: info.height, width: info.width)
+        } else {
+            // Batches of rows, converted while they are still in cache.
+            let batch = 64
+            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowBytes * min(batch, info.height), alignment: 64)
+            defer { scratch.deallocate() }
+            image = try SampleConversion.makeImage(channels: info.channels, height: info.height, width: info.width) { out in
+                for firstRow in stride(from: 0, to: info.height, by: batch) {
+                    let rows = min(batch, info.height - firstRow)
+                    guard dk_png_read_rows(reader, scratch.baseAddress, rowBytes, UInt32(rows), &message, message.count) == 1 else {
+                        throw IOError.corrupt(path: path, reason: String(cString: message))
+                    }
+                    SampleConversion.convert(scratch.baseAddress!, type: type, rowStride: info.width * samples, pixelStride: samples,
+                                             channels: info.channels, firstChannel: 0, rows: rows, columns: info.width, into: out,
+                                             width: info.width, height: info.height, y0: firstRow, x0: 0, invert: false)
+                }
+            }
+        }
         return (image, info)
     }
 }

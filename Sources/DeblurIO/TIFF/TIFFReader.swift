@@ -106,30 +106,24 @@ enum TIFFReader {
                     bitsPerSample: bits, type: type, planar: planar && samples > 1, minIsWhite: minIsWhite, hasAlpha: hasAlpha)
     }
 
-    /// Decodes the current directory into an image.
+    /// Decodes the current directory into an image. Each strip or tile is decoded into a small
+    /// scratch buffer and converted while it is still in cache; planes beyond the colour
+    /// channels (planar alpha) are not decoded at all.
     static func readPage(_ handle: TIFFHandle, _ page: Page) throws -> Image {
-        let pixelBytes = page.type.bytes * (page.planar ? 1 : page.samplesPerPixel)
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: page.width * page.height * page.samplesPerPixel * page.type.bytes,
-                                                         alignment: 16)
-        defer { raw.deallocate() }
-        if TIFFIsTiled(handle.tiff) != 0 {
-            try readTiles(handle, page, pixelBytes: pixelBytes, into: raw)
-        } else {
-            try readStrips(handle, page, pixelBytes: pixelBytes, into: raw)
+        try SampleConversion.makeImage(channels: page.colorChannels, height: page.height, width: page.width) { out in
+            if TIFFIsTiled(handle.tiff) != 0 {
+                try readTiles(handle, page, into: out)
+            } else {
+                try readStrips(handle, page, into: out)
+            }
         }
-        return SampleConversion.toImage(UnsafeRawBufferPointer(raw), type: page.type,
-                                        layout: page.planar ? .planar(samplesPerPlane: page.width * page.height)
-                                                            : .interleaved(samplesPerPixel: page.samplesPerPixel),
-                                        channels: page.colorChannels, height: page.height, width: page.width,
-                                        invert: page.minIsWhite)
     }
 
     private static func failure(_ handle: TIFFHandle, _ what: String) -> IOError {
         .corrupt(path: handle.path, reason: what + (handle.messages.summary.map { " (\($0))" } ?? ""))
     }
 
-    /// Strips decode straight into the image buffer: no intermediate copy.
-    private static func readStrips(_ handle: TIFFHandle, _ page: Page, pixelBytes: Int, into raw: UnsafeMutableRawBufferPointer) throws {
+    private static func readStrips(_ handle: TIFFHandle, _ page: Page, into out: UnsafeMutablePointer<Float>) throws {
         let rowsPerStrip = Int(min(handle.get(TIFFTAG_ROWSPERSTRIP, as: UInt32.self) ?? UInt32.max, UInt32(page.height)))
         guard rowsPerStrip > 0 else { throw failure(handle, "RowsPerStrip is 0") }
         let stripsPerPlane = (page.height + rowsPerStrip - 1) / rowsPerStrip
@@ -138,19 +132,28 @@ enum TIFFReader {
         guard strips == stripsPerPlane * planes else {
             throw failure(handle, "\(strips) strips where the header implies \(stripsPerPlane * planes)")
         }
-        let rowBytes = page.width * pixelBytes
+        let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
+        let rowSamples = page.width * samplesPerPixel
+        // Bounded by the image's own size, which the pixel limit has checked.
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowsPerStrip * rowSamples * page.type.bytes, alignment: 64)
+        defer { scratch.deallocate() }
         for strip in 0..<strips {
             let plane = strip / stripsPerPlane, firstRow = (strip % stripsPerPlane) * rowsPerStrip
-            let bytes = min(rowsPerStrip, page.height - firstRow) * rowBytes
-            let offset = plane * page.height * rowBytes + firstRow * rowBytes
-            let read = TIFFReadEncodedStrip(handle.tiff, UInt32(strip), raw.baseAddress! + offset, tmsize_t(bytes))
+            if page.planar && plane >= page.colorChannels { break }
+            let rows = min(rowsPerStrip, page.height - firstRow)
+            let bytes = rows * rowSamples * page.type.bytes
+            let read = TIFFReadEncodedStrip(handle.tiff, UInt32(strip), scratch.baseAddress, tmsize_t(bytes))
             guard read == bytes else {
                 throw failure(handle, read < 0 ? "strip \(strip) cannot be read" : "strip \(strip) holds \(read) of \(bytes) bytes")
             }
+            SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: rowSamples, pixelStride: samplesPerPixel,
+                                     channels: page.planar ? 1 : page.colorChannels, firstChannel: page.planar ? plane : 0,
+                                     rows: rows, columns: page.width, into: out, width: page.width, height: page.height,
+                                     y0: firstRow, x0: 0, invert: page.minIsWhite)
         }
     }
 
-    private static func readTiles(_ handle: TIFFHandle, _ page: Page, pixelBytes: Int, into raw: UnsafeMutableRawBufferPointer) throws {
+    private static func readTiles(_ handle: TIFFHandle, _ page: Page, into out: UnsafeMutablePointer<Float>) throws {
         let tileWidth = Int(handle.get(TIFFTAG_TILEWIDTH, as: UInt32.self) ?? 0)
         let tileHeight = Int(handle.get(TIFFTAG_TILELENGTH, as: UInt32.self) ?? 0)
         guard tileWidth > 0, tileHeight > 0, tileWidth * tileHeight <= ImageIO.maximumPixels else {
@@ -162,22 +165,24 @@ enum TIFFReader {
         guard tiles == across * down * planes else {
             throw failure(handle, "\(tiles) tiles where the header implies \(across * down * planes)")
         }
-        let tileBytes = tileWidth * tileHeight * pixelBytes
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 16)
+        let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
+        let tileBytes = tileWidth * tileHeight * samplesPerPixel * page.type.bytes
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 64)
         defer { scratch.deallocate() }
-        let rowBytes = page.width * pixelBytes
         for tile in 0..<tiles {
             let plane = tile / (across * down), index = tile % (across * down)
+            if page.planar && plane >= page.colorChannels { break }
             let x0 = (index % across) * tileWidth, y0 = (index / across) * tileHeight
             let read = TIFFReadEncodedTile(handle.tiff, UInt32(tile), scratch.baseAddress, tmsize_t(tileBytes))
             guard read == tileBytes else {
                 throw failure(handle, read < 0 ? "tile \(tile) cannot be read" : "tile \(tile) holds \(read) of \(tileBytes) bytes")
             }
-            let copyBytes = min(tileWidth, page.width - x0) * pixelBytes
-            for row in 0..<min(tileHeight, page.height - y0) {
-                let destination = plane * page.height * rowBytes + (y0 + row) * rowBytes + x0 * pixelBytes
-                (raw.baseAddress! + destination).copyMemory(from: scratch.baseAddress! + row * tileWidth * pixelBytes, byteCount: copyBytes)
-            }
+            // Edge tiles are stored whole; only their part inside the image is converted.
+            SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: tileWidth * samplesPerPixel,
+                                     pixelStride: samplesPerPixel, channels: page.planar ? 1 : page.colorChannels,
+                                     firstChannel: page.planar ? plane : 0, rows: min(tileHeight, page.height - y0),
+                                     columns: min(tileWidth, page.width - x0), into: out, width: page.width,
+                                     height: page.height, y0: y0, x0: x0, invert: page.minIsWhite)
         }
     }
 }
