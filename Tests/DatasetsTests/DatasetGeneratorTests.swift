@@ -24,9 +24,9 @@ import _TestSupport
         let generator = try DatasetGenerator(settings: settings)
         let item = try generator.makeItem(index: 3)
         let plan = generator.plan(3)
-        // Rebuild the larger crop independently: dead leaves + 16-bit grid.
+        // Rebuild the larger crop independently: dead leaves on the 8-bit grid.
         var big = settings.deadLeaves.generate(height: 24 + 8, width: 20 + 8, seed: plan.sharpDraw)
-        big.pixels = big.pixels.map { (min(max($0, 0), 1) * 65535).rounded() / 65535 }
+        big.pixels = big.pixels.map { (min(max($0, 0), 1) * 255).rounded() / 255 }
         let psf = try PSF.trajectory(size: 9, seed: plan.kernelDraw)
         #expect(item.psf == psf)
         #expect(item.kernelName == "trajectory-\(plan.kernelDraw)")

@@ -195,12 +195,13 @@ public struct DatasetGenerator: Sendable {
                 source = image.cropped(top: top, left: left, height: h, width: w)
             }
         }
-        // The sharp image is stored as a 16-bit PNG: quantize first so that the stored file is
-        // exactly the image that was blurred.
+        // The sharp image is stored as an 8- or 16-bit PNG: quantize first so that the stored
+        // file is exactly the image that was blurred.
+        let levels = Float((1 << settings.sharpBits) - 1)
         source.withUnsafeMutableBufferPointer { p in
             for i in p.indices {
                 let v = p[i]
-                p[i] = ((v >= 0 ? (v <= 1 ? v : 1) : 0) * 65535).rounded(.toNearestOrEven) / 65535
+                p[i] = ((v >= 0 ? (v <= 1 ? v : 1) : 0) * levels).rounded(.toNearestOrEven) / levels
             }
         }
         lap(&timing.sharp)

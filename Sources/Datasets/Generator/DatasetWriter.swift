@@ -132,7 +132,7 @@ extension DatasetGenerator {
         let depth: SampleDepth = settings.quantizeBits == 8 ? .uint8 : settings.quantizeBits == 16 ? .uint16 : .float32
         try ImageIO.write(item.blurred, to: full(paths.blurred), depth: depth)
         try ImageIO.writePSF(item.psf, to: full(paths.psf))
-        try ImageIO.write(item.sharp, to: full(paths.sharp), depth: .uint16)
+        try ImageIO.write(item.sharp, to: full(paths.sharp), depth: settings.sharpBits == 16 ? .uint16 : .uint8)
     }
 
     private static func describe(_ value: JSONValue?) -> String {

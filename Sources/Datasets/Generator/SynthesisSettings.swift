@@ -49,6 +49,9 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
     public var quantizeBits: Int? = nil
     /// Boundary protocol; `valid` blurs a larger crop and keeps the valid part.
     public var boundary: BlurBoundary = .valid
+    /// Bits per sample of the sharp PNGs, 8 or 16. The sharp image is put on this grid
+    /// before blurring, so the stored file is exactly the image that was blurred.
+    public var sharpBits = 8
 
     public init() {}
 
@@ -67,6 +70,9 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
             try NoiseModel(gaussianSigma: noiseSigmaMax, poissonPeak: poissonPeak, quantizeBits: quantizeBits).validate()
         } catch let error as DeconvolutionError {
             throw DatasetsError.invalidSetting(name: "noise", value: "", expected: error.description)
+        }
+        guard sharpBits == 8 || sharpBits == 16 else {
+            throw DatasetsError.invalidSetting(name: "sharp image depth", value: "\(sharpBits) bits", expected: "8 or 16 bits")
         }
         switch sharpSource {
         case .deadLeaves: try deadLeaves.validate()

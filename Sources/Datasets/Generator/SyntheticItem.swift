@@ -9,7 +9,7 @@ public struct SyntheticItem: Sendable {
     public let index: Int
     /// Six-digit id, `000017`.
     public let id: String
-    /// The sharp image (on the 16-bit grid, exactly what `sharp/ID.png` stores).
+    /// The sharp image (on the 8- or 16-bit grid of `sharpBits`, exactly what `sharp/ID.png` stores).
     public var sharp: Image
     /// The blurred, noisy image, the size of `sharp`.
     public var blurred: Image

@@ -43,6 +43,8 @@ struct Synth: ParsableCommand {
     @OptionGroup var noise: NoiseOptions
     @Option(help: "Boundary protocol: valid (blur a larger crop, keep the valid part), circular, reflect, replicate.")
     var boundary: BlurBoundaryArgument = .valid
+    @Option(help: "Bits per sample of the sharp PNGs, 8 or 16 (the sharp image is put on that grid before blurring).")
+    var sharpBits = 8
     @Option(help: "Dataset seed.")
     var seed: UInt64 = 0
     @Option(help: "Write only shard K of N (1-based), e.g. 3/8; its items go to items-K-of-N.jsonl.")
@@ -96,6 +98,7 @@ struct Synth: ParsableCommand {
         s.poissonPeak = noise.poisson
         s.quantizeBits = noise.quantize
         s.boundary = boundary.boundary
+        s.sharpBits = sharpBits
         return s
     }
 
