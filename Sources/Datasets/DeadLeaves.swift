@@ -107,7 +107,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
             for x in 0...width { next[y * stride + x] = Int32(x) }
             for x in 0..<width where covered[y * width + x] { next[y * stride + x] = Int32(x + 1); coveredCount += 1 }
         }
-        let a = 1 / (minRadius * minRadius), b = 1 / (maxRadius * maxRadius)
+        let sampler = RadiusSampler(minRadius: minRadius, maxRadius: maxRadius, height: height, width: width)
         let amplitude = textureAmplitude
         var colour = [Double](repeating: 0, count: channels)
         var disks = 0
@@ -125,9 +125,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                     }
                     while coveredCount < target && disks < maxDisks {
                         disks += 1
-                        let r = Self.radius(quantile: rng.uniform(), a: a, b: b)
-                        let cx = rng.uniform(-maxRadius, Double(width) + maxRadius)
-                        let cy = rng.uniform(-maxRadius, Double(height) + maxRadius)
+                        let r = sampler.next(&rng)
+                        let cx = rng.uniform(-r, Double(width) + r)
+                        let cy = rng.uniform(-r, Double(height) + r)
                         for c in 0..<channels { colour[c] = amplitude + (1 - 2 * amplitude) * rng.uniform() }
                         var kx = 0.0, ky = 0.0, phase = 0.0
                         if amplitude > 0 {
@@ -159,11 +159,39 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         }
     }
 
-    /// The radius at CDF value `u` of `p(r) ∝ r⁻³` on [rmin, rmax], with `a = rmin⁻²`, `b = rmax⁻²`:
-    /// `F(r) = (a − r⁻²) / (a − b)`.
-    @inline(__always)
-    static func radius(quantile u: Double, a: Double, b: Double) -> Double {
-        1 / (a - u * (a - b)).squareRoot()
+    /// Draws the radii of the disks that can touch an `H × W` image.
+    ///
+    /// Disks fall on the whole plane with radius density `p(r) ∝ r⁻³`; those whose centre
+    /// lies within `r` of the image (the only ones that can show) have radius density
+    /// `∝ r⁻³ (H + 2r)(W + 2r) = HW·r⁻³ + 2(H + W)·r⁻² + 4·r⁻¹`, a mixture of three power
+    /// laws sampled by inverting each CDF. The centre is then uniform in the image grown by
+    /// `r`. This is the same image distribution as dropping disks uniformly over a large
+    /// area, without the disks that miss (2.8× fewer draws at 256 × 256, rmax = 100).
+    struct RadiusSampler {
+        let rmin: Double, rmax: Double
+        let a: Double, b: Double              // rmin⁻², rmax⁻²
+        let i2: Double, i1: Double            // ∫r⁻², ∫r⁻¹ over [rmin, rmax]
+        let p3: Double, p32: Double           // mixture thresholds
+
+        init(minRadius: Double, maxRadius: Double, height: Int, width: Int) {
+            rmin = minRadius; rmax = maxRadius
+            a = 1 / (rmin * rmin); b = 1 / (rmax * rmax)
+            i2 = 1 / rmin - 1 / rmax
+            i1 = log(rmax / rmin)
+            let w3 = Double(height * width) * (a - b) / 2, w2 = 2 * Double(height + width) * i2, w1 = 4 * i1
+            let total = w3 + w2 + w1
+            p3 = w3 / total; p32 = (w3 + w2) / total
+        }
+
+        /// One radius: a component by its weight, then that power law's inverse CDF at `u`.
+        @inline(__always)
+        func next(_ rng: inout SeededRandom) -> Double {
+            let pick = rng.uniform(), u = rng.uniform()
+            if rmax == rmin { return rmin }
+            if pick < p3 { return 1 / (a - u * (a - b)).squareRoot() }
+            if pick < p32 { return 1 / (1 / rmin - u * i2) }
+            return rmin * exp(u * i1)
+        }
     }
 
     /// Separable Gaussian blur, edges reflected; kept here so `generate` cannot throw.
