@@ -6,9 +6,9 @@ import Foundation
 /// The recipe of the shipped kernel bank (`Kernels/`), and the code that writes it.
 ///
 /// 40 kernels: 8 linear motions (lengths 5–35 at angles spread over 180°), 24 camera-shake
-/// trajectories (sizes 13–41, three seeds each, the third with exposure 1/2; drawn on a
-/// canvas the size of the kernel with a path length of size − 4, so each fills its
-/// support), 4 defocus disks and 4 Gaussians. `deblur psf bank` regenerates the committed files bit for bit; a
+/// trajectories (sizes 13–41, three seeds each with anxiety 0.005, 0.02 and 0.01, the third
+/// with exposure 1/2; drawn on a canvas the size of the kernel with a path length of
+/// size − 4, so each fills its support), 4 defocus disks and 4 Gaussians. `deblur psf bank` regenerates the committed files bit for bit; a
 /// test checks it, so changing a recipe or a kernel construction means regenerating the bank.
 public enum KernelBankBuilder {
     /// One kernel of the bank.
@@ -31,7 +31,8 @@ public enum KernelBankBuilder {
             switch kind {
             case "motion": return try PSF.motion(length: p["length"]!, angleDegrees: p["angle_degrees"]!)
             case "trajectory":
-                let parameters = TrajectoryParameters(canvas: Int(p["canvas"]!), maxLength: p["max_length"]!, exposure: p["exposure"]!)
+                let parameters = TrajectoryParameters(canvas: Int(p["canvas"]!), maxLength: p["max_length"]!,
+                                                      anxiety: p["anxiety"]!, exposure: p["exposure"]!)
                 return try PSF.trajectory(size: Int(p["size"]!), seed: seed!, parameters: parameters)
             case "disk": return try PSF.disk(radius: p["radius"]!)
             default: return try PSF.gaussian(sigma: p["sigma"]!)
@@ -51,10 +52,13 @@ public enum KernelBankBuilder {
         var seed: UInt64 = 1
         for size in stride(from: 13, through: 41, by: 4) {
             for variant in 0..<3 {
+                // Anxieties below the model's 0.1·U(0, 1) draw, which mostly gives compact
+                // blobs: 0.005 is Boracchi & Foi's own demo value (long smooth paths).
+                let anxiety = [0.005, 0.02, 0.01][variant]
                 let exposure = variant == 2 ? 0.5 : 1
                 list.append(Entry(name: String(format: "trajectory-%02d-%d", size, variant + 1), kind: "trajectory",
                                   parameters: [("size", Double(size)), ("canvas", Double(size)), ("max_length", Double(size - 4)),
-                                               ("exposure", exposure)], seed: seed))
+                                               ("anxiety", anxiety), ("exposure", exposure)], seed: seed))
                 seed += 1
             }
         }
