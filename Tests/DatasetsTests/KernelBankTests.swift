@@ -4,6 +4,7 @@ import DeblurCore
 import DeblurIO
 import KernelBank
 @testable import Datasets
+import _TestSupport
 
 /// The committed bank in the source tree (`Kernels/`), found from this file's path.
 let committedBank = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -38,7 +39,8 @@ let committedBank = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
         let entries = try KernelBank.entries()
         for name in ["motion-13-045.0", "trajectory-21-2", "disk-4", "gaussian-2"] {
             let recipe = try #require(KernelBankBuilder.entries.first { $0.name == name })
-            #expect(try KernelBank.psf(named: name) == (try recipe.make()))
+            // Reading renormalizes the stored samples, which may move the last bit.
+            #expect(maxAbsDifference(try KernelBank.psf(named: name).image, try recipe.make().image) < 1e-7)
             #expect(entries.contains { $0.name == name })
         }
         #expect(throws: IOError.self) { try KernelBank.psf(named: "no-such-kernel") }
