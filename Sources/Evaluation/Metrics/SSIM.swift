@@ -190,74 +190,110 @@ struct SSIMKernel {
         return partial.reduce(0, +)
     }
 
+    private typealias Lanes = SIMD4<Double>
+
+    @inline(__always)
+    private static func load(_ p: UnsafePointer<Double>) -> Lanes {
+        UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+    }
+
+    @inline(__always)
+    private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+    }
+
     private func runBlock(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, width: Int, outWidth: Int,
                           rows: Range<Int>, weights: UnsafePointer<Double>,
                           map: UnsafeMutablePointer<Float>?, sumRows: Range<Int>, sumColumns: Range<Int>) -> Double {
-        let taps = self.weights.count
-        // Scratch for the whole block: 4 input rows, a ring of taps × 4 filtered rows, 4 sums.
-        let inputStride = width, ringStride = outWidth
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 4 * inputStride + (taps + 1) * 4 * ringStride)
-        defer { scratch.deallocate() }
+        // A literal half-width lets the compiler unroll the tap loops for the presets' windows.
+        switch self.weights.count / 2 {
+        case 5: return runBlock(a, b, width: width, outWidth: outWidth, rows: rows, weights: weights, map: map,
+                                sumRows: sumRows, sumColumns: sumColumns, half: 5)
+        case 3: return runBlock(a, b, width: width, outWidth: outWidth, rows: rows, weights: weights, map: map,
+                                sumRows: sumRows, sumColumns: sumColumns, half: 3)
+        default: return runBlock(a, b, width: width, outWidth: outWidth, rows: rows, weights: weights, map: map,
+                                 sumRows: sumRows, sumColumns: sumColumns, half: self.weights.count / 2)
+        }
+    }
+
+    @inline(__always)
+    private func runBlock(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, width: Int, outWidth: Int,
+                          rows: Range<Int>, weights: UnsafePointer<Double>,
+                          map: UnsafeMutablePointer<Float>?, sumRows: Range<Int>, sumColumns: Range<Int>, half: Int) -> Double {
+        let taps = 2 * half + 1
+        // Rows are processed 4 columns at a time; 4 spare zeros per row keep the last group in bounds.
+        let groups = (outWidth + 3) / 4
+        let inputStride = width + 4, ringStride = 4 * groups + 4
+        let scratchCount = 4 * inputStride + taps * 4 * ringStride + ringStride
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
+        scratch.initialize(repeating: 0, count: scratchCount)
+        let rowPointers = UnsafeMutablePointer<UnsafeMutablePointer<Double>>.allocate(capacity: taps)
+        defer { scratch.deallocate(); rowPointers.deallocate() }
         let input = scratch
         let ring = scratch + 4 * inputStride
-        let sums = ring + taps * 4 * ringStride
-        let c1 = self.c1, c2 = self.c2, norm = covarianceNormalization
+        let indexRow = ring + taps * 4 * ringStride
+        let c1 = Lanes(repeating: self.c1), c2 = Lanes(repeating: self.c2)
+        let norm = Lanes(repeating: covarianceNormalization), two = Lanes(repeating: 2)
+        // The windows are symmetric: w[t] (s[t] + s[taps − 1 − t]) halves the multiplies.
+        let centre = Lanes(repeating: weights[half])
+        var outer = [Lanes](); for t in 0..<half { outer.append(Lanes(repeating: weights[t])) }
 
-        // Horizontal pass of input row `r` into ring slot `r % taps`.
-        func filterRow(_ r: Int) {
-            let pa = a + r * width, pb = b + r * width
-            let ia = input, ib = input + inputStride, iq = input + 2 * inputStride, ip = input + 3 * inputStride
-            for x in 0..<width {
-                let va = Double(pa[x]), vb = Double(pb[x])
-                ia[x] = va; ib[x] = vb; iq[x] = va * va + vb * vb; ip[x] = va * vb
-            }
-            let slot = ring + (r % taps) * 4 * ringStride
-            for q in 0..<4 {
-                let src = input + q * inputStride, dst = slot + q * ringStride
-                let w0 = weights[0]
-                for x in 0..<outWidth { dst[x] = w0 * src[x] }
-                for t in 1..<taps {
-                    let wt = weights[t], s = src + t
-                    for x in 0..<outWidth { dst[x] += wt * s[x] }
+        return outer.withUnsafeBufferPointer { outerWeights -> Double in
+            // Horizontal pass of input row `r` (x, y, x² + y², xy) into ring slot `r % taps`.
+            func filterRow(_ r: Int) {
+                let pa = a + r * width, pb = b + r * width
+                let ia = input, ib = input + inputStride, iq = input + 2 * inputStride, ip = input + 3 * inputStride
+                for x in 0..<width {
+                    let va = Double(pa[x]), vb = Double(pb[x])
+                    ia[x] = va; ib[x] = vb; iq[x] = va * va + vb * vb; ip[x] = va * vb
+                }
+                let slot = ring + (r % taps) * 4 * ringStride
+                for g in 0..<groups {
+                    @inline(__always) func horizontal(_ q: Int) {
+                        let s = UnsafePointer(input + q * inputStride + 4 * g)
+                        var acc = centre * Self.load(s + half)
+                        for t in 0..<half { acc += outerWeights[t] * (Self.load(s + t) + Self.load(s + taps - 1 - t)) }
+                        Self.store(acc, slot + q * ringStride + 4 * g)
+                    }
+                    horizontal(0); horizontal(1); horizontal(2); horizontal(3)
                 }
             }
-        }
 
-        for r in rows.lowerBound ..< rows.lowerBound + taps - 1 { filterRow(r) }
-        var total = 0.0
-        for y in rows {
-            filterRow(y + taps - 1)
-            // Vertical pass: output row y combines input rows y … y + taps − 1.
-            for q in 0..<4 {
-                let dst = sums + q * ringStride
-                let first = ring + (y % taps) * 4 * ringStride + q * ringStride
-                let w0 = weights[0]
-                for x in 0..<outWidth { dst[x] = w0 * first[x] }
-                for t in 1..<taps {
-                    let wt = weights[t], src = ring + ((y + t) % taps) * 4 * ringStride + q * ringStride
-                    for x in 0..<outWidth { dst[x] += wt * src[x] }
+            for r in rows.lowerBound ..< rows.lowerBound + taps - 1 { filterRow(r) }
+            var total = 0.0
+            for y in rows {
+                filterRow(y + taps - 1)
+                for t in 0..<taps { rowPointers[t] = ring + ((y + t) % taps) * 4 * ringStride }
+                // Vertical pass fused with the index: the four window means stay in registers.
+                for g in 0..<groups {
+                    let o = 4 * g
+                    @inline(__always) func vertical(_ q: Int) -> Lanes {
+                        let offset = q * ringStride + o
+                        var acc = centre * Self.load(rowPointers[half] + offset)
+                        for t in 0..<half {
+                            acc += outerWeights[t] * (Self.load(rowPointers[t] + offset) + Self.load(rowPointers[taps - 1 - t] + offset))
+                        }
+                        return acc
+                    }
+                    let ux = vertical(0), uy = vertical(1), uq = vertical(2), up = vertical(3)
+                    let uxuy = ux * uy, ux2uy2 = ux * ux + uy * uy
+                    let numerator = (two * uxuy + c1) * (two * norm * (up - uxuy) + c2)
+                    let denominator = (ux2uy2 + c1) * (norm * (uq - ux2uy2) + c2)
+                    Self.store(numerator / denominator, indexRow + o)
+                }
+                if let map {
+                    let row = map + y * outWidth
+                    for x in 0..<outWidth { row[x] = Float(indexRow[x]) }
+                }
+                if sumRows.contains(y) {
+                    var s0 = 0.0, s1 = 0.0
+                    var x = sumColumns.lowerBound
+                    while x + 2 <= sumColumns.upperBound { s0 += indexRow[x]; s1 += indexRow[x + 1]; x += 2 }
+                    if x < sumColumns.upperBound { s0 += indexRow[x] }
+                    total += s0 + s1
                 }
             }
-            let mx = sums, my = sums + ringStride, mq = sums + 2 * ringStride, mp = sums + 3 * ringStride
-            @inline(__always) func index(_ x: Int) -> Double {
-                let ux = mx[x], uy = my[x]
-                let uxuy = ux * uy, ux2uy2 = ux * ux + uy * uy
-                let numerator = (2 * uxuy + c1) * (2 * norm * (mp[x] - uxuy) + c2)
-                let denominator = (ux2uy2 + c1) * (norm * (mq[x] - ux2uy2) + c2)
-                return numerator / denominator
-            }
-            if let map {
-                let row = map + y * outWidth
-                for x in 0..<outWidth { row[x] = Float(index(x)) }
-            }
-            if sumRows.contains(y) {
-                var s0 = 0.0, s1 = 0.0
-                var x = sumColumns.lowerBound
-                while x + 2 <= sumColumns.upperBound { s0 += index(x); s1 += index(x + 1); x += 2 }
-                if x < sumColumns.upperBound { s0 += index(x) }
-                total += s0 + s1
-            }
+            return total
         }
-        return total
     }
 }
