@@ -34,7 +34,7 @@ public struct ComparisonRunner: Sendable {
     public init(settings: ComparisonSettings = ComparisonSettings()) { self.settings = settings }
 
     /// Runs `methods` on `items`. `settings.baseline` defaults to `blurred` when present, else the first method.
-    public func run(items: [ComparisonItem], methods: [ComparisonMethod]) -> ComparisonResult {
+    public func run(items: [ComparisonItem], methods: [ComparisonMethod]) -> Comparison {
         let labels = methods.map(\.label)
         var settings = self.settings
         if settings.baseline.isEmpty || !labels.contains(settings.baseline) {
@@ -42,13 +42,13 @@ public struct ComparisonRunner: Sendable {
         }
         if settings.methodSpecs.isEmpty { settings.methodSpecs = labels }
         let outcomes = evaluate(items: items, methods: methods, record: true)
-        return ComparisonResult(settings: settings, methods: labels, items: outcomes.map(\.record), tuning: [],
+        return Comparison(settings: settings, methods: labels, items: outcomes.map(\.record), tuning: [],
                                 validationItems: [], traces: outcomes.flatMap(\.traces),
                                 previews: outcomes.compactMap(\.preview))
     }
 
     /// Runs restorers given by label, in label order.
-    public func run(items: [ComparisonItem], methods: [String: any Restorer]) -> ComparisonResult {
+    public func run(items: [ComparisonItem], methods: [String: any Restorer]) -> Comparison {
         run(items: items, methods: methods.keys.sorted().map { ComparisonMethod(label: $0, restorer: methods[$0]!) })
     }
 
@@ -59,7 +59,7 @@ public struct ComparisonRunner: Sendable {
     /// A spec that already sets its free parameter keeps it (the user's choice wins).
     /// - Throws: `EvaluationError.noItems` when the split leaves no test item, and the
     ///   factory's error for a spec it cannot make (checked before anything runs).
-    public func run(items: [ComparisonItem], specs: [MethodSpec], factory: MethodFactory) throws -> ComparisonResult {
+    public func run(items: [ComparisonItem], specs: [MethodSpec], factory: MethodFactory) throws -> Comparison {
         var runner = self
         runner.settings.methodSpecs = specs.map(\.description)
         // Make every method once up front, so a typo fails fast rather than on every item.

@@ -5,7 +5,7 @@
 public enum CSVReport {
     public static let header = "item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error"
 
-    public static func render(_ result: ComparisonResult) -> String {
+    public static func render(_ result: Comparison) -> String {
         var lines = [header]
         for record in result.items {
             for r in record.results {

@@ -10,7 +10,7 @@ public enum HTMLReport {
     /// - Parameter encodePNG: encodes a [0, 1] image as PNG bytes for the crops (the CLI
     ///   passes `ImageIO.encodePNG`; Evaluation itself does not depend on an image codec).
     ///   Without it the crops section says so.
-    public static func render(_ result: ComparisonResult, encodePNG: ((Image) throws -> Data)? = nil) -> String {
+    public static func render(_ result: Comparison, encodePNG: ((Image) throws -> Data)? = nil) -> String {
         var html = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8">
@@ -51,8 +51,7 @@ public enum HTMLReport {
                                     + "</td></tr>"
                             }.joined() + "</tbody></table><p class=\"note\">Validation items (not scored above): \(escape(result.validationItems.joined(separator: ", ")))</p>")
         }
-        let settings = (try? JSONSerialization.data(withJSONObject: JSONReport.object(result)["settings"]!, options: [.prettyPrinted, .sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let settings = JSONWriter.write(JSONReport.object(result)["settings"]!)
         html += section("Settings", "<pre>\(escape(settings))</pre><p class=\"note\">DeblurKit \(escape(result.settings.version))</p>")
         html += "<script>\(script)</script>\n</body></html>\n"
         return html
@@ -62,7 +61,7 @@ public enum HTMLReport {
 
     static func section(_ title: String, _ body: String) -> String { "<section><h2>\(escape(title))</h2>\n\(body)\n</section>\n" }
 
-    static func summaryTable(_ result: ComparisonResult) -> String {
+    static func summaryTable(_ result: Comparison) -> String {
         let wins = Dictionary(result.wins.map { ($0.method, $0) }, uniquingKeysWith: { a, _ in a })
         var rows = ""
         for s in result.summaries {
@@ -79,7 +78,7 @@ public enum HTMLReport {
             + rows + "</tbody></table>"
     }
 
-    static func itemTable(_ result: ComparisonResult) -> String {
+    static func itemTable(_ result: Comparison) -> String {
         var head = "<tr><th>item</th><th>kernel</th><th>noise σ</th>"
         for m in result.methods { head += "<th>\(escape(m)) PSNR</th><th>\(escape(m)) SSIM</th>" }
         var rows = ""
@@ -160,7 +159,7 @@ public enum HTMLReport {
         return svg + "</svg>"
     }
 
-    static func previews(_ result: ComparisonResult, encodePNG: ((Image) throws -> Data)?) -> String {
+    static func previews(_ result: Comparison, encodePNG: ((Image) throws -> Data)?) -> String {
         guard let encodePNG else { return "<p class=\"note\">Crops omitted: no PNG encoder was given to the report.</p>" }
         let index = Dictionary(result.items.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var html = "<p class=\"note\">The same region of each image (after the border crop), shown at 2× with nearest-neighbour scaling; values clamped to [0, 1].</p>"

@@ -5,13 +5,12 @@ import Foundation
 /// (overall, by kernel, by noise level, win counts), tuning, failures and iteration traces.
 /// Non-finite numbers (a +∞ PSNR) are written as `null`; keys are sorted so the file diffs well.
 public enum JSONReport {
-    public static func render(_ result: ComparisonResult) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: object(result), options: [.prettyPrinted, .sortedKeys])
-        return String(decoding: data, as: UTF8.self) + "\n"
+    public static func render(_ result: Comparison) -> String {
+        JSONWriter.write(object(result)) + "\n"
     }
 
     /// The report as nested Foundation values.
-    public static func object(_ result: ComparisonResult) -> [String: Any] {
+    public static func object(_ result: Comparison) -> [String: Any] {
         let s = result.settings
         return [
             "format": "deblurkit-comparison",
@@ -19,7 +18,7 @@ public enum JSONReport {
             "versions": ["deblurkit": s.version, "os": ProcessInfo.processInfo.operatingSystemVersionString],
             "settings": [
                 "dataset": s.dataset, "baseline": s.baseline, "methods": s.methodSpecs, "threads": s.threads,
-                "tune": s.tune, "validation_fraction": s.validationFraction, "split_seed": NSNumber(value: s.splitSeed),
+                "tune": s.tune, "validation_fraction": s.validationFraction, "split_seed": s.splitSeed,
                 "data_range": s.metrics.dataRange, "crop": s.metrics.crop, "ssim_preset": s.metrics.ssimPreset.rawValue,
                 "luminance_only": s.metrics.luminanceOnly,
             ] as [String: Any],

@@ -4,7 +4,7 @@ import Foundation
 /// tables by kernel and by noise level, the tuning decisions and the failures (`--report`).
 public enum MarkdownReport {
     /// The full report.
-    public static func render(_ result: ComparisonResult) -> String {
+    public static func render(_ result: Comparison) -> String {
         var out = "# Comparison\n\n" + headline(result) + "\n\n" + summaryTable(result)
         let kernels = result.byKernel
         if kernels.count > 1 || kernels.first?.group != "unknown" {
@@ -33,7 +33,7 @@ public enum MarkdownReport {
     }
 
     /// One line: items, metric settings, baseline.
-    public static func headline(_ result: ComparisonResult) -> String {
+    public static func headline(_ result: Comparison) -> String {
         let m = result.settings.metrics
         var parts = ["\(result.items.count) item(s)"]
         if !result.settings.dataset.isEmpty { parts.append("dataset `\(result.settings.dataset)`") }
@@ -46,7 +46,7 @@ public enum MarkdownReport {
     }
 
     /// The per-method summary table: mean / median / std of PSNR and SSIM, time, wins, failures.
-    public static func summaryTable(_ result: ComparisonResult) -> String {
+    public static func summaryTable(_ result: Comparison) -> String {
         let wins = Dictionary(result.wins.map { ($0.method, $0) }, uniquingKeysWith: { a, _ in a })
         var out = "| method | PSNR mean | PSNR median | PSNR std | SSIM mean | SSIM median | SSIM std | s / item | wins / ties / losses | failed |\n"
         out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |\n"

@@ -56,7 +56,7 @@ public struct TuningRecord: Sendable {
 }
 
 /// Everything one run produced; the reports render it.
-public struct ComparisonResult: Sendable {
+public struct Comparison: Sendable {
     /// What was run, echoed in every report.
     public var settings: ComparisonSettings
     /// Method column labels, in the order given.
