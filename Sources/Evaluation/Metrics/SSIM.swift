@@ -165,7 +165,7 @@ struct SSIMKernel {
     let weights: [Double]
     let c1: Double, c2: Double
     let covarianceNormalization: Double
-    static let blockRows = 64
+    static let blockRows = 128
 
     /// Filters the `height × width` planes `a` and `b` (valid region only: output is
     /// `(height − taps + 1) × (width − taps + 1)`), writes the map when given, and returns
