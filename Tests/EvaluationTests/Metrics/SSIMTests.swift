@@ -54,7 +54,7 @@ private func naiveSSIM(_ x: Image, _ y: Image, preset: SSIMPreset, dataRange: Do
 
     @Test(arguments: SSIMPreset.allCases)
     func separableKernelEqualsDirectWindowSum(preset: SSIMPreset) throws {
-        // 150 rows: several 64-row blocks, so block seams are covered.
+        // 150 rows: two 128-row blocks, so a block seam is covered.
         let x = randomImage(height: 150, width: 23, seed: 6)
         var y = x
         var rng = SeededRandom(seed: 7)
