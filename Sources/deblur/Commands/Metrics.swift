@@ -58,9 +58,11 @@ struct Metrics: ParsableCommand {
         guard x.channels == y.channels, x.height == y.height, x.width == y.width else {
             throw CLIError("\(image) is \(y.channels)×\(y.height)×\(y.width) (channels×height×width) but the reference \(reference) is \(x.channels)×\(x.height)×\(x.width)")
         }
-        let scored = try score(x, y, settings: settings)
+        // The same steps as `score(_:_:settings:)`, keeping the per-channel SSIM and the map.
         let px = try settings.prepare(x, what: reference), py = try settings.prepare(y, what: image)
+        let error = try mse(px, py)
         let similarity = try structuralSimilarity(px, py, preset: settings.ssimPreset, dataRange: settings.dataRange, map: ssimMap != nil)
+        let scored = ImageScores(mse: error, psnr: psnr(mse: error, dataRange: settings.dataRange), ssim: similarity.mean)
         if let ssimMap, let map = similarity.map {
             try ImageIO.write(map, to: ssimMap)
         }
