@@ -13,7 +13,7 @@ import DeblurCore
     }
 
     /// onnxruntime's output on the exported tiny model, for the input built below
-    /// (Reference/onnx_reference.py regenerates these from the files this test writes).
+    /// (Tests/RefinementReference/onnx_reference.py regenerates these from the files this test writes).
     static let onnxruntimeSamples: [Float] = [-0.5508062839508057, -1.6451754570007324, -1.1504182815551758, -1.0112924575805664, -0.49573004245758057]
 
     @Test func exportedGraphComputesTheNetworkAccordingToOnnxruntime() throws {

@@ -14,7 +14,7 @@ func lossGradientError(_ loss: any Loss, prediction: Tensor, target: Tensor, ste
     }
 }
 
-/// The formula planes of Reference/ssim_reference.py.
+/// The formula planes of Tests/RefinementReference/ssim_reference.py.
 func ssimPlanes() -> (Tensor, Tensor) {
     let h = 24, w = 20
     var a = [Float](), b = [Float]()
@@ -42,7 +42,7 @@ func ssimPlanes() -> (Tensor, Tensor) {
     }
 
     @Test func ssimEqualsScikitImage() {
-        // Reference/ssim_reference.py: skimage structural_similarity(gaussian_weights, σ 1.5, population covariance).
+        // Tests/RefinementReference/ssim_reference.py: skimage structural_similarity(gaussian_weights, σ 1.5, population covariance).
         let (a, b) = ssimPlanes()
         let ssim = 1 - SSIMLoss().value(prediction: a, target: b)
         #expect(abs(ssim - 0.6562338633442129) < 1e-5)

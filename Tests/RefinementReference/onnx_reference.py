@@ -1,7 +1,7 @@
 """Regenerates the onnxruntime numbers committed in ONNXExportTests.swift.
 
 Run the test once (it writes $TMPDIR/deblurkit-refinement-tests-PID/onnx/{tiny.onnx,input.f32}), then:
-    /tmp/peers/bin/python Tests/RefinementTests/Reference/onnx_reference.py DIR
+    /tmp/peers/bin/python Tests/RefinementReference/onnx_reference.py DIR
 """
 import sys
 import numpy as np

@@ -1,6 +1,6 @@
 """Regenerates the scikit-image SSIM number committed in Losses/SSIMLossTests.swift.
 
-Run: /tmp/peers/bin/python Tests/RefinementTests/Reference/ssim_reference.py
+Run: /tmp/peers/bin/python Tests/RefinementReference/ssim_reference.py
 The two 24 x 20 test planes are defined by formulas so Swift and Python build them identically.
 """
 import numpy as np
