@@ -41,14 +41,19 @@ public enum FFT {
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[key] { return plan }
-        if !initialized {
-            fftwf_make_planner_thread_safe()
-            _ = fftwf_init_threads()
-            initialized = true
-        }
+        initializeLocked()
         let plan = FFTPlan2D(height: height, width: width, threads: key.threads, flags: rigor.flags)
         plans[key] = plan
         return plan
+    }
+
+    /// FFTW's threads must be initialized before any other FFTW call, wisdom import included
+    /// (threaded plans in the wisdom are otherwise not matched). Call with `lock` held.
+    private static func initializeLocked() {
+        if initialized { return }
+        fftwf_make_planner_thread_safe()
+        _ = fftwf_init_threads()
+        initialized = true
     }
 
     /// The smallest `n' ≥ n` of the form 2^a·3^b·5^c·7^d, sizes FFTW transforms fastest.
@@ -68,6 +73,7 @@ public enum FFT {
     @discardableResult
     public static func importWisdom(from path: String = defaultWisdomPath) -> Bool {
         lock.lock(); defer { lock.unlock() }
+        initializeLocked()
         return fftwf_import_wisdom_from_filename(path) != 0
     }
 
@@ -75,6 +81,7 @@ public enum FFT {
     @discardableResult
     public static func exportWisdom(to path: String = defaultWisdomPath) -> Bool {
         lock.lock(); defer { lock.unlock() }
+        initializeLocked()
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return fftwf_export_wisdom_to_filename(path) != 0
