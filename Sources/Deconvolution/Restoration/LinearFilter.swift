@@ -9,14 +9,29 @@ struct SpectralRegularizer {
     var laplacian: Float = 0
 }
 
+/// What a regularizer may look at: the channel and its spectrum on the working domain.
+struct FilterContext {
+    let plane: Image
+    /// The observation's half-spectrum `Y` and the OTF `H`, interleaved, `height × spectrumWidth`.
+    let spectrum: UnsafePointer<Float>
+    let otf: UnsafePointer<Float>
+    /// `|D|² = rowPower[u] + columnPower[v]`.
+    let rowPower: [Float]
+    let columnPower: [Float]
+    let height: Int
+    let spectrumWidth: Int
+    /// Pixels of the working domain (the unnormalized FFT's `E|N(f)|² = pixelCount · σ²`).
+    let pixelCount: Int
+}
+
 /// Applies `conj(H) / (|H|² + R)` to every channel on the boundary's working domain; the
 /// machinery Wiener, Tikhonov and the automatic Wiener share. Internal.
 ///
-/// `regularizer(channelPlane)` chooses R per channel (the automatic Wiener estimates the
-/// noise per channel). Throws when `|H|² + R` vanishes at some frequency (a PSF whose OTF
+/// `regularizer(context)` chooses R per channel after the forward transform (the automatic
+/// Wiener estimates the noise and the signal spectrum per channel). Throws when `|H|² + R` vanishes at some frequency (a PSF whose OTF
 /// has zeros, and no regularization).
 func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling,
-                       regularizer: (Image) throws -> SpectralRegularizer) throws -> Image {
+                       regularizer: (FilterContext) throws -> SpectralRegularizer) throws -> Image {
     guard boundary != .masked else {
         throw DeconvolutionError.invalidParameter(name: "boundary", value: "masked",
                                                   expected: "circular, reflect or taper (masked needs an iterative method: rl or rl-tv)")
@@ -33,9 +48,11 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling,
     var planes = [Image]()
     for c in 0..<blurred.channels {
         let plane = input.channels == 1 ? input : input.channel(c)
-        let r = try regularizer(plane)
         plane.withUnsafeBufferPointer { domain.embed($0, into: real.pointer) }
         plan.forward(real, spectrum)
+        let r = try regularizer(FilterContext(plane: plane, spectrum: spectrum.pointer, otf: otf.pointer,
+                                              rowPower: power.rows, columnPower: power.columns, height: ph,
+                                              spectrumWidth: sw, pixelCount: plan.realCount))
         var vanished = [Bool](repeating: false, count: ph)
         let s = spectrum.pointer, h = otf.pointer
         power.columns.withUnsafeBufferPointer { columns in

@@ -1,4 +1,5 @@
 import DeblurCore
+import Foundation
 
 /// Wiener deconvolution, the linear minimum-mean-square-error filter
 ///
@@ -10,9 +11,9 @@ import DeblurCore
 /// - `.noiseSigma(σ)`: `NSR = σ² / max(var(y) − σ², 10⁻⁸)`, MATLAB's documented recipe
 ///   `noise_var / var(I(:))` with the noise removed from the signal power;
 /// - `.automatic`: σ estimated from the image (`estimateNoiseSigma`, MAD of the finest Haar
-///   diagonal band) and a natural-image signal spectrum `S(f) ∝ 1 / |D(f)|²` whose scale is the
-///   observation's mean gradient energy g: `NSR(f) = σ² |D(f)|² / g` (Helstrom 1967; the 1/f²
-///   power law of natural images, Field 1987).
+///   diagonal band) and a natural-image signal spectrum `S(f) ∝ 1 / |D(f)|²` (the 1/f² power
+///   law of natural images, Field 1987) whose scale g is fitted to the observation's spectrum
+///   where the blur passes the signal (`|H|² > 1/4`): `NSR(f) = σ² |D(f)|² / g` (Helstrom 1967).
 ///
 /// - Parameters:
 ///   - noiseToSignal: see above (the `nsr:` initializer gives `.ratio`; default 0.01).
@@ -65,22 +66,47 @@ public struct Wiener: Restorer {
         case .automatic: break
         }
         let mode = noiseToSignal
-        return try applyLinearFilter(blurred, psf: psf, boundary: boundary) { plane in
+        return try applyLinearFilter(blurred, psf: psf, boundary: boundary) { context in
             switch mode {
             case .ratio(let nsr):
                 return SpectralRegularizer(constant: nsr)
             case .noiseSigma(let sigma):
                 let noise = Double(sigma) * Double(sigma)
-                return SpectralRegularizer(constant: Float(noise / max(variance(plane) - noise, 1e-8)))
+                return SpectralRegularizer(constant: Float(noise / max(variance(context.plane) - noise, 1e-8)))
             case .automatic:
-                let sigma = estimateNoiseSigma(plane)
-                // The observation's gradients include the noise's (4σ² per pixel for two
-                // directions of forward differences); what remains is signal.
-                let signal = max(meanGradientEnergy(plane) - 4 * sigma * sigma, 1e-8)
                 // σ̂ is floored: even 8-bit quantization leaves σ ≈ 0.001 of noise.
-                let noise = max(sigma, 1e-3)
-                return SpectralRegularizer(gradient: Float(noise * noise / signal))
+                let sigma = max(estimateNoiseSigma(context.plane), 1e-3)
+                let signal = Wiener.sharpGradientEnergy(context, noiseSigma: sigma)
+                return SpectralRegularizer(gradient: Float(sigma * sigma / signal))
             }
         }
+    }
+
+    /// The scale g of the signal model `E|X(f)|² = N g / |D(f)|²` (g: the sharp image's mean
+    /// gradient energy per pixel), fitted where the blur passes the signal well (`|H|² > 1/4`):
+    /// there `|Y|² ≈ |H|² N g / |D|² + N σ²`, so each bin gives `(|Y|² − N σ²) |D|² / (|H|² N)`.
+    /// Their median, divided by ln 2 (the median of an exponential variable over its mean), is
+    /// robust to the few bins dominated by a strong edge or by noise.
+    static func sharpGradientEnergy(_ c: FilterContext, noiseSigma sigma: Double) -> Double {
+        var samples = [Double]()
+        samples.reserveCapacity(c.height * c.spectrumWidth / 4)
+        let noisePower = Double(c.pixelCount) * sigma * sigma
+        for u in 0..<c.height {
+            for v in 0..<c.spectrumWidth {
+                let i = 2 * (u * c.spectrumWidth + v)
+                let d2 = Double(c.rowPower[u] + c.columnPower[v])
+                let h2 = Double(c.otf[i] * c.otf[i] + c.otf[i + 1] * c.otf[i + 1])
+                guard d2 > 0, h2 > 0.25 else { continue }
+                let y2 = Double(c.spectrum[i] * c.spectrum[i] + c.spectrum[i + 1] * c.spectrum[i + 1])
+                samples.append(max(y2 - noisePower, 0) * d2 / (h2 * Double(c.pixelCount)))
+            }
+        }
+        guard !samples.isEmpty else { return max(meanGradientEnergy(c.plane), 1e-8) }
+        let k = samples.count / 2
+        samples.withUnsafeMutableBufferPointer { b in
+            // Partial selection would do; a sort of ≤ N/4 doubles is a few ms at 1024².
+            b.sort()
+        }
+        return max(samples[k] / log(2.0), 1e-8)
     }
 }
