@@ -18,7 +18,7 @@ public enum DeconvolutionBenchmarks {
     public static let cases: [BenchCase] = [
         BenchCase(name: "fft-floor", summary: "two forward + two inverse real FFTs of the RL padded size (the RL iteration floor)") { options, emit in
             try forEachSetting(options) { size, psfSize, _, _ in
-                let padded = FFT.fastSize(size + psfSize - 1)
+                let padded = FFT.preferredSize(size + psfSize - 1)
                 let floor = floorTime(padded: padded, repeats: options.repeats)
                 emit(BenchRecord("fft-floor", [("size", .int(size)), ("psf", .int(psfSize)), ("padded", .int(padded)),
                                                ("ms", .double(floor * 1e3)), ("floor_ms", .double(floor * 1e3))]))
@@ -33,7 +33,7 @@ public enum DeconvolutionBenchmarks {
         },
         BenchCase(name: "rl", summary: "Richardson–Lucy, ms per iteration (masked boundary), vs the FFT floor") { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
-                let padded = FFT.fastSize(size + psfSize - 1)
+                let padded = FFT.preferredSize(size + psfSize - 1)
                 try iterative("rl", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
                     _ = try RichardsonLucy(iterations: n).restore(image, psf: psf)
                 }
@@ -47,13 +47,13 @@ public enum DeconvolutionBenchmarks {
                 let start = monotonicSeconds()
                 _ = try RichardsonLucy(iterations: 10).restore(image, psf: psf)
                 emit(BenchRecord("rl-memory", [("size", .int(size)), ("psf", .int(31)),
-                                               ("padded", .int(FFT.fastSize(size + 30))),
+                                               ("padded", .int(FFT.preferredSize(size + 30))),
                                                ("ms", .double((monotonicSeconds() - start) * 100))]))
             }
         },
         BenchCase(name: "rl-tv", summary: "RL with total variation, ms per iteration (masked boundary), vs the FFT floor") { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
-                let padded = FFT.fastSize(size + psfSize - 1)
+                let padded = FFT.preferredSize(size + psfSize - 1)
                 try iterative("rl-tv", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
                     _ = try RLTV(iterations: n).restore(image, psf: psf)
                 }
@@ -80,7 +80,7 @@ public enum DeconvolutionBenchmarks {
                 let image = Image(height: size, width: size) { _, y, x in
                     Float(((y / 37) &* 2_654_435_761 ^ (x / 53) &* 40_503) % 97) / 120 + 0.1
                 }
-                let padded = FFT.fastSize(size + 2 * psfSize)
+                let padded = FFT.preferredSize(size + 2 * psfSize)
                 try iterative("hyper-laplacian", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
                     // β grows by 2√2 per outer iteration: betaMax sets their number.
                     let betaMax = powf(2 * Float(2).squareRoot(), Float(n) - 0.5)
@@ -155,7 +155,7 @@ public enum DeconvolutionBenchmarks {
     /// Whole-call time of a one-shot filter, against the floor and against one pair + OTF.
     static func oneShot(_ name: String, size: Int, psfSize: Int, options: BenchOptions,
                         emit: (BenchRecord) -> Void, run: () throws -> Void) throws {
-        let padded = FFT.fastSize(size + 2 * psfSize)
+        let padded = FFT.preferredSize(size + 2 * psfSize)
         try run()
         var t = Double.infinity, floor = Double.infinity, pair = Double.infinity
         for _ in 0..<max(options.repeats, 3) {

@@ -31,7 +31,7 @@ func lineMotionPSF() -> PSF {
     @Test func reflectDomainPadsBeyondThePSFToAFastSizeAndRemovesTheSeam() throws {
         let plane = testScene(height: 21, width: 26, seed: 5)
         let domain = try RestorationDomain(height: 21, width: 26, psf: boxPSF(7), boundary: .reflect)
-        #expect(domain.paddedHeight == FFT.fastSize(21 + 14) && domain.paddedWidth == FFT.fastSize(26 + 14))
+        #expect(domain.paddedHeight == FFT.preferredSize(21 + 14) && domain.paddedWidth == FFT.preferredSize(26 + 14))
         #expect(domain.top >= 7 && domain.left >= 7)
         var buffer = [Float](repeating: .nan, count: domain.paddedCount)
         buffer.withUnsafeMutableBufferPointer { b in plane.withUnsafeBufferPointer { domain.embed($0, into: b.baseAddress!) } }

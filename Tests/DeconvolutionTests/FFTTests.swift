@@ -15,6 +15,19 @@ import Foundation
         #expect(FFT.fastSize(1038) == 1050 && FFT.fastSize(2078) == 2100 && FFT.fastSize(1024) == 1024)
     }
 
+    @Test func preferredSizeIsTheSevenSmoothSizeRichestInTwosWithinASixteenth() {
+        func smooth(_ n: Int) -> Bool { var m = n; for p in [2, 3, 5, 7] { while m % p == 0 { m /= p } }; return m == 1 }
+        for n in 16...600 {
+            let p = FFT.preferredSize(n)
+            #expect(p >= n && smooth(p))
+            #expect(p <= max(FFT.fastSize(n), n + n / 16))
+            for m in n...(n + n / 16) where smooth(m) {
+                #expect(m.trailingZeroBitCount <= p.trailingZeroBitCount)
+            }
+        }
+        #expect(FFT.preferredSize(1038) == 1080 && FFT.preferredSize(2078) == 2160 && FFT.preferredSize(1024) == 1024)
+    }
+
     @Test func forwardMatchesANaiveDFTAndInverseRoundTrips() {
         let h = 6, w = 7
         let image = randomImage(height: h, width: w, seed: 3)

@@ -50,15 +50,15 @@ struct RestorationDomain {
         case .reflect:
             // At least a PSF size of reflection on each side, so the seam where the padded
             // domain wraps around lies a full PSF width away from every observed pixel.
-            paddedHeight = FFT.fastSize(height + 2 * psf.height)
-            paddedWidth = FFT.fastSize(width + 2 * psf.width)
+            paddedHeight = FFT.preferredSize(height + 2 * psf.height)
+            paddedWidth = FFT.preferredSize(width + 2 * psf.width)
             top = (paddedHeight - height) / 2
             left = (paddedWidth - width) / 2
         case .masked:
             // The unknown scene covers the observation extended by the PSF radius on each
             // side; any larger FFT domain only adds pixels no observation depends on.
-            paddedHeight = FFT.fastSize(height + psf.height - 1)
-            paddedWidth = FFT.fastSize(width + psf.width - 1)
+            paddedHeight = FFT.preferredSize(height + psf.height - 1)
+            paddedWidth = FFT.preferredSize(width + psf.width - 1)
             top = psf.centerY
             left = psf.centerX
         }
