@@ -110,14 +110,14 @@ public enum HTMLReport {
         let finite = values.map(\.1).filter(\.isFinite)
         let labelWidth = 170.0, barSpace = 260.0, rowHeight = 24.0
         let height = 34 + rowHeight * Double(values.count) + 10
-        var lo = fromZero ? 0 : ((finite.min() ?? 0) - 1).rounded(.down)
-        let hi = max((finite.max() ?? 1), lo + 1e-9)
-        if !fromZero && hi - lo < 2 { lo = hi - 2 }
+        // PSNR bars start a little below the worst mean (whole dB) so differences stay visible.
+        let hi = finite.max() ?? 1
+        let lo = fromZero ? 0 : (min(finite.min() ?? 0, hi) - 1 - (finite.count < 2 ? 1 : 0)).rounded(.down)
         var svg = "<svg class=\"chart\" width=\"\(Int(labelWidth + barSpace + 70))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
         svg += "<text x=\"0\" y=\"16\" class=\"title\">\(escape(title))\(fromZero ? "" : " — axis from \(String(format: "%g", lo))")</text>"
         for (i, (label, value)) in values.enumerated() {
             let y = 30 + rowHeight * Double(i)
-            let fraction = value.isFinite ? max(0, min(1, (value - lo) / (hi - lo))) : (value > 0 ? 1 : 0)
+            let fraction = value.isFinite ? max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) : (value > 0 ? 1 : 0)
             let w = max(1, fraction * barSpace)
             svg += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(truncated(label, 26)))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 7)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
