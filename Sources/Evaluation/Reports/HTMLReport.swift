@@ -26,6 +26,9 @@ public enum HTMLReport {
                         + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)
                         + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
                         + "</div>")
+        html += section("By kernel and by noise level", "<div class=\"charts\">"
+                        + groupTable("kernel", result.byKernel, methods: result.methods)
+                        + groupTable("noise", result.byNoise, methods: result.methods) + "</div>")
         if !result.traces.isEmpty {
             let byItem = Dictionary(grouping: result.traces, by: \.item)
             let items = result.traces.map(\.item).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -76,6 +79,22 @@ public enum HTMLReport {
         return "<table class=\"sortable\"><thead><tr><th>method</th><th>PSNR mean</th><th>PSNR median</th><th>PSNR std</th>"
             + "<th>SSIM mean</th><th>SSIM median</th><th>SSIM std</th><th>s / item</th><th>wins / ties / losses vs \(escape(result.settings.baseline))</th><th>failed</th></tr></thead><tbody>\n"
             + rows + "</tbody></table>"
+    }
+
+    /// Mean PSNR / SSIM per group (rows) and method (columns), sortable.
+    static func groupTable(_ title: String, _ groups: [(group: String, summaries: [MethodSummary])], methods: [String]) -> String {
+        var html = "<table class=\"sortable\"><thead><tr><th>\(escape(title))</th><th>items</th>"
+        for m in methods { html += "<th>\(escape(m)) PSNR</th><th>\(escape(m)) SSIM</th>" }
+        html += "</tr></thead><tbody>\n"
+        for (group, summaries) in groups {
+            html += "<tr><td>\(escape(group))</td>" + numberCell(Double(summaries.first?.count ?? 0) + Double(summaries.first?.failures ?? 0),
+                                                                 String((summaries.first?.count ?? 0) + (summaries.first?.failures ?? 0)))
+            for s in summaries {
+                html += numberCell(s.psnr.mean, ReportFormat.decibels(s.psnr.mean)) + numberCell(s.ssim.mean, ReportFormat.ssim(s.ssim.mean))
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table>"
     }
 
     static func itemTable(_ result: Comparison) -> String {
