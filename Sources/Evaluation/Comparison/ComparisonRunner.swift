@@ -191,6 +191,11 @@ public struct ComparisonRunner: Sendable {
                 guard restored.channels == sharp.channels, restored.height == sharp.height, restored.width == sharp.width else {
                     throw EvaluationError.sizeMismatch(what: "output of \(method.label)", expected: geometry(sharp), actual: geometry(restored))
                 }
+                // A diverged method would turn every mean into NaN: record it as a failure instead.
+                guard restored.isFinite else {
+                    throw EvaluationError.invalidValue(name: "output of \(method.label)", value: "with NaN or infinite samples",
+                                                       expected: "finite values")
+                }
                 let scores = try score(sharp, restored, settings: metrics, threads: metricThreads)
                 if record, let saveRestored { try saveRestored(item.id, method.label, restored) }
                 outcome.record.results.append(MethodResult(method: method.label, scores: scores, seconds: seconds, error: nil))

@@ -51,6 +51,25 @@ private func psnrOfOffset(_ e: Double) -> Double { 10 * log10(1 / (e * e)) }
         #expect(result.summaries[0].count == 1 && result.summaries[0].failures == 3)
     }
 
+    @Test func nonFiniteOutputIsAFailureNotANaNMean() {
+        let result = ComparisonRunner().run(items: [offsetItem("a", seed: 1)], methods: [ComparisonMethod(Diverges()), ComparisonMethod(Passthrough())])
+        #expect(result.items[0].results[0].scores == nil)
+        #expect(result.items[0].results[0].error?.contains("NaN") == true)
+        #expect(result.summaries[0].failures == 1 && result.summaries[1].psnr.mean.isFinite)
+    }
+
+    @Test func progressReportsEveryItemOnce() {
+        final class Counter: @unchecked Sendable { var seen: [Int] = []; var ids: Set<String> = []; let lock = NSLock() }
+        let counter = Counter()
+        var runner = ComparisonRunner(settings: ComparisonSettings(threads: 2))
+        runner.progress = { record, done, total in
+            counter.lock.lock(); counter.seen.append(done); counter.ids.insert(record.id); counter.lock.unlock()
+            #expect(total == 5)
+        }
+        _ = runner.run(items: (0..<5).map { offsetItem("i\($0)", seed: UInt64($0)) }, methods: methods)
+        #expect(counter.seen.sorted() == [1, 2, 3, 4, 5] && counter.ids.count == 5)
+    }
+
     @Test func aggregatesGroupByKernelAndNoise() {
         let items = [offsetItem("a", kernel: "k10", noise: 0.01, seed: 1), offsetItem("b", kernel: "k9", noise: 0.02, seed: 2),
                      offsetItem("c", kernel: "k10", noise: 0.02, seed: 3)]
