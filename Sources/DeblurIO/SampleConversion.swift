@@ -43,8 +43,8 @@ enum SampleLayout: Sendable {
 ///     read:  v = k / (2^b − 1)            (b = 8 or 16; float samples as they are)
 ///     write: k = ⌊clamp(v, 0, 1)·(2^b − 1) + ½⌋   (NaN → 0)
 ///
-/// Rows are split over the cores with `parallelFor`; the codecs themselves are single-threaded,
-/// so this is the only parallel work while reading or writing.
+/// Rows are split over `ImageIO.conversionThreads` threads with `parallelFor`; the codecs
+/// themselves are single-threaded, so this is the only parallel work while reading or writing.
 enum SampleConversion {
     /// Benchmark instrumentation: while `timing` is on, `convert` and `fromImage` add their wall
     /// time to `elapsed` (seconds). Not thread-safe; only `IOBenchmarks` turns it on.
@@ -98,7 +98,7 @@ enum SampleConversion {
         defer { if timing { elapsed += monotonicSeconds() - start } }
         let plane = width * height
         // Below ~16K samples a dispatch costs more than it saves.
-        let threads = rows * columns * channels >= 1 << 14 ? ProcessorInfo.cores : 1
+        let threads = rows * columns * channels >= 1 << 14 ? ImageIO.conversionThreads : 1
         parallelFor(rows, threads: threads) { r in
             let source = base + r * rowStride * type.bytes
             let target = out + firstChannel * plane + (y0 + r) * width + x0
@@ -183,7 +183,7 @@ enum SampleConversion {
         defer { if timing { elapsed += monotonicSeconds() - start } }
         image.withUnsafeBufferPointer { input in
             let input = input.baseAddress!
-            parallelFor(rows.count, threads: rows.count * width * channels >= 1 << 14 ? ProcessorInfo.cores : 1) { r in
+            parallelFor(rows.count, threads: rows.count * width * channels >= 1 << 14 ? ImageIO.conversionThreads : 1) { r in
                 let y = rows.lowerBound + r
                 for c in 0..<channels {
                     let row = input + c * plane + y * width
