@@ -1,0 +1,99 @@
+import Testing
+import Foundation
+import DeblurCore
+import Deconvolution
+import _TestSupport
+@testable import Datasets
+
+@Suite struct DatasetGeneratorTests {
+    func smallSettings() -> SynthesisSettings {
+        var s = SynthesisSettings()
+        s.count = 6
+        s.height = 24
+        s.width = 20
+        s.seed = 99
+        s.deadLeaves = DeadLeaves(minRadius: 1, maxRadius: 20)
+        s.trajectorySize = 9
+        s.noiseSigmaMin = 0
+        s.noiseSigmaMax = 0
+        return s
+    }
+
+    @Test func validItemIsTheValidBlurOfALargerCropAndSharpIsItsCentre() throws {
+        let settings = smallSettings()
+        let generator = try DatasetGenerator(settings: settings)
+        let item = try generator.makeItem(index: 3)
+        let plan = generator.plan(3)
+        // Rebuild the larger crop independently: dead leaves on the 8-bit grid.
+        var big = settings.deadLeaves.generate(height: 24 + 8, width: 20 + 8, seed: plan.sharpDraw)
+        big.pixels = big.pixels.map { (min(max($0, 0), 1) * 255).rounded() / 255 }
+        let psf = try PSF.trajectory(size: 9, seed: plan.kernelDraw)
+        #expect(item.psf == psf)
+        #expect(item.kernelName == "trajectory-\(plan.kernelDraw)")
+        #expect(item.sharp == big.cropped(top: 4, left: 4, height: 24, width: 20))
+        #expect(item.blurred.height == 24 && item.blurred.width == 20)
+        // Naive valid convolution written out here.
+        let expected = Image(height: 24, width: 20) { _, y, x in
+            var s: Float = 0
+            for i in 0..<9 { for j in 0..<9 { s += psf[i, j] * big[y + 8 - i, x + 8 - j] } }
+            return s
+        }
+        #expect(maxAbsDifference(item.blurred, expected) < 1e-5)
+    }
+
+    @Test func itemsDependOnSeedAndIndexAloneWhateverTheOrder() throws {
+        var settings = smallSettings()
+        settings.noiseSigmaMin = 0.01
+        settings.noiseSigmaMax = 0.05
+        let generator = try DatasetGenerator(settings: settings)
+        let forward = try (0..<4).map { try generator.makeItem(index: $0) }
+        let backward = try (0..<4).reversed().map { try generator.makeItem(index: $0) }.reversed()
+        for (a, b) in zip(forward, backward) {
+            #expect(a.sharp == b.sharp && a.blurred == b.blurred && a.psf == b.psf && a.noise == b.noise)
+        }
+        #expect(forward[0].blurred != forward[1].blurred)
+        #expect(forward.allSatisfy { $0.noise.gaussianSigma >= 0.01 && $0.noise.gaussianSigma < 0.05 })
+        // Another seed gives other items.
+        settings.seed = 100
+        #expect(try DatasetGenerator(settings: settings).makeItem(index: 0).sharp != forward[0].sharp)
+    }
+
+    @Test func sameSizeBoundariesKeepTheSharpSize() throws {
+        var settings = smallSettings()
+        settings.boundary = .reflect
+        let item = try DatasetGenerator(settings: settings).makeItem(index: 0)
+        #expect(item.sharp.height == 24 && item.sharp.width == 20)
+        #expect(maxAbsDifference(item.blurred, try blur(item.sharp, psf: item.psf, boundary: .reflect)) < 1e-6)
+    }
+
+    @Test func manifestEntryMatchesTheItemWithoutGeneratingIt() throws {
+        var settings = smallSettings()
+        settings.noiseSigmaMax = 0.03
+        let generator = try DatasetGenerator(settings: settings)
+        let entry = generator.manifestEntry(index: 5)
+        let item = try generator.makeItem(index: 5)
+        #expect(entry.id == "000005" && entry.sharp == "sharp/000005.png" && entry.blurred == "blurred/000005.tif" && entry.psf == "psf/000005.tif")
+        #expect(entry.noiseSigma == item.noise.gaussianSigma && entry.kernel == item.kernelName && entry.boundary == "valid")
+    }
+
+    @Test func shardsPartitionTheItemsAndBadShardsAreErrors() throws {
+        let shards = try (1...3).map { try Shard($0, of: 3) }
+        for i in 0..<20 { #expect(shards.filter { $0.contains(i) }.count == 1) }
+        #expect(try Shard(parsing: "2/3") == shards[1])
+        #expect(shards[1].itemsFileName == "items-2-of-3.jsonl" && Shard.all.itemsFileName == "items.jsonl")
+        for bad in ["3/2", "0/2", "1/0", "a/b", "2", "-1/3"] {
+            #expect(throws: DatasetsError.self) { try Shard(parsing: bad) }
+        }
+    }
+
+    @Test func invalidSettingsAreTypedErrors() {
+        var s = smallSettings(); s.noiseSigmaMin = -0.1
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        s = smallSettings(); s.trajectorySize = 10
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        s = smallSettings(); s.count = 0
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        s = smallSettings(); s.sharpSource = .images; s.imagesDirectory = "/nonexistent/folder"
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+    }
+}
