@@ -165,7 +165,7 @@ struct SSIMKernel {
     let weights: [Double]
     let c1: Double, c2: Double
     let covarianceNormalization: Double
-    static let blockRows = 128
+    static let blockRows = 96
 
     /// Filters the `height × width` planes `a` and `b` (valid region only: output is
     /// `(height − taps + 1) × (width − taps + 1)`), writes the map when given, and returns
@@ -180,10 +180,25 @@ struct SSIMKernel {
         let workers = max(1, min(threads, blocks))
         weights.withUnsafeBufferPointer { wp in
             partial.withUnsafeMutableBufferPointer { partialSums in
-                parallelFor(blocks, threads: workers) { block in
+                func run(_ block: Int) {
                     let rows = block * Self.blockRows ..< min(outHeight, (block + 1) * Self.blockRows)
                     partialSums[block] = runBlock(a, b, width: width, outWidth: outWidth, rows: rows, weights: wp.baseAddress!,
                                                   map: map, sumRows: sumRows, sumColumns: sumColumns)
+                }
+                if workers == 1 {
+                    for block in 0..<blocks { run(block) }
+                    return
+                }
+                // Workers take the next block as they finish (not fixed halves), so a core taken
+                // away by another process delays the result by one block, not half the image.
+                let lock = NSLock()
+                var next = 0
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    while true {
+                        lock.lock(); let block = next; next += 1; lock.unlock()
+                        guard block < blocks else { return }
+                        run(block)
+                    }
                 }
             }
         }
