@@ -239,8 +239,8 @@ struct ShrinkageTable {
     let inverseStep: Float
     let values: [Float]
 
-    /// Covers |v| ≤ 1.5 (gradients of [0, 1] images) in steps of 1/8192.
-    init(alpha: Float, beta: Float, range: Float = 1.5, stepsPerUnit: Int = 8192) {
+    /// Covers |v| ≤ 2 (gradients of [0, 1] images and their overshoot) in steps of 1/8192.
+    init(alpha: Float, beta: Float, range: Float = 2, stepsPerUnit: Int = 8192) {
         self.alpha = alpha
         self.beta = beta
         step = 1 / Float(stepsPerUnit)
@@ -249,7 +249,7 @@ struct ShrinkageTable {
         values = (0..<count).map { shrink(Float($0) / Float(stepsPerUnit), alpha: alpha, beta: beta) }
     }
 
-    @inline(__always)
+    @inline(__always) @usableFromInline
     func lookup(_ v: Float, _ values: UnsafeBufferPointer<Float>) -> Float {
         let t = abs(v) * inverseStep
         let k = Int(t)
@@ -282,7 +282,10 @@ func shrink(_ v: Float, alpha: Float, beta: Float) -> Float {
         if slope <= 0 { return 0 }
         let next = w - g / slope
         if next <= 0 { return 0 }
+        // Quadratic convergence: once the step is at float resolution, more steps change nothing.
+        let converged = abs(next - w) <= 1e-6 * next
         w = next
+        if converged { break }
     }
     // The root is a minimizer only if it beats w = 0.
     let atRoot = powf(w, alpha) + beta / 2 * (w - t) * (w - t)

@@ -26,6 +26,9 @@ public enum HTMLReport {
                         + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)
                         + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
                         + "</div>")
+        html += section("By kernel and by noise level", "<div class=\"charts\">"
+                        + groupTable("kernel", result.byKernel, methods: result.methods)
+                        + groupTable("noise", result.byNoise, methods: result.methods) + "</div>")
         if !result.traces.isEmpty {
             let byItem = Dictionary(grouping: result.traces, by: \.item)
             let items = result.traces.map(\.item).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -78,6 +81,22 @@ public enum HTMLReport {
             + rows + "</tbody></table>"
     }
 
+    /// Mean PSNR / SSIM per group (rows) and method (columns), sortable.
+    static func groupTable(_ title: String, _ groups: [(group: String, summaries: [MethodSummary])], methods: [String]) -> String {
+        var html = "<table class=\"sortable\"><thead><tr><th>\(escape(title))</th><th>items</th>"
+        for m in methods { html += "<th>\(escape(m)) PSNR</th><th>\(escape(m)) SSIM</th>" }
+        html += "</tr></thead><tbody>\n"
+        for (group, summaries) in groups {
+            html += "<tr><td>\(escape(group))</td>" + numberCell(Double(summaries.first?.count ?? 0) + Double(summaries.first?.failures ?? 0),
+                                                                 String((summaries.first?.count ?? 0) + (summaries.first?.failures ?? 0)))
+            for s in summaries {
+                html += numberCell(s.psnr.mean, ReportFormat.decibels(s.psnr.mean)) + numberCell(s.ssim.mean, ReportFormat.ssim(s.ssim.mean))
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table>"
+    }
+
     static func itemTable(_ result: Comparison) -> String {
         var head = "<tr><th>item</th><th>kernel</th><th>noise σ</th>"
         for m in result.methods { head += "<th>\(escape(m)) PSNR</th><th>\(escape(m)) SSIM</th>" }
@@ -110,14 +129,14 @@ public enum HTMLReport {
         let finite = values.map(\.1).filter(\.isFinite)
         let labelWidth = 170.0, barSpace = 260.0, rowHeight = 24.0
         let height = 34 + rowHeight * Double(values.count) + 10
-        var lo = fromZero ? 0 : ((finite.min() ?? 0) - 1).rounded(.down)
-        let hi = max((finite.max() ?? 1), lo + 1e-9)
-        if !fromZero && hi - lo < 2 { lo = hi - 2 }
+        // PSNR bars start a little below the worst mean (whole dB) so differences stay visible.
+        let hi = finite.max() ?? 1
+        let lo = fromZero ? 0 : (min(finite.min() ?? 0, hi) - 1 - (finite.count < 2 ? 1 : 0)).rounded(.down)
         var svg = "<svg class=\"chart\" width=\"\(Int(labelWidth + barSpace + 70))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
         svg += "<text x=\"0\" y=\"16\" class=\"title\">\(escape(title))\(fromZero ? "" : " — axis from \(String(format: "%g", lo))")</text>"
         for (i, (label, value)) in values.enumerated() {
             let y = 30 + rowHeight * Double(i)
-            let fraction = value.isFinite ? max(0, min(1, (value - lo) / (hi - lo))) : (value > 0 ? 1 : 0)
+            let fraction = value.isFinite ? max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) : (value > 0 ? 1 : 0)
             let w = max(1, fraction * barSpace)
             svg += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(truncated(label, 26)))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 7)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
