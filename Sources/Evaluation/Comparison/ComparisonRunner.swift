@@ -30,6 +30,9 @@ public struct ComparisonRunner: Sendable {
     /// Called with each restored image (item id, method label, image); a throw is recorded
     /// as that method's failure on the item.
     public var saveRestored: (@Sendable (String, String, Image) throws -> Void)?
+    /// Called before each tuning candidate is scored on the validation items, with the
+    /// candidate spec (`wiener:nsr=0.01`), its index and the number of candidates of that method.
+    public var tuningProgress: (@Sendable (MethodSpec, Int, Int) -> Void)?
 
     public init(settings: ComparisonSettings = ComparisonSettings()) { self.settings = settings }
 

@@ -23,8 +23,9 @@ extension ComparisonRunner {
         for (index, spec) in specs.enumerated() {
             guard let grid = factory.tuningGrid(spec.name), spec[grid.parameter] == nil, !grid.values.isEmpty else { continue }
             var candidates = [(value: String, meanPSNR: Double?)]()
-            for value in grid.values {
+            for (n, value) in grid.values.enumerated() {
                 let candidate = spec.setting(grid.parameter, to: value)
+                tuningProgress?(candidate, n, grid.values.count)
                 let restorer = try factory.make(candidate)
                 let outcomes = runner.evaluate(items: validation, methods: [ComparisonMethod(label: candidate.description, restorer: restorer)], record: false)
                 let scores = outcomes.compactMap { $0.record.results[0].scores }

@@ -12,7 +12,12 @@ import _TestSupport
         var settings = ComparisonSettings(tune: true, validationFraction: 0.3, splitSeed: 7)
         settings.threads = 2
         let specs = try MethodSpec.parseList("blurred,subtract,subtract:shift=0.2")
-        let result = try ComparisonRunner(settings: settings).run(items: items, specs: specs, factory: testFactory)
+        final class Log: @unchecked Sendable { var specs: [String] = [] }
+        let log = Log()
+        var runner = ComparisonRunner(settings: settings)
+        runner.tuningProgress = { candidate, index, count in log.specs.append("\(candidate) \(index + 1)/\(count)") }
+        let result = try runner.run(items: items, specs: specs, factory: testFactory)
+        #expect(log.specs == ["subtract:shift=0 1/4", "subtract:shift=0.05 2/4", "subtract:shift=0.08 3/4", "subtract:shift=0.2 4/4"])
         #expect(result.validationItems.count == 3)
         #expect(result.items.count == 7)
         #expect(Set(result.items.map(\.id)).isDisjoint(with: result.validationItems))
