@@ -22,7 +22,7 @@ import _TestSupport
         #expect(abs(scores.mse - Fixtures.number(entry, "mse")) < 1e-9)
     }
 
-    @Test func luminanceOfATwoChannelImageIsATypedError() {
+    @Test func luminanceOfATwoChannelImageIsATypedError() throws {
         let a = Image(channels: 2, height: 12, width: 12)
         #expect(throws: EvaluationError.self) { try score(a, a, settings: MetricSettings(luminanceOnly: true)) }
         // Gray images pass through the luminance option unchanged.
