@@ -114,15 +114,21 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         image.withUnsafeMutableBufferPointer { pixels in
             covered.withUnsafeMutableBufferPointer { mask in
                 next.withUnsafeMutableBufferPointer { next in
+                    // The first uncovered column ≥ x of a row, with full path compression.
                     @inline(__always) func find(_ row: Int, _ x: Int) -> Int {
-                        var x = x
-                        while Int(next[row + x]) != x {
-                            let parent = Int(next[row + x])
-                            next[row + x] = next[row + parent]  // path halving
-                            x = parent
+                        var root = x
+                        while Int(next[row + root]) != root { root = Int(next[row + root]) }
+                        var y = x
+                        while y != root {
+                            let following = Int(next[row + y])
+                            next[row + y] = Int32(root)
+                            y = following
                         }
-                        return x
+                        return root
                     }
+                    // ⌈v⌉ and ⌊v⌋ for |v| < 2⁶², without a libm call.
+                    @inline(__always) func ceiling(_ v: Double) -> Int { let t = Int(v); return Double(t) < v ? t + 1 : t }
+                    @inline(__always) func floor(_ v: Double) -> Int { let t = Int(v); return Double(t) > v ? t - 1 : t }
                     while coveredCount < target && disks < maxDisks {
                         disks += 1
                         let r = sampler.next(&rng)
@@ -135,15 +141,17 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             let frequency = 2 * Double.pi / rng.uniform(4, 50)
                             kx = frequency * cos(angle); ky = frequency * sin(angle); phase = 2 * Double.pi * rng.uniform()
                         }
-                        let y0 = max(0, Int((cy - r).rounded(.up))), y1 = min(height - 1, Int((cy + r).rounded(.down)))
+                        let y0 = max(0, ceiling(cy - r)), y1 = min(height - 1, floor(cy + r))
                         if y0 > y1 { continue }
                         for y in y0...y1 {
                             let dy = Double(y) - cy
                             let half = (r * r - dy * dy).squareRoot()
-                            let x0 = max(0, Int((cx - half).rounded(.up))), x1 = min(width - 1, Int((cx + half).rounded(.down)))
+                            let x0 = max(0, ceiling(cx - half)), x1 = min(width - 1, floor(cx + half))
                             if x0 > x1 { continue }
                             let row = y * stride
                             var x = find(row, x0)
+                            if x > x1 { continue }
+                            let start = x
                             while x <= x1 {
                                 mask[y * width + x] = true
                                 next[row + x] = Int32(x + 1)
@@ -152,6 +160,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                                 for c in 0..<channels { pixels[c * plane + y * width + x] = Float(colour[c] + texture) }
                                 x = find(row, x + 1)
                             }
+                            // Point the first painted pixel past the run, so the next disk on
+                            // this row skips it in one step.
+                            next[row + start] = Int32(x)
                         }
                     }
                 }
