@@ -148,10 +148,20 @@ public struct DatasetGenerator: Sendable {
     /// `deblur synth` would write it. Thread-safe; uses one thread.
     /// - Throws: `DatasetsError` when a source image cannot be read.
     public func makeItem(index: Int) throws -> SyntheticItem {
-        try makeItem(index: index, convolver: Convolver(threads: 1))
+        try makeItem(index: index, convolver: Self.makeConvolver())
     }
 
-    /// `makeItem(index:)` reusing a convolution workspace (one per thread).
+    /// The convolution workspace items are made with: one thread, and always the direct
+    /// spatial path, so that files never depend on FFTW's plan choice (plans chosen by timing
+    /// round differently, and shards on other machines would not match bit for bit). The
+    /// direct path skips zero taps, which makes sparse trajectory kernels cheap.
+    public static func makeConvolver() -> Convolver {
+        let convolver = Convolver(threads: 1)
+        convolver.directTapLimit = .max
+        return convolver
+    }
+
+    /// `makeItem(index:)` reusing a convolution workspace (one per thread, from `makeConvolver()`).
     public func makeItem(index: Int, convolver: Convolver) throws -> SyntheticItem {
         var timing = StageTimes()
         return try makeItem(index: index, convolver: convolver, timing: &timing)

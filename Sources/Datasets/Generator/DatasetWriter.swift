@@ -94,7 +94,7 @@ extension DatasetGenerator {
         var done = skippedCount
         let workers = max(1, min(threads, pending.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let convolver = Convolver(threads: 1)
+            let convolver = DatasetGenerator.makeConvolver()
             var local = StageTimes()
             // Interleaved so that every worker finishes at about the same time.
             for k in stride(from: worker, to: pending.count, by: workers) {
