@@ -71,6 +71,24 @@ import _TestSupport
         #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
     }
 
+    @Test func itemsDoNotDependOnFFTWPlanningRigor() throws {
+        // FFTW_MEASURE picks plans by timing and plans round differently: items must not
+        // go through FFTW, or shards run on other machines would differ in the last bits.
+        var s = settings()
+        s.kernelSource = .folder
+        let folder = temporaryDirectory("dense")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try ImageIO.writePSF(try PSF.gaussian(sigma: 3), to: folder + "/dense.tif")  // 361 taps
+        s.kernelDirectory = folder
+        let generator = try DatasetGenerator(settings: s)
+        let estimated = try generator.makeItem(index: 2)
+        let saved = FFT.rigor
+        FFT.rigor = .measure
+        defer { FFT.rigor = saved }
+        #expect(try generator.makeItem(index: 2).blurred == estimated.blurred)
+    }
+
     @Test func rerunSkipsCompleteItemsAndRegeneratesMissingFiles() throws {
         let directory = temporaryDirectory("resume")
         defer { try? FileManager.default.removeItem(atPath: directory) }
