@@ -69,6 +69,11 @@ import _TestSupport
         #expect(FileManager.default.contents(atPath: whole + "/dataset.json") == FileManager.default.contents(atPath: sharded + "/dataset.json"))
         #expect(FileManager.default.fileExists(atPath: sharded + "/items-2-of-3.jsonl"))
         #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
+        // Switching the split replaces the other split's items files; nothing is regenerated.
+        let summary = try generator.write(to: sharded)
+        #expect(summary.skipped == 5)
+        #expect(!FileManager.default.fileExists(atPath: sharded + "/items-2-of-3.jsonl"))
+        #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
     }
 
     @Test func itemsDoNotDependOnFFTWPlanningRigor() throws {
@@ -109,8 +114,10 @@ import _TestSupport
         other.seed = 8
         let generator = try DatasetGenerator(settings: other)
         #expect(throws: DatasetsError.self) { try generator.write(to: directory) }
+        _ = try DatasetGenerator(settings: settings()).write(to: directory, shard: try Shard(1, of: 2))
         let summary = try generator.write(to: directory, force: true)
         #expect(summary.generated == 5)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/items-1-of-2.jsonl"))
         #expect(try Dataset.load(directory).settings["seed"] == .number(8))
     }
 

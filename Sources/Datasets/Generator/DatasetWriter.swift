@@ -45,8 +45,10 @@ extension DatasetGenerator {
     ///
     /// Every file is written atomically, so a file that exists is complete. Re-running skips
     /// items whose three files exist; a directory whose `dataset.json` records other
-    /// settings (or another DeblurKit version) is refused unless `force`, which regenerates
-    /// every item of the shard. Shards may run concurrently on one directory.
+    /// settings (or another DeblurKit version) is refused unless `force`, which removes its
+    /// items files and regenerates every item of the shard. Shards may run concurrently on
+    /// one directory; a finished run removes items files of other shard splits (they list the
+    /// same items, and readers refuse mixed splits).
     ///
     /// - Parameters:
     ///   - threads: items generated in parallel (each with one-threaded FFTs).
@@ -64,14 +66,18 @@ extension DatasetGenerator {
         }
         let manifestPath = (directory as NSString).appendingPathComponent("dataset.json")
         let ours = try datasetJSON()
-        if !force, let existing = fm.contents(atPath: manifestPath) {
-            guard case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) else {
-                throw DatasetsError.settingsMismatch(path: directory, differences: ["its dataset.json is not a JSON object"])
+        if let existing = fm.contents(atPath: manifestPath) {
+            var differences = ["its dataset.json is not a JSON object"]
+            if case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) {
+                differences = Set(ours.keys).union(theirs.keys).sorted().compactMap { key -> String? in
+                    ours[key] == theirs[key] ? nil : "\(key): \(Self.describe(theirs[key])) there, \(Self.describe(ours[key])) now"
+                }
             }
-            let differences = Set(ours.keys).union(theirs.keys).sorted().compactMap { key -> String? in
-                ours[key] == theirs[key] ? nil : "\(key): \(Self.describe(theirs[key])) there, \(Self.describe(ours[key])) now"
+            if !differences.isEmpty {
+                guard force else { throw DatasetsError.settingsMismatch(path: directory, differences: differences) }
+                // The old items files describe another dataset: none of them may survive.
+                try removeItemsFiles(in: directory) { _ in true }
             }
-            if !differences.isEmpty { throw DatasetsError.settingsMismatch(path: directory, differences: differences) }
         }
         try writeAtomically(try Self.encodeSorted(ours, pretty: true) + Data("\n".utf8), to: manifestPath)
 
@@ -120,9 +126,25 @@ extension DatasetGenerator {
             lines += try Self.encodeSorted(manifestEntry(index: i), pretty: false)
             lines += Data("\n".utf8)
         }
+        // Items files of another shard split list the same items (same settings): readers
+        // refuse mixed splits, so this split's files replace them.
+        try removeItemsFiles(in: directory) { name in
+            name == "items.jsonl" ? shard.count != 1 : !name.hasSuffix("-of-\(shard.count).jsonl")
+        }
         try writeAtomically(lines, to: (directory as NSString).appendingPathComponent(shard.itemsFileName))
         return SynthesisSummary(items: total, generated: pending.count, skipped: skippedCount,
                                 seconds: monotonicSeconds() - start, stages: stages)
+    }
+
+    /// Removes `items.jsonl` and `items-K-of-N.jsonl` files whose name passes `filter`.
+    func removeItemsFiles(in directory: String, where filter: (String) -> Bool) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix("items") && name.hasSuffix(".jsonl") && filter(name) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw DatasetsError.fileError(path: path, reason: "cannot remove the stale items file (\(error.localizedDescription))")
+            }
+        }
     }
 
     /// Writes one item's three files (each atomically; the sharp image last).
