@@ -5,6 +5,7 @@ import DeblurIO
 import Deconvolution
 import _TestSupport
 @testable import Datasets
+import KernelBank
 
 @Suite(.serialized) struct DatasetWriterTests {
     func temporaryDirectory(_ name: String) -> String {
@@ -157,6 +158,13 @@ import _TestSupport
         let item = try generator.makeItem(index: 1)
         #expect(item.psf == generator.kernels.first { $0.name == item.kernelName }!.psf)
         // An invalid PSF file is a clear error naming it.
+        // "bank" means the shipped bank, recorded as such.
+        s.kernelDirectory = "bank"
+        let bank = try DatasetGenerator(settings: s, bankDirectory: KernelBank.directory.appendingPathComponent("tif").path)
+        #expect(bank.kernels.count == 40)
+        #expect(try bank.datasetJSON()["kernel_directory"] == .string("bank"))
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        s.kernelDirectory = folder
         try ImageIO.write(Image(height: 4, width: 4, value: 1), to: folder + "/even.tif", depth: .float32)
         #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
     }

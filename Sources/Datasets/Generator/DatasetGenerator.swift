@@ -32,15 +32,25 @@ public struct DatasetGenerator: Sendable {
     public let skipped: [(path: String, reason: String)]
 
     /// Validates the settings and scans the image and kernel folders.
-    /// - Parameter skipBad: leave unreadable or too small files out (listed in `skipped`)
-    ///   instead of failing on the first one.
+    /// - Parameters:
+    ///   - skipBad: leave unreadable or too small files out (listed in `skipped`)
+    ///     instead of failing on the first one.
+    ///   - bankDirectory: the folder meant by `kernelDirectory == "bank"` (the shipped bank's
+    ///     `tif/`, `KernelBank.directory` + `tif`), so that `dataset.json` records "bank"
+    ///     rather than a machine-specific path.
     /// - Throws: `DatasetsError` naming the setting or file.
-    public init(settings: SynthesisSettings, skipBad: Bool = false) throws {
+    public init(settings: SynthesisSettings, skipBad: Bool = false, bankDirectory: String? = nil) throws {
         try settings.validate()
         self.settings = settings
         var skipped = [(path: String, reason: String)]()
         var kernels = [(name: String, psf: PSF)]()
-        if settings.kernelSource == .folder, let directory = settings.kernelDirectory {
+        if settings.kernelSource == .folder, var directory = settings.kernelDirectory {
+            if directory == "bank" {
+                guard let bankDirectory else {
+                    throw DatasetsError.invalidSetting(name: "kernel directory", value: "bank", expected: "a folder (the shipped bank is known to the deblur command and to KernelBank)")
+                }
+                directory = bankDirectory
+            }
             for path in try Self.listFiles(directory, what: "PSF files (.tif, .tiff, .png)") {
                 guard ImageFormat(path: path) != nil else {
                     if skipBad { skipped.append((path, "not a .tif/.tiff/.png file")); continue }

@@ -35,7 +35,8 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
     /// Use whole images instead of random crops (`.images` only).
     public var wholeImages = false
     public var kernelSource: KernelSource = .trajectories
-    /// Folder of PSF files for `.folder` (e.g. the bank's `tif/`).
+    /// Folder of PSF files for `.folder`, or `bank` for the shipped bank (resolved by the
+    /// `bankDirectory` given to `DatasetGenerator`, so dataset.json stays machine-independent).
     public var kernelDirectory: String? = nil
     /// Side of the trajectory PSFs in pixels (odd).
     public var trajectorySize = 31
