@@ -38,6 +38,7 @@ let package = Package(
         .executableTarget(name: "deblur", dependencies: [
             "DeblurKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "CustomMethod", dependencies: ["DeblurKit"], path: "Examples/CustomMethod"),
 
         // Not public API: tolerance helpers and fixtures shared by the test targets.
         .target(name: "_TestSupport", dependencies: ["DeblurCore"]),

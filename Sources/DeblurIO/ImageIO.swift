@@ -56,6 +56,11 @@ public enum ImageIO {
     /// allocating anything (default 2^28 = 268 435 456, a 16384 × 16384 image).
     nonisolated(unsafe) public static var maximumPixels = 1 << 28
 
+    /// Threads that convert samples while a file is read or written (default: all cores).
+    /// Set it to 1 when reading many files in parallel yourself, so that only one component
+    /// owns the cores. libpng and libtiff themselves always run on the calling thread.
+    nonisolated(unsafe) public static var conversionThreads = ProcessorInfo.cores
+
     /// Reads a PNG or TIFF file (first page), mapping samples to [0, 1] floats, alpha dropped.
     /// - Throws: `IOError` naming the file: `.cannotOpen`, `.corrupt` (with libpng's or
     ///   libtiff's message), `.unsupported`, `.tooLarge` (above `maximumPixels`).

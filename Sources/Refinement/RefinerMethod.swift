@@ -1,11 +1,94 @@
 import DeblurCore
+import Deconvolution
+import Foundation
 
-// API CONTRACT (stub): the CNN helper replaces this body.
+/// The CNN refiner as a `Restorer`: the model's classical base method, then the network,
+/// channel by channel, in tiles.
+///
+/// `x̂ = x_base + f_θ(x_base, y, σ)` where `x_base` is the base method's estimate from the
+/// blurred image `y`, and `σ` the noise level (given, or estimated from `y` by
+/// `estimateNoiseSigma`). Used by `deblur refine` and `compare --methods cnn`.
+public struct Refiner: Restorer {
+    public let model: RefinerModel
+    public let base: any Restorer
+    /// Gaussian noise σ on the [0, 1] scale for the noise-level plane; nil estimates it per channel.
+    public var noiseSigma: Double?
+    public var tiling: TiledInference
 
-/// The CNN refiner as a `Restorer`, for `compare --methods cnn:model=FILE`.
+    /// - Throws: the base method's construction error (unknown name or parameter).
+    public init(model: RefinerModel, noiseSigma: Double? = nil, tiling: TiledInference = TiledInference()) throws {
+        self.model = model
+        self.base = try ClassicalMethods.make(model.header.base.name, parameters: model.header.base.parameters)
+        self.noiseSigma = noiseSigma
+        self.tiling = tiling
+    }
+
+    /// A refiner over an explicit base restorer (tests, custom pipelines).
+    public init(model: RefinerModel, base: any Restorer, noiseSigma: Double? = nil, tiling: TiledInference = TiledInference()) {
+        self.model = model; self.base = base; self.noiseSigma = noiseSigma; self.tiling = tiling
+    }
+
+    public var name: String { "cnn(\(base.name))" }
+
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        let workspace = UNetWorkspace()
+        return try blurred.mapChannels { channel in
+            let estimate = try base.restore(channel, psf: psf)
+            guard estimate.height == channel.height && estimate.width == channel.width && estimate.channels == 1 else {
+                throw RefinementError.invalidData("base method \(base.name) returned \(estimate.channels)×\(estimate.height)×\(estimate.width) for a \(channel.height)×\(channel.width) image")
+            }
+            let sigma = noiseSigma ?? estimateNoiseSigma(channel)
+            let planes = RefinerInputs.planes(model.network.architecture.inputs, estimate: estimate, blurred: channel, noiseSigma: sigma)
+            return tiling.run(model.network, planes: planes, workspace: workspace)
+        }
+    }
+}
+
+/// Building the network's input planes.
+public enum RefinerInputs {
+    /// The planes in `inputs` order; the noise plane is the constant σ.
+    public static func planes(_ inputs: [RefinerInput], estimate: Image, blurred: Image, noiseSigma: Double) -> [Image] {
+        inputs.map { input in
+            switch input {
+            case .estimate: return estimate
+            case .blurred: return blurred
+            case .noise: return Image(height: estimate.height, width: estimate.width, value: Float(noiseSigma))
+            }
+        }
+    }
+}
+
+/// The CNN refiner by parameters, for `compare --methods cnn:model=FILE` and `deblur refine`.
 public enum RefinerMethod {
+    /// The shipped default model inside the package resources, if one is shipped.
+    public static var defaultModelPath: String? {
+        guard let url = Bundle.module.resourceURL?.appendingPathComponent("Resources/default.model"),
+              FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return url.path
+    }
+
     /// `parameters["model"]` is a model file path; absent means the shipped default model.
+    /// `noise_sigma` fixes the noise level (default: estimated), `tile` the tile side (default 256).
+    /// - Throws: `RefinementError` for a missing or bad model file or parameter.
     public static func make(parameters: [String: String] = [:]) throws -> any Restorer {
-        throw CoreError.invalidValue(name: "method", value: "cnn", expected: "a trained model (not implemented yet)")
+        let known: Set<String> = ["model", "noise_sigma", "tile"]
+        for key in parameters.keys where !known.contains(key) {
+            throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
+        }
+        guard let path = parameters["model"] ?? defaultModelPath else {
+            throw RefinementError.invalidSetting(name: "cnn model", value: "(default)", expected: "model=FILE: no default model is shipped in this build (train one with deblur train)")
+        }
+        var sigma: Double?
+        if let s = parameters["noise_sigma"] {
+            guard let v = Double(s), v >= 0, v.isFinite else { throw RefinementError.invalidSetting(name: "noise_sigma", value: s, expected: "a number ≥ 0") }
+            sigma = v
+        }
+        var tiling = TiledInference()
+        if let t = parameters["tile"] {
+            guard let v = Int(t), v >= 16 else { throw RefinementError.invalidSetting(name: "tile", value: t, expected: "an integer ≥ 16") }
+            tiling.tile = v
+        }
+        let model = try ModelFile.read(path).model
+        return try Refiner(model: model, noiseSigma: sigma, tiling: tiling)
     }
 }

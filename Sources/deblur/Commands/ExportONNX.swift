@@ -1,10 +1,44 @@
 import ArgumentParser
 import DeblurKit
+import Foundation
 
 struct ExportONNX: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export-onnx", abstract: "Export a refiner model as an ONNX graph.")
+    static let configuration = CommandConfiguration(
+        commandName: "export-onnx", abstract: "Export a refiner model as an ONNX graph.",
+        discussion: """
+        Writes the network (not the classical base method) as an ONNX graph, opset 13: one input per plane \
+        (estimate, blurred, noise; N×1×H×W, H and W multiples of 2^depth) and the output 'output'. \
+        With --samples DIR it also writes a random input for each graph input (DIR/<name>.tif, a float TIFF with \
+        one page per channel) and deblur's own output on them (DIR/output.tif), so the export can be checked with \
+        onnxruntime in a few lines (Examples/onnx/verify.py).
+        """)
+
+    @Argument(help: "The model file.")
+    var model: String
+    @Option(name: [.short, .customLong("output")], help: "The ONNX file to write.")
+    var output: String
+    @Option(help: "Also write sample inputs and deblur's output on them into this directory.")
+    var samples: String?
+    @Option(help: "Side of the sample inputs (rounded up to a multiple of 2^depth).")
+    var sampleSize = 64
+    @Option(help: "Seed of the sample inputs.")
+    var seed: UInt64 = 0
 
     func run() throws {
-        throw CLIError("deblur export-onnx is not implemented yet")
+        let refiner = try ModelFile.read(model).model
+        try ONNXExport.write(refiner, to: output)
+        guard let samples else { return }
+        try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
+        let m = refiner.network.architecture.sizeMultiple
+        let size = max(m, (sampleSize + m - 1) / m * m)
+        var rng = SeededRandom(seed: seed)
+        let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
+        for (input, plane) in zip(refiner.network.architecture.inputs, planes) {
+            try ImageIO.writeTIFFPages([plane], to: (samples as NSString).appendingPathComponent(input.rawValue + ".tif"))
+        }
+        var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
+        x.data = planes.flatMap(\.pixels)
+        let y = refiner.network(x)
+        try ImageIO.writeTIFFPages([y.image(0)], to: (samples as NSString).appendingPathComponent("output.tif"))
     }
 }

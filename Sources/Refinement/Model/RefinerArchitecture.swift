@@ -1,0 +1,51 @@
+/// One input plane of the refiner network, in the order the network sees them.
+public enum RefinerInput: String, Sendable, Codable, CaseIterable {
+    /// The classical method's estimate; always first, and the residual is added to it.
+    case estimate
+    /// The blurred observation (same size as the estimate).
+    case blurred
+    /// A constant plane holding the Gaussian noise σ (on the [0, 1] scale), so one model
+    /// serves a range of noise levels (Zhang et al. 2018, FFDNet).
+    case noise
+}
+
+/// The shape of the residual U-Net refiner: how wide, how deep, which inputs.
+///
+/// Level `l` has `width · 2^l` channels; the bottleneck `width · 2^depth`. Each level runs
+/// `convolutionsPerLevel` 3×3 convolutions with `activation`. Images must be a multiple of
+/// `2^depth` in each axis (the refiner pads them). Written into the model file's header.
+public struct RefinerArchitecture: Sendable, Codable, Equatable {
+    /// Channels at full resolution (default 32).
+    public var width: Int
+    /// Number of 2× downsamplings (default 2).
+    public var depth: Int
+    /// 3×3 convolutions per level (default 2).
+    public var convolutionsPerLevel: Int
+    /// Input planes; the first must be `.estimate` (default estimate, blurred, noise).
+    public var inputs: [RefinerInput]
+    /// Negative slope of the leaky ReLU; 0 is a plain ReLU (default 0).
+    public var leakySlope: Float
+
+    public init(width: Int = 32, depth: Int = 2, convolutionsPerLevel: Int = 2,
+                inputs: [RefinerInput] = [.estimate, .blurred, .noise], leakySlope: Float = 0) {
+        self.width = width; self.depth = depth; self.convolutionsPerLevel = convolutionsPerLevel
+        self.inputs = inputs; self.leakySlope = leakySlope
+    }
+
+    /// The toolkit's default refiner.
+    public static let standard = RefinerArchitecture()
+
+    /// Nil when valid, else what is wrong (checked when a model file is read or a flag parsed).
+    public var problem: String? {
+        if width < 1 || width > 1024 { return "width \(width) must be in 1…1024" }
+        if depth < 0 || depth > 6 { return "depth \(depth) must be in 0…6" }
+        if convolutionsPerLevel < 1 || convolutionsPerLevel > 8 { return "convolutionsPerLevel \(convolutionsPerLevel) must be in 1…8" }
+        if inputs.first != .estimate { return "inputs \(inputs.map(\.rawValue)) must start with estimate" }
+        if Set(inputs).count != inputs.count { return "inputs \(inputs.map(\.rawValue)) repeat a plane" }
+        if !(leakySlope >= 0 && leakySlope < 1) { return "leakySlope \(leakySlope) must be in [0, 1)" }
+        return nil
+    }
+
+    /// Image sizes must be multiples of this (`2^depth`).
+    public var sizeMultiple: Int { 1 << depth }
+}

@@ -1,0 +1,44 @@
+/// A first-order optimizer: a value holding its state (moments, step count), applied as
+/// `optimizer.update(&model, along: gradients)`.
+///
+/// `learningRate` is set by the trainer from a `LearningRateSchedule` before each step.
+/// `state` exposes the moment vectors so checkpoints can save and restore them exactly.
+public protocol Optimizer: Sendable {
+    /// The step size of the next update.
+    var learningRate: Float { get set }
+    /// Updates taken so far.
+    var step: Int { get set }
+    /// The per-parameter state vectors (empty for plain SGD), in a fixed order.
+    var state: [[Float]] { get set }
+    /// Applies one update to `parameters` given `gradients` (same length).
+    mutating func update(_ parameters: inout [Float], along gradients: [Float])
+}
+
+extension Optimizer {
+    /// Applies one update to the network's weights.
+    public mutating func update(_ model: inout UNet, along gradients: [Float]) {
+        update(&model.parameters, along: gradients)
+    }
+}
+
+@inline(__always)
+func checkUpdate(_ parameters: [Float], _ gradients: [Float]) {
+    precondition(parameters.count == gradients.count, "optimizer: \(parameters.count) parameters vs \(gradients.count) gradients")
+}
+
+/// The optimizers by name, for the `--optimizer` flag.
+public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+    case sgd, momentum, nesterov, adagrad, adam, adamw
+
+    /// A fresh optimizer for `parameterCount` parameters with the given step size and decoupled weight decay.
+    public func make(parameterCount: Int, learningRate: Float, weightDecay: Float = 0) -> any Optimizer {
+        switch self {
+        case .sgd: return SGD(learningRate: learningRate)
+        case .momentum: return Momentum(parameterCount: parameterCount, learningRate: learningRate)
+        case .nesterov: return Momentum(parameterCount: parameterCount, learningRate: learningRate, nesterov: true)
+        case .adagrad: return AdaGrad(parameterCount: parameterCount, learningRate: learningRate)
+        case .adam: return Adam(parameterCount: parameterCount, learningRate: learningRate, weightDecay: weightDecay)
+        case .adamw: return Adam(parameterCount: parameterCount, learningRate: learningRate, weightDecay: weightDecay == 0 ? 1e-4 : weightDecay)
+        }
+    }
+}

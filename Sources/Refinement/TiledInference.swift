@@ -1,0 +1,101 @@
+import DeblurCore
+
+/// Runs a refiner network over an image of any size in overlapping tiles, with memory
+/// bounded by the tile size, and with exactly the untiled result.
+///
+/// The image is extended by `margin` samples on every side (mirror-symmetric `reflect`
+/// padding, `numpy.pad(mode="symmetric")`) and up to a multiple of `2^depth`. Each tile's
+/// network input is its core plus `margin` on every side; only the core is kept. Because
+/// `margin` exceeds the network's receptive-field radius and tiles start on the pooling grid,
+/// each kept sample sees exactly the inputs it sees in one whole-image pass: tiled output
+/// equals untiled output (up to float summation order, ≪ 1e-5).
+///
+/// Memory: the input planes, the output, and one tile's activations
+/// (`(tile + 2·margin)² · width · ~10` floats), whatever the image size.
+public struct TiledInference: Sendable {
+    /// Core tile side in pixels (rounded up to a multiple of `2^depth`; default 256).
+    public var tile: Int
+    /// Overlap on each side; nil uses the network's receptive-field radius, rounded up.
+    public var margin: Int?
+
+    public init(tile: Int = 256, margin: Int? = nil) {
+        precondition(tile >= 1, "tile must be ≥ 1, got \(tile)")
+        self.tile = tile; self.margin = margin
+    }
+
+    /// One whole-image pass (a tile larger than any image).
+    public static let untiled = TiledInference(tile: Int.max / 4)
+
+    /// The receptive-field radius of `network` in input pixels (an upper bound).
+    public static func receptiveRadius(of network: UNet) -> Int {
+        let a = network.architecture
+        var radius = 0, scale = 1
+        for _ in 0..<a.depth { radius += a.convolutionsPerLevel * scale + scale; scale *= 2 }
+        radius += a.convolutionsPerLevel * scale
+        for _ in 0..<a.depth { radius += scale; scale /= 2; radius += a.convolutionsPerLevel * scale }
+        return radius
+    }
+
+    /// The margin actually used: the given one or the receptive radius plus one pooling cell,
+    /// rounded up to a multiple of `2^depth`.
+    public func effectiveMargin(for network: UNet) -> Int {
+        let m = network.architecture.sizeMultiple
+        let wanted = margin ?? (Self.receptiveRadius(of: network) + m)
+        return (wanted + m - 1) / m * m
+    }
+
+    /// Refines: `planes` are the network's one-channel input planes in `architecture.inputs`
+    /// order, all the same size; returns the one-channel refined image of that size.
+    /// `workspace` is reused across calls when given.
+    public func run(_ network: UNet, planes: [Image], workspace: UNetWorkspace = UNetWorkspace()) -> Image {
+        let a = network.architecture
+        precondition(planes.count == a.inputs.count && planes.allSatisfy { $0.channels == 1 },
+                     "TiledInference needs \(a.inputs.count) one-channel planes, got \(planes.map(\.channels))")
+        let h = planes[0].height, w = planes[0].width
+        precondition(planes.allSatisfy { $0.height == h && $0.width == w }, "planes must share one size")
+        let m = a.sizeMultiple
+        let margin = effectiveMargin(for: network)
+        let coreH = (h + m - 1) / m * m, coreW = (w + m - 1) / m * m
+        let tile = (min(self.tile, max(coreH, coreW)) + m - 1) / m * m
+        var output = Image(height: h, width: w)
+        var input = Tensor(batch: 1, channels: planes.count, height: 0, width: 0)
+        let mode = PaddingMode.reflect
+        var ty = 0
+        while ty < coreH {
+            let th = min(tile, coreH - ty)
+            var tx = 0
+            while tx < coreW {
+                let tw = min(tile, coreW - tx)
+                let ih = th + 2 * margin, iw = tw + 2 * margin
+                input.reshape(batch: 1, channels: planes.count, height: ih, width: iw)
+                // Gather the tile (core + margin) straight from the planes: no padded copy of the image.
+                input.data.withUnsafeMutableBufferPointer { dst in
+                    for (c, plane) in planes.enumerated() {
+                        plane.withUnsafeBufferPointer { src in
+                            for y in 0..<ih {
+                                let sy = mode.sourceIndex(ty - margin + y, count: h)!
+                                let row = (c * ih + y) * iw
+                                for x in 0..<iw {
+                                    dst[row + x] = src[sy * w + mode.sourceIndex(tx - margin + x, count: w)!]
+                                }
+                            }
+                        }
+                    }
+                }
+                let refined = network.forward(input, workspace: workspace)
+                refined.data.withUnsafeBufferPointer { src in
+                    output.withUnsafeMutableBufferPointer { dst in
+                        for y in 0..<min(th, h - ty) {
+                            for x in 0..<min(tw, w - tx) {
+                                dst[(ty + y) * w + tx + x] = src[(margin + y) * iw + margin + x]
+                            }
+                        }
+                    }
+                }
+                tx += tw
+            }
+            ty += th
+        }
+        return output
+    }
+}

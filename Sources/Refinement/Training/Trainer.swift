@@ -1,0 +1,247 @@
+import DeblurCore
+import DeblurIO
+import Foundation
+
+/// Settings of one training run (`deblur train` flags).
+public struct TrainingOptions: Sendable, Codable, Equatable {
+    /// Optimizer steps in total; nil uses `epochs · stepsPerEpoch`.
+    public var steps: Int?
+    public var epochs: Int = 10
+    /// Steps between validations and checkpoints; nil: about one pass over the training pixels.
+    public var stepsPerEpoch: Int?
+    public var batch: Int = 16
+    public var patch: Int = 64
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 0
+    public var schedule: LearningRateSchedule.Kind = .cosine
+    public var warmup: Int = 0
+    /// `--loss` specification (WeightedLoss syntax, default `l1`).
+    public var loss: String = "l1"
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// What the trainer reports: one line of the JSON-lines log per event.
+public enum TrainingEvent: Sendable {
+    case step(step: Int, total: Int, loss: Double, learningRate: Float)
+    case validation(epoch: Int, step: Int, metrics: ValidationMetrics, best: Bool)
+}
+
+/// Validation scores of a network on held-out images (whole images, tiled inference).
+public struct ValidationMetrics: Sendable, Codable, Equatable {
+    public var loss: Double
+    /// Mean PSNR (dB, data range 1) and SSIM (Wang et al. 2004, as SSIMLoss) of the refined images.
+    public var psnr: Double
+    public var ssim: Double
+    /// The base method's mean PSNR and SSIM on the same images.
+    public var basePSNR: Double
+    public var baseSSIM: Double
+}
+
+/// Trains a refiner: batches from a `PatchSampler`, the chosen loss and optimizer, validation
+/// every epoch, an atomic checkpoint every epoch (weights, optimizer state, step), the best
+/// model on validation PSNR kept at `output`, and a JSON-lines log.
+///
+/// Deterministic: the same data, options and OpenBLAS thread count give the same weights;
+/// a run resumed from a checkpoint continues exactly as an uninterrupted one.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let data: TrainingData
+    public let base: BaseMethod
+    public private(set) var network: UNet
+    var optimizer: any Optimizer
+    let loss: any Loss
+    public private(set) var step = 0
+    public private(set) var best: ValidationMetrics?
+    var bestModel: RefinerModel?
+
+    /// Where the best model, the checkpoint (`output + ".checkpoint"`) and the log go; nil: keep in memory.
+    public let output: String?
+    public let logPath: String?
+
+    public init(architecture: RefinerArchitecture, base: BaseMethod, data: TrainingData, options: TrainingOptions,
+                output: String?, logPath: String?) throws {
+        if let problem = architecture.problem { throw RefinementError.invalidSetting(name: "architecture", value: "\(architecture)", expected: problem) }
+        guard options.batch >= 1, options.patch >= architecture.sizeMultiple, options.patch % architecture.sizeMultiple == 0 else {
+            throw RefinementError.invalidSetting(name: "patch", value: "\(options.patch)", expected: "a positive multiple of \(architecture.sizeMultiple) (2^depth)")
+        }
+        guard options.learningRate > 0, options.learningRate.isFinite else {
+            throw RefinementError.invalidSetting(name: "lr", value: "\(options.learningRate)", expected: "a positive number")
+        }
+        self.options = options; self.data = data; self.base = base; self.output = output; self.logPath = logPath
+        network = UNet(architecture: architecture, seed: options.seed)
+        optimizer = options.optimizer.make(parameterCount: network.parameterCount, learningRate: options.learningRate, weightDecay: options.weightDecay)
+        loss = try WeightedLoss(parsing: options.loss)
+    }
+
+    /// Steps per epoch: the given value or about one pass over the training pixels.
+    public var stepsPerEpoch: Int {
+        if let s = options.stepsPerEpoch { return max(1, s) }
+        let pixels = data.training.reduce(0) { $0 + $1.sharp.planeSize }
+        return max(1, min(1000, pixels / (options.batch * options.patch * options.patch)))
+    }
+
+    public var totalSteps: Int { options.steps ?? options.epochs * stepsPerEpoch }
+
+    var checkpointPath: String? { output.map { $0 + ".checkpoint" } }
+
+    /// Restores weights, optimizer state, step and best score from the checkpoint.
+    /// - Throws: `RefinementError.invalidModelFile` if it is missing, bad or from other settings.
+    public func resume() throws {
+        guard let path = checkpointPath else { return }
+        let (model, extra) = try ModelFile.read(path)
+        guard model.network.architecture == network.architecture else {
+            throw RefinementError.invalidModelFile(path: path, reason: "architecture \(model.network.architecture) differs from the requested \(network.architecture)")
+        }
+        guard case .number(let s)? = model.header.training["step"] else {
+            throw RefinementError.invalidModelFile(path: path, reason: "no training step in the header: not a checkpoint")
+        }
+        let count = optimizer.state.count
+        var state: [[Float]] = []
+        for i in 0..<count {
+            guard let v = extra["optimizer.\(i)"], v.count == network.parameterCount else {
+                throw RefinementError.invalidModelFile(path: path, reason: "optimizer state optimizer.\(i) missing or of the wrong size for \(options.optimizer.rawValue)")
+            }
+            state.append(v)
+        }
+        network = model.network
+        optimizer.state = state
+        step = Int(s)
+        optimizer.step = step
+        if case .number(let p)? = model.header.training["best_psnr"], let previous = try? ModelFile.read(output!).model {
+            bestModel = previous
+            best = ValidationMetrics(loss: model.header.metrics["loss"] ?? .nan, psnr: p, ssim: model.header.metrics["ssim"] ?? .nan,
+                                     basePSNR: model.header.metrics["base_psnr"] ?? .nan, baseSSIM: model.header.metrics["base_ssim"] ?? .nan)
+        }
+    }
+
+    /// Runs to `totalSteps`, validating and checkpointing every `stepsPerEpoch` steps.
+    /// Returns the best model on validation (the last one when there is no validation data).
+    @discardableResult
+    public func run(report: (TrainingEvent) -> Void = { _ in }) throws -> RefinerModel {
+        let a = network.architecture
+        let sampler = try PatchSampler(samples: data.training, inputs: a.inputs, patch: options.patch, batch: options.batch, seed: options.seed)
+        let schedule = LearningRateSchedule(kind: options.schedule, base: options.learningRate, warmup: options.warmup, total: totalSteps)
+        let workspace = UNetWorkspace()
+        var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
+        var gradients = [Float](repeating: 0, count: network.parameterCount)
+        let log = try logPath.map { try TrainingLog(path: $0, append: step > 0) }
+        var lossSum = 0.0, lossCount = 0
+        while step < totalSteps {
+            sampler.fill(step: step, input: &input, target: &target)
+            let prediction = network.forward(input, workspace: workspace)
+            let value = loss.evaluate(prediction: prediction, target: target, gradient: &gradient)
+            guard value.isFinite else {
+                throw RefinementError.invalidData("training diverged at step \(step + 1) (loss \(value)): lower --lr")
+            }
+            gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
+            network.backward(gradient, workspace: workspace, gradients: &gradients)
+            optimizer.learningRate = schedule.rate(at: step)
+            optimizer.update(&network, along: gradients)
+            step += 1
+            lossSum += value; lossCount += 1
+            report(.step(step: step, total: totalSteps, loss: value, learningRate: optimizer.learningRate))
+            if step % stepsPerEpoch == 0 || step == totalSteps {
+                let epoch = (step + stepsPerEpoch - 1) / stepsPerEpoch
+                let metrics = validate()
+                let improved = metrics.map { m in best.map { m.psnr > $0.psnr } ?? true } ?? true
+                if improved { best = metrics; bestModel = model(metrics: metrics) }
+                try log?.write(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
+                                "train_loss": .number(lossSum / Double(max(1, lossCount))), "lr": .number(Double(optimizer.learningRate)),
+                                "val_loss": num(metrics?.loss), "val_psnr": num(metrics?.psnr), "val_ssim": num(metrics?.ssim),
+                                "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
+                lossSum = 0; lossCount = 0
+                if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
+                if let output, improved { try ModelFile.write(bestModel!, to: output) }
+                if let checkpointPath {
+                    var checkpoint = model(metrics: metrics)
+                    checkpoint.header.training["step"] = .number(Double(step))
+                    if let best { checkpoint.header.training["best_psnr"] = .number(best.psnr) }
+                    try ModelFile.write(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) }, to: checkpointPath)
+                }
+            }
+        }
+        return bestModel ?? model(metrics: nil)
+    }
+
+    /// Scores the current network on the validation images, or nil when there are none.
+    public func validate() -> ValidationMetrics? {
+        guard !data.validation.isEmpty else { return nil }
+        let ssim = SSIMLoss()
+        var total = ValidationMetrics(loss: 0, psnr: 0, ssim: 0, basePSNR: 0, baseSSIM: 0)
+        let workspace = UNetWorkspace()
+        for s in data.validation {
+            let planes = RefinerInputs.planes(network.architecture.inputs, estimate: s.estimate, blurred: s.blurred, noiseSigma: s.noiseSigma)
+            let refined = Tensor(TiledInference().run(network, planes: planes, workspace: workspace))
+            let sharp = Tensor(s.sharp), estimate = Tensor(s.estimate)
+            total.loss += loss.value(prediction: refined, target: sharp)
+            total.psnr += psnr(refined, sharp)
+            total.basePSNR += psnr(estimate, sharp)
+            if s.sharp.height >= ssim.window && s.sharp.width >= ssim.window {
+                total.ssim += 1 - ssim.value(prediction: refined, target: sharp)
+                total.baseSSIM += 1 - ssim.value(prediction: estimate, target: sharp)
+            }
+        }
+        let n = Double(data.validation.count)
+        return ValidationMetrics(loss: total.loss / n, psnr: total.psnr / n, ssim: total.ssim / n, basePSNR: total.basePSNR / n, baseSSIM: total.baseSSIM / n)
+    }
+
+    /// The current weights with a header describing this run.
+    func model(metrics: ValidationMetrics?) -> RefinerModel {
+        var training = data.description
+        training["seed"] = .number(Double(options.seed))
+        training["steps"] = .number(Double(step))
+        training["total_steps"] = .number(Double(totalSteps))
+        training["batch"] = .number(Double(options.batch))
+        training["patch"] = .number(Double(options.patch))
+        training["optimizer"] = .string(options.optimizer.rawValue)
+        training["learning_rate"] = .number(Double(options.learningRate))
+        training["weight_decay"] = .number(Double(options.weightDecay))
+        training["schedule"] = .string(options.schedule.rawValue)
+        training["warmup"] = .number(Double(options.warmup))
+        training["loss"] = .string(loss.name)
+        training["blas_threads"] = .number(Double(BLAS.threads))
+        var values: [String: Double] = [:]
+        if let m = metrics {
+            values = ["loss": m.loss, "psnr": m.psnr, "ssim": m.ssim, "base_psnr": m.basePSNR, "base_ssim": m.baseSSIM]
+        }
+        return RefinerModel(header: ModelHeader(architecture: network.architecture, base: base, training: training, metrics: values), network: network)
+    }
+}
+
+private func num(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
+
+/// PSNR in dB with data range 1: `10 log₁₀(1 / MSE)` (scikit-image `peak_signal_noise_ratio(data_range=1)`).
+func psnr(_ a: Tensor, _ b: Tensor) -> Double {
+    let mse = MSELoss().value(prediction: a, target: b)
+    return mse > 0 ? 10 * log10(1 / mse) : .infinity
+}
+
+/// The JSON-lines training log: one object per line, flushed after each.
+final class TrainingLog {
+    let handle: FileHandle
+
+    init(path: String, append: Bool) throws {
+        if !append || !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path")
+            }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path")
+        }
+        h.seekToEndOfFile()
+        handle = h
+    }
+
+    deinit { try? handle.close() }
+
+    func write(_ object: [String: JSONValue]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = try encoder.encode(JSONValue.object(object))
+        data.append(0x0A)
+        handle.write(data)
+    }
+}

@@ -1,0 +1,172 @@
+import DeblurCore
+import DeblurIO
+import Deconvolution
+import Datasets
+import Foundation
+
+/// Settings of the on-the-fly synthetic training data: dead-leaves images, random
+/// camera-shake trajectories, Gaussian noise in a range, `valid` boundaries (Levin et al. 2009
+/// protocol), then the base method.
+public struct SyntheticDataSettings: Sendable, Codable, Equatable {
+    /// Side of each synthetic blurred image (default 128).
+    public var imageSize: Int = 128
+    /// Images generated for training (default 256) and validation (default 16).
+    public var trainingImages: Int = 256
+    public var validationImages: Int = 16
+    /// PSF sizes drawn uniformly from these odd values (default 13…31).
+    public var psfSizes: [Int] = [13, 17, 21, 25, 31]
+    /// Noise σ drawn uniformly in this range (default 0.005…0.03).
+    public var noiseMin: Double = 0.005
+    public var noiseMax: Double = 0.03
+    public init() {}
+}
+
+/// Training data: samples for training and held-out validation.
+public struct TrainingData: Sendable {
+    public var training: [TrainingSample]
+    public var validation: [TrainingSample]
+    /// A description for the model header (`"synthetic dead leaves …"` or the dataset path).
+    public var description: [String: JSONValue]
+
+    public init(training: [TrainingSample], validation: [TrainingSample], description: [String: JSONValue]) {
+        self.training = training; self.validation = validation; self.description = description
+    }
+
+    /// Generates synthetic data deterministically from `seed` (item `i` from stream `i`), in
+    /// parallel over items; `progress` is called once per finished item.
+    public static func synthetic(_ settings: SyntheticDataSettings, base: any Restorer, seed: UInt64,
+                                 progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
+        let total = settings.trainingImages + settings.validationImages
+        var results = [Result<TrainingSample, Error>?](repeating: nil, count: total)
+        let lock = NSLock()
+        results.withUnsafeMutableBufferPointer { out in
+            let out = out
+            parallelFor(total) { i in
+                let r = Result { try syntheticSample(i, settings: settings, base: base, seed: seed) }
+                lock.lock(); out[i] = r; lock.unlock()
+                progress?()
+            }
+        }
+        let samples = try results.map { try $0!.get() }
+        var description: [String: JSONValue] = [
+            "source": .string("synthetic"), "generator": .string("dead leaves + trajectory PSFs + gaussian noise, valid boundary"),
+            "image_size": .number(Double(settings.imageSize)), "training_images": .number(Double(settings.trainingImages)),
+            "validation_images": .number(Double(settings.validationImages)),
+            "noise_min": .number(settings.noiseMin), "noise_max": .number(settings.noiseMax),
+        ]
+        description["psf_sizes"] = .array(settings.psfSizes.map { .number(Double($0)) })
+        return TrainingData(training: Array(samples[0..<settings.trainingImages]), validation: Array(samples[settings.trainingImages...]),
+                            description: description)
+    }
+
+    static func syntheticSample(_ index: Int, settings: SyntheticDataSettings, base: any Restorer, seed: UInt64) throws -> TrainingSample {
+        var rng = SeededRandom(seed: seed, stream: 0x5359_4E00 + UInt64(index))
+        let psfSize = settings.psfSizes[rng.integer(below: settings.psfSizes.count)]
+        let psf = try PSF.trajectory(size: psfSize, seed: rng.next())
+        let n = settings.imageSize
+        let sharpLarge = DeadLeaves().generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
+        let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
+        let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
+        let sharp = sharpLarge.centerCropped(height: blurred.height, width: blurred.width)
+        let estimate = try base.restore(blurred, psf: psf)
+        return TrainingSample(estimate: estimate, blurred: blurred, sharp: sharp, noiseSigma: sigma)
+    }
+
+    /// Loads a dataset directory (DESIGN.md layout), runs the base method on every item (in
+    /// parallel), and holds out every tenth item (index ≡ 9 mod 10) for validation. Color
+    /// items become one sample per channel.
+    public static func dataset(_ directory: String, base: any Restorer, progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
+        let dataset = try Dataset.load(directory)
+        guard !dataset.items.isEmpty else { throw RefinementError.invalidData("dataset \(directory) has no items") }
+        var results = [Result<[TrainingSample], Error>?](repeating: nil, count: dataset.items.count)
+        let lock = NSLock()
+        results.withUnsafeMutableBufferPointer { out in
+            let out = out
+            parallelFor(dataset.items.count) { i in
+                let item = dataset.items[i]
+                let r = Result { () throws -> [TrainingSample] in
+                    let blurred = try ImageIO.read(dataset.path(item.blurred))
+                    let sharp = try ImageIO.read(dataset.path(item.sharp))
+                    let psf = try ImageIO.readPSF(dataset.path(item.psf))
+                    guard blurred.height == sharp.height && blurred.width == sharp.width && blurred.channels == sharp.channels else {
+                        throw RefinementError.invalidData("dataset \(directory) item \(item.id): blurred \(blurred.channels)×\(blurred.height)×\(blurred.width) and sharp \(sharp.channels)×\(sharp.height)×\(sharp.width) differ")
+                    }
+                    return try (0..<blurred.channels).map { c in
+                        let y = blurred.channel(c)
+                        return TrainingSample(estimate: try base.restore(y, psf: psf), blurred: y, sharp: sharp.channel(c), noiseSigma: item.noiseSigma)
+                    }
+                }
+                lock.lock(); out[i] = r; lock.unlock()
+                progress?()
+            }
+        }
+        var training: [TrainingSample] = [], validation: [TrainingSample] = []
+        for (i, r) in results.enumerated() {
+            let samples = try r!.get()
+            if dataset.items.count >= 2 && i % 10 == 9 || (dataset.items.count < 10 && i == dataset.items.count - 1 && dataset.items.count >= 2) {
+                validation += samples
+            } else {
+                training += samples
+            }
+        }
+        return TrainingData(training: training, validation: validation,
+                            description: ["source": .string("dataset"), "dataset": .string(directory), "items": .number(Double(dataset.items.count))])
+    }
+}
+
+/// Draws training batches: random patches of random samples with a random dihedral
+/// transform, from a generator seeded by `(seed, step)` alone, so a resumed run draws exactly
+/// the batches of an uninterrupted one.
+public struct PatchSampler: Sendable {
+    public let samples: [TrainingSample]
+    public let inputs: [RefinerInput]
+    public let patch: Int
+    public let batch: Int
+    public let seed: UInt64
+
+    public init(samples: [TrainingSample], inputs: [RefinerInput], patch: Int, batch: Int, seed: UInt64) throws {
+        guard !samples.isEmpty else { throw RefinementError.invalidData("no training samples") }
+        for s in samples where s.sharp.height < patch || s.sharp.width < patch {
+            throw RefinementError.invalidData("a training image is \(s.sharp.height)×\(s.sharp.width), smaller than the \(patch)×\(patch) patch")
+        }
+        self.samples = samples; self.inputs = inputs; self.patch = patch; self.batch = batch; self.seed = seed
+    }
+
+    /// Fills `input` (`batch × inputs × patch × patch`) and `target` (`batch × 1 × patch × patch`) for `step`.
+    public func fill(step: Int, input: inout Tensor, target: inout Tensor) {
+        let p = patch, planes = inputs.count
+        input.reshape(batch: batch, channels: planes, height: p, width: p)
+        target.reshape(batch: batch, channels: 1, height: p, width: p)
+        var rng = SeededRandom(seed: seed, stream: 0x5041_5443_0000 + UInt64(step))
+        for n in 0..<batch {
+            let s = samples[rng.integer(below: samples.count)]
+            let top = rng.integer(below: s.sharp.height - p + 1), left = rng.integer(below: s.sharp.width - p + 1)
+            let transform = DihedralTransform(rng.integer(below: 8))
+            let w = s.sharp.width
+            let sources: [Image?] = inputs.map { $0 == .estimate ? s.estimate : $0 == .blurred ? s.blurred : nil }
+            input.data.withUnsafeMutableBufferPointer { dst in
+                for (c, source) in sources.enumerated() {
+                    let base = (n * planes + c) * p * p
+                    if let source {
+                        source.withUnsafeBufferPointer { src in
+                            for i in 0..<p { for j in 0..<p {
+                                let (y, x) = transform.source(i, j, size: p)
+                                dst[base + i * p + j] = src[(top + y) * w + left + x]
+                            } }
+                        }
+                    } else {
+                        for k in 0..<(p * p) { dst[base + k] = Float(s.noiseSigma) }
+                    }
+                }
+            }
+            target.data.withUnsafeMutableBufferPointer { dst in
+                s.sharp.withUnsafeBufferPointer { src in
+                    for i in 0..<p { for j in 0..<p {
+                        let (y, x) = transform.source(i, j, size: p)
+                        dst[n * p * p + i * p + j] = src[(top + y) * w + left + x]
+                    } }
+                }
+            }
+        }
+    }
+}

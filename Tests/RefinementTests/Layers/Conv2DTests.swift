@@ -1,0 +1,89 @@
+import Testing
+import DeblurCore
+@testable import Refinement
+
+/// The textbook definition, one output at a time.
+func naiveConv(_ x: Tensor, weights: [Float], bias: [Float], out: Int, k: Int, stride: Int, padding: Int) -> Tensor {
+    let oh = (x.height + 2 * padding - k) / stride + 1, ow = (x.width + 2 * padding - k) / stride + 1
+    var y = Tensor(batch: x.batch, channels: out, height: oh, width: ow)
+    for n in 0..<x.batch { for o in 0..<out { for i in 0..<oh { for j in 0..<ow {
+        var s = Double(bias[o])
+        for c in 0..<x.channels { for a in 0..<k { for b in 0..<k {
+            let yy = i * stride - padding + a, xx = j * stride - padding + b
+            if yy >= 0 && yy < x.height && xx >= 0 && xx < x.width {
+                s += Double(weights[((o * x.channels + c) * k + a) * k + b]) * Double(x[n, c, yy, xx])
+            }
+        } } }
+        y[n, o, i, j] = Float(s)
+    } } } }
+    return y
+}
+
+@Suite struct Conv2DTests {
+    @Test(arguments: [(3, 1, 1), (3, 2, 1), (1, 1, 0), (5, 1, 2), (2, 2, 0)])
+    func forwardMatchesNaiveConvolution(k: Int, stride: Int, padding: Int) {
+        let conv = Conv2D(inChannels: 3, outChannels: 4, geometry: ConvGeometry(kernel: k, stride: stride, padding: padding))
+        let parameters = randomVector(conv.parameterCount, seed: 1)
+        let x = randomTensor(2, 3, 9, 7, seed: 2)
+        var y = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        conv.forward(x, into: &y, parameters: parameters, scratch: Scratch())
+        let reference = naiveConv(x, weights: Array(parameters[0..<conv.weightCount]), bias: Array(parameters[conv.weightCount...]),
+                                  out: 4, k: k, stride: stride, padding: padding)
+        #expect(y.shape == reference.shape)
+        #expect(maxAbs(y.data, reference.data) < 1e-5)
+    }
+
+    @Test func chunkedColumnsGiveTheSameResultAsOneChunk() {
+        // 64 input channels × 9 taps × 128² pixels exceeds the column budget: several chunks.
+        let conv = Conv2D(inChannels: 64, outChannels: 2, geometry: ConvGeometry(kernel: 3, padding: 1))
+        #expect(chunkLength(rows: conv.fanIn, pixels: 128 * 128) < 128 * 128)
+        let parameters = randomVector(conv.parameterCount, seed: 3)
+        let x = randomTensor(1, 64, 128, 128, seed: 4)
+        var y = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        conv.forward(x, into: &y, parameters: parameters, scratch: Scratch())
+        // Reference on two output pixels far apart, by the definition.
+        for (i, j) in [(0, 0), (77, 127), (127, 3)] {
+            var s = Double(parameters[conv.biasOffset + 1])
+            for c in 0..<64 { for a in 0..<3 { for b in 0..<3 {
+                let yy = i - 1 + a, xx = j - 1 + b
+                if yy >= 0 && yy < 128 && xx >= 0 && xx < 128 { s += Double(parameters[((64 + c) * 3 + a) * 3 + b]) * Double(x[0, c, yy, xx]) }
+            } } }
+            #expect(abs(Double(y[0, 1, i, j]) - s) < 1e-4)
+        }
+    }
+
+    @Test(arguments: [(3, 1, 1), (3, 2, 1), (1, 1, 0)])
+    func backwardMatchesFiniteDifferences(k: Int, stride: Int, padding: Int) {
+        let conv = Conv2D(inChannels: 2, outChannels: 3, geometry: ConvGeometry(kernel: k, stride: stride, padding: padding))
+        let parameters = randomVector(conv.parameterCount, seed: 5)
+        let x = randomTensor(2, 2, 6, 5, seed: 6)
+        let scratch = Scratch()
+        var y = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        conv.forward(x, into: &y, parameters: parameters, scratch: scratch)
+        let r = Tensor(batch: y.batch, channels: y.channels, height: y.height, width: y.width, data: randomVector(y.count, seed: 7))
+        var gradients = [Float](repeating: 0, count: parameters.count)
+        var dx = [Float](repeating: 0, count: x.count)
+        dx.withUnsafeMutableBufferPointer { d in
+            conv.backward(input: x, outputGradient: r, inputGradient: d.baseAddress!, parameters: parameters, gradients: &gradients, scratch: scratch)
+        }
+        // L = ⟨r, conv(x)⟩ is linear in each argument: central differences are exact up to rounding.
+        func loss(_ p: [Float], _ input: Tensor) -> Double {
+            var out = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+            conv.forward(input, into: &out, parameters: p, scratch: scratch)
+            return dot(out.data, r.data)
+        }
+        let wError = finiteDifferenceError(parameters, coordinates: Array(parameters.indices), step: 0.25, analytic: gradients) { loss($0, x) }
+        let xError = finiteDifferenceError(x.data, coordinates: Array(x.data.indices), step: 0.25, analytic: dx) {
+            loss(parameters, Tensor(batch: 2, channels: 2, height: 6, width: 5, data: $0))
+        }
+        #expect(wError < 1e-3)
+        #expect(xError < 1e-3)
+    }
+}
+
+func maxAbs(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    var m: Float = 0
+    for i in a.indices { m = max(m, abs(a[i] - b[i])) }
+    return m
+}

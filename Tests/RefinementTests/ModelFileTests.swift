@@ -1,0 +1,75 @@
+import Testing
+import Foundation
+import DeblurCore
+import DeblurIO
+@testable import Refinement
+
+func tinyModel(seed: UInt64 = 61, inputs: [RefinerInput] = [.estimate, .blurred, .noise]) -> RefinerModel {
+    var net = UNet(architecture: RefinerArchitecture(width: 4, depth: 2, convolutionsPerLevel: 1, inputs: inputs, leakySlope: 0.1), seed: seed)
+    var rng = SeededRandom(seed: seed + 1)
+    for i in 0..<net.head.parameterCount { net.parameters[net.head.offset + i] = Float(rng.gaussian() * 0.3) }
+    return RefinerModel(header: ModelHeader(architecture: net.architecture, base: BaseMethod(name: "wiener", parameters: ["nsr": "0.01"]),
+                                            training: ["seed": .number(Double(seed))], metrics: ["psnr": 30.5]),
+                        network: net)
+}
+
+func temporaryPath(_ name: String) -> String {
+    let dir = NSTemporaryDirectory() + "deblurkit-refinement-tests-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir + "/" + name
+}
+
+@Suite struct ModelFileTests {
+    @Test func saveThenLoadGivesIdenticalWeightsHeaderAndOutputs() throws {
+        let model = tinyModel()
+        let path = temporaryPath("roundtrip.model")
+        try ModelFile.write(model, extra: [("optimizer.0", [1, 2, 3])], to: path)
+        let (loaded, extra) = try ModelFile.read(path)
+        #expect(loaded.network.parameters == model.network.parameters)
+        #expect(loaded.header.architecture == model.header.architecture)
+        #expect(loaded.header.base == model.header.base)
+        #expect(loaded.header.metrics == ["psnr": 30.5])
+        #expect(extra["optimizer.0"] == [1, 2, 3])
+        let x = randomTensor(1, 3, 8, 8, seed: 62, lo: 0, hi: 1)
+        #expect(loaded.network(x).data == model.network(x).data)
+    }
+
+    @Test func weightsAreLittleEndianFloat32AfterTheHeader() throws {
+        let model = tinyModel()
+        let bytes = [UInt8](try ModelFile.encode(model))
+        #expect(Array(bytes[0..<8]) == Array("DBKMODEL".utf8))
+        let headerLength = Int(ModelFile.readUInt32(bytes, 12))
+        let first = Float(bitPattern: ModelFile.readUInt32(bytes, 16 + headerLength))
+        #expect(first == model.network.parameters[0])
+        #expect(bytes.count == 16 + headerLength + 4 * model.network.parameterCount + 8)
+    }
+
+    @Test func truncatedCorruptedWrongVersionAndMismatchedFilesAreRejected() throws {
+        let good = [UInt8](try ModelFile.encode(tinyModel()))
+        func rejects(_ bytes: [UInt8], _ fragment: String) {
+            do {
+                _ = try ModelFile.decode(Data(bytes), path: "m.model")
+                Issue.record("accepted a bad file (\(fragment))")
+            } catch let error as RefinementError {
+                #expect(error.description.contains(fragment), "\(error)")
+                #expect(error.description.contains("m.model"))
+            } catch { Issue.record("unexpected \(error)") }
+        }
+        rejects(Array(good.prefix(good.count - 100)), "truncated")
+        var flipped = good; flipped[good.count - 40] ^= 0x10
+        rejects(flipped, "checksum")
+        var version = good; version[8] = 2
+        rejects(version, "version 2")
+        rejects(Array("not a model at all, just text".utf8), "magic")
+        // A header whose architecture does not match the weights that follow.
+        let headerLength = Int(ModelFile.readUInt32(good, 12))
+        var header = String(decoding: good[16 ..< 16 + headerLength], as: UTF8.self)
+        header = header.replacingOccurrences(of: "\"width\" : 4", with: "\"width\" : 5")
+        var mismatched = Array(good[0..<12])
+        ModelFile.append(UInt32(header.utf8.count), to: &mismatched)
+        mismatched += Array(header.utf8) + good[(16 + headerLength) ..< (good.count - 8)]
+        ModelFile.append(ModelFile.fnv1a(mismatched[...]), to: &mismatched)
+        rejects(mismatched, "parameters")
+        #expect(throws: RefinementError.self) { try ModelFile.read(temporaryPath("does-not-exist.model")) }
+    }
+}

@@ -1,0 +1,28 @@
+import Testing
+import DeblurCore
+import _TestSupport
+@testable import Refinement
+
+@Suite struct TiledInferenceTests {
+    @Test func tiledOutputEqualsUntiledOutput() {
+        let net = tinyModel().network
+        // 70 × 53: not a multiple of the tile or of 2^depth.
+        let planes = (0..<3).map { randomImage(height: 70, width: 53, seed: 70 + UInt64($0)) }
+        let whole = TiledInference.untiled.run(net, planes: planes)
+        let tiled = TiledInference(tile: 16).run(net, planes: planes)
+        #expect(whole.height == 70 && whole.width == 53)
+        #expect(maxAbs(whole.pixels, tiled.pixels) < 1e-5)
+        // A margin below the receptive field breaks the equality: the test can fail.
+        let tooSmall = TiledInference(tile: 16, margin: 4).run(net, planes: planes)
+        #expect(maxAbs(whole.pixels, tooSmall.pixels) > 1e-4)
+    }
+
+    @Test func memoryIsBoundedByTheTileNotTheImage() {
+        let net = UNet(architecture: RefinerArchitecture(width: 8, depth: 2, convolutionsPerLevel: 1, inputs: [.estimate]), seed: 1)
+        let small = UNetWorkspace(), large = UNetWorkspace()
+        _ = TiledInference(tile: 32).run(net, planes: [randomImage(height: 64, width: 64, seed: 1)], workspace: small)
+        _ = TiledInference(tile: 32).run(net, planes: [randomImage(height: 256, width: 192, seed: 2)], workspace: large)
+        // Array capacities may differ by a growth step; the image is 12× larger.
+        #expect(Double(large.allocatedFloats) <= 1.1 * Double(small.allocatedFloats))
+    }
+}

@@ -1,0 +1,84 @@
+import Testing
+import Foundation
+import DeblurCore
+import DeblurIO
+import _TestSupport
+@testable import Refinement
+
+/// Tiny in-memory data: the estimate is a 3×3 box blur of a random sharp image.
+func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
+    (0..<count).map { i in
+        let sharp = randomImage(height: size, width: size, seed: seed + UInt64(i))
+        let estimate = Image(height: size, width: size) { _, y, x in
+            var s: Float = 0
+            for dy in -1...1 { for dx in -1...1 { s += sharp[min(size - 1, max(0, y + dy)), min(size - 1, max(0, x + dx))] } }
+            return s / 9
+        }
+        return TrainingSample(estimate: estimate, blurred: estimate, sharp: sharp, noiseSigma: 0.01)
+    }
+}
+
+@Suite(.serialized) struct TrainerTests {
+    static let architecture = RefinerArchitecture(width: 4, depth: 1, convolutionsPerLevel: 1, inputs: [.estimate, .blurred, .noise])
+    static let data = TrainingData(training: boxData(count: 4, size: 24, seed: 90), validation: boxData(count: 2, size: 20, seed: 95),
+                                   description: ["source": .string("test")])
+    static func options(steps: Int) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.steps = steps; o.stepsPerEpoch = 2; o.batch = 2; o.patch = 16; o.learningRate = 1e-3; o.schedule = .constant; o.seed = 7
+        return o
+    }
+
+    @Test func sameSeedGivesIdenticalWeights() throws {
+        let a = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
+        let b = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
+        try a.run(); try b.run()
+        #expect(a.network.parameters == b.network.parameters)
+        #expect(a.network.parameters != UNet(architecture: Self.architecture, seed: 7).parameters)
+    }
+
+    @Test func resumedRunEqualsUninterruptedRunAndWritesLogCheckpointAndBestModel() throws {
+        let whole = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: nil, logPath: nil)
+        try whole.run()
+        let output = temporaryPath("resume.model"), log = temporaryPath("resume.log.jsonl")
+        for p in [output, output + ".checkpoint", log] { try? FileManager.default.removeItem(atPath: p) }
+        let first = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: log)
+        try first.run()
+        let second = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: log)
+        try second.resume()
+        #expect(second.step == 2)
+        try second.run()
+        #expect(second.network.parameters == whole.network.parameters)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.contains("\"val_psnr\"") && $0.contains("\"base_psnr\"") })
+        let best = try ModelFile.read(output).model
+        #expect(best.header.metrics["psnr"] != nil)
+        #expect(best.header.training["optimizer"] == .string("adam"))
+    }
+
+    @Test func patchSamplerAppliesOneTransformToInputsAndTarget() throws {
+        let sample = Self.data.training[0]
+        let sampler = try PatchSampler(samples: [TrainingSample(estimate: sample.sharp, blurred: sample.sharp, sharp: sample.sharp, noiseSigma: 0.02)],
+                                       inputs: [.estimate, .blurred, .noise], patch: 8, batch: 5, seed: 3)
+        var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input
+        sampler.fill(step: 0, input: &input, target: &target)
+        for n in 0..<5 {
+            for i in 0..<64 {
+                #expect(input.data[(n * 3) * 64 + i] == target.data[n * 64 + i])
+                #expect(input.data[(n * 3 + 2) * 64 + i] == 0.02)
+            }
+        }
+    }
+
+    @Test func dihedralTransformsAreTheEightSymmetries() {
+        let n = 3
+        var seen = Set<[Int]>()
+        for code in 0..<8 {
+            let t = DihedralTransform(code)
+            let map = (0..<(n * n)).map { k -> Int in let (y, x) = t.source(k / n, k % n, size: n); return y * n + x }
+            #expect(Set(map).count == n * n)
+            seen.insert(map)
+        }
+        #expect(seen.count == 8)
+    }
+}
