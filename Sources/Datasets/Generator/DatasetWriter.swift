@@ -94,6 +94,11 @@ extension DatasetGenerator {
         let skippedCount = total - pending.count
         progress?(skippedCount, total)
 
+        // One component owns parallelism: items run in parallel, so the image writers'
+        // sample conversion stays on the item's thread.
+        let savedConversionThreads = ImageIO.conversionThreads
+        ImageIO.conversionThreads = 1
+        defer { ImageIO.conversionThreads = savedConversionThreads }
         let lock = NSLock()
         var firstError: Error?
         var stages = StageTimes()
