@@ -93,6 +93,15 @@ import _TestSupport
         #expect(short.image.pixels.filter { $0 > 0 }.count < full.image.pixels.filter { $0 > 0 }.count)
     }
 
+    @Test func exposureFamilyUsesOneWalkAndMatchesSingleExposureKernels() throws {
+        let family = try PSF.trajectoryExposures(size: 25, seed: 13)
+        #expect(family.count == 4)
+        for (psf, fraction) in zip(family, TrajectoryParameters.exposureFractions) {
+            #expect(psf == (try PSF.trajectory(size: 25, seed: 13, parameters: TrajectoryParameters(exposure: fraction))))
+        }
+        #expect(throws: DeconvolutionError.self) { try PSF.trajectoryExposures(size: 25, seed: 13, fractions: [0.5, 1.5]) }
+    }
+
     @Test func badSizeOrParametersAreTypedErrors() {
         #expect(throws: DeconvolutionError.self) { try PSF.trajectory(size: 30, seed: 1) }
         #expect(throws: DeconvolutionError.self) { try PSF.trajectory(size: 1, seed: 1) }

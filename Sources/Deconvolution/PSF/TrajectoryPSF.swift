@@ -149,6 +149,28 @@ public struct CameraShakeTrajectory: Sendable, Equatable {
 }
 
 extension PSF {
+    /// The model's family of PSFs from one trajectory: the same walk integrated over each
+    /// exposure fraction (default 1/100, 1/10, 1/2, 1 — `TrajectoryParameters.exposureFractions`),
+    /// as Boracchi & Foi study restoration against exposure time. `parameters.exposure` is ignored.
+    /// - Throws: as `trajectory(size:seed:parameters:)`, and for a fraction outside (0, 1].
+    public static func trajectoryExposures(size: Int, seed: UInt64, parameters: TrajectoryParameters = .init(),
+                                           fractions: [Double] = TrajectoryParameters.exposureFractions) throws -> [PSF] {
+        guard size >= 3, size <= 1023, size % 2 == 1 else {
+            throw DeconvolutionError.invalidParameter(name: "trajectory PSF size", value: "\(size)", expected: "an odd size between 3 and 1023")
+        }
+        var checked = parameters
+        for fraction in fractions {
+            checked.exposure = fraction
+            try checked.validate()
+        }
+        var rng = SeededRandom(seed: seed)
+        let walk = CameraShakeTrajectory(parameters: parameters, rng: &rng)
+        return try fractions.map { fraction in
+            try PSF(walk.rasterize(size: size, canvas: parameters.canvas, exposure: fraction),
+                    source: "trajectory(size: \(size), seed: \(seed), exposure: \(fraction))")
+        }
+    }
+
     /// A random camera-shake PSF of `size × size` (odd), deterministic for `seed`: a
     /// Boracchi & Foi (2012) trajectory (`CameraShakeTrajectory`) integrated over the exposure
     /// fraction and splatted bilinearly, then normalized to sum 1 (never min–max rescaled).

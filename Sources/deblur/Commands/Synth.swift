@@ -111,7 +111,6 @@ struct Synth: ParsableCommand {
         for (path, reason) in generator.skipped {
             FileHandle.standardError.write(Data("skipped \(path): \(reason)\n".utf8))
         }
-        FFT.rigor = .measure
         let bar = ProgressBar(total: (0..<settings.count).filter(shard.contains).count, label: "synth", quiet: quiet)
         var reported = 0
         let lock = NSLock()
