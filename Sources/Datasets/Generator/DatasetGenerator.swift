@@ -23,6 +23,7 @@ import Foundation
 /// let pair = try generator.makeItem(index: 42)   // pair.sharp, pair.blurred, pair.psf
 /// ```
 public struct DatasetGenerator: Sendable {
+    /// The validated settings.
     public let settings: SynthesisSettings
     /// Usable source images (absolute paths, sorted), for `.images`.
     public let imageFiles: [String]
@@ -240,7 +241,8 @@ public struct DatasetGenerator: Sendable {
     }
 }
 
-/// Seconds spent per stage, summed over items (and threads).
+/// Seconds spent per stage, summed over items (and threads): making the PSF, the sharp
+/// image (generation or reading and cropping), the blur, the noise, and writing the files.
 public struct StageTimes: Sendable, Equatable {
     public var psf = 0.0, sharp = 0.0, blur = 0.0, noise = 0.0, write = 0.0
     public init() {}
