@@ -105,23 +105,41 @@ public final class Convolver {
     private func convolveDirect(_ input: Image, _ psf: PSF, into output: inout Image) {
         let kh = psf.height, kw = psf.width, ih = input.height, iw = input.width
         let oh = output.height, ow = output.width
-        // Flipped once, so the inner loop walks input and kernel forwards.
-        let flipped = psf.image.rotated180().pixels
+        // The non-zero taps of the flipped kernel as (offset in the input, weight), so the
+        // inner loop walks input rows forwards and skips the zeros of sparse kernels.
+        var offsets = [Int](), weights = [Float]()
+        psf.image.withUnsafeBufferPointer { k in
+            for i in 0..<kh {
+                for j in 0..<kw where k[(kh - 1 - i) * kw + (kw - 1 - j)] != 0 {
+                    offsets.append(i * iw + j)
+                    weights.append(k[(kh - 1 - i) * kw + (kw - 1 - j)])
+                }
+            }
+        }
+        let taps = offsets.count
         input.withUnsafeBufferPointer { src in
-            flipped.withUnsafeBufferPointer { k in
-                output.withUnsafeMutableBufferPointer { dst in
-                    let dstBase = dst.baseAddress!
-                    parallelFor(input.channels * oh, threads: threads) { row in
-                        let c = row / oh, y = row % oh
-                        let out = dstBase + (c * oh + y) * ow
-                        for x in 0..<ow { out[x] = 0 }
-                        for i in 0..<kh {
-                            let line = (c * ih + y + i) * iw
-                            for j in 0..<kw {
-                                let weight = k[i * kw + j]
-                                if weight == 0 { continue }
-                                let s = line + j
-                                for x in 0..<ow { out[x] += weight * src[s + x] }
+            offsets.withUnsafeBufferPointer { o in
+                weights.withUnsafeBufferPointer { w in
+                    output.withUnsafeMutableBufferPointer { dst in
+                        let dstBase = dst.baseAddress!, srcBase = src.baseAddress!
+                        parallelFor(input.channels * oh, threads: threads) { row in
+                            let c = row / oh, y = row % oh
+                            let out = dstBase + (c * oh + y) * ow
+                            let line = srcBase + (c * ih + y) * iw
+                            for x in 0..<ow { out[x] = 0 }
+                            // Four taps per pass over the output row: a quarter of the loads
+                            // and stores of the row, which dominate one tap per pass.
+                            var t = 0
+                            while t + 4 <= taps {
+                                let s0 = line + o[t], s1 = line + o[t + 1], s2 = line + o[t + 2], s3 = line + o[t + 3]
+                                let w0 = w[t], w1 = w[t + 1], w2 = w[t + 2], w3 = w[t + 3]
+                                for x in 0..<ow { out[x] += w0 * s0[x] + w1 * s1[x] + w2 * s2[x] + w3 * s3[x] }
+                                t += 4
+                            }
+                            while t < taps {
+                                let s0 = line + o[t], w0 = w[t]
+                                for x in 0..<ow { out[x] += w0 * s0[x] }
+                                t += 1
                             }
                         }
                     }
