@@ -107,13 +107,20 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
             for x in 0...width { next[y * stride + x] = Int32(x) }
             for x in 0..<width where covered[y * width + x] { next[y * stride + x] = Int32(x + 1); coveredCount += 1 }
         }
+        // Uncovered pixels per 8 × 8 block: late disks mostly land where every pixel is taken,
+        // and a disk whose bounding box lies in full blocks is skipped without its rows.
+        let blocksWide = (width + 7) >> 3, blocksHigh = (height + 7) >> 3
+        var open = [Int32](repeating: 0, count: blocksWide * blocksHigh)
+        for y in 0..<height {
+            for x in 0..<width where !covered[y * width + x] { open[(y >> 3) * blocksWide + (x >> 3)] += 1 }
+        }
         let sampler = RadiusSampler(minRadius: minRadius, maxRadius: maxRadius, height: height, width: width)
         let amplitude = textureAmplitude
         var colour = [Double](repeating: 0, count: channels)
         var disks = 0
         image.withUnsafeMutableBufferPointer { pixels in
             covered.withUnsafeMutableBufferPointer { mask in
-                next.withUnsafeMutableBufferPointer { next in
+                next.withUnsafeMutableBufferPointer { next in open.withUnsafeMutableBufferPointer { open in
                     // The first uncovered column ≥ x of a row, with full path compression.
                     @inline(__always) func find(_ row: Int, _ x: Int) -> Int {
                         var root = x
@@ -143,6 +150,13 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                         }
                         let y0 = max(0, ceiling(cy - r)), y1 = min(height - 1, floor(cy + r))
                         if y0 > y1 { continue }
+                        let xa = max(0, ceiling(cx - r)), xb = min(width - 1, floor(cx + r))
+                        if xa > xb { continue }
+                        var reachesOpenBlock = false
+                        for by in (y0 >> 3)...(y1 >> 3) where !reachesOpenBlock {
+                            for bx in (xa >> 3)...(xb >> 3) where open[by * blocksWide + bx] > 0 { reachesOpenBlock = true; break }
+                        }
+                        if !reachesOpenBlock { continue }
                         for y in y0...y1 {
                             let dy = Double(y) - cy
                             let half = (r * r - dy * dy).squareRoot()
@@ -155,6 +169,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             while x <= x1 {
                                 mask[y * width + x] = true
                                 next[row + x] = Int32(x + 1)
+                                open[(y >> 3) * blocksWide + (x >> 3)] -= 1
                                 coveredCount += 1
                                 let texture = amplitude > 0 ? amplitude * sin(kx * Double(x) + ky * Double(y) + phase) : 0
                                 for c in 0..<channels { pixels[c * plane + y * width + x] = Float(colour[c] + texture) }
@@ -165,7 +180,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             next[row + start] = Int32(x)
                         }
                     }
-                }
+                } }
             }
         }
     }
