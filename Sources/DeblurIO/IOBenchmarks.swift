@@ -14,6 +14,7 @@ import Foundation
 /// Default size 4096 × 4096 (`--sizes` overrides). MB/s counts the image's raw sample bytes
 /// (width · height · 3 · bytes per sample), not the file size.
 public enum IOBenchmarks {
+    /// `png-io` and `tiff-io`, run by `deblur bench` (`deblur bench --cases png-io,tiff-io`).
     public static let cases: [BenchCase] = [
         BenchCase(name: "png-io", summary: "read/write a 16-bit RGB PNG (default 4096²); sample conversion timed apart") { options, report in
             try run(name: "png-io", extension: "png", depth: .uint16, options: options, report: report)
