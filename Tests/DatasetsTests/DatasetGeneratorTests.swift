@@ -76,6 +76,14 @@ import _TestSupport
         #expect(entry.noiseSigma == item.noise.gaussianSigma && entry.kernel == item.kernelName && entry.boundary == "valid")
     }
 
+    @Test func idsArePaddedSoTheySortInIndexOrder() {
+        #expect(SyntheticItem.id(index: 17, count: 100) == "000017")
+        #expect(SyntheticItem.id(index: 17, count: 2_000_000) == "0000017")
+        #expect(SyntheticItem.id(index: 1_999_999, count: 2_000_000) == "1999999")
+        let ids = [5, 999_999, 1_000_000].map { SyntheticItem.id(index: $0, count: 1_000_001) }
+        #expect(ids == ids.sorted())
+    }
+
     @Test func shardsPartitionTheItemsAndBadShardsAreErrors() throws {
         let shards = try (1...3).map { try Shard($0, of: 3) }
         for i in 0..<20 { #expect(shards.filter { $0.contains(i) }.count == 1) }

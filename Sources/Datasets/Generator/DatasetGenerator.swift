@@ -148,7 +148,7 @@ public struct DatasetGenerator: Sendable {
     /// The manifest line of item `index`, without generating it.
     public func manifestEntry(index: Int) -> DatasetItem {
         let plan = plan(index)
-        let id = SyntheticItem.id(index: index)
+        let id = SyntheticItem.id(index: index, count: settings.count)
         let paths = SyntheticItem.paths(id: id, quantizeBits: settings.quantizeBits)
         return DatasetItem(id: id, sharp: paths.sharp, blurred: paths.blurred, psf: paths.psf, noiseSigma: plan.noiseSigma,
                            boundary: settings.boundary.rawValue, seed: UInt64(index), kernel: kernelChoice(plan).name,
@@ -236,7 +236,7 @@ public struct DatasetGenerator: Sendable {
         blurred = try addNoise(blurred, noise, rng: &noiseRandom)
         lap(&timing.noise)
 
-        return SyntheticItem(index: index, id: SyntheticItem.id(index: index), sharp: sharp, blurred: blurred, psf: psf,
+        return SyntheticItem(index: index, id: SyntheticItem.id(index: index, count: settings.count), sharp: sharp, blurred: blurred, psf: psf,
                              kernelName: choice.name, noise: noise)
     }
 }

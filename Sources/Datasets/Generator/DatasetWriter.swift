@@ -84,7 +84,7 @@ extension DatasetGenerator {
         let indices = (0..<settings.count).filter(shard.contains)
         var pending = [Int]()
         for i in indices {
-            let paths = SyntheticItem.paths(id: SyntheticItem.id(index: i), quantizeBits: settings.quantizeBits)
+            let paths = SyntheticItem.paths(id: SyntheticItem.id(index: i, count: settings.count), quantizeBits: settings.quantizeBits)
             let complete = [paths.sharp, paths.blurred, paths.psf].allSatisfy {
                 fm.fileExists(atPath: (directory as NSString).appendingPathComponent($0))
             }
