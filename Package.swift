@@ -39,6 +39,7 @@ let package = Package(
             "DeblurKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "CustomMethod", dependencies: ["DeblurKit"], path: "Examples/CustomMethod"),
+        .executableTarget(name: "Pipeline", dependencies: ["DeblurKit"], path: "Examples/Pipeline"),
 
         // Not public API: tolerance helpers and fixtures shared by the test targets.
         .target(name: "_TestSupport", dependencies: ["DeblurCore"]),

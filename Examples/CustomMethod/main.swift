@@ -72,7 +72,11 @@ do {
     // The built-in methods run through the same protocol.
     for spec in ["wiener:nsr=auto", "rl:iterations=25"] {
         let parsed = try MethodSpec.parse(spec)
-        methods.append(ComparisonMethod(label: spec, restorer: try ClassicalMethods.make(parsed.name, parameters: parsed.parameterDictionary)))
+        do {
+            methods.append(ComparisonMethod(label: spec, restorer: try ClassicalMethods.make(parsed.name, parameters: parsed.parameterDictionary)))
+        } catch {
+            FileHandle.standardError.write(Data("skipping \(spec): \(error)\n".utf8))
+        }
     }
     var runner = ComparisonRunner(settings: ComparisonSettings(dataset: "synthetic dead leaves (in memory)", metrics: MetricSettings(crop: 8)))
     runner.traceItems = 2

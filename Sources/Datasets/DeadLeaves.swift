@@ -107,22 +107,35 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
             for x in 0...width { next[y * stride + x] = Int32(x) }
             for x in 0..<width where covered[y * width + x] { next[y * stride + x] = Int32(x + 1); coveredCount += 1 }
         }
+        // Uncovered pixels per 8 × 8 block: late disks mostly land where every pixel is taken,
+        // and a disk whose bounding box lies in full blocks is skipped without its rows.
+        let blocksWide = (width + 7) >> 3, blocksHigh = (height + 7) >> 3
+        var open = [Int32](repeating: 0, count: blocksWide * blocksHigh)
+        for y in 0..<height {
+            for x in 0..<width where !covered[y * width + x] { open[(y >> 3) * blocksWide + (x >> 3)] += 1 }
+        }
         let sampler = RadiusSampler(minRadius: minRadius, maxRadius: maxRadius, height: height, width: width)
         let amplitude = textureAmplitude
         var colour = [Double](repeating: 0, count: channels)
         var disks = 0
         image.withUnsafeMutableBufferPointer { pixels in
             covered.withUnsafeMutableBufferPointer { mask in
-                next.withUnsafeMutableBufferPointer { next in
+                next.withUnsafeMutableBufferPointer { next in open.withUnsafeMutableBufferPointer { open in
+                    // The first uncovered column ≥ x of a row, with full path compression.
                     @inline(__always) func find(_ row: Int, _ x: Int) -> Int {
-                        var x = x
-                        while Int(next[row + x]) != x {
-                            let parent = Int(next[row + x])
-                            next[row + x] = next[row + parent]  // path halving
-                            x = parent
+                        var root = x
+                        while Int(next[row + root]) != root { root = Int(next[row + root]) }
+                        var y = x
+                        while y != root {
+                            let following = Int(next[row + y])
+                            next[row + y] = Int32(root)
+                            y = following
                         }
-                        return x
+                        return root
                     }
+                    // ⌈v⌉ and ⌊v⌋ for |v| < 2⁶², without a libm call.
+                    @inline(__always) func ceiling(_ v: Double) -> Int { let t = Int(v); return Double(t) < v ? t + 1 : t }
+                    @inline(__always) func floor(_ v: Double) -> Int { let t = Int(v); return Double(t) > v ? t - 1 : t }
                     while coveredCount < target && disks < maxDisks {
                         disks += 1
                         let r = sampler.next(&rng)
@@ -135,26 +148,39 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             let frequency = 2 * Double.pi / rng.uniform(4, 50)
                             kx = frequency * cos(angle); ky = frequency * sin(angle); phase = 2 * Double.pi * rng.uniform()
                         }
-                        let y0 = max(0, Int((cy - r).rounded(.up))), y1 = min(height - 1, Int((cy + r).rounded(.down)))
+                        let y0 = max(0, ceiling(cy - r)), y1 = min(height - 1, floor(cy + r))
                         if y0 > y1 { continue }
+                        let xa = max(0, ceiling(cx - r)), xb = min(width - 1, floor(cx + r))
+                        if xa > xb { continue }
+                        var reachesOpenBlock = false
+                        for by in (y0 >> 3)...(y1 >> 3) where !reachesOpenBlock {
+                            for bx in (xa >> 3)...(xb >> 3) where open[by * blocksWide + bx] > 0 { reachesOpenBlock = true; break }
+                        }
+                        if !reachesOpenBlock { continue }
                         for y in y0...y1 {
                             let dy = Double(y) - cy
                             let half = (r * r - dy * dy).squareRoot()
-                            let x0 = max(0, Int((cx - half).rounded(.up))), x1 = min(width - 1, Int((cx + half).rounded(.down)))
+                            let x0 = max(0, ceiling(cx - half)), x1 = min(width - 1, floor(cx + half))
                             if x0 > x1 { continue }
                             let row = y * stride
                             var x = find(row, x0)
+                            if x > x1 { continue }
+                            let start = x
                             while x <= x1 {
                                 mask[y * width + x] = true
                                 next[row + x] = Int32(x + 1)
+                                open[(y >> 3) * blocksWide + (x >> 3)] -= 1
                                 coveredCount += 1
                                 let texture = amplitude > 0 ? amplitude * sin(kx * Double(x) + ky * Double(y) + phase) : 0
                                 for c in 0..<channels { pixels[c * plane + y * width + x] = Float(colour[c] + texture) }
                                 x = find(row, x + 1)
                             }
+                            // Point the first painted pixel past the run, so the next disk on
+                            // this row skips it in one step.
+                            next[row + start] = Int32(x)
                         }
                     }
-                }
+                } }
             }
         }
     }

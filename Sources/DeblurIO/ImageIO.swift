@@ -56,6 +56,11 @@ public enum ImageIO {
     /// allocating anything (default 2^28 = 268 435 456, a 16384 × 16384 image).
     nonisolated(unsafe) public static var maximumPixels = 1 << 28
 
+    /// Threads that convert samples while a file is read or written (default: all cores).
+    /// Set it to 1 when reading many files in parallel yourself, so that only one component
+    /// owns the cores. libpng and libtiff themselves always run on the calling thread.
+    nonisolated(unsafe) public static var conversionThreads = ProcessorInfo.cores
+
     /// Reads a PNG or TIFF file (first page), mapping samples to [0, 1] floats, alpha dropped.
     /// - Throws: `IOError` naming the file: `.cannotOpen`, `.corrupt` (with libpng's or
     ///   libtiff's message), `.unsupported`, `.tooLarge` (above `maximumPixels`).
@@ -176,10 +181,16 @@ public enum ImageIO {
 /// Errors of DeblurIO: reading or writing image files and dataset manifests; each names the
 /// file (and line) and what was expected.
 public enum IOError: Error, CustomStringConvertible, Equatable {
+    /// The file is missing or unreadable; `reason` is the system's (e.g. "No such file or directory").
     case cannotOpen(path: String, reason: String)
+    /// A valid file DeblurKit does not handle (sample format, colour model, extension), or an
+    /// image that cannot be written in the asked format.
     case unsupported(path: String, reason: String)
+    /// A damaged file: empty, truncated, bad CRC, bad offsets; `reason` carries libpng's or libtiff's words.
     case corrupt(path: String, reason: String)
+    /// The header claims more than `ImageIO.maximumPixels` pixels; nothing was allocated.
     case tooLarge(path: String, width: Int, height: Int, limit: Int)
+    /// The file could not be written (no partial file is left).
     case writeFailed(path: String, reason: String)
     /// A dataset directory's manifest (`dataset.json`, `items*.jsonl`) is missing or malformed.
     case badDataset(file: String, line: Int?, reason: String)

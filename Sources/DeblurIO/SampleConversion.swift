@@ -43,9 +43,14 @@ enum SampleLayout: Sendable {
 ///     read:  v = k / (2^b − 1)            (b = 8 or 16; float samples as they are)
 ///     write: k = ⌊clamp(v, 0, 1)·(2^b − 1) + ½⌋   (NaN → 0)
 ///
-/// Rows are split over the cores with `parallelFor`; the codecs themselves are single-threaded,
-/// so this is the only parallel work while reading or writing.
+/// Rows are split over `ImageIO.conversionThreads` threads with `parallelFor`; the codecs
+/// themselves are single-threaded, so this is the only parallel work while reading or writing.
 enum SampleConversion {
+    /// Benchmark instrumentation: while `timing` is on, `convert` and `fromImage` add their wall
+    /// time to `elapsed` (seconds). Not thread-safe; only `IOBenchmarks` turns it on.
+    nonisolated(unsafe) static var timing = false
+    nonisolated(unsafe) static var elapsed = 0.0
+
     /// Decodes `channels` leading samples of each pixel of `raw` (layout `layout`, type
     /// `type`) into a new planar image; further samples (alpha, extra samples) are skipped.
     /// `invert` maps v to 1 − v (TIFF `PHOTOMETRIC_MINISWHITE`, integer samples only).
@@ -89,8 +94,11 @@ enum SampleConversion {
     static func convert(_ base: UnsafeRawPointer, type: SampleType, rowStride: Int, pixelStride: Int, channels: Int,
                         firstChannel: Int, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>,
                         width: Int, height: Int, y0: Int, x0: Int, invert: Bool) {
+        let start = timing ? monotonicSeconds() : 0
+        defer { if timing { elapsed += monotonicSeconds() - start } }
         let plane = width * height
-        let threads = rows * columns * channels >= 1 << 16 ? ProcessorInfo.cores : 1
+        // Below ~16K samples a dispatch costs more than it saves.
+        let threads = rows * columns * channels >= 1 << 14 ? ImageIO.conversionThreads : 1
         parallelFor(rows, threads: threads) { r in
             let source = base + r * rowStride * type.bytes
             let target = out + firstChannel * plane + (y0 + r) * width + x0
@@ -163,65 +171,54 @@ enum SampleConversion {
         }
     }
 
-    /// Encodes `image` as interleaved samples of `type` into `raw` (which holds
-    /// `image.count · type.bytes` bytes). Integer types clamp to [0, 1] and round half up.
-    /// Returns the number of samples that were clamped (outside [0, 1] or NaN).
-    @discardableResult
-    static func fromImage(_ image: Image, type: SampleType, into raw: UnsafeMutableRawBufferPointer) -> Int {
-        precondition(raw.count >= image.count * type.bytes, "buffer of \(raw.count) bytes is too small")
-        let channels = image.channels, width = image.width, height = image.height, plane = image.planeSize
-        var clampedPerRow = [Int](repeating: 0, count: height)
+    /// Encodes rows `rows` (default: all) of `image` as interleaved samples of `type` into
+    /// `raw`, which receives `rows.count · width · channels` samples starting with the first
+    /// of those rows. Integer types clamp to [0, 1] (NaN → 0) and round half up.
+    static func fromImage(_ image: Image, type: SampleType, rows: Range<Int>? = nil, into raw: UnsafeMutableRawBufferPointer) {
+        let rows = rows ?? 0..<image.height
+        let channels = image.channels, width = image.width, plane = image.planeSize
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= image.height, "rows \(rows) outside 0..<\(image.height)")
+        precondition(raw.count >= rows.count * width * channels * type.bytes, "buffer of \(raw.count) bytes is too small")
+        let start = timing ? monotonicSeconds() : 0
+        defer { if timing { elapsed += monotonicSeconds() - start } }
         image.withUnsafeBufferPointer { input in
             let input = input.baseAddress!
-            clampedPerRow.withUnsafeMutableBufferPointer { clamped in
-                let clamped = clamped.baseAddress!
-                parallelFor(height, threads: image.count >= 1 << 16 ? ProcessorInfo.cores : 1) { y in
-                    var outside = 0
-                    for c in 0..<channels {
-                        let row = input + c * plane + y * width
-                        let start = y * width * channels + c
-                        switch type {
-                        case .uint8:
-                            outside += encodeRow(row, raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start,
-                                                 channels, width)
-                        case .uint16:
-                            outside += encodeRow(row, raw.baseAddress!.assumingMemoryBound(to: UInt16.self) + start,
-                                                 channels, width)
-                        case .float32:
-                            let out = raw.baseAddress!.assumingMemoryBound(to: Float.self) + start
-                            for x in 0..<width { out[x * channels] = row[x] }
-                        }
+            parallelFor(rows.count, threads: rows.count * width * channels >= 1 << 14 ? ImageIO.conversionThreads : 1) { r in
+                let y = rows.lowerBound + r
+                for c in 0..<channels {
+                    let row = input + c * plane + y * width
+                    let first = r * width * channels + c
+                    switch type {
+                    case .uint8:
+                        encodeRow(row, raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + first, channels, width)
+                    case .uint16:
+                        encodeRow(row, raw.baseAddress!.assumingMemoryBound(to: UInt16.self) + first, channels, width)
+                    case .float32:
+                        let out = raw.baseAddress!.assumingMemoryBound(to: Float.self) + first
+                        for x in 0..<width { out[x * channels] = row[x] }
                     }
-                    clamped[y] = outside
                 }
             }
         }
-        return clampedPerRow.reduce(0, +)
     }
 
     // Written so that NaN fails `v > 0` and lands on 0; the clamped value is in
     // [0, maximum + ½), so the unchecked float → integer conversion below cannot overflow.
     @inline(__always)
-    private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ stride: Int, _ width: Int) -> Int {
-        var outside = 0
+    private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ stride: Int, _ width: Int) {
         for x in 0..<width {
             let v = row[x]
             let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
-            outside &+= clamped == v ? 0 : 1
             out[x * stride] = UInt8(truncatingIfNeeded: Int32(clamped * 255 + 0.5))
         }
-        return outside
     }
 
     @inline(__always)
-    private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt16>, _ stride: Int, _ width: Int) -> Int {
-        var outside = 0
+    private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt16>, _ stride: Int, _ width: Int) {
         for x in 0..<width {
             let v = row[x]
             let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
-            outside &+= clamped == v ? 0 : 1
             out[x * stride] = UInt16(truncatingIfNeeded: Int32(clamped * 65535 + 0.5))
         }
-        return outside
     }
 }

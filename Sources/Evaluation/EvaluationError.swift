@@ -30,5 +30,4 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The geometry of an image as `channels×height×width`, for error messages.
-@usableFromInline
 func geometry(_ image: Image) -> String { "\(image.channels)×\(image.height)×\(image.width)" }

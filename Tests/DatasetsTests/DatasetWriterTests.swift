@@ -5,6 +5,7 @@ import DeblurIO
 import Deconvolution
 import _TestSupport
 @testable import Datasets
+import KernelBank
 
 @Suite(.serialized) struct DatasetWriterTests {
     func temporaryDirectory(_ name: String) -> String {
@@ -69,6 +70,29 @@ import _TestSupport
         #expect(FileManager.default.contents(atPath: whole + "/dataset.json") == FileManager.default.contents(atPath: sharded + "/dataset.json"))
         #expect(FileManager.default.fileExists(atPath: sharded + "/items-2-of-3.jsonl"))
         #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
+        // Switching the split replaces the other split's items files; nothing is regenerated.
+        let summary = try generator.write(to: sharded)
+        #expect(summary.skipped == 5)
+        #expect(!FileManager.default.fileExists(atPath: sharded + "/items-2-of-3.jsonl"))
+        #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
+    }
+
+    @Test func itemsDoNotDependOnFFTWPlanningRigor() throws {
+        // FFTW_MEASURE picks plans by timing and plans round differently: items must not
+        // go through FFTW, or shards run on other machines would differ in the last bits.
+        var s = settings()
+        s.kernelSource = .folder
+        let folder = temporaryDirectory("dense")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try ImageIO.writePSF(try PSF.gaussian(sigma: 3), to: folder + "/dense.tif")  // 361 taps
+        s.kernelDirectory = folder
+        let generator = try DatasetGenerator(settings: s)
+        let estimated = try generator.makeItem(index: 2)
+        let saved = FFT.rigor
+        FFT.rigor = .measure
+        defer { FFT.rigor = saved }
+        #expect(try generator.makeItem(index: 2).blurred == estimated.blurred)
     }
 
     @Test func rerunSkipsCompleteItemsAndRegeneratesMissingFiles() throws {
@@ -91,8 +115,10 @@ import _TestSupport
         other.seed = 8
         let generator = try DatasetGenerator(settings: other)
         #expect(throws: DatasetsError.self) { try generator.write(to: directory) }
+        _ = try DatasetGenerator(settings: settings()).write(to: directory, shard: try Shard(1, of: 2))
         let summary = try generator.write(to: directory, force: true)
         #expect(summary.generated == 5)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/items-1-of-2.jsonl"))
         #expect(try Dataset.load(directory).settings["seed"] == .number(8))
     }
 
@@ -132,6 +158,13 @@ import _TestSupport
         let item = try generator.makeItem(index: 1)
         #expect(item.psf == generator.kernels.first { $0.name == item.kernelName }!.psf)
         // An invalid PSF file is a clear error naming it.
+        // "bank" means the shipped bank, recorded as such.
+        s.kernelDirectory = "bank"
+        let bank = try DatasetGenerator(settings: s, bankDirectory: KernelBank.directory.appendingPathComponent("tif").path)
+        #expect(bank.kernels.count == 40)
+        #expect(try bank.datasetJSON()["kernel_directory"] == .string("bank"))
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        s.kernelDirectory = folder
         try ImageIO.write(Image(height: 4, width: 4, value: 1), to: folder + "/even.tif", depth: .float32)
         #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
     }

@@ -1,6 +1,7 @@
 import DeblurCore
 import Foundation
 import Testing
+import _TestSupport
 @testable import DeblurIO
 
 /// Damaged, hostile and unsupported files get a typed error naming the file, never a crash,
@@ -98,6 +99,40 @@ import Testing
     func missingFile() {
         let (error, _) = Self.failure("/nonexistent/x.png")
         #expect(error == .cannotOpen(path: "/nonexistent/x.png", reason: "No such file or directory"))
+    }
+
+    @Test("Random corruption of valid PNG and TIFF files (seeded) never crashes: each read gives an image or an IOError",
+          arguments: ["png", "tif", "tiled.tif"])
+    func randomCorruption(kind: String) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let original: Data
+        if kind == "tiled.tif" {
+            original = FileManager.default.contents(atPath: TestFiles.fixture("tiled_rgb16.tif"))!
+        } else {
+            let path = "\(directory)/original.\(kind)"
+            try ImageIO.write(randomImage(channels: 3, height: 13, width: 17, seed: 4), to: path, depth: .uint16)
+            original = FileManager.default.contents(atPath: path)!
+        }
+        var rng = SeededRandom(seed: 77)
+        var failures = 0
+        for trial in 0..<100 {
+            var bytes = [UInt8](original)
+            for _ in 0..<(1 + rng.integer(below: 4)) {
+                bytes[rng.integer(below: bytes.count)] = UInt8(rng.integer(below: 256))
+            }
+            if trial % 5 == 0 { bytes.removeLast(rng.integer(below: bytes.count / 2)) }
+            let path = "\(directory)/mutant.\(kind == "png" ? "png" : "tif")"
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            do {
+                let image = try ImageIO.read(path)
+                #expect(image.count == image.channels * image.height * image.width)
+            } catch is IOError {
+                failures += 1
+            }
+        }
+        // Most mutants must be caught (CRCs, offsets, truncation), proving the files were damaged.
+        #expect(failures > 15, "only \(failures) of 100 mutants were rejected")
     }
 
     @Test("Error descriptions name the file and the limit")

@@ -29,7 +29,7 @@ func naiveBlur(_ image: Image, _ psf: PSF, _ boundary: BlurBoundary) -> Image {
     @Test(arguments: BlurBoundary.allCases)
     func fftPathMatchesNaiveConvolution(boundary: BlurBoundary) throws {
         let image = randomImage(channels: 2, height: 37, width: 29, seed: 1)
-        let psf = try PSF.trajectory(size: 9, seed: 2)  // 81 taps: FFT path
+        let psf = try PSF(randomImage(height: 17, width: 19, seed: 2))  // 323 non-zero taps: FFT path
         let out = try blur(image, psf: psf, boundary: boundary)
         let expected = naiveBlur(image, psf, boundary)
         #expect(out.channels == 2 && out.height == expected.height && out.width == expected.width)
@@ -47,8 +47,12 @@ func naiveBlur(_ image: Image, _ psf: PSF, _ boundary: BlurBoundary) -> Image {
     @Test func psfLargerThanTheImageWrapsForCircularAndMirrorsForReflect() throws {
         let image = randomImage(height: 6, width: 5, seed: 5)
         let psf = try PSF.gaussian(sigma: 2)  // 13 × 13
-        for boundary in [BlurBoundary.circular, .reflect, .replicate] {
-            #expect(maxAbsDifference(try blur(image, psf: psf, boundary: boundary), naiveBlur(image, psf, boundary)) < 1e-5)
+        for limit in [0, Int.max] {  // both paths
+            let convolver = Convolver(threads: 1)
+            convolver.directTapLimit = limit
+            for boundary in [BlurBoundary.circular, .reflect, .replicate] {
+                #expect(maxAbsDifference(try convolver.blur(image, psf: psf, boundary: boundary), naiveBlur(image, psf, boundary)) < 1e-5)
+            }
         }
     }
 
@@ -61,9 +65,20 @@ func naiveBlur(_ image: Image, _ psf: PSF, _ boundary: BlurBoundary) -> Image {
         for y in 0..<16 { for x in 0..<16 { #expect(out[y, x] == image[y, (x + 15) % 16] || abs(out[y, x] - image[y, (x + 15) % 16]) < 1e-6) } }
     }
 
+    @Test func directAndFFTPathsAgreeOnASparseTrajectoryKernel() throws {
+        let image = randomImage(height: 40, width: 36, seed: 8)
+        let psf = try PSF.trajectory(size: 15, seed: 3)
+        let direct = Convolver(threads: 1), fft = Convolver(threads: 1)
+        direct.directTapLimit = .max
+        fft.directTapLimit = 0
+        for boundary in BlurBoundary.allCases {
+            #expect(maxAbsDifference(try direct.blur(image, psf: psf, boundary: boundary), try fft.blur(image, psf: psf, boundary: boundary)) < 1e-5)
+        }
+    }
+
     @Test func convolverReusesBuffersAcrossSizesAndGivesTheSameResult() throws {
         let convolver = Convolver(threads: 1)
-        let psf = try PSF.trajectory(size: 11, seed: 9)
+        let psf = try PSF.gaussian(sigma: 3)  // 19 × 19 dense: FFT path
         for (h, w) in [(30, 30), (41, 35), (30, 30)] {
             let image = randomImage(height: h, width: w, seed: UInt64(h * w))
             #expect(try convolver.blur(image, psf: psf, boundary: .valid) == (try blur(image, psf: psf, boundary: .valid)))

@@ -23,6 +23,7 @@ import Foundation
 /// let pair = try generator.makeItem(index: 42)   // pair.sharp, pair.blurred, pair.psf
 /// ```
 public struct DatasetGenerator: Sendable {
+    /// The validated settings.
     public let settings: SynthesisSettings
     /// Usable source images (absolute paths, sorted), for `.images`.
     public let imageFiles: [String]
@@ -32,15 +33,25 @@ public struct DatasetGenerator: Sendable {
     public let skipped: [(path: String, reason: String)]
 
     /// Validates the settings and scans the image and kernel folders.
-    /// - Parameter skipBad: leave unreadable or too small files out (listed in `skipped`)
-    ///   instead of failing on the first one.
+    /// - Parameters:
+    ///   - skipBad: leave unreadable or too small files out (listed in `skipped`)
+    ///     instead of failing on the first one.
+    ///   - bankDirectory: the folder meant by `kernelDirectory == "bank"` (the shipped bank's
+    ///     `tif/`, `KernelBank.directory` + `tif`), so that `dataset.json` records "bank"
+    ///     rather than a machine-specific path.
     /// - Throws: `DatasetsError` naming the setting or file.
-    public init(settings: SynthesisSettings, skipBad: Bool = false) throws {
+    public init(settings: SynthesisSettings, skipBad: Bool = false, bankDirectory: String? = nil) throws {
         try settings.validate()
         self.settings = settings
         var skipped = [(path: String, reason: String)]()
         var kernels = [(name: String, psf: PSF)]()
-        if settings.kernelSource == .folder, let directory = settings.kernelDirectory {
+        if settings.kernelSource == .folder, var directory = settings.kernelDirectory {
+            if directory == "bank" {
+                guard let bankDirectory else {
+                    throw DatasetsError.invalidSetting(name: "kernel directory", value: "bank", expected: "a folder (the shipped bank is known to the deblur command and to KernelBank)")
+                }
+                directory = bankDirectory
+            }
             for path in try Self.listFiles(directory, what: "PSF files (.tif, .tiff, .png)") {
                 guard ImageFormat(path: path) != nil else {
                     if skipBad { skipped.append((path, "not a .tif/.tiff/.png file")); continue }
@@ -137,7 +148,7 @@ public struct DatasetGenerator: Sendable {
     /// The manifest line of item `index`, without generating it.
     public func manifestEntry(index: Int) -> DatasetItem {
         let plan = plan(index)
-        let id = SyntheticItem.id(index: index)
+        let id = SyntheticItem.id(index: index, count: settings.count)
         let paths = SyntheticItem.paths(id: id, quantizeBits: settings.quantizeBits)
         return DatasetItem(id: id, sharp: paths.sharp, blurred: paths.blurred, psf: paths.psf, noiseSigma: plan.noiseSigma,
                            boundary: settings.boundary.rawValue, seed: UInt64(index), kernel: kernelChoice(plan).name,
@@ -148,10 +159,20 @@ public struct DatasetGenerator: Sendable {
     /// `deblur synth` would write it. Thread-safe; uses one thread.
     /// - Throws: `DatasetsError` when a source image cannot be read.
     public func makeItem(index: Int) throws -> SyntheticItem {
-        try makeItem(index: index, convolver: Convolver(threads: 1))
+        try makeItem(index: index, convolver: Self.makeConvolver())
     }
 
-    /// `makeItem(index:)` reusing a convolution workspace (one per thread).
+    /// The convolution workspace items are made with: one thread, and always the direct
+    /// spatial path, so that files never depend on FFTW's plan choice (plans chosen by timing
+    /// round differently, and shards on other machines would not match bit for bit). The
+    /// direct path skips zero taps, which makes sparse trajectory kernels cheap.
+    public static func makeConvolver() -> Convolver {
+        let convolver = Convolver(threads: 1)
+        convolver.directTapLimit = .max
+        return convolver
+    }
+
+    /// `makeItem(index:)` reusing a convolution workspace (one per thread, from `makeConvolver()`).
     public func makeItem(index: Int, convolver: Convolver) throws -> SyntheticItem {
         var timing = StageTimes()
         return try makeItem(index: index, convolver: convolver, timing: &timing)
@@ -215,12 +236,13 @@ public struct DatasetGenerator: Sendable {
         blurred = try addNoise(blurred, noise, rng: &noiseRandom)
         lap(&timing.noise)
 
-        return SyntheticItem(index: index, id: SyntheticItem.id(index: index), sharp: sharp, blurred: blurred, psf: psf,
+        return SyntheticItem(index: index, id: SyntheticItem.id(index: index, count: settings.count), sharp: sharp, blurred: blurred, psf: psf,
                              kernelName: choice.name, noise: noise)
     }
 }
 
-/// Seconds spent per stage, summed over items (and threads).
+/// Seconds spent per stage, summed over items (and threads): making the PSF, the sharp
+/// image (generation or reading and cropping), the blur, the noise, and writing the files.
 public struct StageTimes: Sendable, Equatable {
     public var psf = 0.0, sharp = 0.0, blur = 0.0, noise = 0.0, write = 0.0
     public init() {}

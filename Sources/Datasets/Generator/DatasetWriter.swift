@@ -45,8 +45,10 @@ extension DatasetGenerator {
     ///
     /// Every file is written atomically, so a file that exists is complete. Re-running skips
     /// items whose three files exist; a directory whose `dataset.json` records other
-    /// settings (or another DeblurKit version) is refused unless `force`, which regenerates
-    /// every item of the shard. Shards may run concurrently on one directory.
+    /// settings (or another DeblurKit version) is refused unless `force`, which removes its
+    /// items files and regenerates every item of the shard. Shards may run concurrently on
+    /// one directory; a finished run removes items files of other shard splits (they list the
+    /// same items, and readers refuse mixed splits).
     ///
     /// - Parameters:
     ///   - threads: items generated in parallel (each with one-threaded FFTs).
@@ -64,21 +66,25 @@ extension DatasetGenerator {
         }
         let manifestPath = (directory as NSString).appendingPathComponent("dataset.json")
         let ours = try datasetJSON()
-        if !force, let existing = fm.contents(atPath: manifestPath) {
-            guard case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) else {
-                throw DatasetsError.settingsMismatch(path: directory, differences: ["its dataset.json is not a JSON object"])
+        if let existing = fm.contents(atPath: manifestPath) {
+            var differences = ["its dataset.json is not a JSON object"]
+            if case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) {
+                differences = Set(ours.keys).union(theirs.keys).sorted().compactMap { key -> String? in
+                    ours[key] == theirs[key] ? nil : "\(key): \(Self.describe(theirs[key])) there, \(Self.describe(ours[key])) now"
+                }
             }
-            let differences = Set(ours.keys).union(theirs.keys).sorted().compactMap { key -> String? in
-                ours[key] == theirs[key] ? nil : "\(key): \(Self.describe(theirs[key])) there, \(Self.describe(ours[key])) now"
+            if !differences.isEmpty {
+                guard force else { throw DatasetsError.settingsMismatch(path: directory, differences: differences) }
+                // The old items files describe another dataset: none of them may survive.
+                try removeItemsFiles(in: directory) { _ in true }
             }
-            if !differences.isEmpty { throw DatasetsError.settingsMismatch(path: directory, differences: differences) }
         }
         try writeAtomically(try Self.encodeSorted(ours, pretty: true) + Data("\n".utf8), to: manifestPath)
 
         let indices = (0..<settings.count).filter(shard.contains)
         var pending = [Int]()
         for i in indices {
-            let paths = SyntheticItem.paths(id: SyntheticItem.id(index: i), quantizeBits: settings.quantizeBits)
+            let paths = SyntheticItem.paths(id: SyntheticItem.id(index: i, count: settings.count), quantizeBits: settings.quantizeBits)
             let complete = [paths.sharp, paths.blurred, paths.psf].allSatisfy {
                 fm.fileExists(atPath: (directory as NSString).appendingPathComponent($0))
             }
@@ -88,13 +94,18 @@ extension DatasetGenerator {
         let skippedCount = total - pending.count
         progress?(skippedCount, total)
 
+        // One component owns parallelism: items run in parallel, so the image writers'
+        // sample conversion stays on the item's thread.
+        let savedConversionThreads = ImageIO.conversionThreads
+        ImageIO.conversionThreads = 1
+        defer { ImageIO.conversionThreads = savedConversionThreads }
         let lock = NSLock()
         var firstError: Error?
         var stages = StageTimes()
         var done = skippedCount
         let workers = max(1, min(threads, pending.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let convolver = Convolver(threads: 1)
+            let convolver = DatasetGenerator.makeConvolver()
             var local = StageTimes()
             // Interleaved so that every worker finishes at about the same time.
             for k in stride(from: worker, to: pending.count, by: workers) {
@@ -120,9 +131,25 @@ extension DatasetGenerator {
             lines += try Self.encodeSorted(manifestEntry(index: i), pretty: false)
             lines += Data("\n".utf8)
         }
+        // Items files of another shard split list the same items (same settings): readers
+        // refuse mixed splits, so this split's files replace them.
+        try removeItemsFiles(in: directory) { name in
+            name == "items.jsonl" ? shard.count != 1 : !name.hasSuffix("-of-\(shard.count).jsonl")
+        }
         try writeAtomically(lines, to: (directory as NSString).appendingPathComponent(shard.itemsFileName))
         return SynthesisSummary(items: total, generated: pending.count, skipped: skippedCount,
                                 seconds: monotonicSeconds() - start, stages: stages)
+    }
+
+    /// Removes `items.jsonl` and `items-K-of-N.jsonl` files whose name passes `filter`.
+    func removeItemsFiles(in directory: String, where filter: (String) -> Bool) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix("items") && name.hasSuffix(".jsonl") && filter(name) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw DatasetsError.fileError(path: path, reason: "cannot remove the stale items file (\(error.localizedDescription))")
+            }
+        }
     }
 
     /// Writes one item's three files (each atomically; the sharp image last).

@@ -28,17 +28,22 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
     public var width: Int = 256
     /// The dataset seed; item `i` draws from `SeededRandom(seed: seed, stream: i)`.
     public var seed: UInt64 = 0
+    /// Where sharp images come from (default dead leaves).
     public var sharpSource: SharpSource = .deadLeaves
+    /// The dead-leaves model for `.deadLeaves`.
     public var deadLeaves = DeadLeaves()
     /// Folder of PNG/TIFF images for `.images` (file names sorted; dot files ignored).
     public var imagesDirectory: String? = nil
     /// Use whole images instead of random crops (`.images` only).
     public var wholeImages = false
+    /// Where PSFs come from (default a fresh trajectory per item).
     public var kernelSource: KernelSource = .trajectories
-    /// Folder of PSF files for `.folder` (e.g. the bank's `tif/`).
+    /// Folder of PSF files for `.folder`, or `bank` for the shipped bank (resolved by the
+    /// `bankDirectory` given to `DatasetGenerator`, so dataset.json stays machine-independent).
     public var kernelDirectory: String? = nil
     /// Side of the trajectory PSFs in pixels (odd).
     public var trajectorySize = 31
+    /// The trajectory model's parameters (defaults: Boracchi & Foi's).
     public var trajectory = TrajectoryParameters()
     /// Gaussian noise σ on the [0, 1] scale, drawn uniformly in [min, max] per item.
     public var noiseSigmaMin = 0.01

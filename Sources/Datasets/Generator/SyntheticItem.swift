@@ -7,7 +7,8 @@ import Deconvolution
 public struct SyntheticItem: Sendable {
     /// Item index in the dataset (its randomness is `SeededRandom(seed:, stream: index)`).
     public let index: Int
-    /// Six-digit id, `000017`.
+    /// Zero-padded id, `000017`: six digits, more when the dataset has over a million items,
+    /// so that ids sort in index order.
     public let id: String
     /// The sharp image (on the 8- or 16-bit grid of `sharpBits`, exactly what `sharp/ID.png` stores).
     public var sharp: Image
@@ -25,9 +26,11 @@ public struct SyntheticItem: Sendable {
         ("sharp/\(id).png", quantizeBits == nil ? "blurred/\(id).tif" : "blurred/\(id).png", "psf/\(id).tif")
     }
 
-    /// The item's six-digit id.
-    public static func id(index: Int) -> String {
+    /// The id of item `index` in a dataset of `count` items: zero-padded to six digits, or to
+    /// the digits of `count − 1` when that is longer (readers order items by id as text).
+    public static func id(index: Int, count: Int = 0) -> String {
         let digits = String(index)
-        return digits.count >= 6 ? digits : String(repeating: "0", count: 6 - digits.count) + digits
+        let width = max(6, String(max(0, count - 1)).count)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 }

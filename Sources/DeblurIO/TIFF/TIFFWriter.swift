@@ -48,13 +48,15 @@ enum TIFFWriter {
             let ok = withVaList([Int32(index), Int32(count)]) { TIFFVSetField(handle.tiff, UInt32(TIFFTAG_PAGENUMBER), $0) }
             guard ok == 1 else { throw IOError.writeFailed(path: handle.path, reason: handle.messages.summary ?? "cannot set the page number") }
         }
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: image.count * type.bytes, alignment: 16)
-        defer { raw.deallocate() }
-        SampleConversion.fromImage(image, type: type, into: raw)
+        // One strip at a time through a cache-sized scratch buffer: no image-sized copy.
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowsPerStrip * rowBytes, alignment: 64)
+        defer { scratch.deallocate() }
         var strip = 0
         for firstRow in stride(from: 0, to: image.height, by: rowsPerStrip) {
-            let bytes = min(rowsPerStrip, image.height - firstRow) * rowBytes
-            let written = TIFFWriteEncodedStrip(handle.tiff, UInt32(strip), raw.baseAddress! + firstRow * rowBytes, tmsize_t(bytes))
+            let rows = min(rowsPerStrip, image.height - firstRow)
+            SampleConversion.fromImage(image, type: type, rows: firstRow..<firstRow + rows, into: scratch)
+            let bytes = rows * rowBytes
+            let written = TIFFWriteEncodedStrip(handle.tiff, UInt32(strip), scratch.baseAddress, tmsize_t(bytes))
             guard written == bytes else {
                 throw IOError.writeFailed(path: handle.path, reason: handle.messages.summary ?? "strip \(strip) was not written")
             }

@@ -8,8 +8,8 @@ import Foundation
 /// The other per-trajectory terms are always drawn: a centripetal term 0.7·U(0, 1), a
 /// Gaussian shake weight 10·U(0, 1) and a big-shake probability 0.2·U(0, 1).
 public struct TrajectoryParameters: Sendable, Equatable, Codable {
-    /// Canvas the random walk lives on (pixels). An `N × N` PSF shows the walk scaled by
-    /// `N / canvas`, so the canvas sets the trajectory's size relative to the PSF.
+    /// Canvas of the model (pixels): the walk's length must stay below it. PSFs show the walk
+    /// one canvas pixel per PSF pixel (shrunk only when it does not fit; see `rasterize`).
     public var canvas: Int = 64
     /// Samples of the random walk (≥ 2).
     public var samples: Int = 2000
@@ -113,17 +113,20 @@ public struct CameraShakeTrajectory: Sendable, Equatable {
         return max(0, min(Double(t), end) - max(Double(t - 1), 0))
     }
 
-    /// Rasterizes the exposed part into an `size × size` kernel with bilinear splatting:
-    /// positions are scaled by `size / canvas` and the exposed part's bounding box is centred
-    /// on the kernel's centre pixel. Not normalized.
-    public func rasterize(size: Int, canvas: Int, exposure: Double) -> Image {
+    /// Rasterizes the exposed part into an `size × size` kernel with bilinear splatting, one
+    /// canvas pixel per kernel pixel, the exposed part's bounding box centred on the kernel's
+    /// centre pixel. A part wider than `size − 2` pixels is shrunk to that width (its shape
+    /// kept, its extent not), so no mass falls outside; with the model's defaults (length 60)
+    /// a 64 × 64 kernel never shrinks, and is the model's PSF. Not normalized.
+    public func rasterize(size: Int, exposure: Double) -> Image {
         let n = points.count
-        let scale = Double(size) / Double(canvas)
         var minX = Double.infinity, maxX = -Double.infinity, minY = Double.infinity, maxY = -Double.infinity
         for t in 0..<n where Self.weight(sample: t, exposure: exposure, samples: n) > 0 {
             let p = points[t]
             minX = min(minX, p.x); maxX = max(maxX, p.x); minY = min(minY, p.y); maxY = max(maxY, p.y)
         }
+        let extent = max(maxX - minX, maxY - minY)
+        let scale = extent > Double(size - 2) ? Double(size - 2) / extent : 1
         let centre = Double(size / 2)
         let offsetX = centre - scale * (minX + maxX) / 2, offsetY = centre - scale * (minY + maxY) / 2
         var kernel = Image(height: size, width: size)
@@ -149,6 +152,28 @@ public struct CameraShakeTrajectory: Sendable, Equatable {
 }
 
 extension PSF {
+    /// The model's family of PSFs from one trajectory: the same walk integrated over each
+    /// exposure fraction (default 1/100, 1/10, 1/2, 1 — `TrajectoryParameters.exposureFractions`),
+    /// as Boracchi & Foi study restoration against exposure time. `parameters.exposure` is ignored.
+    /// - Throws: as `trajectory(size:seed:parameters:)`, and for a fraction outside (0, 1].
+    public static func trajectoryExposures(size: Int, seed: UInt64, parameters: TrajectoryParameters = .init(),
+                                           fractions: [Double] = TrajectoryParameters.exposureFractions) throws -> [PSF] {
+        guard size >= 3, size <= 1023, size % 2 == 1 else {
+            throw DeconvolutionError.invalidParameter(name: "trajectory PSF size", value: "\(size)", expected: "an odd size between 3 and 1023")
+        }
+        var checked = parameters
+        for fraction in fractions {
+            checked.exposure = fraction
+            try checked.validate()
+        }
+        var rng = SeededRandom(seed: seed)
+        let walk = CameraShakeTrajectory(parameters: parameters, rng: &rng)
+        return try fractions.map { fraction in
+            try PSF(walk.rasterize(size: size, exposure: fraction),
+                    source: "trajectory(size: \(size), seed: \(seed), exposure: \(fraction))")
+        }
+    }
+
     /// A random camera-shake PSF of `size × size` (odd), deterministic for `seed`: a
     /// Boracchi & Foi (2012) trajectory (`CameraShakeTrajectory`) integrated over the exposure
     /// fraction and splatted bilinearly, then normalized to sum 1 (never min–max rescaled).
@@ -170,7 +195,7 @@ extension PSF {
         try parameters.validate()
         var rng = SeededRandom(seed: seed)
         let walk = CameraShakeTrajectory(parameters: parameters, rng: &rng)
-        let kernel = walk.rasterize(size: size, canvas: parameters.canvas, exposure: parameters.exposure)
+        let kernel = walk.rasterize(size: size, exposure: parameters.exposure)
         return try PSF(kernel, source: "trajectory(size: \(size), seed: \(seed))")
     }
 }

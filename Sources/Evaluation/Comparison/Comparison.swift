@@ -75,7 +75,8 @@ public struct Comparison: Sendable {
 
     /// Per-method statistics grouped by kernel name (sorted by name).
     public var byKernel: [(group: String, summaries: [MethodSummary])] {
-        grouped { $0.kernel ?? "unknown" }.sorted { $0.group < $1.group }
+        // Numeric-aware order, so motion-7 comes before motion-11.
+        grouped { $0.kernel ?? "unknown" }.sorted { $0.group.compare($1.group, options: .numeric) == .orderedAscending }
     }
 
     /// Per-method statistics grouped by noise σ (sorted by σ; unknown last).

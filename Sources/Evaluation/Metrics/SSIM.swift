@@ -158,14 +158,14 @@ public func structuralSimilarity(_ reference: Image, _ image: Image, preset: SSI
 /// The separable SSIM filter bank: window means of x, y, x² + y² and xy, then the index.
 ///
 /// Each block of output rows filters its input rows horizontally once into a ring of
-/// `taps` rows, then combines the ring vertically: about 2·4·taps multiply-adds per pixel
-/// in Float64 instead of the 5·taps² of a direct 2-D window. Blocks have a fixed height, and
+/// `taps + 1` rows, then combines the ring vertically, two output rows at a time: about
+/// 2·4·taps multiply-adds per pixel in Float64 instead of the 5·taps² of a direct 2-D window. Blocks have a fixed height, and
 /// their partial sums are added in block order, so the result does not depend on `threads`.
 struct SSIMKernel {
     let weights: [Double]
     let c1: Double, c2: Double
     let covarianceNormalization: Double
-    static let blockRows = 128
+    static let blockRows = 96
 
     /// Filters the `height × width` planes `a` and `b` (valid region only: output is
     /// `(height − taps + 1) × (width − taps + 1)`), writes the map when given, and returns
@@ -180,10 +180,25 @@ struct SSIMKernel {
         let workers = max(1, min(threads, blocks))
         weights.withUnsafeBufferPointer { wp in
             partial.withUnsafeMutableBufferPointer { partialSums in
-                parallelFor(blocks, threads: workers) { block in
+                func run(_ block: Int) {
                     let rows = block * Self.blockRows ..< min(outHeight, (block + 1) * Self.blockRows)
                     partialSums[block] = runBlock(a, b, width: width, outWidth: outWidth, rows: rows, weights: wp.baseAddress!,
                                                   map: map, sumRows: sumRows, sumColumns: sumColumns)
+                }
+                if workers == 1 {
+                    for block in 0..<blocks { run(block) }
+                    return
+                }
+                // Workers take the next block as they finish (not fixed halves), so a core taken
+                // away by another process delays the result by one block, not half the image.
+                let lock = NSLock()
+                var next = 0
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    while true {
+                        lock.lock(); let block = next; next += 1; lock.unlock()
+                        guard block < blocks else { return }
+                        run(block)
+                    }
                 }
             }
         }
@@ -224,14 +239,16 @@ struct SSIMKernel {
         // Rows are processed 4 columns at a time; 4 spare zeros per row keep the last group in bounds.
         let groups = (outWidth + 3) / 4
         let inputStride = width + 4, ringStride = 4 * groups + 4
-        let scratchCount = 4 * inputStride + taps * 4 * ringStride + ringStride
+        // taps + 1 ring slots: output rows are made in pairs, which share taps − 1 input rows.
+        let slots = taps + 1
+        let scratchCount = 4 * inputStride + slots * 4 * ringStride + 2 * ringStride
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
-        let rowPointers = UnsafeMutablePointer<UnsafeMutablePointer<Double>>.allocate(capacity: taps)
+        let rowPointers = UnsafeMutablePointer<UnsafeMutablePointer<Double>>.allocate(capacity: slots)
         defer { scratch.deallocate(); rowPointers.deallocate() }
         let input = scratch
         let ring = scratch + 4 * inputStride
-        let indexRow = ring + taps * 4 * ringStride
+        let indexRow = ring + slots * 4 * ringStride, nextIndexRow = indexRow + ringStride
         let c1 = Lanes(repeating: self.c1), c2 = Lanes(repeating: self.c2)
         let norm = Lanes(repeating: covarianceNormalization), two = Lanes(repeating: 2)
         // The windows are symmetric: w[t] (s[t] + s[taps − 1 − t]) halves the multiplies.
@@ -247,7 +264,7 @@ struct SSIMKernel {
                     let va = Double(pa[x]), vb = Double(pb[x])
                     ia[x] = va; ib[x] = vb; iq[x] = va * va + vb * vb; ip[x] = va * vb
                 }
-                let slot = ring + (r % taps) * 4 * ringStride
+                let slot = ring + (r % slots) * 4 * ringStride
                 for g in 0..<groups {
                     @inline(__always) func horizontal(_ q: Int) {
                         let s = UnsafePointer(input + q * inputStride + 4 * g)
@@ -261,36 +278,69 @@ struct SSIMKernel {
 
             for r in rows.lowerBound ..< rows.lowerBound + taps - 1 { filterRow(r) }
             var total = 0.0
-            for y in rows {
-                filterRow(y + taps - 1)
-                for t in 0..<taps { rowPointers[t] = ring + ((y + t) % taps) * 4 * ringStride }
-                // Vertical pass fused with the index: the four window means stay in registers.
-                for g in 0..<groups {
-                    let o = 4 * g
-                    @inline(__always) func vertical(_ q: Int) -> Lanes {
-                        let offset = q * ringStride + o
-                        var acc = centre * Self.load(rowPointers[half] + offset)
-                        for t in 0..<half {
-                            acc += outerWeights[t] * (Self.load(rowPointers[t] + offset) + Self.load(rowPointers[taps - 1 - t] + offset))
-                        }
-                        return acc
-                    }
-                    let ux = vertical(0), uy = vertical(1), uq = vertical(2), up = vertical(3)
-                    let uxuy = ux * uy, ux2uy2 = ux * ux + uy * uy
-                    let numerator = (two * uxuy + c1) * (two * norm * (up - uxuy) + c2)
-                    let denominator = (ux2uy2 + c1) * (norm * (uq - ux2uy2) + c2)
-                    Self.store(numerator / denominator, indexRow + o)
-                }
+            @inline(__always) func finish(_ y: Int, _ values: UnsafeMutablePointer<Double>) {
                 if let map {
                     let row = map + y * outWidth
-                    for x in 0..<outWidth { row[x] = Float(indexRow[x]) }
+                    for x in 0..<outWidth { row[x] = Float(values[x]) }
                 }
                 if sumRows.contains(y) {
                     var s0 = 0.0, s1 = 0.0
                     var x = sumColumns.lowerBound
-                    while x + 2 <= sumColumns.upperBound { s0 += indexRow[x]; s1 += indexRow[x + 1]; x += 2 }
-                    if x < sumColumns.upperBound { s0 += indexRow[x] }
+                    while x + 2 <= sumColumns.upperBound { s0 += values[x]; s1 += values[x + 1]; x += 2 }
+                    if x < sumColumns.upperBound { s0 += values[x] }
                     total += s0 + s1
+                }
+            }
+            @inline(__always) func index(_ ux: Lanes, _ uy: Lanes, _ uq: Lanes, _ up: Lanes) -> Lanes {
+                let uxuy = ux * uy, ux2uy2 = ux * ux + uy * uy
+                let numerator = (two * uxuy + c1) * (two * norm * (up - uxuy) + c2)
+                let denominator = (ux2uy2 + c1) * (norm * (uq - ux2uy2) + c2)
+                return numerator / denominator
+            }
+            var y = rows.lowerBound
+            while y < rows.upperBound {
+                let pair = y + 1 < rows.upperBound
+                filterRow(y + taps - 1)
+                if pair { filterRow(y + taps) }
+                for t in 0 ..< (pair ? slots : taps) { rowPointers[t] = ring + ((y + t) % slots) * 4 * ringStride }
+                // Vertical pass fused with the index: the window means stay in registers. Rows
+                // y and y + 1 read the same ring rows shifted by one, so the pair shares its loads.
+                if pair {
+                    for g in 0..<groups {
+                        let o = 4 * g
+                        @inline(__always) func vertical(_ q: Int) -> (Lanes, Lanes) {
+                            let offset = q * ringStride + o
+                            var first = centre * Self.load(rowPointers[half] + offset)
+                            var second = centre * Self.load(rowPointers[half + 1] + offset)
+                            for t in 0..<half {
+                                let w = outerWeights[t]
+                                first += w * (Self.load(rowPointers[t] + offset) + Self.load(rowPointers[taps - 1 - t] + offset))
+                                second += w * (Self.load(rowPointers[t + 1] + offset) + Self.load(rowPointers[taps - t] + offset))
+                            }
+                            return (first, second)
+                        }
+                        let (ux0, ux1) = vertical(0), (uy0, uy1) = vertical(1), (uq0, uq1) = vertical(2), (up0, up1) = vertical(3)
+                        Self.store(index(ux0, uy0, uq0, up0), indexRow + o)
+                        Self.store(index(ux1, uy1, uq1, up1), nextIndexRow + o)
+                    }
+                    finish(y, indexRow)
+                    finish(y + 1, nextIndexRow)
+                    y += 2
+                } else {
+                    for g in 0..<groups {
+                        let o = 4 * g
+                        @inline(__always) func vertical(_ q: Int) -> Lanes {
+                            let offset = q * ringStride + o
+                            var acc = centre * Self.load(rowPointers[half] + offset)
+                            for t in 0..<half {
+                                acc += outerWeights[t] * (Self.load(rowPointers[t] + offset) + Self.load(rowPointers[taps - 1 - t] + offset))
+                            }
+                            return acc
+                        }
+                        Self.store(index(vertical(0), vertical(1), vertical(2), vertical(3)), indexRow + o)
+                    }
+                    finish(y, indexRow)
+                    y += 1
                 }
             }
             return total

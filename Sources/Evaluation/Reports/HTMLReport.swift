@@ -26,6 +26,9 @@ public enum HTMLReport {
                         + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)
                         + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
                         + "</div>")
+        html += section("By kernel and by noise level", "<p class=\"note\">Mean PSNR (dB) / mean SSIM per group.</p>"
+                        + groupTable("kernel", result.byKernel, methods: result.methods)
+                        + groupTable("noise σ", result.byNoise, methods: result.methods))
         if !result.traces.isEmpty {
             let byItem = Dictionary(grouping: result.traces, by: \.item)
             let items = result.traces.map(\.item).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -78,6 +81,23 @@ public enum HTMLReport {
             + rows + "</tbody></table>"
     }
 
+    /// Mean PSNR / SSIM per group (rows) and method (columns), sortable.
+    static func groupTable(_ title: String, _ groups: [(group: String, summaries: [MethodSummary])], methods: [String]) -> String {
+        var html = "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>\(escape(title))</th><th>items</th>"
+        for m in methods { html += "<th>\(escape(m))</th>" }
+        html += "</tr></thead><tbody>\n"
+        for (group, summaries) in groups {
+            html += "<tr><td>\(escape(group))</td>" + numberCell(Double(summaries.first?.count ?? 0) + Double(summaries.first?.failures ?? 0),
+                                                                 String((summaries.first?.count ?? 0) + (summaries.first?.failures ?? 0)))
+            // One cell per method, "PSNR / SSIM", sorted by PSNR: half the width of two columns.
+            for s in summaries {
+                html += numberCell(s.psnr.mean, ReportFormat.decibels(s.psnr.mean) + " / " + ReportFormat.ssim(s.ssim.mean))
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table></div>"
+    }
+
     static func itemTable(_ result: Comparison) -> String {
         var head = "<tr><th>item</th><th>kernel</th><th>noise σ</th>"
         for m in result.methods { head += "<th>\(escape(m)) PSNR</th><th>\(escape(m)) SSIM</th>" }
@@ -110,14 +130,14 @@ public enum HTMLReport {
         let finite = values.map(\.1).filter(\.isFinite)
         let labelWidth = 170.0, barSpace = 260.0, rowHeight = 24.0
         let height = 34 + rowHeight * Double(values.count) + 10
-        var lo = fromZero ? 0 : ((finite.min() ?? 0) - 1).rounded(.down)
-        let hi = max((finite.max() ?? 1), lo + 1e-9)
-        if !fromZero && hi - lo < 2 { lo = hi - 2 }
+        // PSNR bars start a little below the worst mean (whole dB) so differences stay visible.
+        let hi = finite.max() ?? 1
+        let lo = fromZero ? 0 : (min(finite.min() ?? 0, hi) - 1 - (finite.count < 2 ? 1 : 0)).rounded(.down)
         var svg = "<svg class=\"chart\" width=\"\(Int(labelWidth + barSpace + 70))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
         svg += "<text x=\"0\" y=\"16\" class=\"title\">\(escape(title))\(fromZero ? "" : " — axis from \(String(format: "%g", lo))")</text>"
         for (i, (label, value)) in values.enumerated() {
             let y = 30 + rowHeight * Double(i)
-            let fraction = value.isFinite ? max(0, min(1, (value - lo) / (hi - lo))) : (value > 0 ? 1 : 0)
+            let fraction = value.isFinite ? max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) : (value > 0 ? 1 : 0)
             let w = max(1, fraction * barSpace)
             svg += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(truncated(label, 26)))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 7)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
@@ -129,7 +149,10 @@ public enum HTMLReport {
 
     /// PSNR after each iteration, one polyline per traced method of one item.
     static func lineChart(item: String, traces: [IterationTrace], methods: [String]) -> String {
-        let width = 460.0, height = 260.0, left = 48.0, right = 12.0, top = 26.0, bottom = 34.0
+        // The legend sits under the plot, one row per method, so it never hides a curve.
+        let plotHeight = 240.0, legendRow = 16.0
+        let width = 460.0, height = plotHeight + legendRow * Double(traces.count) + 6, left = 48.0, right = 12.0, top = 26.0
+        let bottom = height - plotHeight + 34.0
         let points = traces.flatMap(\.points).filter { $0.psnr.isFinite }
         guard !points.isEmpty else { return "" }
         let maxIteration = Double(points.map(\.iteration).max()!)
@@ -147,14 +170,15 @@ public enum HTMLReport {
         }
         svg += "<text x=\"\(left)\" y=\"\(height - bottom + 16)\" class=\"tick\">1</text>"
         svg += "<text x=\"\(width - right)\" y=\"\(height - bottom + 16)\" text-anchor=\"end\" class=\"tick\">\(Int(maxIteration))</text>"
-        svg += "<text x=\"\((left + width) / 2)\" y=\"\(height - 4)\" text-anchor=\"middle\" class=\"tick\">iteration</text>"
+        svg += "<text x=\"\((left + width) / 2)\" y=\"\(height - bottom + 28)\" text-anchor=\"middle\" class=\"tick\">iteration</text>"
         for (n, trace) in traces.enumerated() {
             let color = palette[(methods.firstIndex(of: trace.method) ?? n) % palette.count]
             let path = trace.points.filter { $0.psnr.isFinite }
                 .map { String(format: "%.1f,%.1f", px($0.iteration), py($0.psnr)) }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"><title>\(escape(trace.method))</title></polyline>"
-            svg += "<rect x=\"\(left + 10)\" y=\"\(top + 4 + 16 * Double(n))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
-            svg += "<text x=\"\(left + 24)\" y=\"\(top + 13 + 16 * Double(n))\" class=\"tick\">\(escape(truncated(trace.method, 40)))</text>"
+            let legendY = plotHeight + legendRow * Double(n)
+            svg += "<rect x=\"\(left)\" y=\"\(legendY)\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
+            svg += "<text x=\"\(left + 14)\" y=\"\(legendY + 9)\" class=\"tick\">\(escape(truncated(trace.method, 40))) (\(trace.points.count) iterations)</text>"
         }
         return svg + "</svg>"
     }
@@ -202,7 +226,7 @@ public enum HTMLReport {
     body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;padding:0 16px;color:#222}
     h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
     h3{font-size:14px;margin:14px 0 6px}.meta,.note{color:#666}.note{font-size:12px}
-    table{border-collapse:collapse;font-variant-numeric:tabular-nums}th,td{padding:4px 9px;border-bottom:1px solid #eee;text-align:left}
+    table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin-bottom:10px}th,td{padding:4px 9px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
     th{background:#f6f6f6;cursor:pointer;user-select:none;white-space:nowrap}th.asc:after{content:" ▲"}th.desc:after{content:" ▼"}
     td.num{text-align:right}td.failed{color:#b00;text-align:center}.scroll{overflow-x:auto}
     .charts{display:flex;flex-wrap:wrap;gap:24px}.chart text{font-size:12px;fill:#333}.chart .title{font-weight:600}

@@ -28,7 +28,8 @@ struct Blur: ParsableCommand {
         try model.validate()
         let input = try ImageIO.read(image)
         let kernel = try loadPSF(psf)
-        FFT.rigor = .measure
+        // FFTW_ESTIMATE (the default) plans without timing, so the same command writes the
+        // same bytes on every run; FFTW_MEASURE could pick a different, differently rounding plan.
         let blurred = try blur(input, psf: kernel, boundary: boundary.boundary)
         var rng = SeededRandom(seed: seed)
         let noisy = try addNoise(blurred, model, rng: &rng)

@@ -126,7 +126,11 @@ struct Compare: ParsableCommand {
         let savedThreads = FFT.threads
         if threads > 1 { FFT.threads = 1 }
         defer { FFT.threads = savedThreads }
-        if tune && !quiet { FileHandle.standardError.write(Data("compare: tuning on the validation split…\n".utf8)) }
+        if tune && !quiet {
+            runner.tuningProgress = { candidate, index, count in
+                FileHandle.standardError.write(Data("compare: tuning \(candidate) (\(index + 1)/\(count)) on the validation split\n".utf8))
+            }
+        }
         let result = try runner.run(items: items, specs: specs, factory: Self.factory)
         bar.finish()
 

@@ -13,12 +13,11 @@ struct PSFCommand: ParsableCommand {
 struct PSFOutput: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output file (.tif float, or .png for viewing).")
     var output: String
-    @Option(help: "Pad the kernel with zeros to SIZE×SIZE (odd, at least the kernel's size).")
-    var size: Int?
     @Flag(help: "Print the kernel's description as JSON on stdout.")
     var json = false
 
-    func write(_ psf: PSF, kind: String) throws {
+    /// Writes `psf`, zero-padded to `size × size` when given.
+    func write(_ psf: PSF, kind: String, padTo size: Int? = nil) throws {
         var psf = psf
         if let size {
             guard size % 2 == 1, size >= psf.height, size >= psf.width else {
@@ -43,20 +42,22 @@ extension PSFCommand {
         var length: Double
         @Option(help: "Angle in degrees, counter-clockwise from the x axis.")
         var angle: Double = 0
+        @Option(help: "Pad the kernel with zeros to SIZE×SIZE (odd, at least the kernel's size).")
+        var size: Int?
         @OptionGroup var out: PSFOutput
-        func run() throws { try out.write(try PSF.motion(length: length, angleDegrees: angle), kind: "motion") }
+        func run() throws { try out.write(try PSF.motion(length: length, angleDegrees: angle), kind: "motion", padTo: size) }
     }
 
     struct Trajectory: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A random camera-shake PSF (Boracchi & Foi 2012), deterministic for its seed.")
-        @Option(name: .customLong("kernel-size"), help: "Side of the PSF in pixels (odd).")
-        var kernelSize = 31
+        @Option(help: "Side of the PSF in pixels (odd).")
+        var size = 31
         @Option(help: "Seed of the trajectory (a dataset's kernel 'trajectory-S' has seed S).")
         var seed: UInt64 = 0
         @OptionGroup var trajectory: TrajectoryOptions
         @OptionGroup var out: PSFOutput
         func run() throws {
-            try out.write(try PSF.trajectory(size: kernelSize, seed: seed, parameters: trajectory.parameters), kind: "trajectory")
+            try out.write(try PSF.trajectory(size: size, seed: seed, parameters: trajectory.parameters), kind: "trajectory")
         }
     }
 
@@ -64,18 +65,20 @@ extension PSFCommand {
         static let configuration = CommandConfiguration(abstract: "Defocus disk: MATLAB's fspecial('disk', radius).")
         @Option(help: "Radius in pixels (> 0).")
         var radius: Double
+        @Option(help: "Pad the kernel with zeros to SIZE×SIZE (odd, at least the kernel's size).")
+        var size: Int?
         @OptionGroup var out: PSFOutput
-        func run() throws { try out.write(try PSF.disk(radius: radius), kind: "disk") }
+        func run() throws { try out.write(try PSF.disk(radius: radius), kind: "disk", padTo: size) }
     }
 
     struct Gaussian: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Gaussian: MATLAB's fspecial('gaussian', 2·⌈3σ⌉+1, σ).")
         @Option(help: "Standard deviation in pixels (> 0).")
         var sigma: Double
-        @Option(name: .customLong("kernel-size"), help: "Side of the kernel (odd; default 2·⌈3σ⌉+1).")
-        var kernelSize: Int?
+        @Option(help: "Side of the kernel (odd; default 2·⌈3σ⌉+1), as fspecial's size: the Gaussian is sampled over it.")
+        var size: Int?
         @OptionGroup var out: PSFOutput
-        func run() throws { try out.write(try PSF.gaussian(sigma: sigma, size: kernelSize), kind: "gaussian") }
+        func run() throws { try out.write(try PSF.gaussian(sigma: sigma, size: size), kind: "gaussian") }
     }
 
     struct Bank: ParsableCommand {

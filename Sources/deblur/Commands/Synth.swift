@@ -90,7 +90,7 @@ struct Synth: ParsableCommand {
         s.deadLeaves = DeadLeaves(minRadius: rmin, maxRadius: rmax, channels: rgb ? 3 : 1, textureAmplitude: texture, defocusSigma: defocus)
         if let kernels {
             s.kernelSource = .folder
-            s.kernelDirectory = kernels == "bank" ? KernelBank.directory.appendingPathComponent("tif").path : kernels
+            s.kernelDirectory = kernels
         }
         s.trajectorySize = trajectories
         s.trajectory = trajectory.parameters
@@ -106,11 +106,11 @@ struct Synth: ParsableCommand {
         let settings = try settings()
         let shard = try shard.map { try Shard(parsing: $0) } ?? .all
         if let threads, threads < 1 { throw CLIError("invalid --threads \(threads): expected at least 1") }
-        let generator = try DatasetGenerator(settings: settings, skipBad: skipBad)
+        let generator = try DatasetGenerator(settings: settings, skipBad: skipBad,
+                                             bankDirectory: KernelBank.directory.appendingPathComponent("tif").path)
         for (path, reason) in generator.skipped {
             FileHandle.standardError.write(Data("skipped \(path): \(reason)\n".utf8))
         }
-        FFT.rigor = .measure
         let bar = ProgressBar(total: (0..<settings.count).filter(shard.contains).count, label: "synth", quiet: quiet)
         var reported = 0
         let lock = NSLock()

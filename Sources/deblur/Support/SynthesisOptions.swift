@@ -10,7 +10,7 @@ enum BlurBoundaryArgument: String, ExpressibleByArgument, CaseIterable {
 
 /// Trajectory-model options shared by `deblur psf trajectory` and `deblur synth`.
 struct TrajectoryOptions: ParsableArguments {
-    @Option(help: "Canvas of the random walk in pixels; an N×N PSF shows the walk scaled by N/canvas.")
+    @Option(help: "Canvas of the model in pixels (the length must stay below it); PSFs show the walk 1:1, shrunk only to fit.")
     var canvas = 64
     @Option(help: "Samples of the random walk.")
     var samples = 2000

@@ -72,3 +72,11 @@ let testFactory = MethodFactory(make: { spec in
     default: throw EvaluationError.invalidMethodSpec(spec: spec.description, reason: "unknown method")
     }
 }, tuningGrid: { name in name == "subtract" ? ("shift", ["0", "0.05", "0.08", "0.2"]) : nil })
+
+/// Returns an image full of NaN, as a diverged iteration would.
+struct Diverges: Restorer {
+    var name: String { "diverges" }
+    func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        Image(channels: blurred.channels, height: blurred.height, width: blurred.width, value: .nan)
+    }
+}

@@ -22,6 +22,14 @@ import _TestSupport
         #expect(abs(scores.mse - Fixtures.number(entry, "mse")) < 1e-9)
     }
 
+    @Test func luminanceOfATwoChannelImageIsATypedError() throws {
+        let a = Image(channels: 2, height: 12, width: 12)
+        #expect(throws: EvaluationError.self) { try score(a, a, settings: MetricSettings(luminanceOnly: true)) }
+        // Gray images pass through the luminance option unchanged.
+        let (x, y) = Fixtures.pair("gray")
+        #expect(try score(x, y, settings: MetricSettings(luminanceOnly: true)) == score(x, y))
+    }
+
     @Test func cropLargerThanImageIsATypedError() {
         let a = Image(height: 20, width: 20)
         #expect(throws: EvaluationError.self) { try score(a, a, settings: MetricSettings(crop: 10)) }
