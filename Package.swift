@@ -18,8 +18,11 @@ let package = Package(
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
 
+        // C shim: contains libpng's longjmp error handling inside C frames (see its header).
+        .target(name: "CImageShims", dependencies: ["CPNG"]),
+
         .target(name: "DeblurCore"),
-        .target(name: "DeblurIO", dependencies: ["DeblurCore", "CTIFF", "CPNG"]),
+        .target(name: "DeblurIO", dependencies: ["DeblurCore", "CTIFF", "CPNG", "CImageShims"]),
         .target(name: "Deconvolution", dependencies: ["DeblurCore", "CFFTW"]),
         .target(name: "Refinement", dependencies: ["DeblurCore", "DeblurIO", "CBLAS", "Deconvolution", "Datasets"],
                 resources: [.copy("Resources")]),
@@ -35,6 +38,8 @@ let package = Package(
         .executableTarget(name: "deblur", dependencies: [
             "DeblurKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "CustomMethod", dependencies: ["DeblurKit"], path: "Examples/CustomMethod"),
+        .executableTarget(name: "Pipeline", dependencies: ["DeblurKit"], path: "Examples/Pipeline"),
 
         // Not public API: tolerance helpers and fixtures shared by the test targets.
         .target(name: "_TestSupport", dependencies: ["DeblurCore"]),

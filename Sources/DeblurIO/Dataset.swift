@@ -40,8 +40,108 @@ public struct Dataset: Sendable {
     public let items: [DatasetItem]
 
     /// Loads a dataset directory; a missing `dataset.json` is allowed for datasets made by other tools.
+    ///
+    /// Items come from `items.jsonl` and every shard file `items-K-of-N.jsonl`, merged and
+    /// sorted by `id`; blank lines are skipped. Image files are not opened here.
+    /// - Throws: `IOError.badDataset` naming the file (and line): no items file, a line that is not
+    ///   an item (with the missing or mistyped field), a duplicate id, shard files of
+    ///   different N or fewer than N of them, or a `dataset.json` that is not a JSON object
+    ///   of format `deblurkit-dataset`.
     public static func load(_ directory: String) throws -> Dataset {
-        throw IOError.unsupported(path: directory, reason: "not implemented yet")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IOError.badDataset(file: directory, line: nil, reason: "not a directory")
+        }
+        let settings = try loadSettings(directory)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        var itemFiles: [String] = []
+        var shardCounts: [Int: Set<Int>] = [:]
+        for name in names.sorted() {
+            if name == "items.jsonl" { itemFiles.append(name); continue }
+            if let (k, n) = shardIndex(name) {
+                itemFiles.append(name)
+                shardCounts[n, default: []].insert(k)
+            }
+        }
+        guard !itemFiles.isEmpty else { throw IOError.badDataset(file: directory, line: nil, reason: "no items.jsonl or items-K-of-N.jsonl file") }
+        if shardCounts.count > 1 {
+            throw IOError.badDataset(file: directory, line: nil, reason: "shard files of different splits: of-\(shardCounts.keys.sorted().map(String.init).joined(separator: ", of-"))")
+        }
+        if let (n, ks) = shardCounts.first, ks.count < n {
+            throw IOError.badDataset(file: directory, line: nil, reason: "\(ks.count) of \(n) shard files present (items-K-of-\(n).jsonl)")
+        }
+
+        var items: [DatasetItem] = []
+        var origin: [String: String] = [:]
+        let decoder = JSONDecoder()
+        for name in itemFiles {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw IOError.badDataset(file: path, line: nil, reason: "cannot be read as UTF-8 text")
+            }
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                if trimmed.isEmpty { continue }
+                let item: DatasetItem
+                do {
+                    item = try decoder.decode(DatasetItem.self, from: Data(trimmed.utf8))
+                } catch {
+                    throw IOError.badDataset(file: path, line: index + 1, reason: describe(error))
+                }
+                let place = "\(name) line \(index + 1)"
+                if let first = origin[item.id] {
+                    throw IOError.badDataset(file: path, line: index + 1, reason: "duplicate id \"\(item.id)\" (first in \(first))")
+                }
+                origin[item.id] = place
+                items.append(item)
+            }
+        }
+        items.sort { $0.id < $1.id }
+        return Dataset(directory: directory, settings: settings, items: items)
+    }
+
+    /// `items-K-of-N.jsonl` → (K, N).
+    private static func shardIndex(_ name: String) -> (Int, Int)? {
+        guard name.hasPrefix("items-"), name.hasSuffix(".jsonl") else { return nil }
+        let middle = name.dropFirst("items-".count).dropLast(".jsonl".count)
+        let parts = middle.components(separatedBy: "-of-")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n > 0, k >= 0, k <= n else { return nil }
+        return (k, n)
+    }
+
+    private static func loadSettings(_ directory: String) throws -> [String: JSONValue] {
+        let path = (directory as NSString).appendingPathComponent("dataset.json")
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        guard let data = FileManager.default.contents(atPath: path) else { throw IOError.badDataset(file: path, line: nil, reason: "cannot be read as UTF-8 text") }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw IOError.badDataset(file: path, line: nil, reason: "not valid JSON (\(describe(error)))")
+        }
+        guard case .object(let settings) = value else {
+            throw IOError.badDataset(file: path, line: nil, reason: "expected a JSON object")
+        }
+        if let format = settings["format"], format != .string("deblurkit-dataset") {
+            throw IOError.badDataset(file: path, line: nil, reason: "format is \(format), expected \"deblurkit-dataset\"")
+        }
+        return settings
+    }
+
+    /// A one-line reason from a `DecodingError`, naming the field.
+    private static func describe(_ error: Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func field(_ path: [CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case let .keyNotFound(key, _): return "missing field \"\(key.stringValue)\""
+        case let .typeMismatch(type, context): return "field \"\(field(context.codingPath))\" is not a \(type)"
+        case let .valueNotFound(type, context): return "field \"\(field(context.codingPath))\" is null, expected a \(type)"
+        case let .dataCorrupted(context):
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return context.codingPath.isEmpty ? "not a JSON object (\(underlying ?? context.debugDescription))"
+                                              : "field \"\(field(context.codingPath))\": \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
     }
 
     /// The absolute path of a file named in an item.

@@ -1,7 +1,7 @@
 import DeblurCore
 import Foundation
 
-// API CONTRACT (stub): the IO helper replaces these bodies; signatures are relied on by other modules.
+// API CONTRACT: signatures are relied on by other modules.
 
 /// Image file formats DeblurKit reads and writes, chosen by file extension.
 public enum ImageFormat: String, Sendable, CaseIterable {
@@ -41,37 +41,100 @@ public struct ImageFileInfo: Sendable, Equatable {
 }
 
 /// Reading and writing images (PNG through libpng, TIFF through libtiff).
+///
+/// Value mapping (Docs/FileFormats.md): an 8-bit sample k reads as k / 255, a 16-bit sample
+/// as k / 65535 (1/2/4-bit PNG gray as k / (2^b − 1)), a 32-bit float sample as it is.
+/// Writing an integer depth clamps to [0, 1] (NaN → 0) and rounds half up,
+/// k = ⌊clamp(v, 0, 1)·(2^b − 1) + ½⌋; float TIFF keeps every value, NaN and ±∞ included.
+/// Alpha is dropped on read (not composited); multi-page TIFF reads its first page.
+/// The file type on read comes from the file's first bytes, not its name.
+///
+/// The scikit-image equivalents are `skimage.io.imread` followed by `img_as_float32`, and
+/// `img_as_ubyte`/`img_as_uint` followed by `imsave`.
 public enum ImageIO {
-    /// Refuse files whose header claims more pixels than this, before allocating (default 2^28).
+    /// Refuse files whose header claims more pixels (width × height) than this, before
+    /// allocating anything (default 2^28 = 268 435 456, a 16384 × 16384 image).
     nonisolated(unsafe) public static var maximumPixels = 1 << 28
 
+    /// Threads that convert samples while a file is read or written (default: all cores).
+    /// Set it to 1 when reading many files in parallel yourself, so that only one component
+    /// owns the cores. libpng and libtiff themselves always run on the calling thread.
+    nonisolated(unsafe) public static var conversionThreads = ProcessorInfo.cores
+
     /// Reads a PNG or TIFF file (first page), mapping samples to [0, 1] floats, alpha dropped.
+    /// - Throws: `IOError` naming the file: `.cannotOpen`, `.corrupt` (with libpng's or
+    ///   libtiff's message), `.unsupported`, `.tooLarge` (above `maximumPixels`).
     public static func read(_ path: String) throws -> Image { try readWithInfo(path).image }
 
     /// Reads a file and reports its header.
+    /// - Throws: as `read(_:)`.
     public static func readWithInfo(_ path: String) throws -> (image: Image, info: ImageFileInfo) {
-        throw IOError.unsupported(path: path, reason: "not implemented yet")
+        switch try sniff(path) {
+        case .png: return try PNGReader.read(path)
+        case .tiff: return try TIFFReader.read(path)
+        }
+    }
+
+    /// Reads only a file's header (size, depth, channels, pages); allocates no pixels.
+    /// - Throws: as `read(_:)`.
+    public static func info(_ path: String) throws -> ImageFileInfo {
+        switch try sniff(path) {
+        case .png: return try PNGReader.info(path)
+        case .tiff: return try TIFFReader.info(path)
+        }
     }
 
     /// Writes `image` (1 or 3 channels) to `path`, format from the extension, atomically.
     /// Default depth: 8-bit for PNG, 32-bit float for TIFF. Integer depths clamp to [0, 1] and round.
+    /// - Parameters:
+    ///   - depth: `.uint8`, `.uint16` (PNG and TIFF) or `.float32` (TIFF only); nil for the default.
+    /// - Throws: `IOError.unsupported` for an unknown extension, a channel count other than
+    ///   1 or 3, or float PNG; `IOError.writeFailed` when the file cannot be written (no
+    ///   partial file is left behind).
     public static func write(_ image: Image, to path: String, depth: SampleDepth? = nil) throws {
-        throw IOError.unsupported(path: path, reason: "not implemented yet")
+        guard let format = ImageFormat(path: path) else {
+            throw IOError.unsupported(path: path, reason: "unknown file extension; expected .png, .tif or .tiff")
+        }
+        switch format {
+        case .png:
+            let data = try PNGWriter.encode(image, depth: depth ?? .uint8, name: path)
+            try writeAtomically(to: path) { temporary in
+                guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+                    throw IOError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+                }
+            }
+        case .tiff:
+            try TIFFWriter.write([image], to: path, depth: depth ?? .float32)
+        }
     }
 
     /// Encodes `image` as PNG bytes in memory (for reports that embed pictures).
+    /// - Throws: `IOError.unsupported` for float depth or a channel count other than 1 or 3.
     public static func encodePNG(_ image: Image, depth: SampleDepth = .uint8) throws -> Data {
-        throw IOError.unsupported(path: "<memory>", reason: "not implemented yet")
+        try PNGWriter.encode(image, depth: depth, name: "<memory>")
+    }
+
+    /// Decodes PNG bytes held in memory, as `read(_:)` does for a file.
+    /// - Throws: `IOError.corrupt` naming `name`, `.tooLarge`.
+    public static func decodePNG(_ data: Data, name: String = "<memory>") throws -> Image {
+        try PNGReader.decode(data, name: name).image
     }
 
     /// Reads every page of a TIFF as separate images (one-channel pages for channel stacks).
+    /// - Throws: as `read(_:)`; a PNG file is `.unsupported`.
     public static func readTIFFPages(_ path: String) throws -> [Image] {
-        throw IOError.unsupported(path: path, reason: "not implemented yet")
+        guard try sniff(path) == .tiff else {
+            throw IOError.unsupported(path: path, reason: "pages are read from TIFF files; this is a PNG")
+        }
+        return try TIFFReader.readPages(path)
     }
 
     /// Writes images as the pages of one 32-bit float TIFF, atomically.
+    /// - Throws: `IOError.unsupported` for an empty list or a channel count other than 1 or 3;
+    ///   `.writeFailed`.
     public static func writeTIFFPages(_ pages: [Image], to path: String) throws {
-        throw IOError.unsupported(path: path, reason: "not implemented yet")
+        guard !pages.isEmpty else { throw IOError.unsupported(path: path, reason: "no pages to write") }
+        try TIFFWriter.write(pages, to: path, depth: .float32)
     }
 
     /// Reads a PSF file (float TIFF, or PNG for viewing) and validates it (`PSF.init`).
@@ -81,18 +144,56 @@ public enum ImageIO {
     }
 
     /// Writes a PSF as a 32-bit float TIFF (or 8-bit PNG scaled to its maximum, for viewing).
+    /// A `.png` path gets the kernel divided by its maximum (the picture, not the values).
     public static func writePSF(_ psf: PSF, to path: String) throws {
-        try write(psf.image, to: path, depth: .float32)
+        if ImageFormat(path: path) == .png {
+            let peak = psf.image.statistics().max
+            var scaled = psf.image
+            if peak > 0 { scaled.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] /= peak } } }
+            try write(scaled, to: path, depth: .uint8)
+        } else {
+            try write(psf.image, to: path, depth: .float32)
+        }
+    }
+
+    /// The format of a file from its first bytes (PNG signature, TIFF/BigTIFF byte-order mark).
+    static func sniff(_ path: String) throws -> ImageFormat {
+        guard let file = fopen(path, "rb") else {
+            throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        var magic = [UInt8](repeating: 0, count: 8)
+        let count = fread(&magic, 1, 8, file)
+        if count == 0 {
+            if ferror(file) != 0 { throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+            throw IOError.corrupt(path: path, reason: "the file is empty")
+        }
+        if count == 8 && magic == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { return .png }
+        if count >= 4 && ((magic[0] == 0x49 && magic[1] == 0x49 && (magic[2] == 42 || magic[2] == 43) && magic[3] == 0) ||
+                          (magic[0] == 0x4D && magic[1] == 0x4D && magic[2] == 0 && (magic[3] == 42 || magic[3] == 43))) {
+            return .tiff
+        }
+        let hex = magic.prefix(count).map { String(format: "%02x", $0) }.joined(separator: " ")
+        throw IOError.unsupported(path: path, reason: "not a PNG or TIFF file (it starts with bytes \(hex))")
     }
 }
 
-/// Errors reading or writing image files; each names the file.
+/// Errors of DeblurIO: reading or writing image files and dataset manifests; each names the
+/// file (and line) and what was expected.
 public enum IOError: Error, CustomStringConvertible, Equatable {
+    /// The file is missing or unreadable; `reason` is the system's (e.g. "No such file or directory").
     case cannotOpen(path: String, reason: String)
+    /// A valid file DeblurKit does not handle (sample format, colour model, extension), or an
+    /// image that cannot be written in the asked format.
     case unsupported(path: String, reason: String)
+    /// A damaged file: empty, truncated, bad CRC, bad offsets; `reason` carries libpng's or libtiff's words.
     case corrupt(path: String, reason: String)
+    /// The header claims more than `ImageIO.maximumPixels` pixels; nothing was allocated.
     case tooLarge(path: String, width: Int, height: Int, limit: Int)
+    /// The file could not be written (no partial file is left).
     case writeFailed(path: String, reason: String)
+    /// A dataset directory's manifest (`dataset.json`, `items*.jsonl`) is missing or malformed.
+    case badDataset(file: String, line: Int?, reason: String)
 
     public var description: String {
         switch self {
@@ -101,6 +202,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case let .corrupt(path, reason): return "corrupt image \(path): \(reason)"
         case let .tooLarge(path, w, h, limit): return "image \(path) is \(w)×\(h) pixels, above the limit of \(limit) pixels"
         case let .writeFailed(path, reason): return "cannot write \(path): \(reason)"
+        case let .badDataset(file, line?, reason): return "dataset file \(file) line \(line): \(reason)"
+        case let .badDataset(file, nil, reason): return "dataset \(file): \(reason)"
         }
     }
 }

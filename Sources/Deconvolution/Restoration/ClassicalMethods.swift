@@ -1,18 +1,146 @@
 import DeblurCore
 
-// API CONTRACT (stub): the classical-methods helper replaces these bodies.
-
 /// The classical methods by name, for the CLI and the comparison runner.
+///
+/// | name | type | keys (besides `boundary=circular|reflect|taper|masked`) |
+/// | --- | --- | --- |
+/// | `wiener` | `Wiener` | `nsr=<x>|auto`, `noise-sigma=<σ>` |
+/// | `tikhonov` | `Tikhonov` | `lambda=<λ>`, `regularizer=laplacian|gradient|identity` |
+/// | `rl` | `RichardsonLucy` | `iterations`, `acceleration=true|false`, `damping`, `init=observed|constant`, `clip`, `tolerance` |
+/// | `rl-tv` | `RLTV` | `iterations`, `lambda`, `init`, `clip`, `tolerance` |
+/// | `hyper-laplacian` | `HyperLaplacian` | `alpha=2/3|1|<x>`, `lambda=<λ>|auto`, `beta-max`, `inner-iterations` |
 public enum ClassicalMethods {
     /// `wiener`, `tikhonov`, `rl`, `rl-tv`, `hyper-laplacian`.
     public static let names: [String] = ["wiener", "tikhonov", "rl", "rl-tv", "hyper-laplacian"]
 
+    /// The keys each method accepts.
+    public static let keys: [String: [String]] = [
+        "wiener": ["nsr", "noise-sigma", "boundary"],
+        "tikhonov": ["lambda", "regularizer", "boundary"],
+        "rl": ["iterations", "acceleration", "damping", "init", "clip", "tolerance", "boundary"],
+        "rl-tv": ["iterations", "lambda", "init", "clip", "tolerance", "boundary"],
+        "hyper-laplacian": ["alpha", "lambda", "beta-max", "inner-iterations", "boundary"],
+    ]
+
     /// A method from its name and `key=value` parameters (`rl` with `["iterations": "30",
-    /// "boundary": "masked"]`). Throws `DeconvolutionError.invalidParameter` naming a bad key or value.
+    /// "boundary": "masked"]`). Unset keys take the method's defaults.
+    /// - Throws: `DeconvolutionError.invalidParameter` naming an unknown method, key or a bad value.
     public static func make(_ name: String, parameters: [String: String] = [:]) throws -> any Restorer {
-        throw DeconvolutionError.invalidInput("classical method \(name) not implemented yet")
+        guard let allowed = keys[name] else {
+            throw DeconvolutionError.invalidParameter(name: "method", value: name, expected: "one of \(names.joined(separator: ", "))")
+        }
+        for key in parameters.keys.sorted() where !allowed.contains(key) {
+            throw DeconvolutionError.invalidParameter(name: "\(name) parameter", value: key, expected: "one of \(allowed.joined(separator: ", "))")
+        }
+        let p = Parameters(values: parameters)
+        switch name {
+        case "wiener":
+            let boundary = try p.choice("boundary", default: BoundaryHandling.reflect)
+            if let sigma = try p.float("noise-sigma") {
+                guard parameters["nsr"] == nil else {
+                    throw DeconvolutionError.invalidParameter(name: "wiener parameters", value: "nsr and noise-sigma", expected: "only one of them")
+                }
+                return Wiener(noiseToSignal: .noiseSigma(sigma), boundary: boundary)
+            }
+            if parameters["nsr"] == "auto" { return Wiener(noiseToSignal: .automatic, boundary: boundary) }
+            return Wiener(nsr: try p.float("nsr") ?? 0.01, boundary: boundary)
+        case "tikhonov":
+            return Tikhonov(lambda: try p.float("lambda") ?? 0.002,
+                            regularizer: try p.choice("regularizer", default: Tikhonov.Regularizer.laplacian),
+                            boundary: try p.choice("boundary", default: BoundaryHandling.reflect))
+        case "rl":
+            return RichardsonLucy(iterations: try p.int("iterations") ?? 30, acceleration: try p.bool("acceleration") ?? false,
+                                  damping: try p.float("damping") ?? 0,
+                                  boundary: try p.choice("boundary", default: BoundaryHandling.masked),
+                                  initialization: try p.choice("init", default: RichardsonLucy.Initialization.observed),
+                                  clip: try p.bool("clip") ?? false, tolerance: Double(try p.float("tolerance") ?? 0))
+        case "rl-tv":
+            return RLTV(iterations: try p.int("iterations") ?? 30, lambda: try p.float("lambda") ?? 0.002,
+                        boundary: try p.choice("boundary", default: BoundaryHandling.masked),
+                        initialization: try p.choice("init", default: RichardsonLucy.Initialization.observed),
+                        clip: try p.bool("clip") ?? false, tolerance: Double(try p.float("tolerance") ?? 0))
+        default:
+            var alpha: Float = 2.0 / 3.0
+            if let text = parameters["alpha"], text != "2/3" {
+                guard let value = Float(text) else {
+                    throw DeconvolutionError.invalidParameter(name: "alpha", value: text, expected: "2/3, 1 or a number in (0, 1]")
+                }
+                alpha = value
+            }
+            let lambda = parameters["lambda"] == "auto" ? nil : try p.float("lambda")
+            return HyperLaplacian(alpha: alpha, lambda: lambda, betaMax: try p.float("beta-max") ?? 256,
+                                  innerIterations: try p.int("inner-iterations") ?? 1,
+                                  boundary: try p.choice("boundary", default: BoundaryHandling.reflect))
+        }
+    }
+
+    /// A method from a spec `name[:key=value,key=value…]` (`rl:iterations=30,boundary=masked`).
+    /// - Throws: `DeconvolutionError.invalidParameter` for a malformed pair or as `make`.
+    public static func make(spec: String) throws -> any Restorer {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let name = parts.first, !name.isEmpty else {
+            throw DeconvolutionError.invalidParameter(name: "method spec", value: spec, expected: "name[:key=value,...]")
+        }
+        var parameters = [String: String]()
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, !kv[0].isEmpty else {
+                    throw DeconvolutionError.invalidParameter(name: "method spec", value: String(pair), expected: "key=value in \(spec)")
+                }
+                parameters[kv[0]] = kv[1]
+            }
+        }
+        return try make(name, parameters: parameters)
     }
 
     /// The method's free parameter and the candidate values `compare --tune` searches, or nil.
-    public static func tuningGrid(_ name: String) -> (parameter: String, values: [String])? { nil }
+    public static func tuningGrid(_ name: String) -> (parameter: String, values: [String])? {
+        switch name {
+        case "wiener": return ("nsr", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"])
+        case "tikhonov": return ("lambda", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"])
+        case "rl": return ("iterations", ["5", "10", "20", "30", "50", "100", "200"])
+        case "rl-tv": return ("lambda", ["0.0005", "0.001", "0.002", "0.005", "0.01", "0.02"])
+        case "hyper-laplacian": return ("lambda", ["100", "300", "1000", "3000", "10000", "30000", "100000"])
+        default: return nil
+        }
+    }
 }
+
+/// Typed access to `key=value` strings, each failure naming the key and what was expected.
+private struct Parameters {
+    let values: [String: String]
+
+    func float(_ key: String) throws -> Float? {
+        guard let text = values[key] else { return nil }
+        guard let v = Float(text), v.isFinite else {
+            throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "a number")
+        }
+        return v
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let text = values[key] else { return nil }
+        guard let v = Int(text) else { throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "an integer") }
+        return v
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let text = values[key] else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "true or false")
+        }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws -> T where T.RawValue == String {
+        guard let text = values[key] else { return value }
+        guard let v = T(rawValue: text) else {
+            throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return v
+    }
+}
+
+import Foundation

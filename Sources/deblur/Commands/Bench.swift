@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
     var list = false
 
     static var allCases: [BenchCase] {
-        DeconvolutionBenchmarks.cases + EvaluationBenchmarks.cases + RefinementBenchmarks.cases
+        DeconvolutionBenchmarks.cases + EvaluationBenchmarks.cases + RefinementBenchmarks.cases + IOBenchmarks.cases
     }
 
     func validate() throws {

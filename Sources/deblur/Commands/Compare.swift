@@ -1,10 +1,164 @@
 import ArgumentParser
 import DeblurKit
+import Foundation
 
 struct Compare: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "compare", abstract: "Score several methods side by side on a dataset.")
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Score several methods side by side on a dataset.",
+        discussion: """
+        Methods are specs name[:key=value,...], comma-separated: blurred, wiener:nsr=auto, tikhonov:lambda=0.002, \
+        rl:iterations=30,boundary=masked, rl-tv, hyper-laplacian, cnn:model=FILE. Every item is restored by every \
+        method and scored against its sharp image; items run in parallel. Prints the summary table (Markdown) on \
+        stdout; failed items are listed and make the exit status 1 after all outputs are written.
+        """)
+
+    @Argument(help: "The dataset directory (dataset.json, items.jsonl, sharp/, blurred/, psf/).")
+    var dataset: String
+
+    @Option(help: "Comma-separated method specs, e.g. blurred,wiener:nsr=auto,rl:iterations=30.")
+    var methods: String
+
+    @OptionGroup var metrics: MetricOptions
+
+    @Option(help: "Method the win counts compare against (default: blurred if listed, else the first).")
+    var baseline: String?
+
+    @Flag(help: "Tune each method's free parameter (NSR, λ, iterations) on a validation split, then score the rest.")
+    var tune = false
+
+    @Option(help: "Fraction of items used for tuning with --tune.")
+    var validationFraction = 0.2
+
+    @Option(help: "Seed of the validation split.")
+    var splitSeed: UInt64 = 0
+
+    @Option(help: "Score only the first N items (in id order).")
+    var limit: Int?
+
+    @Option(help: "Items restored at once (default: all cores; each method then runs single-threaded).")
+    var threads = ProcessorInfo.cores
+
+    @Option(name: .customLong("report"), help: "Write the full Markdown report (tables by kernel and noise, tuning, failures).")
+    var reportPath: String?
+
+    @Option(name: .customLong("json"), help: "Write everything as JSON (settings, versions, per item, aggregates); '-' prints it instead of the table.")
+    var jsonPath: String?
+
+    @Option(name: .customLong("csv"), help: "Write one CSV row per item × method.")
+    var csvPath: String?
+
+    @Option(name: .customLong("html"), help: "Write a self-contained HTML report with charts and side-by-side crops.")
+    var htmlPath: String?
+
+    @Option(help: "Save every restored image as DIR/<method>/<id>.tif (32-bit float).")
+    var saveRestored: String?
+
+    @Option(help: "Items whose PSNR is traced per iteration for the HTML curves.")
+    var traceItems = 2
+
+    @Option(help: "Items shown as side-by-side crops in the HTML report.")
+    var previewItems = 3
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
+        guard validationFraction > 0, validationFraction < 1 else {
+            throw ValidationError("Please give a --validation-fraction between 0 and 1 (got \(validationFraction)).")
+        }
+        if let limit, limit < 1 { throw ValidationError("Please give --limit ≥ 1 (got \(limit)).") }
+        guard traceItems >= 0, previewItems >= 0 else { throw ValidationError("Please give --trace-items and --preview-items ≥ 0.") }
+    }
+
+    /// Maps a spec to its module: `blurred` → Passthrough, classical names → Deconvolution, `cnn` → Refinement.
+    static let factory = MethodFactory(make: { spec in
+        switch spec.name {
+        case "blurred":
+            guard spec.parameters.isEmpty else { throw CLIError("method 'blurred' takes no parameters, got '\(spec)'") }
+            return Passthrough()
+        case "cnn":
+            return try RefinerMethod.make(parameters: spec.parameterDictionary)
+        case let name where ClassicalMethods.names.contains(name):
+            return try ClassicalMethods.make(name, parameters: spec.parameterDictionary)
+        default:
+            throw CLIError("unknown method '\(spec.name)' in '\(spec)': expected blurred, \(ClassicalMethods.names.joined(separator: ", ")) or cnn")
+        }
+    }, tuningGrid: { ClassicalMethods.tuningGrid($0) })
 
     func run() throws {
-        throw CLIError("deblur compare is not implemented yet")
+        let specs = try MethodSpec.parseList(methods)
+        let data = try Dataset.load(dataset)
+        var entries = data.items
+        if let limit { entries = Array(entries.prefix(limit)) }
+        guard !entries.isEmpty else { throw CLIError("dataset \(dataset) has no items") }
+        let items = entries.map { entry in
+            ComparisonItem(id: entry.id, kernel: entry.kernel, noiseSigma: entry.noiseSigma) {
+                LoadedItem(sharp: try ImageIO.read(data.path(entry.sharp)), blurred: try ImageIO.read(data.path(entry.blurred)),
+                           psf: try ImageIO.readPSF(data.path(entry.psf)))
+            }
+        }
+
+        var settings = ComparisonSettings(dataset: dataset, metrics: metrics.settings, baseline: baseline ?? "",
+                                          tune: tune, validationFraction: validationFraction, splitSeed: splitSeed, threads: threads)
+        if let baseline, !specs.map(\.description).contains(baseline) {
+            throw CLIError("--baseline '\(baseline)' is not one of the methods: \(specs.map(\.description).joined(separator: ", "))")
+        }
+        settings.methodSpecs = specs.map(\.description)
+        var runner = ComparisonRunner(settings: settings)
+        runner.traceItems = traceItems
+        runner.previewItems = previewItems
+        let bar = ProgressBar(total: tune ? items.count - max(1, Int((validationFraction * Double(items.count)).rounded(.up))) : items.count,
+                              label: "compare", quiet: quiet)
+        runner.progress = { record, _, _ in bar.advance(status: record.id) }
+        if let saveRestored {
+            let root = saveRestored
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            runner.saveRestored = { id, method, image in
+                let directory = (root as NSString).appendingPathComponent(Self.fileName(method))
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try ImageIO.write(image, to: (directory as NSString).appendingPathComponent(Self.fileName(id) + ".tif"))
+            }
+        }
+
+        // One component owns the cores: items in parallel, so each transform runs on one thread.
+        let savedThreads = FFT.threads
+        if threads > 1 { FFT.threads = 1 }
+        defer { FFT.threads = savedThreads }
+        if tune && !quiet {
+            runner.tuningProgress = { candidate, index, count in
+                FileHandle.standardError.write(Data("compare: tuning \(candidate) (\(index + 1)/\(count)) on the validation split\n".utf8))
+            }
+        }
+        let result = try runner.run(items: items, specs: specs, factory: Self.factory)
+        bar.finish()
+
+        if let reportPath { try writeAtomically(Data(MarkdownReport.render(result).utf8), to: reportPath) }
+        if let csvPath { try writeAtomically(Data(CSVReport.render(result).utf8), to: csvPath) }
+        if let htmlPath {
+            try writeAtomically(Data(HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }).utf8), to: htmlPath)
+        }
+        if let jsonPath, jsonPath != "-" { try writeAtomically(Data(JSONReport.render(result).utf8), to: jsonPath) }
+        if jsonPath == "-" {
+            print(JSONReport.render(result), terminator: "")
+        } else {
+            print(MarkdownReport.headline(result) + "\n")
+            print(MarkdownReport.summaryTable(result), terminator: "")
+            for t in result.tuning { print("tuned \(t.method): \(t.parameter) = \(t.chosen)") }
+        }
+        let failures = result.failures
+        if !failures.isEmpty {
+            for f in failures.prefix(20) {
+                FileHandle.standardError.write(Data("failed: item \(f.item)\(f.method.map { ", \($0)" } ?? ""): \(f.reason)\n".utf8))
+            }
+            if failures.count > 20 { FileHandle.standardError.write(Data("… and \(failures.count - 20) more (see the report)\n".utf8)) }
+            throw CLIError("\(failures.count) item/method result(s) failed out of \(result.items.count * result.methods.count)")
+        }
+    }
+
+    /// A file-system-safe name for a method label or item id.
+    static func fileName(_ text: String) -> String {
+        String(text.map { $0.isLetter || $0.isNumber || "._=-".contains($0) ? $0 : "_" })
     }
 }

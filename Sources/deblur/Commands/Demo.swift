@@ -1,10 +1,114 @@
 import ArgumentParser
 import DeblurKit
+import Foundation
 
+/// The README's main job: the whole loop on built-in data, with no download.
 struct Demo: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run the main job on built-in data: synthesize, restore, compare, report.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the main job on built-in data: synthesize, restore, compare, report.",
+        discussion: """
+        Synthesizes a small dataset (dead-leaves images blurred by the bank's camera-shake kernels, 1 % noise, \
+        valid boundaries), restores it with Wiener, Richardson–Lucy, hyper-Laplacian and the CNN refiner (when a \
+        model is shipped), prints the comparison table and writes report.md, report.html, report.csv, report.json, \
+        the restored images and side-by-side pictures into the output folder. Build in release first \
+        (swift build -c release): numerics in a debug build are slow.
+        """)
+
+    @Option(help: "Output folder (created; its dataset is reused when the settings match).")
+    var out = "deblur-demo"
+
+    @Option(help: "Number of dataset items.")
+    var items = 16
+
+    @Option(help: "Side of each item in pixels.")
+    var size = 256
+
+    @Option(help: "Gaussian noise σ on the [0, 1] scale.")
+    var noiseSigma = 0.01
+
+    @Option(help: "Dataset seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Items shown as side-by-side pictures.")
+    var pictures = 3
+
+    @Flag(help: "No progress bars.")
+    var quiet = false
+
+    func validate() throws {
+        guard items >= 1 else { throw ValidationError("Please give --items ≥ 1 (got \(items)).") }
+        guard size >= 64 else { throw ValidationError("Please give --size ≥ 64 (got \(size)).") }
+        guard noiseSigma >= 0, noiseSigma.isFinite else { throw ValidationError("Please give --noise-sigma ≥ 0 (got \(noiseSigma)).") }
+        guard pictures >= 0 else { throw ValidationError("Please give --pictures ≥ 0 (got \(pictures)).") }
+    }
 
     func run() throws {
-        throw CLIError("deblur demo is not implemented yet")
+        let start = monotonicSeconds()
+        let files = FileManager.default
+        let root = (out as NSString).standardizingPath
+        let kernels = root + "/kernels", dataset = root + "/dataset", restored = root + "/restored"
+        try files.createDirectory(atPath: kernels, withIntermediateDirectories: true)
+
+        // The bank's camera-shake kernels are the demo's blur; copying them makes the dataset self-contained.
+        let trajectories = try KernelBank.entries().filter { $0.kind == "trajectory" }
+        for entry in trajectories {
+            let target = kernels + "/" + entry.name + ".tif"
+            if !files.fileExists(atPath: target) {
+                try files.copyItem(atPath: KernelBank.directory.appendingPathComponent(entry.file).path, toPath: target)
+            }
+        }
+        log("demo: \(items) dead-leaves items of \(size)×\(size), \(trajectories.count) bank trajectory kernels, noise σ \(noiseSigma), valid boundaries → \(dataset)")
+        var synth = try Synth.parse(["--out", dataset, "--dead-leaves", String(items), "--size", String(size),
+                                     "--kernels", kernels, "--noise-sigma", String(noiseSigma), "--seed", String(seed)]
+                                    + (quiet ? ["--quiet"] : []))
+        try synth.run()
+
+        var methods = ["blurred", "wiener:nsr=auto", "rl:iterations=30", "hyper-laplacian"]
+        if RefinerMethod.defaultModelPath != nil {
+            methods.append("cnn")
+        } else {
+            log("demo: this build ships no refiner model, so the cnn row is left out (train one: deblur train --synthetic -o refiner.model)")
+        }
+        log("demo: comparing \(methods.joined(separator: ", "))")
+        print("")
+        var compare = try Compare.parse([dataset, "--methods", methods.joined(separator: ","),
+                                         "--report", root + "/report.md", "--html", root + "/report.html",
+                                         "--csv", root + "/report.csv", "--json", root + "/report.json",
+                                         "--save-restored", restored] + (quiet ? ["--quiet"] : []))
+        try compare.run()
+
+        let pictures = try writePictures(dataset: dataset, restored: restored, root: root)
+        print("")
+        print(String(format: "demo: done in %.1f s. Open %@/report.html; reports %@/report.{md,csv,json}; side by side: %@",
+                     monotonicSeconds() - start, root, root, pictures.isEmpty ? "(none)" : pictures.joined(separator: ", ")))
+    }
+
+    /// Writes `side-by-side-<id>.png`: sharp | blurred | each method, for the first items.
+    private func writePictures(dataset: String, restored: String, root: String) throws -> [String] {
+        let data = try Dataset.load(dataset)
+        let methodFolders = (try? FileManager.default.contentsOfDirectory(atPath: restored))?.sorted() ?? []
+        let order = ["blurred", "wiener", "rl", "hyper-laplacian", "cnn"]
+        let folders = methodFolders.sorted { a, b in
+            (order.firstIndex { a.hasPrefix($0) } ?? order.count, a) < (order.firstIndex { b.hasPrefix($0) } ?? order.count, b)
+        }.filter { !$0.hasPrefix("blurred") }
+        var written: [String] = []
+        for item in data.items.prefix(pictures) {
+            var panels = [try ImageIO.read(data.path(item.sharp)), try ImageIO.read(data.path(item.blurred))]
+            for folder in folders {
+                let path = restored + "/" + folder + "/" + Compare.fileName(item.id) + ".tif"
+                if FileManager.default.fileExists(atPath: path) { panels.append(try ImageIO.read(path)) }
+            }
+            let path = root + "/side-by-side-\(item.id).png"
+            try ImageIO.write(Image.montage(panels, gap: 6).clamped(), to: path)
+            written.append(path)
+        }
+        if !written.isEmpty {
+            log("demo: pictures show sharp | blurred | \(folders.joined(separator: " | "))")
+        }
+        return written
+    }
+
+    private func log(_ message: String) {
+        if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
     }
 }

@@ -1,10 +1,56 @@
 import ArgumentParser
 import DeblurKit
+import Foundation
 
+/// `deblur info FILE [--json]`: what a PNG or TIFF file holds and its sample statistics.
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Print an image file's size, channels, bit depth and statistics.")
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Print an image file's size, channels, bit depth and statistics.",
+        discussion: """
+            Statistics are over the decoded [0, 1] samples of the first page (alpha dropped), \
+            as every other command sees them. See Docs/FileFormats.md.
+            """)
+
+    @Argument(help: "A PNG or TIFF file.")
+    var file: String
+
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
+
+    /// The JSON form; keys are snake_case for scripts.
+    struct Report: Encodable {
+        var file: String
+        var format: String
+        var width: Int
+        var height: Int
+        var channels: Int
+        var bits_per_sample: Int
+        var float: Bool
+        var alpha: Bool
+        var pages: Int
+        var min: Float
+        var max: Float
+        var mean: Double
+    }
 
     func run() throws {
-        throw CLIError("deblur info is not implemented yet")
+        let (image, info) = try ImageIO.readWithInfo(file)
+        let stats = image.statistics()
+        if json {
+            let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
+                                channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
+                                alpha: info.hasAlpha, pages: info.pages, min: stats.min, max: stats.max, mean: stats.mean)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        let layout = info.channels == 3 ? "RGB" : "gray"
+        let depth = info.isFloat ? "32-bit float" : "\(info.bitsPerSample)-bit integer"
+        print("\(file): \(info.format.rawValue.uppercased()) \(info.width)×\(info.height), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
+              + (info.hasAlpha ? ", alpha (dropped)" : "") + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
+        print(String(format: "min %.6g  max %.6g  mean %.6g", stats.min, stats.max, stats.mean))
     }
 }

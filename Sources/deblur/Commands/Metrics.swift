@@ -1,10 +1,84 @@
 import ArgumentParser
 import DeblurKit
+import Foundation
+
+extension SSIMPreset: ExpressibleByArgument {}
+
+/// The metric options shared by `metrics` and `compare`.
+struct MetricOptions: ParsableArguments {
+    @Option(help: "Pixels removed on every side before scoring (the benchmark border crop).")
+    var crop = 0
+
+    @Option(help: "Data range R of PSNR and SSIM. Files are mapped to [0, 1] when read (8/16-bit too), so 1 fits them.")
+    var dataRange = 1.0
+
+    @Option(help: "SSIM convention: wang2004 (scikit-image gaussian_weights, sigma 1.5), matlab (MATLAB ssim), skimage-default (7×7 uniform).")
+    var ssimPreset: SSIMPreset = .wang2004
+
+    @Flag(help: "Score the Rec. 601 luma of color images instead of averaging over channels.")
+    var luminance = false
+
+    var settings: MetricSettings {
+        MetricSettings(dataRange: dataRange, crop: crop, ssimPreset: ssimPreset, luminanceOnly: luminance)
+    }
+
+    func validate() throws {
+        guard crop >= 0 else { throw ValidationError("Please give --crop ≥ 0 (got \(crop)).") }
+        guard dataRange > 0, dataRange.isFinite else { throw ValidationError("Please give a --data-range > 0 (got \(dataRange)).") }
+    }
+}
 
 struct Metrics: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Compute MSE, PSNR and SSIM of an image against a reference.")
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Compute MSE, PSNR and SSIM of an image against a reference.",
+        discussion: """
+        Both files must have the same size and channel count. PSNR = 10·log10(R²/MSE) in dB; SSIM is the mean \
+        over the valid region (wang2004, skimage-default) or the whole padded map (matlab), averaged over channels. \
+        Prints one line, or one JSON object with --json.
+        """)
+
+    @Argument(help: "The reference (sharp) image: PNG or TIFF.")
+    var reference: String
+
+    @Argument(help: "The image to score: PNG or TIFF, same size as the reference.")
+    var image: String
+
+    @OptionGroup var metrics: MetricOptions
+
+    @Option(help: "Write the SSIM map (after crop / luminance) to this file: float TIFF (.tif) or 8-bit PNG (.png).")
+    var ssimMap: String?
+
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
 
     func run() throws {
-        throw CLIError("deblur metrics is not implemented yet")
+        let settings = metrics.settings
+        let x = try ImageIO.read(reference), y = try ImageIO.read(image)
+        guard x.channels == y.channels, x.height == y.height, x.width == y.width else {
+            throw CLIError("\(image) is \(y.channels)×\(y.height)×\(y.width) (channels×height×width) but the reference \(reference) is \(x.channels)×\(x.height)×\(x.width)")
+        }
+        // The same steps as `score(_:_:settings:)`, keeping the per-channel SSIM and the map.
+        let px = try settings.prepare(x, what: reference), py = try settings.prepare(y, what: image)
+        let error = try mse(px, py)
+        let similarity = try structuralSimilarity(px, py, preset: settings.ssimPreset, dataRange: settings.dataRange, map: ssimMap != nil)
+        let scored = ImageScores(mse: error, psnr: psnr(mse: error, dataRange: settings.dataRange), ssim: similarity.mean)
+        if let ssimMap, let map = similarity.map {
+            try ImageIO.write(map, to: ssimMap)
+        }
+        if json {
+            let object: [String: Any] = [
+                "reference": reference, "image": image, "mse": scored.mse, "psnr": scored.psnr, "ssim": scored.ssim,
+                "ssim_channels": similarity.channelMeans, "ssim_preset": settings.ssimPreset.rawValue,
+                "data_range": settings.dataRange, "crop": settings.crop, "luminance_only": settings.luminanceOnly,
+            ]
+            print(JSONWriter.write(object, indent: nil))
+        } else {
+            var line = String(format: "MSE %.6g  PSNR %@ dB  SSIM %.6f (%@", scored.mse,
+                              scored.psnr.isFinite ? String(format: "%.4f", scored.psnr) : "inf", scored.ssim, settings.ssimPreset.rawValue)
+            if settings.crop > 0 { line += ", crop \(settings.crop)" }
+            if settings.luminanceOnly { line += ", luminance" }
+            print(line + ")")
+        }
     }
 }

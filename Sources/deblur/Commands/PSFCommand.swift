@@ -1,10 +1,102 @@
 import ArgumentParser
 import DeblurKit
+import Foundation
 
 struct PSFCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "psf", abstract: "Synthesize point-spread functions and the kernel bank.")
+    static let configuration = CommandConfiguration(
+        commandName: "psf", abstract: "Synthesize point-spread functions and the kernel bank.",
+        discussion: "Writes a 32-bit float TIFF (.tif), or an 8-bit PNG scaled to its maximum for viewing (.png). See Docs/Synthesis.md.",
+        subcommands: [Motion.self, Trajectory.self, Disk.self, Gaussian.self, Bank.self])
+}
 
-    func run() throws {
-        throw CLIError("deblur psf is not implemented yet")
+/// Output options shared by the kernel subcommands.
+struct PSFOutput: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Output file (.tif float, or .png for viewing).")
+    var output: String
+    @Flag(help: "Print the kernel's description as JSON on stdout.")
+    var json = false
+
+    /// Writes `psf`, zero-padded to `size × size` when given.
+    func write(_ psf: PSF, kind: String, padTo size: Int? = nil) throws {
+        var psf = psf
+        if let size {
+            guard size % 2 == 1, size >= psf.height, size >= psf.width else {
+                throw CLIError("invalid --size \(size): expected an odd size of at least \(max(psf.height, psf.width)) (the kernel is \(psf.height)×\(psf.width))")
+            }
+            let top = (size - psf.height) / 2, left = (size - psf.width) / 2
+            psf = try PSF(psf.image.padded(top: top, bottom: size - psf.height - top, left: left, right: size - psf.width - left, mode: .zero))
+        }
+        try ImageIO.writePSF(psf, to: output)
+        if json {
+            print("{\"kind\": \"\(kind)\", \"height\": \(psf.height), \"width\": \(psf.width), \"file\": \"\(output)\"}")
+        } else {
+            print("\(kind) PSF \(psf.height)×\(psf.width) → \(output)")
+        }
+    }
+}
+
+extension PSFCommand {
+    struct Motion: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Linear motion: MATLAB's fspecial('motion', length, angle).")
+        @Option(help: "Length of the motion in pixels (≥ 1).")
+        var length: Double
+        @Option(help: "Angle in degrees, counter-clockwise from the x axis.")
+        var angle: Double = 0
+        @Option(help: "Pad the kernel with zeros to SIZE×SIZE (odd, at least the kernel's size).")
+        var size: Int?
+        @OptionGroup var out: PSFOutput
+        func run() throws { try out.write(try PSF.motion(length: length, angleDegrees: angle), kind: "motion", padTo: size) }
+    }
+
+    struct Trajectory: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A random camera-shake PSF (Boracchi & Foi 2012), deterministic for its seed.")
+        @Option(help: "Side of the PSF in pixels (odd).")
+        var size = 31
+        @Option(help: "Seed of the trajectory (a dataset's kernel 'trajectory-S' has seed S).")
+        var seed: UInt64 = 0
+        @OptionGroup var trajectory: TrajectoryOptions
+        @OptionGroup var out: PSFOutput
+        func run() throws {
+            try out.write(try PSF.trajectory(size: size, seed: seed, parameters: trajectory.parameters), kind: "trajectory")
+        }
+    }
+
+    struct Disk: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Defocus disk: MATLAB's fspecial('disk', radius).")
+        @Option(help: "Radius in pixels (> 0).")
+        var radius: Double
+        @Option(help: "Pad the kernel with zeros to SIZE×SIZE (odd, at least the kernel's size).")
+        var size: Int?
+        @OptionGroup var out: PSFOutput
+        func run() throws { try out.write(try PSF.disk(radius: radius), kind: "disk", padTo: size) }
+    }
+
+    struct Gaussian: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Gaussian: MATLAB's fspecial('gaussian', 2·⌈3σ⌉+1, σ).")
+        @Option(help: "Standard deviation in pixels (> 0).")
+        var sigma: Double
+        @Option(help: "Side of the kernel (odd; default 2·⌈3σ⌉+1), as fspecial's size: the Gaussian is sampled over it.")
+        var size: Int?
+        @OptionGroup var out: PSFOutput
+        func run() throws { try out.write(try PSF.gaussian(sigma: sigma, size: size), kind: "gaussian") }
+    }
+
+    struct Bank: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Regenerate the shipped kernel bank (tif/*.tif, kernels.json, bank.png) bit for bit.")
+        @Option(help: "Output folder.")
+        var out = "Kernels"
+        @Flag(help: "Print one JSON object per kernel on stdout.")
+        var json = false
+        func run() throws {
+            let kernels = try KernelBankBuilder.write(to: out)
+            if json {
+                for (entry, psf) in kernels {
+                    print("{\"name\": \"\(entry.name)\", \"kind\": \"\(entry.kind)\", \"height\": \(psf.height), \"width\": \(psf.width)}")
+                }
+            } else {
+                print("wrote \(kernels.count) kernels to \(out)/tif, \(out)/kernels.json and \(out)/bank.png")
+            }
+        }
     }
 }

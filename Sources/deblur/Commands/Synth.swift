@@ -1,10 +1,134 @@
 import ArgumentParser
 import DeblurKit
+import Foundation
 
 struct Synth: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "synth", abstract: "Generate a synthetic blurred dataset.")
+    static let configuration = CommandConfiguration(
+        commandName: "synth", abstract: "Generate a synthetic blurred dataset.",
+        discussion: """
+        Writes DIR/dataset.json, DIR/sharp, DIR/blurred, DIR/psf and DIR/items.jsonl (or items-K-of-N.jsonl \
+        with --shard). Every item depends on (settings, --seed, item index) alone: N shards run anywhere give \
+        the same files as one run. Re-running skips complete items. See Docs/Synthesis.md.
+        """)
+
+    @Option(help: "Output dataset directory.")
+    var out: String
+    @Option(help: "Number of items.")
+    var count: Int?
+    @Option(help: "Use N procedural dead-leaves images (the default sharp source; same as --count N).")
+    var deadLeaves: Int?
+    @Option(help: "Folder of PNG/TIFF sharp images to crop from instead of dead leaves.")
+    var images: String?
+    @Flag(help: "Use whole images from --images instead of random crops.")
+    var wholeImages = false
+    @Flag(help: "Skip unreadable or too small files in --images / --kernels (listed on stderr) instead of failing.")
+    var skipBad = false
+    @Option(help: "Item size: N (square) or HxW.")
+    var size = "256"
+    @Option(help: "Folder of PSF files to draw from, or 'bank' for the shipped bank (default: fresh trajectories).")
+    var kernels: String?
+    @Option(help: "Side of the fresh trajectory PSFs (odd).")
+    var trajectories = 31
+    @OptionGroup var trajectory: TrajectoryOptions
+    @Flag(help: "RGB dead leaves (default gray).")
+    var rgb = false
+    @Option(help: "Dead leaves: smallest and largest disk radius in pixels, MIN:MAX.")
+    var radii = "1:100"
+    @Option(help: "Dead leaves: sinusoidal texture amplitude per disk, in [0, 0.5).")
+    var texture = 0.0
+    @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (0: none).")
+    var defocus = 0.0
+    @Option(help: "Gaussian noise σ on the [0, 1] scale: S, or MIN:MAX drawn uniformly per item.")
+    var noiseSigma = "0.01"
+    @OptionGroup var noise: NoiseOptions
+    @Option(help: "Boundary protocol: valid (blur a larger crop, keep the valid part), circular, reflect, replicate.")
+    var boundary: BlurBoundaryArgument = .valid
+    @Option(help: "Bits per sample of the sharp PNGs, 8 or 16 (the sharp image is put on that grid before blurring).")
+    var sharpBits = 8
+    @Option(help: "Dataset seed.")
+    var seed: UInt64 = 0
+    @Option(help: "Write only shard K of N (1-based), e.g. 3/8; its items go to items-K-of-N.jsonl.")
+    var shard: String?
+    @Flag(help: "Regenerate every item, even into a directory made with other settings.")
+    var force = false
+    @Option(help: "Items generated in parallel (default: all cores).")
+    var threads: Int?
+    @Flag(help: "No progress bar.")
+    var quiet = false
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    static func range(_ text: String, _ name: String) throws -> (Double, Double) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 != nil }) else {
+            throw CLIError("invalid --\(name) '\(text)': expected a number or MIN:MAX")
+        }
+        return (parts[0]!, parts.last!!)
+    }
+
+    func settings() throws -> SynthesisSettings {
+        var s = SynthesisSettings()
+        if let deadLeaves, let count, deadLeaves != count {
+            throw CLIError("--dead-leaves \(deadLeaves) and --count \(count) disagree: give one of them")
+        }
+        if deadLeaves != nil && images != nil { throw CLIError("give either --images or --dead-leaves, not both") }
+        s.count = deadLeaves ?? count ?? 100
+        let dims = size.lowercased().split(separator: "x").map { Int($0) }
+        guard (dims.count == 1 || dims.count == 2), dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw CLIError("invalid --size '\(size)': expected N or HxW with positive integers")
+        }
+        s.height = dims[0]!; s.width = dims.last!!
+        s.seed = seed
+        if let images {
+            s.sharpSource = .images
+            s.imagesDirectory = images
+            s.wholeImages = wholeImages
+        } else if wholeImages {
+            throw CLIError("--whole-images needs --images DIR")
+        }
+        let (rmin, rmax) = try Self.range(radii, "radii")
+        s.deadLeaves = DeadLeaves(minRadius: rmin, maxRadius: rmax, channels: rgb ? 3 : 1, textureAmplitude: texture, defocusSigma: defocus)
+        if let kernels {
+            s.kernelSource = .folder
+            s.kernelDirectory = kernels
+        }
+        s.trajectorySize = trajectories
+        s.trajectory = trajectory.parameters
+        (s.noiseSigmaMin, s.noiseSigmaMax) = try Self.range(noiseSigma, "noise-sigma")
+        s.poissonPeak = noise.poisson
+        s.quantizeBits = noise.quantize
+        s.boundary = boundary.boundary
+        s.sharpBits = sharpBits
+        return s
+    }
 
     func run() throws {
-        throw CLIError("deblur synth is not implemented yet")
+        let settings = try settings()
+        let shard = try shard.map { try Shard(parsing: $0) } ?? .all
+        if let threads, threads < 1 { throw CLIError("invalid --threads \(threads): expected at least 1") }
+        let generator = try DatasetGenerator(settings: settings, skipBad: skipBad,
+                                             bankDirectory: KernelBank.directory.appendingPathComponent("tif").path)
+        for (path, reason) in generator.skipped {
+            FileHandle.standardError.write(Data("skipped \(path): \(reason)\n".utf8))
+        }
+        let bar = ProgressBar(total: (0..<settings.count).filter(shard.contains).count, label: "synth", quiet: quiet)
+        var reported = 0
+        let lock = NSLock()
+        let summary = try generator.write(to: out, shard: shard, force: force, threads: threads ?? ProcessorInfo.cores) { done, _ in
+            lock.lock(); let step = done - reported; reported = done; lock.unlock()
+            if step > 0 { bar.advance(step) }
+        }
+        bar.finish()
+        let t = summary.stages
+        if json {
+            print(String(format: "{\"items\": %d, \"generated\": %d, \"skipped\": %d, \"seconds\": %.3f, \"items_per_second\": %.1f, \"stage_seconds\": {\"psf\": %.3f, \"sharp\": %.3f, \"blur\": %.3f, \"noise\": %.3f, \"write\": %.3f}}",
+                         summary.items, summary.generated, summary.skipped, summary.seconds, summary.itemsPerSecond,
+                         t.psf, t.sharp, t.blur, t.noise, t.write).dropLast() + ", \"directory\": \"\(out)\", \"items_file\": \"\(shard.itemsFileName)\"}")
+        } else {
+            print(String(format: "synth: %d items (%d generated, %d already complete) in %.2f s, %.1f items/s",
+                         summary.items, summary.generated, summary.skipped, summary.seconds, summary.itemsPerSecond) + " → \(out)/\(shard.itemsFileName)")
+            print(String(format: "  thread-seconds: psf %.2f, sharp %.2f, blur %.2f, noise %.2f, write %.2f",
+                         t.psf, t.sharp, t.blur, t.noise, t.write))
+        }
     }
 }

@@ -1,0 +1,58 @@
+// Why this C target exists: libpng's classic (non-simplified) reading API reports errors by
+// longjmp, which must never unwind through Swift frames. The simplified png_image_* reader
+// cannot return the file's samples unchanged (it premultiplies 16-bit colour by alpha and
+// applies gamma conversions), so reading goes through these functions, which own the
+// setjmp and turn every libpng error and warning into a message string.
+// Not public API: only DeblurIO imports this module.
+#ifndef DEBLURKIT_CIMAGESHIMS_H
+#define DEBLURKIT_CIMAGESHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// An open PNG being read; opaque to Swift.
+typedef struct dk_png_reader dk_png_reader;
+
+/// The header of a PNG, after the reader's expansions (palette → RGB(A), 1/2/4-bit → 8-bit,
+/// tRNS → alpha). `channels` counts alpha; `file_bit_depth` and `color_type` are the IHDR values.
+typedef struct dk_png_header {
+    uint32_t width;
+    uint32_t height;
+    int file_bit_depth;     // 1, 2, 4, 8 or 16 as stored
+    int color_type;         // PNG_COLOR_TYPE_* as stored
+    int sample_bits;        // 8 or 16 after expansion
+    int channels;           // 1…4 after expansion, alpha included
+    int has_alpha;          // alpha channel or tRNS chunk present
+    int interlaced;
+} dk_png_header;
+
+/// Opens a PNG file (path) or memory buffer (data/size, when path is NULL) and reads its
+/// header. Returns NULL on failure with the reason in `message` (always NUL-terminated).
+dk_png_reader *dk_png_open(const char *path, const void *data, size_t size,
+                           dk_png_header *header, char *message, size_t message_size);
+
+/// Decodes all rows into `pixels` (height rows of width·channels samples, 8-bit or native-endian
+/// 16-bit, interleaved). Returns 1 on success, 0 with the reason in `message`.
+int dk_png_read_image(dk_png_reader *reader, void *pixels, size_t row_bytes,
+                      char *message, size_t message_size);
+
+/// Decodes the next `count` rows (at most 64) of a non-interlaced image into `pixels`, rows
+/// `row_bytes` apart; after the last row, also reads the file's end (checking its CRCs).
+/// Returns 1 on success, 0 with the reason in `message`.
+int dk_png_read_rows(dk_png_reader *reader, void *pixels, size_t row_bytes, uint32_t count,
+                     char *message, size_t message_size);
+
+/// Warnings libpng issued so far ("" when none).
+const char *dk_png_warnings(const dk_png_reader *reader);
+
+/// Frees the reader and closes its file.
+void dk_png_close(dk_png_reader *reader);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

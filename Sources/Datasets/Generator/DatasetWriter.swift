@@ -1,0 +1,170 @@
+import DeblurCore
+import DeblurIO
+import Deconvolution
+import Foundation
+
+/// What a `DatasetGenerator.write` run did.
+public struct SynthesisSummary: Sendable {
+    /// Items of this shard.
+    public var items: Int
+    /// Items generated and written by this run.
+    public var generated: Int
+    /// Items already complete on disk and skipped.
+    public var skipped: Int
+    /// Wall-clock seconds.
+    public var seconds: Double
+    /// Seconds per stage summed over all threads (so they add up to about threads × seconds).
+    public var stages: StageTimes
+    /// Generated items per second of wall-clock time.
+    public var itemsPerSecond: Double { seconds > 0 ? Double(generated) / seconds : 0 }
+}
+
+extension DatasetGenerator {
+    /// The `dataset.json` object: format, version, tool version and every setting.
+    public func datasetJSON() throws -> [String: JSONValue] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = try encoder.encode(settings)
+        guard case .object(var object) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            preconditionFailure("settings encode to a JSON object")
+        }
+        object["format"] = .string("deblurkit-dataset")
+        object["version"] = .number(1)
+        object["deblurkit_version"] = .string(DeblurKitVersion.string)
+        return object
+    }
+
+    static func encodeSorted<T: Encodable>(_ value: T, pretty: Bool) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// Generates this shard's items into `directory` (the layout of Docs/FileFormats.md):
+    /// `dataset.json`, `sharp/`, `blurred/`, `psf/` and the shard's items file.
+    ///
+    /// Every file is written atomically, so a file that exists is complete. Re-running skips
+    /// items whose three files exist; a directory whose `dataset.json` records other
+    /// settings (or another DeblurKit version) is refused unless `force`, which removes its
+    /// items files and regenerates every item of the shard. Shards may run concurrently on
+    /// one directory; a finished run removes items files of other shard splits (they list the
+    /// same items, and readers refuse mixed splits).
+    ///
+    /// - Parameters:
+    ///   - threads: items generated in parallel (each with one-threaded FFTs).
+    ///   - progress: called after each item with (done, total), from worker threads.
+    /// - Throws: `DatasetsError` for a mismatching directory, unreadable sources or write failures.
+    public func write(to directory: String, shard: Shard = .all, force: Bool = false,
+                      threads: Int = ProcessorInfo.cores, progress: ((Int, Int) -> Void)? = nil) throws -> SynthesisSummary {
+        let start = monotonicSeconds()
+        let fm = FileManager.default
+        for sub in ["", "sharp", "blurred", "psf"] {
+            let path = (directory as NSString).appendingPathComponent(sub)
+            do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw DatasetsError.fileError(path: path, reason: "cannot create the directory (\(error.localizedDescription))")
+            }
+        }
+        let manifestPath = (directory as NSString).appendingPathComponent("dataset.json")
+        let ours = try datasetJSON()
+        if let existing = fm.contents(atPath: manifestPath) {
+            var differences = ["its dataset.json is not a JSON object"]
+            if case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) {
+                differences = Set(ours.keys).union(theirs.keys).sorted().compactMap { key -> String? in
+                    ours[key] == theirs[key] ? nil : "\(key): \(Self.describe(theirs[key])) there, \(Self.describe(ours[key])) now"
+                }
+            }
+            if !differences.isEmpty {
+                guard force else { throw DatasetsError.settingsMismatch(path: directory, differences: differences) }
+                // The old items files describe another dataset: none of them may survive.
+                try removeItemsFiles(in: directory) { _ in true }
+            }
+        }
+        try writeAtomically(try Self.encodeSorted(ours, pretty: true) + Data("\n".utf8), to: manifestPath)
+
+        let indices = (0..<settings.count).filter(shard.contains)
+        var pending = [Int]()
+        for i in indices {
+            let paths = SyntheticItem.paths(id: SyntheticItem.id(index: i, count: settings.count), quantizeBits: settings.quantizeBits)
+            let complete = [paths.sharp, paths.blurred, paths.psf].allSatisfy {
+                fm.fileExists(atPath: (directory as NSString).appendingPathComponent($0))
+            }
+            if force || !complete { pending.append(i) }
+        }
+        let total = indices.count
+        let skippedCount = total - pending.count
+        progress?(skippedCount, total)
+
+        // One component owns parallelism: items run in parallel, so the image writers'
+        // sample conversion stays on the item's thread.
+        let savedConversionThreads = ImageIO.conversionThreads
+        ImageIO.conversionThreads = 1
+        defer { ImageIO.conversionThreads = savedConversionThreads }
+        let lock = NSLock()
+        var firstError: Error?
+        var stages = StageTimes()
+        var done = skippedCount
+        let workers = max(1, min(threads, pending.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let convolver = DatasetGenerator.makeConvolver()
+            var local = StageTimes()
+            // Interleaved so that every worker finishes at about the same time.
+            for k in stride(from: worker, to: pending.count, by: workers) {
+                lock.lock(); let stop = firstError != nil; lock.unlock()
+                if stop { break }
+                do {
+                    let item = try makeItem(index: pending[k], convolver: convolver, timing: &local)
+                    let clock = monotonicSeconds()
+                    try writeItem(item, into: directory)
+                    local.write += monotonicSeconds() - clock
+                    lock.lock(); done += 1; let d = done; lock.unlock()
+                    progress?(d, total)
+                } catch {
+                    lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+                }
+            }
+            lock.lock(); stages.add(local); lock.unlock()
+        }
+        if let firstError { throw firstError }
+
+        var lines = Data()
+        for i in indices {
+            lines += try Self.encodeSorted(manifestEntry(index: i), pretty: false)
+            lines += Data("\n".utf8)
+        }
+        // Items files of another shard split list the same items (same settings): readers
+        // refuse mixed splits, so this split's files replace them.
+        try removeItemsFiles(in: directory) { name in
+            name == "items.jsonl" ? shard.count != 1 : !name.hasSuffix("-of-\(shard.count).jsonl")
+        }
+        try writeAtomically(lines, to: (directory as NSString).appendingPathComponent(shard.itemsFileName))
+        return SynthesisSummary(items: total, generated: pending.count, skipped: skippedCount,
+                                seconds: monotonicSeconds() - start, stages: stages)
+    }
+
+    /// Removes `items.jsonl` and `items-K-of-N.jsonl` files whose name passes `filter`.
+    func removeItemsFiles(in directory: String, where filter: (String) -> Bool) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix("items") && name.hasSuffix(".jsonl") && filter(name) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw DatasetsError.fileError(path: path, reason: "cannot remove the stale items file (\(error.localizedDescription))")
+            }
+        }
+    }
+
+    /// Writes one item's three files (each atomically; the sharp image last).
+    func writeItem(_ item: SyntheticItem, into directory: String) throws {
+        let paths = SyntheticItem.paths(id: item.id, quantizeBits: settings.quantizeBits)
+        func full(_ relative: String) -> String { (directory as NSString).appendingPathComponent(relative) }
+        let depth: SampleDepth = settings.quantizeBits == 8 ? .uint8 : settings.quantizeBits == 16 ? .uint16 : .float32
+        try ImageIO.write(item.blurred, to: full(paths.blurred), depth: depth)
+        try ImageIO.writePSF(item.psf, to: full(paths.psf))
+        try ImageIO.write(item.sharp, to: full(paths.sharp), depth: settings.sharpBits == 16 ? .uint16 : .uint8)
+    }
+
+    private static func describe(_ value: JSONValue?) -> String {
+        guard let value else { return "absent" }
+        guard let data = try? encodeSorted(value, pretty: false) else { return "?" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,141 @@
+import DeblurCore
+import Deconvolution
+
+/// Everything that determines a synthetic dataset. Recorded in `dataset.json`; two runs with
+/// equal settings write identical files, whatever the shard split or machine.
+public struct SynthesisSettings: Sendable, Equatable, Codable {
+    /// Where sharp images come from.
+    public enum SharpSource: String, Sendable, Codable, CaseIterable {
+        /// Procedural dead-leaves images (`deadLeaves`).
+        case deadLeaves = "dead-leaves"
+        /// Random crops (or whole images) from `imagesDirectory`.
+        case images
+    }
+
+    /// Where PSFs come from.
+    public enum KernelSource: String, Sendable, Codable, CaseIterable {
+        /// A fresh Boracchi–Foi trajectory per item (`trajectorySize`, `trajectory`).
+        case trajectories
+        /// A kernel drawn per item from the PSF files in `kernelDirectory`.
+        case folder
+    }
+
+    /// Number of items (ids 000000 … count − 1).
+    public var count: Int = 100
+    /// Sharp and blurred image height in pixels (ignored with `wholeImages`).
+    public var height: Int = 256
+    /// Sharp and blurred image width in pixels (ignored with `wholeImages`).
+    public var width: Int = 256
+    /// The dataset seed; item `i` draws from `SeededRandom(seed: seed, stream: i)`.
+    public var seed: UInt64 = 0
+    /// Where sharp images come from (default dead leaves).
+    public var sharpSource: SharpSource = .deadLeaves
+    /// The dead-leaves model for `.deadLeaves`.
+    public var deadLeaves = DeadLeaves()
+    /// Folder of PNG/TIFF images for `.images` (file names sorted; dot files ignored).
+    public var imagesDirectory: String? = nil
+    /// Use whole images instead of random crops (`.images` only).
+    public var wholeImages = false
+    /// Where PSFs come from (default a fresh trajectory per item).
+    public var kernelSource: KernelSource = .trajectories
+    /// Folder of PSF files for `.folder`, or `bank` for the shipped bank (resolved by the
+    /// `bankDirectory` given to `DatasetGenerator`, so dataset.json stays machine-independent).
+    public var kernelDirectory: String? = nil
+    /// Side of the trajectory PSFs in pixels (odd).
+    public var trajectorySize = 31
+    /// The trajectory model's parameters (defaults: Boracchi & Foi's).
+    public var trajectory = TrajectoryParameters()
+    /// Gaussian noise σ on the [0, 1] scale, drawn uniformly in [min, max] per item.
+    public var noiseSigmaMin = 0.01
+    public var noiseSigmaMax = 0.01
+    /// Poisson noise at this peak photon count (nil: none).
+    public var poissonPeak: Double? = nil
+    /// Quantize blurred images to 8 or 16 bits (nil: 32-bit float TIFF).
+    public var quantizeBits: Int? = nil
+    /// Boundary protocol; `valid` blurs a larger crop and keeps the valid part.
+    public var boundary: BlurBoundary = .valid
+    /// Bits per sample of the sharp PNGs, 8 or 16. The sharp image is put on this grid
+    /// before blurring, so the stored file is exactly the image that was blurred.
+    public var sharpBits = 8
+
+    public init() {}
+
+    /// Checks every field; throws naming the first one out of its domain.
+    public func validate() throws {
+        guard count >= 1 && count <= 100_000_000 else {
+            throw DatasetsError.invalidSetting(name: "item count", value: "\(count)", expected: "1 to 100000000 items")
+        }
+        guard height >= 1 && width >= 1 && height <= 16384 && width <= 16384 else {
+            throw DatasetsError.invalidSetting(name: "image size", value: "\(height)×\(width)", expected: "1 to 16384 pixels per side")
+        }
+        guard noiseSigmaMin.isFinite, noiseSigmaMax.isFinite, noiseSigmaMin >= 0, noiseSigmaMax >= noiseSigmaMin else {
+            throw DatasetsError.invalidSetting(name: "noise sigma range", value: "\(noiseSigmaMin)…\(noiseSigmaMax)", expected: "0 ≤ min ≤ max, finite")
+        }
+        do {
+            try NoiseModel(gaussianSigma: noiseSigmaMax, poissonPeak: poissonPeak, quantizeBits: quantizeBits).validate()
+        } catch let error as DeconvolutionError {
+            throw DatasetsError.invalidSetting(name: "noise", value: "", expected: error.description)
+        }
+        guard sharpBits == 8 || sharpBits == 16 else {
+            throw DatasetsError.invalidSetting(name: "sharp image depth", value: "\(sharpBits) bits", expected: "8 or 16 bits")
+        }
+        switch sharpSource {
+        case .deadLeaves: try deadLeaves.validate()
+        case .images:
+            guard imagesDirectory != nil else {
+                throw DatasetsError.invalidSetting(name: "sharp source", value: "images", expected: "an images directory")
+            }
+        }
+        switch kernelSource {
+        case .trajectories:
+            guard trajectorySize >= 3, trajectorySize % 2 == 1, trajectorySize <= 1023 else {
+                throw DatasetsError.invalidSetting(name: "trajectory size", value: "\(trajectorySize)", expected: "an odd size between 3 and 1023")
+            }
+            do { try trajectory.validate() } catch let error as DeconvolutionError {
+                throw DatasetsError.invalidSetting(name: "trajectory", value: "", expected: error.description)
+            }
+        case .folder:
+            guard kernelDirectory != nil else {
+                throw DatasetsError.invalidSetting(name: "kernel source", value: "folder", expected: "a kernel directory")
+            }
+        }
+    }
+}
+
+/// One shard of a dataset: items whose index `i` satisfies `i mod count == index − 1`.
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    /// 1-based shard number K.
+    public let index: Int
+    /// Number of shards N.
+    public let count: Int
+
+    /// The whole dataset in one shard.
+    public static let all = Shard(uncheckedIndex: 1, count: 1)
+
+    private init(uncheckedIndex: Int, count: Int) { self.index = uncheckedIndex; self.count = count }
+
+    /// Shard `K` of `N`, `1 ≤ K ≤ N`.
+    public init(_ index: Int, of count: Int) throws {
+        guard count >= 1, index >= 1, index <= count else {
+            throw DatasetsError.invalidSetting(name: "shard", value: "\(index)/\(count)", expected: "K/N with 1 ≤ K ≤ N")
+        }
+        self.index = index; self.count = count
+    }
+
+    /// Parses `K/N`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]) else {
+            throw DatasetsError.invalidSetting(name: "shard", value: "'\(text)'", expected: "K/N, e.g. 3/8")
+        }
+        try self.init(k, of: n)
+    }
+
+    /// Whether item `i` belongs to this shard.
+    public func contains(_ i: Int) -> Bool { i % count == index - 1 }
+
+    /// The items file this shard writes: `items.jsonl` for one shard, else `items-K-of-N.jsonl`.
+    public var itemsFileName: String { count == 1 ? "items.jsonl" : "items-\(index)-of-\(count).jsonl" }
+
+    public var description: String { "\(index)/\(count)" }
+}

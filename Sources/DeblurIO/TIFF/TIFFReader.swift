@@ -1,0 +1,188 @@
+internal import CTIFF
+import DeblurCore
+import Foundation
+
+/// Reads TIFF files through libtiff: 8/16-bit unsigned and 32-bit float samples, gray
+/// (min-is-black or min-is-white) or RGB, with extra samples (alpha) dropped, stored in strips
+/// or tiles, contiguous or planar, with any compression libtiff was built with.
+enum TIFFReader {
+    /// What one TIFF directory (page) holds, checked against what DeblurKit reads.
+    struct Page {
+        var width: Int
+        var height: Int
+        var samplesPerPixel: Int
+        var colorChannels: Int
+        var bitsPerSample: Int
+        var type: SampleType
+        var planar: Bool
+        var minIsWhite: Bool
+        var hasAlpha: Bool
+    }
+
+    /// Reads the first page and the header facts (with the number of pages).
+    static func read(_ path: String) throws -> (image: Image, info: ImageFileInfo) {
+        let handle = try TIFFHandle.open(path, mode: "r")
+        let page = try describe(handle)
+        let image = try readPage(handle, page)
+        return (image, info(page, pages: Int(TIFFNumberOfDirectories(handle.tiff))))
+    }
+
+    /// Reads the header of the first page only.
+    static func info(_ path: String) throws -> ImageFileInfo {
+        let handle = try TIFFHandle.open(path, mode: "r")
+        return info(try describe(handle), pages: Int(TIFFNumberOfDirectories(handle.tiff)))
+    }
+
+    /// Reads every page, in file order.
+    static func readPages(_ path: String) throws -> [Image] {
+        let handle = try TIFFHandle.open(path, mode: "r")
+        var pages: [Image] = []
+        repeat {
+            pages.append(try readPage(handle, try describe(handle)))
+        } while TIFFReadDirectory(handle.tiff) == 1
+        if let errors = handle.messages.errors.first {
+            throw IOError.corrupt(path: path, reason: "after page \(pages.count): libtiff: \(errors)")
+        }
+        return pages
+    }
+
+    private static func info(_ page: Page, pages: Int) -> ImageFileInfo {
+        ImageFileInfo(format: .tiff, width: page.width, height: page.height, channels: page.colorChannels,
+                      bitsPerSample: page.bitsPerSample, isFloat: page.type == .float32,
+                      hasAlpha: page.hasAlpha, pages: max(1, pages))
+    }
+
+    /// Reads the current directory's tags and checks them; allocates nothing.
+    static func describe(_ handle: TIFFHandle) throws -> Page {
+        let path = handle.path
+        guard let width: UInt32 = handle.get(TIFFTAG_IMAGEWIDTH, defaulted: false),
+              let height: UInt32 = handle.get(TIFFTAG_IMAGELENGTH, defaulted: false) else {
+            throw IOError.corrupt(path: path, reason: handle.messages.summary ?? "the image size tags are missing")
+        }
+        try Limits.check(width: Int(width), height: Int(height), path: path)
+        let samples = Int(handle.get(TIFFTAG_SAMPLESPERPIXEL, as: UInt16.self) ?? 1)
+        let bits = Int(handle.get(TIFFTAG_BITSPERSAMPLE, as: UInt16.self) ?? 1)
+        let format = Int32(handle.get(TIFFTAG_SAMPLEFORMAT, as: UInt16.self) ?? UInt16(SAMPLEFORMAT_UINT))
+        let planar = Int32(handle.get(TIFFTAG_PLANARCONFIG, as: UInt16.self) ?? UInt16(PLANARCONFIG_CONTIG)) == PLANARCONFIG_SEPARATE
+        let photometric = handle.get(TIFFTAG_PHOTOMETRIC, as: UInt16.self, defaulted: false).map(Int32.init)
+
+        let type: SampleType
+        switch (bits, format) {
+        case (8, SAMPLEFORMAT_UINT): type = .uint8
+        case (16, SAMPLEFORMAT_UINT): type = .uint16
+        case (32, SAMPLEFORMAT_IEEEFP): type = .float32
+        default:
+            let kind: String
+            switch format {
+            case SAMPLEFORMAT_UINT: kind = "unsigned integer"
+            case SAMPLEFORMAT_INT: kind = "signed integer"
+            case SAMPLEFORMAT_IEEEFP: kind = "float"
+            case SAMPLEFORMAT_COMPLEXINT, SAMPLEFORMAT_COMPLEXIEEEFP: kind = "complex"
+            default: kind = "untyped (sample format \(format))"
+            }
+            throw IOError.unsupported(path: path, reason: "\(bits)-bit \(kind) samples; expected 8/16-bit unsigned integer or 32-bit float")
+        }
+
+        let colorChannels: Int
+        switch photometric {
+        case PHOTOMETRIC_MINISBLACK, PHOTOMETRIC_MINISWHITE: colorChannels = 1
+        case PHOTOMETRIC_RGB: colorChannels = 3
+        case nil: colorChannels = samples >= 3 ? 3 : 1
+        case let other?:
+            let names: [Int32: String] = [PHOTOMETRIC_PALETTE: "palette", PHOTOMETRIC_SEPARATED: "CMYK",
+                                          PHOTOMETRIC_YCBCR: "YCbCr", PHOTOMETRIC_CIELAB: "CIE L*a*b*", PHOTOMETRIC_MASK: "transparency mask"]
+            throw IOError.unsupported(path: path, reason: "\(names[other] ?? "photometric \(other)") colour; expected gray or RGB")
+        }
+        guard samples >= colorChannels, samples <= colorChannels + 4 else {
+            throw IOError.unsupported(path: path, reason: "\(samples) samples per pixel for \(colorChannels == 1 ? "gray" : "RGB"); expected \(colorChannels) plus at most 4 extra samples")
+        }
+        let minIsWhite = photometric == PHOTOMETRIC_MINISWHITE
+        if minIsWhite && type == .float32 {
+            throw IOError.unsupported(path: path, reason: "min-is-white 32-bit float samples; expected min-is-black for float data")
+        }
+        let extras = handle.extraSamples()
+        let hasAlpha = extras.contains { Int32($0) == EXTRASAMPLE_ASSOCALPHA || Int32($0) == EXTRASAMPLE_UNASSALPHA }
+        return Page(width: Int(width), height: Int(height), samplesPerPixel: samples, colorChannels: colorChannels,
+                    bitsPerSample: bits, type: type, planar: planar && samples > 1, minIsWhite: minIsWhite, hasAlpha: hasAlpha)
+    }
+
+    /// Decodes the current directory into an image. Each strip or tile is decoded into a small
+    /// scratch buffer and converted while it is still in cache; planes beyond the colour
+    /// channels (planar alpha) are not decoded at all.
+    static func readPage(_ handle: TIFFHandle, _ page: Page) throws -> Image {
+        try SampleConversion.makeImage(channels: page.colorChannels, height: page.height, width: page.width) { out in
+            if TIFFIsTiled(handle.tiff) != 0 {
+                try readTiles(handle, page, into: out)
+            } else {
+                try readStrips(handle, page, into: out)
+            }
+        }
+    }
+
+    private static func failure(_ handle: TIFFHandle, _ what: String) -> IOError {
+        .corrupt(path: handle.path, reason: what + (handle.messages.summary.map { " (\($0))" } ?? ""))
+    }
+
+    private static func readStrips(_ handle: TIFFHandle, _ page: Page, into out: UnsafeMutablePointer<Float>) throws {
+        let rowsPerStrip = Int(min(handle.get(TIFFTAG_ROWSPERSTRIP, as: UInt32.self) ?? UInt32.max, UInt32(page.height)))
+        guard rowsPerStrip > 0 else { throw failure(handle, "RowsPerStrip is 0") }
+        let stripsPerPlane = (page.height + rowsPerStrip - 1) / rowsPerStrip
+        let planes = page.planar ? page.samplesPerPixel : 1
+        let strips = Int(TIFFNumberOfStrips(handle.tiff))
+        guard strips == stripsPerPlane * planes else {
+            throw failure(handle, "\(strips) strips where the header implies \(stripsPerPlane * planes)")
+        }
+        let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
+        let rowSamples = page.width * samplesPerPixel
+        // Bounded by the image's own size, which the pixel limit has checked.
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowsPerStrip * rowSamples * page.type.bytes, alignment: 64)
+        defer { scratch.deallocate() }
+        for strip in 0..<strips {
+            let plane = strip / stripsPerPlane, firstRow = (strip % stripsPerPlane) * rowsPerStrip
+            if page.planar && plane >= page.colorChannels { break }
+            let rows = min(rowsPerStrip, page.height - firstRow)
+            let bytes = rows * rowSamples * page.type.bytes
+            let read = TIFFReadEncodedStrip(handle.tiff, UInt32(strip), scratch.baseAddress, tmsize_t(bytes))
+            guard read == bytes else {
+                throw failure(handle, read < 0 ? "strip \(strip) cannot be read" : "strip \(strip) holds \(read) of \(bytes) bytes")
+            }
+            SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: rowSamples, pixelStride: samplesPerPixel,
+                                     channels: page.planar ? 1 : page.colorChannels, firstChannel: page.planar ? plane : 0,
+                                     rows: rows, columns: page.width, into: out, width: page.width, height: page.height,
+                                     y0: firstRow, x0: 0, invert: page.minIsWhite)
+        }
+    }
+
+    private static func readTiles(_ handle: TIFFHandle, _ page: Page, into out: UnsafeMutablePointer<Float>) throws {
+        let tileWidth = Int(handle.get(TIFFTAG_TILEWIDTH, as: UInt32.self) ?? 0)
+        let tileHeight = Int(handle.get(TIFFTAG_TILELENGTH, as: UInt32.self) ?? 0)
+        guard tileWidth > 0, tileHeight > 0, tileWidth * tileHeight <= ImageIO.maximumPixels else {
+            throw failure(handle, "tile size \(tileWidth)×\(tileHeight) is invalid")
+        }
+        let across = (page.width + tileWidth - 1) / tileWidth, down = (page.height + tileHeight - 1) / tileHeight
+        let planes = page.planar ? page.samplesPerPixel : 1
+        let tiles = Int(TIFFNumberOfTiles(handle.tiff))
+        guard tiles == across * down * planes else {
+            throw failure(handle, "\(tiles) tiles where the header implies \(across * down * planes)")
+        }
+        let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
+        let tileBytes = tileWidth * tileHeight * samplesPerPixel * page.type.bytes
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 64)
+        defer { scratch.deallocate() }
+        for tile in 0..<tiles {
+            let plane = tile / (across * down), index = tile % (across * down)
+            if page.planar && plane >= page.colorChannels { break }
+            let x0 = (index % across) * tileWidth, y0 = (index / across) * tileHeight
+            let read = TIFFReadEncodedTile(handle.tiff, UInt32(tile), scratch.baseAddress, tmsize_t(tileBytes))
+            guard read == tileBytes else {
+                throw failure(handle, read < 0 ? "tile \(tile) cannot be read" : "tile \(tile) holds \(read) of \(tileBytes) bytes")
+            }
+            // Edge tiles are stored whole; only their part inside the image is converted.
+            SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: tileWidth * samplesPerPixel,
+                                     pixelStride: samplesPerPixel, channels: page.planar ? 1 : page.colorChannels,
+                                     firstChannel: page.planar ? plane : 0, rows: min(tileHeight, page.height - y0),
+                                     columns: min(tileWidth, page.width - x0), into: out, width: page.width,
+                                     height: page.height, y0: y0, x0: x0, invert: page.minIsWhite)
+        }
+    }
+}

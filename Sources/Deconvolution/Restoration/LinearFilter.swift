@@ -1,0 +1,71 @@
+import DeblurCore
+
+/// The regularizer of a one-shot linear deconvolution filter
+/// `X = conj(H) · Y / (|H|² + R(f))`, with `R(f) = constant + gradient · |D(f)|² + laplacian · |L(f)|²`
+/// (`|D|²` the forward-difference gradient's power, `L` the 5-point Laplacian's response).
+struct SpectralRegularizer {
+    var constant: Float = 0
+    var gradient: Float = 0
+    var laplacian: Float = 0
+}
+
+/// Applies `conj(H) / (|H|² + R)` to every channel on the boundary's working domain; the
+/// machinery Wiener, Tikhonov and the automatic Wiener share. Internal.
+///
+/// `regularizer(channelPlane)` chooses R per channel (the automatic Wiener estimates the
+/// noise per channel). Throws when `|H|² + R` vanishes at some frequency (a PSF whose OTF
+/// has zeros, and no regularization).
+func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling,
+                       regularizer: (Image) throws -> SpectralRegularizer) throws -> Image {
+    guard boundary != .masked else {
+        throw DeconvolutionError.invalidParameter(name: "boundary", value: "masked",
+                                                  expected: "circular, reflect or taper (masked needs an iterative method: rl or rl-tv)")
+    }
+    try blurred.requireFinite("blurred image")
+    let input = boundary == .taper ? try edgeTapered(blurred, psf: psf) : blurred
+    let domain = try RestorationDomain(height: blurred.height, width: blurred.width, psf: psf, boundary: boundary)
+    let plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
+    let otf = psf.otf(height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
+    let real = plan.makeRealBuffer(), spectrum = plan.makeSpectrumBuffer()
+    let ph = domain.paddedHeight, sw = plan.spectrumWidth
+    let power = SpectralOps.gradientPower(height: ph, width: domain.paddedWidth)
+    let scale = 1 / Float(plan.realCount)
+    var planes = [Image]()
+    for c in 0..<blurred.channels {
+        let plane = input.channels == 1 ? input : input.channel(c)
+        let r = try regularizer(plane)
+        plane.withUnsafeBufferPointer { domain.embed($0, into: real.pointer) }
+        plan.forward(real, spectrum)
+        var vanished = [Bool](repeating: false, count: ph)
+        let s = spectrum.pointer, h = otf.pointer
+        power.columns.withUnsafeBufferPointer { columns in
+            vanished.withUnsafeMutableBufferPointer { flags in
+                parallelFor(ph) { row in
+                    var bad = false
+                    let rowPower = power.rows[row]
+                    for v in 0..<sw {
+                        let i = 2 * (row * sw + v)
+                        let hr = h[i], hi = h[i + 1], d2 = rowPower + columns[v]
+                        let denominator = hr * hr + hi * hi + r.constant + r.gradient * d2 + r.laplacian * d2 * d2
+                        // Below this the filter's gain exceeds ~10⁵: the OTF vanishes there.
+                        if !(denominator > 1e-10) { bad = true; s[i] = 0; s[i + 1] = 0; continue }
+                        let g = scale / denominator
+                        let yr = s[i], yi = s[i + 1]
+                        s[i] = (hr * yr + hi * yi) * g
+                        s[i + 1] = (hr * yi - hi * yr) * g
+                    }
+                    flags[row] = bad
+                }
+            }
+        }
+        if vanished.contains(true) {
+            throw DeconvolutionError.invalidInput(
+                "the PSF's transfer function vanishes at some frequency and the regularization is 0: expected nsr > 0 (or lambda > 0)")
+        }
+        plan.inverse(spectrum, real)
+        var out = Image(height: blurred.height, width: blurred.width)
+        out.withUnsafeMutableBufferPointer { domain.extract(real.pointer, into: $0.baseAddress!) }
+        planes.append(out)
+    }
+    return planes.count == 1 ? planes[0] : Image.merge(planes)
+}

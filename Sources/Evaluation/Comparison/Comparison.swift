@@ -1,0 +1,138 @@
+import Foundation
+import DeblurCore
+
+/// One method's outcome on one item.
+public struct MethodResult: Sendable {
+    /// The method's column label.
+    public var method: String
+    /// The scores, or nil when the method (or the item) failed.
+    public var scores: ImageScores?
+    /// Wall-clock seconds of `restore` alone (scoring excluded).
+    public var seconds: Double?
+    /// Why it failed, when it did.
+    public var error: String?
+}
+
+/// One item's row: metadata and one `MethodResult` per method, in method order.
+public struct ItemRecord: Sendable {
+    public var id: String
+    public var kernel: String?
+    public var noiseSigma: Double?
+    /// Set when the item itself could not be scored (missing file, size mismatch, bad PSF);
+    /// every method then carries the same reason.
+    public var failure: String?
+    public var results: [MethodResult]
+}
+
+/// PSNR of the estimate after each iteration of an iterative method on one item.
+public struct IterationTrace: Sendable {
+    public var item: String
+    public var method: String
+    /// (iteration, PSNR in dB), iteration counted from 1.
+    public var points: [(iteration: Int, psnr: Double)]
+}
+
+/// The same region of the sharp, blurred and restored images of one item, for reports.
+public struct Preview: Sendable {
+    public var item: String
+    /// Where the crop starts in the (scored) image.
+    public var top: Int, left: Int
+    /// `("sharp", …), ("blurred", …)`, then each method that succeeded, in method order;
+    /// values clamped to [0, 1] for display.
+    public var panels: [(label: String, image: Image)]
+}
+
+/// A method's free parameter as `--tune` chose it on the validation split.
+public struct TuningRecord: Sendable {
+    /// The column label of the method (its spec as written).
+    public var method: String
+    public var parameter: String
+    /// Each candidate value and its mean validation PSNR (nil when it failed on some item).
+    public var candidates: [(value: String, meanPSNR: Double?)]
+    /// The value kept, the one with the best mean validation PSNR.
+    public var chosen: String
+    /// The spec run on the test items.
+    public var tunedSpec: MethodSpec
+}
+
+/// Everything one run produced; the reports render it.
+public struct Comparison: Sendable {
+    /// What was run, echoed in every report.
+    public var settings: ComparisonSettings
+    /// Method column labels, in the order given.
+    public var methods: [String]
+    /// One record per scored item, in the input order.
+    public var items: [ItemRecord]
+    /// Tuning decisions (empty without `--tune`).
+    public var tuning: [TuningRecord]
+    /// Ids of the validation items used for tuning (not among `items`).
+    public var validationItems: [String]
+    public var traces: [IterationTrace]
+    public var previews: [Preview]
+
+    /// Per-method statistics over all scored items.
+    public var summaries: [MethodSummary] { MethodSummary.summaries(of: items, methods: methods) }
+
+    /// Per-method statistics grouped by kernel name (sorted by name).
+    public var byKernel: [(group: String, summaries: [MethodSummary])] {
+        // Numeric-aware order, so motion-7 comes before motion-11.
+        grouped { $0.kernel ?? "unknown" }.sorted { $0.group.compare($1.group, options: .numeric) == .orderedAscending }
+    }
+
+    /// Per-method statistics grouped by noise σ (sorted by σ; unknown last).
+    public var byNoise: [(group: String, summaries: [MethodSummary])] {
+        let groups = grouped { $0.noiseSigma.map(formatSigma) ?? "unknown" }
+        func key(_ g: String) -> Double { g == "unknown" ? .infinity : Double(g.dropFirst(2)) ?? .infinity }
+        return groups.sorted { key($0.group) < key($1.group) }
+    }
+
+    /// Win counts of every method against `settings.baseline`.
+    public var wins: [WinCount] { WinCount.counts(items: items, methods: methods, baseline: settings.baseline) }
+
+    /// Every failure, item by item, in order: (item, method or nil for the whole item, reason).
+    public var failures: [(item: String, method: String?, reason: String)] {
+        var out = [(item: String, method: String?, reason: String)]()
+        for record in items {
+            if let failure = record.failure { out.append((record.id, nil, failure)); continue }
+            for result in record.results { if let error = result.error { out.append((record.id, result.method, error)) } }
+        }
+        return out
+    }
+
+    private func grouped(_ key: (ItemRecord) -> String) -> [(group: String, summaries: [MethodSummary])] {
+        var order = [String](), members = [String: [ItemRecord]]()
+        for record in items {
+            let k = key(record)
+            if members[k] == nil { order.append(k) }
+            members[k, default: []].append(record)
+        }
+        return order.map { ($0, MethodSummary.summaries(of: members[$0]!, methods: methods)) }
+    }
+}
+
+/// The noise group label, `σ=0.01`.
+func formatSigma(_ sigma: Double) -> String { "σ=" + String(format: "%g", sigma) }
+
+/// The settings of a run, recorded in every report.
+public struct ComparisonSettings: Sendable, Codable {
+    public var dataset: String
+    public var metrics: MetricSettings
+    /// The method that win counts compare against (default `blurred`, or the first method).
+    public var baseline: String
+    /// The specs as given on the command line.
+    public var methodSpecs: [String]
+    public var tune: Bool
+    public var validationFraction: Double
+    public var splitSeed: UInt64
+    public var threads: Int
+    public var version: String
+
+    public init(dataset: String = "", metrics: MetricSettings = MetricSettings(), baseline: String = "",
+                methodSpecs: [String] = [], tune: Bool = false, validationFraction: Double = 0.2,
+                splitSeed: UInt64 = 0, threads: Int = ProcessorInfo.cores) {
+        self.dataset = dataset; self.metrics = metrics; self.baseline = baseline; self.methodSpecs = methodSpecs
+        self.tune = tune; self.validationFraction = validationFraction; self.splitSeed = splitSeed
+        self.threads = threads; self.version = DeblurKitVersion.string
+    }
+}
+

@@ -1,0 +1,163 @@
+import DeblurCore
+import Foundation
+
+/// Restores and scores every item with every method, side by side.
+///
+/// Items run in parallel on `threads` workers that each take the next unclaimed item, so
+/// at most `threads` items are in memory at once; results land in input order whatever the
+/// timing. While items run in parallel the metrics run single-threaded, and the caller
+/// should keep the methods single-threaded too (the CLI sets `FFT.threads = 1`): one
+/// component owns the cores at a time.
+///
+/// A failure (a loader that throws, sharp and blurred of different sizes, a method that
+/// throws or returns the wrong size) is recorded with its reason and the run goes on.
+///
+/// ```swift
+/// let runner = ComparisonRunner(settings: ComparisonSettings(metrics: MetricSettings(crop: 10)))
+/// let result = runner.run(items: items, methods: [ComparisonMethod(Passthrough()), ComparisonMethod(myMethod)])
+/// print(MarkdownReport.render(result))
+/// ```
+public struct ComparisonRunner: Sendable {
+    public var settings: ComparisonSettings
+    /// Items whose iterations are traced (PSNR after each iteration), the first ones in order (default 2).
+    public var traceItems: Int = 2
+    /// Items for which crops are kept for the HTML report, the first ones in order (default 3).
+    public var previewItems: Int = 3
+    /// Side of the square preview crop in pixels (default 96).
+    public var previewSize: Int = 96
+    /// Called after each item with (record, items done, total), from worker threads.
+    public var progress: (@Sendable (ItemRecord, Int, Int) -> Void)?
+    /// Called with each restored image (item id, method label, image); a throw is recorded
+    /// as that method's failure on the item.
+    public var saveRestored: (@Sendable (String, String, Image) throws -> Void)?
+    /// Called before each tuning candidate is scored on the validation items, with the
+    /// candidate spec (`wiener:nsr=0.01`), its index and the number of candidates of that method.
+    public var tuningProgress: (@Sendable (MethodSpec, Int, Int) -> Void)?
+
+    public init(settings: ComparisonSettings = ComparisonSettings()) { self.settings = settings }
+
+    /// Runs `methods` on `items`. `settings.baseline` defaults to `blurred` when present, else the first method.
+    public func run(items: [ComparisonItem], methods: [ComparisonMethod]) -> Comparison {
+        let labels = methods.map(\.label)
+        var settings = self.settings
+        if settings.baseline.isEmpty || !labels.contains(settings.baseline) {
+            settings.baseline = labels.contains("blurred") ? "blurred" : (labels.first ?? "")
+        }
+        if settings.methodSpecs.isEmpty { settings.methodSpecs = labels }
+        let outcomes = evaluate(items: items, methods: methods, record: true)
+        return Comparison(settings: settings, methods: labels, items: outcomes.map(\.record), tuning: [],
+                                validationItems: [], traces: outcomes.flatMap(\.traces),
+                                previews: outcomes.compactMap(\.preview))
+    }
+
+    /// Runs restorers given by label, in label order.
+    public func run(items: [ComparisonItem], methods: [String: any Restorer]) -> Comparison {
+        run(items: items, methods: methods.keys.sorted().map { ComparisonMethod(label: $0, restorer: methods[$0]!) })
+    }
+
+    // MARK: - Items
+
+    struct Outcome {
+        var record: ItemRecord
+        var traces: [IterationTrace] = []
+        var preview: Preview?
+    }
+
+    /// Evaluates every item on the workers; `record` false skips traces, previews, saving and progress (tuning).
+    func evaluate(items: [ComparisonItem], methods: [ComparisonMethod], record: Bool) -> [Outcome] {
+        let workers = max(1, min(settings.threads, items.count))
+        var outcomes = [Outcome?](repeating: nil, count: items.count)
+        let lock = NSLock()
+        var next = 0, done = 0
+        outcomes.withUnsafeMutableBufferPointer { slots in
+            let slots = slots
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    lock.lock(); let index = next; next += 1; lock.unlock()
+                    guard index < items.count else { return }
+                    let outcome = evaluate(items[index], position: index, methods: methods,
+                                           metricThreads: workers > 1 ? 1 : settings.threads, record: record)
+                    slots[index] = outcome
+                    if record, let progress {
+                        lock.lock(); done += 1; let finished = done; lock.unlock()
+                        progress(outcome.record, finished, items.count)
+                    }
+                }
+            }
+        }
+        return outcomes.map { $0! }
+    }
+
+    private func evaluate(_ item: ComparisonItem, position: Int, methods: [ComparisonMethod],
+                          metricThreads: Int, record: Bool) -> Outcome {
+        var itemRecord = ItemRecord(id: item.id, kernel: item.kernel, noiseSigma: item.noiseSigma, failure: nil, results: [])
+        func failAll(_ reason: String) -> Outcome {
+            itemRecord.failure = reason
+            itemRecord.results = methods.map { MethodResult(method: $0.label, scores: nil, seconds: nil, error: reason) }
+            return Outcome(record: itemRecord)
+        }
+        let loaded: LoadedItem
+        do { loaded = try item.load() } catch { return failAll("\(error)") }
+        let sharp = loaded.sharp, blurred = loaded.blurred
+        guard sharp.channels == blurred.channels, sharp.height == blurred.height, sharp.width == blurred.width else {
+            return failAll("size mismatch: sharp is \(geometry(sharp)), blurred is \(geometry(blurred))")
+        }
+        let metrics = settings.metrics
+        let scoredSharp: Image
+        do { scoredSharp = try metrics.prepare(sharp, what: "sharp image of item \(item.id)") } catch { return failAll("\(error)") }
+
+        let trace = record && position < traceItems
+        let keepPreview = record && position < previewItems
+        var outcome = Outcome(record: itemRecord)
+        var panels = [(label: String, image: Image)]()
+        let region = previewRegion(height: scoredSharp.height, width: scoredSharp.width)
+        if keepPreview {
+            panels.append(("sharp", crop(scoredSharp, region)))
+            if let b = try? metrics.prepare(blurred) { panels.append(("blurred", crop(b, region))) }
+        }
+        for method in methods {
+            var points = [(iteration: Int, psnr: Double)]()
+            let observer: IterationObserver? = trace ? { state in
+                if let e = try? metrics.prepare(state.estimate), e.count == scoredSharp.count,
+                   let error = try? mse(scoredSharp, e) {
+                    points.append((state.iteration, psnr(mse: error, dataRange: metrics.dataRange)))
+                }
+                return true
+            } : nil
+            let start = monotonicSeconds()
+            do {
+                let restored = try method.restorer.restore(blurred, psf: loaded.psf, observer: observer)
+                let seconds = monotonicSeconds() - start
+                guard restored.channels == sharp.channels, restored.height == sharp.height, restored.width == sharp.width else {
+                    throw EvaluationError.sizeMismatch(what: "output of \(method.label)", expected: geometry(sharp), actual: geometry(restored))
+                }
+                // A diverged method would turn every mean into NaN: record it as a failure instead.
+                guard restored.isFinite else {
+                    throw EvaluationError.invalidValue(name: "output of \(method.label)", value: "with NaN or infinite samples",
+                                                       expected: "finite values")
+                }
+                let scores = try score(sharp, restored, settings: metrics, threads: metricThreads)
+                if record, let saveRestored { try saveRestored(item.id, method.label, restored) }
+                outcome.record.results.append(MethodResult(method: method.label, scores: scores, seconds: seconds, error: nil))
+                if keepPreview, method.label != "blurred", let r = try? metrics.prepare(restored) {
+                    panels.append((method.label, crop(r, region)))
+                }
+            } catch {
+                outcome.record.results.append(MethodResult(method: method.label, scores: nil, seconds: nil, error: "\(error)"))
+            }
+            if !points.isEmpty { outcome.traces.append(IterationTrace(item: item.id, method: method.label, points: points)) }
+        }
+        if keepPreview { outcome.preview = Preview(item: item.id, top: region.top, left: region.left, panels: panels) }
+        return outcome
+    }
+
+    /// A centred square of `previewSize` (or the whole image if smaller).
+    private func previewRegion(height: Int, width: Int) -> (top: Int, left: Int, height: Int, width: Int) {
+        let h = min(height, previewSize), w = min(width, previewSize)
+        return ((height - h) / 2, (width - w) / 2, h, w)
+    }
+
+    private func crop(_ image: Image, _ r: (top: Int, left: Int, height: Int, width: Int)) -> Image {
+        image.cropped(top: r.top, left: r.left, height: r.height, width: r.width).clamped()
+    }
+}

@@ -1,0 +1,33 @@
+import DeblurCore
+import Foundation
+
+/// Peak signal-to-noise ratio in decibels.
+///
+/// `PSNR = 10 · log₁₀(R² / MSE)` with the data range `R` given explicitly (never guessed
+/// from the data). Identical images give `+∞`.
+///
+/// - Parameters:
+///   - reference: the ground truth, values nominally in [0, R].
+///   - image: the image scored; same geometry.
+///   - dataRange: `R`, the span of valid values (default 1 for [0, 1] float data; 8- and
+///     16-bit files are mapped to [0, 1] when read, so 1 is right for them too).
+/// - Returns: PSNR in dB, `+∞` when the MSE is 0.
+/// - Throws: `EvaluationError.sizeMismatch`, `.imageTooSmall`, or `.invalidValue` for a
+///   data range that is not finite and positive.
+///
+/// MATLAB `psnr(X, Y, R)`; scikit-image `metrics.peak_signal_noise_ratio(x, y, data_range=R)`.
+public func psnr(_ reference: Image, _ image: Image, dataRange: Double = 1) throws -> Double {
+    try checkDataRange(dataRange)
+    return psnr(mse: try mse(reference, image), dataRange: dataRange)
+}
+
+/// PSNR in dB from an MSE: `10 · log₁₀(R² / MSE)`, `+∞` when the MSE is 0.
+public func psnr(mse: Double, dataRange: Double = 1) -> Double {
+    mse == 0 ? .infinity : 10 * log10(dataRange * dataRange / mse)
+}
+
+func checkDataRange(_ dataRange: Double) throws {
+    guard dataRange.isFinite, dataRange > 0 else {
+        throw EvaluationError.invalidValue(name: "data range", value: String(dataRange), expected: "a finite number > 0")
+    }
+}

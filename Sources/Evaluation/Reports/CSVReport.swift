@@ -1,0 +1,26 @@
+/// The comparison as CSV: one row per item × method, full precision, RFC 4180 quoting.
+///
+/// Columns: `item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error`. A failed cell has
+/// empty scores and the reason in `error`; a perfect restoration has `psnr` = `inf`.
+public enum CSVReport {
+    public static let header = "item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error"
+
+    public static func render(_ result: Comparison) -> String {
+        var lines = [header]
+        for record in result.items {
+            for r in record.results {
+                lines.append([record.id, record.kernel ?? "", ReportFormat.sigma(record.noiseSigma), r.method,
+                              ReportFormat.exact(r.scores?.mse), ReportFormat.exact(r.scores?.psnr),
+                              ReportFormat.exact(r.scores?.ssim), ReportFormat.exact(r.seconds), r.error ?? ""]
+                    .map(field).joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Quotes a field when it holds a comma, quote or line break (quotes doubled).
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

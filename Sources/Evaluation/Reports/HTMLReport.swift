@@ -1,0 +1,253 @@
+import DeblurCore
+import Foundation
+
+/// The comparison as one self-contained HTML page (no external files or scripts): the
+/// sortable summary and per-item tables, PSNR and SSIM bar charts per method (inline SVG),
+/// PSNR-versus-iteration curves of the traced items, side-by-side crops of sharp / blurred /
+/// each method (base64 PNG), the failures and the settings.
+public enum HTMLReport {
+    /// Renders the page.
+    /// - Parameter encodePNG: encodes a [0, 1] image as PNG bytes for the crops (the CLI
+    ///   passes `ImageIO.encodePNG`; Evaluation itself does not depend on an image codec).
+    ///   Without it the crops section says so.
+    public static func render(_ result: Comparison, encodePNG: ((Image) throws -> Data)? = nil) -> String {
+        var html = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>DeblurKit comparison\(result.settings.dataset.isEmpty ? "" : " — " + escape(result.settings.dataset))</title>
+        <style>\(style)</style></head><body>
+        <h1>DeblurKit comparison</h1>
+        <p class="meta">\(escape(MarkdownReport.headline(result).replacingOccurrences(of: "`", with: "")))</p>
+
+        """
+        html += section("Summary", summaryTable(result) + "<p class=\"note\">Click a column header to sort. Times are wall-clock seconds of <code>restore</code> per item.</p>")
+        html += section("PSNR and SSIM by method", "<div class=\"charts\">"
+                        + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)
+                        + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
+                        + "</div>")
+        html += section("By kernel and by noise level", "<p class=\"note\">Mean PSNR (dB) / mean SSIM per group.</p>"
+                        + groupTable("kernel", result.byKernel, methods: result.methods)
+                        + groupTable("noise σ", result.byNoise, methods: result.methods))
+        if !result.traces.isEmpty {
+            let byItem = Dictionary(grouping: result.traces, by: \.item)
+            let items = result.traces.map(\.item).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            html += section("PSNR versus iteration", "<div class=\"charts\">"
+                            + items.map { lineChart(item: $0, traces: byItem[$0]!, methods: result.methods) }.joined()
+                            + "</div>")
+        }
+        if !result.previews.isEmpty {
+            html += section("Side by side", previews(result, encodePNG: encodePNG))
+        }
+        html += section("Per item", itemTable(result))
+        let failures = result.failures
+        if !failures.isEmpty {
+            html += section("Failures (\(failures.count))", "<ul>" + failures.map {
+                "<li><b>\(escape($0.item))</b>\($0.method.map { ", " + escape($0) } ?? ""): \(escape($0.reason))</li>"
+            }.joined() + "</ul>")
+        }
+        if !result.tuning.isEmpty {
+            html += section("Tuning", "<table><thead><tr><th>method</th><th>parameter</th><th>chosen</th><th>candidates (mean validation PSNR)</th></tr></thead><tbody>"
+                            + result.tuning.map { t in
+                                "<tr><td>\(escape(t.method))</td><td>\(escape(t.parameter))</td><td><b>\(escape(t.chosen))</b></td><td>"
+                                    + escape(t.candidates.map { "\($0.value): \(ReportFormat.decibels($0.meanPSNR))" }.joined(separator: ", "))
+                                    + "</td></tr>"
+                            }.joined() + "</tbody></table><p class=\"note\">Validation items (not scored above): \(escape(result.validationItems.joined(separator: ", ")))</p>")
+        }
+        let settings = JSONWriter.write(JSONReport.object(result)["settings"]!)
+        html += section("Settings", "<pre>\(escape(settings))</pre><p class=\"note\">DeblurKit \(escape(result.settings.version))</p>")
+        html += "<script>\(script)</script>\n</body></html>\n"
+        return html
+    }
+
+    // MARK: - Parts
+
+    static func section(_ title: String, _ body: String) -> String { "<section><h2>\(escape(title))</h2>\n\(body)\n</section>\n" }
+
+    static func summaryTable(_ result: Comparison) -> String {
+        let wins = Dictionary(result.wins.map { ($0.method, $0) }, uniquingKeysWith: { a, _ in a })
+        var rows = ""
+        for s in result.summaries {
+            let w = wins[s.method]
+            rows += "<tr><td>\(escape(s.method))</td>" + numberCell(s.psnr.mean, ReportFormat.decibels(s.psnr.mean))
+                + numberCell(s.psnr.median, ReportFormat.decibels(s.psnr.median)) + numberCell(s.psnr.std, ReportFormat.decibels(s.psnr.std))
+                + numberCell(s.ssim.mean, ReportFormat.ssim(s.ssim.mean)) + numberCell(s.ssim.median, ReportFormat.ssim(s.ssim.median))
+                + numberCell(s.ssim.std, ReportFormat.ssim(s.ssim.std)) + numberCell(s.seconds.mean, ReportFormat.seconds(s.seconds.mean))
+                + (w.map { numberCell(Double($0.psnrWins), "\($0.psnrWins) / \($0.psnrTies) / \($0.psnrLosses)") } ?? "<td data-v=\"-1\">baseline</td>")
+                + numberCell(Double(s.failures), String(s.failures)) + "</tr>\n"
+        }
+        return "<table class=\"sortable\"><thead><tr><th>method</th><th>PSNR mean</th><th>PSNR median</th><th>PSNR std</th>"
+            + "<th>SSIM mean</th><th>SSIM median</th><th>SSIM std</th><th>s / item</th><th>wins / ties / losses vs \(escape(result.settings.baseline))</th><th>failed</th></tr></thead><tbody>\n"
+            + rows + "</tbody></table>"
+    }
+
+    /// Mean PSNR / SSIM per group (rows) and method (columns), sortable.
+    static func groupTable(_ title: String, _ groups: [(group: String, summaries: [MethodSummary])], methods: [String]) -> String {
+        var html = "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>\(escape(title))</th><th>items</th>"
+        for m in methods { html += "<th>\(escape(m))</th>" }
+        html += "</tr></thead><tbody>\n"
+        for (group, summaries) in groups {
+            html += "<tr><td>\(escape(group))</td>" + numberCell(Double(summaries.first?.count ?? 0) + Double(summaries.first?.failures ?? 0),
+                                                                 String((summaries.first?.count ?? 0) + (summaries.first?.failures ?? 0)))
+            // One cell per method, "PSNR / SSIM", sorted by PSNR: half the width of two columns.
+            for s in summaries {
+                html += numberCell(s.psnr.mean, ReportFormat.decibels(s.psnr.mean) + " / " + ReportFormat.ssim(s.ssim.mean))
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table></div>"
+    }
+
+    static func itemTable(_ result: Comparison) -> String {
+        var head = "<tr><th>item</th><th>kernel</th><th>noise σ</th>"
+        for m in result.methods { head += "<th>\(escape(m)) PSNR</th><th>\(escape(m)) SSIM</th>" }
+        var rows = ""
+        for record in result.items {
+            rows += "<tr><td>\(escape(record.id))</td><td>\(escape(record.kernel ?? ""))</td>"
+                + numberCell(record.noiseSigma ?? -1, ReportFormat.sigma(record.noiseSigma))
+            for r in record.results {
+                if let s = r.scores {
+                    rows += numberCell(s.psnr, ReportFormat.decibels(s.psnr)) + numberCell(s.ssim, ReportFormat.ssim(s.ssim))
+                } else {
+                    // Two cells, not a colspan: the sort script indexes cells by column.
+                    rows += "<td class=\"failed\" data-v=\"-1e300\" title=\"\(escape(r.error ?? ""))\">failed</td><td class=\"failed\" data-v=\"-1e300\">—</td>"
+                }
+            }
+            rows += "</tr>\n"
+        }
+        return "<div class=\"scroll\"><table class=\"sortable\"><thead>\(head)</tr></thead><tbody>\n\(rows)</tbody></table></div>"
+    }
+
+    static func numberCell(_ value: Double, _ text: String) -> String {
+        let v = value.isNaN ? "-1e300" : (value.isInfinite ? (value > 0 ? "1e300" : "-1e300") : String(format: "%.10g", value))
+        return "<td class=\"num\" data-v=\"\(v)\">\(escape(text))</td>"
+    }
+
+    static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+
+    /// Horizontal bars, one per method, value printed at the end of each bar.
+    static func barChart(title: String, values: [(String, Double)], decimals: Int, fromZero: Bool) -> String {
+        let finite = values.map(\.1).filter(\.isFinite)
+        let labelWidth = 170.0, barSpace = 260.0, rowHeight = 24.0
+        let height = 34 + rowHeight * Double(values.count) + 10
+        // PSNR bars start a little below the worst mean (whole dB) so differences stay visible.
+        let hi = finite.max() ?? 1
+        let lo = fromZero ? 0 : (min(finite.min() ?? 0, hi) - 1 - (finite.count < 2 ? 1 : 0)).rounded(.down)
+        var svg = "<svg class=\"chart\" width=\"\(Int(labelWidth + barSpace + 70))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
+        svg += "<text x=\"0\" y=\"16\" class=\"title\">\(escape(title))\(fromZero ? "" : " — axis from \(String(format: "%g", lo))")</text>"
+        for (i, (label, value)) in values.enumerated() {
+            let y = 30 + rowHeight * Double(i)
+            let fraction = value.isFinite ? max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) : (value > 0 ? 1 : 0)
+            let w = max(1, fraction * barSpace)
+            svg += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(truncated(label, 26)))</text>"
+            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 7)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
+            let text = value.isFinite ? String(format: "%.\(decimals)f", value) : (value.isNaN ? "—" : "inf")
+            svg += "<text x=\"\(String(format: "%.1f", labelWidth + w + 5))\" y=\"\(y + 15)\">\(text)</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    /// PSNR after each iteration, one polyline per traced method of one item.
+    static func lineChart(item: String, traces: [IterationTrace], methods: [String]) -> String {
+        // The legend sits under the plot, one row per method, so it never hides a curve.
+        let plotHeight = 240.0, legendRow = 16.0
+        let width = 460.0, height = plotHeight + legendRow * Double(traces.count) + 6, left = 48.0, right = 12.0, top = 26.0
+        let bottom = height - plotHeight + 34.0
+        let points = traces.flatMap(\.points).filter { $0.psnr.isFinite }
+        guard !points.isEmpty else { return "" }
+        let maxIteration = Double(points.map(\.iteration).max()!)
+        var lo = points.map(\.psnr).min()!, hi = points.map(\.psnr).max()!
+        if hi - lo < 0.5 { lo -= 0.25; hi += 0.25 }
+        func px(_ i: Int) -> Double { left + (Double(i) - 1) / max(1, maxIteration - 1) * (width - left - right) }
+        func py(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * (height - top - bottom) }
+        var svg = "<svg class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"PSNR versus iteration, item \(escape(item))\">"
+        svg += "<text x=\"0\" y=\"16\" class=\"title\">item \(escape(item)): PSNR (dB) vs iteration</text>"
+        svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" class=\"axis\"/>"
+        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" class=\"axis\"/>"
+        for k in 0...4 {
+            let v = lo + (hi - lo) * Double(k) / 4
+            svg += "<text x=\"\(left - 4)\" y=\"\(String(format: "%.1f", py(v) + 4))\" text-anchor=\"end\" class=\"tick\">\(String(format: "%.1f", v))</text>"
+        }
+        svg += "<text x=\"\(left)\" y=\"\(height - bottom + 16)\" class=\"tick\">1</text>"
+        svg += "<text x=\"\(width - right)\" y=\"\(height - bottom + 16)\" text-anchor=\"end\" class=\"tick\">\(Int(maxIteration))</text>"
+        svg += "<text x=\"\((left + width) / 2)\" y=\"\(height - bottom + 28)\" text-anchor=\"middle\" class=\"tick\">iteration</text>"
+        for (n, trace) in traces.enumerated() {
+            let color = palette[(methods.firstIndex(of: trace.method) ?? n) % palette.count]
+            let path = trace.points.filter { $0.psnr.isFinite }
+                .map { String(format: "%.1f,%.1f", px($0.iteration), py($0.psnr)) }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"><title>\(escape(trace.method))</title></polyline>"
+            let legendY = plotHeight + legendRow * Double(n)
+            svg += "<rect x=\"\(left)\" y=\"\(legendY)\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
+            svg += "<text x=\"\(left + 14)\" y=\"\(legendY + 9)\" class=\"tick\">\(escape(truncated(trace.method, 40))) (\(trace.points.count) iterations)</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    static func previews(_ result: Comparison, encodePNG: ((Image) throws -> Data)?) -> String {
+        guard let encodePNG else { return "<p class=\"note\">Crops omitted: no PNG encoder was given to the report.</p>" }
+        let index = Dictionary(result.items.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var html = "<p class=\"note\">The same region of each image (after the border crop), shown at 2× with nearest-neighbour scaling; values clamped to [0, 1].</p>"
+        for preview in result.previews {
+            html += "<h3>item \(escape(preview.item)) — region at (\(preview.top), \(preview.left))</h3><div class=\"strip\">"
+            for panel in preview.panels {
+                var caption = escape(panel.label)
+                if let scores = index[preview.item]?.results.first(where: { $0.method == panel.label })?.scores {
+                    caption += "<br>\(ReportFormat.decibels(scores.psnr)) dB · \(ReportFormat.ssim(scores.ssim))"
+                }
+                guard let data = try? encodePNG(panel.image) else { continue }
+                html += "<figure><img alt=\"\(escape(panel.label))\" width=\"\(2 * panel.image.width)\" height=\"\(2 * panel.image.height)\" "
+                    + "src=\"data:image/png;base64,\(data.base64EncodedString())\"><figcaption>\(caption)</figcaption></figure>"
+            }
+            html += "</div>"
+        }
+        return html
+    }
+
+    static func truncated(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+
+    /// Escapes text for HTML element content and attribute values.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for ch in s {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    static let style = """
+    body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;padding:0 16px;color:#222}
+    h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+    h3{font-size:14px;margin:14px 0 6px}.meta,.note{color:#666}.note{font-size:12px}
+    table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin-bottom:10px}th,td{padding:4px 9px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
+    th{background:#f6f6f6;cursor:pointer;user-select:none;white-space:nowrap}th.asc:after{content:" ▲"}th.desc:after{content:" ▼"}
+    td.num{text-align:right}td.failed{color:#b00;text-align:center}.scroll{overflow-x:auto}
+    .charts{display:flex;flex-wrap:wrap;gap:24px}.chart text{font-size:12px;fill:#333}.chart .title{font-weight:600}
+    .chart .tick{font-size:11px;fill:#555}.chart .axis{stroke:#999}
+    .strip{display:flex;flex-wrap:wrap;gap:10px}figure{margin:0;text-align:center;font-size:12px}
+    figure img{image-rendering:pixelated;border:1px solid #ccc;display:block}pre{background:#f6f6f6;padding:8px;overflow-x:auto}
+    """
+
+    /// Sorts a table by the clicked column: numbers by `data-v`, text otherwise.
+    static let script = """
+    document.querySelectorAll("table.sortable").forEach(function(t){
+      t.querySelectorAll("th").forEach(function(th,col){
+        th.addEventListener("click",function(){
+          var body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows),asc=!th.classList.contains("asc");
+          t.querySelectorAll("th").forEach(function(h){h.classList.remove("asc","desc")});
+          th.classList.add(asc?"asc":"desc");
+          function key(r){var c=r.cells[col];if(!c)return "";var v=c.getAttribute("data-v");return v!==null?parseFloat(v):c.textContent}
+          rows.sort(function(a,b){var x=key(a),y=key(b);var d=(typeof x==="number"&&typeof y==="number")?x-y:String(x).localeCompare(String(y));return asc?d:-d});
+          rows.forEach(function(r){body.appendChild(r)});
+        });
+      });
+    });
+    """
+}

@@ -1,0 +1,73 @@
+import DeblurCore
+import Foundation
+
+/// The comparison as one JSON document: settings, versions, per-item results, aggregates
+/// (overall, by kernel, by noise level, win counts), tuning, failures and iteration traces.
+/// Non-finite numbers (a +∞ PSNR) are written as `null`; keys are sorted so the file diffs well.
+public enum JSONReport {
+    public static func render(_ result: Comparison) -> String {
+        JSONWriter.write(object(result)) + "\n"
+    }
+
+    /// The report as nested Foundation values.
+    public static func object(_ result: Comparison) -> [String: Any] {
+        let s = result.settings
+        return [
+            "format": "deblurkit-comparison",
+            "format_version": 1,
+            "versions": ["deblurkit": s.version, "os": ProcessInfo.processInfo.operatingSystemVersionString],
+            "settings": [
+                "dataset": s.dataset, "baseline": s.baseline, "methods": s.methodSpecs, "threads": s.threads,
+                "tune": s.tune, "validation_fraction": s.validationFraction, "split_seed": s.splitSeed,
+                "data_range": s.metrics.dataRange, "crop": s.metrics.crop, "ssim_preset": s.metrics.ssimPreset.rawValue,
+                "luminance_only": s.metrics.luminanceOnly,
+            ] as [String: Any],
+            "methods": result.methods,
+            "items": result.items.map { record -> [String: Any] in
+                [
+                    "id": record.id, "kernel": record.kernel ?? NSNull(), "noise_sigma": number(record.noiseSigma),
+                    "failure": record.failure ?? NSNull(),
+                    "results": record.results.map { r -> [String: Any] in
+                        ["method": r.method, "mse": number(r.scores?.mse), "psnr": number(r.scores?.psnr),
+                         "ssim": number(r.scores?.ssim), "seconds": number(r.seconds), "error": r.error ?? NSNull()]
+                    },
+                ]
+            },
+            "aggregates": [
+                "overall": result.summaries.map(summary),
+                "by_kernel": Dictionary(uniqueKeysWithValues: result.byKernel.map { ($0.group, $0.summaries.map(summary)) }),
+                "by_noise": Dictionary(uniqueKeysWithValues: result.byNoise.map { ($0.group, $0.summaries.map(summary)) }),
+                "wins": result.wins.map { w -> [String: Any] in
+                    ["method": w.method, "baseline": w.baseline,
+                     "psnr": ["wins": w.psnrWins, "ties": w.psnrTies, "losses": w.psnrLosses],
+                     "ssim": ["wins": w.ssimWins, "ties": w.ssimTies, "losses": w.ssimLosses]]
+                },
+            ] as [String: Any],
+            "tuning": result.tuning.map { t -> [String: Any] in
+                ["method": t.method, "parameter": t.parameter, "chosen": t.chosen, "tuned_spec": t.tunedSpec.description,
+                 "candidates": t.candidates.map { ["value": $0.value, "mean_psnr": number($0.meanPSNR)] as [String: Any] }]
+            },
+            "validation_items": result.validationItems,
+            "failures": result.failures.map { f -> [String: Any] in
+                ["item": f.item, "method": f.method ?? NSNull(), "reason": f.reason]
+            },
+            "traces": result.traces.map { t -> [String: Any] in
+                ["item": t.item, "method": t.method,
+                 "iterations": t.points.map(\.iteration), "psnr": t.points.map { number($0.psnr) }]
+            },
+        ]
+    }
+
+    static func summary(_ s: MethodSummary) -> [String: Any] {
+        func stat(_ x: Statistic) -> [String: Any] {
+            ["mean": number(x.mean), "median": number(x.median), "std": number(x.std)]
+        }
+        return ["method": s.method, "count": s.count, "failures": s.failures,
+                "psnr": stat(s.psnr), "ssim": stat(s.ssim), "mse": stat(s.mse), "seconds": stat(s.seconds)]
+    }
+
+    static func number(_ v: Double?) -> Any {
+        guard let v, v.isFinite else { return NSNull() }
+        return v
+    }
+}

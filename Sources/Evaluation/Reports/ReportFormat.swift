@@ -1,0 +1,31 @@
+import Foundation
+
+/// Number formatting shared by the text reports, so Markdown, CSV and HTML agree.
+enum ReportFormat {
+    /// PSNR with 2 decimals; `inf` for a perfect restoration, `—` when missing.
+    static func decibels(_ v: Double?) -> String {
+        guard let v else { return "—" }
+        if v.isNaN { return "—" }
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        return String(format: "%.2f", v)
+    }
+    /// SSIM with 4 decimals.
+    static func ssim(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "—" }
+        return String(format: "%.4f", v)
+    }
+    /// Seconds with 3 significant digits.
+    static func seconds(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "—" }
+        return String(format: "%.3g", v)
+    }
+    /// A full-precision number for machine-readable outputs (17 significant digits round-trip).
+    static func exact(_ v: Double?) -> String {
+        guard let v else { return "" }
+        if v.isNaN { return "nan" }
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        return String(format: "%.17g", v)
+    }
+    /// Noise σ of an item as its group label uses it.
+    static func sigma(_ v: Double?) -> String { v.map { String(format: "%g", $0) } ?? "" }
+}

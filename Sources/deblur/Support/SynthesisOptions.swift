@@ -1,0 +1,44 @@
+import ArgumentParser
+import DeblurKit
+import Foundation
+
+/// The `--boundary` choice of `deblur blur` and `deblur synth` (`BlurBoundary` in the library).
+enum BlurBoundaryArgument: String, ExpressibleByArgument, CaseIterable {
+    case circular, reflect, replicate, valid
+    var boundary: BlurBoundary { BlurBoundary(rawValue: rawValue)! }
+}
+
+/// Trajectory-model options shared by `deblur psf trajectory` and `deblur synth`.
+struct TrajectoryOptions: ParsableArguments {
+    @Option(help: "Canvas of the model in pixels (the length must stay below it); PSFs show the walk 1:1, shrunk only to fit.")
+    var canvas = 64
+    @Option(help: "Samples of the random walk.")
+    var samples = 2000
+    @Option(help: "Total length of the walk on the canvas, in pixels.")
+    var maxLength = 60.0
+    @Option(help: "Anxiety in [0, 1] (default: drawn as 0.1·U(0,1) per trajectory; 0 gives a straight line).")
+    var anxiety: Double?
+    @Option(help: "Fraction of the trajectory integrated by the exposure, in (0, 1] (the model uses 0.01, 0.1, 0.5, 1).")
+    var exposure = 1.0
+
+    var parameters: TrajectoryParameters {
+        TrajectoryParameters(canvas: canvas, samples: samples, maxLength: maxLength, anxiety: anxiety, exposure: exposure)
+    }
+}
+
+/// Noise options shared by `deblur blur` and `deblur synth`.
+struct NoiseOptions: ParsableArguments {
+    @Option(help: "Poisson noise at this peak photon count (a value of 1 collects PEAK photons on average).")
+    var poisson: Double?
+    @Option(help: "Quantize to 8 or 16 bits with clipping to [0, 1].")
+    var quantize: Int?
+}
+
+/// Loads a PSF given as a file, or as the name of a kernel in the shipped bank.
+func loadPSF(_ argument: String) throws -> PSF {
+    if FileManager.default.fileExists(atPath: argument) { return try ImageIO.readPSF(argument) }
+    if !argument.contains("/"), let entries = try? KernelBank.entries(), entries.contains(where: { $0.name == argument }) {
+        return try KernelBank.psf(named: argument)
+    }
+    throw CLIError("cannot read PSF \(argument): no such file (and no kernel of that name in the bank; see deblur psf bank)")
+}

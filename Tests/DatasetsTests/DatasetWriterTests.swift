@@ -1,0 +1,171 @@
+import Testing
+import Foundation
+import DeblurCore
+import DeblurIO
+import Deconvolution
+import _TestSupport
+@testable import Datasets
+import KernelBank
+
+@Suite(.serialized) struct DatasetWriterTests {
+    func temporaryDirectory(_ name: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deblurkit-\(name)-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: path)
+        return path
+    }
+
+    func settings() -> SynthesisSettings {
+        var s = SynthesisSettings()
+        s.count = 5
+        s.height = 20
+        s.width = 18
+        s.seed = 7
+        s.deadLeaves = DeadLeaves(minRadius: 1, maxRadius: 15)
+        s.trajectorySize = 7
+        s.noiseSigmaMin = 0.005
+        s.noiseSigmaMax = 0.02
+        return s
+    }
+
+    func itemFiles(_ directory: String) throws -> [String: Data] {
+        var files = [String: Data]()
+        for sub in ["sharp", "blurred", "psf"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory + "/" + sub) {
+                files[sub + "/" + name] = FileManager.default.contents(atPath: directory + "/" + sub + "/" + name)
+            }
+        }
+        return files
+    }
+
+    @Test func writtenFilesReadBackAsTheInMemoryItems() throws {
+        let directory = temporaryDirectory("write")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let generator = try DatasetGenerator(settings: settings())
+        let summary = try generator.write(to: directory, threads: 2)
+        #expect(summary.items == 5 && summary.generated == 5 && summary.skipped == 0)
+        let dataset = try Dataset.load(directory)
+        #expect(dataset.items.map(\.id) == ["000000", "000001", "000002", "000003", "000004"])
+        #expect(dataset.settings["format"] == .string("deblurkit-dataset"))
+        #expect(dataset.settings["deblurkit_version"] == .string(DeblurKitVersion.string))
+        for entry in dataset.items {
+            let item = try generator.makeItem(index: Int(entry.id)!)
+            #expect(try ImageIO.read(dataset.path(entry.sharp)) == item.sharp)
+            #expect(try ImageIO.read(dataset.path(entry.blurred)) == item.blurred)
+            // The file holds the PSF's samples exactly; reading renormalizes (a last-bit change).
+            #expect(try ImageIO.read(dataset.path(entry.psf)) == item.psf.image)
+            #expect(maxAbsDifference(try ImageIO.readPSF(dataset.path(entry.psf)).image, item.psf.image) < 1e-7)
+            #expect(entry.noiseSigma == item.noise.gaussianSigma && entry.kernel == item.kernelName)
+        }
+    }
+
+    @Test func shardsInAnyOrderWriteTheSameFilesAsOneRun() throws {
+        let whole = temporaryDirectory("whole"), sharded = temporaryDirectory("sharded")
+        defer { try? FileManager.default.removeItem(atPath: whole); try? FileManager.default.removeItem(atPath: sharded) }
+        let generator = try DatasetGenerator(settings: settings())
+        _ = try generator.write(to: whole, threads: 1)
+        _ = try generator.write(to: sharded, shard: try Shard(3, of: 3), threads: 2)
+        _ = try generator.write(to: sharded, shard: try Shard(1, of: 3), threads: 1)
+        _ = try generator.write(to: sharded, shard: try Shard(2, of: 3), threads: 2)
+        #expect(try itemFiles(whole) == (try itemFiles(sharded)))
+        #expect(FileManager.default.contents(atPath: whole + "/dataset.json") == FileManager.default.contents(atPath: sharded + "/dataset.json"))
+        #expect(FileManager.default.fileExists(atPath: sharded + "/items-2-of-3.jsonl"))
+        #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
+        // Switching the split replaces the other split's items files; nothing is regenerated.
+        let summary = try generator.write(to: sharded)
+        #expect(summary.skipped == 5)
+        #expect(!FileManager.default.fileExists(atPath: sharded + "/items-2-of-3.jsonl"))
+        #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
+    }
+
+    @Test func itemsDoNotDependOnFFTWPlanningRigor() throws {
+        // FFTW_MEASURE picks plans by timing and plans round differently: items must not
+        // go through FFTW, or shards run on other machines would differ in the last bits.
+        var s = settings()
+        s.kernelSource = .folder
+        let folder = temporaryDirectory("dense")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try ImageIO.writePSF(try PSF.gaussian(sigma: 3), to: folder + "/dense.tif")  // 361 taps
+        s.kernelDirectory = folder
+        let generator = try DatasetGenerator(settings: s)
+        let estimated = try generator.makeItem(index: 2)
+        let saved = FFT.rigor
+        FFT.rigor = .measure
+        defer { FFT.rigor = saved }
+        #expect(try generator.makeItem(index: 2).blurred == estimated.blurred)
+    }
+
+    @Test func rerunSkipsCompleteItemsAndRegeneratesMissingFiles() throws {
+        let directory = temporaryDirectory("resume")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let generator = try DatasetGenerator(settings: settings())
+        _ = try generator.write(to: directory)
+        let before = try itemFiles(directory)
+        try FileManager.default.removeItem(atPath: directory + "/blurred/000003.tif")
+        let summary = try generator.write(to: directory)
+        #expect(summary.generated == 1 && summary.skipped == 4)
+        #expect(try itemFiles(directory) == before)
+    }
+
+    @Test func directoryWithOtherSettingsIsRefusedUnlessForced() throws {
+        let directory = temporaryDirectory("mismatch")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try DatasetGenerator(settings: settings()).write(to: directory)
+        var other = settings()
+        other.seed = 8
+        let generator = try DatasetGenerator(settings: other)
+        #expect(throws: DatasetsError.self) { try generator.write(to: directory) }
+        _ = try DatasetGenerator(settings: settings()).write(to: directory, shard: try Shard(1, of: 2))
+        let summary = try generator.write(to: directory, force: true)
+        #expect(summary.generated == 5)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/items-1-of-2.jsonl"))
+        #expect(try Dataset.load(directory).settings["seed"] == .number(8))
+    }
+
+    @Test func imageFolderSourceCropsImagesAndReportsBadFiles() throws {
+        let folder = temporaryDirectory("sources"), out = temporaryDirectory("from-images")
+        defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: out) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try ImageIO.write(randomImage(height: 40, width: 50, seed: 1), to: folder + "/a.png", depth: .uint8)
+        try ImageIO.write(randomImage(height: 10, width: 10, seed: 2), to: folder + "/small.png", depth: .uint8)
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: folder + "/notes.txt"))
+        var s = settings()
+        s.sharpSource = .images
+        s.imagesDirectory = folder
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        let generator = try DatasetGenerator(settings: s, skipBad: true)
+        #expect(generator.imageFiles == [folder + "/a.png"])
+        #expect(generator.skipped.map { ($0.path as NSString).lastPathComponent }.sorted() == ["notes.txt", "small.png"])
+        let item = try generator.makeItem(index: 0)
+        #expect(item.sharp.height == 20 && item.sharp.width == 18)
+        _ = try generator.write(to: out)
+        #expect(try Dataset.load(out).items.count == 5)
+    }
+
+    @Test func kernelFolderSourceDrawsKernelsFromTheFiles() throws {
+        let folder = temporaryDirectory("kernels")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try ImageIO.writePSF(try PSF.motion(length: 5, angleDegrees: 0), to: folder + "/line.tif")
+        try ImageIO.writePSF(try PSF.disk(radius: 2), to: folder + "/disk.tif")
+        var s = settings()
+        s.kernelSource = .folder
+        s.kernelDirectory = folder
+        let generator = try DatasetGenerator(settings: s)
+        #expect(generator.kernels.map(\.name) == ["disk", "line"])
+        let names = Set((0..<5).map { generator.manifestEntry(index: $0).kernel! })
+        #expect(names.isSubset(of: ["disk", "line"]))
+        let item = try generator.makeItem(index: 1)
+        #expect(item.psf == generator.kernels.first { $0.name == item.kernelName }!.psf)
+        // An invalid PSF file is a clear error naming it.
+        // "bank" means the shipped bank, recorded as such.
+        s.kernelDirectory = "bank"
+        let bank = try DatasetGenerator(settings: s, bankDirectory: KernelBank.directory.appendingPathComponent("tif").path)
+        #expect(bank.kernels.count == 40)
+        #expect(try bank.datasetJSON()["kernel_directory"] == .string("bank"))
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        s.kernelDirectory = folder
+        try ImageIO.write(Image(height: 4, width: 4, value: 1), to: folder + "/even.tif", depth: .float32)
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+    }
+}

@@ -1,0 +1,48 @@
+import Testing
+import Foundation
+import DeblurCore
+import DeblurIO
+import KernelBank
+@testable import Datasets
+import _TestSupport
+
+/// The committed bank in the source tree (`Kernels/`), found from this file's path.
+let committedBank = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Kernels")
+
+@Suite struct KernelBankTests {
+    @Test func regeneratingTheBankReproducesTheCommittedFilesBitForBit() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("deblurkit-bank-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kernels = try KernelBankBuilder.write(to: directory.path)
+        #expect(kernels.count == 40)
+        var files = ["kernels.json", "bank.png"]
+        files += KernelBankBuilder.entries.map { "tif/\($0.name).tif" }
+        for file in files {
+            let fresh = FileManager.default.contents(atPath: directory.appendingPathComponent(file).path)
+            let committed = FileManager.default.contents(atPath: committedBank.appendingPathComponent(file).path)
+            #expect(fresh != nil && fresh == committed, "\(file) differs from the committed bank: run deblur psf bank --out Kernels")
+        }
+    }
+
+    @Test func committedChecksumsMatchTheCommittedFiles() throws {
+        let entries = try KernelBank.entries(in: committedBank)
+        #expect(entries.count == KernelBankBuilder.entries.count)
+        for entry in entries {
+            #expect(try SHA256.hex(ofFile: committedBank.appendingPathComponent(entry.file).path) == entry.sha256, "\(entry.file)")
+        }
+        #expect(Set(entries.map(\.kind)) == ["motion", "trajectory", "disk", "gaussian"])
+        #expect(entries.filter { $0.kind == "trajectory" }.allSatisfy { $0.seed != nil && (13...41).contains($0.height) })
+    }
+
+    @Test func bundledBankLoadsTheSameKernelsAsTheRecipe() throws {
+        let entries = try KernelBank.entries()
+        for name in ["motion-13-045.0", "trajectory-21-2", "disk-4", "gaussian-2"] {
+            let recipe = try #require(KernelBankBuilder.entries.first { $0.name == name })
+            // Reading renormalizes the stored samples, which may move the last bit.
+            #expect(maxAbsDifference(try KernelBank.psf(named: name).image, try recipe.make().image) < 1e-7)
+            #expect(entries.contains { $0.name == name })
+        }
+        #expect(throws: IOError.self) { try KernelBank.psf(named: "no-such-kernel") }
+    }
+}

@@ -1,0 +1,144 @@
+import DeblurCore
+import Foundation
+import Testing
+import _TestSupport
+@testable import DeblurIO
+
+/// Damaged, hostile and unsupported files get a typed error naming the file, never a crash,
+/// a huge allocation or raw library output on stderr.
+@Suite(.serialized) struct BadInputTests {
+    static func bad(_ name: String) -> String { TestFiles.fixture("bad/" + name) }
+
+    /// The error `ImageIO.read` throws for `path`, and what the process wrote to stderr meanwhile.
+    static func failure(_ path: String) -> (error: IOError?, printed: String) {
+        let capture = NSTemporaryDirectory() + "stderr-" + UUID().uuidString
+        _ = FileManager.default.createFile(atPath: capture, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: capture) }
+        fflush(stderr)
+        let saved = dup(2)
+        let file = open(capture, O_WRONLY)
+        dup2(file, 2)
+        var caught: IOError?
+        do { _ = try ImageIO.read(path) } catch { caught = error as? IOError }
+        fflush(stderr)
+        dup2(saved, 2)
+        close(file); close(saved)
+        let written = String(decoding: FileManager.default.contents(atPath: capture) ?? Data(), as: UTF8.self)
+        // Swift Testing reports other tests, running in parallel, on the same stderr: keep only
+        // lines that are not its own, i.e. what libpng or libtiff would have printed.
+        let markers = ["✔", "✘", "◇", "↳", "􀟈", "􁁛", "􀢄", "Test ", "Suite "]
+        let foreign = written.split(separator: "\n").filter { line in !markers.contains { line.contains($0) } }
+        return (caught, foreign.joined(separator: "\n"))
+    }
+
+    static func expectCorrupt(_ name: String, mentioning words: [String]) {
+        let path = bad(name)
+        let (error, stderr) = failure(path)
+        guard case let .corrupt(reportedPath, reason)? = error else {
+            Issue.record("\(name): expected IOError.corrupt, got \(String(describing: error))")
+            return
+        }
+        #expect(reportedPath == path)
+        for word in words { #expect(reason.localizedCaseInsensitiveContains(word), "\(name): \(reason)") }
+        #expect(stderr.isEmpty, "\(name) printed: \(stderr)")
+    }
+
+    @Test("An empty file is corrupt: 'the file is empty'")
+    func emptyFile() { Self.expectCorrupt("empty.png", mentioning: ["empty"]) }
+
+    @Test("A truncated PNG is corrupt, with libpng's reason")
+    func truncatedPNG() { Self.expectCorrupt("truncated.png", mentioning: ["truncated"]) }
+
+    @Test("A PNG whose IDAT data no longer matches its CRC is corrupt, with libpng's 'CRC error'")
+    func corruptCRC() { Self.expectCorrupt("bad_crc.png", mentioning: ["CRC"]) }
+
+    @Test("A PNG whose compressed IDAT data is damaged is corrupt, with zlib's reason through libpng")
+    func damagedDeflate() { Self.expectCorrupt("bad_deflate.png", mentioning: ["IDAT"]) }
+
+    @Test("A zero-width PNG header is corrupt, with libpng's reason")
+    func zeroWidthPNG() { Self.expectCorrupt("zero_width.png", mentioning: ["width"]) }
+
+    @Test("A TIFF whose strip offset points past the end is corrupt, libtiff's message captured")
+    func bogusStripOffsets() { Self.expectCorrupt("bogus_offsets.tif", mentioning: ["strip 0", "libtiff"]) }
+
+    @Test("A truncated TIFF is corrupt")
+    func truncatedTIFF() { Self.expectCorrupt("truncated.tif", mentioning: ["libtiff"]) }
+
+    @Test("A zero-height TIFF is refused")
+    func zeroHeightTIFF() {
+        let (error, stderr) = Self.failure(Self.bad("zero_height.tif"))
+        guard case .corrupt? = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(stderr.isEmpty)
+    }
+
+    @Test("Wrong magic bytes are unsupported, naming the first bytes")
+    func wrongMagic() {
+        let (error, _) = Self.failure(Self.bad("wrong_magic.png"))
+        #expect(error == .unsupported(path: Self.bad("wrong_magic.png"),
+                                      reason: "not a PNG or TIFF file (it starts with bytes 47 49 46 38 39 61 1a 0a)"))
+    }
+
+    @Test("Headers claiming 100000 × 100000 pixels are refused before allocating (PNG and TIFF)",
+          arguments: ["huge.png", "huge.tif"])
+    func hugeHeader(name: String) {
+        let (error, stderr) = Self.failure(Self.bad(name))
+        #expect(error == .tooLarge(path: Self.bad(name), width: 100_000, height: 100_000, limit: ImageIO.maximumPixels))
+        #expect(stderr.isEmpty)
+    }
+
+    @Test("Unsupported TIFF sample formats name the format: 32-bit int, 16-bit int, 64-bit float",
+          arguments: [("int32.tif", "32-bit signed integer"), ("int16.tif", "16-bit signed integer"), ("float64.tif", "64-bit float")])
+    func unsupportedSampleFormats(name: String, words: String) {
+        let (error, stderr) = Self.failure(Self.bad(name))
+        #expect(error == .unsupported(path: Self.bad(name),
+                                      reason: "\(words) samples; expected 8/16-bit unsigned integer or 32-bit float"))
+        #expect(stderr.isEmpty)
+    }
+
+    @Test("A missing file cannot be opened, with the system's reason")
+    func missingFile() {
+        let (error, _) = Self.failure("/nonexistent/x.png")
+        #expect(error == .cannotOpen(path: "/nonexistent/x.png", reason: "No such file or directory"))
+    }
+
+    @Test("Random corruption of valid PNG and TIFF files (seeded) never crashes: each read gives an image or an IOError",
+          arguments: ["png", "tif", "tiled.tif"])
+    func randomCorruption(kind: String) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let original: Data
+        if kind == "tiled.tif" {
+            original = FileManager.default.contents(atPath: TestFiles.fixture("tiled_rgb16.tif"))!
+        } else {
+            let path = "\(directory)/original.\(kind)"
+            try ImageIO.write(randomImage(channels: 3, height: 13, width: 17, seed: 4), to: path, depth: .uint16)
+            original = FileManager.default.contents(atPath: path)!
+        }
+        var rng = SeededRandom(seed: 77)
+        var failures = 0
+        for trial in 0..<100 {
+            var bytes = [UInt8](original)
+            for _ in 0..<(1 + rng.integer(below: 4)) {
+                bytes[rng.integer(below: bytes.count)] = UInt8(rng.integer(below: 256))
+            }
+            if trial % 5 == 0 { bytes.removeLast(rng.integer(below: bytes.count / 2)) }
+            let path = "\(directory)/mutant.\(kind == "png" ? "png" : "tif")"
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            do {
+                let image = try ImageIO.read(path)
+                #expect(image.count == image.channels * image.height * image.width)
+            } catch is IOError {
+                failures += 1
+            }
+        }
+        // Most mutants must be caught (CRCs, offsets, truncation), proving the files were damaged.
+        #expect(failures > 15, "only \(failures) of 100 mutants were rejected")
+    }
+
+    @Test("Error descriptions name the file and the limit")
+    func descriptions() {
+        #expect(IOError.tooLarge(path: "a.png", width: 3, height: 4, limit: 5).description == "image a.png is 3×4 pixels, above the limit of 5 pixels")
+        #expect(IOError.badDataset(file: "d/items.jsonl", line: 3, reason: "missing field \"psf\"").description
+                == "dataset file d/items.jsonl line 3: missing field \"psf\"")
+    }
+}

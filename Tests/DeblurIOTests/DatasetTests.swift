@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import DeblurIO
+
+/// Dataset directories: manifest parsing, shard merging, and errors naming file and line.
+@Suite struct DatasetTests {
+    static func item(_ id: String, sigma: Double = 0.01, extra: String = "") -> String {
+        #"{"id": "\#(id)", "sharp": "sharp/\#(id).png", "blurred": "blurred/\#(id).tif", "psf": "psf/\#(id).tif", "noise_sigma": \#(sigma), "boundary": "valid"\#(extra)}"#
+    }
+
+    static func make(_ files: [String: String]) -> String {
+        let directory = TestFiles.scratch()
+        for (name, text) in files {
+            FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(text.utf8))
+        }
+        return directory
+    }
+
+    @Test("dataset.json and items.jsonl load: settings as JSON values, every item field decoded, blank lines skipped")
+    func loadsManifest() throws {
+        let directory = Self.make([
+            "dataset.json": #"{"format": "deblurkit-dataset", "version": 1, "noise_sigma": 0.01, "kernels": ["a", "b"]}"#,
+            "items.jsonl": Self.item("000002") + "\n\n" + Self.item("000001", sigma: 0, extra: #", "seed": 17, "kernel": "levin-03", "poisson_peak": 1000"#) + "\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let dataset = try Dataset.load(directory)
+        #expect(dataset.settings["version"] == .number(1))
+        #expect(dataset.settings["kernels"] == .array([.string("a"), .string("b")]))
+        #expect(dataset.items.map(\.id) == ["000001", "000002"])
+        #expect(dataset.items[0] == DatasetItem(id: "000001", sharp: "sharp/000001.png", blurred: "blurred/000001.tif",
+                                                psf: "psf/000001.tif", noiseSigma: 0, boundary: "valid", seed: 17,
+                                                kernel: "levin-03", poissonPeak: 1000))
+        #expect(dataset.items[1].seed == nil && dataset.items[1].noiseSigma == 0.01)
+        #expect(dataset.path("sharp/000001.png") == directory + "/sharp/000001.png")
+    }
+
+    @Test("Shard files items-K-of-N.jsonl merge with items.jsonl, sorted by id; dataset.json is optional")
+    func mergesShards() throws {
+        let directory = Self.make([
+            "items-1-of-2.jsonl": Self.item("c") + "\n" + Self.item("a"),
+            "items-2-of-2.jsonl": Self.item("d") + "\n" + Self.item("b") + "\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let dataset = try Dataset.load(directory)
+        #expect(dataset.items.map(\.id) == ["a", "b", "c", "d"])
+        #expect(dataset.settings.isEmpty)
+    }
+
+    static func failure(_ files: [String: String]) -> (IOError?, String) {
+        let directory = make(files)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do { _ = try Dataset.load(directory); return (nil, directory) } catch { return (error as? IOError, directory) }
+    }
+
+    @Test("A line missing a field is an error naming file, line and field")
+    func missingField() {
+        let (error, directory) = Self.failure(["items.jsonl": Self.item("a") + "\n" + #"{"id": "b", "sharp": "s", "blurred": "b", "noise_sigma": 0, "boundary": "valid"}"#])
+        #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2, reason: "missing field \"psf\""))
+    }
+
+    @Test("A mistyped field and a line that is not JSON are errors naming the line")
+    func badLines() {
+        let (typed, directory) = Self.failure(["items.jsonl": #"{"id": "a", "sharp": "s", "blurred": "b", "psf": "p", "noise_sigma": "high", "boundary": "valid"}"#])
+        #expect(typed == .badDataset(file: directory + "/items.jsonl", line: 1, reason: "field \"noise_sigma\" is not a Double"))
+        let (garbage, _) = Self.failure(["items-1-of-1.jsonl": "\n\nnot json\n"])
+        guard case let .badDataset(file, line, reason)? = garbage else { Issue.record("got \(String(describing: garbage))"); return }
+        #expect(file.hasSuffix("/items-1-of-1.jsonl") && line == 3 && reason.hasPrefix("not a JSON object"))
+    }
+
+    @Test("Duplicate ids across shards are an error naming both places")
+    func duplicateIds() {
+        let (error, directory) = Self.failure(["items-1-of-2.jsonl": Self.item("a"), "items-2-of-2.jsonl": Self.item("b") + "\n" + Self.item("a")])
+        #expect(error == .badDataset(file: directory + "/items-2-of-2.jsonl", line: 2, reason: "duplicate id \"a\" (first in items-1-of-2.jsonl line 1)"))
+    }
+
+    @Test("Missing or mixed shard files, no items file, a foreign dataset.json and a missing directory are errors")
+    func directoryErrors() {
+        let (missing, d1) = Self.failure(["items-1-of-3.jsonl": Self.item("a"), "items-3-of-3.jsonl": Self.item("b")])
+        #expect(missing == .badDataset(file: d1, line: nil, reason: "2 of 3 shard files present (items-K-of-3.jsonl)"))
+        let (mixed, _) = Self.failure(["items-1-of-2.jsonl": Self.item("a"), "items-1-of-3.jsonl": Self.item("b")])
+        #expect(mixed?.description.contains("shard files of different splits") == true)
+        let (none, d3) = Self.failure(["dataset.json": "{}"])
+        #expect(none == .badDataset(file: d3, line: nil, reason: "no items.jsonl or items-K-of-N.jsonl file"))
+        let (foreign, d4) = Self.failure(["dataset.json": #"{"format": "coco"}"#, "items.jsonl": Self.item("a")])
+        #expect(foreign == .badDataset(file: d4 + "/dataset.json", line: nil, reason: "format is string(\"coco\"), expected \"deblurkit-dataset\""))
+        #expect(throws: IOError.badDataset(file: "/nonexistent-dataset", line: nil, reason: "not a directory")) {
+            try Dataset.load("/nonexistent-dataset")
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import DeblurCore
+import Foundation
+import Testing
+import _TestSupport
+@testable import DeblurIO
+
+/// Round trips through every writable format × channel count × depth, and the value mapping.
+@Suite struct ImageIOTests {
+    static let sizes = [(1, 1), (3, 7), (1, 1023), (1023, 1), (5, 4)]
+
+    /// Random integer samples k/(2^b − 1): exactly what an integer file can hold.
+    static func quantizedImage(channels: Int, height: Int, width: Int, levels: Int, seed: UInt64) -> Image {
+        var rng = SeededRandom(seed: seed)
+        return Image(channels: channels, height: height, width: width) { _, _, _ in
+            Float(rng.integer(below: levels + 1)) / Float(levels)
+        }
+    }
+
+    @Test("Integer PNG and TIFF round trips are bit-exact for 1 and 3 channels at 8 and 16 bits, odd sizes included",
+          arguments: [ImageFormat.png, .tiff], [SampleDepth.uint8, .uint16])
+    func integerRoundTripIsBitExact(format: ImageFormat, depth: SampleDepth) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for channels in [1, 3] {
+            for (height, width) in Self.sizes {
+                let levels = depth == .uint8 ? 255 : 65535
+                let image = Self.quantizedImage(channels: channels, height: height, width: width, levels: levels,
+                                                seed: UInt64(height * 1000 + width + channels))
+                let path = "\(directory)/image-\(channels)-\(height)x\(width).\(format == .png ? "png" : "tif")"
+                try ImageIO.write(image, to: path, depth: depth)
+                let (read, info) = try ImageIO.readWithInfo(path)
+                #expect(read == image, "\(path)")
+                #expect(info == ImageFileInfo(format: format, width: width, height: height, channels: channels,
+                                              bitsPerSample: depth.rawValue, isFloat: false, hasAlpha: false, pages: 1))
+            }
+        }
+    }
+
+    @Test("Float TIFF round trip keeps every bit, including NaN, ±∞, subnormals and values outside [0, 1]")
+    func floatTIFFRoundTripKeepsBits() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let specials: [Float] = [.nan, .infinity, -.infinity, .leastNonzeroMagnitude, -0.0, 1e30, -7.5, 1.5, .ulpOfOne]
+        for channels in [1, 3] {
+            for (height, width) in Self.sizes {
+                var rng = SeededRandom(seed: UInt64(31 * height + width))
+                var image = Image(channels: channels, height: height, width: width) { _, _, _ in Float(rng.gaussian()) }
+                for (i, v) in specials.enumerated() where i < image.count { image.pixels[i * 7 % image.count] = v }
+                let path = "\(directory)/float-\(channels)-\(height)x\(width).tif"
+                try ImageIO.write(image, to: path)
+                let (read, info) = try ImageIO.readWithInfo(path)
+                #expect(read.pixels.map(\.bitPattern) == image.pixels.map(\.bitPattern))
+                #expect(info.isFloat && info.bitsPerSample == 32 && info.channels == channels)
+            }
+        }
+    }
+
+    @Test("Integer writes clamp to [0, 1], map NaN to 0 and round half up: k = ⌊v·(2^b − 1) + ½⌋")
+    func integerWriteClampsAndRounds() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let values: [Float] = [-0.5, 1.5, .nan, .infinity, -.infinity, 10.49 / 255, 10.51 / 255, 0.5, 1000.4 / 65535]
+        let image = Image(channels: 1, height: 1, width: values.count, pixels: values)
+        let expected8: [Float] = [0, 255, 0, 255, 0, 10, 11, 128, 4].map { $0 / 255 }
+        let expected16: [Float] = [0, 65535, 0, 65535, 0, 2696, 2701, 32768, 1000].map { $0 / 65535 }
+        for ext in ["png", "tif"] {
+            try ImageIO.write(image, to: "\(directory)/c8.\(ext)", depth: .uint8)
+            #expect(try ImageIO.read("\(directory)/c8.\(ext)").pixels == expected8)
+            try ImageIO.write(image, to: "\(directory)/c16.\(ext)", depth: .uint16)
+            #expect(try ImageIO.read("\(directory)/c16.\(ext)").pixels == expected16)
+        }
+    }
+
+    @Test("Reading maps k to k / 255 and k / 65535 exactly as Float division does")
+    func readMappingIsDivision() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let all8 = Image(channels: 1, height: 1, width: 256) { _, _, x in Float(x) / 255 }
+        try ImageIO.write(all8, to: "\(directory)/all8.png", depth: .uint8)
+        let read8 = try ImageIO.read("\(directory)/all8.png")
+        #expect(read8.pixels[0] == 0 && read8.pixels[255] == 1 && read8.pixels[128] == Float(128) / 255)
+        let all16 = Image(channels: 1, height: 256, width: 256) { _, y, x in Float(y * 256 + x) / 65535 }
+        try ImageIO.write(all16, to: "\(directory)/all16.tif", depth: .uint16)
+        #expect(try ImageIO.read("\(directory)/all16.tif") == all16)
+    }
+
+    @Test("encodePNG bytes decode to the image, and equal the bytes write() puts in a file")
+    func encodePNGMatchesFile() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let image = Self.quantizedImage(channels: 3, height: 9, width: 11, levels: 65535, seed: 5)
+        let data = try ImageIO.encodePNG(image, depth: .uint16)
+        #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        #expect(try ImageIO.decodePNG(data) == image)
+        try ImageIO.write(image, to: "\(directory)/x.png", depth: .uint16)
+        #expect(FileManager.default.contents(atPath: "\(directory)/x.png") == data)
+    }
+
+    @Test("Multi-page float TIFF: writeTIFFPages then readTIFFPages gives the pages back; read() gives the first")
+    func multiPageRoundTrip() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pages = (0..<4).map { randomImage(channels: $0 == 2 ? 3 : 1, height: 5, width: 3, seed: UInt64($0)) }
+        let path = "\(directory)/pages.tif"
+        try ImageIO.writeTIFFPages(pages, to: path)
+        #expect(try ImageIO.readTIFFPages(path) == pages)
+        let (first, info) = try ImageIO.readWithInfo(path)
+        #expect(first == pages[0])
+        #expect(info.pages == 4)
+    }
+
+    @Test("The same image always writes the same bytes (no timestamps)")
+    func writesAreDeterministic() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let image = randomImage(channels: 3, height: 6, width: 5, seed: 9)
+        for ext in ["png", "tif"] {
+            try ImageIO.write(image, to: "\(directory)/a.\(ext)")
+            try ImageIO.write(image, to: "\(directory)/b.\(ext)")
+            #expect(FileManager.default.contents(atPath: "\(directory)/a.\(ext)") == FileManager.default.contents(atPath: "\(directory)/b.\(ext)"))
+        }
+    }
+
+    @Test("Write errors are typed and leave no file: float PNG, 2 channels, unknown extension, missing directory")
+    func writeErrorsLeaveNoFile() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let image = Image(channels: 1, height: 2, width: 2, value: 0.5)
+        #expect(throws: IOError.unsupported(path: "\(directory)/f.png", reason: "PNG holds 8- or 16-bit samples, not 32-bit float; use a .tif file")) {
+            try ImageIO.write(image, to: "\(directory)/f.png", depth: .float32)
+        }
+        #expect(throws: IOError.self) { try ImageIO.write(Image(channels: 2, height: 2, width: 2), to: "\(directory)/two.tif") }
+        #expect(throws: IOError.self) { try ImageIO.write(image, to: "\(directory)/x.jpg") }
+        #expect(throws: (any Error).self) { try ImageIO.write(image, to: "\(directory)/missing/x.tif") }
+        #expect(throws: (any Error).self) { try ImageIO.write(image, to: "\(directory)/missing/x.png") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test("The file type comes from the first bytes: a PNG named .tif reads as PNG")
+    func formatIsSniffed() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let image = ImageIOTests.quantizedImage(channels: 1, height: 3, width: 4, levels: 255, seed: 1)
+        try FileManager.default.createFile(atPath: "\(directory)/png.tif", contents: ImageIO.encodePNG(image))
+        let (read, info) = try ImageIO.readWithInfo("\(directory)/png.tif")
+        #expect(read == image && info.format == .png)
+    }
+
+    @Test("PSF files: a float TIFF PSF round-trips; a PNG PSF is scaled to its maximum")
+    func psfFiles() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let psf = try PSF(Image(channels: 1, height: 3, width: 3, pixels: [0, 1, 0, 1, 4, 1, 0, 1, 0]))
+        try ImageIO.writePSF(psf, to: "\(directory)/k.tif")
+        #expect(try ImageIO.readPSF("\(directory)/k.tif").image == psf.image)
+        try ImageIO.writePSF(psf, to: "\(directory)/k.png")
+        #expect(try ImageIO.read("\(directory)/k.png").pixels == [0, 64, 0, 64, 255, 64, 0, 64, 0].map { Float($0) / 255 })
+    }
+}

@@ -1,0 +1,39 @@
+import DeblurCore
+import Testing
+@testable import DeblurIO
+
+/// The sample converter against a naive per-sample reference.
+@Suite struct SampleConversionTests {
+    @Test("Interleaved and planar decoding match a naive loop, extra samples skipped, min-is-white inverted")
+    func decodingMatchesNaiveLoop() {
+        let height = 300, width = 301, spp = 4  // above the parallel threshold, odd width
+        var raw = [UInt16](repeating: 0, count: height * width * spp)
+        var rng = SeededRandom(seed: 3)
+        for i in raw.indices { raw[i] = UInt16(rng.integer(below: 65536)) }
+        let interleaved = raw.withUnsafeBytes {
+            SampleConversion.toImage($0, type: .uint16, layout: .interleaved(samplesPerPixel: spp), channels: 3, height: height, width: width)
+        }
+        let naive = Image(channels: 3, height: height, width: width) { c, y, x in Float(raw[(y * width + x) * spp + c]) / 65535 }
+        #expect(interleaved == naive)
+        let planar = raw.withUnsafeBytes {
+            SampleConversion.toImage($0, type: .uint16, layout: .planar(samplesPerPlane: height * width), channels: 3,
+                                     height: height, width: width, invert: true)
+        }
+        #expect(planar == Image(channels: 3, height: height, width: width) { c, y, x in Float(65535 - raw[(c * height + y) * width + x]) / 65535 })
+    }
+
+    @Test("Encoding interleaves planes, rounds half up, clamps, and writes only the rows asked for")
+    func encodingInterleavesAndCounts() {
+        let image = Image(channels: 3, height: 1, width: 2, pixels: [0, 1, 2, -1, .nan, 0.5])
+        var bytes = [UInt8](repeating: 9, count: 6)
+        bytes.withUnsafeMutableBytes { SampleConversion.fromImage(image, type: .uint8, into: $0) }
+        #expect(bytes == [0, 255, 0, 255, 0, 128])
+        let tall = Image(channels: 3, height: 4, width: 2) { c, y, x in Float(c * 100 + y * 10 + x) / 65535 }
+        var middle = [UInt16](repeating: 7, count: 14)
+        middle.withUnsafeMutableBytes { SampleConversion.fromImage(tall, type: .uint16, rows: 1..<3, into: $0) }
+        #expect(middle == [10, 110, 210, 11, 111, 211, 20, 120, 220, 21, 121, 221, 7, 7])
+        var floats = [Float](repeating: 0, count: 6)
+        floats.withUnsafeMutableBytes { SampleConversion.fromImage(image, type: .float32, into: $0) }
+        #expect(floats.map(\.bitPattern) == [0, 2, .nan, 1, -1, 0.5].map { Float($0).bitPattern })
+    }
+}

@@ -1,0 +1,57 @@
+import Testing
+import DeblurCore
+import _TestSupport
+@testable import Deconvolution
+
+@Suite struct ClassicalMethodsTests {
+    @Test func specsBuildTheConfiguredMethods() throws {
+        let rl = try #require(try ClassicalMethods.make(spec: "rl:iterations=12,boundary=circular,init=constant,acceleration=true") as? RichardsonLucy)
+        #expect(rl.iterations == 12 && rl.boundary == .circular && rl.initialization == .constant && rl.acceleration)
+        let wiener = try #require(try ClassicalMethods.make(spec: "wiener:nsr=auto") as? Wiener)
+        #expect(wiener.noiseToSignal == .automatic && wiener.boundary == .reflect)
+        let sigma = try #require(try ClassicalMethods.make("wiener", parameters: ["noise-sigma": "0.02"]) as? Wiener)
+        #expect(sigma.noiseToSignal == .noiseSigma(0.02))
+        let tikhonov = try #require(try ClassicalMethods.make(spec: "tikhonov:lambda=0.002") as? Tikhonov)
+        #expect(tikhonov.lambda == 0.002 && tikhonov.regularizer == .laplacian)
+        let tv = try #require(try ClassicalMethods.make(spec: "rl-tv:lambda=0.01") as? RLTV)
+        #expect(tv.lambda == 0.01 && tv.boundary == .masked)
+        let hl = try #require(try ClassicalMethods.make(spec: "hyper-laplacian:alpha=1,lambda=3000") as? HyperLaplacian)
+        #expect(hl.alpha == 1 && hl.lambda == 3000)
+        let hlDefault = try #require(try ClassicalMethods.make("hyper-laplacian") as? HyperLaplacian)
+        #expect(abs(hlDefault.alpha - 2.0 / 3.0) < 1e-7 && hlDefault.lambda == nil)
+    }
+
+    @Test func madeMethodRestoresLikeTheDirectOne() throws {
+        let blurred = naiveCircularConvolve(testScene(height: 20, width: 20, seed: 1), asymmetricPSF())
+        let made = try ClassicalMethods.make(spec: "rl:iterations=7")
+        let direct = RichardsonLucy(iterations: 7)
+        #expect(maxAbsDifference(try made.restore(blurred, psf: asymmetricPSF()), try direct.restore(blurred, psf: asymmetricPSF())) == 0)
+    }
+
+    @Test func badSpecsNameTheKeyAndValue() {
+        let cases: [(String, String)] = [
+            ("deblur-magic", "deblur-magic"), ("rl:iterations=ten", "ten"), ("rl:speed=3", "speed"),
+            ("wiener:boundary=wrap", "wrap"), ("rl:clip=maybe", "maybe"), ("rl:iterations", "iterations"),
+            ("wiener:nsr=0.1,noise-sigma=0.01", "nsr and noise-sigma"),
+        ]
+        for (spec, named) in cases {
+            do {
+                _ = try ClassicalMethods.make(spec: spec)
+                Issue.record("\(spec) was accepted")
+            } catch let error as DeconvolutionError {
+                #expect(error.description.contains(named), "\(error)")
+            } catch {
+                Issue.record("\(spec): untyped error \(error)")
+            }
+        }
+    }
+
+    @Test func everyMethodHasATuningGridOfValidValues() throws {
+        for name in ClassicalMethods.names {
+            let grid = try #require(ClassicalMethods.tuningGrid(name))
+            #expect(grid.values.count >= 5)
+            for value in grid.values { _ = try ClassicalMethods.make(name, parameters: [grid.parameter: value]) }
+        }
+        #expect(ClassicalMethods.tuningGrid("cnn") == nil)
+    }
+}

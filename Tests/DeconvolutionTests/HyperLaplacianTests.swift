@@ -1,0 +1,88 @@
+import Testing
+import DeblurCore
+import _TestSupport
+@testable import Deconvolution
+
+@Suite struct HyperLaplacianTests {
+    let sharp = testScene(height: 40, width: 40, seed: 21)
+
+    func noisyBlurred(sigma: Double = 0.01) -> Image {
+        var rng = SeededRandom(seed: 8)
+        var blurred = naiveCircularConvolve(sharp, boxPSF(5))
+        for i in blurred.pixels.indices { blurred.pixels[i] += Float(rng.gaussian(mean: 0, sigma: sigma)) }
+        return blurred
+    }
+
+    @Test(arguments: [Float(2.0 / 3.0), 1])
+    func lowersItsObjectiveEachOuterIteration(alpha: Float) throws {
+        let observed = noisyBlurred()
+        let lambda: Float = 2000
+        var objectives = [HyperLaplacian.objective(observed, observed: observed, psf: boxPSF(5), alpha: alpha, lambda: lambda)]
+        let method = HyperLaplacian(alpha: alpha, lambda: lambda, boundary: .circular)
+        _ = try method.restore(observed, psf: boxPSF(5)) { state in
+            objectives.append(HyperLaplacian.objective(state.estimate, observed: observed, psf: boxPSF(5), alpha: alpha, lambda: lambda))
+            return true
+        }
+        #expect(objectives.count == method.outerIterations + 1)
+        for k in 1..<objectives.count { #expect(objectives[k] < objectives[k - 1], "objective \(objectives)") }
+    }
+
+    @Test func shrinkageIsTheGlobalMinimizerOfTheScalarProblem() {
+        // Brute force over a fine grid: no w beats the returned one.
+        for alpha: Float in [0.5, 2.0 / 3.0, 0.8, 1] {
+            for beta: Float in [1, 8, 64] {
+                for v: Float in [-1.2, -0.3, -0.05, 0, 0.02, 0.1, 0.4, 0.9] {
+                    let w = shrink(v, alpha: alpha, beta: beta)
+                    let f = { (w: Float) -> Float in powf(abs(w), alpha) + beta / 2 * (w - v) * (w - v) }
+                    var best = Float.infinity
+                    for k in -3000...3000 { best = min(best, f(Float(k) / 2000)) }
+                    #expect(f(w) <= best + 1e-4, "α \(alpha) β \(beta) v \(v): w \(w)")
+                }
+            }
+        }
+    }
+
+    @Test func automaticLambdaImprovesANoisyObservation() throws {
+        let observed = noisyBlurred()
+        let restored = try HyperLaplacian(boundary: .circular).restore(observed, psf: boxPSF(5))
+        #expect(psnr(restored, sharp) > psnr(observed, sharp) + 2)
+        let lambda = HyperLaplacian().effectiveLambda(for: observed)
+        let sigma = estimateNoiseSigma(observed)
+        #expect(abs(Double(lambda) - 1 / (HyperLaplacian.priorWeight(alpha: 2.0 / 3.0) * sigma * sigma)) / Double(lambda) < 1e-5)
+    }
+
+    @Test func badParametersAreTypedErrors() throws {
+        let observed = noisyBlurred()
+        #expect(throws: DeconvolutionError.self) { try HyperLaplacian(alpha: 0).restore(observed, psf: boxPSF(5)) }
+        #expect(throws: DeconvolutionError.self) { try HyperLaplacian(alpha: 1.5).restore(observed, psf: boxPSF(5)) }
+        #expect(throws: DeconvolutionError.self) { try HyperLaplacian(lambda: -1).restore(observed, psf: boxPSF(5)) }
+        #expect(throws: DeconvolutionError.self) { try HyperLaplacian(betaRate: 1).restore(observed, psf: boxPSF(5)) }
+        #expect(throws: DeconvolutionError.self) { try HyperLaplacian(boundary: .masked).restore(observed, psf: boxPSF(5)) }
+    }
+
+    @Test func colorImagesEqualChannelWiseCalls() throws {
+        let observed = noisyBlurred()
+        let color = Image.merge([observed, observed.mapPixels { 1 - $0 }])
+        let method = HyperLaplacian(alpha: 1, lambda: 1000)
+        let joint = try method.restore(color, psf: boxPSF(5))
+        for c in 0..<2 { #expect(maxAbsDifference(joint.channel(c), try method.restore(color.channel(c), psf: boxPSF(5))) == 0) }
+    }
+}
+
+import Foundation
+
+@Suite struct ShrinkageTableTests {
+    @Test func tableMatchesTheExactShrinkageToInterpolationAccuracy() {
+        for beta: Float in [1, 2.83, 22.6, 181] {
+            let table = ShrinkageTable(alpha: 2.0 / 3.0, beta: beta)
+            table.values.withUnsafeBufferPointer { values in
+                var worst: Float = 0
+                for k in -4000...4000 {
+                    let v = Float(k) / 2000 + 0.0001234
+                    worst = max(worst, abs(table.lookup(v, values) - shrink(v, alpha: 2.0 / 3.0, beta: beta)))
+                }
+                #expect(worst < 1e-4, "β \(beta): worst \(worst)")
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Testing
+import Foundation
+import DeblurCore
+import _TestSupport
+@testable import Deconvolution
+
+@Suite struct NoiseTests {
+    func moments(_ a: Image, _ b: Image) -> (mean: Double, variance: Double) {
+        var s = 0.0, s2 = 0.0
+        for i in a.pixels.indices { let d = Double(a.pixels[i] - b.pixels[i]); s += d; s2 += d * d }
+        let n = Double(a.count)
+        return (s / n, s2 / n - (s / n) * (s / n))
+    }
+
+    @Test func gaussianNoiseHasZeroMeanAndTheRequestedSigma() throws {
+        let image = Image(height: 256, width: 256, value: 0.5)
+        var rng = SeededRandom(seed: 1)
+        let noisy = try addNoise(image, NoiseModel(gaussianSigma: 0.05), rng: &rng)
+        let m = moments(noisy, image)
+        // 65 536 samples: the standard errors are 2e-4 (mean) and 0.3 % (σ).
+        #expect(abs(m.mean) < 1e-3)
+        #expect(abs(m.variance.squareRoot() - 0.05) < 0.05 * 0.015)
+    }
+
+    @Test func poissonNoiseHasVarianceSignalOverPeak() throws {
+        let image = Image(height: 256, width: 256, value: 0.4)
+        var rng = SeededRandom(seed: 2)
+        let noisy = try addNoise(image, NoiseModel(poissonPeak: 30), rng: &rng)
+        let m = moments(noisy, image)
+        #expect(abs(m.mean) < 2e-3)
+        #expect(abs(m.variance - 0.4 / 30) / (0.4 / 30) < 0.03)
+        // Every sample is a whole photon count over the peak.
+        #expect(noisy.pixels.allSatisfy { abs(($0 * 30).rounded() - $0 * 30) < 1e-3 })
+    }
+
+    @Test func quantizationClipsAndRoundsToTheGrid() throws {
+        let image = Image(height: 1, width: 5, pixels: [-0.2, 0.5, 1.3, 0.1, 0.999])
+        var rng = SeededRandom(seed: 3)
+        let q8 = try addNoise(image, NoiseModel(quantizeBits: 8), rng: &rng)
+        #expect(q8.pixels == [0, Float(128) / 255, 1, Float(26) / 255, 1])
+        let q16 = try addNoise(image, NoiseModel(quantizeBits: 16), rng: &rng)
+        #expect(q16.pixels[3] == Float(6554) / 65535)
+    }
+
+    @Test func sameSeedGivesTheSameNoiseAndCombinedModelsRun() throws {
+        let image = randomImage(height: 32, width: 32, seed: 4)
+        let model = NoiseModel(gaussianSigma: 0.01, poissonPeak: 1000, quantizeBits: 16)
+        var a = SeededRandom(seed: 9), b = SeededRandom(seed: 9), c = SeededRandom(seed: 10)
+        let x = try addNoise(image, model, rng: &a), y = try addNoise(image, model, rng: &b), z = try addNoise(image, model, rng: &c)
+        #expect(x == y)
+        #expect(x != z)
+        #expect(x.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    @Test func noNoiseLeavesTheImageUnchanged() throws {
+        let image = randomImage(height: 8, width: 8, seed: 5)
+        var rng = SeededRandom(seed: 1)
+        #expect(try addNoise(image, NoiseModel(), rng: &rng) == image)
+    }
+
+    @Test func negativeSigmaBadPeakOrBitsAreTypedErrors() {
+        var rng = SeededRandom(seed: 1)
+        let image = Image(height: 2, width: 2)
+        for model in [NoiseModel(gaussianSigma: -0.1), NoiseModel(gaussianSigma: .nan), NoiseModel(poissonPeak: 0),
+                      NoiseModel(poissonPeak: -5), NoiseModel(quantizeBits: 12)] {
+            #expect(throws: DeconvolutionError.self) { try addNoise(image, model, rng: &rng) }
+        }
+    }
+}

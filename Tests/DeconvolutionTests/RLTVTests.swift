@@ -1,0 +1,52 @@
+import Testing
+import DeblurCore
+import _TestSupport
+@testable import Deconvolution
+
+@Suite struct RLTVTests {
+    let sharp = testScene(height: 40, width: 44, seed: 17)
+
+    @Test func zeroLambdaIsPlainRichardsonLucy() throws {
+        let observed = naiveCircularConvolve(sharp, asymmetricPSF())
+        let tv = try RLTV(iterations: 6, lambda: 0, boundary: .circular).restore(observed, psf: asymmetricPSF())
+        let rl = try RichardsonLucy(iterations: 6, boundary: .circular).restore(observed, psf: asymmetricPSF())
+        #expect(maxAbsDifference(tv, rl) < 1e-6)
+    }
+
+    @Test func firstIterateMatchesTheDeyUpdateComputedNaively() throws {
+        let observed = naiveCircularConvolve(sharp, asymmetricPSF())
+        let lambda: Float = 0.01
+        let fast = try RLTV(iterations: 1, lambda: lambda, boundary: .circular).restore(observed, psf: asymmetricPSF())
+        // x₁ = x₀ · Hᵀ(y / Hx₀) / (1 − λ div(∇x₀ / |∇x₀|)), x₀ = y, periodic differences.
+        let x0 = observed, h = x0.height, w = x0.width
+        let rl = naiveRichardsonLucy(observed, asymmetricPSF(), iterations: 1, start: x0)
+        func n(_ y: Int, _ x: Int) -> (Float, Float) {
+            let gx = x0[y, (x + 1) % w] - x0[y, x], gy = x0[(y + 1) % h, x] - x0[y, x]
+            let m = (gx * gx + gy * gy + 1e-6).squareRoot()
+            return (gx / m, gy / m)
+        }
+        var maxError: Float = 0
+        for y in 0..<h {
+            for x in 0..<w {
+                let div = n(y, x).0 - n(y, (x + w - 1) % w).0 + n(y, x).1 - n((y + h - 1) % h, x).1
+                let expected = rl[y, x] / max(1 - lambda * div, 1e-3)
+                maxError = max(maxError, abs(expected - fast[y, x]))
+            }
+        }
+        #expect(maxError < 1e-4)
+    }
+
+    @Test func totalVariationSuppressesNoiseThatPlainRLAmplifies() throws {
+        var rng = SeededRandom(seed: 23)
+        var observed = naiveCircularConvolve(sharp, boxPSF(5))
+        for i in observed.pixels.indices { observed.pixels[i] = max(0, observed.pixels[i] + Float(rng.gaussian(mean: 0, sigma: 0.02))) }
+        let rl = try RichardsonLucy(iterations: 80, boundary: .circular).restore(observed, psf: boxPSF(5))
+        let tv = try RLTV(iterations: 80, lambda: 0.01, boundary: .circular).restore(observed, psf: boxPSF(5))
+        #expect(psnr(tv, sharp) > psnr(rl, sharp) + 0.5)
+        #expect(tv.pixels.allSatisfy { $0 >= 0 })
+    }
+
+    @Test func negativeLambdaIsATypedError() {
+        #expect(throws: DeconvolutionError.self) { try RLTV(lambda: -0.01).restore(sharp, psf: boxPSF(3)) }
+    }
+}
