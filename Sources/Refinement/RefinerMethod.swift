@@ -46,13 +46,14 @@ public struct Refiner: Restorer {
 
 /// Building the network's input planes.
 public enum RefinerInputs {
-    /// The planes in `inputs` order; the noise plane is the constant σ.
+    /// The planes in `inputs` order; the noise plane is the constant σ as a 1 × 1 image, which
+    /// `TiledInference` broadcasts (a full-size constant plane would only cost memory).
     public static func planes(_ inputs: [RefinerInput], estimate: Image, blurred: Image, noiseSigma: Double) -> [Image] {
         inputs.map { input in
             switch input {
             case .estimate: return estimate
             case .blurred: return blurred
-            case .noise: return Image(height: estimate.height, width: estimate.width, value: Float(noiseSigma))
+            case .noise: return Image(height: 1, width: 1, value: Float(noiseSigma))
             }
         }
     }

@@ -45,14 +45,15 @@ public struct TiledInference: Sendable {
     }
 
     /// Refines: `planes` are the network's one-channel input planes in `architecture.inputs`
-    /// order, all the same size; returns the one-channel refined image of that size.
+    /// order, all the same size, except that a 1 × 1 plane stands for a constant plane (the
+    /// noise level) and is never materialized; returns the one-channel refined image.
     /// `workspace` is reused across calls when given.
     public func run(_ network: UNet, planes: [Image], workspace: UNetWorkspace = UNetWorkspace()) -> Image {
         let a = network.architecture
         precondition(planes.count == a.inputs.count && planes.allSatisfy { $0.channels == 1 },
                      "TiledInference needs \(a.inputs.count) one-channel planes, got \(planes.map(\.channels))")
         let h = planes[0].height, w = planes[0].width
-        precondition(planes.allSatisfy { $0.height == h && $0.width == w }, "planes must share one size")
+        precondition(planes.allSatisfy { ($0.height == h && $0.width == w) || ($0.height == 1 && $0.width == 1) }, "planes must share one size")
         let m = a.sizeMultiple
         let margin = effectiveMargin(for: network)
         let coreH = (h + m - 1) / m * m, coreW = (w + m - 1) / m * m
@@ -71,6 +72,10 @@ public struct TiledInference: Sendable {
                 // Gather the tile (core + margin) straight from the planes: no padded copy of the image.
                 input.data.withUnsafeMutableBufferPointer { dst in
                     for (c, plane) in planes.enumerated() {
+                        if plane.height == 1 && plane.width == 1 && (h != 1 || w != 1) {
+                            (dst.baseAddress! + c * ih * iw).update(repeating: plane[0, 0], count: ih * iw)
+                            continue
+                        }
                         plane.withUnsafeBufferPointer { src in
                             for y in 0..<ih {
                                 let sy = mode.sourceIndex(ty - margin + y, count: h)!

@@ -17,6 +17,14 @@ import _TestSupport
         #expect(maxAbs(whole.pixels, tooSmall.pixels) > 1e-4)
     }
 
+    @Test func oneByOnePlaneActsAsAConstantPlane() {
+        let net = tinyModel().network
+        let a = randomImage(height: 24, width: 20, seed: 75), b = randomImage(height: 24, width: 20, seed: 76)
+        let full = TiledInference(tile: 16).run(net, planes: [a, b, Image(height: 24, width: 20, value: 0.02)])
+        let broadcast = TiledInference(tile: 16).run(net, planes: [a, b, Image(height: 1, width: 1, value: 0.02)])
+        #expect(full.pixels == broadcast.pixels)
+    }
+
     @Test func memoryIsBoundedByTheTileNotTheImage() {
         let net = UNet(architecture: RefinerArchitecture(width: 8, depth: 2, convolutionsPerLevel: 1, inputs: [.estimate]), seed: 1)
         let small = UNetWorkspace(), large = UNetWorkspace()

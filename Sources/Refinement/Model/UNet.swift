@@ -110,7 +110,10 @@ public struct UNet: Sendable {
         precondition(input.height % a.sizeMultiple == 0 && input.width % a.sizeMultiple == 0,
                      "UNet input \(input.height)×\(input.width) must be a multiple of \(a.sizeMultiple)")
         ws.prepare(for: a)
-        ws.input.tensor = input
+        // Copy into the kept buffer rather than share storage: the caller refills its input
+        // tensor every step, and sharing would make that refill reallocate (copy-on-write).
+        ws.input.tensor.reshape(batch: input.batch, channels: input.channels, height: input.height, width: input.width)
+        ws.input.tensor.data.withUnsafeMutableBufferPointer { d in _ = d.update(fromContentsOf: input.data) }
         let scratch = ws.scratch
         var current = ws.input
         func convolve(_ conv: Conv2D, _ from: Slot, _ to: Slot) {
@@ -165,7 +168,8 @@ public struct UNet: Sendable {
             }
             swap(&g, &spare)
         }
-        g.tensor = predictionGradient
+        g.tensor.reshape(batch: predictionGradient.batch, channels: 1, height: predictionGradient.height, width: predictionGradient.width)
+        g.tensor.data.withUnsafeMutableBufferPointer { d in _ = d.update(fromContentsOf: predictionGradient.data) }
         let lastDecoder = a.depth == 0 ? ws.bottleneck[a.convolutionsPerLevel - 1] : ws.decoder[0][a.convolutionsPerLevel - 1]
         convBackward(head, input: lastDecoder, output: nil, needInput: true)
         for l in 0..<a.depth {

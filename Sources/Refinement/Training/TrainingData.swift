@@ -39,6 +39,10 @@ public struct TrainingData: Sendable {
         let total = settings.trainingImages + settings.validationImages
         var results = [Result<TrainingSample, Error>?](repeating: nil, count: total)
         let lock = NSLock()
+        // The items own the cores: each base restore runs its FFTs on one thread.
+        let fftThreads = FFT.threads
+        FFT.threads = 1
+        defer { FFT.threads = fftThreads }
         results.withUnsafeMutableBufferPointer { out in
             let out = out
             parallelFor(total) { i in
@@ -80,6 +84,9 @@ public struct TrainingData: Sendable {
         guard !dataset.items.isEmpty else { throw RefinementError.invalidData("dataset \(directory) has no items") }
         var results = [Result<[TrainingSample], Error>?](repeating: nil, count: dataset.items.count)
         let lock = NSLock()
+        let fftThreads = FFT.threads
+        FFT.threads = 1
+        defer { FFT.threads = fftThreads }
         results.withUnsafeMutableBufferPointer { out in
             let out = out
             parallelFor(dataset.items.count) { i in
