@@ -15,8 +15,8 @@ public enum ClassicalMethods {
 
     /// The keys each method accepts.
     public static let keys: [String: [String]] = [
-        "wiener": ["nsr", "noise-sigma", "boundary"],
-        "tikhonov": ["lambda", "regularizer", "boundary"],
+        "wiener": ["nsr", "noise-sigma", "boundary", "iterations"],
+        "tikhonov": ["lambda", "regularizer", "boundary", "iterations"],
         "rl": ["iterations", "acceleration", "damping", "init", "clip", "tolerance", "boundary"],
         "rl-tv": ["iterations", "lambda", "init", "clip", "tolerance", "boundary"],
         "hyper-laplacian": ["alpha", "lambda", "beta-max", "inner-iterations", "boundary"],
@@ -36,18 +36,20 @@ public enum ClassicalMethods {
         switch name {
         case "wiener":
             let boundary = try p.choice("boundary", default: BoundaryHandling.reflect)
+            let iterations = try p.int("iterations") ?? 30
             if let sigma = try p.float("noise-sigma") {
                 guard parameters["nsr"] == nil else {
                     throw DeconvolutionError.invalidParameter(name: "wiener parameters", value: "nsr and noise-sigma", expected: "only one of them")
                 }
-                return Wiener(noiseToSignal: .noiseSigma(sigma), boundary: boundary)
+                return Wiener(noiseToSignal: .noiseSigma(sigma), boundary: boundary, iterations: iterations)
             }
-            if parameters["nsr"] == "auto" { return Wiener(noiseToSignal: .automatic, boundary: boundary) }
-            return Wiener(nsr: try p.float("nsr") ?? 0.01, boundary: boundary)
+            if parameters["nsr"] == "auto" { return Wiener(noiseToSignal: .automatic, boundary: boundary, iterations: iterations) }
+            return Wiener(nsr: try p.float("nsr") ?? 0.01, boundary: boundary, iterations: iterations)
         case "tikhonov":
             return Tikhonov(lambda: try p.float("lambda") ?? 0.002,
                             regularizer: try p.choice("regularizer", default: Tikhonov.Regularizer.laplacian),
-                            boundary: try p.choice("boundary", default: BoundaryHandling.reflect))
+                            boundary: try p.choice("boundary", default: BoundaryHandling.reflect),
+                            iterations: try p.int("iterations") ?? 30)
         case "rl":
             return RichardsonLucy(iterations: try p.int("iterations") ?? 30, acceleration: try p.bool("acceleration") ?? false,
                                   damping: try p.float("damping") ?? 0,

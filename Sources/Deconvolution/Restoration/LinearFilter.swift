@@ -29,14 +29,29 @@ struct FilterContext {
 ///
 /// `regularizer(context)` chooses R per channel after the forward transform (the automatic
 /// Wiener estimates the noise and the signal spectrum per channel). Throws when `|H|² + R` vanishes at some frequency (a PSF whose OTF
-/// has zeros, and no regularization).
-func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling,
+/// has zeros, and no regularization). `masked` solves the masked normal equations by
+/// `maskedIterations` preconditioned CG steps instead (`MaskedLinearSolver`).
+func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, maskedIterations: Int = 30,
                        regularizer: (FilterContext) throws -> SpectralRegularizer) throws -> Image {
-    guard boundary != .masked else {
-        throw DeconvolutionError.invalidParameter(name: "boundary", value: "masked",
-                                                  expected: "circular, reflect or taper (masked needs an iterative method: rl or rl-tv)")
-    }
     try blurred.requireFinite("blurred image")
+    if boundary == .masked {
+        guard maskedIterations >= 1 else {
+            throw DeconvolutionError.invalidParameter(name: "iterations", value: String(maskedIterations), expected: "an integer ≥ 1")
+        }
+        let domain = try RestorationDomain(height: blurred.height, width: blurred.width, psf: psf, boundary: .masked)
+        let solver = MaskedLinearSolver(domain: domain, psf: psf)
+        var planes = [Image]()
+        for c in 0..<blurred.channels {
+            let plane = blurred.channels == 1 ? blurred : blurred.channel(c)
+            let r = try regularizer(solver.context(for: plane))
+            guard solver.isInvertible(r) else {
+                throw DeconvolutionError.invalidInput(
+                    "the PSF's transfer function vanishes at some frequency and the regularization is 0: expected nsr > 0 (or lambda > 0)")
+            }
+            planes.append(solver.run(plane, regularizer: r, iterations: maskedIterations))
+        }
+        return planes.count == 1 ? planes[0] : Image.merge(planes)
+    }
     let input = boundary == .taper ? try edgeTapered(blurred, psf: psf) : blurred
     let domain = try RestorationDomain(height: blurred.height, width: blurred.width, psf: psf, boundary: boundary)
     let plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)

@@ -27,11 +27,15 @@ public struct Tikhonov: Restorer {
     public var lambda: Float
     public var regularizer: Regularizer
     public var boundary: BoundaryHandling
+    /// Conjugate-gradient steps of the `masked` boundary (ignored otherwise; default 30).
+    public var iterations: Int
 
-    public init(lambda: Float = 0.002, regularizer: Regularizer = .laplacian, boundary: BoundaryHandling = .reflect) {
+    public init(lambda: Float = 0.002, regularizer: Regularizer = .laplacian, boundary: BoundaryHandling = .reflect,
+                iterations: Int = 30) {
         self.lambda = lambda
         self.regularizer = regularizer
         self.boundary = boundary
+        self.iterations = iterations
     }
 
     public var name: String { "tikhonov(lambda=\(lambda),\(regularizer.rawValue),boundary=\(boundary.rawValue))" }
@@ -46,6 +50,6 @@ public struct Tikhonov: Restorer {
         case .gradient: r = SpectralRegularizer(gradient: lambda)
         case .identity: r = SpectralRegularizer(constant: lambda)
         }
-        return try applyLinearFilter(blurred, psf: psf, boundary: boundary) { _ in r }
+        return try applyLinearFilter(blurred, psf: psf, boundary: boundary, maskedIterations: iterations) { _ in r }
     }
 }

@@ -34,15 +34,18 @@ public struct Wiener: Restorer {
 
     public var noiseToSignal: NoiseToSignal
     public var boundary: BoundaryHandling
+    /// Conjugate-gradient steps of the `masked` boundary (ignored otherwise; default 30).
+    public var iterations: Int
 
-    public init(noiseToSignal: NoiseToSignal, boundary: BoundaryHandling = .reflect) {
+    public init(noiseToSignal: NoiseToSignal, boundary: BoundaryHandling = .reflect, iterations: Int = 30) {
         self.noiseToSignal = noiseToSignal
         self.boundary = boundary
+        self.iterations = iterations
     }
 
     /// A scalar noise-to-signal ratio (`deconvwnr(I, psf, nsr)`); default 0.01.
-    public init(nsr: Float = 0.01, boundary: BoundaryHandling = .reflect) {
-        self.init(noiseToSignal: .ratio(nsr), boundary: boundary)
+    public init(nsr: Float = 0.01, boundary: BoundaryHandling = .reflect, iterations: Int = 30) {
+        self.init(noiseToSignal: .ratio(nsr), boundary: boundary, iterations: iterations)
     }
 
     public var name: String {
@@ -66,7 +69,7 @@ public struct Wiener: Restorer {
         case .automatic: break
         }
         let mode = noiseToSignal
-        return try applyLinearFilter(blurred, psf: psf, boundary: boundary) { context in
+        return try applyLinearFilter(blurred, psf: psf, boundary: boundary, maskedIterations: iterations) { context in
             switch mode {
             case .ratio(let nsr):
                 return SpectralRegularizer(constant: nsr)
