@@ -62,14 +62,34 @@ public enum DeconvolutionBenchmarks {
         BenchCase(name: "wiener", summary: "Wiener (scalar NSR, reflect boundary), ms per image, vs one FFT pair + the OTF") { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 try oneShot("wiener", size: size, psfSize: psfSize, options: options, emit: emit) {
-                    _ = try Wiener(nsr: 0.01).restore(image, psf: psf)
+                    _ = try Wiener(nsr: 0.01, boundary: .reflect).restore(image, psf: psf)
                 }
             }
         },
         BenchCase(name: "tikhonov", summary: "Tikhonov / Laplacian (reflect boundary), ms per image, vs one FFT pair + the OTF") { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 try oneShot("tikhonov", size: size, psfSize: psfSize, options: options, emit: emit) {
-                    _ = try Tikhonov(lambda: 0.002).restore(image, psf: psf)
+                    _ = try Tikhonov(lambda: 0.002, boundary: .reflect).restore(image, psf: psf)
+                }
+            }
+        },
+        BenchCase(name: "wiener-masked", summary: "Wiener, masked boundary (CG on the masked normal equations), ms per CG iteration, vs the FFT floor") { options, emit in
+            try forEachSetting(options) { size, psfSize, image, psf in
+                let padded = FFT.preferredSize(size + psfSize - 1)
+                try iterative("wiener-masked", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
+                    _ = try Wiener(nsr: 0.01, boundary: .masked, iterations: n).restore(image, psf: psf)
+                }
+            }
+        },
+        BenchCase(name: "hyper-laplacian-masked", summary: "hyper-Laplacian α = 2/3, masked boundary (ADMM), ms per inner iteration, vs the FFT floor") { options, emit in
+            try forEachSetting(options) { size, psfSize, _, psf in
+                let image = Image(height: size, width: size) { _, y, x in
+                    Float(((y / 37) &* 2_654_435_761 ^ (x / 53) &* 40_503) % 97) / 120 + 0.1
+                }
+                let padded = FFT.preferredSize(size + psfSize - 1)
+                try iterative("hyper-laplacian-masked", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
+                    let betaMax = powf(2 * Float(2).squareRoot(), Float(n) - 0.5)
+                    _ = try HyperLaplacian(lambda: 2000, betaMax: betaMax, innerIterations: 1, boundary: .masked).restore(image, psf: psf)
                 }
             }
         },
@@ -84,7 +104,7 @@ public enum DeconvolutionBenchmarks {
                 try iterative("hyper-laplacian", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
                     // β grows by 2√2 per outer iteration: betaMax sets their number.
                     let betaMax = powf(2 * Float(2).squareRoot(), Float(n) - 0.5)
-                    _ = try HyperLaplacian(lambda: 2000, betaMax: betaMax).restore(image, psf: psf)
+                    _ = try HyperLaplacian(lambda: 2000, betaMax: betaMax, boundary: .reflect).restore(image, psf: psf)
                 }
             }
         },

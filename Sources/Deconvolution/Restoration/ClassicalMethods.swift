@@ -1,11 +1,12 @@
 import DeblurCore
 
-/// The classical methods by name, for the CLI and the comparison runner.
+/// The classical methods by name, for the CLI and the comparison runner. Every method's
+/// default boundary is `masked` (the exact model of `valid`-protocol data).
 ///
 /// | name | type | keys (besides `boundary=circular|reflect|taper|masked`) |
 /// | --- | --- | --- |
-/// | `wiener` | `Wiener` | `nsr=<x>|auto`, `noise-sigma=<σ>` |
-/// | `tikhonov` | `Tikhonov` | `lambda=<λ>`, `regularizer=laplacian|gradient|identity` |
+/// | `wiener` | `Wiener` | `nsr=<x>|auto`, `noise-sigma=<σ>`, `iterations` (CG steps of `masked`, 30) |
+/// | `tikhonov` | `Tikhonov` | `lambda=<λ>`, `regularizer=laplacian|gradient|identity`, `iterations` |
 /// | `rl` | `RichardsonLucy` | `iterations`, `acceleration=true|false`, `damping`, `init=observed|constant`, `clip`, `tolerance` |
 /// | `rl-tv` | `RLTV` | `iterations`, `lambda`, `init`, `clip`, `tolerance` |
 /// | `hyper-laplacian` | `HyperLaplacian` | `alpha=2/3|1|<x>`, `lambda=<λ>|auto`, `beta-max`, `inner-iterations` |
@@ -35,7 +36,7 @@ public enum ClassicalMethods {
         let p = Parameters(values: parameters)
         switch name {
         case "wiener":
-            let boundary = try p.choice("boundary", default: BoundaryHandling.reflect)
+            let boundary = try p.choice("boundary", default: BoundaryHandling.masked)
             let iterations = try p.int("iterations") ?? 30
             if let sigma = try p.float("noise-sigma") {
                 guard parameters["nsr"] == nil else {
@@ -48,7 +49,7 @@ public enum ClassicalMethods {
         case "tikhonov":
             return Tikhonov(lambda: try p.float("lambda") ?? 0.002,
                             regularizer: try p.choice("regularizer", default: Tikhonov.Regularizer.laplacian),
-                            boundary: try p.choice("boundary", default: BoundaryHandling.reflect),
+                            boundary: try p.choice("boundary", default: BoundaryHandling.masked),
                             iterations: try p.int("iterations") ?? 30)
         case "rl":
             return RichardsonLucy(iterations: try p.int("iterations") ?? 30, acceleration: try p.bool("acceleration") ?? false,
@@ -71,8 +72,8 @@ public enum ClassicalMethods {
             }
             let lambda = parameters["lambda"] == "auto" ? nil : try p.float("lambda")
             return HyperLaplacian(alpha: alpha, lambda: lambda, betaMax: try p.float("beta-max") ?? 256,
-                                  innerIterations: try p.int("inner-iterations") ?? 1,
-                                  boundary: try p.choice("boundary", default: BoundaryHandling.reflect))
+                                  innerIterations: try p.int("inner-iterations"),
+                                  boundary: try p.choice("boundary", default: BoundaryHandling.masked))
         }
     }
 

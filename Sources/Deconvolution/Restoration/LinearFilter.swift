@@ -44,6 +44,12 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, m
         for c in 0..<blurred.channels {
             let plane = blurred.channels == 1 ? blurred : blurred.channel(c)
             let r = try regularizer(solver.context(for: plane))
+            // Pixels of the extended domain that no observation sees are fixed by R alone.
+            guard r.constant > 0 || r.gradient > 0 || r.laplacian > 0 else {
+                throw DeconvolutionError.invalidParameter(
+                    name: "regularization", value: "0",
+                    expected: "nsr > 0 (or lambda > 0) with boundary masked: the unobserved margin is determined by the regularizer alone")
+            }
             guard solver.isInvertible(r) else {
                 throw DeconvolutionError.invalidInput(
                     "the PSF's transfer function vanishes at some frequency and the regularization is 0: expected nsr > 0 (or lambda > 0)")

@@ -76,9 +76,11 @@ final class MaskedLinearSolver {
 
     /// Runs `iterations` CG steps for one plane (x₀ = 0); `residuals` (if given) receives the
     /// relative preconditioned residual `√(rᵀC⁻¹r / r₀ᵀC⁻¹r₀)` after each step, and `estimates`
-    /// the iterate's spectrum (tests evaluate the objective with it). Returns the observed window.
+    /// the whole iterate on the extended domain (`paddedHeight × paddedWidth`; one extra inverse
+    /// FFT per step, for tests). Returns the observed window.
     func run(_ plane: Image, regularizer r: SpectralRegularizer, iterations: Int,
-             residuals: ((Int, Double) -> Void)? = nil) -> Image {
+             residuals: ((Int, Double) -> Void)? = nil,
+             estimates: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) -> Image {
         let ph = domain.paddedHeight, sw = plan.spectrumWidth, n = plan.realCount
         let k = otf.pointer, x = xs.pointer, res = rs.pointer, p = ps.pointer, q = qs.pointer, c = inverseC.pointer
         let rows = gradientPower.rows
@@ -92,8 +94,20 @@ final class MaskedLinearSolver {
                 }
             }
         }
-        // b = Kᵀ M y with x₀ = 0, so r₀ = b.
+        // The solve is for x − m with m the observation's mean (the PSF keeps a constant, so
+        // y − m is its blur): a flat NSR then shrinks towards the mean, not towards black,
+        // which in the unobserved margin would darken the borders. R annihilates constants
+        // for the gradient and Laplacian regularizers, so for them this changes nothing.
+        // b = Kᵀ M (y − m) with x₀ = 0, so r₀ = b.
+        var sum = 0.0
+        plane.withUnsafeBufferPointer { b in for v in b { sum += Double(v) } }
+        let mean = Float(sum / Double(max(1, plane.count)))
         plane.withUnsafeBufferPointer { domain.embed($0, into: real.pointer, extend: false) }
+        let top = domain.top, left = domain.left, h = domain.height, w = domain.width, pw = domain.paddedWidth
+        for row in top ..< top + h {
+            let line = real.pointer + row * pw + left
+            for col in 0..<w { line[col] -= mean }
+        }
         plan.forward(real, rs)
         SpectralOps.multiply(res, by: k, conjugate: true, plan: plan)
         x.update(repeating: 0, count: plan.spectrumCount)
@@ -102,7 +116,6 @@ final class MaskedLinearSolver {
         var rz = updateDirection(gamma: 0)
         let rz0 = rz
         let scale = 1 / Float(n)
-        let top = domain.top, left = domain.left, h = domain.height, w = domain.width, pw = domain.paddedWidth
         for iteration in 1...max(1, iterations) {
             guard rz > 0 else { break }
             // q ← A p = conj(K) F[M F⁻¹[K P] / N] + R P: the one FFT pair of the iteration.
@@ -150,12 +163,18 @@ final class MaskedLinearSolver {
             }
             rz = updateDirection(gamma: Float(rzNew / rz))
             residuals?(iteration, (rz / rz0).squareRoot())
+            if let estimates {
+                scratch.pointer.update(from: x, count: plan.spectrumCount)
+                plan.inverse(scratch, real)
+                for i in 0..<n { real.pointer[i] = real.pointer[i] * scale + mean }
+                estimates(iteration, UnsafeBufferPointer(start: real.pointer, count: n))
+            }
         }
         plan.inverse(xs, real)
         var out = Image(height: domain.height, width: domain.width)
         out.withUnsafeMutableBufferPointer { o in
             domain.extract(real.pointer, into: o.baseAddress!)
-            for i in 0..<o.count { o[i] *= scale }
+            for i in 0..<o.count { o[i] = o[i] * scale + mean }
         }
         return out
     }

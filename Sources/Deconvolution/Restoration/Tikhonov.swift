@@ -12,7 +12,9 @@ import DeblurCore
 ///   - lambda: regularization weight λ ≥ 0 (default 0.002; 0 is the plain inverse filter,
 ///     an error when the OTF vanishes).
 ///   - regularizer: `.laplacian` (default), `.gradient` or `.identity`.
-///   - boundary: `circular`, `reflect` (default) or `taper`; `masked` is an error.
+///   - boundary: `masked` (default: `(KᵀMK + λRᵀR) x = KᵀM y` on the observation extended by
+///     the PSF, `iterations` preconditioned CG steps, Reeves 2005), `circular`, `reflect` or `taper`.
+///   - iterations: CG steps of `masked` (default 30; one FFT pair each), ignored otherwise.
 /// - Throws: `DeconvolutionError` for a negative λ, NaN/∞ pixels, a PSF larger than the image,
 ///   or a vanishing OTF with λ = 0.
 ///
@@ -30,7 +32,7 @@ public struct Tikhonov: Restorer {
     /// Conjugate-gradient steps of the `masked` boundary (ignored otherwise; default 30).
     public var iterations: Int
 
-    public init(lambda: Float = 0.002, regularizer: Regularizer = .laplacian, boundary: BoundaryHandling = .reflect,
+    public init(lambda: Float = 0.002, regularizer: Regularizer = .laplacian, boundary: BoundaryHandling = .masked,
                 iterations: Int = 30) {
         self.lambda = lambda
         self.regularizer = regularizer
@@ -38,7 +40,9 @@ public struct Tikhonov: Restorer {
         self.iterations = iterations
     }
 
-    public var name: String { "tikhonov(lambda=\(lambda),\(regularizer.rawValue),boundary=\(boundary.rawValue))" }
+    public var name: String {
+        "tikhonov(lambda=\(lambda),\(regularizer.rawValue),boundary=\(boundary.rawValue)\(boundary == .masked ? ",iterations=\(iterations)" : ""))"
+    }
 
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
         guard lambda >= 0 && lambda.isFinite else {

@@ -17,12 +17,16 @@ import Foundation
 ///
 /// - Parameters:
 ///   - noiseToSignal: see above (the `nsr:` initializer gives `.ratio`; default 0.01).
-///   - boundary: `circular`, `reflect` (default: symmetric padding by the PSF size to a fast
-///     FFT size) or `taper` (MATLAB `edgetaper`). `masked` is an error (not a linear filter).
+///   - boundary: `masked` (default: unknown boundaries, `(KᵀMK + NSR) x = KᵀM y` on the
+///     observation extended by the PSF, solved by `iterations` preconditioned CG steps —
+///     `MaskedLinearSolver`, Reeves 2005), `circular`, `reflect` (symmetric padding by the PSF
+///     size to a fast FFT size) or `taper` (MATLAB `edgetaper`).
+///   - iterations: CG steps of `masked` (default 30; one FFT pair each), ignored otherwise.
 /// - Throws: `DeconvolutionError` for a negative NSR or σ, NaN/∞ pixels, a PSF larger than the
 ///   image, or a PSF whose OTF vanishes while NSR is 0.
 ///
-/// Cost: one forward and one inverse real FFT of the padded size per channel, plus the OTF.
+/// Cost: one forward and one inverse real FFT of the padded size per channel, plus the OTF;
+/// `masked`: one FFT pair per CG step on the extended domain.
 /// Reference: N. Wiener, 1949; C. W. Helstrom, J. Opt. Soc. Am. 57, 1967.
 public struct Wiener: Restorer {
     /// How the noise-to-signal power ratio is obtained.
@@ -37,22 +41,23 @@ public struct Wiener: Restorer {
     /// Conjugate-gradient steps of the `masked` boundary (ignored otherwise; default 30).
     public var iterations: Int
 
-    public init(noiseToSignal: NoiseToSignal, boundary: BoundaryHandling = .reflect, iterations: Int = 30) {
+    public init(noiseToSignal: NoiseToSignal, boundary: BoundaryHandling = .masked, iterations: Int = 30) {
         self.noiseToSignal = noiseToSignal
         self.boundary = boundary
         self.iterations = iterations
     }
 
     /// A scalar noise-to-signal ratio (`deconvwnr(I, psf, nsr)`); default 0.01.
-    public init(nsr: Float = 0.01, boundary: BoundaryHandling = .reflect, iterations: Int = 30) {
+    public init(nsr: Float = 0.01, boundary: BoundaryHandling = .masked, iterations: Int = 30) {
         self.init(noiseToSignal: .ratio(nsr), boundary: boundary, iterations: iterations)
     }
 
     public var name: String {
+        let tail = boundary == .masked ? "boundary=masked,iterations=\(iterations))" : "boundary=\(boundary.rawValue))"
         switch noiseToSignal {
-        case .ratio(let nsr): return "wiener(nsr=\(nsr),boundary=\(boundary.rawValue))"
-        case .noiseSigma(let sigma): return "wiener(noise-sigma=\(sigma),boundary=\(boundary.rawValue))"
-        case .automatic: return "wiener(nsr=auto,boundary=\(boundary.rawValue))"
+        case .ratio(let nsr): return "wiener(nsr=\(nsr),\(tail)"
+        case .noiseSigma(let sigma): return "wiener(noise-sigma=\(sigma),\(tail)"
+        case .automatic: return "wiener(nsr=auto,\(tail)"
         }
     }
 

@@ -22,7 +22,8 @@ struct Deconvolve: ParsableCommand {
         discussion: """
         Methods: wiener (deconvwnr), tikhonov (deconvreg), rl (deconvlucy / richardson_lucy), \
         rl-tv (RL with total variation), hyper-laplacian (Krishnan & Fergus 2009). \
-        Defaults suit `valid`-protocol data: boundary masked for rl and rl-tv, reflect otherwise. \
+        Defaults suit `valid`-protocol data: boundary masked for every method (unknown \
+        boundaries, the data term on the observed window only). \
         With --trace, one CSV row per iteration: channel, iteration, seconds, relative change, \
         and PSNR (dB) and SSIM against --reference. See Docs/Methods.md.
         """)
@@ -45,10 +46,10 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "Regularization weight: tikhonov λ (default 0.002), rl-tv λ (default 0.002), hyper-laplacian data weight (default: from the noise level).")
     var lambda: Double?
 
-    @Option(help: "rl and rl-tv: number of iterations (default 30).")
+    @Option(help: "rl and rl-tv: number of iterations (default 30); wiener and tikhonov with --boundary masked: conjugate-gradient steps (default 30).")
     var iterations: Int?
 
-    @Option(help: "Boundary handling (masked: rl and rl-tv only; default masked for them, reflect otherwise).")
+    @Option(help: "Boundary handling: masked (default: unknown boundaries, the estimate extended by the PSF, the data term on the observed window only; iterative for every method), reflect (symmetric padding faded to the mean), taper (MATLAB edgetaper) or circular (periodic).")
     var boundary: BoundaryHandling?
 
     @Option(help: "rl and rl-tv start image: observed (MATLAB, default) or constant (scikit-image's 0.5).")
@@ -89,14 +90,14 @@ struct Deconvolve: ParsableCommand {
         if lambda != nil && m == .wiener || lambda != nil && m == .rl {
             throw ValidationError("Please use --lambda with tikhonov, rl-tv or hyper-laplacian (wiener takes --nsr).")
         }
-        if iterations != nil && !(m == .rl || m == .rlTV) { throw ValidationError("Please use --iterations with rl or rl-tv.") }
+        if iterations != nil && m == .hyperLaplacian { throw ValidationError("Please use --iterations with rl, rl-tv, wiener or tikhonov.") }
+        if iterations != nil && (m == .wiener || m == .tikhonov) && !(boundary == nil || boundary == .masked) {
+            throw ValidationError("Please use --iterations with wiener or tikhonov only with --boundary masked (the other boundaries are one-shot filters).")
+        }
         if let iterations, iterations < 1 { throw ValidationError("Please give --iterations ≥ 1 (got \(iterations)).") }
         if self.`init` != nil && !(m == .rl || m == .rlTV) { throw ValidationError("Please use --init with rl or rl-tv.") }
         if (acceleration || damping != nil) && m != .rl { throw ValidationError("Please use --acceleration and --damping with rl only.") }
         if alpha != nil && m != .hyperLaplacian { throw ValidationError("Please use --alpha with hyper-laplacian only.") }
-        if boundary == .masked && !(m == .rl || m == .rlTV) {
-            throw ValidationError("Please use --boundary masked with rl or rl-tv; \(m.rawValue) takes circular, reflect or taper.")
-        }
     }
 
     /// The `key=value` parameters for `ClassicalMethods.make`.
