@@ -23,7 +23,6 @@ tifffile.imwrite('$D/sharp.tif', s[oy:oy + b.shape[0], ox:ox + b.shape[1]])"
 $PY /work/shared/tools/peers.py metrics "$D/sharp.tif" "$D/blurred.tif" | sed 's/^/blurred: /'
 for method in "wiener --nsr 0.01" "wiener --nsr auto" "tikhonov" "hyper-laplacian" "hyper-laplacian --alpha 1" "rl" "rl-tv"; do
   for boundary in circular reflect taper masked; do
-    case "$method:$boundary" in rl*:*|*:circular|*:reflect|*:taper) ;; *) continue ;; esac
     $B deconvolve "$D/blurred.tif" --psf "$D/psf.tif" --method $method --boundary $boundary \
        --reference "$D/sharp.tif" -o "$D/out.tif" --json --quiet
   done
