@@ -17,7 +17,7 @@ import Foundation
 /// - dual: `d ← d + k ⊛ x − u`.
 ///
 /// Cost per inner iteration: two forward and two inverse real FFTs (the x-step's two
-/// right-hand sides, `x` and `k ⊛ x`) and four pointwise passes; no allocation.
+/// right-hand sides, `x` and `k ⊛ x`), the shrinkage and three pointwise passes; no allocation.
 ///
 /// References: M. S. C. Almeida, M. A. T. Figueiredo, "Deconvolving images with unknown
 /// boundaries using the alternating direction method of multipliers", IEEE TIP 22(8), 2013;
@@ -44,9 +44,9 @@ final class MaskedHyperLaplacianSolver {
         let start = monotonicSeconds()
         let plan = core.plan
         let count = plan.realCount, ph = domain.paddedHeight, pw = domain.paddedWidth, sw = plan.spectrumWidth
-        let top = domain.top, left = domain.left, h = domain.height, w = domain.width
+        let h = domain.height, w = domain.width
         let x = core.x.pointer, gx = core.wx.pointer, gy = core.wy.pointer
-        let y = observed.pointer, up = u.pointer, dp = d.pointer, kp = kx.pointer
+        let y = observed.pointer, dp = d.pointer, kp = kx.pointer
         let k = core.otf.pointer, g = core.spectrum.pointer, t = core.dataTerm.pointer
         let mu = lambda * Self.penaltyRatio
         let scale = 1 / Float(count)
@@ -68,10 +68,7 @@ final class MaskedHyperLaplacianSolver {
             previous.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x, count: count) }
             for _ in 0..<settings.innerIterations {
                 core.shrinkGradients(alpha: settings.alpha, beta: beta)
-                // t = u − d, the x-step's data right-hand side, into kx (free until the x-step refills it).
-                parallelFor(ph) { row in
-                    for i in row * pw ..< (row + 1) * pw { kp[i] = up[i] - dp[i] }
-                }
+                // kx holds t = u − d, the x-step's data right-hand side (left there by dataStep).
                 plan.forward(kx, core.dataTerm)
                 // Dᵀw into x, transformed.
                 parallelFor(ph) { row in
@@ -120,7 +117,8 @@ final class MaskedHyperLaplacianSolver {
     }
 
     /// The u-step and the dual update, fused: `v = k ⊛ x + d`, `u = (λ M y + μ v) / (λ M + μ)`,
-    /// `d ← v − u` (that is, `d + k ⊛ x − u`).
+    /// `d ← v − u` (that is, `d + k ⊛ x − u`); then `kx ← u − d`, the next x-step's right-hand
+    /// side (k ⊛ x is not needed again before the x-step recomputes it).
     private func dataStep(lambda: Float, mu: Float) {
         let ph = domain.paddedHeight, pw = domain.paddedWidth
         let top = domain.top, left = domain.left, h = domain.height, w = domain.width
@@ -132,8 +130,10 @@ final class MaskedHyperLaplacianSolver {
                 let i = row * pw + col
                 let v = kp[i] + dp[i]
                 let ui = inside && col >= left && col < left + w ? a * y[i] + b * v : v
+                let di = v - ui
                 up[i] = ui
-                dp[i] = v - ui
+                dp[i] = di
+                kp[i] = ui - di
             }
         }
     }
