@@ -9,13 +9,17 @@ import Foundation
 /// | `circular` | the image itself, taken as periodic | `deconvwnr(I, psf, nsr)` on raw data; `skimage.restoration.wiener` |
 /// | `reflect` | the image padded by half-sample symmetric reflection (at least the PSF size on each side) to a fast FFT size; the result is cropped | `padarray(I, m, 'symmetric')` before deconvolving |
 /// | `taper` | the image with its borders blended into a blurred copy, taken as periodic | `deconvwnr(edgetaper(I, psf), psf, nsr)` |
-/// | `masked` | the image extended by the PSF size − 1; the data term covers the observed window only (RL family only) | DeconvolutionLab2's boundary-free RL; Bertero & Boccacci (2005) |
+/// | `masked` | the image extended by the PSF size − 1; the data term covers the observed window only (iterative for every method: RL's `Hᵀ M` normalization, CG on the masked normal equations for Wiener/Tikhonov, ADMM on `u = k ⊛ x` for the hyper-Laplacian) | DeconvolutionLab2's boundary-free RL; Bertero & Boccacci (2005); Reeves (2005); Almeida & Figueiredo (2013) |
 ///
 /// `masked` is the exact model of `valid`-protocol data (the observation is the valid part of
-/// a convolution of a larger scene): no border assumption is made at all.
+/// a convolution of a larger scene): no border assumption is made at all. It is every
+/// method's default.
 ///
-/// Reference: M. Bertero, P. Boccacci, "A simple method for the reduction of boundary effects
-/// in the Richardson–Lucy approach to image deconvolution", A&A 437, 2005.
+/// References: M. Bertero, P. Boccacci, "A simple method for the reduction of boundary effects
+/// in the Richardson–Lucy approach to image deconvolution", A&A 437, 2005; S. J. Reeves, "Fast
+/// image restoration without boundary artifacts", IEEE TIP 14(10), 2005; M. S. C. Almeida,
+/// M. A. T. Figueiredo, "Deconvolving images with unknown boundaries using the alternating
+/// direction method of multipliers", IEEE TIP 22(8), 2013.
 public enum BoundaryHandling: String, Sendable, CaseIterable, Codable {
     case circular, reflect, taper, masked
 }
