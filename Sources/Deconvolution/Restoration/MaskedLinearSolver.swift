@@ -26,8 +26,10 @@ final class MaskedLinearSolver {
     let plan: FFTPlan2D
     let otf: FFTBuffer
     let gradientPower: (rows: [Float], columns: [Float])
-    /// Spectra: the estimate, the residual, the search direction, `A p`, and FFT scratch.
-    let xs: FFTBuffer, rs: FFTBuffer, ps: FFTBuffer, qs: FFTBuffer, scratch: FFTBuffer
+    /// Spectra: the estimate, the residual, the search direction and `A p` (which doubles as
+    /// the scratch a destroying inverse FFT needs: it is rebuilt after every use).
+    let xs: FFTBuffer, rs: FFTBuffer, ps: FFTBuffer, qs: FFTBuffer
+    var scratch: FFTBuffer { qs }
     let real: FFTBuffer
     /// `1 / (|K|² + R)` per frequency bin, the preconditioner.
     let inverseC: FFTBuffer
@@ -43,7 +45,7 @@ final class MaskedLinearSolver {
         otf = psf.otf(height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
         gradientPower = SpectralOps.gradientPower(height: domain.paddedHeight, width: domain.paddedWidth)
         xs = plan.makeSpectrumBuffer(); rs = plan.makeSpectrumBuffer(); ps = plan.makeSpectrumBuffer()
-        qs = plan.makeSpectrumBuffer(); scratch = plan.makeSpectrumBuffer()
+        qs = plan.makeSpectrumBuffer()
         real = plan.makeRealBuffer()
         inverseC = FFTBuffer(count: plan.spectrumCount / 2)
         partials = [Double](repeating: 0, count: domain.paddedHeight)
