@@ -99,8 +99,9 @@ public struct Conv2D: Sendable, Equatable, Codable {
         let chunksPerImage = (pixels + chunk - 1) / chunk
         let tasks = batch * chunksPerImage
         let workers = max(1, min(workers ?? BLAS.threads, tasks))
-        let columnStride = rows * chunk
-        let columns = pointwise ? nil : scratch.floats(workers * columnStride)
+        // Per worker: the column chunk, then a contiguous `outChannels × chunk` product.
+        let columnStride = (pointwise ? 0 : rows * chunk) + outChannels * chunk
+        let columns = scratch.floats(workers * columnStride)
         let inputSize = height * width
         let outChannels = outChannels, geometry = geometry
         let slope = activation?.slope
@@ -108,11 +109,15 @@ public struct Conv2D: Sendable, Equatable, Codable {
             let n = task / chunksPerImage, first = (task - n * chunksPerImage) * chunk
             let count = min(chunk, pixels - first)
             let yn = y + n * outChannels * pixels + first
+            // The product goes to a contiguous buffer, not straight into `y`: `y`'s rows are
+            // `pixels` apart, a power of two at the U-Net's sizes, so the kernel's output
+            // tile would map to one cache set; the bias/activation pass then copies it out.
+            let product = columns + worker * columnStride + (pointwise ? 0 : rows * chunk)
             if pointwise {
                 sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: rows,
-                      w, lda: rows, source.first + n * inChannels * inputSize + first, ldb: pixels, beta: 0, yn, ldc: pixels)
+                      w, lda: rows, source.first + n * inChannels * inputSize + first, ldb: pixels, beta: 0, product, ldc: count)
             } else {
-                let cols = columns! + worker * columnStride
+                let cols = columns + worker * columnStride
                 let firstRows = source.channels * geometry.kernel * geometry.kernel
                 im2col(source.first + n * source.channels * inputSize, channels: 0..<source.channels, height: height, width: width,
                        geometry: geometry, first: first, count: count, into: cols)
@@ -121,14 +126,14 @@ public struct Conv2D: Sendable, Equatable, Codable {
                            width: width, geometry: geometry, first: first, count: count, into: cols + firstRows * count)
                 }
                 sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: rows,
-                      w, lda: rows, cols, ldb: count, beta: 0, yn, ldc: pixels)
+                      w, lda: rows, cols, ldb: count, beta: 0, product, ldc: count)
             }
             for o in 0..<outChannels {
-                let row = yn + o * pixels, bias = b[o]
+                let row = yn + o * pixels, from = product + o * count, bias = b[o]
                 if let slope {
-                    for i in 0..<count { let v = row[i] + bias; row[i] = v > 0 ? v : slope * v }
+                    for i in 0..<count { let v = from[i] + bias; row[i] = v > 0 ? v : slope * v }
                 } else {
-                    for i in 0..<count { row[i] += bias }
+                    for i in 0..<count { row[i] = from[i] + bias }
                 }
             }
         }
