@@ -1,19 +1,75 @@
 internal import CBLAS
 import DeblurCore
+import Foundation
 
-/// OpenBLAS, the one owner of threads in the CNN's hot paths.
+/// OpenBLAS and the CNN's thread count.
 ///
-/// Every convolution is an `sgemm`; OpenBLAS splits each product across `threads` threads.
-/// Nothing else in this module runs in parallel while a product runs (STYLE point 8).
+/// Every convolution is an `sgemm`. In backward passes and transposed convolutions OpenBLAS
+/// splits each product across `threads` threads; `Conv2D.forward` instead splits its output
+/// chunks over `threads` workers, each running single-threaded products (`serially`). One
+/// of the two owns the cores at any time (STYLE point 8).
 public enum BLAS {
     /// OpenBLAS's thread count (default: all cores). Results are deterministic for a fixed count.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { _ = configured; openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { _ = configured; return state.locked { $0.threads } }
+        set {
+            _ = configured
+            state.locked { s in
+                s.threads = max(1, newValue)
+                if s.serialCallers == 0 { openblas_set_num_threads(Int32(s.threads)) }
+            }
+        }
     }
 
     /// Sets the thread count to all cores once, before the first product (idempotent).
     static let configured: Void = { openblas_set_num_threads(Int32(ProcessorInfo.cores)) }()
+
+    /// Runs `body` with OpenBLAS single-threaded, for callers that split the work over the
+    /// cores themselves (one `sgemm` per core at a time), then restores `threads`.
+    ///
+    /// Counted rather than save-and-restore, so overlapping callers (two workspaces in two
+    /// threads) cannot leave OpenBLAS stuck at one thread.
+    static func serially<R>(_ body: () -> R) -> R {
+        _ = configured
+        state.locked { s in
+            if s.serialCallers == 0 { openblas_set_num_threads(1) }
+            s.serialCallers += 1
+        }
+        defer {
+            state.locked { s in
+                s.serialCallers -= 1
+                if s.serialCallers == 0 { openblas_set_num_threads(Int32(s.threads)) }
+            }
+        }
+        return body()
+    }
+
+    struct State { var threads = ProcessorInfo.cores; var serialCallers = 0 }
+    static let state = Locked(State())
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func locked<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock(); defer { lock.unlock() }
+        return body(&value)
+    }
+}
+
+/// The input of a convolution: one NCHW tensor, or two whose channels are read as
+/// concatenated (`first`'s channels, then `second`'s) without copying them together.
+struct ConvSource {
+    let first: UnsafePointer<Float>
+    let channels: Int
+    let second: UnsafePointer<Float>?
+    let secondChannels: Int
+
+    init(_ first: UnsafePointer<Float>, channels: Int, second: UnsafePointer<Float>? = nil, secondChannels: Int = 0) {
+        self.first = first; self.channels = channels; self.second = second; self.secondChannels = secondChannels
+    }
 }
 
 

@@ -42,16 +42,34 @@ public struct Conv2D: Sendable, Equatable, Codable {
         (geometry.outputLength(height), geometry.outputLength(width))
     }
 
-    /// `output ← conv(input)`; `output` is reshaped as needed (its storage reused).
-    public func forward(_ input: Tensor, into output: inout Tensor, parameters: [Float], scratch: Scratch) {
-        precondition(input.channels == inChannels, "Conv2D expects \(inChannels) input channels, got \(input.channels)")
+    /// `output ← f(conv(input))`; `output` is reshaped as needed (its storage reused).
+    ///
+    /// - Parameters:
+    ///   - second: optional second input whose channels follow `input`'s (a U-Net skip
+    ///     connection): the layer then reads `concat(input, second)` without materializing it,
+    ///     and `inChannels` must equal the two channel counts' sum.
+    ///   - activation: applied to each chunk of output while it is still in cache (default
+    ///     none), saving a pass over the whole output.
+    public func forward(_ input: Tensor, _ second: Tensor? = nil, into output: inout Tensor, parameters: [Float],
+                        scratch: Scratch, activation: LeakyReLU? = nil) {
+        let secondChannels = second?.channels ?? 0
+        precondition(input.channels + secondChannels == inChannels,
+                     "Conv2D expects \(inChannels) input channels, got \(input.channels) + \(secondChannels)")
+        if let second {
+            precondition(second.batch == input.batch && second.height == input.height && second.width == input.width,
+                         "Conv2D's second input \(second.shape) must match \(input.shape) outside channels")
+        }
         let (oh, ow) = outputSize(height: input.height, width: input.width)
         output.reshape(batch: input.batch, channels: outChannels, height: oh, width: ow)
         parameters.withUnsafeBufferPointer { p in
             input.data.withUnsafeBufferPointer { x in
-                output.data.withUnsafeMutableBufferPointer { y in
-                    forward(x.baseAddress!, batch: input.batch, height: input.height, width: input.width,
-                            y.baseAddress!, parameters: p.baseAddress!, scratch: scratch)
+                (second?.data ?? []).withUnsafeBufferPointer { x2 in
+                    output.data.withUnsafeMutableBufferPointer { y in
+                        let source = ConvSource(x.baseAddress!, channels: input.channels,
+                                                second: x2.baseAddress, secondChannels: secondChannels)
+                        forward(source, batch: input.batch, height: input.height, width: input.width,
+                                y.baseAddress!, parameters: p.baseAddress!, scratch: scratch, activation: activation)
+                    }
                 }
             }
         }
@@ -60,42 +78,96 @@ public struct Conv2D: Sendable, Equatable, Codable {
     @usableFromInline
     func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, _ y: UnsafeMutablePointer<Float>,
                  parameters: UnsafePointer<Float>, scratch: Scratch) {
+        forward(ConvSource(x, channels: inChannels), batch: batch, height: height, width: width, y,
+                parameters: parameters, scratch: scratch, activation: nil)
+    }
+
+    /// The forward product chunk by chunk, each chunk (im2col, one `sgemm`, bias and
+    /// activation) on one core with a single-threaded `sgemm`.
+    ///
+    /// Why not one OpenBLAS product split over the cores: with 32–128 output channels each
+    /// product is short, OpenBLAS's per-call thread hand-off and the serial im2col between
+    /// calls left the second core idle; independent chunks keep both cores in their own
+    /// caches. Results do not depend on the worker count (every chunk is one serial product).
+    func forward(_ source: ConvSource, batch: Int, height: Int, width: Int, _ y: UnsafeMutablePointer<Float>,
+                 parameters: UnsafePointer<Float>, scratch: Scratch, activation: LeakyReLU?, workers: Int? = nil) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow, rows = fanIn
         let w = parameters + offset, b = parameters + biasOffset
+        let pointwise = geometry.isPointwise && source.second == nil
         let chunk = chunkLength(rows: rows, pixels: pixels)
-        let columns = geometry.isPointwise ? nil : scratch.floats(rows * chunk)
-        for n in 0..<batch {
-            let xn = x + n * inChannels * height * width, yn = y + n * outChannels * pixels
-            for o in 0..<outChannels { (yn + o * pixels).update(repeating: b[o], count: pixels) }
-            if geometry.isPointwise {
-                sgemm(transposeA: false, transposeB: false, m: outChannels, n: pixels, k: rows,
-                      w, lda: rows, xn, ldb: pixels, beta: 1, yn, ldc: pixels)
-                continue
-            }
-            var first = 0
-            while first < pixels {
-                let count = min(chunk, pixels - first)
-                im2col(xn, channels: inChannels, height: height, width: width, geometry: geometry,
-                       first: first, count: count, into: columns!)
+        let chunksPerImage = (pixels + chunk - 1) / chunk
+        let tasks = batch * chunksPerImage
+        let workers = max(1, min(workers ?? BLAS.threads, tasks))
+        // Per worker: the column chunk, then a contiguous `outChannels × chunk` product.
+        let columnStride = (pointwise ? 0 : rows * chunk) + outChannels * chunk
+        let columns = scratch.floats(workers * columnStride)
+        let inputSize = height * width
+        let outChannels = outChannels, geometry = geometry
+        let slope = activation?.slope
+        func run(_ task: Int, _ worker: Int) {
+            let n = task / chunksPerImage, first = (task - n * chunksPerImage) * chunk
+            let count = min(chunk, pixels - first)
+            let yn = y + n * outChannels * pixels + first
+            // The product goes to a contiguous buffer, not straight into `y`: `y`'s rows are
+            // `pixels` apart, a power of two at the U-Net's sizes, so the kernel's output
+            // tile would map to one cache set; the bias/activation pass then copies it out.
+            let product = columns + worker * columnStride + (pointwise ? 0 : rows * chunk)
+            if pointwise {
                 sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: rows,
-                      w, lda: rows, columns!, ldb: count, beta: 1, yn + first, ldc: pixels)
-                first += count
+                      w, lda: rows, source.first + n * inChannels * inputSize + first, ldb: pixels, beta: 0, product, ldc: count)
+            } else {
+                let cols = columns + worker * columnStride
+                let firstRows = source.channels * geometry.kernel * geometry.kernel
+                im2col(source.first + n * source.channels * inputSize, channels: 0..<source.channels, height: height, width: width,
+                       geometry: geometry, first: first, count: count, into: cols)
+                if let second = source.second {
+                    im2col(second + n * source.secondChannels * inputSize, channels: 0..<source.secondChannels, height: height,
+                           width: width, geometry: geometry, first: first, count: count, into: cols + firstRows * count)
+                }
+                sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: rows,
+                      w, lda: rows, cols, ldb: count, beta: 0, product, ldc: count)
+            }
+            for o in 0..<outChannels {
+                let row = yn + o * pixels, from = product + o * count, bias = b[o]
+                if let slope {
+                    for i in 0..<count { let v = from[i] + bias; row[i] = v > 0 ? v : slope * v }
+                } else {
+                    for i in 0..<count { row[i] = from[i] + bias }
+                }
+            }
+        }
+        // Single-threaded products even for one worker: OpenBLAS's threaded path blocks the
+        // sum differently, and results must not depend on the thread count.
+        BLAS.serially {
+            // Workers take interleaved tasks: neighbouring chunks run at the same time, so
+            // the input rows they share stay in the shared cache.
+            parallelFor(workers, threads: workers) { worker in
+                var task = worker
+                while task < tasks { run(task, worker); task += workers }
             }
         }
     }
 
     /// Backpropagates `outputGradient` (∂L/∂y): adds ∂L/∂w and ∂L/∂b into `gradients` (same
     /// layout as `parameters`) and, when `inputGradient` is given, writes ∂L/∂x into it.
-    public func backward(input: Tensor, outputGradient: Tensor, inputGradient: UnsafeMutablePointer<Float>?,
+    /// With `second` (as in `forward`), ∂L/∂x covers the concatenated channels, `input`'s first.
+    public func backward(input: Tensor, _ second: Tensor? = nil, outputGradient: Tensor, inputGradient: UnsafeMutablePointer<Float>?,
                          parameters: [Float], gradients: inout [Float], scratch: Scratch) {
+        let secondChannels = second?.channels ?? 0
+        precondition(input.channels + secondChannels == inChannels,
+                     "Conv2D expects \(inChannels) input channels, got \(input.channels) + \(secondChannels)")
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
                 input.data.withUnsafeBufferPointer { x in
-                    outputGradient.data.withUnsafeBufferPointer { dy in
-                        backward(x.baseAddress!, batch: input.batch, height: input.height, width: input.width,
-                                 outputGradient: dy.baseAddress!, inputGradient: inputGradient,
-                                 parameters: p.baseAddress!, gradients: g.baseAddress!, scratch: scratch)
+                    (second?.data ?? []).withUnsafeBufferPointer { x2 in
+                        outputGradient.data.withUnsafeBufferPointer { dy in
+                            let source = ConvSource(x.baseAddress!, channels: input.channels,
+                                                    second: x2.baseAddress, secondChannels: secondChannels)
+                            backward(source, batch: input.batch, height: input.height, width: input.width,
+                                     outputGradient: dy.baseAddress!, inputGradient: inputGradient,
+                                     parameters: p.baseAddress!, gradients: g.baseAddress!, scratch: scratch)
+                        }
                     }
                 }
             }
@@ -106,6 +178,13 @@ public struct Conv2D: Sendable, Equatable, Codable {
     func backward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                   outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
                   parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, scratch: Scratch) {
+        backward(ConvSource(x, channels: inChannels), batch: batch, height: height, width: width, outputGradient: dy,
+                 inputGradient: dx, parameters: parameters, gradients: gradients, scratch: scratch)
+    }
+
+    func backward(_ source: ConvSource, batch: Int, height: Int, width: Int,
+                  outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
+                  parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, scratch: Scratch) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow, rows = fanIn
         let w = parameters + offset
@@ -113,16 +192,18 @@ public struct Conv2D: Sendable, Equatable, Codable {
         let inputSize = inChannels * height * width
         if let dx { dx.update(repeating: 0, count: batch * inputSize) }
         let chunk = chunkLength(rows: rows, pixels: pixels)
-        let columns = geometry.isPointwise ? nil : scratch.floats(rows * chunk)
+        let pointwise = geometry.isPointwise && source.second == nil
+        let columns = pointwise ? nil : scratch.floats(rows * chunk)
+        let plane = height * width, firstRows = source.channels * geometry.kernel * geometry.kernel
         for n in 0..<batch {
-            let xn = x + n * inputSize, dyn = dy + n * outChannels * pixels
+            let xn = source.first + n * source.channels * plane, dyn = dy + n * outChannels * pixels
             for o in 0..<outChannels {
                 var s: Float = 0
                 let row = dyn + o * pixels
                 for i in 0..<pixels { s += row[i] }
                 db[o] += s
             }
-            if geometry.isPointwise {
+            if pointwise {
                 // dW += dY · Xᵀ ; dX = Wᵀ · dY
                 sgemm(transposeA: false, transposeB: true, m: outChannels, n: rows, k: pixels,
                       dyn, lda: pixels, xn, ldb: pixels, beta: 1, dw, ldc: rows)
@@ -135,8 +216,12 @@ public struct Conv2D: Sendable, Equatable, Codable {
             var first = 0
             while first < pixels {
                 let count = min(chunk, pixels - first)
-                im2col(xn, channels: inChannels, height: height, width: width, geometry: geometry,
+                im2col(xn, channels: source.channels, height: height, width: width, geometry: geometry,
                        first: first, count: count, into: columns!)
+                if let second = source.second {
+                    im2col(second + n * source.secondChannels * plane, channels: source.secondChannels, height: height,
+                           width: width, geometry: geometry, first: first, count: count, into: columns! + firstRows * count)
+                }
                 sgemm(transposeA: false, transposeB: true, m: outChannels, n: rows, k: count,
                       dyn + first, lda: pixels, columns!, ldb: count, beta: 1, dw, ldc: rows)
                 if let dx {

@@ -65,6 +65,35 @@ public struct ConvTranspose2D: Sendable, Equatable, Codable {
         let pixels = height * width, outPixels = oh * ow, rows = columnRows
         let w = parameters + offset, b = parameters + biasOffset
         let chunk = chunkLength(rows: rows, pixels: pixels)
+        if geometry.kernel <= geometry.stride && geometry.padding == 0 {
+            // Windows do not overlap (the U-Net's 2×2 stride 2): chunks of input pixels write
+            // disjoint outputs, so the cores take whole chunks with single-threaded products,
+            // as in `Conv2D.forward` (which also keeps OpenBLAS's threads parked between layers).
+            let chunksPerImage = (pixels + chunk - 1) / chunk, tasks = batch * chunksPerImage
+            let workers = max(1, min(BLAS.threads, tasks))
+            let columns = scratch.floats(workers * rows * chunk)
+            let inChannels = inChannels, outChannels = outChannels, geometry = geometry
+            for n in 0..<batch {
+                let yn = y + n * outChannels * outPixels
+                for o in 0..<outChannels { (yn + o * outPixels).update(repeating: b[o], count: outPixels) }
+            }
+            BLAS.serially {
+                parallelFor(workers, threads: workers) { worker in
+                    let cols = columns + worker * rows * chunk
+                    var task = worker
+                    while task < tasks {
+                        let n = task / chunksPerImage, first = (task - n * chunksPerImage) * chunk
+                        let count = min(chunk, pixels - first)
+                        sgemm(transposeA: true, transposeB: false, m: rows, n: count, k: inChannels,
+                              w, lda: rows, x + n * inChannels * pixels + first, ldb: pixels, beta: 0, cols, ldc: count)
+                        col2im(cols, channels: 0..<outChannels, height: oh, width: ow, geometry: geometry,
+                               first: first, count: count, addingInto: y + n * outChannels * outPixels)
+                        task += workers
+                    }
+                }
+            }
+            return
+        }
         let columns = scratch.floats(rows * chunk)
         for n in 0..<batch {
             let xn = x + n * inChannels * pixels, yn = y + n * outChannels * outPixels

@@ -1,3 +1,5 @@
+import DeblurCore
+
 /// Max pooling over non-overlapping `size × size` windows (stride = size, no padding).
 ///
 /// `y[n, c, i, j] = max_{0 ≤ a, b < size} x[n, c, i·size + a, j·size + b]`; trailing rows and
@@ -22,7 +24,10 @@ public struct MaxPool2D: Sendable, Equatable, Codable {
         input.data.withUnsafeBufferPointer { x in
             output.data.withUnsafeMutableBufferPointer { y in
                 winners.withUnsafeMutableBufferPointer { arg in
-                    for plane in 0..<planes {
+                    // Planes are independent; split them over the cores when there is enough work
+                    // (no product runs meanwhile).
+                    let threads = planes * oh * ow >= 1 << 16 ? BLAS.threads : 1
+                    parallelFor(planes, threads: threads) { plane in
                         let xp = x.baseAddress! + plane * h * w
                         let base = plane * oh * ow
                         for i in 0..<oh {

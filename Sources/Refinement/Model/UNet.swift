@@ -117,8 +117,7 @@ public struct UNet: Sendable {
         let scratch = ws.scratch
         var current = ws.input
         func convolve(_ conv: Conv2D, _ from: Slot, _ to: Slot) {
-            conv.forward(from.tensor, into: &to.tensor, parameters: parameters, scratch: scratch)
-            activation.forward(&to.tensor)
+            conv.forward(from.tensor, into: &to.tensor, parameters: parameters, scratch: scratch, activation: activation)
         }
         for l in 0..<a.depth {
             for (j, conv) in encoder[l].enumerated() { convolve(conv, current, ws.encoder[l][j]); current = ws.encoder[l][j] }
@@ -128,9 +127,13 @@ public struct UNet: Sendable {
         for (j, conv) in bottleneck.enumerated() { convolve(conv, current, ws.bottleneck[j]); current = ws.bottleneck[j] }
         for l in (0..<a.depth).reversed() {
             up[l].forward(current.tensor, into: &ws.upsampled[l].tensor, parameters: parameters, scratch: scratch)
-            Concat.forward(ws.upsampled[l].tensor, ws.encoder[l][a.convolutionsPerLevel - 1].tensor, into: &ws.concatenated[l].tensor)
-            current = ws.concatenated[l]
-            for (j, conv) in decoder[l].enumerated() { convolve(conv, current, ws.decoder[l][j]); current = ws.decoder[l][j] }
+            // The first decoder convolution reads concat(upsampled, skip) straight from the two
+            // buffers (its im2col stacks them), so the concatenation is never copied.
+            let skip = ws.encoder[l][a.convolutionsPerLevel - 1].tensor
+            decoder[l][0].forward(ws.upsampled[l].tensor, skip, into: &ws.decoder[l][0].tensor, parameters: parameters,
+                                  scratch: scratch, activation: activation)
+            current = ws.decoder[l][0]
+            for (j, conv) in decoder[l].enumerated().dropFirst() { convolve(conv, current, ws.decoder[l][j]); current = ws.decoder[l][j] }
         }
         head.forward(current.tensor, into: &ws.head.tensor, parameters: parameters, scratch: scratch)
         // Residual: prediction = estimate (input channel 0) + correction.
@@ -158,12 +161,13 @@ public struct UNet: Sendable {
         let scratch = ws.scratch
         var g = ws.gradientA, spare = ws.gradientB
         // Conv backward writing ∂L/∂input into `spare`, which then becomes the current gradient.
-        func convBackward(_ conv: Conv2D, input: Slot, output: Slot?, needInput: Bool) {
+        // With `second`, the input is concat(input, second) and ∂L/∂input covers both.
+        func convBackward(_ conv: Conv2D, input: Slot, second: Slot? = nil, output: Slot?, needInput: Bool) {
             if let output { activation.backward(output: output.tensor, gradient: &g.tensor) }
             let x = input.tensor
-            spare.tensor.reshape(batch: x.batch, channels: x.channels, height: x.height, width: x.width)
+            spare.tensor.reshape(batch: x.batch, channels: conv.inChannels, height: x.height, width: x.width)
             spare.tensor.data.withUnsafeMutableBufferPointer { dx in
-                conv.backward(input: x, outputGradient: g.tensor, inputGradient: needInput ? dx.baseAddress! : nil,
+                conv.backward(input: x, second?.tensor, outputGradient: g.tensor, inputGradient: needInput ? dx.baseAddress! : nil,
                               parameters: parameters, gradients: &gradients, scratch: scratch)
             }
             swap(&g, &spare)
@@ -174,7 +178,12 @@ public struct UNet: Sendable {
         convBackward(head, input: lastDecoder, output: nil, needInput: true)
         for l in 0..<a.depth {
             for j in (0..<a.convolutionsPerLevel).reversed() {
-                convBackward(decoder[l][j], input: j == 0 ? ws.concatenated[l] : ws.decoder[l][j - 1], output: ws.decoder[l][j], needInput: true)
+                if j == 0 {
+                    convBackward(decoder[l][j], input: ws.upsampled[l], second: ws.encoder[l][a.convolutionsPerLevel - 1],
+                                 output: ws.decoder[l][j], needInput: true)
+                } else {
+                    convBackward(decoder[l][j], input: ws.decoder[l][j - 1], output: ws.decoder[l][j], needInput: true)
+                }
             }
             // Split the concat gradient: upsampled part → `spare`, skip part → skipGradients[l].
             let up = ws.upsampled[l].tensor, skip = ws.encoder[l][a.convolutionsPerLevel - 1].tensor

@@ -13,7 +13,6 @@ public final class UNetWorkspace: @unchecked Sendable {
     var winners: [[Int32]] = []
     var bottleneck: [Slot] = []
     var upsampled: [Slot] = []
-    var concatenated: [Slot] = []
     var decoder: [[Slot]] = []
     let head = Slot()
     let prediction = Slot()
@@ -33,14 +32,13 @@ public final class UNetWorkspace: @unchecked Sendable {
         winners = Array(repeating: [], count: d)
         bottleneck = (0..<c).map { _ in Slot() }
         upsampled = (0..<d).map { _ in Slot() }
-        concatenated = (0..<d).map { _ in Slot() }
         skipGradients = (0..<d).map { _ in Slot() }
     }
 
     /// Floats held by all buffers (for the memory bound of tiled inference).
     public var allocatedFloats: Int {
         var slots: [Slot] = [input, head, prediction, gradientA, gradientB]
-        slots += encoder.flatMap { $0 } + decoder.flatMap { $0 } + pooled + bottleneck + upsampled + concatenated + skipGradients
+        slots += encoder.flatMap { $0 } + decoder.flatMap { $0 } + pooled + bottleneck + upsampled + skipGradients
         return slots.reduce(0) { $0 + $1.tensor.data.capacity } + winners.reduce(0) { $0 + $1.count } + scratch.allocatedFloats
     }
 }

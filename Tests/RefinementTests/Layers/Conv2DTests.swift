@@ -79,6 +79,66 @@ func naiveConv(_ x: Tensor, weights: [Float], bias: [Float], out: Int, k: Int, s
         #expect(wError < 1e-3)
         #expect(xError < 1e-3)
     }
+
+    @Test func twoInputsAreReadAsTheirChannelConcatenationWithFusedActivation() {
+        let conv = Conv2D(inChannels: 5, outChannels: 4, geometry: ConvGeometry(kernel: 3, padding: 1))
+        let parameters = randomVector(conv.parameterCount, seed: 8)
+        let a = randomTensor(2, 2, 9, 7, seed: 9), b = randomTensor(2, 3, 9, 7, seed: 10)
+        var joined = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        Concat.forward(a, b, into: &joined)
+        let leaky = LeakyReLU(slope: 0.1)
+        var y = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        conv.forward(a, b, into: &y, parameters: parameters, scratch: Scratch(), activation: leaky)
+        let reference = naiveConv(joined, weights: Array(parameters[0..<conv.weightCount]), bias: Array(parameters[conv.weightCount...]),
+                                  out: 4, k: 3, stride: 1, padding: 1)
+        let activated = reference.data.map { $0 > 0 ? $0 : 0.1 * $0 }
+        #expect(y.shape == reference.shape)
+        #expect(maxAbs(y.data, activated) < 1e-5)
+        #expect(activated.contains { $0 < 0 } && activated.contains { $0 > 0 })
+    }
+
+    @Test func twoInputBackwardEqualsBackwardOnTheConcatenation() {
+        let conv = Conv2D(inChannels: 5, outChannels: 3, geometry: ConvGeometry(kernel: 3, padding: 1))
+        let parameters = randomVector(conv.parameterCount, seed: 11)
+        let a = randomTensor(2, 2, 6, 5, seed: 12), b = randomTensor(2, 3, 6, 5, seed: 13)
+        var joined = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        Concat.forward(a, b, into: &joined)
+        let r = randomTensor(2, 3, 6, 5, seed: 14)
+        let scratch = Scratch()
+        var g1 = [Float](repeating: 0, count: parameters.count), g2 = g1
+        var dx1 = [Float](repeating: 0, count: joined.count), dx2 = dx1
+        dx1.withUnsafeMutableBufferPointer { d in
+            conv.backward(input: joined, outputGradient: r, inputGradient: d.baseAddress!, parameters: parameters, gradients: &g1, scratch: scratch)
+        }
+        dx2.withUnsafeMutableBufferPointer { d in
+            conv.backward(input: a, b, outputGradient: r, inputGradient: d.baseAddress!, parameters: parameters, gradients: &g2, scratch: scratch)
+        }
+        #expect(maxAbs(g1, g2) < 1e-5)
+        #expect(maxAbs(dx1, dx2) < 1e-5)
+        #expect(g1.contains { abs($0) > 0.1 })
+    }
+
+    @Test func forwardIsBitwiseIndependentOfTheWorkerCount() {
+        // 48² pixels × 144 rows spans two chunks per image: workers really split the batch.
+        let conv = Conv2D(inChannels: 16, outChannels: 8, geometry: ConvGeometry(kernel: 3, padding: 1))
+        #expect(chunkLength(rows: conv.fanIn, pixels: 48 * 48) < 48 * 48)
+        let parameters = randomVector(conv.parameterCount, seed: 15)
+        let x = randomTensor(2, 16, 48, 48, seed: 16)
+        func run(_ workers: Int) -> [Float] {
+            var y = [Float](repeating: .nan, count: 2 * 8 * 48 * 48)
+            parameters.withUnsafeBufferPointer { p in x.data.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+                conv.forward(ConvSource(xp.baseAddress!, channels: 16), batch: 2, height: 48, width: 48, yp.baseAddress!,
+                             parameters: p.baseAddress!, scratch: Scratch(), activation: .relu, workers: workers)
+            } } }
+            return y
+        }
+        let one = run(1)
+        #expect(!one.contains { $0.isNaN })
+        for workers in [2, 3] {
+            let other = run(workers)
+            #expect(zip(one, other).filter { $0.bitPattern != $1.bitPattern }.count == 0, "workers \(workers)")
+        }
+    }
 }
 
 func maxAbs(_ a: [Float], _ b: [Float]) -> Float {
