@@ -51,6 +51,8 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "_TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "KernelBank", "_TestSupport"]),
+        // Runs the built `deblur` executable (found next to the test bundle) in scratch folders.
+        .testTarget(name: "deblurTests", dependencies: ["deblur", "_TestSupport", "DeblurKit"]),
     ],
     // Swift 5 mode: the numeric kernels share unsafe buffers across DispatchQueue workers
     // by design; strict Sendable checking would only add wrappers around them.

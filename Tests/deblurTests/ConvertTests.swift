@@ -1,0 +1,74 @@
+import DeblurKit
+import Foundation
+import Testing
+import _TestSupport
+
+@Suite struct ConvertTests {
+    /// PNG (8 or 16 bits) → float TIFF → PNG of the same depth gives the same samples: the
+    /// float TIFF holds k/(2^b − 1) exactly enough for the integer encoder to round back to k.
+    @Test(arguments: [8, 16], [1, 3])
+    func pngThroughFloatTIFFRoundTripsBitExactly(bits: Int, channels: Int) throws {
+        try withScratch { dir in
+            let depth: SampleDepth = bits == 8 ? .uint8 : .uint16
+            try ImageIO.write(randomImage(channels: channels, height: 9, width: 13, seed: 7), to: dir.file("in.png").path, depth: depth)
+            let original = try ImageIO.read(dir.file("in.png").path)
+
+            let toTIFF = try dir.deblur("convert", "in.png", "mid.tif", "--bit-depth", "32")
+            #expect(toTIFF.status == 0, "\(toTIFF)")
+            let (mid, midInfo) = try ImageIO.readWithInfo(dir.file("mid.tif").path)
+            #expect(midInfo.isFloat && midInfo.bitsPerSample == 32)
+            #expect(mid.pixels == original.pixels)
+
+            let back = try dir.deblur("convert", "mid.tif", "out.png", "--bit-depth", "\(bits)")
+            #expect(back.status == 0, "\(back)")
+            let (roundTrip, info) = try ImageIO.readWithInfo(dir.file("out.png").path)
+            #expect(info.bitsPerSample == bits)
+            #expect(roundTrip.channels == channels && roundTrip.height == 9 && roundTrip.width == 13)
+            #expect(roundTrip.pixels == original.pixels)
+            // Same encoder, same samples: the file itself is identical.
+            #expect(try Data(contentsOf: dir.file("out.png")) == Data(contentsOf: dir.file("in.png")))
+        }
+    }
+
+    @Test func garbageInputExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            try Data(repeating: 0x89, count: 100).write(to: dir.file("junk.tif"))
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("convert", "junk.tif", "out.png"), naming: "junk.tif", directory: dir, before: before)
+        }
+    }
+
+    @Test func truncatedPNGExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 32, width: 32, seed: 2), to: dir.file("full.png").path)
+            let bytes = try Data(contentsOf: dir.file("full.png"))
+            try bytes.prefix(bytes.count / 2).write(to: dir.file("cut.png"))
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("convert", "cut.png", "out.tif"), naming: "cut.png", directory: dir, before: before)
+        }
+    }
+
+    @Test func missingInputExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            expectCleanFailure(try dir.deblur("convert", "absent.png", "out.tif"), naming: "absent.png", directory: dir, before: [])
+        }
+    }
+
+    @Test func unknownOutputExtensionExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("in.png").path)
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("convert", "in.png", "out.jpg"), naming: "out.jpg", directory: dir, before: before,
+                               usageFollows: true)
+        }
+    }
+
+    @Test func unknownInputExtensionExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("in.png").path)
+            try FileManager.default.moveItem(at: dir.file("in.png"), to: dir.file("in.gif"))
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("convert", "in.gif", "out.png"), naming: "in.gif", directory: dir, before: before)
+        }
+    }
+}

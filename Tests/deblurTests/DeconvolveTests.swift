@@ -1,0 +1,120 @@
+import DeblurKit
+import Foundation
+import Testing
+import _TestSupport
+
+/// `deblur blur` then `deblur deconvolve` on a tiny image.
+@Suite struct DeconvolveTests {
+    /// Writes a 24×24 sharp PNG and a 5×5 Gaussian PSF, and blurs the image with the CLI.
+    static func blurred(in dir: URL) throws {
+        try ImageIO.write(randomImage(height: 24, width: 24, seed: 11), to: dir.file("sharp.png").path)
+        try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
+        let result = try dir.deblur("blur", "sharp.png", "--psf", "psf.tif", "--noise-sigma", "0.01", "--seed", "1", "-o", "blurred.tif")
+        #expect(result.status == 0, "\(result)")
+    }
+
+    @Test func blurKeepsTheSizeWithReflectAndShrinksByThePSFWithValid() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let same = try ImageIO.read(dir.file("blurred.tif").path)
+            #expect(same.height == 24 && same.width == 24)
+            let valid = try dir.deblur("blur", "sharp.png", "--psf", "psf.tif", "--boundary", "valid", "-o", "valid.tif")
+            #expect(valid.status == 0, "\(valid)")
+            let v = try ImageIO.read(dir.file("valid.tif").path)
+            #expect(v.height == 20 && v.width == 20)
+        }
+    }
+
+    /// Without noise, blurring a constant image by a normalized PSF leaves it constant.
+    @Test func blurOfAConstantImageIsThatConstant() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 16, width: 16, value: 0.25), to: dir.file("flat.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1.0, size: 7), to: dir.file("psf.tif").path)
+            let result = try dir.deblur("blur", "flat.tif", "--psf", "psf.tif", "-o", "out.tif")
+            #expect(result.status == 0, "\(result)")
+            let out = try ImageIO.read(dir.file("out.tif").path)
+            #expect(out.pixels.allSatisfy { abs($0 - 0.25) < 1e-5 })
+        }
+    }
+
+    @Test(arguments: [["--method", "wiener"], ["--method", "rl", "--iterations", "5"], ["--method", "wiener", "--iterations", "5"]])
+    func deconvolveWritesAnImageOfTheInputSize(method: [String]) throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let result = try dir.deblur(["deconvolve", "blurred.tif", "--psf", "psf.tif", "-o", "out.tif",
+                                         "--fft-rigor", "estimate", "--quiet", "--json"] + method)
+            #expect(result.status == 0, "\(result)")
+            let out = try ImageIO.read(dir.file("out.tif").path)
+            #expect(out.channels == 1 && out.height == 24 && out.width == 24)
+            #expect(out.isFinite)
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(summary["output"] as? String == "out.tif")
+        }
+    }
+
+    /// Restoration should get closer to the sharp image than the blurred input is.
+    @Test func rlWithReferenceImprovesPSNROverTheBlurredImage() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 24, width: 24, seed: 5).clamped(), to: dir.file("sharp.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
+            #expect(try dir.deblur("blur", "sharp.tif", "--psf", "psf.tif", "--boundary", "circular", "-o", "b.tif").status == 0)
+            let result = try dir.deblur("deconvolve", "b.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "20",
+                                        "--boundary", "circular", "--reference", "sharp.tif", "--fft-rigor", "estimate", "--quiet", "--json")
+            #expect(result.status == 0, "\(result)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let restored = try #require(summary["psnr_db"] as? Double)
+            let blurredPSNR = try psnr(try ImageIO.read(dir.file("sharp.tif").path), try ImageIO.read(dir.file("b.tif").path))
+            #expect(restored > blurredPSNR, "rl \(restored) dB vs blurred \(blurredPSNR) dB")
+        }
+    }
+
+    @Test func zeroIterationsExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "blurred.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "0",
+                                        "-o", "out.tif", "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "0", directory: dir, before: before, usageFollows: true)
+            #expect(result.stderrLines.first?.contains("--iterations") == true, "\(result)")
+        }
+    }
+
+    @Test(arguments: ["zeros", "negative", "even", "text"])
+    func invalidPSFFileExitsOneNamingItWithoutOutput(kind: String) throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let bad = dir.file("bad.tif")
+            switch kind {
+            case "zeros": try ImageIO.write(Image(height: 5, width: 5), to: bad.path, depth: .float32)
+            case "negative": try ImageIO.write(Image(height: 3, width: 3) { _, y, x in y == 1 && x == 1 ? 2 : -0.125 }, to: bad.path, depth: .float32)
+            case "even": try ImageIO.write(Image(height: 4, width: 4, value: 1.0 / 16), to: bad.path, depth: .float32)
+            default: try Data("not a tiff".utf8).write(to: bad)
+            }
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "blurred.tif", "--psf", "bad.tif", "--method", "wiener", "-o", "out.tif",
+                                        "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "bad.tif", directory: dir, before: before)
+        }
+    }
+
+    @Test(arguments: ["wiener", "rl"])
+    func psfLargerThanTheImageExitsOneWithoutOutput(method: String) throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 5, size: 31), to: dir.file("big.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "blurred.tif", "--psf", "big.tif", "--method", method, "-o", "out.tif",
+                                        "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "31", directory: dir, before: before)
+        }
+    }
+
+    @Test func blurWithAMissingPSFExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 8, width: 8, seed: 1), to: dir.file("sharp.png").path)
+            let before = dir.listing()
+            let result = try dir.deblur("blur", "sharp.png", "--psf", "nosuch.tif", "-o", "out.png")
+            expectCleanFailure(result, naming: "nosuch.tif", directory: dir, before: before)
+        }
+    }
+}

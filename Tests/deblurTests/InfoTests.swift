@@ -1,0 +1,49 @@
+import DeblurKit
+import Foundation
+import Testing
+import _TestSupport
+
+@Suite struct InfoTests {
+    @Test(arguments: [(1, "png"), (3, "png"), (1, "tif")])
+    func jsonReportsTheWrittenSize(channels: Int, ext: String) throws {
+        try withScratch { dir in
+            let image = randomImage(channels: channels, height: 7, width: 11, seed: 3)
+            try ImageIO.write(image, to: dir.file("a.\(ext)").path)
+            let result = try dir.deblur("info", "a.\(ext)", "--json")
+            #expect(result.status == 0, "\(result)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(object["width"] as? Int == 11)
+            #expect(object["height"] as? Int == 7)
+            #expect(object["channels"] as? Int == channels)
+            #expect(object["format"] as? String == (ext == "png" ? "png" : "tiff"))
+            let stats = image.statistics()
+            // 8-bit PNG quantization moves the extremes by at most half a step.
+            let tolerance: Double = ext == "png" ? 0.5 / 255 + 1e-6 : 1e-6
+            #expect(abs((object["min"] as? Double ?? .nan) - Double(stats.min)) <= tolerance)
+            #expect(abs((object["max"] as? Double ?? .nan) - Double(stats.max)) <= tolerance)
+        }
+    }
+
+    @Test func garbageFileExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try Data("this is not an image".utf8).write(to: dir.file("junk.png"))
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("info", "junk.png"), naming: "junk.png", directory: dir, before: before)
+        }
+    }
+
+    @Test func missingFileExitsOneNamingIt() throws {
+        try withScratch { dir in
+            expectCleanFailure(try dir.deblur("info", "absent.tif"), naming: "absent.tif", directory: dir, before: [])
+        }
+    }
+
+    @Test func unknownExtensionExitsOneNamingTheFile() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("a.png").path)
+            try FileManager.default.moveItem(at: dir.file("a.png"), to: dir.file("a.bmp"))
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("info", "a.bmp"), naming: "a.bmp", directory: dir, before: before)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import DeblurKit
+import Foundation
+import Testing
+
+@Suite struct SynthTests {
+    static let arguments = ["synth", "--out", "ds", "--count", "3", "--size", "32", "--trajectories", "7", "--quiet"]
+
+    /// Every file under `root` with its bytes.
+    static func contents(_ root: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in root.listing() {
+            var isDirectory: ObjCBool = false
+            let url = root.file(name)
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files[name] = try Data(contentsOf: url)
+            }
+        }
+        return files
+    }
+
+    @Test func threeItemsMakeTheManifestAndThreeItemLines() throws {
+        try withScratch { dir in
+            let result = try dir.deblur(Self.arguments)
+            #expect(result.status == 0, "\(result)")
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file("ds/dataset.json")))
+            #expect(manifest is [String: Any])
+            let lines = try String(contentsOf: dir.file("ds/items.jsonl"), encoding: .utf8)
+                .split(separator: "\n", omittingEmptySubsequences: true)
+            #expect(lines.count == 3)
+            for line in lines {
+                let item = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                for key in ["sharp", "blurred", "psf"] {
+                    let path = try #require(item[key] as? String, "item has no \(key): \(line)")
+                    #expect(dir.file("ds").file(path).exists, "\(path) missing")
+                }
+                let sharp = try ImageIO.read(dir.file("ds").file(item["sharp"] as! String).path)
+                #expect(sharp.height == 32 && sharp.width == 32)
+                let psf = try ImageIO.readPSF(dir.file("ds").file(item["psf"] as! String).path)
+                #expect(psf.height == 7 && psf.width == 7)
+            }
+        }
+    }
+
+    @Test func rerunningIsIdempotentByteForByte() throws {
+        try withScratch { dir in
+            #expect(try dir.deblur(Self.arguments).status == 0)
+            let first = try Self.contents(dir.file("ds"))
+            #expect(try dir.deblur(Self.arguments).status == 0)
+            #expect(try Self.contents(dir.file("ds")) == first)
+            // --force regenerates every item; being deterministic, it writes the same bytes too.
+            #expect(try dir.deblur(Self.arguments + ["--force"]).status == 0)
+            #expect(try Self.contents(dir.file("ds")) == first)
+        }
+    }
+
+    @Test(arguments: ["3/2", "0/2", "a/b"])
+    func invalidShardExitsOneNamingItWithoutOutput(shard: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(Self.arguments + ["--shard", shard])
+            expectCleanFailure(result, naming: shard, directory: dir, before: [])
+        }
+    }
+
+    @Test func invalidSizeExitsOneNamingIt() throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["synth", "--out", "ds", "--count", "3", "--size", "0x32", "--quiet"])
+            expectCleanFailure(result, naming: "0x32", directory: dir, before: [])
+        }
+    }
+}

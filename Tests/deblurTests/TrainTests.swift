@@ -1,0 +1,97 @@
+import DeblurKit
+import Foundation
+import Testing
+
+/// One tiny model trained once and shared by the train, refine and export-onnx tests.
+enum TrainedModel {
+    static let arguments = ["train", "--synthetic", "--steps", "1", "--width", "4", "--synthetic-images", "4",
+                            "--image-size", "64", "--batch", "2", "-o", "m.model", "--quiet", "--threads", "1"]
+
+    /// The training run and the folder holding m.model; removed at exit.
+    static let run: Result<(URL, CLIResult), any Error> = Result {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deblurTests-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        folder = dir
+        atexit { if let folder = TrainedModel.folder { try? FileManager.default.removeItem(at: folder) } }
+        return (dir, try dir.deblur(arguments))
+    }
+
+    nonisolated(unsafe) static var folder: URL?
+
+    /// A copy of the trained model in `dir` as `name`.
+    static func copy(to dir: URL, as name: String = "m.model") throws {
+        let (folder, result) = try run.get()
+        try #require(result.status == 0, "\(result)")
+        try FileManager.default.copyItem(at: folder.file("m.model"), to: dir.file(name))
+    }
+}
+
+@Suite struct TrainTests {
+    @Test func oneStepSmokeRunWritesALoadableModel() throws {
+        let (folder, result) = try TrainedModel.run.get()
+        #expect(result.status == 0, "\(result)")
+        let model = try ModelFile.read(folder.file("m.model").path).model
+        #expect(model.network.architecture.width == 4)
+        #expect(model.network.parameterCount > 0)
+    }
+
+    @Test func bothSyntheticAndDatasetExitsOne() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--dataset", "ds", "-o", "m.model")
+            expectCleanFailure(result, naming: "--synthetic", directory: dir, before: [], usageFollows: true)
+        }
+    }
+}
+
+@Suite struct RefineTests {
+    @Test func truncatedModelExitsOneNamingItWithoutOutput() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir, as: "full.model")
+            let bytes = try Data(contentsOf: dir.file("full.model"))
+            try bytes.prefix(bytes.count / 2).write(to: dir.file("cut.model"))
+            try FileManager.default.removeItem(at: dir.file("full.model"))
+            try ImageIO.write(Image(height: 32, width: 32, value: 0.5), to: dir.file("b.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("refine", "b.tif", "--psf", "psf.tif", "--model", "cut.model", "-o", "out.tif")
+            expectCleanFailure(result, naming: "cut.model", directory: dir, before: before)
+        }
+    }
+
+    @Test func trainedModelRefinesToAnImageOfTheInputSize() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir)
+            try ImageIO.write(Image(height: 32, width: 24) { _, y, x in Float((x + y) % 5) / 4 }, to: dir.file("b.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
+            let result = try dir.deblur("refine", "b.tif", "--psf", "psf.tif", "--model", "m.model", "-o", "out.tif", "--threads", "1")
+            #expect(result.status == 0, "\(result)")
+            let out = try ImageIO.read(dir.file("out.tif").path)
+            #expect(out.height == 32 && out.width == 24 && out.isFinite)
+        }
+    }
+}
+
+@Suite struct ExportONNXTests {
+    /// ModelProto starts with field 1 (ir_version, varint: tag 0x08) then field 2
+    /// (producer_name, length-delimited: tag 0x12) "DeblurKit".
+    @Test func exportWritesAnONNXModelProto() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir)
+            let result = try dir.deblur("export-onnx", "m.model", "-o", "m.onnx")
+            #expect(result.status == 0, "\(result)")
+            let bytes = [UInt8](try Data(contentsOf: dir.file("m.onnx")))
+            try #require(bytes.count > 100)
+            #expect(bytes[0] == 0x08)
+            #expect(bytes[1] >= 3 && bytes[1] < 0x80, "ir_version \(bytes[1])")
+            #expect(bytes[2] == 0x12 && bytes[3] == 9)
+            #expect(String(decoding: bytes[4..<13], as: UTF8.self) == "DeblurKit")
+        }
+    }
+
+    @Test func missingModelExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("export-onnx", "none.model", "-o", "m.onnx")
+            expectCleanFailure(result, naming: "none.model", directory: dir, before: [])
+        }
+    }
+}
