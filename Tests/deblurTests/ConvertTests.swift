@@ -63,10 +63,10 @@ import _TestSupport
         }
     }
 
-    @Test func unknownInputExtensionExitsOneNamingIt() throws {
+    @Test func unsupportedInputFormatExitsOneNamingItWithoutOutput() throws {
         try withScratch { dir in
-            try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("in.png").path)
-            try FileManager.default.moveItem(at: dir.file("in.png"), to: dir.file("in.gif"))
+            // A GIF header: neither the PNG signature nor a TIFF byte-order mark.
+            try Data("GIF89a".utf8 + [UInt8](repeating: 0, count: 40)).write(to: dir.file("in.gif"))
             let before = dir.listing()
             expectCleanFailure(try dir.deblur("convert", "in.gif", "out.png"), naming: "in.gif", directory: dir, before: before)
         }

@@ -59,7 +59,7 @@ import _TestSupport
             try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
             #expect(try dir.deblur("blur", "sharp.tif", "--psf", "psf.tif", "--boundary", "circular", "-o", "b.tif").status == 0)
             let result = try dir.deblur("deconvolve", "b.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "20",
-                                        "--boundary", "circular", "--reference", "sharp.tif", "--fft-rigor", "estimate", "--quiet", "--json")
+                                        "--boundary", "circular", "--reference", "sharp.tif", "-o", "r.tif", "--fft-rigor", "estimate", "--quiet", "--json")
             #expect(result.status == 0, "\(result)")
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             let restored = try #require(summary["psnr_db"] as? Double)
@@ -115,6 +115,28 @@ import _TestSupport
             let before = dir.listing()
             let result = try dir.deblur("blur", "sharp.png", "--psf", "nosuch.tif", "-o", "out.png")
             expectCleanFailure(result, naming: "nosuch.tif", directory: dir, before: before)
+        }
+    }
+}
+
+@Suite struct BlurTests {
+    @Test func unsupportedOutputExtensionExitsOneNamingItWithoutOutput() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 8, width: 8, seed: 1), to: dir.file("sharp.png").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 3), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("blur", "sharp.png", "--psf", "psf.tif", "-o", "out.jpg")
+            expectCleanFailure(result, naming: "out.jpg", directory: dir, before: before)
+        }
+    }
+
+    @Test func negativeNoiseSigmaExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 8, width: 8, seed: 1), to: dir.file("sharp.png").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 3), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("blur", "sharp.png", "--psf", "psf.tif", "--noise-sigma=-0.5", "-o", "out.png")
+            expectCleanFailure(result, naming: "-0.5", directory: dir, before: before)
         }
     }
 }

@@ -38,12 +38,24 @@ import _TestSupport
         }
     }
 
-    @Test func unknownExtensionExitsOneNamingTheFile() throws {
+    /// A BMP (an unsupported format with its own extension) is refused by name.
+    @Test func unsupportedFormatWithUnknownExtensionExitsOneNamingTheFile() throws {
         try withScratch { dir in
-            try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("a.png").path)
-            try FileManager.default.moveItem(at: dir.file("a.png"), to: dir.file("a.bmp"))
+            try Data([0x42, 0x4D, 0x46, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0] + [UInt8](repeating: 0, count: 56)).write(to: dir.file("a.bmp"))
             let before = dir.listing()
             expectCleanFailure(try dir.deblur("info", "a.bmp"), naming: "a.bmp", directory: dir, before: before)
+        }
+    }
+
+    /// Docs/FileFormats.md: the type on reading comes from the first bytes, not the name.
+    @Test func pngUnderAnUnknownExtensionIsReadByItsContent() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 4, width: 6, seed: 1), to: dir.file("a.png").path)
+            try FileManager.default.moveItem(at: dir.file("a.png"), to: dir.file("a.dat"))
+            let result = try dir.deblur("info", "a.dat", "--json")
+            #expect(result.status == 0, "\(result)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(object["format"] as? String == "png" && object["width"] as? Int == 6 && object["height"] as? Int == 4)
         }
     }
 }

@@ -15,11 +15,13 @@ import _TestSupport
             #expect(result.status == 0, "\(result)")
             let object = try Self.json(result)
             #expect(object["mse"] as? Double == 0)
-            // JSON has no infinity; the writer spells it as a string or a huge number.
-            let psnr = object["psnr"]
-            let isInfinite = (psnr as? String).map { $0.lowercased().hasPrefix("inf") } ?? ((psnr as? Double).map { $0.isInfinite || $0 > 1e300 } ?? false)
-            #expect(isInfinite, "psnr = \(String(describing: psnr))")
+            // JSON has no infinity: JSONWriter writes PSNR inf as null (Docs/Evaluation.md), which
+            // together with MSE 0 is the infinite PSNR.
+            #expect(object["psnr"] is NSNull, "psnr = \(String(describing: object["psnr"]))")
             #expect(object["ssim"] as? Double == 1)
+            #expect(object["ssim_channels"] as? [Double] == [1])
+            let text = try dir.deblur("metrics", "a.png", "a.png")
+            #expect(text.status == 0 && text.stdout.contains("PSNR inf dB") && text.stdout.contains("SSIM 1.000000"), "\(text)")
         }
     }
 

@@ -22,7 +22,8 @@ import Testing
     @Test(arguments: ["0", "nan", "-2"])
     func invalidLengthExitsOneNamingTheValue(length: String) throws {
         try withScratch { dir in
-            let result = try dir.deblur("psf", "motion", "--length", length, "-o", "k.tif")
+            // `--length=-2`: a separate "-2" would be parsed as an option name.
+            let result = try dir.deblur("psf", "motion", "--length=\(length)", "-o", "k.tif")
             expectCleanFailure(result, naming: length, directory: dir, before: [])
         }
     }
