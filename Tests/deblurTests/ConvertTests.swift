@@ -30,6 +30,27 @@ import _TestSupport
         }
     }
 
+    /// Integer outputs clamp to [0, 1] and say how many samples they clamped.
+    @Test func floatToPNGReportsTheClampedSampleCount() throws {
+        try withScratch { dir in
+            let values: [Float] = [-0.5, 0, 0.25, 0.4, 1, 1.5, 2, 0.75]
+            try ImageIO.write(Image(height: 2, width: 4, pixels: values), to: dir.file("f.tif").path, depth: .float32)
+            let result = try dir.deblur("convert", "f.tif", "out.png", "--bit-depth", "8")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stderr.contains("3 of 8 samples"), "\(result)")
+            let out = try ImageIO.read(dir.file("out.png").path)
+            #expect(out.pixels.map { Int(($0 * 255).rounded()) } == [0, 0, 64, 102, 255, 255, 255, 191])
+        }
+    }
+
+    @Test func outputInAMissingFolderExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("in.png").path)
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("convert", "in.png", "nofolder/out.tif"), naming: "nofolder/out.tif", directory: dir, before: before)
+        }
+    }
+
     @Test func garbageInputExitsOneWithoutOutput() throws {
         try withScratch { dir in
             try Data(repeating: 0x89, count: 100).write(to: dir.file("junk.tif"))

@@ -19,6 +19,30 @@ import Testing
         }
     }
 
+    /// fspecial('gaussian', 7, 1): exp(−(x² + y²)/2σ²) on −3…3, normalized to sum 1.
+    @Test func gaussianSigmaOneIsTheNormalizedSampledGaussian() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("psf", "gaussian", "--sigma", "1", "-o", "g.tif", "--json")
+            #expect(result.status == 0, "\(result)")
+            let psf = try ImageIO.readPSF(dir.file("g.tif").path)
+            #expect(psf.height == 7 && psf.width == 7)
+            var expected = [Double]()
+            for y in -3...3 { for x in -3...3 { expected.append(exp(-Double(x * x + y * y) / 2)) } }
+            let total = expected.reduce(0, +)
+            for (g, e) in zip(psf.image.pixels, expected) { #expect(abs(Double(g) - e / total) < 1e-6) }
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(object["height"] as? Int == 7 && object["kind"] as? String == "gaussian")
+        }
+    }
+
+    @Test func evenPaddingSizeExitsOneNamingIt() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("psf", "motion", "--length", "5", "--size", "8", "-o", "k.tif")
+            expectCleanFailure(result, naming: "8", directory: dir, before: [])
+            #expect(result.stderrLines.first?.contains("--size") == true)
+        }
+    }
+
     @Test(arguments: ["0", "nan", "-2"])
     func invalidLengthExitsOneNamingTheValue(length: String) throws {
         try withScratch { dir in

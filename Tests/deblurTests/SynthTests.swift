@@ -53,6 +53,30 @@ import Testing
         }
     }
 
+    /// Items depend on (settings, seed, index) alone: shards 1/2 and 2/2 split items.jsonl and
+    /// write the same image files as one run.
+    @Test func twoShardsTogetherEqualOneRun() throws {
+        try withScratch { dir in
+            #expect(try dir.deblur(Self.arguments).status == 0)
+            let whole = try Self.contents(dir.file("ds"))
+            try FileManager.default.removeItem(at: dir.file("ds"))
+            for k in 1...2 {
+                let result = try dir.deblur(Self.arguments + ["--shard", "\(k)/2"])
+                #expect(result.status == 0, "\(result)")
+            }
+            let sharded = try Self.contents(dir.file("ds"))
+            func lines(_ data: Data?) -> [String] {
+                String(decoding: data ?? Data(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            }
+            let shardLines = lines(sharded["items-1-of-2.jsonl"]) + lines(sharded["items-2-of-2.jsonl"])
+            #expect(shardLines.count == 3)
+            #expect(shardLines.sorted() == lines(whole["items.jsonl"]).sorted())
+            for (name, data) in whole where name.hasSuffix(".png") || name.hasSuffix(".tif") {
+                #expect(sharded[name] == data, "\(name) differs between the sharded and the whole run")
+            }
+        }
+    }
+
     @Test(arguments: ["3/2", "0/2", "a/b"])
     func invalidShardExitsOneNamingItWithoutOutput(shard: String) throws {
         try withScratch { dir in

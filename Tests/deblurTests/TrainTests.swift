@@ -58,6 +58,17 @@ enum TrainedModel {
         }
     }
 
+    @Test func unsupportedOutputExtensionExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir)
+            try ImageIO.write(Image(height: 32, width: 32, value: 0.5), to: dir.file("b.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("refine", "b.tif", "--psf", "psf.tif", "--model", "m.model", "-o", "out.bmp")
+            expectCleanFailure(result, naming: "out.bmp", directory: dir, before: before)
+        }
+    }
+
     @Test func trainedModelRefinesToAnImageOfTheInputSize() throws {
         try withScratch { dir in
             try TrainedModel.copy(to: dir)
