@@ -51,6 +51,17 @@ import _TestSupport
         }
     }
 
+    /// The encoder writes a hidden temporary file next to OUT and then renames it; renaming onto
+    /// a directory fails after the file is complete, and the temporary file must go too.
+    @Test func outputThatIsADirectoryExitsOneLeavingNoTemporaryFile() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("in.png").path)
+            try FileManager.default.createDirectory(at: dir.file("taken.tif"), withIntermediateDirectories: false)
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("convert", "in.png", "taken.tif"), naming: "taken.tif", directory: dir, before: before)
+        }
+    }
+
     @Test func garbageInputExitsOneWithoutOutput() throws {
         try withScratch { dir in
             try Data(repeating: 0x89, count: 100).write(to: dir.file("junk.tif"))
