@@ -68,6 +68,16 @@ import _TestSupport
         }
     }
 
+    @Test(arguments: [["--method", "wiener", "--nsr=-1"], ["--method", "tikhonov", "--lambda", "nan"]])
+    func invalidRegularizationExitsOneNamingTheValueWithoutOutput(arguments: [String]) throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur(["deconvolve", "blurred.tif", "--psf", "psf.tif", "-o", "out.tif", "--fft-rigor", "estimate", "--quiet"] + arguments)
+            expectCleanFailure(result, naming: arguments.last == "nan" ? "nan" : "-1", directory: dir, before: before)
+        }
+    }
+
     @Test func zeroIterationsExitsOneWithoutOutput() throws {
         try withScratch { dir in
             try Self.blurred(in: dir)
@@ -127,6 +137,17 @@ import _TestSupport
             let before = dir.listing()
             let result = try dir.deblur("blur", "sharp.png", "--psf", "psf.tif", "-o", "out.jpg")
             expectCleanFailure(result, naming: "out.jpg", directory: dir, before: before)
+        }
+    }
+
+    @Test(arguments: [("--quantize", "7"), ("--poisson", "0")])
+    func invalidNoiseSettingExitsOneNamingTheValueWithoutOutput(option: String, value: String) throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 8, width: 8, seed: 1), to: dir.file("sharp.png").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 3), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("blur", "sharp.png", "--psf", "psf.tif", "\(option)=\(value)", "-o", "out.png")
+            expectCleanFailure(result, naming: value, directory: dir, before: before)
         }
     }
 

@@ -32,6 +32,13 @@ import _TestSupport
         }
     }
 
+    @Test func emptyFileExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try Data().write(to: dir.file("empty.png"))
+            expectCleanFailure(try dir.deblur("info", "empty.png"), naming: "empty.png", directory: dir, before: ["empty.png"])
+        }
+    }
+
     @Test func missingFileExitsOneNamingIt() throws {
         try withScratch { dir in
             expectCleanFailure(try dir.deblur("info", "absent.tif"), naming: "absent.tif", directory: dir, before: [])

@@ -43,6 +43,15 @@ import Testing
         }
     }
 
+    @Test(arguments: [["disk", "--radius", "0"], ["disk", "--radius", "nan"], ["gaussian", "--sigma", "inf"],
+                      ["gaussian", "--sigma", "0"], ["trajectory", "--size", "8"]])
+    func invalidKernelParameterExitsOneNamingTheValue(arguments: [String]) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["psf"] + arguments + ["-o", "k.tif"])
+            expectCleanFailure(result, naming: arguments[2], directory: dir, before: [])
+        }
+    }
+
     @Test(arguments: ["0", "nan", "-2"])
     func invalidLengthExitsOneNamingTheValue(length: String) throws {
         try withScratch { dir in

@@ -85,6 +85,14 @@ import Testing
         }
     }
 
+    @Test(arguments: [("--count", "0"), ("--trajectories", "8"), ("--noise-sigma", "-1"), ("--quantize", "7"), ("--radii", "5:x")])
+    func invalidSettingExitsOneNamingTheValueWithoutOutput(option: String, value: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["synth", "--out", "ds", "--count", "2", "--size", "32", "--trajectories", "7", "--quiet", "\(option)=\(value)"])
+            expectCleanFailure(result, naming: value, directory: dir, before: [])
+        }
+    }
+
     @Test func invalidSizeExitsOneNamingIt() throws {
         try withScratch { dir in
             let result = try dir.deblur(["synth", "--out", "ds", "--count", "3", "--size", "0x32", "--quiet"])

@@ -35,6 +35,13 @@ enum TrainedModel {
         #expect(model.network.parameterCount > 0)
     }
 
+    @Test func unknownNetworkInputExitsOneNamingItWithoutModel() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--inputs", "estimate,bogus", "-o", "x.model", "--quiet")
+            expectCleanFailure(result, naming: "bogus", directory: dir, before: [])
+        }
+    }
+
     @Test func bothSyntheticAndDatasetExitsOne() throws {
         try withScratch { dir in
             let result = try dir.deblur("train", "--synthetic", "--dataset", "ds", "-o", "m.model")
@@ -96,6 +103,14 @@ enum TrainedModel {
             #expect(bytes[1] >= 3 && bytes[1] < 0x80, "ir_version \(bytes[1])")
             #expect(bytes[2] == 0x12 && bytes[3] == 9)
             #expect(String(decoding: bytes[4..<13], as: UTF8.self) == "DeblurKit")
+        }
+    }
+
+    @Test func outputInAMissingFolderExitsOneNamingIt() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir)
+            let result = try dir.deblur("export-onnx", "m.model", "-o", "nofolder/m.onnx")
+            expectCleanFailure(result, naming: "nofolder/m.onnx", directory: dir, before: ["m.model"])
         }
     }
 
