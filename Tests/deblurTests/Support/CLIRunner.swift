@@ -30,8 +30,10 @@ enum CLI {
 
     static let executable: Result<URL, NotFound> = {
         var candidates: [URL] = []
+        // An explicit choice is the only candidate: silently testing another binary would hide a typo.
         if let path = ProcessInfo.processInfo.environment["DEBLUR_EXECUTABLE"], !path.isEmpty {
-            candidates.append(URL(fileURLWithPath: path))
+            let url = URL(fileURLWithPath: path)
+            return FileManager.default.isExecutableFile(atPath: url.path) ? .success(url) : .failure(NotFound(tried: [url.path]))
         }
         var folders: [URL] = []
         if let url = Bundle.main.executableURL { folders.append(url.deletingLastPathComponent()) }
