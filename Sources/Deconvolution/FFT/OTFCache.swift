@@ -15,6 +15,9 @@ import Foundation
 enum OTFCache {
     /// Entries kept (each is one half-spectrum: 8 bytes per padded pixel / 2).
     static let capacity = 4
+    /// Bytes of spectra kept at most (the newest entry is always kept): at 4096² one OTF is
+    /// ~67 MB, and idle cached spectra must not eat the memory budget of large restorations.
+    static let maximumBytes = 128 << 20
 
     private struct Key: Hashable {
         let psfHeight: Int, psfWidth: Int
@@ -64,13 +67,15 @@ enum OTFCache {
         misses += 1
         entries[key, default: []].append(Entry(samples: samples, spectrum: spectrum, lastUse: clock))
         var total = entries.values.reduce(0) { $0 + $1.count }
-        while total > capacity {
+        var bytes = entries.values.reduce(0) { $0 + $1.reduce(0) { $0 + 4 * $1.spectrum.count } }
+        while total > capacity || (bytes > maximumBytes && total > 1) {
             // Evict the least recently used entry.
             var oldest: (Key, Int, UInt64)?
             for (k, bucket) in entries {
                 for (i, e) in bucket.enumerated() where oldest == nil || e.lastUse < oldest!.2 { oldest = (k, i, e.lastUse) }
             }
             guard let (k, i, _) = oldest else { break }
+            bytes -= 4 * entries[k]![i].spectrum.count
             entries[k]!.remove(at: i)
             if entries[k]!.isEmpty { entries[k] = nil }
             total -= 1
