@@ -80,9 +80,16 @@ struct RestorationDomain {
         let fade = extend && boundary == .reflect
         var mean: Float = 0
         if fade {
-            var sum = 0.0
-            for v in plane { sum += Double(v) }
-            mean = Float(sum / Double(max(1, plane.count)))
+            // Row sums on both cores (a serial pass over the plane was ~8 % of a 1024² Wiener).
+            var rowSums = [Double](repeating: 0, count: h)
+            rowSums.withUnsafeMutableBufferPointer { sums in
+                parallelFor(h) { y in
+                    var rowSum: Double = 0
+                    for v in UnsafeBufferPointer(rebasing: plane[y * w ..< (y + 1) * w]) { rowSum += Double(v) }
+                    sums[y] = rowSum
+                }
+            }
+            mean = Float(rowSums.reduce(0, +) / Double(max(1, plane.count)))
         }
         let rowWeights = fade ? Self.fadeWeights(length: paddedHeight, start: t, count: h) : []
         let columnWeights = fade ? Self.fadeWeights(length: pw, start: l, count: w) : []
@@ -94,21 +101,30 @@ struct RestorationDomain {
                 return
             }
             let src = plane.baseAddress! + sy * w
-            for px in 0..<pw {
-                let d = px - l
-                if d >= 0 && d < w && !fade {
-                    row[px] = src[d]
-                } else if extend, let sx = PaddingMode.reflect.sourceIndex(d, count: w) {
+            // The window is a plain copy; only the padding columns need the reflection
+            // (and the fade: every weight inside the window is 1).
+            let lo = min(max(l, 0), pw), hi = min(max(l + w, lo), pw)
+            (row + lo).update(from: src + (lo - l), count: hi - lo)
+            @inline(__always) func pad(_ px: Int) {
+                if extend, let sx = PaddingMode.reflect.sourceIndex(px - l, count: w) {
                     row[px] = src[sx]
                 } else {
                     row[px] = 0
                 }
             }
+            for px in 0..<lo { pad(px) }
+            for px in hi..<pw { pad(px) }
             if fade {
                 let wy = rowWeights[py]
-                for px in 0..<pw {
+                @inline(__always) func blend(_ px: Int) {
                     let weight = wy * columnWeights[px]
                     if weight < 1 { row[px] = mean + weight * (row[px] - mean) }
+                }
+                if wy < 1 {
+                    for px in 0..<pw { blend(px) }
+                } else {
+                    for px in 0..<lo { blend(px) }
+                    for px in hi..<pw { blend(px) }
                 }
             }
         }

@@ -61,8 +61,9 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, m
     let input = boundary == .taper ? try edgeTapered(blurred, psf: psf) : blurred
     let domain = try RestorationDomain(height: blurred.height, width: blurred.width, psf: psf, boundary: boundary)
     let plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
-    let otf = psf.otf(height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
-    let real = plan.makeRealBuffer(), spectrum = plan.makeSpectrumBuffer()
+    let otf = OTFCache.otf(psf, height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
+    let real = BufferPool.take(plan.realCount), spectrum = BufferPool.take(plan.spectrumCount)
+    defer { BufferPool.give(real); BufferPool.give(spectrum) }
     let ph = domain.paddedHeight, sw = plan.spectrumWidth
     let power = SpectralOps.gradientPower(height: ph, width: domain.paddedWidth)
     let scale = 1 / Float(plan.realCount)

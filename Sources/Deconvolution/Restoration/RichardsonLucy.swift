@@ -140,8 +140,9 @@ final class RichardsonLucySolver {
         self.domain = domain
         self.settings = settings
         plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
-        otf = psf.otf(height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
-        SpectralOps.scale(otf.pointer, count: plan.spectrumCount, by: 1 / Float(plan.realCount))
+        // Shared through the cache: repeated runs with one PSF skip its placement and transform.
+        otf = OTFCache.otf(psf, height: domain.paddedHeight, width: domain.paddedWidth,
+                           scale: 1 / Float(plan.realCount), plan: plan)
         spectrum = plan.makeSpectrumBuffer()
         observed = plan.makeRealBuffer()
         x = plan.makeRealBuffer()
