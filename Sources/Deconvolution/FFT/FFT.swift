@@ -161,8 +161,8 @@ public final class FFTPlan2D: @unchecked Sendable {
         let spectrum = FFTBuffer(count: 2 * height * (width / 2 + 1))
         let complexPointer = UnsafeMutableRawPointer(spectrum.pointer).bindMemory(to: fftwf_complex.self, capacity: height * (width / 2 + 1))
         forwardPlan = fftwf_plan_dft_r2c_2d(Int32(height), Int32(width), real.pointer, complexPointer, flags)!
-        // c2r destroys its input unless told otherwise; callers reuse spectra (e.g. an OTF),
-        // so ask FFTW to preserve it only where it is cheap: we always pass scratch copies.
+        // Multi-dimensional c2r may overwrite its input (FFTW_PRESERVE_INPUT is not supported
+        // for it), so `inverse` documents that it destroys the spectrum: callers keep OTFs apart.
         inversePlan = fftwf_plan_dft_c2r_2d(Int32(height), Int32(width), complexPointer, real.pointer, flags)!
     }
 
