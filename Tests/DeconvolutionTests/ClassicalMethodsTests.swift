@@ -59,4 +59,19 @@ import _TestSupport
         }
         #expect(ClassicalMethods.tuningGrid("cnn") == nil)
     }
+
+    @Test func resolvedParametersSpellOutEveryDefaultAndBuildTheSameMethod() throws {
+        let wiener = try ClassicalMethods.resolvedParameters("wiener", parameters: [:])
+        #expect(wiener == ["nsr": "0.01", "boundary": "masked", "iterations": "30"])
+        let sigma = try ClassicalMethods.resolvedParameters("wiener", parameters: ["noise-sigma": "0.02"])
+        #expect(sigma == ["noise-sigma": "0.02", "boundary": "masked", "iterations": "30"])
+        let hl = try ClassicalMethods.resolvedParameters("hyper-laplacian", parameters: ["boundary": "reflect"])
+        #expect(hl["boundary"] == "reflect" && hl["lambda"] == "auto" && hl["alpha"] == "2/3")
+        for name in ClassicalMethods.names {
+            let resolved = try ClassicalMethods.resolvedParameters(name, parameters: [:])
+            #expect(try ClassicalMethods.make(name, parameters: resolved).name == ClassicalMethods.make(name).name)
+        }
+        #expect(throws: DeconvolutionError.self) { try ClassicalMethods.resolvedParameters("rl", parameters: ["nsr": "1"]) }
+    }
 }
+

@@ -46,6 +46,49 @@ import Testing
         }
     }
 
+    /// A job array's shards, merged, give the CSV of one run (timings aside) and its table.
+    @Test func threeShardsMergedEqualOneRun() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            for k in 1...3 {
+                let part = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--shard", "\(k)/3", "--json", "part-\(k).json", "--quiet")
+                #expect(part.status == 0, "\(part)")
+            }
+            let merged = try dir.deblur("compare", "--merge", "part-3.json", "part-1.json", "part-2.json", "--csv", "merged.csv")
+            let whole = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "whole.csv", "--quiet")
+            #expect(merged.status == 0 && whole.status == 0, "\(merged) \(whole)")
+            func rows(_ name: String) throws -> [String] {
+                // The seconds column differs between runs: compare everything else.
+                let lines = try String(contentsOf: dir.file(name), encoding: .utf8).split(separator: "\n").map(String.init)
+                let seconds = lines[0].split(separator: ",").firstIndex(of: "seconds")
+                return lines.map { line in
+                    var cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                    if let seconds { cells.remove(at: seconds) }
+                    return cells.joined(separator: ",")
+                }
+            }
+            #expect(try rows("merged.csv") == rows("whole.csv"))
+            let table = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("| blurred") }.map { $0.split(separator: "|").prefix(7).joined(separator: "|") } }
+            #expect(table(merged.stdout) == table(whole.stdout) && !table(whole.stdout).isEmpty)
+            let overlap = try dir.deblur("compare", "--merge", "part-1.json", "part-1.json", "--csv", "bad.csv")
+            #expect(overlap.status == 1 && overlap.stderr.contains("part-1.json") && !FileManager.default.fileExists(atPath: dir.file("bad.csv").path))
+            let tuneShard = try dir.deblur("compare", "ds", "--methods", "wiener", "--shard", "1/3", "--tune", "--quiet")
+            #expect(tuneShard.status == 1 && tuneShard.stderr.contains("--tuned-methods"))
+        }
+    }
+
+    @Test func tunedMethodsFileListsTheChosenValues() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener,rl:iterations=3", "--tune", "--validation-fraction", "0.4",
+                                        "--tuned-methods", "tuned.txt", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            let text = try String(contentsOf: dir.file("tuned.txt"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let chosen = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("tuned wiener: nsr = ") })
+            #expect(text == "blurred,wiener:nsr=\(chosen.dropFirst("tuned wiener: nsr = ".count)),rl:iterations=3")
+        }
+    }
+
     @Test func unknownMethodExitsOneNamingItWithoutOutput() throws {
         try withScratch { dir in
             try Self.dataset(in: dir)

@@ -33,6 +33,15 @@ enum TrainedModel {
         let model = try ModelFile.read(folder.file("m.model").path).model
         #expect(model.network.architecture.width == 4)
         #expect(model.network.parameterCount > 0)
+        // Every base parameter is recorded, defaults included.
+        #expect(model.header.base.parameters == ClassicalMethods.defaults[model.header.base.name])
+    }
+
+    @Test func evenPSFSizeExitsOneNamingItWithoutModel() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--psf-sizes", "13,16", "-o", "x.model", "--quiet")
+            expectCleanFailure(result, naming: "13,16", directory: dir, before: [])
+        }
     }
 
     @Test func unknownNetworkInputExitsOneNamingItWithoutModel() throws {

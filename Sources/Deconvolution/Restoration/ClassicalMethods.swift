@@ -23,6 +23,28 @@ public enum ClassicalMethods {
         "hyper-laplacian": ["alpha", "lambda", "beta-max", "inner-iterations", "boundary"],
     ]
 
+    /// Every key's default, as `make` applies it (`hyper-laplacian`'s `inner-iterations`
+    /// depends on the boundary and `lambda=auto` on the image, so they stay symbolic).
+    public static let defaults: [String: [String: String]] = [
+        "wiener": ["nsr": "0.01", "boundary": "masked", "iterations": "30"],
+        "tikhonov": ["lambda": "0.002", "regularizer": "laplacian", "boundary": "masked", "iterations": "30"],
+        "rl": ["iterations": "30", "acceleration": "false", "damping": "0", "init": "observed", "clip": "false",
+               "tolerance": "0", "boundary": "masked"],
+        "rl-tv": ["iterations": "30", "lambda": "0.002", "init": "observed", "clip": "false", "tolerance": "0", "boundary": "masked"],
+        "hyper-laplacian": ["alpha": "2/3", "lambda": "auto", "beta-max": "256", "boundary": "masked"],
+    ]
+
+    /// `parameters` completed with the defaults of every unset key, so that a record of them
+    /// (a model file's base method) keeps meaning the same method if a default changes later.
+    /// - Throws: as `make`, for an unknown method, key or value.
+    public static func resolvedParameters(_ name: String, parameters: [String: String]) throws -> [String: String] {
+        _ = try make(name, parameters: parameters)
+        var resolved = defaults[name] ?? [:]
+        if name == "wiener" && parameters["noise-sigma"] != nil { resolved["nsr"] = nil }
+        for (key, value) in parameters { resolved[key] = value }
+        return resolved
+    }
+
     /// A method from its name and `key=value` parameters (`rl` with `["iterations": "30",
     /// "boundary": "masked"]`). Unset keys take the method's defaults.
     /// - Throws: `DeconvolutionError.invalidParameter` naming an unknown method, key or a bad value.
@@ -100,9 +122,11 @@ public enum ClassicalMethods {
     /// The method's free parameter and the candidate values `compare --tune` searches, or nil.
     public static func tuningGrid(_ name: String) -> (parameter: String, values: [String])? {
         switch name {
-        case "wiener": return ("nsr", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"])
+        // Wide enough that tuned values land inside the grid on 0.5–3 % noise (a flat NSR of
+        // 0.1–0.3 and 2–5 RL iterations are common there): an edge value would undersell a method.
+        case "wiener": return ("nsr", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"])
         case "tikhonov": return ("lambda", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"])
-        case "rl": return ("iterations", ["5", "10", "20", "30", "50", "100", "200"])
+        case "rl": return ("iterations", ["2", "3", "5", "10", "20", "30", "50", "100", "200"])
         case "rl-tv": return ("lambda", ["0.0005", "0.001", "0.002", "0.005", "0.01", "0.02"])
         case "hyper-laplacian": return ("lambda", ["100", "300", "1000", "3000", "10000", "30000", "100000"])
         default: return nil

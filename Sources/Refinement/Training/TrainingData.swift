@@ -18,7 +18,24 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     /// Noise σ drawn uniformly in this range (default 0.005…0.03).
     public var noiseMin: Double = 0.005
     public var noiseMax: Double = 0.03
+    /// Each image draws its dead leaves' texture amplitude uniformly in [0, `textureMax`) and
+    /// its background defocus σ in [0, `defocusMax`) (both 0 by default: flat, all in focus).
+    /// Texture and out-of-focus regions bring the statistics closer to photographs.
+    public var textureMax: Double = 0
+    public var defocusMax: Double = 0
     public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try c.decode(Int.self, forKey: .imageSize)
+        trainingImages = try c.decode(Int.self, forKey: .trainingImages)
+        validationImages = try c.decode(Int.self, forKey: .validationImages)
+        psfSizes = try c.decode([Int].self, forKey: .psfSizes)
+        noiseMin = try c.decode(Double.self, forKey: .noiseMin)
+        noiseMax = try c.decode(Double.self, forKey: .noiseMax)
+        textureMax = try c.decodeIfPresent(Double.self, forKey: .textureMax) ?? 0
+        defocusMax = try c.decodeIfPresent(Double.self, forKey: .defocusMax) ?? 0
+    }
 }
 
 /// Training data: samples for training and held-out validation.
@@ -58,6 +75,8 @@ public struct TrainingData: Sendable {
             "validation_images": .number(Double(settings.validationImages)),
             "noise_min": .number(settings.noiseMin), "noise_max": .number(settings.noiseMax),
         ]
+        if settings.textureMax > 0 { description["texture_max"] = .number(settings.textureMax) }
+        if settings.defocusMax > 0 { description["defocus_max"] = .number(settings.defocusMax) }
         description["psf_sizes"] = .array(settings.psfSizes.map { .number(Double($0)) })
         return TrainingData(training: Array(samples[0..<settings.trainingImages]), validation: Array(samples[settings.trainingImages...]),
                             description: description)
@@ -68,7 +87,11 @@ public struct TrainingData: Sendable {
         let psfSize = settings.psfSizes[rng.integer(below: settings.psfSizes.count)]
         let psf = try PSF.trajectory(size: psfSize, seed: rng.next())
         let n = settings.imageSize
-        let sharpLarge = DeadLeaves().generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
+        var leaves = DeadLeaves()
+        // Drawn only when enabled so that flat-leaves data keeps the bytes of earlier versions.
+        if settings.textureMax > 0 { leaves.textureAmplitude = rng.uniform(0, settings.textureMax) }
+        if settings.defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, settings.defocusMax) }
+        let sharpLarge = leaves.generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
         let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
         let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
         let sharp = sharpLarge.centerCropped(height: blurred.height, width: blurred.width)

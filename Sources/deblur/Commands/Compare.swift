@@ -11,13 +11,24 @@ struct Compare: ParsableCommand {
         rl:iterations=30,boundary=masked, rl-tv, hyper-laplacian, cnn:model=FILE. Every item is restored by every \
         method and scored against its sharp image; items run in parallel. Prints the summary table (Markdown) on \
         stdout; failed items are listed and make the exit status 1 after all outputs are written.
+        Large datasets: run shards (--shard K/N --json part-K.json, e.g. as a job array), then \
+        deblur compare --merge part-*.json --report ... (Examples/slurm/compare-array.sh).
         """)
 
     @Argument(help: "The dataset directory (dataset.json, items.jsonl, sharp/, blurred/, psf/).")
-    var dataset: String
+    var dataset: String?
 
     @Option(help: "Comma-separated method specs, e.g. blurred,wiener:nsr=auto,rl:iterations=30.")
-    var methods: String
+    var methods: String?
+
+    @Option(help: "Score only shard K of N (1-based, items i ≡ K−1 mod N after --limit); merge the shards' --json files with --merge.")
+    var shard: String?
+
+    @Option(parsing: .upToNextOption, help: "Merge the --json reports of a sharded run (no dataset, no methods) and write the reports of the whole.")
+    var merge: [String] = []
+
+    @Option(help: "With --tune: write the method list with the tuned values filled in, for runs that reuse them (shards).")
+    var tunedMethods: String?
 
     @OptionGroup var metrics: MetricOptions
 
@@ -70,6 +81,17 @@ struct Compare: ParsableCommand {
         }
         if let limit, limit < 1 { throw ValidationError("Please give --limit ≥ 1 (got \(limit)).") }
         guard traceItems >= 0, previewItems >= 0 else { throw ValidationError("Please give --trace-items and --preview-items ≥ 0.") }
+        if merge.isEmpty {
+            guard dataset != nil, methods != nil else { throw ValidationError("Please give a DATASET and --methods (or --merge REPORT.json ...).") }
+        } else {
+            guard dataset == nil, methods == nil, shard == nil, !tune, saveRestored == nil else {
+                throw ValidationError("--merge takes only report files and output options, not a dataset, --methods, --shard, --tune or --save-restored.")
+            }
+        }
+        if shard != nil && tune {
+            throw ValidationError("--tune with --shard would tune every shard on its own split: tune once (--tune --tuned-methods FILE, e.g. with --limit), then give the shards --methods \"$(cat FILE)\".")
+        }
+        if tunedMethods != nil && !tune { throw ValidationError("--tuned-methods needs --tune.") }
     }
 
     /// Maps a spec to its module: `blurred` → Passthrough, classical names → Deconvolution, `cnn` → Refinement.
@@ -88,11 +110,17 @@ struct Compare: ParsableCommand {
     }, tuningGrid: { ClassicalMethods.tuningGrid($0) })
 
     func run() throws {
+        guard let dataset, let methods else { return try emit(try mergedReports()) }
         let specs = try MethodSpec.parseList(methods)
         let data = try Dataset.load(dataset)
         var entries = data.items
         if let limit { entries = Array(entries.prefix(limit)) }
         guard !entries.isEmpty else { throw CLIError("dataset \(dataset) has no items") }
+        if let shard {
+            let part = try Shard(parsing: shard)
+            entries = entries.enumerated().filter { part.contains($0.offset) }.map(\.element)
+            guard !entries.isEmpty else { throw CLIError("shard \(shard) of dataset \(dataset) has no items") }
+        }
         let items = entries.map { entry in
             ComparisonItem(id: entry.id, kernel: entry.kernel, noiseSigma: entry.noiseSigma) {
                 LoadedItem(sharp: try ImageIO.read(data.path(entry.sharp)), blurred: try ImageIO.read(data.path(entry.blurred)),
@@ -133,7 +161,28 @@ struct Compare: ParsableCommand {
         }
         let result = try runner.run(items: items, specs: specs, factory: Self.factory)
         bar.finish()
+        if let tunedMethods {
+            let tuned = Dictionary(uniqueKeysWithValues: result.tuning.map { ($0.method, $0.tunedSpec.description) })
+            let list = specs.map { tuned[$0.description] ?? $0.description }.joined(separator: ",")
+            try writeAtomically(Data((list + "\n").utf8), to: tunedMethods)
+        }
+        try emit(result)
+    }
 
+    /// The `--merge` inputs read and merged.
+    func mergedReports() throws -> Comparison {
+        let parts = try merge.map { path -> (source: String, comparison: Comparison) in
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw CLIError("cannot read comparison report \(path): \(error.localizedDescription)")
+            }
+            return (path, try Comparison.parseJSON(data, source: path))
+        }
+        return try Comparison.merge(parts)
+    }
+
+    /// Writes the requested reports, prints the table, and fails (after writing) if any result failed.
+    func emit(_ result: Comparison) throws {
         if let reportPath { try writeAtomically(Data(MarkdownReport.render(result).utf8), to: reportPath) }
         if let csvPath { try writeAtomically(Data(CSVReport.render(result).utf8), to: csvPath) }
         if let htmlPath {

@@ -58,7 +58,7 @@ struct Demo: ParsableCommand {
             }
         }
         log("demo: \(items) dead-leaves items of \(size)×\(size), \(trajectories.count) bank trajectory kernels, noise σ \(noiseSigma), valid boundaries → \(dataset)")
-        var synth = try Synth.parse(["--out", dataset, "--dead-leaves", String(items), "--size", String(size),
+        let synth = try Synth.parse(["--out", dataset, "--dead-leaves", String(items), "--size", String(size),
                                      "--kernels", kernels, "--noise-sigma", String(noiseSigma), "--seed", String(seed)]
                                     + (quiet ? ["--quiet"] : []))
         try synth.run()
@@ -71,7 +71,7 @@ struct Demo: ParsableCommand {
         }
         log("demo: comparing \(methods.joined(separator: ", "))")
         print("")
-        var compare = try Compare.parse([dataset, "--methods", methods.joined(separator: ","),
+        let compare = try Compare.parse([dataset, "--methods", methods.joined(separator: ","),
                                          "--report", root + "/report.md", "--html", root + "/report.html",
                                          "--csv", root + "/report.csv", "--json", root + "/report.json",
                                          "--save-restored", restored] + (quiet ? ["--quiet"] : []))

@@ -68,6 +68,12 @@ struct Train: ParsableCommand {
     var imageSize = 128
     @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN,MAX.")
     var noiseRange = "0.005,0.03"
+    @Option(help: "Synthetic PSF sides (odd), comma-separated; each image draws one.")
+    var psfSizes = "13,17,21,25,31"
+    @Option(help: "Synthetic dead leaves: largest texture amplitude; each image draws one in [0, MAX).")
+    var texture = 0.0
+    @Option(help: "Synthetic dead leaves: largest background defocus σ in pixels; each image draws one in [0, MAX).")
+    var defocus = 0.0
     @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights.")
     var threads: Int?
     @Option(help: "JSON-lines training log (default: OUTPUT.log.jsonl).")
@@ -94,8 +100,11 @@ struct Train: ParsableCommand {
             guard kv.count == 2 else { throw CLIError("invalid --base-param '\(p)': expected key=value") }
             parameters[kv[0]] = kv[1]
         }
-        let baseMethod = BaseMethod(name: base, parameters: parameters)
-        let restorer = try ClassicalMethods.make(base, parameters: parameters)
+        // The header records every base parameter, defaults included, so a later change of a
+        // default cannot silently change the input a trained model expects.
+        let resolved = try ClassicalMethods.resolvedParameters(base, parameters: parameters)
+        let baseMethod = BaseMethod(name: base, parameters: resolved)
+        let restorer = try ClassicalMethods.make(base, parameters: resolved)
         let inputList = try inputs.split(separator: ",").map { name -> RefinerInput in
             guard let i = RefinerInput(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw CLIError("invalid --inputs entry '\(name)': expected estimate, blurred or noise")
@@ -119,6 +128,14 @@ struct Train: ParsableCommand {
                 throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN,MAX with 0 ≤ MIN ≤ MAX")
             }
             settings.noiseMin = range[0]; settings.noiseMax = range[1]
+            let sizes = psfSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil && $0! >= 3 && $0! % 2 == 1 }) else {
+                throw CLIError("invalid --psf-sizes '\(psfSizes)': expected odd sides ≥ 3, comma-separated")
+            }
+            settings.psfSizes = sizes.map { $0! }
+            guard texture >= 0 && texture < 0.5 else { throw CLIError("invalid --texture \(texture): expected a value in [0, 0.5)") }
+            guard defocus >= 0 && defocus <= 100 else { throw CLIError("invalid --defocus \(defocus): expected a σ in [0, 100] pixels") }
+            settings.textureMax = texture; settings.defocusMax = defocus
             let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
             data = try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
             bar.finish()

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import DeblurCore
 import Deconvolution
 @testable import Refinement
@@ -19,5 +20,29 @@ import Deconvolution
             #expect(x.estimate != x.blurred)
         }
         #expect(a.training[0].sharp != c.training[0].sharp)
+    }
+
+    @Test func textureAndDefocusChangeOnlyTheSharpStatisticsAndAreRecorded() throws {
+        var flat = SyntheticDataSettings()
+        flat.imageSize = 48; flat.trainingImages = 4; flat.validationImages = 1; flat.psfSizes = [7]
+        var textured = flat
+        textured.textureMax = 0.3; textured.defocusMax = 2
+        let base = try ClassicalMethods.make("wiener", parameters: ["boundary": "reflect"])
+        let a = try TrainingData.synthetic(flat, base: base, seed: 5)
+        let b = try TrainingData.synthetic(textured, base: base, seed: 5)
+        #expect(a.description["texture_max"] == nil && b.description["texture_max"] == .number(0.3))
+        #expect(b.description["defocus_max"] == .number(2))
+        // Textured leaves are no longer piecewise constant: fewer horizontal neighbours are equal.
+        func equalNeighbours(_ images: [TrainingSample]) -> Int {
+            images.reduce(0) { total, s in
+                let p = s.sharp.pixels, w = s.sharp.width
+                return total + (0..<p.count).filter { $0 % w != w - 1 && p[$0] == p[$0 + 1] }.count
+            }
+        }
+        #expect(equalNeighbours(b.training) < equalNeighbours(a.training) / 2)
+        // Decoding a header written before these fields existed gives flat leaves.
+        let old = #"{"imageSize":64,"trainingImages":8,"validationImages":2,"psfSizes":[13],"noiseMin":0.01,"noiseMax":0.02}"#
+        let decoded = try JSONDecoder().decode(SyntheticDataSettings.self, from: Data(old.utf8))
+        #expect(decoded.textureMax == 0 && decoded.defocusMax == 0 && decoded.imageSize == 64 && decoded.psfSizes == [13])
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Reading comparison JSON reports back, and merging the reports of shards of one dataset
+/// (`deblur compare --shard K/N`, then `deblur compare --merge`), so a cluster job array can
+/// score a large dataset and still get one set of tables.
+extension Comparison {
+    /// Parses a report written by `JSONReport.render`: settings, methods, per-item scores,
+    /// tuning and traces (previews hold images, which the JSON does not, so they stay empty).
+    /// - Throws: `EvaluationError.invalidValue` naming `source` and what is missing or wrong.
+    public static func parseJSON(_ data: Data, source: String) throws -> Comparison {
+        func bad(_ what: String) -> EvaluationError {
+            .invalidValue(name: "comparison report", value: source, expected: what)
+        }
+        // JSONDecoder, not JSONSerialization: the latter rounds the last digit of some doubles,
+        // and merged shards must give the numbers of one run exactly.
+        let root: ReportFile
+        do { root = try JSONDecoder().decode(ReportFile.self, from: data) } catch {
+            throw bad("a JSON report written by deblur compare --json (\(error))")
+        }
+        guard root.format == "deblurkit-comparison" else { throw bad("\"format\": \"deblurkit-comparison\"") }
+        guard root.format_version == 1 else { throw bad("format_version 1") }
+        let s = root.settings
+        guard let preset = SSIMPreset(rawValue: s.ssim_preset) else { throw bad("a known settings.ssim_preset, not \(s.ssim_preset)") }
+        let metrics = MetricSettings(dataRange: s.data_range, crop: s.crop, ssimPreset: preset, luminanceOnly: s.luminance_only)
+        var settings = ComparisonSettings(dataset: s.dataset, metrics: metrics, baseline: s.baseline, methodSpecs: s.methods, tune: s.tune,
+                                          validationFraction: s.validation_fraction, splitSeed: s.split_seed, threads: s.threads)
+        if let v = root.versions?["deblurkit"] { settings.version = v }
+
+        let items = try root.items.map { raw -> ItemRecord in
+            guard raw.results.map(\.method) == root.methods else {
+                throw bad("the methods \(root.methods.joined(separator: ", ")) in order for item \(raw.id)")
+            }
+            let results = raw.results.map { r in
+                // PSNR of identical images is +∞, written as null.
+                MethodResult(method: r.method, scores: r.mse.map { ImageScores(mse: $0, psnr: r.psnr ?? .infinity, ssim: r.ssim ?? .nan) },
+                             seconds: r.seconds, error: r.error)
+            }
+            return ItemRecord(id: raw.id, kernel: raw.kernel, noiseSigma: raw.noise_sigma, failure: raw.failure, results: results)
+        }
+        let tuning = try (root.tuning ?? []).map { t in
+            TuningRecord(method: t.method, parameter: t.parameter, candidates: t.candidates.map { (value: $0.value, meanPSNR: $0.mean_psnr) },
+                         chosen: t.chosen, tunedSpec: try MethodSpec.parse(t.tuned_spec))
+        }
+        let traces = (root.traces ?? []).map { t in
+            IterationTrace(item: t.item, method: t.method, points: zip(t.iterations, t.psnr).map { (iteration: $0, psnr: $1 ?? .infinity) })
+        }
+        return Comparison(settings: settings, methods: root.methods, items: items, tuning: tuning,
+                          validationItems: root.validation_items ?? [], traces: traces, previews: [])
+    }
+
+    /// Merges the reports of disjoint shards of one run: the items of all, sorted by id.
+    /// - Throws: `EvaluationError.invalidValue` when the parts differ in methods, metric
+    ///   settings or tuning, or share an item id; `.noItems` for an empty list.
+    public static func merge(_ parts: [(source: String, comparison: Comparison)]) throws -> Comparison {
+        guard let first = parts.first else { throw EvaluationError.noItems(reason: "no comparison reports to merge") }
+        var merged = first.comparison
+        var seen = Set(merged.items.map(\.id))
+        for (source, part) in parts.dropFirst() {
+            func mismatch(_ what: String, _ a: String, _ b: String) -> EvaluationError {
+                .invalidValue(name: "comparison report", value: source, expected: "the \(what) of \(first.source) (\(a)), got \(b)")
+            }
+            guard part.methods == merged.methods else {
+                throw mismatch("methods", merged.methods.joined(separator: ","), part.methods.joined(separator: ","))
+            }
+            guard part.settings.metrics == merged.settings.metrics else { throw mismatch("metric settings", "\(merged.settings.metrics)", "\(part.settings.metrics)") }
+            let tuned = { (c: Comparison) in c.tuning.map { "\($0.method)=\($0.chosen)" }.joined(separator: ",") }
+            guard tuned(part) == tuned(merged) else { throw mismatch("tuning", tuned(merged), tuned(part)) }
+            for record in part.items where !seen.insert(record.id).inserted {
+                throw EvaluationError.invalidValue(name: "comparison report", value: source, expected: "items disjoint from the other reports, but item \(record.id) appears twice")
+            }
+            merged.items += part.items
+            merged.traces += part.traces
+        }
+        merged.items.sort { $0.id.compare($1.id, options: .numeric) == .orderedAscending }
+        return merged
+    }
+}
+
+/// The parts of `JSONReport`'s document that a merge needs (field names as written).
+private struct ReportFile: Decodable {
+    struct Settings: Decodable {
+        var dataset: String, baseline: String, methods: [String], threads: Int, tune: Bool
+        var validation_fraction: Double, split_seed: UInt64, data_range: Double, crop: Int, ssim_preset: String, luminance_only: Bool
+    }
+    struct Result: Decodable { var method: String, mse: Double?, psnr: Double?, ssim: Double?, seconds: Double?, error: String? }
+    struct Item: Decodable { var id: String, kernel: String?, noise_sigma: Double?, failure: String?, results: [Result] }
+    struct Candidate: Decodable { var value: String, mean_psnr: Double? }
+    struct Tuning: Decodable { var method: String, parameter: String, chosen: String, tuned_spec: String, candidates: [Candidate] }
+    struct Trace: Decodable { var item: String, method: String, iterations: [Int], psnr: [Double?] }
+    var format: String, format_version: Int
+    var versions: [String: String]?
+    var settings: Settings
+    var methods: [String]
+    var items: [Item]
+    var tuning: [Tuning]?
+    var validation_items: [String]?
+    var traces: [Trace]?
+}
