@@ -1,5 +1,5 @@
 # The README's two commands. Both install the C libraries first when they are missing.
-.PHONY: demo test release deps
+.PHONY: demo test release deps refiner results
 
 deps:
 	@.ci/install-deps
@@ -15,3 +15,15 @@ demo: release
 test: deps
 	swift build
 	swift test
+
+# Retrains the shipped refiner (Sources/Refinement/Resources/default.model) with the recipe of
+# Docs/CNN.md; about an hour on 2 cores. Copy refiner.model over the resource to ship it.
+refiner: release
+	.build/release/deblur train --synthetic --steps 3000 --steps-per-epoch 500 --warmup 100 \
+	    --synthetic-images 1024 --psf-sizes 13,17,21,25,29,33,37,41 --texture 0.2 --defocus 3 \
+	    --base wiener --base-param nsr=auto --loss "0.8*l1+0.2*ssim" --seed 0 -o refiner.model
+
+# The tables of Docs/Results.md (needs a Python with scikit-image, Pillow, tifffile: PYTHON=...).
+results: release
+	sh Examples/results/evaluate.sh results
+	$${PYTHON:-python3} Examples/results/summarize.py results

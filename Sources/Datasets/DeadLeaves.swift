@@ -19,7 +19,11 @@ import Foundation
 /// Options: a sinusoidal texture per disk (random orientation, period 4–50 pixels, phase);
 /// an out-of-focus background: once `foregroundCoverage` of the image is covered, the
 /// remaining pixels come from an independent dead-leaves layer blurred by a Gaussian of
-/// `defocusSigma`, as a shallow depth of field would show it.
+/// `defocusSigma`, as a shallow depth of field would show it; a fine stochastic grain per disk
+/// (a unit-variance Gaussian field correlated over about a pixel, scaled by an amplitude drawn
+/// per disk in [0, `grainAmplitude`), then clamped to [0, 1]), the sand, foliage and fabric
+/// that flat or sinusoidal leaves lack, so that a network trained on leaves does not learn to
+/// erase every fine texture as noise.
 public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Smallest disk radius in pixels (> 0; default 1).
     public var minRadius: Double = 1
@@ -29,6 +33,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public var channels: Int = 1
     /// Amplitude of each disk's sinusoidal texture on the [0, 1] scale, in [0, 0.5) (0: flat disks).
     public var textureAmplitude: Double = 0
+    /// Largest per-disk amplitude of the fine grain on the [0, 1] scale, in [0, 0.5) (0: none).
+    public var grainAmplitude: Double = 0
     /// Gaussian σ in pixels of the out-of-focus background layer (0: everything in focus).
     public var defocusSigma: Double = 0
     /// Fraction of the image covered by in-focus disks before the background starts, in (0, 1].
@@ -37,6 +43,33 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public var maxDisks: Int = 2_000_000
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, defocusSigma, foregroundCoverage, maxDisks
+    }
+
+    /// Decodes settings recorded before `grainAmplitude` existed as grain-free.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        minRadius = try c.decode(Double.self, forKey: .minRadius)
+        maxRadius = try c.decode(Double.self, forKey: .maxRadius)
+        channels = try c.decode(Int.self, forKey: .channels)
+        textureAmplitude = try c.decode(Double.self, forKey: .textureAmplitude)
+        grainAmplitude = try c.decodeIfPresent(Double.self, forKey: .grainAmplitude) ?? 0
+        defocusSigma = try c.decode(Double.self, forKey: .defocusSigma)
+        foregroundCoverage = try c.decode(Double.self, forKey: .foregroundCoverage)
+        maxDisks = try c.decode(Int.self, forKey: .maxDisks)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(minRadius, forKey: .minRadius); try c.encode(maxRadius, forKey: .maxRadius)
+        try c.encode(channels, forKey: .channels); try c.encode(textureAmplitude, forKey: .textureAmplitude)
+        // Written only when used, so grain-free settings keep the bytes of earlier manifests.
+        if grainAmplitude > 0 { try c.encode(grainAmplitude, forKey: .grainAmplitude) }
+        try c.encode(defocusSigma, forKey: .defocusSigma); try c.encode(foregroundCoverage, forKey: .foregroundCoverage)
+        try c.encode(maxDisks, forKey: .maxDisks)
+    }
 
     /// Settings with the given fields changed from the defaults.
     public init(minRadius: Double = 1, maxRadius: Double = 100, channels: Int = 1, textureAmplitude: Double = 0,
@@ -56,6 +89,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         guard textureAmplitude >= 0, textureAmplitude < 0.5 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves texture amplitude", value: "\(textureAmplitude)", expected: "a value in [0, 0.5)")
         }
+        guard grainAmplitude >= 0, grainAmplitude < 0.5 else {
+            throw DatasetsError.invalidSetting(name: "dead-leaves grain amplitude", value: "\(grainAmplitude)", expected: "a value in [0, 0.5)")
+        }
         guard defocusSigma >= 0, defocusSigma <= 100 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves defocus sigma", value: "\(defocusSigma)", expected: "a σ in [0, 100] pixels")
         }
@@ -73,14 +109,16 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         precondition(height > 0 && width > 0, "dead leaves need a positive size, got \(height)×\(width)")
         precondition((try? validate()) != nil, "invalid dead-leaves settings \(self)")
         var rng = SeededRandom(seed: seed)
+        // The grain has its own stream: with and without grain the disks are the same.
+        var grainRng = SeededRandom(seed: seed, stream: 0x4752_4149_4E)
         var image = Image(channels: channels, height: height, width: width, value: 0.5)
         var covered = [Bool](repeating: false, count: height * width)
         let stop = defocusSigma > 0 ? foregroundCoverage : 1
-        paint(&image, covered: &covered, until: stop, rng: &rng)
+        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng)
         if defocusSigma > 0 && covered.contains(false) {
             var background = Image(channels: channels, height: height, width: width, value: 0.5)
             var backgroundCovered = [Bool](repeating: false, count: height * width)
-            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng)
+            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng)
             let blurred = gaussianBlurred(background, sigma: defocusSigma)
             for c in 0..<channels {
                 for i in 0..<(height * width) where !covered[i] {
@@ -96,7 +134,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Most late disks land on pixels already covered; each row keeps a union–find "next
     /// uncovered column" table, so a disk costs its row count plus the pixels it paints,
     /// not its area (10× faster on 256 × 256 with rmin = 1).
-    private func paint(_ image: inout Image, covered: inout [Bool], until fraction: Double, rng: inout SeededRandom) {
+    private func paint(_ image: inout Image, covered: inout [Bool], until fraction: Double, rng: inout SeededRandom,
+                       grainRng: inout SeededRandom) {
         let height = image.height, width = image.width, plane = height * width
         let target = Int((fraction * Double(plane)).rounded(.up))
         let stride = width + 1
@@ -116,6 +155,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         }
         let sampler = RadiusSampler(minRadius: minRadius, maxRadius: maxRadius, height: height, width: width)
         let amplitude = textureAmplitude
+        // The grain field is drawn only when enabled, so grain-free images keep their bytes.
+        let grainField: [Float] = grainAmplitude > 0 ? grain(height: height, width: width, rng: &grainRng) : []
         var colour = [Double](repeating: 0, count: channels)
         var disks = 0
         image.withUnsafeMutableBufferPointer { pixels in
@@ -148,6 +189,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             let frequency = 2 * Double.pi / rng.uniform(4, 50)
                             kx = frequency * cos(angle); ky = frequency * sin(angle); phase = 2 * Double.pi * rng.uniform()
                         }
+                        let grainScale = grainAmplitude > 0 ? Float(grainRng.uniform(0, grainAmplitude)) : 0
                         let y0 = max(0, ceiling(cy - r)), y1 = min(height - 1, floor(cy + r))
                         if y0 > y1 { continue }
                         let xa = max(0, ceiling(cx - r)), xb = min(width - 1, floor(cx + r))
@@ -172,7 +214,12 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                                 open[(y >> 3) * blocksWide + (x >> 3)] -= 1
                                 coveredCount += 1
                                 let texture = amplitude > 0 ? amplitude * sin(kx * Double(x) + ky * Double(y) + phase) : 0
-                                for c in 0..<channels { pixels[c * plane + y * width + x] = Float(colour[c] + texture) }
+                                if grainScale > 0 {
+                                    let g = grainScale * grainField[y * width + x]
+                                    for c in 0..<channels { pixels[c * plane + y * width + x] = min(max(Float(colour[c] + texture) + g, 0), 1) }
+                                } else {
+                                    for c in 0..<channels { pixels[c * plane + y * width + x] = Float(colour[c] + texture) }
+                                }
                                 x = find(row, x + 1)
                             }
                             // Point the first painted pixel past the run, so the next disk on
@@ -221,6 +268,19 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     }
 
     /// Separable Gaussian blur, edges reflected; kept here so `generate` cannot throw.
+    /// A zero-mean, unit-variance Gaussian field correlated over about a pixel (white noise
+    /// blurred by a Gaussian of σ = 0.8 px, then rescaled).
+    private func grain(height: Int, width: Int, rng: inout SeededRandom) -> [Float] {
+        var white = Image(height: height, width: width)
+        for i in 0..<white.pixels.count { white.pixels[i] = Float(rng.gaussian()) }
+        var field = gaussianBlurred(white, sigma: 0.8).pixels
+        let n = Float(field.count)
+        let mean = field.reduce(0, +) / n
+        let std = max((field.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot(), 1e-6)
+        for i in 0..<field.count { field[i] = (field[i] - mean) / std }
+        return field
+    }
+
     private func gaussianBlurred(_ image: Image, sigma: Double) -> Image {
         let radius = Int((3 * sigma).rounded(.up))
         var taps = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }

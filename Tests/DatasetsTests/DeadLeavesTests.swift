@@ -94,5 +94,35 @@ import _TestSupport
         #expect(throws: DatasetsError.self) { try DeadLeaves(channels: 2).validate() }
         #expect(throws: DatasetsError.self) { try DeadLeaves(textureAmplitude: 0.6).validate() }
         #expect(throws: DatasetsError.self) { try DeadLeaves(foregroundCoverage: 0).validate() }
+        var grainy = DeadLeaves()
+        grainy.grainAmplitude = 0.5
+        #expect(throws: DatasetsError.self) { try grainy.validate() }
+    }
+
+    @Test func grainAddsFinePixelToPixelDetailInsideDisksAndStaysInTheUnitInterval() throws {
+        var grainy = DeadLeaves(minRadius: 4, maxRadius: 60)
+        grainy.grainAmplitude = 0.3
+        let flat = DeadLeaves(minRadius: 4, maxRadius: 60).generate(height: 96, width: 96, seed: 9)
+        let image = grainy.generate(height: 96, width: 96, seed: 9)
+        #expect(image == grainy.generate(height: 96, width: 96, seed: 9))
+        #expect(image.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // The grain has its own random stream, so the disks are those of the grain-free image:
+        // the difference is the grain alone, zero-mean and fine (neighbours correlated, not equal).
+        var differences = [Double](), equal = 0
+        for y in 0..<96 { for x in 0..<95 {
+            differences.append(Double(image[y, x] - flat[y, x]))
+            if image[y, x] == image[y, x + 1] { equal += 1 }
+        } }
+        let spread = (differences.reduce(0) { $0 + $1 * $1 } / Double(differences.count)).squareRoot()
+        #expect(spread > 0.03 && spread < 0.3, "grain RMS \(spread)")
+        #expect(abs(differences.reduce(0, +) / Double(differences.count)) < 0.02)
+        #expect(equal < 96 * 95 / 10, "\(equal) equal neighbours")
+        // Settings without grain encode as before and old manifests decode as grain-free.
+        let text = String(decoding: try JSONEncoder().encode(DeadLeaves()), as: UTF8.self)
+        #expect(!text.contains("grain"))
+        let decoded = try JSONDecoder().decode(DeadLeaves.self, from: Data(text.utf8))
+        #expect(decoded == DeadLeaves())
+        let round = try JSONDecoder().decode(DeadLeaves.self, from: JSONEncoder().encode(grainy))
+        #expect(round.grainAmplitude == 0.3)
     }
 }

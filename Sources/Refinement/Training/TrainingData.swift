@@ -23,6 +23,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     /// Texture and out-of-focus regions bring the statistics closer to photographs.
     public var textureMax: Double = 0
     public var defocusMax: Double = 0
+    /// Each image draws its dead leaves' fine-grain amplitude uniformly in [0, `grainMax`) (0: none).
+    public var grainMax: Double = 0
     public init() {}
 
     public init(from decoder: Decoder) throws {
@@ -35,6 +37,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         noiseMax = try c.decode(Double.self, forKey: .noiseMax)
         textureMax = try c.decodeIfPresent(Double.self, forKey: .textureMax) ?? 0
         defocusMax = try c.decodeIfPresent(Double.self, forKey: .defocusMax) ?? 0
+        grainMax = try c.decodeIfPresent(Double.self, forKey: .grainMax) ?? 0
     }
 }
 
@@ -77,6 +80,7 @@ public struct TrainingData: Sendable {
         ]
         if settings.textureMax > 0 { description["texture_max"] = .number(settings.textureMax) }
         if settings.defocusMax > 0 { description["defocus_max"] = .number(settings.defocusMax) }
+        if settings.grainMax > 0 { description["grain_max"] = .number(settings.grainMax) }
         description["psf_sizes"] = .array(settings.psfSizes.map { .number(Double($0)) })
         return TrainingData(training: Array(samples[0..<settings.trainingImages]), validation: Array(samples[settings.trainingImages...]),
                             description: description)
@@ -91,6 +95,7 @@ public struct TrainingData: Sendable {
         // Drawn only when enabled so that flat-leaves data keeps the bytes of earlier versions.
         if settings.textureMax > 0 { leaves.textureAmplitude = rng.uniform(0, settings.textureMax) }
         if settings.defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, settings.defocusMax) }
+        if settings.grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, settings.grainMax) }
         let sharpLarge = leaves.generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
         let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
         let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)

@@ -74,6 +74,8 @@ struct Train: ParsableCommand {
     var texture = 0.0
     @Option(help: "Synthetic dead leaves: largest background defocus σ in pixels; each image draws one in [0, MAX).")
     var defocus = 0.0
+    @Option(help: "Synthetic dead leaves: largest fine-grain amplitude; each image draws one in [0, MAX).")
+    var grain = 0.0
     @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights.")
     var threads: Int?
     @Option(help: "JSON-lines training log (default: OUTPUT.log.jsonl).")
@@ -135,7 +137,8 @@ struct Train: ParsableCommand {
             settings.psfSizes = sizes.map { $0! }
             guard texture >= 0 && texture < 0.5 else { throw CLIError("invalid --texture \(texture): expected a value in [0, 0.5)") }
             guard defocus >= 0 && defocus <= 100 else { throw CLIError("invalid --defocus \(defocus): expected a σ in [0, 100] pixels") }
-            settings.textureMax = texture; settings.defocusMax = defocus
+            guard grain >= 0 && grain < 0.5 else { throw CLIError("invalid --grain \(grain): expected a value in [0, 0.5)") }
+            settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
             let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
             data = try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
             bar.finish()

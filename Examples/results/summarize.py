@@ -1,0 +1,48 @@
+"""Prints the noise-level tables of Docs/Results.md from an evaluate.sh output folder:
+mean PSNR / SSIM per method and σ, and the refiner's margins over its own base method and
+over the best tuned classical method. Usage: python summarize.py RESULTS"""
+import json
+import sys
+from pathlib import Path
+
+CLASSICAL = ["wiener", "tikhonov", "rl", "rl-tv", "hyper-laplacian"]
+
+root = Path(sys.argv[1])
+runs = sorted(root.glob("sigma-*/results.json"), key=lambda p: float(p.parent.name.split("-", 1)[1]))
+if not runs:
+    sys.exit(f"summarize.py: no sigma-*/results.json under {root}")
+tables = []
+for path in runs:
+    report = json.loads(path.read_text())
+    sigma = float(path.parent.name.split("-", 1)[1])
+    overall = {s["method"]: s for s in report["aggregates"]["overall"]}
+    tuned = {t["method"]: t["chosen"] for t in report["tuning"]}
+    tables.append((sigma, overall, tuned, len(report["items"]), report))
+
+methods = list(tables[0][1].keys())
+print("Mean PSNR (dB) / SSIM on the scored items; tuned values in brackets.\n")
+print("| method | " + " | ".join(f"σ = {100 * s:g} %" for s, *_ in tables) + " |")
+print("| --- | " + " | ".join("---:" for _ in tables) + " |")
+for m in methods:
+    cells = []
+    for _, overall, tuned, _, _ in tables:
+        s = overall[m]
+        note = f" [{tuned[m]}]" if m in tuned else ""
+        cells.append(f"{s['psnr']['mean']:.2f} / {s['ssim']['mean']:.3f}{note}")
+    print(f"| {m} | " + " | ".join(cells) + " |")
+
+# The refiner's base: the `cnn` row's model header names it; evaluate.sh lists it untuned as
+# `<name>:<key>=<value>` (BASE, default wiener:nsr=auto).
+base = sys.argv[2] if len(sys.argv) > 2 else "wiener:nsr=auto"
+print(f"\nThe refiner against its base ({base}) and the best tuned classical method:\n")
+print("| σ | items | cnn − base (dB) | best tuned classical | cnn − best (dB) | cnn − best (SSIM) | cnn wins vs best (items) |")
+print("| ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+for sigma, overall, _, count, report in tables:
+    cnn = overall["cnn"]
+    best = max((m for m in CLASSICAL if m in overall), key=lambda m: overall[m]["psnr"]["mean"])
+    index = {m: i for i, m in enumerate(report["methods"])}
+    wins = sum(1 for item in report["items"]
+               if item["results"][index["cnn"]]["psnr"] is not None and item["results"][index[best]]["psnr"] is not None
+               and item["results"][index["cnn"]]["psnr"] > item["results"][index[best]]["psnr"])
+    print(f"| {100 * sigma:g} % | {count} | {cnn['psnr']['mean'] - overall[base]['psnr']['mean']:+.2f} | {best} | "
+          f"{cnn['psnr']['mean'] - overall[best]['psnr']['mean']:+.2f} | {cnn['ssim']['mean'] - overall[best]['ssim']['mean']:+.3f} | {wins} / {count} |")
