@@ -19,8 +19,8 @@ test: deps
 # Retrains the shipped refiner (Sources/Refinement/Resources/default.model) with the recipe of
 # Docs/CNN.md; about an hour on 2 cores. Copy refiner.model over the resource to ship it.
 refiner: release
-	.build/release/deblur train --synthetic --steps 3000 --steps-per-epoch 500 --warmup 100 \
-	    --synthetic-images 1024 --psf-sizes 13,17,21,25,29,33,37,41 --texture 0.2 --defocus 3 \
+	.build/release/deblur train --synthetic --steps 2500 --steps-per-epoch 500 --warmup 100 \
+	    --synthetic-images 1024 --psf-sizes 13,17,21,25,29,33,37,41 --texture 0.2 --defocus 3 --grain 0.2 \
 	    --base wiener --base-param nsr=auto --loss "0.8*l1+0.2*ssim" --seed 0 -o refiner.model
 
 # The tables of Docs/Results.md (needs a Python with scikit-image, Pillow, tifffile: PYTHON=...).
