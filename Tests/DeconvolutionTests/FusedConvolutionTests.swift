@@ -49,14 +49,16 @@ import _TestSupport
         #expect(maxAbsDifference(result, fused(image, psf, conjugate: false)) > 1e-3)
     }
 
-    /// Block widths 3 and 4 (unaligned plans) and 8 (aligned plans) leave tails of 2 or 3
-    /// columns of the 11 or 26 spectrum columns.
-    @Test(arguments: [3, 4, 8])
+    /// Block widths 3, 4 and 8 leave tails of 2 or 3 columns of the 11 or 26 spectrum columns;
+    /// 12 is one whole block of 11 columns, then a block and a tail of 2. Run concurrently, the
+    /// cases also check that engines of one size but different blocks never share an OTF.
+    @Test(arguments: [3, 4, 8, 12])
     func blockWidthsThatDoNotDivideTheColumnCountGiveTheSameResult(blockWidth: Int) throws {
         for (h, w) in [(15, 20), (20, 50)] {
             let image = randomImage(height: h, width: w, seed: 7)
             let psf = try PSF.trajectory(size: 5, seed: 2)
-            #expect(FusedConvolution.engine(height: h, width: w, blockWidth: blockWidth).spectrumWidth % blockWidth != 0)
+            let engine = FusedConvolution.engine(height: h, width: w, blockWidth: blockWidth)
+            #expect(engine.spectrumWidth % engine.blockWidth != 0 || engine.blocks == 1)
             for conjugate in [false, true] {
                 let reference = conjugate ? naiveCircularCorrelate(image, psf) : naiveCircularConvolve(image, psf)
                 #expect(maxAbsDifference(fused(image, psf, conjugate: conjugate, blockWidth: blockWidth), reference) < 1e-5)
@@ -104,7 +106,7 @@ import _TestSupport
         let plan = FFT.plan(height: h, width: w)
         let real = plan.makeRealBuffer(), reference = plan.makeSpectrumBuffer(), spectrum = engine.makeSpectrumBuffer()
         image.withUnsafeBufferPointer { real.pointer.update(from: $0.baseAddress!, count: h * w) }
-        engine.forward(real.pointer, into: spectrum.pointer)
+        engine.forward(real.pointer, into: spectrum)
         plan.forward(real, reference)
         #expect(engine.rowStride >= engine.spectrumWidth && engine.rowStride % 8 == 0)
         var worst: Float = 0
@@ -116,3 +118,4 @@ import _TestSupport
         #expect(worst < 1e-4)
     }
 }
+

@@ -38,20 +38,31 @@ final class FusedConvolution: @unchecked Sendable {
     let rowStride: Int
     /// Spectrum columns transformed together in the fused column pass.
     let blockWidth: Int
-    /// Rows handed to one epilogue call.
-    let rowsPerChunk = 8
+    /// Rows per row-transform call (FFTW vectorizes across them) and per epilogue call.
+    let rowsPerChunk: Int
 
-    /// Floats in a spectrum buffer, `2 · height · rowStride`.
-    var spectrumCount: Int { 2 * height * rowStride }
+    /// Column blocks, `⌈spectrumWidth / blockWidth⌉`.
+    let blocks: Int
+    /// Workers the column pass can use at most (each needs its own block scratch).
+    let maximumWorkers = ProcessorInfo.cores
+    /// Floats of the spectrum proper, `2 · height · rowStride`.
+    var planeSpectrumCount: Int { 2 * height * rowStride }
+    /// Floats in a spectrum buffer: the spectrum plus one contiguous `height × blockWidth`
+    /// complex block per worker, where the column pass gathers its block.
+    var spectrumCount: Int { planeSpectrumCount + maximumWorkers * 2 * height * blockWidth }
+    /// Floats in an OTF of this engine: block-major, each block `height × blockWidth` complex
+    /// (the last block's unused columns are 0), so the filter step streams it contiguously.
+    var otfCount: Int { 2 * blocks * height * blockWidth }
     /// Floats in a real plane, `height · width`.
     var realCount: Int { height * width }
 
+    /// r2c and c2r plans for `rowsPerChunk` rows, and for the last `height % rowsPerChunk`.
     private let rowForward: fftwf_plan
     private let rowInverse: fftwf_plan
-    /// Row plans made without the alignment assumption, for widths whose rows are not 64-byte
-    /// aligned or base pointers that are not FFTW-aligned.
-    private let rowForwardUnaligned: fftwf_plan
-    private let rowInverseUnaligned: fftwf_plan
+    private let tailRowForward: fftwf_plan?
+    private let tailRowInverse: fftwf_plan?
+    /// Whether the row plans assume FFTW-aligned chunks (true unless `rowsPerChunk · width`
+    /// floats is not a multiple of FFTW's alignment); otherwise they are made with FFTW_UNALIGNED.
     private let rowsAligned: Bool
     private let columnForward: fftwf_plan
     private let columnInverse: fftwf_plan
@@ -61,26 +72,29 @@ final class FusedConvolution: @unchecked Sendable {
 
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var engines: [Key: FusedConvolution] = [:]
-    private struct Key: Hashable { let height: Int, width: Int, blockWidth: Int, rigor: FFTRigor }
+    private struct Key: Hashable { let height: Int, width: Int, blockWidth: Int, rowsPerChunk: Int, rigor: FFTRigor }
 
     /// The cached engine for `height × width` (plans made on first use with `FFT.rigor`).
     ///
     /// - Parameter blockWidth: complex columns per fused column block (default 16: 128 bytes a
     ///   row, a ~140 KB block at 1080 rows, well inside the 1 MB L2). Multiples of 8 keep the
     ///   blocks 64-byte aligned; other values work with unaligned plans.
-    static func engine(height: Int, width: Int, blockWidth: Int = 16) -> FusedConvolution {
+    /// - Parameter rowsPerChunk: rows per row-transform call and per epilogue call (default 8).
+    static func engine(height: Int, width: Int, blockWidth: Int = 16, rowsPerChunk: Int = 8) -> FusedConvolution {
         precondition(height > 0 && width > 0, "fused convolution size must be positive, got \(height)×\(width)")
-        precondition(blockWidth > 0, "block width must be positive, got \(blockWidth)")
-        let key = Key(height: height, width: width, blockWidth: blockWidth, rigor: FFT.rigor)
+        precondition(blockWidth > 0 && rowsPerChunk > 0, "block width and rows per chunk must be positive, got \(blockWidth) and \(rowsPerChunk)")
+        let key = Key(height: height, width: width, blockWidth: blockWidth, rowsPerChunk: rowsPerChunk, rigor: FFT.rigor)
         cacheLock.lock(); defer { cacheLock.unlock() }
         if let engine = engines[key] { return engine }
-        let engine = FusedConvolution(height: height, width: width, blockWidth: blockWidth, rigor: FFT.rigor)
+        let engine = FusedConvolution(height: height, width: width, blockWidth: blockWidth, rowsPerChunk: rowsPerChunk, rigor: FFT.rigor)
         engines[key] = engine
         return engine
     }
 
-    private init(height: Int, width: Int, blockWidth: Int, rigor: FFTRigor) {
+    private init(height: Int, width: Int, blockWidth: Int, rowsPerChunk: Int, rigor: FFTRigor) {
         self.height = height
+        let chunk = min(rowsPerChunk, height)
+        self.rowsPerChunk = chunk
         self.width = width
         spectrumWidth = width / 2 + 1
         // Whole 64-byte lines (8 complex floats), an odd number of them: power-of-two-like
@@ -91,43 +105,64 @@ final class FusedConvolution: @unchecked Sendable {
         let block = min(blockWidth, width / 2 + 1)
         self.blockWidth = block
         let flags = rigor.flags
-        let aligned = (width * MemoryLayout<Float>.size) % 64 == 0
-        rowsAligned = aligned
         let unaligned = flags | UInt32(FFTW_UNALIGNED)
-        let columnFlags = block % 8 == 0 ? flags : unaligned
         let tail = (width / 2 + 1) % block
+        blocks = (width / 2 + 1 + block - 1) / block
 
         // Planned on scratch arrays (FFTW_MEASURE overwrites them); both are fftwf_malloc'd.
-        let real = FFTBuffer(count: width)
+        let real = FFTBuffer(count: 2 * chunk * width)
+        // Every chunk starts a multiple of `chunk · width` floats into an FFTW-aligned plane: with
+        // 8 rows that is 32-byte aligned for any width, so the SIMD codelets stay usable
+        // (FFTW_UNALIGNED would disable them and double the row passes' time).
+        let aligned = fftwf_alignment_of(real.pointer + chunk * width) == 0
+        rowsAligned = aligned
         let spectrum = FFTBuffer(count: 2 * height * stride)
+        let scratch = FFTBuffer(count: 4 * height * block)
+        // Worker blocks sit `2 · height · block` floats apart after a 64-byte multiple.
+        let columnFlags = fftwf_alignment_of(scratch.pointer + 2 * height * block) == 0 ? flags : unaligned
         let h = Int32(height), w = Int32(width), s = Int32(stride)
-        let c = complex(spectrum.pointer)
-        (rowForward, rowInverse, rowForwardUnaligned, rowInverseUnaligned,
+        let c = complex(spectrum.pointer), b = complex(scratch.pointer)
+        let rowFlags = aligned ? flags : unaligned
+        let tailRows = height % chunk
+        (rowForward, rowInverse, tailRowForward, tailRowInverse,
          columnForward, columnInverse, tailForward, tailInverse) = FFT.withPlanner {
             fftwf_plan_with_nthreads(1)
-            let rf = fftwf_plan_dft_r2c_1d(w, real.pointer, c, aligned ? flags : unaligned)!
-            let ri = fftwf_plan_dft_c2r_1d(w, c, real.pointer, aligned ? flags : unaligned)!
-            let rfu = fftwf_plan_dft_r2c_1d(w, real.pointer, c, unaligned)!
-            let riu = fftwf_plan_dft_c2r_1d(w, c, real.pointer, unaligned)!
-            // Columns: `howmany` adjacent columns, element stride one spectrum row, in place.
+            // Rows: `count` consecutive rows, real rows `width` apart, spectrum rows `stride` apart.
+            func rows(_ count: Int) -> (fftwf_plan, fftwf_plan) {
+                var n = w
+                let f = fftwf_plan_many_dft_r2c(1, &n, Int32(count), real.pointer, nil, 1, w, c, nil, 1, s, rowFlags)!
+                let i = fftwf_plan_many_dft_c2r(1, &n, Int32(count), c, nil, 1, s, real.pointer, nil, 1, w, rowFlags)!
+                return (f, i)
+            }
+            let (rf, ri) = rows(chunk)
+            let tailPlans = tailRows > 0 ? rows(tailRows) : nil
+            // Columns of a gathered block: `count` adjacent columns of a contiguous
+            // `height × block` complex array, in place (no FFTW buffering needed).
             func column(_ count: Int, _ sign: Int32, _ f: UInt32) -> fftwf_plan {
                 var n = h
-                return fftwf_plan_many_dft(1, &n, Int32(count), c, nil, s, 1, c, nil, s, 1, sign, f)!
+                return fftwf_plan_many_dft(1, &n, Int32(count), b, nil, Int32(block), 1, b, nil, Int32(block), 1, sign, f)!
             }
             let cf = column(block, FFTW_FORWARD, columnFlags)
             let ci = column(block, FFTW_BACKWARD, columnFlags)
             let tf = tail > 0 ? column(tail, FFTW_FORWARD, columnFlags) : nil
             let ti = tail > 0 ? column(tail, FFTW_BACKWARD, columnFlags) : nil
-            return (rf, ri, rfu, riu, cf, ci, tf, ti)
+            return (rf, ri, tailPlans?.0, tailPlans?.1, cf, ci, tf, ti)
         }
     }
 
     deinit {
-        for plan in [rowForward, rowInverse, rowForwardUnaligned, rowInverseUnaligned, columnForward, columnInverse] {
-            fftwf_destroy_plan(plan)
+        for plan in [rowForward, rowInverse, tailRowForward, tailRowInverse, columnForward, columnInverse, tailForward, tailInverse] {
+            if let plan { fftwf_destroy_plan(plan) }
         }
-        if let tailForward { fftwf_destroy_plan(tailForward) }
-        if let tailInverse { fftwf_destroy_plan(tailInverse) }
+    }
+
+    /// FFTW's description of the row and column plans (for benchmarks and debugging).
+    var planDescription: String {
+        [rowForward, columnForward].map { plan -> String in
+            let text = fftwf_sprint_plan(plan)!
+            defer { free(text) }
+            return String(cString: text)
+        }.joined(separator: "\n")
     }
 
     /// A new spectrum buffer in this engine's layout.
@@ -138,7 +173,7 @@ final class FusedConvolution: @unchecked Sendable {
     func otf(_ psf: PSF) -> FFTBuffer {
         precondition(psf.height <= height && psf.width <= width,
                      "PSF \(psf.height)×\(psf.width) does not fit in \(height)×\(width)")
-        return OTFCache.cached(psf, height: height, width: width, scale: 1 / Float(realCount), layout: 1) {
+        return OTFCache.cached(psf, height: height, width: width, scale: 1 / Float(realCount), layout: blockWidth) {
             let placed = FFTBuffer(count: realCount)
             let cy = psf.centerY, cx = psf.centerX
             psf.image.withUnsafeBufferPointer { k in
@@ -150,21 +185,28 @@ final class FusedConvolution: @unchecked Sendable {
                 }
             }
             let spectrum = makeSpectrumBuffer()
-            forward(placed.pointer, into: spectrum.pointer)
-            SpectralOps.scale(spectrum.pointer, count: spectrumCount, by: 1 / Float(realCount))
-            return spectrum
+            forward(placed.pointer, into: spectrum)
+            // Rearranged block-major, scaled: the filter step reads it as one contiguous stream.
+            let otf = FFTBuffer(count: otfCount)
+            let scale = 1 / Float(realCount), rowFloats = 2 * rowStride, blockFloats = 2 * blockWidth
+            for block in 0..<blocks {
+                let first = block * blockWidth, columns = min(blockWidth, spectrumWidth - first)
+                for row in 0..<height {
+                    let from = spectrum.pointer + row * rowFloats + 2 * first
+                    let to = otf.pointer + (block * height + row) * blockFloats
+                    for i in 0..<(2 * columns) { to[i] = from[i] * scale }
+                }
+            }
+            return otf
         }
     }
 
     /// The unnormalized 2-D DFT of a real plane of `realCount` floats, in this engine's layout
     /// (the padding columns of each row are left as they were).
-    func forward(_ input: UnsafeMutablePointer<Float>, into spectrum: UnsafeMutablePointer<Float>) {
-        rowTransforms(input, spectrum)
-        let blocks = (spectrumWidth + blockWidth - 1) / blockWidth
-        parallelFor(blocks, threads: FFT.threads) { block in
-            let (p, full) = blockStart(block, spectrum)
-            fftwf_execute_dft(full ? columnForward : tailForward!, p, p)
-        }
+    func forward(_ input: UnsafeMutablePointer<Float>, into spectrum: FFTBuffer) {
+        precondition(spectrum.count >= spectrumCount, "spectrum needs \(spectrumCount) floats, got \(spectrum.count)")
+        rowTransforms(input, spectrum.pointer)
+        columnPass(spectrum.pointer, otf: nil, conjugate: false)
     }
 
     /// `output ← k ⊛ input` (or `kᵀ ⊛ input` when `conjugate`), circular, where `otf` came from
@@ -175,63 +217,88 @@ final class FusedConvolution: @unchecked Sendable {
     ///   - epilogue: called once per chunk of output rows, right after they are written, from
     ///     any worker thread (chunks are disjoint and every row is covered exactly once).
     ///
-    /// Pointers from `FFTBuffer` take FFTW's aligned code path; others work, more slowly.
+    /// `input` and `output` must be FFTW-aligned (`FFTBuffer` memory).
     func convolve(_ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
                   otf: FFTBuffer, conjugate: Bool, spectrum: FFTBuffer,
                   epilogue: (Range<Int>) -> Void = { _ in }) {
-        precondition(otf.count >= spectrumCount && spectrum.count >= spectrumCount,
-                     "fused convolution \(height)×\(width) needs spectra of \(spectrumCount) floats, got \(otf.count) and \(spectrum.count)")
-        let s = spectrum.pointer
-        rowTransforms(input, s)
+        precondition(otf.count >= otfCount && spectrum.count >= spectrumCount,
+                     "fused convolution \(height)×\(width) needs an OTF of \(otfCount) and a spectrum of \(spectrumCount) floats, got \(otf.count) and \(spectrum.count)")
+        rowTransforms(input, spectrum.pointer)
+        columnPass(spectrum.pointer, otf: otf.pointer, conjugate: conjugate)
+        inverseRows(spectrum.pointer, into: output, epilogue: epilogue)
+    }
 
-        // The column pass: forward, filter, inverse on one block while it is in cache.
-        let blocks = (spectrumWidth + blockWidth - 1) / blockWidth
-        let k = UnsafePointer(otf.pointer), sign: Float = conjugate ? -1 : 1
-        let rowFloats = 2 * rowStride
-        parallelFor(blocks, threads: FFT.threads) { block in
-            let (p, full) = blockStart(block, s)
-            fftwf_execute_dft(full ? columnForward : tailForward!, p, p)
-            let lo = 2 * block * blockWidth, hi = 2 * min(spectrumWidth, (block + 1) * blockWidth)
-            for row in 0..<height {
-                let a = s + row * rowFloats, h = k + row * rowFloats
-                var i = lo
-                while i < hi {
-                    let ar = a[i], ai = a[i + 1], kr = h[i], ki = sign * h[i + 1]
-                    a[i] = ar * kr - ai * ki
-                    a[i + 1] = ar * ki + ai * kr
-                    i += 2
+    /// The column pass. Each worker gathers one block of columns into its contiguous scratch,
+    /// transforms it forward, and (with an `otf`) multiplies by the (conjugate) OTF block and
+    /// transforms back, then scatters it: one read and one write of the spectrum in all, with
+    /// the transforms and the product running in cache. Without `otf` it is the forward half.
+    func columnPass(_ s: UnsafeMutablePointer<Float>, otf: UnsafeMutablePointer<Float>?, conjugate: Bool) {
+        let workers = max(1, min(FFT.threads, maximumWorkers, blocks))
+        let rowFloats = 2 * rowStride, blockFloats = 2 * blockWidth
+        let sign: Float = conjugate ? -1 : 1
+        parallelFor(workers, threads: workers) { [height, blocks, blockWidth, spectrumWidth, planeSpectrumCount] worker in
+            let b = s + planeSpectrumCount + worker * height * blockFloats
+            for block in blocks * worker / workers ..< blocks * (worker + 1) / workers {
+                let first = block * blockWidth, columns = min(blockWidth, spectrumWidth - first)
+                let full = columns == blockWidth
+                for row in 0..<height {
+                    (b + row * blockFloats).update(from: s + row * rowFloats + 2 * first, count: 2 * columns)
+                }
+                fftwf_execute_dft(full ? columnForward : tailForward!, complex(b), complex(b))
+                if let otf {
+                    let k = UnsafePointer(otf + block * height * blockFloats)
+                    // A partial last block's unused columns hold stale finite values that are never
+                    // scattered back: multiplying them too keeps the loop branch-free.
+                    var i = 0
+                    let end = height * blockFloats
+                    while i < end {
+                        let ar = b[i], ai = b[i + 1], kr = k[i], ki = sign * k[i + 1]
+                        b[i] = ar * kr - ai * ki
+                        b[i + 1] = ar * ki + ai * kr
+                        i += 2
+                    }
+                    fftwf_execute_dft(full ? columnInverse : tailInverse!, complex(b), complex(b))
+                }
+                for row in 0..<height {
+                    (s + row * rowFloats + 2 * first).update(from: b + row * blockFloats, count: 2 * columns)
                 }
             }
-            fftwf_execute_dft(full ? columnInverse : tailInverse!, p, p)
         }
+    }
 
-        // Inverse rows, each chunk finished by the caller's pointwise work while it is hot.
-        let aligned = rowsAligned && fftwf_alignment_of(output) == 0 && fftwf_alignment_of(s) == 0
-        let plan = aligned ? rowInverse : rowInverseUnaligned
+    /// Inverse row transforms into `output`, each chunk of rows followed by `epilogue`.
+    func inverseRows(_ s: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                     epilogue: (Range<Int>) -> Void) {
+        requireAlignment(output, s)
+        let rowFloats = 2 * rowStride
         let chunks = (height + rowsPerChunk - 1) / rowsPerChunk
         parallelFor(chunks, threads: FFT.threads) { [width, rowsPerChunk, height] chunk in
             let rows = chunk * rowsPerChunk ..< min(height, (chunk + 1) * rowsPerChunk)
-            for row in rows {
-                fftwf_execute_dft_c2r(plan, complex(s + row * rowFloats), output + row * width)
-            }
+            let plan = rows.count == rowsPerChunk ? rowInverse : tailRowInverse!
+            fftwf_execute_dft_c2r(plan, complex(s + rows.lowerBound * rowFloats), output + rows.lowerBound * width)
             epilogue(rows)
         }
     }
 
     /// Row r2c transforms of a real plane into the spectrum layout, rows in parallel.
-    private func rowTransforms(_ input: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Float>) {
-        let aligned = rowsAligned && fftwf_alignment_of(input) == 0 && fftwf_alignment_of(s) == 0
-        let plan = aligned ? rowForward : rowForwardUnaligned
+    func rowTransforms(_ input: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Float>) {
+        requireAlignment(input, s)
         let rowFloats = 2 * rowStride
-        parallelFor(height, threads: FFT.threads) { [width] row in
-            fftwf_execute_dft_r2c(plan, input + row * width, complex(s + row * rowFloats))
+        let chunks = (height + rowsPerChunk - 1) / rowsPerChunk
+        parallelFor(chunks, threads: FFT.threads) { [width, rowsPerChunk, height] chunk in
+            let first = chunk * rowsPerChunk
+            let plan = first + rowsPerChunk <= height ? rowForward : tailRowForward!
+            fftwf_execute_dft_r2c(plan, input + first * width, complex(s + first * rowFloats))
         }
     }
 
-    /// The first element of column block `block` and whether it is a full block.
-    private func blockStart(_ block: Int, _ s: UnsafeMutablePointer<Float>) -> (UnsafeMutablePointer<fftwf_complex>, Bool) {
-        (complex(s + 2 * block * blockWidth), (block + 1) * blockWidth <= spectrumWidth)
+    /// FFTW executes a plan on new arrays only with the alignment it was planned with: the
+    /// real plane and the spectrum must start FFTW-aligned (`FFTBuffer` memory does).
+    private func requireAlignment(_ real: UnsafeMutablePointer<Float>, _ spectrum: UnsafeMutablePointer<Float>) {
+        precondition(fftwf_alignment_of(spectrum) == 0 && (!rowsAligned || fftwf_alignment_of(real) == 0),
+                     "FusedConvolution needs FFTW-aligned buffers (FFTBuffer)")
     }
+
 }
 
 private func complex(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<fftwf_complex> {

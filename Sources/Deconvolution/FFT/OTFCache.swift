@@ -23,7 +23,7 @@ enum OTFCache {
         let psfHeight: Int, psfWidth: Int
         let height: Int, width: Int
         let scaleBits: UInt32
-        /// 0: `FFTPlan2D`'s half-spectrum; 1: `FusedConvolution`'s padded-row layout.
+        /// 0: `FFTPlan2D`'s half-spectrum; b > 0: `FusedConvolution`'s block-major layout with b-column blocks.
         let layout: Int
         let samplesHash: Int
     }
