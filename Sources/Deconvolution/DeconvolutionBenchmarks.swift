@@ -31,17 +31,16 @@ public enum DeconvolutionBenchmarks {
                                                ("floor_ms", .double(floor * 1e3))]))
             }
         },
-        BenchCase(name: "fused-convolution", summary: "one FusedConvolution (row r2c, fused column pass, row c2r) and its stages at the RL padded size, vs one forward + inverse pair") { options, emit in
+        BenchCase(name: "fused-convolution", summary: "one fused convolution (row r2c, fused column pass, row c2r) and its stages at the RL padded size for several block/row-chunk sizes, vs one forward + inverse pair") { options, emit in
             for size in options.sizes ?? defaultSizes {
                 let padded = FFT.preferredSize(size + 14)
                 let psf = try PSF(Image(height: 15, width: 15, value: 1), source: "bench box")
-                for (blockWidth, threads) in [(8, 2), (16, 2), (32, 2), (16, 1)] {
+                for (blockWidth, rowsPerChunk, threads) in [(8, 8, 2), (16, 8, 2), (32, 8, 2), (16, 16, 2), (32, 16, 2), (64, 8, 2), (16, 8, 1)] {
                     let saved = FFT.threads
                     FFT.threads = threads
                     defer { FFT.threads = saved }
-                    let engine = FusedConvolution.engine(height: padded, width: padded, blockWidth: blockWidth)
+                    let engine = FusedConvolution.engine(height: padded, width: padded, blockWidth: blockWidth, rowsPerChunk: rowsPerChunk)
                     let otf = engine.otf(psf), spectrum = engine.makeSpectrumBuffer()
-                    if ProcessInfo.processInfo.environment["DEBLUR_PRINT_PLANS"] != nil { print(engine.planDescription) }
                     let plane = FFTBuffer(count: engine.realCount)
                     for i in 0..<engine.realCount { plane.pointer[i] = Float(i % 97) / 97 }
                     let repeats = max(options.repeats, 5)
@@ -55,7 +54,7 @@ public enum DeconvolutionBenchmarks {
                         engine.inverseRows(spectrum.pointer, into: plane.pointer) { _ in }
                     } - rows
                     let floor = floorTime(padded: padded, repeats: repeats)
-                    emit(BenchRecord("fused-convolution", [("size", .int(size)), ("padded", .int(padded)), ("block", .int(blockWidth)), ("threads", .int(threads)),
+                    emit(BenchRecord("fused-convolution", [("size", .int(size)), ("padded", .int(padded)), ("block", .int(blockWidth)), ("rows", .int(rowsPerChunk)), ("threads", .int(threads)),
                                                            ("ms", .double(whole * 1e3)), ("rows_forward_ms", .double(rows * 1e3)),
                                                            ("columns_ms", .double(columns * 1e3)), ("rows_inverse_ms", .double(inverse * 1e3)),
                                                            ("floor_ms", .double(floor * 1e3)), ("ratio_to_pair", .double(2 * whole / floor))]))

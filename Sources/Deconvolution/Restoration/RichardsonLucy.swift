@@ -27,8 +27,10 @@ import Foundation
 ///
 /// Division by a vanishing re-blurred value is guarded (denominator ≥ 1e-6) and negative
 /// observed samples (noise) count as 0, so no NaN can appear. Color images are restored per
-/// channel. Cost per iteration: two forward and two inverse real FFTs of the padded size and
-/// three fused pointwise passes; no allocation inside the loop.
+/// channel. Cost per iteration: two circular convolutions of the padded size through
+/// `FusedConvolution` (each one row r2c pass, one cache-blocked column pass doing the forward
+/// column transforms, the OTF product and the inverse ones, and one row c2r pass), with the
+/// ratio `y / H x` and the update fused into the inverse row passes; no allocation inside the loop.
 ///
 /// - Throws: `DeconvolutionError` for zero iterations, a negative damping, NaN/∞ pixels or
 ///   a PSF larger than the image.
