@@ -260,18 +260,38 @@ final class FusedConvolution: @unchecked Sendable {
         }
     }
 
-    /// Inverse row transforms into `output`, each chunk of rows followed by `epilogue`.
+    /// Inverse row transforms into `output`, each chunk of rows followed by `epilogue` and then,
+    /// if `next` is given, by the forward row transforms of `next`'s same rows into the same
+    /// spectrum rows (whose content the inverse has just consumed): the first stage of the
+    /// following convolution, done while those rows are in cache. `next` may be `output`.
     func inverseRows(_ s: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                     epilogue: (Range<Int>) -> Void) {
+                     epilogue: (Range<Int>) -> Void, thenForward next: UnsafeMutablePointer<Float>? = nil) {
         requireAlignment(output, s)
+        if let next { requireAlignment(next, s) }
         let rowFloats = 2 * rowStride
         let chunks = (height + rowsPerChunk - 1) / rowsPerChunk
         parallelFor(chunks, threads: FFT.threads) { [width, rowsPerChunk, height] chunk in
             let rows = chunk * rowsPerChunk ..< min(height, (chunk + 1) * rowsPerChunk)
-            let plan = rows.count == rowsPerChunk ? rowInverse : tailRowInverse!
-            fftwf_execute_dft_c2r(plan, complex(s + rows.lowerBound * rowFloats), output + rows.lowerBound * width)
+            let full = rows.count == rowsPerChunk
+            let spectrumRows = complex(s + rows.lowerBound * rowFloats)
+            fftwf_execute_dft_c2r(full ? rowInverse : tailRowInverse!, spectrumRows, output + rows.lowerBound * width)
             epilogue(rows)
+            if let next {
+                fftwf_execute_dft_r2c(full ? rowForward : tailRowForward!, next + rows.lowerBound * width, spectrumRows)
+            }
         }
+    }
+
+    /// The last two stages of `convolve` on a spectrum that already holds the row transforms of
+    /// the input (from `rowTransforms` or a previous `inverseRows(…, thenForward:)`), optionally
+    /// chaining the next convolution's row transforms of `next` (see `inverseRows`).
+    func convolveRowSpectrum(_ spectrum: FFTBuffer, into output: UnsafeMutablePointer<Float>,
+                             otf: FFTBuffer, conjugate: Bool,
+                             epilogue: (Range<Int>) -> Void = { _ in }, thenForward next: UnsafeMutablePointer<Float>? = nil) {
+        precondition(otf.count >= otfCount && spectrum.count >= spectrumCount,
+                     "fused convolution \(height)×\(width) needs an OTF of \(otfCount) and a spectrum of \(spectrumCount) floats, got \(otf.count) and \(spectrum.count)")
+        columnPass(spectrum.pointer, otf: otf.pointer, conjugate: conjugate)
+        inverseRows(spectrum.pointer, into: output, epilogue: epilogue, thenForward: next)
     }
 
     /// Row r2c transforms of a real plane into the spectrum layout, rows in parallel.

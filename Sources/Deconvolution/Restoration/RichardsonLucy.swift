@@ -219,6 +219,9 @@ final class RichardsonLucySolver {
         let measure = observer != nil || settings.tolerance > 0
 
         var result = Image(height: domain.height, width: domain.width)
+        // Whether `spectrum` already holds the row transforms of this iteration's x: the plain
+        // update chains them onto its own rows (see `backProject`), saving a sweep of the plane.
+        var rowsReady = false
         for k in 1...settings.iterations {
             // The point the RL step is taken from: xₖ, or its Biggs–Andrews extrapolation.
             var base = x
@@ -231,20 +234,26 @@ final class RichardsonLucySolver {
                 base = prediction
             }
             if let tv { totalVariationDivergence(base.pointer, into: tv.pointer) }
-            reblurRatio(of: base)   // work ← y / H base
+            if !rowsReady { engine.rowTransforms(base.pointer, spectrum.pointer) }
+            reblurRatio()   // work ← y / H base; spectrum ← the row transforms of work
             let change: Double
             if accelerated, let previous, let g1 = gradient1, let g2 = gradient2, let next = nextX {
                 // work ← Hᵀ work, each chunk of rows followed by the extrapolated step.
                 let b = base.pointer, o = next.pointer, old = x.pointer, g = (g1.pointer, g2.pointer)
-                backProject { rows in self.update(rows: rows, base: b, into: o, old: old, gradient: g) }
+                backProject(then: { rows in self.update(rows: rows, base: b, into: o, old: old, gradient: g) })
                 change = relativeChange()
                 lambdaNumerator = partialSum(1); lambdaDenominator = partialSum(2)
                 previous.pointer.update(from: x.pointer, count: count)
                 swap(&x, &nextX!)
                 swap(&gradient1, &gradient2)
             } else {
-                // work ← Hᵀ work, each chunk of rows followed by x ← x · work / Hᵀ M.
-                backProject { rows in self.plainUpdate(rows: rows, measure: measure) }
+                // work ← Hᵀ work, each chunk of rows followed by x ← x · work / Hᵀ M and, unless
+                // this is the last iteration, by the next iteration's row transforms of x. RL-TV
+                // cannot chain: its next divergence needs neighbouring rows of the whole new x.
+                let chain = tv == nil && k < settings.iterations
+                backProject(then: { rows in self.plainUpdate(rows: rows, measure: measure) },
+                            thenForward: chain ? x.pointer : nil)
+                rowsReady = chain
                 change = measure ? relativeChange() : .infinity
             }
             let last = k == settings.iterations || change < settings.tolerance
@@ -259,15 +268,16 @@ final class RichardsonLucySolver {
         return result
     }
 
-    /// `work ← ratio(y, H base)` on the observed window (masked) or everywhere, 0 elsewhere:
-    /// the first convolution, with the ratio as its row epilogue.
-    func reblurRatio(of base: FFTBuffer) {
+    /// `work ← ratio(y, H base)` on the observed window (masked) or everywhere, 0 elsewhere: the
+    /// first convolution, from `spectrum` holding the row transforms of `base`, with the ratio as
+    /// its row epilogue; the same pass leaves the row transforms of `work` in `spectrum`.
+    func reblurRatio() {
         let a = work.pointer, y = observed.pointer
         let pw = domain.paddedWidth, masked = domain.boundary == .masked
         let rowRange = masked ? domain.top ..< domain.top + domain.height : 0 ..< domain.paddedHeight
         let lo = masked ? domain.left : 0, hi = masked ? domain.left + domain.width : pw
         let damping22 = settings.damping * settings.damping / 2
-        engine.convolve(base.pointer, into: a, otf: otf, conjugate: false, spectrum: spectrum) { rows in
+        engine.convolveRowSpectrum(spectrum, into: a, otf: otf, conjugate: false, epilogue: { rows in
             for row in rows {
                 let r = a + row * pw, o = y + row * pw
                 guard rowRange.contains(row) else { r.update(repeating: 0, count: pw); continue }
@@ -289,12 +299,14 @@ final class RichardsonLucySolver {
                     r[px] = 1 + g9 * (10 - 9 * g) * (ratio - 1)
                 }
             }
-        }
+        }, thenForward: a)
     }
 
-    /// `work ← Hᵀ work` (correlation with the PSF), `epilogue` run on each chunk of finished rows.
-    func backProject(then epilogue: (Range<Int>) -> Void) {
-        engine.convolve(work.pointer, into: work.pointer, otf: otf, conjugate: true, spectrum: spectrum, epilogue: epilogue)
+    /// `work ← Hᵀ work` (correlation with the PSF) from `spectrum` holding the row transforms of
+    /// `work`, `epilogue` run on each chunk of finished rows, then the row transforms of `next`
+    /// (if given) chained into `spectrum`.
+    func backProject(then epilogue: (Range<Int>) -> Void, thenForward next: UnsafeMutablePointer<Float>? = nil) {
+        engine.convolveRowSpectrum(spectrum, into: work.pointer, otf: otf, conjugate: true, epilogue: epilogue, thenForward: next)
     }
 
     /// The accelerated step on `rows`: `out ← max(base · work / Hᵀ M, 0)` (clipped to 1 if
