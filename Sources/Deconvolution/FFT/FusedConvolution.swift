@@ -6,10 +6,13 @@ import Foundation
 /// `out = kᵀ ⊛ in` with the conjugate OTF), with the pointwise passes fused into the FFT's own
 /// passes so the plane crosses memory as few times as possible:
 ///
-///     1. row r2c transforms               in  → S   (rows in parallel)
-///     2. per block of B spectrum columns:  S ← F⁻¹_col( K · F_col(S) )   while the block is in cache
+///     1. row r2c transforms               in  → S   (chunks of rows on all cores)
+///     2. per block of B spectrum columns:  S ← F⁻¹_col( K · F_col(S) )   gathered into a
+///                                          contiguous per-worker scratch, in cache throughout
 ///     3. row c2r transforms + epilogue    S   → out (chunks of rows; the caller's
-///                                                    `epilogue(rows)` runs on them while hot)
+///                                                    `epilogue(rows)` runs on them while hot,
+///                                                    optionally followed by stage 1 of the
+///                                                    next convolution on the same rows)
 ///
 /// Mathematically this is `ifft2(fft2(in) .* K)` (MATLAB `real(ifft2(fft2(x) .* psf2otf(k, size(x))))`,
 /// `imfilter(x, k, 'circular', 'conv')`), with the scale `1 / (height · width)` folded into
@@ -18,9 +21,10 @@ import Foundation
 /// full sweeps, which the epilogue removes.
 ///
 /// Layout: the spectrum is `height` rows of `rowStride ≥ width / 2 + 1` interleaved complex
-/// values (the row stride is padded to whole, odd-numbered 64-byte lines so column blocks stay
-/// aligned for FFTW's SIMD code and do not collide in cache sets). OTFs for this primitive come
-/// from `otf(_:)` and are only valid for it.
+/// values (the row stride is padded to whole, odd-numbered 64-byte lines so gathered column
+/// blocks start aligned and their rows do not collide in cache sets), followed by one
+/// `height × blockWidth` scratch block per worker. OTFs for this primitive come from `otf(_:)`
+/// (block-major, scaled) and are only valid for an engine of the same size and block width.
 ///
 /// Parallelism: FFTW's plans here are single-threaded and executed concurrently on new arrays
 /// (`fftwf_execute_dft_r2c/_c2r/_dft` are thread-safe); the row chunks and column blocks are
@@ -115,8 +119,8 @@ final class FusedConvolution: @unchecked Sendable {
         // Planned on scratch arrays (FFTW_MEASURE overwrites them); both are fftwf_malloc'd.
         let real = FFTBuffer(count: 2 * chunk * width)
         // Every chunk starts a multiple of `chunk · width` floats into an FFTW-aligned plane: with
-        // 8 rows that is 32-byte aligned for any width, so the SIMD codelets stay usable
-        // (FFTW_UNALIGNED would disable them and double the row passes' time).
+        // 8 or 16 rows that is 32-byte aligned for any width, so the SIMD codelets stay usable
+        // (FFTW_UNALIGNED disables them: the row passes took twice as long).
         let aligned = fftwf_alignment_of(real.pointer + chunk * width) == 0
         rowsAligned = aligned
         let spectrum = FFTBuffer(count: 2 * height * stride)
