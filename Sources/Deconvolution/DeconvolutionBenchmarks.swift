@@ -31,6 +31,36 @@ public enum DeconvolutionBenchmarks {
                                                ("floor_ms", .double(floor * 1e3))]))
             }
         },
+        BenchCase(name: "fused-convolution", summary: "one fused convolution (row r2c, fused column pass, row c2r) and its stages at the RL padded size for several block/row-chunk sizes, vs one forward + inverse pair") { options, emit in
+            for size in options.sizes ?? defaultSizes {
+                let padded = FFT.preferredSize(size + 14)
+                let psf = try PSF(Image(height: 15, width: 15, value: 1), source: "bench box")
+                for (blockWidth, rowsPerChunk, threads) in [(8, 8, 2), (16, 8, 2), (32, 8, 2), (16, 16, 2), (32, 16, 2), (64, 8, 2), (16, 8, 1)] {
+                    let saved = FFT.threads
+                    FFT.threads = threads
+                    defer { FFT.threads = saved }
+                    let engine = FusedConvolution.engine(height: padded, width: padded, blockWidth: blockWidth, rowsPerChunk: rowsPerChunk)
+                    let otf = engine.otf(psf), spectrum = engine.makeSpectrumBuffer()
+                    let plane = FFTBuffer(count: engine.realCount)
+                    for i in 0..<engine.realCount { plane.pointer[i] = Float(i % 97) / 97 }
+                    let repeats = max(options.repeats, 5)
+                    let whole = bestTime(repeats: repeats) {
+                        engine.convolve(plane.pointer, into: plane.pointer, otf: otf, conjugate: false, spectrum: spectrum)
+                    }
+                    let rows = bestTime(repeats: repeats) { engine.rowTransforms(plane.pointer, spectrum.pointer) }
+                    let columns = bestTime(repeats: repeats) { engine.columnPass(spectrum.pointer, otf: otf.pointer, conjugate: false) }
+                    let inverse = bestTime(repeats: repeats) {
+                        engine.rowTransforms(plane.pointer, spectrum.pointer)
+                        engine.inverseRows(spectrum.pointer, into: plane.pointer) { _ in }
+                    } - rows
+                    let floor = floorTime(padded: padded, repeats: repeats)
+                    emit(BenchRecord("fused-convolution", [("size", .int(size)), ("padded", .int(padded)), ("block", .int(blockWidth)), ("rows", .int(rowsPerChunk)), ("threads", .int(threads)),
+                                                           ("ms", .double(whole * 1e3)), ("rows_forward_ms", .double(rows * 1e3)),
+                                                           ("columns_ms", .double(columns * 1e3)), ("rows_inverse_ms", .double(inverse * 1e3)),
+                                                           ("floor_ms", .double(floor * 1e3)), ("ratio_to_pair", .double(2 * whole / floor))]))
+                }
+            }
+        },
         BenchCase(name: "rl", summary: "Richardson–Lucy, ms per iteration (masked boundary), vs the FFT floor") { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 let padded = FFT.preferredSize(size + psfSize - 1)

@@ -47,6 +47,15 @@ public enum FFT {
         return plan
     }
 
+    /// Runs `body` with the planner lock held and FFTW initialized: for plans made outside
+    /// `FFTPlan2D` (the fused convolution's 1-D plans), since `fftwf_plan_with_nthreads` is
+    /// global planner state that must not change while another plan is being made.
+    static func withPlanner<T>(_ body: () -> T) -> T {
+        lock.lock(); defer { lock.unlock() }
+        initializeLocked()
+        return body()
+    }
+
     /// FFTW's threads must be initialized before any other FFTW call, wisdom import included
     /// (threaded plans in the wisdom are otherwise not matched). Call with `lock` held.
     private static func initializeLocked() {

@@ -23,6 +23,8 @@ enum OTFCache {
         let psfHeight: Int, psfWidth: Int
         let height: Int, width: Int
         let scaleBits: UInt32
+        /// 0: `FFTPlan2D`'s half-spectrum; b > 0: `FusedConvolution`'s block-major layout with b-column blocks.
+        let layout: Int
         let samplesHash: Int
     }
 
@@ -45,11 +47,22 @@ enum OTFCache {
     /// The OTF of `psf` at `height × width` multiplied by `scale`, from the cache or computed
     /// (with `plan`, which must be of that size) and stored.
     static func otf(_ psf: PSF, height: Int, width: Int, scale: Float = 1, plan: FFTPlan2D) -> FFTBuffer {
+        cached(psf, height: height, width: width, scale: scale, layout: 0) {
+            let spectrum = psf.otf(height: height, width: width, plan: plan)
+            if scale != 1 { SpectralOps.scale(spectrum.pointer, count: plan.spectrumCount, by: scale) }
+            return spectrum
+        }
+    }
+
+    /// The cached spectrum of `psf` at `height × width`, `scale` and `layout`, or `compute()`'s
+    /// result, stored. `compute` runs outside the lock and must already apply `scale`.
+    static func cached(_ psf: PSF, height: Int, width: Int, scale: Float, layout: Int,
+                       compute: () -> FFTBuffer) -> FFTBuffer {
         let samples = psf.image.pixels
         var hasher = Hasher()
         samples.withUnsafeBytes { hasher.combine(bytes: $0) }
         let key = Key(psfHeight: psf.height, psfWidth: psf.width, height: height, width: width,
-                      scaleBits: scale.bitPattern, samplesHash: hasher.finalize())
+                      scaleBits: scale.bitPattern, layout: layout, samplesHash: hasher.finalize())
         lock.lock()
         clock &+= 1
         if let bucket = entries[key], let entry = bucket.first(where: { $0.samples == samples }) {
@@ -60,8 +73,7 @@ enum OTFCache {
         }
         lock.unlock()
         // Computed outside the lock: transforms of different PSFs may run concurrently.
-        let spectrum = psf.otf(height: height, width: width, plan: plan)
-        if scale != 1 { SpectralOps.scale(spectrum.pointer, count: plan.spectrumCount, by: scale) }
+        let spectrum = compute()
         lock.lock()
         defer { lock.unlock() }
         misses += 1

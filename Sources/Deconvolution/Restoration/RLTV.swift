@@ -58,14 +58,19 @@ extension RichardsonLucySolver {
         // Pass 1: the normalized forward-difference gradient, x-part into `out`, y-part into `work`.
         parallelFor(h) { row in
             let down = row + 1 == h ? 0 : row + 1
-            for col in 0..<w {
-                let i = row * w + col, here = x[i]
-                let gx = x[row * w + (col + 1 == w ? 0 : col + 1)] - here
-                let gy = x[down * w + col] - here
+            let r = x + row * w, d = x + down * w, o = out + row * w, n = ny + row * w
+            // Interior columns without the wrap-around branch, so the loop vectorizes (square
+            // root and division included); the last column wraps to the first.
+            for col in 0 ..< w - 1 {
+                let here = r[col], gx = r[col + 1] - here, gy = d[col] - here
                 let inverse = 1 / (gx * gx + gy * gy + epsilonSquared).squareRoot()
-                out[i] = gx * inverse
-                ny[i] = gy * inverse
+                o[col] = gx * inverse
+                n[col] = gy * inverse
             }
+            let here = r[w - 1], gx = r[0] - here, gy = d[w - 1] - here
+            let inverse = 1 / (gx * gx + gy * gy + epsilonSquared).squareRoot()
+            o[w - 1] = gx * inverse
+            n[w - 1] = gy * inverse
         }
         // Pass 2: backward-difference divergence, in place; columns right to left so the left
         // neighbour is still the gradient when it is read.

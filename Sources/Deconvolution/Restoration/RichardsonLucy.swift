@@ -27,8 +27,10 @@ import Foundation
 ///
 /// Division by a vanishing re-blurred value is guarded (denominator ≥ 1e-6) and negative
 /// observed samples (noise) count as 0, so no NaN can appear. Color images are restored per
-/// channel. Cost per iteration: two forward and two inverse real FFTs of the padded size and
-/// three fused pointwise passes; no allocation inside the loop.
+/// channel. Cost per iteration: two circular convolutions of the padded size through
+/// `FusedConvolution` (each one row r2c pass, one cache-blocked column pass doing the forward
+/// column transforms, the OTF product and the inverse ones, and one row c2r pass), with the
+/// ratio `y / H x` and the update fused into the inverse row passes; no allocation inside the loop.
 ///
 /// - Throws: `DeconvolutionError` for zero iterations, a negative damping, NaN/∞ pixels or
 ///   a PSF larger than the image.
@@ -120,11 +122,17 @@ struct RichardsonLucySettings {
 
 /// The buffers and transforms of one RL run, allocated once and reused for every channel
 /// and every iteration.
+///
+/// Both convolutions of an iteration go through `FusedConvolution`: the ratio `y / H x` is
+/// the epilogue of the first one and the multiplicative update the epilogue of the second,
+/// each applied to a chunk of rows right after its inverse row transforms, so an iteration
+/// sweeps the padded plane about half as often as transforms plus separate pointwise passes.
 final class RichardsonLucySolver {
     let domain: RestorationDomain
     let settings: RichardsonLucySettings
-    let plan: FFTPlan2D
-    /// The OTF scaled by 1 / (padded pixel count), so `inverse(forward(x) · otf)` is `k ⊛ x`.
+    let engine: FusedConvolution
+    /// The OTF in the engine's layout, scaled by 1 / (padded pixel count), so
+    /// `engine.convolve` is `k ⊛ x` with no normalization pass.
     let otf: FFTBuffer
     let spectrum: FFTBuffer
     /// `1 / Hᵀ M` on the estimate's support, 0 outside it (nil when `Hᵀ M = 1`).
@@ -133,44 +141,53 @@ final class RichardsonLucySolver {
     var x: FFTBuffer
     let work: FFTBuffer
     let tv: FFTBuffer?
-    /// Per-row partial sums for the reductions of a fused pass (filled without allocation).
-    var partials: [Double]
+    /// Per-row partial sums of the update's reductions, 4 × padded rows (no allocation per
+    /// iteration; rows are written by whichever worker runs their epilogue).
+    let partials: UnsafeMutablePointer<Double>
+    /// Pixels of the padded plane.
+    let count: Int
 
     init(domain: RestorationDomain, psf: PSF, settings: RichardsonLucySettings) {
         self.domain = domain
         self.settings = settings
-        plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
+        let engine = FusedConvolution.engine(height: domain.paddedHeight, width: domain.paddedWidth)
+        self.engine = engine
+        count = engine.realCount
         // Shared through the cache: repeated runs with one PSF skip its placement and transform.
-        otf = OTFCache.otf(psf, height: domain.paddedHeight, width: domain.paddedWidth,
-                           scale: 1 / Float(plan.realCount), plan: plan)
-        spectrum = plan.makeSpectrumBuffer()
-        observed = plan.makeRealBuffer()
-        x = plan.makeRealBuffer()
-        work = plan.makeRealBuffer()
-        tv = settings.tvLambda > 0 ? plan.makeRealBuffer() : nil
-        partials = [Double](repeating: 0, count: 4 * domain.paddedHeight)
+        let otf = engine.otf(psf)
+        self.otf = otf
+        let spectrum = engine.makeSpectrumBuffer()
+        self.spectrum = spectrum
+        observed = FFTBuffer(count: count)
+        x = FFTBuffer(count: count)
+        let work = FFTBuffer(count: count)
+        self.work = work
+        tv = settings.tvLambda > 0 ? FFTBuffer(count: count) : nil
+        partials = .allocate(capacity: 4 * domain.paddedHeight)
+        partials.initialize(repeating: 0, count: 4 * domain.paddedHeight)
         if domain.boundary == .masked {
             // Hᵀ M: how much of each scene pixel's light lands in the observed window.
-            let n = plan.makeRealBuffer(), mask = work, transform = plan, scratch = spectrum
-            mask.pointer.update(repeating: 0, count: plan.realCount)
+            let n = FFTBuffer(count: count), mask = work.pointer, pw = domain.paddedWidth
+            mask.update(repeating: 0, count: count)
             for y in domain.top ..< domain.top + domain.height {
-                (mask.pointer + y * domain.paddedWidth + domain.left).update(repeating: 1, count: domain.width)
+                (mask + y * pw + domain.left).update(repeating: 1, count: domain.width)
             }
-            transform.forward(mask, scratch)
-            SpectralOps.multiply(scratch.pointer, by: otf.pointer, conjugate: true, plan: transform)
-            transform.inverse(scratch, n)
             let p = n.pointer
-            for i in 0..<plan.realCount { p[i] = p[i] > 1e-4 ? 1 / p[i] : 0 }
+            engine.convolve(mask, into: p, otf: otf, conjugate: true, spectrum: spectrum) { rows in
+                for i in rows.lowerBound * pw ..< rows.upperBound * pw { p[i] = p[i] > 1e-4 ? 1 / p[i] : 0 }
+            }
             inverseNormalizer = n
         } else {
             inverseNormalizer = nil
         }
     }
 
+    deinit { partials.deallocate() }
+
     /// Restores one plane; returns the observed window of the final estimate.
     func run(_ plane: Image, channel: Int, channels: Int, observer: IterationObserver?) -> Image {
         let start = monotonicSeconds()
-        let count = plan.realCount
+        let count = self.count
         plane.withUnsafeBufferPointer { domain.embed($0, into: observed.pointer) }
         // Negative samples (noise) would make the ratio, hence the estimate, negative.
         let y = observed.pointer
@@ -193,14 +210,18 @@ final class RichardsonLucySolver {
 
         let accelerated = settings.acceleration
         // Biggs–Andrews state: previous iterate and the last two update directions.
-        let previous = accelerated ? plan.makeRealBuffer() : nil
-        var gradient1 = accelerated ? plan.makeRealBuffer() : nil
-        var gradient2 = accelerated ? plan.makeRealBuffer() : nil
-        let prediction = accelerated ? plan.makeRealBuffer() : nil
-        var nextX = accelerated ? plan.makeRealBuffer() : nil
+        let previous = accelerated ? FFTBuffer(count: count) : nil
+        var gradient1 = accelerated ? FFTBuffer(count: count) : nil
+        var gradient2 = accelerated ? FFTBuffer(count: count) : nil
+        let prediction = accelerated ? FFTBuffer(count: count) : nil
+        var nextX = accelerated ? FFTBuffer(count: count) : nil
         var lambdaNumerator = 0.0, lambdaDenominator = 0.0
+        let measure = observer != nil || settings.tolerance > 0
 
         var result = Image(height: domain.height, width: domain.width)
+        // Whether `spectrum` already holds the row transforms of this iteration's x: the plain
+        // update chains them onto its own rows (see `backProject`), saving a sweep of the plane.
+        var rowsReady = false
         for k in 1...settings.iterations {
             // The point the RL step is taken from: xₖ, or its Biggs–Andrews extrapolation.
             var base = x
@@ -213,16 +234,27 @@ final class RichardsonLucySolver {
                 base = prediction
             }
             if let tv { totalVariationDivergence(base.pointer, into: tv.pointer) }
-            correction(of: base)   // work ← Hᵀ(y / H base)
+            if !rowsReady { engine.rowTransforms(base.pointer, spectrum.pointer) }
+            reblurRatio()   // work ← y / H base; spectrum ← the row transforms of work
             let change: Double
             if accelerated, let previous, let g1 = gradient1, let g2 = gradient2, let next = nextX {
-                change = update(base: base.pointer, into: next.pointer, old: x.pointer, gradient: (g1.pointer, g2.pointer))
+                // work ← Hᵀ work, each chunk of rows followed by the extrapolated step.
+                let b = base.pointer, o = next.pointer, old = x.pointer, g = (g1.pointer, g2.pointer)
+                backProject(then: { rows in self.update(rows: rows, base: b, into: o, old: old, gradient: g) })
+                change = relativeChange()
                 lambdaNumerator = partialSum(1); lambdaDenominator = partialSum(2)
                 previous.pointer.update(from: x.pointer, count: count)
                 swap(&x, &nextX!)
                 swap(&gradient1, &gradient2)
             } else {
-                change = plainUpdate(measure: observer != nil || settings.tolerance > 0)
+                // work ← Hᵀ work, each chunk of rows followed by x ← x · work / Hᵀ M and, unless
+                // this is the last iteration, by the next iteration's row transforms of x. RL-TV
+                // cannot chain: its next divergence needs neighbouring rows of the whole new x.
+                let chain = tv == nil && k < settings.iterations
+                backProject(then: { rows in self.plainUpdate(rows: rows, measure: measure) },
+                            thenForward: chain ? x.pointer : nil)
+                rowsReady = chain
+                change = measure ? relativeChange() : .infinity
             }
             let last = k == settings.iterations || change < settings.tolerance
             if let observer {
@@ -236,107 +268,100 @@ final class RichardsonLucySolver {
         return result
     }
 
-    /// `work ← Hᵀ(ratio(y, H base))` restricted to the observed window (masked) or everywhere.
-    func correction(of base: FFTBuffer) {
-        plan.forward(base, spectrum)
-        SpectralOps.multiply(spectrum.pointer, by: otf.pointer, conjugate: false, plan: plan)
-        plan.inverse(spectrum, work)
+    /// `work ← ratio(y, H base)` on the observed window (masked) or everywhere, 0 elsewhere: the
+    /// first convolution, from `spectrum` holding the row transforms of `base`, with the ratio as
+    /// its row epilogue; the same pass leaves the row transforms of `work` in `spectrum`.
+    func reblurRatio() {
         let a = work.pointer, y = observed.pointer
         let pw = domain.paddedWidth, masked = domain.boundary == .masked
         let rowRange = masked ? domain.top ..< domain.top + domain.height : 0 ..< domain.paddedHeight
         let lo = masked ? domain.left : 0, hi = masked ? domain.left + domain.width : pw
         let damping22 = settings.damping * settings.damping / 2
-        parallelFor(domain.paddedHeight) { row in
-            let r = a + row * pw, o = y + row * pw
-            guard rowRange.contains(row) else { r.update(repeating: 0, count: pw); return }
-            if lo > 0 { r.update(repeating: 0, count: lo) }
-            if hi < pw { (r + hi).update(repeating: 0, count: pw - hi) }
-            if damping22 == 0 {
-                // The hot loop: branch-free so it vectorizes.
-                for px in lo..<hi { r[px] = o[px] / max(r[px], 1e-6) }
-                return
-            }
-            for px in lo..<hi {
-                let reblurred = max(r[px], 1e-6), observed = o[px]
-                let ratio = observed / reblurred
-                // deconvlucy's damping: where the Poisson deviance is below DAMPAR²/2 the
-                // ratio is pulled towards 1 by a smooth step, stopping noise amplification.
-                let deviance = observed > 0 ? observed * logf(ratio) + reblurred - observed : reblurred
-                let g = min(deviance / damping22, 1)
-                let g9 = powf(g, 9)
-                r[px] = 1 + g9 * (10 - 9 * g) * (ratio - 1)
-            }
-        }
-        plan.forward(work, spectrum)
-        SpectralOps.multiply(spectrum.pointer, by: otf.pointer, conjugate: true, plan: plan)
-        plan.inverse(spectrum, work)
-    }
-
-    /// The accelerated step `out ← max(base · work / Hᵀ M, 0)` (clipped to 1 if asked), fused
-    /// with the relative change against `old` and the Biggs–Andrews sums. Returns the change.
-    func update(base: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                old: UnsafeMutablePointer<Float>?, gradient: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)?) -> Double {
-        let pw = domain.paddedWidth
-        let c = work.pointer, n = inverseNormalizer?.pointer
-        let clip = settings.clip
-        let previous = old ?? base
-        partials.withUnsafeMutableBufferPointer { sums in
-            let s = sums.baseAddress!, rows = domain.paddedHeight
-            parallelFor(rows) { row in
-                var changeSquared = 0.0, oldSquared = 0.0, cross = 0.0, gradientSquared = 0.0
-                for i in row * pw ..< (row + 1) * pw {
-                    var value = max(base[i] * c[i] * (n?[i] ?? 1), 0)
-                    if clip { value = min(value, 1) }
-                    let before = previous[i]
-                    let d = Double(value - before)
-                    changeSquared += d * d
-                    oldSquared += Double(before) * Double(before)
-                    if let (g1, g2) = gradient {
-                        // g2 holds the direction of the step before, g1 receives this one.
-                        let g = value - base[i]
-                        cross += Double(g) * Double(g1[i])
-                        gradientSquared += Double(g1[i]) * Double(g1[i])
-                        g2[i] = g
-                    }
-                    out[i] = value
+        engine.convolveRowSpectrum(spectrum, into: a, otf: otf, conjugate: false, epilogue: { rows in
+            for row in rows {
+                let r = a + row * pw, o = y + row * pw
+                guard rowRange.contains(row) else { r.update(repeating: 0, count: pw); continue }
+                if lo > 0 { r.update(repeating: 0, count: lo) }
+                if hi < pw { (r + hi).update(repeating: 0, count: pw - hi) }
+                if damping22 == 0 {
+                    // The hot loop: branch-free so it vectorizes.
+                    for px in lo..<hi { r[px] = o[px] / max(r[px], 1e-6) }
+                    continue
                 }
-                s[row] = changeSquared
-                s[rows + row] = cross
-                s[2 * rows + row] = gradientSquared
-                s[3 * rows + row] = oldSquared
+                for px in lo..<hi {
+                    let reblurred = max(r[px], 1e-6), observed = o[px]
+                    let ratio = observed / reblurred
+                    // deconvlucy's damping: where the Poisson deviance is below DAMPAR²/2 the
+                    // ratio is pulled towards 1 by a smooth step, stopping noise amplification.
+                    let deviance = observed > 0 ? observed * logf(ratio) + reblurred - observed : reblurred
+                    let g = min(deviance / damping22, 1)
+                    let g9 = powf(g, 9)
+                    r[px] = 1 + g9 * (10 - 9 * g) * (ratio - 1)
+                }
             }
-        }
-        let old = partialSum(3)
-        return old > 0 ? (partialSum(0) / old).squareRoot() : 0
+        }, thenForward: a)
     }
 
-    /// `x ← max(x · work · (1 / Hᵀ M), 0)` (clipped if asked), the plain RL step, with the
-    /// relative change only when `measure` (the reductions cost a third of the pass).
-    func plainUpdate(measure: Bool) -> Double {
-        let pw = domain.paddedWidth, rows = domain.paddedHeight
-        let xs = x.pointer, c = work.pointer, n = inverseNormalizer?.pointer
+    /// `work ← Hᵀ work` (correlation with the PSF) from `spectrum` holding the row transforms of
+    /// `work`, `epilogue` run on each chunk of finished rows, then the row transforms of `next`
+    /// (if given) chained into `spectrum`.
+    func backProject(then epilogue: (Range<Int>) -> Void, thenForward next: UnsafeMutablePointer<Float>? = nil) {
+        engine.convolveRowSpectrum(spectrum, into: work.pointer, otf: otf, conjugate: true, epilogue: epilogue, thenForward: next)
+    }
+
+    /// The accelerated step on `rows`: `out ← max(base · work / Hᵀ M, 0)` (clipped to 1 if
+    /// asked), with the relative change against `old` and the Biggs–Andrews sums per row.
+    func update(rows: Range<Int>, base: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                old previous: UnsafeMutablePointer<Float>, gradient: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
+        let pw = domain.paddedWidth, totalRows = domain.paddedHeight
+        let c = work.pointer, n = inverseNormalizer?.pointer, s = partials
+        let clip = settings.clip
+        let (g1, g2) = gradient
+        for row in rows {
+            var changeSquared = 0.0, oldSquared = 0.0, cross = 0.0, gradientSquared = 0.0
+            for i in row * pw ..< (row + 1) * pw {
+                var value = max(base[i] * c[i] * (n?[i] ?? 1), 0)
+                if clip { value = min(value, 1) }
+                let before = previous[i]
+                let d = Double(value - before)
+                changeSquared += d * d
+                oldSquared += Double(before) * Double(before)
+                // g2 holds the direction of the step before, g1 receives this one.
+                let g = value - base[i]
+                cross += Double(g) * Double(g1[i])
+                gradientSquared += Double(g1[i]) * Double(g1[i])
+                g2[i] = g
+                out[i] = value
+            }
+            s[row] = changeSquared
+            s[totalRows + row] = cross
+            s[2 * totalRows + row] = gradientSquared
+            s[3 * totalRows + row] = oldSquared
+        }
+    }
+
+    /// `x ← max(x · work · (1 / Hᵀ M), 0)` (clipped if asked) on `rows`, the plain RL step, with
+    /// the relative change's partial sums only when `measure` (they cost a third of the pass).
+    func plainUpdate(rows: Range<Int>, measure: Bool) {
+        let pw = domain.paddedWidth, totalRows = domain.paddedHeight
+        let xs = x.pointer, c = work.pointer, n = inverseNormalizer?.pointer, s = partials
         let upper: Float = settings.clip ? 1 : .greatestFiniteMagnitude
         let t = tv?.pointer, lambda = settings.tvLambda
-        partials.withUnsafeMutableBufferPointer { sums in
-            let s = sums.baseAddress!
-            parallelFor(rows) { row in
-                let range = row * pw ..< (row + 1) * pw
-                var changeSquared: Float = 0, oldSquared: Float = 0
-                if let t {
-                    // RL-TV (Dey et al. 2006): the TV gradient joins the normalizer Hᵀ M, and
-                    // the denominator is kept ≥ 10⁻³ Hᵀ M so a large λ slows down, not flips sign.
-                    for i in range {
-                        let inverseNormalizer = n?[i] ?? 1
-                        let normalizer: Float = inverseNormalizer > 0 ? 1 / inverseNormalizer : 0
-                        let old = xs[i]
-                        let value = normalizer > 0 ? min(max(old * c[i] / max(normalizer - lambda * t[i], 1e-3 * normalizer), 0), upper) : 0
-                        let d = value - old
-                        changeSquared += d * d; oldSquared += old * old; xs[i] = value
-                    }
-                    s[row] = Double(changeSquared)
-                    s[3 * rows + row] = Double(oldSquared)
-                    return
+        for row in rows {
+            let range = row * pw ..< (row + 1) * pw
+            var changeSquared: Float = 0, oldSquared: Float = 0
+            if let t {
+                // RL-TV (Dey et al. 2006): the TV gradient joins the normalizer Hᵀ M, and
+                // the denominator is kept ≥ 10⁻³ Hᵀ M so a large λ slows down, not flips sign.
+                for i in range {
+                    let inverseNormalizer = n?[i] ?? 1
+                    let normalizer: Float = inverseNormalizer > 0 ? 1 / inverseNormalizer : 0
+                    let old = xs[i]
+                    let value = normalizer > 0 ? min(max(old * c[i] / max(normalizer - lambda * t[i], 1e-3 * normalizer), 0), upper) : 0
+                    let d = value - old
+                    changeSquared += d * d; oldSquared += old * old; xs[i] = value
                 }
+            } else {
                 switch (n, measure) {
                 case (let n?, false):
                     for i in range { xs[i] = min(max(xs[i] * c[i] * n[i], 0), upper) }
@@ -353,17 +378,20 @@ final class RichardsonLucySolver {
                         changeSquared += d * d; oldSquared += old * old; xs[i] = value
                     }
                 }
-                // Float within a row (≤ a few thousand terms), Double across rows.
-                s[row] = Double(changeSquared)
-                s[3 * rows + row] = Double(oldSquared)
             }
+            // Float within a row (≤ a few thousand terms), Double across rows.
+            s[row] = Double(changeSquared)
+            s[3 * totalRows + row] = Double(oldSquared)
         }
-        guard measure else { return .infinity }
+    }
+
+    /// `‖xₖ − xₖ₋₁‖ / ‖xₖ₋₁‖` from the last update's partial sums (0 when `xₖ₋₁ = 0`).
+    func relativeChange() -> Double {
         let old = partialSum(3)
         return old > 0 ? (partialSum(0) / old).squareRoot() : 0
     }
 
-    /// The sum over rows of reduction `k` of the last fused pass.
+    /// The sum over rows of reduction `k` of the last update.
     func partialSum(_ k: Int) -> Double {
         let rows = domain.paddedHeight
         var total = 0.0
