@@ -29,5 +29,6 @@ for sigma in ${SIGMAS:-0.005 0.01 0.02 0.03}; do
         --kernels "$out/kernels" --noise-sigma "$sigma" --seed 7 --quiet
     "$deblur" compare "$d/dataset" --methods "$methods" --tune --quiet \
         --report "$d/report.md" --html "$d/report.html" --json "$d/results.json" --csv "$d/results.csv" \
-        --save-restored "$d/restored" | tee "$d/table.md"
+        --save-restored "$d/restored" > "$d/table.md"
+    cat "$d/table.md"
 done

@@ -63,9 +63,14 @@ public enum RefinerInputs {
 public enum RefinerMethod {
     /// The shipped default model inside the package resources, if one is shipped.
     public static var defaultModelPath: String? {
-        guard let url = Bundle.module.resourceURL?.appendingPathComponent("Resources/default.model"),
-              FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return url.path
+        // Foundation on Linux takes a bundle's `Resources` folder as its resource directory,
+        // so the copied folder may or may not be part of `resourceURL`.
+        guard let root = Bundle.module.resourceURL else { return nil }
+        for url in [root.appendingPathComponent("default.model"), root.appendingPathComponent("Resources/default.model")]
+        where FileManager.default.fileExists(atPath: url.path) {
+            return url.path
+        }
+        return nil
     }
 
     /// `parameters["model"]` is a model file path; absent means the shipped default model.

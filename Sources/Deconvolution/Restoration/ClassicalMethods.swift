@@ -123,10 +123,10 @@ public enum ClassicalMethods {
     public static func tuningGrid(_ name: String) -> (parameter: String, values: [String])? {
         switch name {
         // Wide enough that tuned values land inside the grid on 0.5–3 % noise (a flat NSR of
-        // 0.1–0.3 and 2–5 RL iterations are common there): an edge value would undersell a method.
+        // 0.1–0.3, a Tikhonov λ of 0.1 and 1–5 RL iterations are common there): an edge value would undersell a method.
         case "wiener": return ("nsr", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"])
-        case "tikhonov": return ("lambda", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"])
-        case "rl": return ("iterations", ["2", "3", "5", "10", "20", "30", "50", "100", "200"])
+        case "tikhonov": return ("lambda", ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"])
+        case "rl": return ("iterations", ["1", "2", "3", "5", "10", "20", "30", "50", "100", "200"])
         case "rl-tv": return ("lambda", ["0.0005", "0.001", "0.002", "0.005", "0.01", "0.02"])
         case "hyper-laplacian": return ("lambda", ["100", "300", "1000", "3000", "10000", "30000", "100000"])
         default: return nil
