@@ -37,6 +37,13 @@ enum TrainedModel {
         #expect(model.header.base.parameters == ClassicalMethods.defaults[model.header.base.name])
     }
 
+    @Test func grainOutOfRangeExitsOneNamingItWithoutModel() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--grain", "0.7", "-o", "x.model", "--quiet")
+            expectCleanFailure(result, naming: "0.7", directory: dir, before: [])
+        }
+    }
+
     @Test func evenPSFSizeExitsOneNamingItWithoutModel() throws {
         try withScratch { dir in
             let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--psf-sizes", "13,16", "-o", "x.model", "--quiet")

@@ -56,6 +56,12 @@ public struct TrainingData: Sendable {
     /// parallel over items; `progress` is called once per finished item.
     public static func synthetic(_ settings: SyntheticDataSettings, base: any Restorer, seed: UInt64,
                                  progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
+        // The largest leaves any image may draw must be valid leaves: checked once here, as
+        // DeadLeaves.validate words it, rather than failing a precondition inside a worker.
+        var largest = DeadLeaves()
+        largest.textureAmplitude = settings.textureMax; largest.defocusSigma = settings.defocusMax
+        largest.grainAmplitude = settings.grainMax
+        try largest.validate()
         let total = settings.trainingImages + settings.validationImages
         var results = [Result<TrainingSample, Error>?](repeating: nil, count: total)
         let lock = NSLock()

@@ -135,9 +135,6 @@ struct Train: ParsableCommand {
                 throw CLIError("invalid --psf-sizes '\(psfSizes)': expected odd sides ≥ 3, comma-separated")
             }
             settings.psfSizes = sizes.map { $0! }
-            guard texture >= 0 && texture < 0.5 else { throw CLIError("invalid --texture \(texture): expected a value in [0, 0.5)") }
-            guard defocus >= 0 && defocus <= 100 else { throw CLIError("invalid --defocus \(defocus): expected a σ in [0, 100] pixels") }
-            guard grain >= 0 && grain < 0.5 else { throw CLIError("invalid --grain \(grain): expected a value in [0, 0.5)") }
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
             let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
             data = try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
