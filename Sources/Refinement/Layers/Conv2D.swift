@@ -89,8 +89,17 @@ public struct Conv2D: Sendable, Equatable, Codable {
     /// product is short, OpenBLAS's per-call thread hand-off and the serial im2col between
     /// calls left the second core idle; independent chunks keep both cores in their own
     /// caches. Results do not depend on the worker count (every chunk is one serial product).
+    ///
+    /// `winograd` overrides the choice of algorithm (`usesWinograd`), for tests.
     func forward(_ source: ConvSource, batch: Int, height: Int, width: Int, _ y: UnsafeMutablePointer<Float>,
-                 parameters: UnsafePointer<Float>, scratch: Scratch, activation: LeakyReLU?, workers: Int? = nil) {
+                 parameters: UnsafePointer<Float>, scratch: Scratch, activation: LeakyReLU?, workers: Int? = nil,
+                 winograd: Bool? = nil) {
+        if winograd ?? usesWinograd {
+            precondition(Winograd.applies(to: geometry), "Winograd needs a 3×3, stride 1, padding 1 convolution, got \(geometry)")
+            winogradForward(source, batch: batch, height: height, width: width, y, parameters: parameters, scratch: scratch,
+                            activation: activation, workers: workers ?? BLAS.threads)
+            return
+        }
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow, rows = fanIn
         let w = parameters + offset, b = parameters + biasOffset
@@ -184,11 +193,26 @@ public struct Conv2D: Sendable, Equatable, Codable {
 
     func backward(_ source: ConvSource, batch: Int, height: Int, width: Int,
                   outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-                  parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, scratch: Scratch) {
+                  parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, scratch: Scratch,
+                  workers: Int? = nil, winograd: Bool? = nil) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow, rows = fanIn
         let w = parameters + offset
         let dw = gradients + offset, db = gradients + biasOffset
+        if winograd ?? usesWinograd {
+            precondition(Winograd.applies(to: geometry), "Winograd needs a 3×3, stride 1, padding 1 convolution, got \(geometry)")
+            for n in 0..<batch {
+                for o in 0..<outChannels {
+                    var s: Float = 0
+                    let row = dy + (n * outChannels + o) * pixels
+                    for i in 0..<pixels { s += row[i] }
+                    db[o] += s
+                }
+            }
+            winogradBackward(source, batch: batch, height: height, width: width, outputGradient: dy, inputGradient: dx,
+                             parameters: parameters, gradients: gradients, scratch: scratch, workers: workers ?? BLAS.threads)
+            return
+        }
         let inputSize = inChannels * height * width
         if let dx { dx.update(repeating: 0, count: batch * inputSize) }
         let chunk = chunkLength(rows: rows, pixels: pixels)
