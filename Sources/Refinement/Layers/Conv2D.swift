@@ -90,13 +90,13 @@ public struct Conv2D: Sendable, Equatable, Codable {
     /// calls left the second core idle; independent chunks keep both cores in their own
     /// caches. Results do not depend on the worker count (every chunk is one serial product).
     ///
-    /// `winograd` overrides the choice of algorithm (`winogradTiling`, `.some(nil)`: im2col), for tests.
+    /// `winograd` overrides the choice of algorithm (`usesWinograd`), for tests.
     func forward(_ source: ConvSource, batch: Int, height: Int, width: Int, _ y: UnsafeMutablePointer<Float>,
                  parameters: UnsafePointer<Float>, scratch: Scratch, activation: LeakyReLU?, workers: Int? = nil,
-                 winograd: (any WinogradTiling.Type)?? = nil) {
-        if let tiling = winograd ?? winogradTiling {
+                 winograd: Bool? = nil) {
+        if winograd ?? usesWinograd {
             precondition(Winograd.applies(to: geometry), "Winograd needs a 3×3, stride 1, padding 1 convolution, got \(geometry)")
-            winogradForward(tiling, source, batch: batch, height: height, width: width, y, parameters: parameters, scratch: scratch,
+            winogradForward(source, batch: batch, height: height, width: width, y, parameters: parameters, scratch: scratch,
                             activation: activation, workers: workers ?? BLAS.threads)
             return
         }
@@ -194,12 +194,12 @@ public struct Conv2D: Sendable, Equatable, Codable {
     func backward(_ source: ConvSource, batch: Int, height: Int, width: Int,
                   outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
                   parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, scratch: Scratch,
-                  workers: Int? = nil, winograd: (any WinogradTiling.Type)?? = nil) {
+                  workers: Int? = nil, winograd: Bool? = nil) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow, rows = fanIn
         let w = parameters + offset
         let dw = gradients + offset, db = gradients + biasOffset
-        if let tiling = winograd ?? winogradTiling {
+        if winograd ?? usesWinograd {
             precondition(Winograd.applies(to: geometry), "Winograd needs a 3×3, stride 1, padding 1 convolution, got \(geometry)")
             for n in 0..<batch {
                 for o in 0..<outChannels {
@@ -209,7 +209,7 @@ public struct Conv2D: Sendable, Equatable, Codable {
                     db[o] += s
                 }
             }
-            winogradBackward(tiling, source, batch: batch, height: height, width: width, outputGradient: dy, inputGradient: dx,
+            winogradBackward(source, batch: batch, height: height, width: width, outputGradient: dy, inputGradient: dx,
                              parameters: parameters, gradients: gradients, scratch: scratch, workers: workers ?? BLAS.threads)
             return
         }

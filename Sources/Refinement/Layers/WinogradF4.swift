@@ -14,7 +14,7 @@ import DeblurCore
 /// ```
 /// The larger coefficients cost accuracy: on unit-range inputs the error of a 128-channel
 /// sum is a few 10⁻⁶ against 10⁻⁷ for F(2×2, 3×3) (tests hold both to the definition).
-enum WinogradF4: WinogradTiling {
+enum WinogradF4 {
     static let tile = 4
     static let positions = 36
 
