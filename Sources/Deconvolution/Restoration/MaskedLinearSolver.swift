@@ -26,13 +26,12 @@ final class MaskedLinearSolver {
     let plan: FFTPlan2D
     let otf: FFTBuffer
     let gradientPower: (rows: [Float], columns: [Float])
-    /// Spectra: the estimate, the residual, the search direction and `A p` (which doubles as
-    /// the scratch a destroying inverse FFT needs: it is rebuilt after every use).
-    let xs: FFTBuffer, rs: FFTBuffer, ps: FFTBuffer, qs: FFTBuffer
+    /// Spectra: the estimate and `A p` (which doubles as the scratch a destroying inverse FFT
+    /// needs: it is rebuilt after every use). The residual and search direction are allocated
+    /// per solve and released before the output is: on a 4096² image each spectrum is ~70 MB.
+    let xs: FFTBuffer, qs: FFTBuffer
     var scratch: FFTBuffer { qs }
     let real: FFTBuffer
-    /// `1 / (|K|² + R)` per frequency bin, the preconditioner.
-    let inverseC: FFTBuffer
     /// Per-row partial sums of the reductions (no allocation inside the iterations).
     var partials: [Double]
     /// Half-spectrum Parseval weights per column (1 or 2).
@@ -44,10 +43,8 @@ final class MaskedLinearSolver {
         plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
         otf = psf.otf(height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
         gradientPower = SpectralOps.gradientPower(height: domain.paddedHeight, width: domain.paddedWidth)
-        xs = plan.makeSpectrumBuffer(); rs = plan.makeSpectrumBuffer(); ps = plan.makeSpectrumBuffer()
-        qs = plan.makeSpectrumBuffer()
+        xs = plan.makeSpectrumBuffer(); qs = plan.makeSpectrumBuffer()
         real = plan.makeRealBuffer()
-        inverseC = FFTBuffer(count: plan.spectrumCount / 2)
         partials = [Double](repeating: 0, count: domain.paddedHeight)
         let pw = domain.paddedWidth, sw = plan.spectrumWidth
         columnWeights = (0..<sw).map { v in v == 0 || (pw % 2 == 0 && v == pw / 2) ? 1 : 2 }
@@ -83,19 +80,8 @@ final class MaskedLinearSolver {
     func run(_ plane: Image, regularizer r: SpectralRegularizer, iterations: Int,
              residuals: ((Int, Double) -> Void)? = nil,
              estimates: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) -> Image {
-        let ph = domain.paddedHeight, sw = plan.spectrumWidth, n = plan.realCount
-        let k = otf.pointer, x = xs.pointer, res = rs.pointer, p = ps.pointer, q = qs.pointer, c = inverseC.pointer
-        let rows = gradientPower.rows
-        // C⁻¹ = 1 / (|K|² + R), once per plane.
-        gradientPower.columns.withUnsafeBufferPointer { columns in
-            parallelFor(ph) { row in
-                let rp = rows[row]
-                for v in 0..<sw {
-                    let i = 2 * (row * sw + v), d2 = rp + columns[v]
-                    c[row * sw + v] = 1 / (k[i] * k[i] + k[i + 1] * k[i + 1] + r.constant + r.gradient * d2 + r.laplacian * d2 * d2)
-                }
-            }
-        }
+        let n = plan.realCount
+        let x = xs.pointer
         // The solve is for x − m with m the observation's mean (the PSF keeps a constant, so
         // y − m is its blur): a flat NSR then shrinks towards the mean, not towards black,
         // which in the unobserved margin would darken the borders. R annihilates constants
@@ -110,12 +96,35 @@ final class MaskedLinearSolver {
             let line = real.pointer + row * pw + left
             for col in 0..<w { line[col] -= mean }
         }
-        plan.forward(real, rs)
-        SpectralOps.multiply(res, by: k, conjugate: true, plan: plan)
         x.update(repeating: 0, count: plan.spectrumCount)
-        p.update(repeating: 0, count: plan.spectrumCount)
+        let scale = 1 / Float(n)
+        // The residual and direction live only while CG runs.
+        do {
+            let rs = plan.makeSpectrumBuffer(), ps = plan.makeSpectrumBuffer()
+            plan.forward(real, rs)
+            SpectralOps.multiply(rs.pointer, by: otf.pointer, conjugate: true, plan: plan)
+            iterate(residual: rs.pointer, direction: ps.pointer, regularizer: r, iterations: iterations, mean: mean,
+                    residuals: residuals, estimates: estimates)
+        }
+        plan.inverse(xs, real)
+        var out = Image(height: domain.height, width: domain.width)
+        out.withUnsafeMutableBufferPointer { o in
+            domain.extract(real.pointer, into: o.baseAddress!)
+            for i in 0..<o.count { o[i] = o[i] * scale + mean }
+        }
+        return out
+    }
 
-        var rz = updateDirection(gamma: 0)
+    /// CG steps from x = 0 with `res` = b: updates `xs`; `p` is scratch for the direction.
+    private func iterate(residual res: UnsafeMutablePointer<Float>, direction p: UnsafeMutablePointer<Float>,
+                         regularizer r: SpectralRegularizer, iterations: Int, mean: Float,
+                         residuals: ((Int, Double) -> Void)?, estimates: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
+        let ph = domain.paddedHeight, sw = plan.spectrumWidth, n = plan.realCount, pw = domain.paddedWidth
+        let top = domain.top, left = domain.left, h = domain.height, w = domain.width
+        let k = otf.pointer, x = xs.pointer, q = qs.pointer
+        let rows = gradientPower.rows
+        p.update(repeating: 0, count: plan.spectrumCount)
+        var rz = updateDirection(residual: res, direction: p, regularizer: r, gamma: 0)
         let rz0 = rz
         let scale = 1 / Float(n)
         for iteration in 1...max(1, iterations) {
@@ -159,11 +168,11 @@ final class MaskedLinearSolver {
                     let j = row * sw + v, i = 2 * j
                     x[i] += alpha * p[i]; x[i + 1] += alpha * p[i + 1]
                     res[i] -= alpha * q[i]; res[i + 1] -= alpha * q[i + 1]
-                    acc += self.columnWeights[v] * Double(res[i] * res[i] + res[i + 1] * res[i + 1]) * Double(c[j])
+                    acc += self.columnWeights[v] * Double(res[i] * res[i] + res[i + 1] * res[i + 1]) * Double(self.preconditioner(j, r))
                 }
                 return acc
             }
-            rz = updateDirection(gamma: Float(rzNew / rz))
+            rz = updateDirection(residual: res, direction: p, regularizer: r, gamma: Float(rzNew / rz))
             residuals?(iteration, (rz / rz0).squareRoot())
             if let estimates {
                 scratch.pointer.update(from: x, count: plan.spectrumCount)
@@ -172,23 +181,26 @@ final class MaskedLinearSolver {
                 estimates(iteration, UnsafeBufferPointer(start: real.pointer, count: n))
             }
         }
-        plan.inverse(xs, real)
-        var out = Image(height: domain.height, width: domain.width)
-        out.withUnsafeMutableBufferPointer { o in
-            domain.extract(real.pointer, into: o.baseAddress!)
-            for i in 0..<o.count { o[i] = o[i] * scale + mean }
-        }
-        return out
+    }
+
+    /// The preconditioner `1 / (|K|² + R)` at half-spectrum bin `j`, computed where it is used
+    /// rather than stored (half a spectrum less memory, a few flops per bin and pass).
+    @inline(__always) private func preconditioner(_ j: Int, _ r: SpectralRegularizer) -> Float {
+        let sw = plan.spectrumWidth, row = j / sw, v = j - row * sw
+        let k = otf.pointer, i = 2 * j, d2 = gradientPower.rows[row] + gradientPower.columns[v]
+        return 1 / (k[i] * k[i] + k[i + 1] * k[i + 1] + r.constant + r.gradient * d2 + r.laplacian * d2 * d2)
     }
 
     /// `p ← C⁻¹ r + γ p`; returns `⟨r, C⁻¹ r⟩`.
-    private func updateDirection(gamma: Float) -> Double {
-        let sw = plan.spectrumWidth, res = rs.pointer, p = ps.pointer, c = inverseC.pointer
+    private func updateDirection(residual res: UnsafeMutablePointer<Float>, direction p: UnsafeMutablePointer<Float>,
+                                 regularizer r: SpectralRegularizer, gamma: Float) -> Double {
+        let sw = plan.spectrumWidth
         return reduceRows { row in
             var acc = 0.0
             for v in 0..<sw {
                 let j = row * sw + v, i = 2 * j
-                let zr = res[i] * c[j], zi = res[i + 1] * c[j]
+                let c = self.preconditioner(j, r)
+                let zr = res[i] * c, zi = res[i + 1] * c
                 acc += self.columnWeights[v] * Double(res[i] * zr + res[i + 1] * zi)
                 p[i] = zr + gamma * p[i]
                 p[i + 1] = zi + gamma * p[i + 1]
