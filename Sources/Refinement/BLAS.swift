@@ -109,3 +109,36 @@ public final class Scratch: @unchecked Sendable {
     /// Floats held, for memory accounting.
     public var allocatedFloats: Int { capacity }
 }
+
+/// Runs `body(n, gradients, scratch)` for every image `n < batch`, the images split over
+/// `workers` workers with single-threaded `sgemm`s (OpenBLAS's own threads then never wake to
+/// spin against ours). Each worker adds its parameter gradients for `parameters` (indices into
+/// the flat gradient vector) into its own copy, worker 0 straight into `gradients`; the copies
+/// are added in worker order, so the sum depends only on the worker count. Each worker also
+/// gets `scratchFloats` floats of its own scratch.
+func backwardOverImages(batch: Int, workers: Int, parameters: Range<Int>, gradients: UnsafeMutablePointer<Float>,
+                        scratch: Scratch, scratchFloats: Int,
+                        _ body: (_ n: Int, _ gradients: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+    let workers = max(1, min(workers, batch))
+    let copy = parameters.count
+    let perWorker = scratchFloats + copy
+    let buffer = scratch.floats(workers * perWorker)
+    // A worker's copy is addressed like the full vector: valid only at `parameters`.
+    func copyBase(_ worker: Int) -> UnsafeMutablePointer<Float> {
+        worker == 0 ? gradients : buffer + worker * perWorker + scratchFloats - parameters.lowerBound
+    }
+    for worker in 1..<workers { (copyBase(worker) + parameters.lowerBound).update(repeating: 0, count: copy) }
+    BLAS.serially {
+        parallelFor(workers, threads: workers) { worker in
+            var n = worker
+            while n < batch {
+                body(n, copyBase(worker), buffer + worker * perWorker)
+                n += workers
+            }
+        }
+    }
+    for worker in 1..<workers {
+        let from = copyBase(worker)
+        for i in parameters { gradients[i] += from[i] }
+    }
+}

@@ -198,9 +198,9 @@ public struct Conv2D: Sendable, Equatable, Codable {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow, rows = fanIn
         let w = parameters + offset
-        let dw = gradients + offset, db = gradients + biasOffset
         if winograd ?? usesWinograd {
             precondition(Winograd.applies(to: geometry), "Winograd needs a 3×3, stride 1, padding 1 convolution, got \(geometry)")
+            let db = gradients + biasOffset
             for n in 0..<batch {
                 for o in 0..<outChannels {
                     var s: Float = 0
@@ -214,12 +214,13 @@ public struct Conv2D: Sendable, Equatable, Codable {
             return
         }
         let inputSize = inChannels * height * width
-        if let dx { dx.update(repeating: 0, count: batch * inputSize) }
         let chunk = chunkLength(rows: rows, pixels: pixels)
         let pointwise = geometry.isPointwise && source.second == nil
-        let columns = pointwise ? nil : scratch.floats(rows * chunk)
         let plane = height * width, firstRows = source.channels * geometry.kernel * geometry.kernel
-        for n in 0..<batch {
+        let outChannels = outChannels, inChannels = inChannels, geometry = geometry, offset = offset, biasOffset = biasOffset
+        backwardOverImages(batch: batch, workers: workers ?? BLAS.threads, parameters: offset ..< offset + parameterCount,
+                           gradients: gradients, scratch: scratch, scratchFloats: pointwise ? 0 : rows * chunk) { n, g, columns in
+            let dw = g + offset, db = g + biasOffset
             let xn = source.first + n * source.channels * plane, dyn = dy + n * outChannels * pixels
             for o in 0..<outChannels {
                 var s: Float = 0
@@ -235,24 +236,25 @@ public struct Conv2D: Sendable, Equatable, Codable {
                     sgemm(transposeA: true, transposeB: false, m: rows, n: pixels, k: outChannels,
                           w, lda: rows, dyn, ldb: pixels, beta: 0, dx + n * inputSize, ldc: pixels)
                 }
-                continue
+                return
             }
+            if let dx { (dx + n * inputSize).update(repeating: 0, count: inputSize) }
             var first = 0
             while first < pixels {
                 let count = min(chunk, pixels - first)
-                im2col(xn, channels: source.channels, height: height, width: width, geometry: geometry,
-                       first: first, count: count, into: columns!)
+                im2col(xn, channels: 0..<source.channels, height: height, width: width, geometry: geometry,
+                       first: first, count: count, into: columns)
                 if let second = source.second {
-                    im2col(second + n * source.secondChannels * plane, channels: source.secondChannels, height: height,
-                           width: width, geometry: geometry, first: first, count: count, into: columns! + firstRows * count)
+                    im2col(second + n * source.secondChannels * plane, channels: 0..<source.secondChannels, height: height,
+                           width: width, geometry: geometry, first: first, count: count, into: columns + firstRows * count)
                 }
                 sgemm(transposeA: false, transposeB: true, m: outChannels, n: rows, k: count,
-                      dyn + first, lda: pixels, columns!, ldb: count, beta: 1, dw, ldc: rows)
+                      dyn + first, lda: pixels, columns, ldb: count, beta: 1, dw, ldc: rows)
                 if let dx {
                     // The column buffer is free again: reuse it for ∂L/∂columns.
                     sgemm(transposeA: true, transposeB: false, m: rows, n: count, k: outChannels,
-                          w, lda: rows, dyn + first, ldb: pixels, beta: 0, columns!, ldc: count)
-                    col2im(columns!, channels: inChannels, height: height, width: width, geometry: geometry,
+                          w, lda: rows, dyn + first, ldb: pixels, beta: 0, columns, ldc: count)
+                    col2im(columns, channels: 0..<inChannels, height: height, width: width, geometry: geometry,
                            first: first, count: count, addingInto: dx + n * inputSize)
                 }
                 first += count

@@ -133,10 +133,11 @@ public struct ConvTranspose2D: Sendable, Equatable, Codable {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = height * width, outPixels = oh * ow, rows = columnRows
         let w = parameters + offset
-        let dw = gradients + offset, db = gradients + biasOffset
         let chunk = chunkLength(rows: rows, pixels: pixels)
-        let columns = scratch.floats(rows * chunk)
-        for n in 0..<batch {
+        let inChannels = inChannels, outChannels = outChannels, geometry = geometry, offset = offset, biasOffset = biasOffset
+        backwardOverImages(batch: batch, workers: BLAS.threads, parameters: offset ..< offset + parameterCount,
+                           gradients: gradients, scratch: scratch, scratchFloats: rows * chunk) { n, g, columns in
+            let dw = g + offset, db = g + biasOffset
             let xn = x + n * inChannels * pixels, dyn = dy + n * outChannels * outPixels
             for o in 0..<outChannels {
                 var s: Float = 0
@@ -147,7 +148,7 @@ public struct ConvTranspose2D: Sendable, Equatable, Codable {
             var first = 0
             while first < pixels {
                 let count = min(chunk, pixels - first)
-                im2col(dyn, channels: outChannels, height: oh, width: ow, geometry: geometry,
+                im2col(dyn, channels: 0..<outChannels, height: oh, width: ow, geometry: geometry,
                        first: first, count: count, into: columns)
                 sgemm(transposeA: false, transposeB: true, m: inChannels, n: rows, k: count,
                       xn + first, lda: pixels, columns, ldb: count, beta: 1, dw, ldc: rows)

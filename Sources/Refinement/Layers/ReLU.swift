@@ -1,3 +1,5 @@
+import DeblurCore
+
 /// The leaky rectifier `y = x` for `x > 0`, `y = slope·x` otherwise; `slope = 0` is ReLU.
 ///
 /// Applied in place on a layer's output; backward needs only that output (the sign of `y`
@@ -28,7 +30,15 @@ public struct LeakyReLU: Sendable, Equatable, Codable {
         let a = slope
         output.data.withUnsafeBufferPointer { y in
             g.data.withUnsafeMutableBufferPointer { d in
-                for i in d.indices where !(y[i] > 0) { d[i] *= a }
+                // Blocks on both cores once the pass is large enough (it was ~5 % of a
+                // training step on one core); a select rather than a branch, so it vectorizes.
+                let count = d.count, blocks = count >= 1 << 16 ? ProcessorInfo.cores : 1
+                parallelFor(blocks, threads: blocks) { b in
+                    for i in (count * b / blocks) ..< (count * (b + 1) / blocks) {
+                        let v = d[i]
+                        d[i] = y[i] > 0 ? v : a * v
+                    }
+                }
             }
         }
     }

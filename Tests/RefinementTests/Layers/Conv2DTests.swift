@@ -141,6 +141,35 @@ func naiveConv(_ x: Tensor, weights: [Float], bias: [Float], out: Int, k: Int, s
     }
 }
 
+extension Conv2DTests {
+    @Test func backwardSplitsImagesOverWorkersWithTheSameSum() {
+        // im2col path (3 input planes), 5 images over 1, 2 and 3 workers.
+        let conv = Conv2D(inChannels: 3, outChannels: 6, geometry: ConvGeometry(kernel: 3, padding: 1))
+        #expect(!conv.usesWinograd)
+        let parameters = randomVector(conv.parameterCount, seed: 40)
+        let x = randomTensor(5, 3, 11, 9, seed: 41), r = randomVector(5 * 6 * 11 * 9, seed: 42)
+        func run(_ workers: Int) -> (gradients: [Float], dx: [Float]) {
+            var g = [Float](repeating: 0.25, count: parameters.count), dx = [Float](repeating: .nan, count: x.count)
+            parameters.withUnsafeBufferPointer { p in x.data.withUnsafeBufferPointer { xp in r.withUnsafeBufferPointer { rp in
+                g.withUnsafeMutableBufferPointer { gp in dx.withUnsafeMutableBufferPointer { d in
+                    conv.backward(ConvSource(xp.baseAddress!, channels: 3), batch: 5, height: 11, width: 9, outputGradient: rp.baseAddress!,
+                                  inputGradient: d.baseAddress!, parameters: p.baseAddress!, gradients: gp.baseAddress!,
+                                  scratch: Scratch(), workers: workers)
+                } }
+            } } }
+            return (g, dx)
+        }
+        let one = run(1)
+        #expect(one.gradients.contains { abs($0 - 0.25) > 1 })
+        for workers in [2, 3] {
+            let other = run(workers), again = run(workers)
+            #expect(maxAbs(one.gradients, other.gradients) < 1e-4)
+            #expect(other.dx == one.dx)  // each image's ∂L/∂x is one worker's, computed alike
+            #expect(other.gradients == again.gradients)  // same worker count, same bits
+        }
+    }
+}
+
 func maxAbs(_ a: [Float], _ b: [Float]) -> Float {
     precondition(a.count == b.count)
     var m: Float = 0
