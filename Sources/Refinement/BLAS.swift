@@ -4,10 +4,10 @@ import Foundation
 
 /// OpenBLAS and the CNN's thread count.
 ///
-/// Every convolution is an `sgemm`. In backward passes and transposed convolutions OpenBLAS
-/// splits each product across `threads` threads; `Conv2D.forward` instead splits its output
-/// chunks over `threads` workers, each running single-threaded products (`serially`). One
-/// of the two owns the cores at any time (STYLE point 8).
+/// Every convolution is a set of `sgemm`s. The layers split their work (output chunks,
+/// Winograd tiles, or images in backward passes) over `threads` workers, each running
+/// single-threaded products (`serially`), so OpenBLAS's own threads stay parked; a caller
+/// outside the CNN still gets `threads`-way OpenBLAS products.
 public enum BLAS {
     /// OpenBLAS's thread count (default: all cores). Results are deterministic for a fixed count.
     public static var threads: Int {
