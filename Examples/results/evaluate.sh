@@ -20,8 +20,9 @@ mkdir -p "$out/kernels"
 [ -d "$out/photos" ] || "$python" "$here/export_samples.py" "$out/photos"
 cp Kernels/tif/trajectory-*.tif "$out/kernels/"
 
-# hyper-laplacian:lambda=auto is the refiner's own base (λ tied to the estimated noise level),
-# kept untuned; the bare names are tuned.
+# wiener:nsr=auto is the shipped refiner's own base and hyper-laplacian:lambda=auto (λ tied to
+# the estimated noise level) the strongest untuned method; both are kept untuned, the bare
+# names are tuned.
 methods=blurred,wiener,wiener:nsr=auto,tikhonov,rl,rl-tv,hyper-laplacian,hyper-laplacian:lambda=auto,cnn
 for sigma in ${SIGMAS:-0.005 0.01 0.02 0.03}; do
     d="$out/sigma-$sigma"
