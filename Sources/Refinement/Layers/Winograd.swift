@@ -122,7 +122,7 @@ extension WinogradF4 {
                 while task < tasks {
                     let n = task / chunksPerImage, first = (task - n * chunksPerImage) * chunk
                     let count = min(chunk, tiles - first)
-                    transformInput(planes(n), channels: 0..<inChannels, totalChannels: inChannels, height: height, width: width,
+                    transformInput(planes(n), channels: inChannels, height: height, width: width,
                                    first: first, count: count, into: v, rows: rows)
                     for xi in 0..<positions {
                         sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: inChannels,
@@ -167,7 +167,7 @@ extension WinogradF4 {
                 while task < tasks {
                     let n = task / chunksPerImage, first = (task - n * chunksPerImage) * chunk
                     let count = min(chunk, tiles - first)
-                    transformInput(planes(n), channels: 0..<inChannels, totalChannels: inChannels, height: height, width: width,
+                    transformInput(planes(n), channels: inChannels, height: height, width: width,
                                    first: first, count: count, into: v, rows: rows)
                     transformOutputGradient(dy + n * outputSize, channels: outChannels, height: height, width: width,
                                             first: first, count: count, into: z, rows: rows)
@@ -196,9 +196,8 @@ extension Conv2D {
     /// on im2col).
     var usesWinograd: Bool { Winograd.applies(to: geometry) && inChannels >= Winograd.minimumChannels }
 
-    func winogradForward(_ source: ConvSource, batch: Int, height: Int, width: Int,
-                                            _ y: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>,
-                                            scratch: Scratch, activation: LeakyReLU?, workers: Int) {
+    func winogradForward(_ source: ConvSource, batch: Int, height: Int, width: Int, _ y: UnsafeMutablePointer<Float>,
+                         parameters: UnsafePointer<Float>, scratch: Scratch, activation: LeakyReLU?, workers: Int) {
         let work = scratch.floats(WinogradF4.convolveWork(inChannels: inChannels, outChannels: outChannels,
                                                  height: height, width: width, workers: workers))
         WinogradF4.transformWeights(parameters + offset, outChannels: outChannels, inChannels: inChannels, transposed: false, into: work)
@@ -208,10 +207,9 @@ extension Conv2D {
     }
 
     /// ∂L/∂w and ∂L/∂x (when `dx` is given) by Winograd; ∂L/∂b is the caller's.
-    func winogradBackward(_ source: ConvSource, batch: Int, height: Int, width: Int,
-                                             outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-                                             parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                                             scratch: Scratch, workers: Int) {
+    func winogradBackward(_ source: ConvSource, batch: Int, height: Int, width: Int, outputGradient dy: UnsafePointer<Float>,
+                          inputGradient dx: UnsafeMutablePointer<Float>?, parameters: UnsafePointer<Float>,
+                          gradients: UnsafeMutablePointer<Float>, scratch: Scratch, workers: Int) {
         let weightWork = WinogradF4.weightGradientWork(inChannels: inChannels, outChannels: outChannels,
                                               height: height, width: width, workers: workers)
         let dataWork = WinogradF4.convolveWork(inChannels: outChannels, outChannels: inChannels, height: height, width: width, workers: workers)

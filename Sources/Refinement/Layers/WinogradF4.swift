@@ -30,6 +30,8 @@ enum WinogradF4 {
         return (q.0 / 4 - s12 / 6 + s34 / 24, (q.2 - q.1) / 6 + (q.3 - q.4) / 12, (s34 - s12) / 6 + q.5)
     }
 
+    /// `U[ξ][o][c] = (G w[o][c] Gᵀ)[ξ]` for weights laid out `outChannels × inChannels × 3 × 3`;
+    /// with `transposed`, the input gradient's kernels `U[ξ][c][o]` of the 180°-rotated `w[o][c]`.
     static func transformWeights(_ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int, transposed: Bool,
                                  into u: UnsafeMutablePointer<Float>) {
         let pairs = outChannels * inChannels
@@ -52,6 +54,7 @@ enum WinogradF4 {
         }
     }
 
+    /// `∂L/∂w[o][c] += Gᵀ ∂U[·][o][c] G` (3 × 3 from 6 × 6), the adjoint of `transformWeights`.
     static func accumulateWeightGradient(_ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                          into dw: UnsafeMutablePointer<Float>) {
         let pairs = outChannels * inChannels
@@ -83,18 +86,21 @@ enum WinogradF4 {
 
     static func rowLength(width: Int) -> Int { 4 * ((width + 3) / 4) + 20 }
 
+    /// Floats of row scratch the transforms need for images `width` wide.
     static func rowScratch(width: Int) -> Int { max(6 * rowLength(width: width) + width, 16 * ((width + 3) / 4 + 4)) }
 
-    static func transformInput(_ source: ChannelPlanes, channels: Range<Int>, totalChannels: Int, height: Int, width: Int,
+    /// `V[ξ][c][t − first] = (Bᵀ d B)[ξ]` for tiles `first ..< first + count` of the image's
+    /// `channels` planes (blocks `Winograd.blockStride(channels, count)` apart).
+    static func transformInput(_ source: ChannelPlanes, channels: Int, height: Int, width: Int,
                                first: Int, count: Int, into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
         let tilesPerRow = (width + 3) / 4
-        let xi = Winograd.blockStride(totalChannels, count)
+        let xi = Winograd.blockStride(channels, count)
         // Six rows of Bᵀ d down the columns, index j holding column j − 1 (so a tile's six
         // columns start at 4·tx), then zeros standing for rows outside the image.
         let length = rowLength(width: width)
         let zeros = rows + 6 * length
         zeros.update(repeating: 0, count: width)
-        for c in channels {
+        for c in 0..<channels {
             let plane = source.plane(c)
             var t = first
             while t < first + count {
@@ -161,6 +167,8 @@ enum WinogradF4 {
         return (m0 + a + c, b + 2 * e, a + 4 * c, b + 8 * e + m5)
     }
 
+    /// `y[o] ← f(Aᵀ M[·][o][t] A + bias[o])` for tiles `first ..< first + count`, `f` the leaky
+    /// rectifier of `slope` (none when nil); outputs outside the image are dropped.
     static func transformOutput(_ m: UnsafePointer<Float>, channels: Int, height: Int, width: Int, first: Int, count: Int,
                                 bias: UnsafePointer<Float>?, slope: Float?, into y: UnsafeMutablePointer<Float>,
                                 rows: UnsafeMutablePointer<Float>) {
@@ -233,6 +241,8 @@ enum WinogradF4 {
         return (y0, p + q, p - q, r + s, r - s, y3)
     }
 
+    /// `Z[ξ][o][t − first] = (A ∂Y Aᵀ)[ξ]` for tiles `first ..< first + count`, with 0 for
+    /// outputs outside the image.
     static func transformOutputGradient(_ dy: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                                         first: Int, count: Int, into z: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
         let tilesPerRow = (width + 3) / 4
