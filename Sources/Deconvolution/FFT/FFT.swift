@@ -142,6 +142,61 @@ public final class FFTBuffer: @unchecked Sendable {
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 }
 
+/// An in-place real-to-complex / complex-to-real 2-D transform pair: the real image lives
+/// in a spectrum-sized buffer with rows `rowStride = 2 · (width / 2 + 1)` floats apart (the
+/// last one or two floats of each row are padding), and is replaced by its spectrum.
+///
+/// For solvers whose buffers dominate memory (the masked CG on a 4096² image): it saves the
+/// separate real buffer of `FFTPlan2D`. Made with `FFT.rigor` and `FFT.threads` like the
+/// cached plans, but owned by its caller; unnormalized like FFTW.
+final class InPlaceFFTPlan2D: @unchecked Sendable {
+    let height: Int, width: Int
+    var spectrumWidth: Int { width / 2 + 1 }
+    /// Floats between two rows of the real image inside the buffer.
+    var rowStride: Int { 2 * spectrumWidth }
+    /// Floats in a buffer, `height · rowStride`.
+    var count: Int { height * rowStride }
+    private let forwardPlan: fftwf_plan
+    private let inversePlan: fftwf_plan
+
+    init(height: Int, width: Int) {
+        precondition(height > 0 && width > 0, "FFT size must be positive, got \(height)×\(width)")
+        self.height = height; self.width = width
+        let buffer = FFTBuffer(count: height * 2 * (width / 2 + 1))
+        let complexPointer = UnsafeMutableRawPointer(buffer.pointer).bindMemory(to: fftwf_complex.self, capacity: height * (width / 2 + 1))
+        (forwardPlan, inversePlan) = FFT.withPlanner {
+            fftwf_plan_with_nthreads(Int32(max(1, FFT.threads)))
+            let flags = FFT.rigor.flags
+            return (fftwf_plan_dft_r2c_2d(Int32(height), Int32(width), buffer.pointer, complexPointer, flags)!,
+                    fftwf_plan_dft_c2r_2d(Int32(height), Int32(width), complexPointer, buffer.pointer, flags)!)
+        }
+    }
+
+    deinit {
+        fftwf_destroy_plan(forwardPlan)
+        fftwf_destroy_plan(inversePlan)
+    }
+
+    /// A zeroed buffer for this size (FFTW-aligned).
+    func makeBuffer() -> FFTBuffer { FFTBuffer(count: count) }
+
+    /// The real image in `buffer` (padded rows) → its spectrum, in place.
+    func forward(_ buffer: FFTBuffer) {
+        precondition(buffer.count >= count, "in-place forward \(height)×\(width) needs \(count) floats, got \(buffer.count)")
+        fftwf_execute_dft_r2c(forwardPlan, buffer.pointer, complex(buffer.pointer))
+    }
+
+    /// The spectrum in `buffer` → the real image (padded rows), in place, unnormalized.
+    func inverse(_ buffer: FFTBuffer) {
+        precondition(buffer.count >= count, "in-place inverse \(height)×\(width) needs \(count) floats, got \(buffer.count)")
+        fftwf_execute_dft_c2r(inversePlan, complex(buffer.pointer), buffer.pointer)
+    }
+
+    private func complex(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<fftwf_complex> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: fftwf_complex.self)
+    }
+}
+
 /// A real-to-complex / complex-to-real 2-D transform pair of one size.
 ///
 /// Unnormalized like FFTW: `inverse(forward(x)) = height · width · x`.

@@ -74,8 +74,9 @@ struct RestorationDomain {
     /// For `reflect` the reflection fades (raised cosine) to the plane's mean towards the middle
     /// of the padding, where the domain wraps around: a plain reflection leaves a jump at that
     /// seam, and a weakly regularized inverse spreads its ringing over the whole image.
-    func embed(_ plane: UnsafeBufferPointer<Float>, into buffer: UnsafeMutablePointer<Float>, extend: Bool? = nil) {
-        let pw = paddedWidth, w = width, h = height, t = top, l = left
+    func embed(_ plane: UnsafeBufferPointer<Float>, into buffer: UnsafeMutablePointer<Float>, extend: Bool? = nil,
+               rowStride: Int? = nil) {
+        let pw = paddedWidth, w = width, h = height, t = top, l = left, stride = rowStride ?? paddedWidth
         let extend = extend ?? (boundary == .reflect)
         let fade = extend && boundary == .reflect
         var mean: Float = 0
@@ -94,7 +95,7 @@ struct RestorationDomain {
         let rowWeights = fade ? Self.fadeWeights(length: paddedHeight, start: t, count: h) : []
         let columnWeights = fade ? Self.fadeWeights(length: pw, start: l, count: w) : []
         parallelFor(paddedHeight) { py in
-            let row = buffer + py * pw
+            let row = buffer + py * stride
             let sy = extend ? PaddingMode.reflect.sourceIndex(py - t, count: h) : (py - t >= 0 && py - t < h ? py - t : nil)
             guard let sy else {
                 row.update(repeating: 0, count: pw)
@@ -147,10 +148,10 @@ struct RestorationDomain {
     }
 
     /// Copies the observed window of `buffer` into `plane` (`height · width` floats).
-    func extract(_ buffer: UnsafePointer<Float>, into plane: UnsafeMutablePointer<Float>) {
-        let pw = paddedWidth, w = width, t = top, l = left
+    func extract(_ buffer: UnsafePointer<Float>, into plane: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let stride = rowStride ?? paddedWidth, w = width, t = top, l = left
         for y in 0..<height {
-            (plane + y * w).update(from: buffer + (t + y) * pw + l, count: w)
+            (plane + y * w).update(from: buffer + (t + y) * stride + l, count: w)
         }
     }
 }

@@ -26,12 +26,14 @@ final class MaskedLinearSolver {
     let plan: FFTPlan2D
     let otf: FFTBuffer
     let gradientPower: (rows: [Float], columns: [Float])
-    /// Spectra: the estimate and `A p` (which doubles as the scratch a destroying inverse FFT
-    /// needs: it is rebuilt after every use). The residual and search direction are allocated
-    /// per solve and released before the output is: on a 4096² image each spectrum is ~70 MB.
+    /// In-place transforms: the masking step runs on `A p`'s own buffer, so no separate
+    /// real-domain buffer is needed.
+    let inPlace: InPlaceFFTPlan2D
+    /// Spectra: the estimate and `A p` (which doubles as the buffer of every real-domain step:
+    /// it is rebuilt after every use). The residual and search direction are allocated per
+    /// solve and released before the output is: on a 4096² image each buffer is ~70 MB.
     let xs: FFTBuffer, qs: FFTBuffer
     var scratch: FFTBuffer { qs }
-    let real: FFTBuffer
     /// Per-row partial sums of the reductions (no allocation inside the iterations).
     var partials: [Double]
     /// Half-spectrum Parseval weights per column (1 or 2).
@@ -43,8 +45,8 @@ final class MaskedLinearSolver {
         plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
         otf = psf.otf(height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
         gradientPower = SpectralOps.gradientPower(height: domain.paddedHeight, width: domain.paddedWidth)
-        xs = plan.makeSpectrumBuffer(); qs = plan.makeSpectrumBuffer()
-        real = plan.makeRealBuffer()
+        inPlace = InPlaceFFTPlan2D(height: domain.paddedHeight, width: domain.paddedWidth)
+        xs = inPlace.makeBuffer(); qs = inPlace.makeBuffer()
         partials = [Double](repeating: 0, count: domain.paddedHeight)
         let pw = domain.paddedWidth, sw = plan.spectrumWidth
         columnWeights = (0..<sw).map { v in v == 0 || (pw % 2 == 0 && v == pw / 2) ? 1 : 2 }
@@ -53,8 +55,8 @@ final class MaskedLinearSolver {
     /// The context a regularizer sees: the observation reflected into the margin (so its
     /// spectrum has no artificial edge) and the OTF on the extended domain.
     func context(for plane: Image) -> FilterContext {
-        plane.withUnsafeBufferPointer { domain.embed($0, into: real.pointer, extend: true) }
-        plan.forward(real, scratch)
+        plane.withUnsafeBufferPointer { domain.embed($0, into: scratch.pointer, extend: true, rowStride: inPlace.rowStride) }
+        inPlace.forward(scratch)
         return FilterContext(plane: plane, spectrum: scratch.pointer, otf: otf.pointer,
                              rowPower: gradientPower.rows, columnPower: gradientPower.columns,
                              height: domain.paddedHeight, spectrumWidth: plan.spectrumWidth, pixelCount: plan.realCount)
@@ -90,26 +92,26 @@ final class MaskedLinearSolver {
         var sum = 0.0
         plane.withUnsafeBufferPointer { b in for v in b { sum += Double(v) } }
         let mean = Float(sum / Double(max(1, plane.count)))
-        plane.withUnsafeBufferPointer { domain.embed($0, into: real.pointer, extend: false) }
-        let top = domain.top, left = domain.left, h = domain.height, w = domain.width, pw = domain.paddedWidth
-        for row in top ..< top + h {
-            let line = real.pointer + row * pw + left
-            for col in 0..<w { line[col] -= mean }
-        }
+        let top = domain.top, left = domain.left, h = domain.height, w = domain.width, rowStride = inPlace.rowStride
         x.update(repeating: 0, count: plan.spectrumCount)
         let scale = 1 / Float(n)
         // The residual and direction live only while CG runs.
         do {
-            let rs = plan.makeSpectrumBuffer(), ps = plan.makeSpectrumBuffer()
-            plan.forward(real, rs)
+            let rs = inPlace.makeBuffer(), ps = inPlace.makeBuffer()
+            plane.withUnsafeBufferPointer { domain.embed($0, into: rs.pointer, extend: false, rowStride: rowStride) }
+            for row in top ..< top + h {
+                let line = rs.pointer + row * rowStride + left
+                for col in 0..<w { line[col] -= mean }
+            }
+            inPlace.forward(rs)
             SpectralOps.multiply(rs.pointer, by: otf.pointer, conjugate: true, plan: plan)
             iterate(residual: rs.pointer, direction: ps.pointer, regularizer: r, iterations: iterations, mean: mean,
                     residuals: residuals, estimates: estimates)
         }
-        plan.inverse(xs, real)
+        inPlace.inverse(xs)
         var out = Image(height: domain.height, width: domain.width)
         out.withUnsafeMutableBufferPointer { o in
-            domain.extract(real.pointer, into: o.baseAddress!)
+            domain.extract(xs.pointer, into: o.baseAddress!, rowStride: rowStride)
             for i in 0..<o.count { o[i] = o[i] * scale + mean }
         }
         return out
@@ -120,6 +122,7 @@ final class MaskedLinearSolver {
                          regularizer r: SpectralRegularizer, iterations: Int, mean: Float,
                          residuals: ((Int, Double) -> Void)?, estimates: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
         let ph = domain.paddedHeight, sw = plan.spectrumWidth, n = plan.realCount, pw = domain.paddedWidth
+        let rowStride = inPlace.rowStride
         let top = domain.top, left = domain.left, h = domain.height, w = domain.width
         let k = otf.pointer, x = xs.pointer, q = qs.pointer
         let rows = gradientPower.rows
@@ -137,15 +140,14 @@ final class MaskedLinearSolver {
                     s[i + 1] = (p[i] * k[i + 1] + p[i + 1] * k[i]) * scale
                 }
             }
-            plan.inverse(scratch, real)
-            let a = real.pointer
+            inPlace.inverse(scratch)
             parallelFor(ph) { row in
-                let line = a + row * pw
+                let line = s + row * rowStride
                 guard row >= top && row < top + h else { line.update(repeating: 0, count: pw); return }
                 if left > 0 { line.update(repeating: 0, count: left) }
                 if left + w < pw { (line + left + w).update(repeating: 0, count: pw - left - w) }
             }
-            plan.forward(real, qs)
+            inPlace.forward(qs)
             let pq = reduceRows { row in
                 let rp = rows[row]
                 var acc = 0.0
@@ -175,10 +177,13 @@ final class MaskedLinearSolver {
             rz = updateDirection(residual: res, direction: p, regularizer: r, gamma: Float(rzNew / rz))
             residuals?(iteration, (rz / rz0).squareRoot())
             if let estimates {
+                // The iterate, rows packed to `paddedWidth` (moving each row left is safe in
+                // increasing order); the buffer is rebuilt at the next step.
                 scratch.pointer.update(from: x, count: plan.spectrumCount)
-                plan.inverse(scratch, real)
-                for i in 0..<n { real.pointer[i] = real.pointer[i] * scale + mean }
-                estimates(iteration, UnsafeBufferPointer(start: real.pointer, count: n))
+                inPlace.inverse(scratch)
+                for row in 0..<ph { (s + row * pw).update(from: s + row * rowStride, count: pw) }
+                for i in 0..<n { s[i] = s[i] * scale + mean }
+                estimates(iteration, UnsafeBufferPointer(start: s, count: n))
             }
         }
     }
