@@ -106,31 +106,40 @@ extension WinogradF4 {
     static func convolve(_ planes: (Int) -> ChannelPlanes, inChannels: Int, outChannels: Int, batch: Int,
                          height: Int, width: Int, bias: UnsafePointer<Float>?, slope: Float?,
                          into y: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, workers: Int) {
-        let tiles = tiles(height: height, width: width)
         let chunk = chunk(inChannels: inChannels, outChannels: outChannels, height: height, width: width)
-        let chunksPerImage = (tiles + chunk - 1) / chunk, tasks = batch * chunksPerImage
-        let workers = max(1, min(workers, tasks))
         let u = work, perWorker = workerFloats(inChannels, outChannels, chunk, width)
         let slab = work + positions * outChannels * inChannels
         let outputSize = outChannels * height * width
         let inStride = Winograd.blockStride(inChannels, chunk), outStride = Winograd.blockStride(outChannels, chunk)
+        forEachChunk(batch: batch, height: height, width: width, chunk: chunk, workers: workers) { worker, n, first, count in
+            let v = slab + worker * perWorker
+            let m = v + positions * inStride, rows = m + positions * outStride
+            transformInput(planes(n), channels: inChannels, height: height, width: width,
+                           first: first, count: count, into: v, rows: rows)
+            for xi in 0..<positions {
+                sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: inChannels,
+                      u + xi * outChannels * inChannels, lda: inChannels, v + xi * Winograd.blockStride(inChannels, count),
+                      ldb: count, beta: 0, m + xi * Winograd.blockStride(outChannels, count), ldc: count)
+            }
+            transformOutput(m, channels: outChannels, height: height, width: width, first: first, count: count,
+                            bias: bias, slope: slope, into: y + n * outputSize, rows: rows)
+        }
+    }
+
+    /// Calls `body(worker, image, first, count)` for every chunk of `chunk` tiles (the last
+    /// one shorter) of every image, chunks interleaved over `workers` threads (neighbouring
+    /// chunks run at once, sharing input rows in the L3 cache) with single-threaded `sgemm`.
+    static func forEachChunk(batch: Int, height: Int, width: Int, chunk: Int, workers: Int,
+                             _ body: (_ worker: Int, _ image: Int, _ first: Int, _ count: Int) -> Void) {
+        let tiles = tiles(height: height, width: width)
+        let chunksPerImage = (tiles + chunk - 1) / chunk, tasks = batch * chunksPerImage
+        let workers = max(1, min(workers, tasks))
         BLAS.serially {
             parallelFor(workers, threads: workers) { worker in
-                let v = slab + worker * perWorker
-                let m = v + positions * inStride, rows = m + positions * outStride
                 var task = worker
                 while task < tasks {
                     let n = task / chunksPerImage, first = (task - n * chunksPerImage) * chunk
-                    let count = min(chunk, tiles - first)
-                    transformInput(planes(n), channels: inChannels, height: height, width: width,
-                                   first: first, count: count, into: v, rows: rows)
-                    for xi in 0..<positions {
-                        sgemm(transposeA: false, transposeB: false, m: outChannels, n: count, k: inChannels,
-                              u + xi * outChannels * inChannels, lda: inChannels, v + xi * Winograd.blockStride(inChannels, count),
-                              ldb: count, beta: 0, m + xi * Winograd.blockStride(outChannels, count), ldc: count)
-                    }
-                    transformOutput(m, channels: outChannels, height: height, width: width, first: first, count: count,
-                                    bias: bias, slope: slope, into: y + n * outputSize, rows: rows)
+                    body(worker, n, first, min(chunk, tiles - first))
                     task += workers
                 }
             }
@@ -150,35 +159,26 @@ extension WinogradF4 {
     static func accumulateWeightGradient(_ planes: (Int) -> ChannelPlanes, inChannels: Int, outChannels: Int, batch: Int,
                                          height: Int, width: Int, outputGradient dy: UnsafePointer<Float>,
                                          into dw: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, workers: Int) {
-        let tiles = tiles(height: height, width: width)
         let chunk = chunk(inChannels: inChannels, outChannels: outChannels, height: height, width: width)
-        let chunksPerImage = (tiles + chunk - 1) / chunk, tasks = batch * chunksPerImage
-        let workers = max(1, min(workers, tasks))
+        let chunks = batch * ((tiles(height: height, width: width) + chunk - 1) / chunk)
+        let workers = max(1, min(workers, chunks))
         let weights = positions * outChannels * inChannels
         let perWorker = weights + workerFloats(inChannels, outChannels, chunk, width)
         let outputSize = outChannels * height * width
         let inStride = Winograd.blockStride(inChannels, chunk), outStride = Winograd.blockStride(outChannels, chunk)
-        BLAS.serially {
-            parallelFor(workers, threads: workers) { worker in
-                let du = work + worker * perWorker
-                let v = du + weights, z = v + positions * inStride, rows = z + positions * outStride
-                du.update(repeating: 0, count: weights)
-                var task = worker
-                while task < tasks {
-                    let n = task / chunksPerImage, first = (task - n * chunksPerImage) * chunk
-                    let count = min(chunk, tiles - first)
-                    transformInput(planes(n), channels: inChannels, height: height, width: width,
-                                   first: first, count: count, into: v, rows: rows)
-                    transformOutputGradient(dy + n * outputSize, channels: outChannels, height: height, width: width,
-                                            first: first, count: count, into: z, rows: rows)
-                    for xi in 0..<positions {
-                        sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: count,
-                              z + xi * Winograd.blockStride(outChannels, count), lda: count,
-                              v + xi * Winograd.blockStride(inChannels, count), ldb: count,
-                              beta: 1, du + xi * outChannels * inChannels, ldc: inChannels)
-                    }
-                    task += workers
-                }
+        for worker in 0..<workers { (work + worker * perWorker).update(repeating: 0, count: weights) }
+        forEachChunk(batch: batch, height: height, width: width, chunk: chunk, workers: workers) { worker, n, first, count in
+            let du = work + worker * perWorker
+            let v = du + weights, z = v + positions * inStride, rows = z + positions * outStride
+            transformInput(planes(n), channels: inChannels, height: height, width: width,
+                           first: first, count: count, into: v, rows: rows)
+            transformOutputGradient(dy + n * outputSize, channels: outChannels, height: height, width: width,
+                                    first: first, count: count, into: z, rows: rows)
+            for xi in 0..<positions {
+                sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: count,
+                      z + xi * Winograd.blockStride(outChannels, count), lda: count,
+                      v + xi * Winograd.blockStride(inChannels, count), ldb: count,
+                      beta: 1, du + xi * outChannels * inChannels, ldc: inChannels)
             }
         }
         for worker in 1..<workers {

@@ -18,6 +18,20 @@ enum WinogradF4 {
     static let tile = 4
     static let positions = 36
 
+    /// Calls `body(ty, tx0, tx1, offset)` for each run of the tiles `first ..< first + count`
+    /// that lies in one tile row `ty` (columns `tx0 ..< tx1`); `offset` is the run's first
+    /// tile's index in the chunk.
+    @inline(__always) static func forEachRun(first: Int, count: Int, tilesPerRow: Int,
+                                             _ body: (_ ty: Int, _ tx0: Int, _ tx1: Int, _ offset: Int) -> Void) {
+        var t = first
+        while t < first + count {
+            let ty = t / tilesPerRow, tx0 = t - ty * tilesPerRow
+            let tx1 = min(tilesPerRow, tx0 + first + count - t)
+            body(ty, tx0, tx1, t - first)
+            t += tx1 - tx0
+        }
+    }
+
     /// `G·(a, b, c)`: one kernel row or column to six positions.
     @inline(__always) static func kernelTransform(_ a: Float, _ b: Float, _ c: Float) -> (Float, Float, Float, Float, Float, Float) {
         let p = a + c, q = a / 24 + c / 6
@@ -102,10 +116,7 @@ enum WinogradF4 {
         zeros.update(repeating: 0, count: width)
         for c in 0..<channels {
             let plane = source.plane(c)
-            var t = first
-            while t < first + count {
-                let ty = t / tilesPerRow, tx0 = t - ty * tilesPerRow
-                let tx1 = min(tilesPerRow, tx0 + first + count - t)
+            forEachRun(first: first, count: count, tilesPerRow: tilesPerRow) { ty, tx0, tx1, offset in
                 let n = tx1 - tx0
                 @inline(__always) func inputRow(_ k: Int) -> UnsafePointer<Float> {
                     let iy = 4 * ty - 1 + k
@@ -139,7 +150,7 @@ enum WinogradF4 {
                 // Then · B along each tile's six columns, four tiles at a time. Lanes past the
                 // segment write into the following tiles' or channel's entries, which are
                 // written again later, or into the block padding (`blockStride`).
-                let out = v + c * count + (t - first)
+                let out = v + c * count + offset
                 for i in 0..<6 {
                     let row = rows + i * length + jLo
                     let w = out + (6 * i) * xi
@@ -154,7 +165,6 @@ enum WinogradF4 {
                         k += 4
                     }
                 }
-                t += n
             }
         }
     }
@@ -182,12 +192,9 @@ enum WinogradF4 {
         for o in 0..<channels {
             let bias = bias?[o] ?? 0
             let plane = y + o * height * width
-            var t = first
-            while t < first + count {
-                let ty = t / tilesPerRow, tx0 = t - ty * tilesPerRow
-                let tx1 = min(tilesPerRow, tx0 + first + count - t)
+            forEachRun(first: first, count: count, tilesPerRow: tilesPerRow) { ty, tx0, tx1, offset in
                 let n = tx1 - tx0
-                let p = m + o * count + (t - first)
+                let p = m + o * count + offset
                 var k = 0
                 while k < n {
                     // Aᵀ down each of the six columns, then along each of the four rows.
@@ -228,7 +235,6 @@ enum WinogradF4 {
                         k += 1
                     }
                 }
-                t += n
             }
         }
     }
@@ -253,10 +259,7 @@ enum WinogradF4 {
         let stride = tilesPerRow + 4
         for o in 0..<channels {
             let plane = dy + o * height * width
-            var t = first
-            while t < first + count {
-                let ty = t / tilesPerRow, tx0 = t - ty * tilesPerRow
-                let tx1 = min(tilesPerRow, tx0 + first + count - t)
+            forEachRun(first: first, count: count, tilesPerRow: tilesPerRow) { ty, tx0, tx1, offset in
                 let n = tx1 - tx0
                 let full = min(tx1, width / 4) - tx0
                 for a in 0..<4 {
@@ -278,7 +281,7 @@ enum WinogradF4 {
                         k += 1
                     }
                 }
-                let q = z + o * count + (t - first)
+                let q = z + o * count + offset
                 var k = 0
                 while k < n {
                     // A down the four columns b, then A along each of the six rows.
@@ -297,7 +300,6 @@ enum WinogradF4 {
                     put(4, gradientTransform(c0.4, c1.4, c2.4, c3.4)); put(5, gradientTransform(c0.5, c1.5, c2.5, c3.5))
                     k += 4
                 }
-                t += n
             }
         }
     }
