@@ -17,8 +17,8 @@ import Foundation
 /// in CG's step sizes.
 ///
 /// The estimate is cropped back to the observed window. The plans, the OTF and the estimate
-/// and product buffers are made once per call and reused for every channel; the residual
-/// and direction once per channel. No iteration allocates.
+/// and product buffers are made once per call and reused for every channel; the residual,
+/// direction and preconditioner once per channel. No iteration allocates.
 ///
 /// Reference: S. J. Reeves, "Fast image restoration without boundary artifacts",
 /// IEEE Trans. Image Process. 14(10), 2005.
@@ -31,8 +31,9 @@ final class MaskedLinearSolver {
     /// real-domain buffer is needed.
     let inPlace: InPlaceFFTPlan2D
     /// Spectra: the estimate and `A p` (which doubles as the buffer of every real-domain step:
-    /// it is rebuilt after every use). The residual and search direction are allocated per
-    /// solve and released before the output is: on a 4096² image each buffer is ~70 MB.
+    /// it is rebuilt after every use). The residual, search direction and preconditioner are
+    /// allocated per solve and released before the output is: on a 4096² image each spectrum
+    /// is ~70 MB.
     let xs: FFTBuffer, qs: FFTBuffer
     var scratch: FFTBuffer { qs }
     /// Per-row partial sums of the reductions (no allocation inside the iterations).
