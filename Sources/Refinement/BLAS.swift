@@ -83,7 +83,7 @@ func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Fl
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// Grow-only scratch memory reused across layers and steps (im2col columns), so no
+/// Grow-only scratch memory reused across layers and steps (im2col columns, Winograd tiles), so no
 /// iteration allocates.
 public final class Scratch: @unchecked Sendable {
     private var buffer: UnsafeMutablePointer<Float>

@@ -128,7 +128,7 @@ public struct UNet: Sendable {
         for l in (0..<a.depth).reversed() {
             up[l].forward(current.tensor, into: &ws.upsampled[l].tensor, parameters: parameters, scratch: scratch)
             // The first decoder convolution reads concat(upsampled, skip) straight from the two
-            // buffers (its im2col stacks them), so the concatenation is never copied.
+            // buffers (its im2col or Winograd transform reads both), so the concatenation is never copied.
             let skip = ws.encoder[l][a.convolutionsPerLevel - 1].tensor
             decoder[l][0].forward(ws.upsampled[l].tensor, skip, into: &ws.decoder[l][0].tensor, parameters: parameters,
                                   scratch: scratch, activation: activation)

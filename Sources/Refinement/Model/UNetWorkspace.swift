@@ -4,7 +4,7 @@ final class Slot: @unchecked Sendable {
 }
 
 /// The activations and gradients a `UNet` keeps between forward and backward, allocated on
-/// the first step and reused afterwards (buffers only grow), with the im2col scratch.
+/// the first step and reused afterwards (buffers only grow), with the convolutions' scratch.
 /// One workspace per concurrent caller.
 public final class UNetWorkspace: @unchecked Sendable {
     let input = Slot()
