@@ -52,6 +52,27 @@ import Foundation
         for i in 0..<h * w { #expect(abs(real.pointer[i] / Float(h * w) - image.pixels[i]) < 1e-5) }
     }
 
+    @Test(arguments: [(6, 7), (8, 10), (1, 5), (9, 1)])
+    func inPlaceTransformsEqualTheOutOfPlacePairWithPaddedRows(h: Int, w: Int) {
+        let image = randomImage(height: h, width: w, seed: 5)
+        let plan = FFT.plan(height: h, width: w), inPlace = InPlaceFFTPlan2D(height: h, width: w)
+        #expect(inPlace.rowStride == 2 * (w / 2 + 1) && inPlace.count == plan.spectrumCount)
+        let real = plan.makeRealBuffer(), spectrum = plan.makeSpectrumBuffer(), buffer = inPlace.makeBuffer()
+        image.withUnsafeBufferPointer { real.pointer.update(from: $0.baseAddress!, count: h * w) }
+        for y in 0..<h {
+            for x in 0..<w { buffer.pointer[y * inPlace.rowStride + x] = image[y, x] }
+            // The padding floats of each row are not part of the image: FFTW must ignore them.
+            for x in w..<inPlace.rowStride { buffer.pointer[y * inPlace.rowStride + x] = .nan }
+        }
+        plan.forward(real, spectrum)
+        inPlace.forward(buffer)
+        #expect(maxAbsDifference(Array(buffer.buffer), Array(spectrum.buffer)) < 1e-5)
+        inPlace.inverse(buffer)
+        for y in 0..<h {
+            for x in 0..<w { #expect(abs(buffer.pointer[y * inPlace.rowStride + x] / Float(h * w) - image[y, x]) < 1e-5) }
+        }
+    }
+
     @Test func otfProductEqualsNaiveCircularConvolution() {
         let image = randomImage(height: 12, width: 9, seed: 4)
         let psf = asymmetricPSF()
