@@ -8,17 +8,22 @@ import Testing
         #expect(result.status == 0, "\(result)")
     }
 
+    /// The cells of a CSV report, row by row (the header first).
+    static func csv(_ name: String, in dir: URL) throws -> [[String]] {
+        try String(contentsOf: dir.file(name), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: true)
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
     @Test func blurredAndWienerOnThreeItemsWriteSixCSVRows() throws {
         try withScratch { dir in
             try Self.dataset(in: dir)
             let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "scores.csv", "--quiet", "--threads", "1")
             #expect(result.status == 0, "\(result)")
-            let lines = try String(contentsOf: dir.file("scores.csv"), encoding: .utf8)
-                .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            let lines = try Self.csv("scores.csv", in: dir)
             #expect(lines.count == 1 + 3 * 2, "\(lines)")
-            let header = lines[0].split(separator: ",").map(String.init)
-            let methodColumn = try #require(header.firstIndex(of: "method"), "no method column: \(lines[0])")
-            let methods = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)[methodColumn] }
+            let methodColumn = try #require(lines[0].firstIndex(of: "method"), "no method column: \(lines[0])")
+            let methods = lines.dropFirst().map { $0[methodColumn] }
             #expect(methods.filter { $0 == "blurred" }.count == 3)
             #expect(methods.filter { $0.hasPrefix("wiener") }.count == 3)
         }
@@ -30,8 +35,7 @@ import Testing
             try Self.dataset(in: dir)
             let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--csv", "scores.csv", "--quiet", "--threads", "1")
             #expect(result.status == 0, "\(result)")
-            let lines = try String(contentsOf: dir.file("scores.csv"), encoding: .utf8)
-                .split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let lines = try Self.csv("scores.csv", in: dir)
             let header = lines[0]
             let id = try #require(header.firstIndex(of: "item")), p = try #require(header.firstIndex(of: "psnr")),
                 s = try #require(header.firstIndex(of: "ssim"))
@@ -59,10 +63,10 @@ import Testing
             #expect(merged.status == 0 && whole.status == 0, "\(merged) \(whole)")
             func rows(_ name: String) throws -> [String] {
                 // The seconds column differs between runs: compare everything else.
-                let lines = try String(contentsOf: dir.file(name), encoding: .utf8).split(separator: "\n").map(String.init)
-                let seconds = lines[0].split(separator: ",").firstIndex(of: "seconds")
+                let lines = try Self.csv(name, in: dir)
+                let seconds = lines[0].firstIndex(of: "seconds")
                 return lines.map { line in
-                    var cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                    var cells = line
                     if let seconds { cells.remove(at: seconds) }
                     return cells.joined(separator: ",")
                 }
