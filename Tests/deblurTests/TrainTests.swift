@@ -37,24 +37,12 @@ enum TrainedModel {
         #expect(model.header.base.parameters == ClassicalMethods.defaults[model.header.base.name])
     }
 
-    @Test func grainOutOfRangeExitsOneNamingItWithoutModel() throws {
+    /// A bad value of a training-data or network flag: exit 1 naming it, no model written.
+    @Test(arguments: [(["--grain", "0.7"], "0.7"), (["--psf-sizes", "13,16"], "13,16"), (["--inputs", "estimate,bogus"], "bogus")])
+    func badSettingExitsOneNamingItWithoutModel(flag: [String], named: String) throws {
         try withScratch { dir in
-            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--grain", "0.7", "-o", "x.model", "--quiet")
-            expectCleanFailure(result, naming: "0.7", directory: dir, before: [])
-        }
-    }
-
-    @Test func evenPSFSizeExitsOneNamingItWithoutModel() throws {
-        try withScratch { dir in
-            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--psf-sizes", "13,16", "-o", "x.model", "--quiet")
-            expectCleanFailure(result, naming: "13,16", directory: dir, before: [])
-        }
-    }
-
-    @Test func unknownNetworkInputExitsOneNamingItWithoutModel() throws {
-        try withScratch { dir in
-            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--inputs", "estimate,bogus", "-o", "x.model", "--quiet")
-            expectCleanFailure(result, naming: "bogus", directory: dir, before: [])
+            let result = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "4"] + flag + ["-o", "x.model", "--quiet"])
+            expectCleanFailure(result, naming: named, directory: dir, before: [])
         }
     }
 
