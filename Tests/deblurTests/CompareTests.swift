@@ -8,6 +8,14 @@ import Testing
         #expect(result.status == 0, "\(result)")
     }
 
+    /// Scores `methods` on a fresh 3-item dataset in `dir` (one thread): the CSV's cells.
+    static func scores(_ methods: String, in dir: URL) throws -> [[String]] {
+        try dataset(in: dir)
+        let result = try dir.deblur("compare", "ds", "--methods", methods, "--csv", "scores.csv", "--quiet", "--threads", "1")
+        #expect(result.status == 0, "\(result)")
+        return try csv("scores.csv", in: dir)
+    }
+
     /// The cells of a CSV report, row by row (the header first).
     static func csv(_ name: String, in dir: URL) throws -> [[String]] {
         try String(contentsOf: dir.file(name), encoding: .utf8)
@@ -17,10 +25,7 @@ import Testing
 
     @Test func blurredAndWienerOnThreeItemsWriteSixCSVRows() throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "scores.csv", "--quiet", "--threads", "1")
-            #expect(result.status == 0, "\(result)")
-            let lines = try Self.csv("scores.csv", in: dir)
+            let lines = try Self.scores("blurred,wiener", in: dir)
             #expect(lines.count == 1 + 3 * 2, "\(lines)")
             let methodColumn = try #require(lines[0].firstIndex(of: "method"), "no method column: \(lines[0])")
             let methods = lines.dropFirst().map { $0[methodColumn] }
@@ -32,10 +37,7 @@ import Testing
     /// compare and metrics share the scoring code: the `blurred` rows are `metrics sharp blurred`.
     @Test func blurredRowsEqualMetricsOfSharpAgainstBlurred() throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--csv", "scores.csv", "--quiet", "--threads", "1")
-            #expect(result.status == 0, "\(result)")
-            let lines = try Self.csv("scores.csv", in: dir)
+            let lines = try Self.scores("blurred", in: dir)
             let header = lines[0]
             let id = try #require(header.firstIndex(of: "item")), p = try #require(header.firstIndex(of: "psnr")),
                 s = try #require(header.firstIndex(of: "ssim"))
