@@ -55,8 +55,9 @@ import Foundation
     @Test(arguments: [(6, 7), (8, 10), (1, 5), (9, 1)])
     func inPlaceTransformsEqualTheOutOfPlacePairWithPaddedRows(h: Int, w: Int) {
         let image = randomImage(height: h, width: w, seed: 5)
-        let plan = FFT.plan(height: h, width: w), inPlace = InPlaceFFTPlan2D(height: h, width: w)
+        let plan = FFT.plan(height: h, width: w), inPlace = FFT.inPlacePlan(height: h, width: w)
         #expect(inPlace.rowStride == 2 * (w / 2 + 1) && inPlace.count == plan.spectrumCount)
+        #expect(FFT.inPlacePlan(height: h, width: w) === inPlace)  // cached per size, like the out-of-place pair
         let real = plan.makeRealBuffer(), spectrum = plan.makeSpectrumBuffer(), buffer = inPlace.makeBuffer()
         image.withUnsafeBufferPointer { real.pointer.update(from: $0.baseAddress!, count: h * w) }
         for y in 0..<h {

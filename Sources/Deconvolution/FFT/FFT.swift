@@ -24,6 +24,7 @@ public enum FFT {
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var plans: [PlanKey: FFTPlan2D] = [:]
+    nonisolated(unsafe) private static var inPlacePlans: [PlanKey: InPlaceFFTPlan2D] = [:]
     nonisolated(unsafe) private static var initialized = false
 
     struct PlanKey: Hashable { let height: Int, width: Int, threads: Int, rigor: FFTRigor }
@@ -44,6 +45,19 @@ public enum FFT {
         initializeLocked()
         let plan = FFTPlan2D(height: height, width: width, threads: key.threads, flags: rigor.flags)
         plans[key] = plan
+        return plan
+    }
+
+    /// The cached in-place transform pair for `height × width` (current `rigor` and `threads`).
+    static func inPlacePlan(height: Int, width: Int) -> InPlaceFFTPlan2D {
+        precondition(height > 0 && width > 0, "FFT size must be positive, got \(height)×\(width)")
+        let key = PlanKey(height: height, width: width, threads: max(1, threads), rigor: rigor)
+        lock.lock()
+        defer { lock.unlock() }
+        if let plan = inPlacePlans[key] { return plan }
+        initializeLocked()
+        let plan = InPlaceFFTPlan2D(height: height, width: width, threads: key.threads, flags: rigor.flags)
+        inPlacePlans[key] = plan
         return plan
     }
 
@@ -147,8 +161,8 @@ public final class FFTBuffer: @unchecked Sendable {
 /// last one or two floats of each row are padding), and is replaced by its spectrum.
 ///
 /// For solvers whose buffers dominate memory (the masked CG on a 4096² image): it saves the
-/// separate real buffer of `FFTPlan2D`. Made with `FFT.rigor` and `FFT.threads` like the
-/// cached plans, but owned by its caller; unnormalized like FFTW.
+/// separate real buffer of `FFTPlan2D`. Cached per size like those (`FFT.inPlacePlan`);
+/// unnormalized like FFTW; thread-safe on different buffers.
 final class InPlaceFFTPlan2D: @unchecked Sendable {
     let height: Int, width: Int
     var spectrumWidth: Int { width / 2 + 1 }
@@ -159,17 +173,15 @@ final class InPlaceFFTPlan2D: @unchecked Sendable {
     private let forwardPlan: fftwf_plan
     private let inversePlan: fftwf_plan
 
-    init(height: Int, width: Int) {
-        precondition(height > 0 && width > 0, "FFT size must be positive, got \(height)×\(width)")
+    /// Call with the planner lock held (`FFT.inPlacePlan`).
+    init(height: Int, width: Int, threads: Int, flags: UInt32) {
         self.height = height; self.width = width
+        // Plan on a scratch array: FFTW_MEASURE overwrites it.
         let buffer = FFTBuffer(count: height * 2 * (width / 2 + 1))
         let complexPointer = UnsafeMutableRawPointer(buffer.pointer).bindMemory(to: fftwf_complex.self, capacity: height * (width / 2 + 1))
-        (forwardPlan, inversePlan) = FFT.withPlanner {
-            fftwf_plan_with_nthreads(Int32(max(1, FFT.threads)))
-            let flags = FFT.rigor.flags
-            return (fftwf_plan_dft_r2c_2d(Int32(height), Int32(width), buffer.pointer, complexPointer, flags)!,
-                    fftwf_plan_dft_c2r_2d(Int32(height), Int32(width), complexPointer, buffer.pointer, flags)!)
-        }
+        fftwf_plan_with_nthreads(Int32(threads))
+        forwardPlan = fftwf_plan_dft_r2c_2d(Int32(height), Int32(width), buffer.pointer, complexPointer, flags)!
+        inversePlan = fftwf_plan_dft_c2r_2d(Int32(height), Int32(width), complexPointer, buffer.pointer, flags)!
     }
 
     deinit {

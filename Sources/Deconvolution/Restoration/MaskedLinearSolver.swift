@@ -47,7 +47,7 @@ final class MaskedLinearSolver {
         plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
         otf = psf.otf(height: domain.paddedHeight, width: domain.paddedWidth, plan: plan)
         gradientPower = SpectralOps.gradientPower(height: domain.paddedHeight, width: domain.paddedWidth)
-        inPlace = InPlaceFFTPlan2D(height: domain.paddedHeight, width: domain.paddedWidth)
+        inPlace = FFT.inPlacePlan(height: domain.paddedHeight, width: domain.paddedWidth)
         xs = inPlace.makeBuffer(); qs = inPlace.makeBuffer()
         partials = [Double](repeating: 0, count: domain.paddedHeight)
         let pw = domain.paddedWidth, sw = plan.spectrumWidth
