@@ -11,6 +11,17 @@ public struct BaseMethod: Sendable, Codable, Equatable {
     }
 }
 
+/// What a model's network does, which decides how `deblur refine` and `compare --methods cnn`
+/// use it.
+public enum RefinerTask: String, Sendable, Codable, CaseIterable {
+    /// Refines the estimate of the header's classical base method (`Refiner`).
+    case refine
+    /// Removes Gaussian noise of the level in its noise plane; restored images come from
+    /// plug-and-play half-quadratic splitting around it (`PlugAndPlayRestorer`). The header's
+    /// base is not run.
+    case denoise
+}
+
 /// The self-describing JSON header of a model file (see Docs/CNN.md, "Model file").
 public struct ModelHeader: Sendable, Codable, Equatable {
     /// Always `"deblurkit-refiner"`.
@@ -18,6 +29,8 @@ public struct ModelHeader: Sendable, Codable, Equatable {
     public var version: Int = ModelFile.version
     public var architecture: RefinerArchitecture
     public var base: BaseMethod
+    /// Nil (absent in the file) for a refiner, as in files written before denoisers existed.
+    public var task: RefinerTask?
     /// Training data and settings (seed, steps, loss, optimizer, learning rate, patch size, data source…).
     public var training: [String: JSONValue]
     /// Validation metrics of the saved weights (psnr, ssim, base_psnr, loss…).
@@ -34,15 +47,18 @@ public struct ModelHeader: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, architecture, base, training, metrics, tensors
+        case format, version, architecture, base, task, training, metrics, tensors
         case toolVersion = "tool_version"
     }
 
-    public init(architecture: RefinerArchitecture, base: BaseMethod, training: [String: JSONValue] = [:],
+    public init(architecture: RefinerArchitecture, base: BaseMethod, task: RefinerTask? = nil, training: [String: JSONValue] = [:],
                 metrics: [String: Double] = [:], tensors: [TensorEntry] = []) {
-        self.architecture = architecture; self.base = base; self.training = training
+        self.architecture = architecture; self.base = base; self.task = task; self.training = training
         self.metrics = metrics; self.tensors = tensors
     }
+
+    /// The task, `.refine` when the file names none.
+    public var resolvedTask: RefinerTask { task ?? .refine }
 }
 
 /// A trained refiner: its header and its network.

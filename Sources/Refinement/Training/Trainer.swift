@@ -121,7 +121,8 @@ public final class Trainer {
     @discardableResult
     public func run(report: (TrainingEvent) -> Void = { _ in }) throws -> RefinerModel {
         let a = network.architecture
-        let sampler = try PatchSampler(samples: data.training, inputs: a.inputs, patch: options.patch, batch: options.batch, seed: options.seed)
+        let sampler = try PatchSampler(samples: data.training, inputs: a.inputs, patch: options.patch, batch: options.batch, seed: options.seed,
+                                   addedNoise: data.addedNoise)
         let schedule = LearningRateSchedule(kind: options.schedule, base: options.learningRate, warmup: options.warmup, total: totalSteps)
         let workspace = UNetWorkspace()
         var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
@@ -202,11 +203,15 @@ public final class Trainer {
         training["warmup"] = .number(Double(options.warmup))
         training["loss"] = .string(loss.name)
         training["blas_threads"] = .number(Double(BLAS.threads))
+        if let noise = data.addedNoise {
+            training["added_noise"] = .array([.number(noise.lowerBound), .number(noise.upperBound)])
+        }
         var values: [String: Double] = [:]
         if let m = metrics {
             values = ["loss": m.loss, "psnr": m.psnr, "ssim": m.ssim, "base_psnr": m.basePSNR, "base_ssim": m.baseSSIM]
         }
-        return RefinerModel(header: ModelHeader(architecture: network.architecture, base: base, training: training, metrics: values), network: network)
+        return RefinerModel(header: ModelHeader(architecture: network.architecture, base: base, task: data.task == .refine ? nil : data.task,
+                                                training: training, metrics: values), network: network)
     }
 }
 

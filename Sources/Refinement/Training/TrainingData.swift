@@ -47,9 +47,64 @@ public struct TrainingData: Sendable {
     public var validation: [TrainingSample]
     /// A description for the model header (`"synthetic dead leaves …"` or the dataset path).
     public var description: [String: JSONValue]
+    /// What the network learns; `.denoise` data holds clean training images, and the sampler
+    /// adds fresh noise with σ drawn from `addedNoise` to every patch.
+    public var task: RefinerTask
+    public var addedNoise: ClosedRange<Double>?
 
-    public init(training: [TrainingSample], validation: [TrainingSample], description: [String: JSONValue]) {
+    public init(training: [TrainingSample], validation: [TrainingSample], description: [String: JSONValue],
+                task: RefinerTask = .refine, addedNoise: ClosedRange<Double>? = nil) {
         self.training = training; self.validation = validation; self.description = description
+        self.task = task; self.addedNoise = addedNoise
+    }
+
+    /// Denoiser data, deterministic from `seed`: clean dead-leaves training images (noise is
+    /// drawn per patch while training, so no two batches repeat it) and validation images
+    /// with Gaussian noise of σ uniform in the settings' noise range, fixed once. No blur, no
+    /// base method: `psfSizes` is unused.
+    public static func syntheticDenoising(_ settings: SyntheticDataSettings, seed: UInt64,
+                                          progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
+        var largest = DeadLeaves()
+        largest.textureAmplitude = settings.textureMax; largest.defocusSigma = settings.defocusMax
+        largest.grainAmplitude = settings.grainMax
+        try largest.validate()
+        let total = settings.trainingImages + settings.validationImages
+        var samples = [TrainingSample?](repeating: nil, count: total)
+        let lock = NSLock()
+        samples.withUnsafeMutableBufferPointer { out in
+            let out = out
+            parallelFor(total) { i in
+                var rng = SeededRandom(seed: seed, stream: 0x444E_0000 + UInt64(i))
+                var leaves = DeadLeaves()
+                if settings.textureMax > 0 { leaves.textureAmplitude = rng.uniform(0, settings.textureMax) }
+                if settings.defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, settings.defocusMax) }
+                if settings.grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, settings.grainMax) }
+                let n = settings.imageSize
+                let sharp = leaves.generate(height: n, width: n, seed: rng.next())
+                var sample = TrainingSample(estimate: sharp, blurred: sharp, sharp: sharp, noiseSigma: 0)
+                if i >= settings.trainingImages {
+                    // Unclipped, like the noise the sampler adds and the noise a deconvolution leaves.
+                    let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
+                    var noisy = sharp
+                    noisy.withUnsafeMutableBufferPointer { p in for k in 0..<p.count { p[k] += Float(sigma * rng.gaussian()) } }
+                    sample = TrainingSample(estimate: noisy, blurred: noisy, sharp: sharp, noiseSigma: sigma)
+                }
+                lock.lock(); out[i] = sample; lock.unlock()
+                progress?()
+            }
+        }
+        var description: [String: JSONValue] = [
+            "source": .string("synthetic"), "generator": .string("dead leaves + gaussian noise (denoising)"),
+            "image_size": .number(Double(settings.imageSize)), "training_images": .number(Double(settings.trainingImages)),
+            "validation_images": .number(Double(settings.validationImages)),
+            "noise_min": .number(settings.noiseMin), "noise_max": .number(settings.noiseMax),
+        ]
+        if settings.textureMax > 0 { description["texture_max"] = .number(settings.textureMax) }
+        if settings.defocusMax > 0 { description["defocus_max"] = .number(settings.defocusMax) }
+        if settings.grainMax > 0 { description["grain_max"] = .number(settings.grainMax) }
+        let all = samples.map { $0! }
+        return TrainingData(training: Array(all[0..<settings.trainingImages]), validation: Array(all[settings.trainingImages...]),
+                            description: description, task: .denoise, addedNoise: settings.noiseMin...settings.noiseMax)
     }
 
     /// Generates synthetic data deterministically from `seed` (item `i` from stream `i`), in
@@ -164,13 +219,18 @@ public struct PatchSampler: Sendable {
     public let patch: Int
     public let batch: Int
     public let seed: UInt64
+    /// When set, every patch's estimate plane gets fresh Gaussian noise of σ drawn uniformly
+    /// from this range, and its noise plane holds that σ (denoiser training).
+    public let addedNoise: ClosedRange<Double>?
 
-    public init(samples: [TrainingSample], inputs: [RefinerInput], patch: Int, batch: Int, seed: UInt64) throws {
+    public init(samples: [TrainingSample], inputs: [RefinerInput], patch: Int, batch: Int, seed: UInt64,
+                addedNoise: ClosedRange<Double>? = nil) throws {
         guard !samples.isEmpty else { throw RefinementError.invalidData("no training samples") }
         for s in samples where s.sharp.height < patch || s.sharp.width < patch {
             throw RefinementError.invalidData("a training image is \(s.sharp.height)×\(s.sharp.width), smaller than the \(patch)×\(patch) patch")
         }
         self.samples = samples; self.inputs = inputs; self.patch = patch; self.batch = batch; self.seed = seed
+        self.addedNoise = addedNoise
     }
 
     /// Fills `input` (`batch × inputs × patch × patch`) and `target` (`batch × 1 × patch × patch`) for `step`.
@@ -184,6 +244,7 @@ public struct PatchSampler: Sendable {
             let top = rng.integer(below: s.sharp.height - p + 1), left = rng.integer(below: s.sharp.width - p + 1)
             let transform = DihedralTransform(rng.integer(below: 8))
             let w = s.sharp.width
+            let sigma = addedNoise.map { rng.uniform($0.lowerBound, $0.upperBound) } ?? s.noiseSigma
             let sources: [Image?] = inputs.map { $0 == .estimate ? s.estimate : $0 == .blurred ? s.blurred : nil }
             input.data.withUnsafeMutableBufferPointer { dst in
                 for (c, source) in sources.enumerated() {
@@ -196,8 +257,12 @@ public struct PatchSampler: Sendable {
                             } }
                         }
                     } else {
-                        for k in 0..<(p * p) { dst[base + k] = Float(s.noiseSigma) }
+                        for k in 0..<(p * p) { dst[base + k] = Float(sigma) }
                     }
+                }
+                if addedNoise != nil, let c = inputs.firstIndex(of: .estimate) {
+                    let base = (n * planes + c) * p * p
+                    for k in 0..<(p * p) { dst[base + k] += Float(sigma * rng.gaussian()) }
                 }
             }
             target.data.withUnsafeMutableBufferPointer { dst in

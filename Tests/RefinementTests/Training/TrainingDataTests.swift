@@ -45,4 +45,46 @@ import Deconvolution
         let decoded = try JSONDecoder().decode(SyntheticDataSettings.self, from: Data(old.utf8))
         #expect(decoded.textureMax == 0 && decoded.defocusMax == 0 && decoded.imageSize == 64 && decoded.psfSizes == [13])
     }
+
+    /// Denoiser data: clean training images, validation images with fixed noise of the
+    /// recorded σ, all from the seed; the sampler then adds fresh noise of the drawn σ.
+    @Test func denoisingDataAndSamplerAddNoiseOfTheStatedLevel() throws {
+        var settings = SyntheticDataSettings()
+        settings.imageSize = 64; settings.trainingImages = 3; settings.validationImages = 2
+        settings.noiseMin = 0.05; settings.noiseMax = 0.1; settings.grainMax = 0.2
+        let a = try TrainingData.syntheticDenoising(settings, seed: 21)
+        let b = try TrainingData.syntheticDenoising(settings, seed: 21)
+        #expect(a.task == .denoise && a.addedNoise == 0.05...0.1)
+        #expect(a.description["grain_max"] == .number(0.2))
+        func residualStd(_ x: [Float], _ y: [Float]) -> Double {
+            let d = zip(x, y).map { Double($0 - $1) }
+            let mean = d.reduce(0, +) / Double(d.count)
+            return (d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d.count)).squareRoot()
+        }
+        for (x, y) in zip(a.training + a.validation, b.training + b.validation) {
+            #expect(x.estimate == y.estimate && x.sharp == y.sharp && x.noiseSigma == y.noiseSigma)
+        }
+        for s in a.training { #expect(s.estimate == s.sharp && s.noiseSigma == 0) }
+        for s in a.validation {
+            #expect(s.noiseSigma >= 0.05 && s.noiseSigma <= 0.1)
+            let std = residualStd(s.estimate.pixels, s.sharp.pixels)
+            #expect(abs(std / s.noiseSigma - 1) < 0.05, "noise std \(std) for σ \(s.noiseSigma)")
+        }
+        let sampler = try PatchSampler(samples: a.training, inputs: [.estimate, .noise], patch: 48, batch: 3, seed: 4, addedNoise: a.addedNoise)
+        var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, again = input, againTarget = input
+        sampler.fill(step: 5, input: &input, target: &target)
+        sampler.fill(step: 5, input: &again, target: &againTarget)
+        #expect(input.data == again.data)
+        let p = 48 * 48
+        var levels = Set<Float>()
+        for n in 0..<3 {
+            let sigma = input.data[(2 * n + 1) * p]
+            levels.insert(sigma)
+            #expect(input.data[(2 * n + 1) * p ..< (2 * n + 2) * p].allSatisfy { $0 == sigma })
+            #expect(sigma >= 0.05 && sigma <= 0.1)
+            let std = residualStd(Array(input.data[2 * n * p ..< (2 * n + 1) * p]), Array(target.data[n * p ..< (n + 1) * p]))
+            #expect(abs(std / Double(sigma) - 1) < 0.06, "patch noise std \(std) for σ \(sigma)")
+        }
+        #expect(levels.count == 3)
+    }
 }
