@@ -17,6 +17,9 @@ public struct Refiner: Restorer {
 
     /// - Throws: the base method's construction error (unknown name or parameter).
     public init(model: RefinerModel, noiseSigma: Double? = nil, tiling: TiledInference = TiledInference()) throws {
+        guard model.header.resolvedTask == .refine else {
+            throw RefinementError.invalidSetting(name: "model task", value: model.header.resolvedTask.rawValue, expected: "refine (a denoiser runs as PlugAndPlayRestorer)")
+        }
         self.model = model
         self.base = try ClassicalMethods.make(model.header.base.name, parameters: model.header.base.parameters)
         self.noiseSigma = noiseSigma
@@ -74,10 +77,14 @@ public enum RefinerMethod {
     }
 
     /// `parameters["model"]` is a model file path; absent means the shipped default model.
-    /// `noise_sigma` fixes the noise level (default: estimated), `tile` the tile side (default 256).
+    /// `noise_sigma` fixes the noise level (default: estimated), `tile` the tile side (default
+    /// 256; 512 for a denoiser).
+    /// A denoiser model (`--task denoise`) runs as `PlugAndPlayRestorer`, which also takes
+    /// `iterations`, `sigma_start` and `lambda`.
     /// - Throws: `RefinementError` for a missing or bad model file or parameter.
     public static func make(parameters: [String: String] = [:]) throws -> any Restorer {
-        let known: Set<String> = ["model", "noise_sigma", "tile"]
+        let splitting: Set<String> = ["iterations", "sigma_start", "lambda"]
+        let known = Set(["model", "noise_sigma", "tile"]).union(splitting)
         for key in parameters.keys where !known.contains(key) {
             throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
         }
@@ -89,12 +96,29 @@ public enum RefinerMethod {
             guard let v = Double(s), v >= 0, v.isFinite else { throw RefinementError.invalidSetting(name: "noise_sigma", value: s, expected: "a number ≥ 0") }
             sigma = v
         }
-        var tiling = TiledInference()
+        let model = try ModelFile.read(path).model
+        let denoiser = model.header.resolvedTask == .denoise
+        var tiling = denoiser ? PlugAndPlayRestorer.defaultTiling : TiledInference()
         if let t = parameters["tile"] {
             guard let v = Int(t), v >= 16 else { throw RefinementError.invalidSetting(name: "tile", value: t, expected: "an integer ≥ 16") }
             tiling.tile = v
         }
-        let model = try ModelFile.read(path).model
-        return try Refiner(model: model, noiseSigma: sigma, tiling: tiling)
+        guard denoiser else {
+            if let key = parameters.keys.first(where: splitting.contains) {
+                throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "model, noise_sigma or tile: \(path) is a refiner, not a denoiser")
+            }
+            return try Refiner(model: model, noiseSigma: sigma, tiling: tiling)
+        }
+        var pnp = try PlugAndPlayRestorer(model: model, noiseSigma: sigma, tiling: tiling)
+        if let t = parameters["iterations"] {
+            guard let v = Int(t), (1...100).contains(v) else { throw RefinementError.invalidSetting(name: "iterations", value: t, expected: "an integer in 1…100") }
+            pnp.iterations = v
+        }
+        for (key, keyPath) in [("sigma_start", \PlugAndPlayRestorer.sigmaStart), ("lambda", \PlugAndPlayRestorer.lambda)] {
+            guard let t = parameters[key] else { continue }
+            guard let v = Double(t), v > 0, v.isFinite else { throw RefinementError.invalidSetting(name: key, value: t, expected: "a number > 0") }
+            pnp[keyPath: keyPath] = v
+        }
+        return pnp
     }
 }

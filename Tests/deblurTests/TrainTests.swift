@@ -38,11 +38,40 @@ enum TrainedModel {
     }
 
     /// A bad value of a training-data or network flag: exit 1 naming it, no model written.
-    @Test(arguments: [(["--grain", "0.7"], "0.7"), (["--psf-sizes", "13,16"], "13,16"), (["--inputs", "estimate,bogus"], "bogus")])
+    @Test(arguments: [(["--grain", "0.7"], "0.7"), (["--psf-sizes", "13,16"], "13,16"), (["--inputs", "estimate,bogus"], "bogus"),
+                      (["--task", "denoise", "--inputs", "estimate,blurred"], "estimate,blurred"), (["--noise-range", "0.2,0.1"], "0.2,0.1")])
     func badSettingExitsOneNamingItWithoutModel(flag: [String], named: String) throws {
         try withScratch { dir in
             let result = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "4"] + flag + ["-o", "x.model", "--quiet"])
             expectCleanFailure(result, naming: named, directory: dir, before: [])
+        }
+    }
+
+    /// A denoiser trains without blur or base, records its task, and `refine` runs it as
+    /// plug-and-play: an image of the input size.
+    @Test func denoiserTrainsAndRefinesThroughPlugAndPlay() throws {
+        try withScratch { dir in
+            let train = try dir.deblur(["train", "--synthetic", "--task", "denoise", "--steps", "1", "--width", "4", "--synthetic-images", "4",
+                                        "--image-size", "32", "--batch", "2", "--patch", "32", "-o", "d.model", "--quiet", "--threads", "1"])
+            #expect(train.status == 0, "\(train)")
+            let model = try ModelFile.read(dir.file("d.model").path).model
+            #expect(model.header.task == .denoise && model.header.base.name == "none")
+            #expect(model.network.architecture.inputs == [.estimate, .noise])
+            #expect(model.header.training["noise_max"] == .number(0.2))
+            try ImageIO.write(Image(height: 32, width: 24) { _, y, x in Float((x + y) % 5) / 4 }, to: dir.file("b.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
+            let refine = try dir.deblur("refine", "b.tif", "--psf", "psf.tif", "--model", "d.model", "-o", "out.tif", "--threads", "1", "--json")
+            #expect(refine.status == 0, "\(refine)")
+            #expect(refine.stdout.contains("cnn(pnp-hqs)"))
+            let out = try ImageIO.read(dir.file("out.tif").path)
+            #expect(out.height == 32 && out.width == 24 && out.isFinite)
+        }
+    }
+
+    @Test func denoiserWithADatasetExitsOne() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--task", "denoise", "--dataset", "ds", "-o", "m.model")
+            expectCleanFailure(result, naming: "--synthetic", directory: dir, before: [], usageFollows: true)
         }
     }
 

@@ -4,8 +4,12 @@ import Foundation
 
 struct Refine: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "refine", abstract: "Restore with a classical base method, then refine with the CNN.",
-        discussion: "Runs the model's base method (from its header), then the network, channel by channel, in overlapping tiles (bounded memory; the result equals one whole-image pass).")
+        commandName: "refine", abstract: "Restore with the CNN: a classical base method and a refiner, or plug-and-play with a denoiser.",
+        discussion: """
+        A refiner model runs its base method (from its header), then the network, channel by channel, in overlapping \
+        tiles (bounded memory; the result equals one whole-image pass). A denoiser model (deblur train --task denoise) \
+        runs plug-and-play half-quadratic splitting: 8 alternations of a masked-boundary data step and the network.
+        """)
 
     @Argument(help: "The blurred image (PNG or TIFF).")
     var image: String
@@ -17,15 +21,15 @@ struct Refine: ParsableCommand {
     var output: String
     @Option(help: "Gaussian noise σ on the [0, 1] scale for the noise-level input (default: estimated from the image).")
     var noiseSigma: Double?
-    @Option(help: "Tile side in pixels.")
-    var tile = 256
+    @Option(help: "Tile side in pixels (default: 256; 512 for a denoiser model).")
+    var tile: Int?
     @Option(help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
 
     func validate() throws {
-        guard tile >= 16 else { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
+        if let tile, tile < 16 { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
         if let noiseSigma, !(noiseSigma >= 0) { throw ValidationError("Please give --noise-sigma ≥ 0.") }
         if let threads, threads < 1 { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
     }
@@ -35,7 +39,8 @@ struct Refine: ParsableCommand {
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
         let blurred = try ImageIO.read(image)
         let kernel = try ImageIO.readPSF(psf)
-        var parameters = ["tile": String(tile)]
+        var parameters: [String: String] = [:]
+        if let tile { parameters["tile"] = String(tile) }
         if let model { parameters["model"] = model }
         if let noiseSigma { parameters["noise_sigma"] = String(noiseSigma) }
         let refiner = try RefinerMethod.make(parameters: parameters)

@@ -5,12 +5,14 @@ import Foundation
 extension OptimizerKind: ExpressibleByArgument {}
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension RefinerInput: ExpressibleByArgument {}
+extension RefinerTask: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train the CNN refiner.",
         discussion: """
-        Trains a residual U-Net that refines a classical estimate. Data comes from a dataset directory \
+        Trains a residual U-Net that refines a classical estimate (--task refine) or that removes Gaussian noise \
+        of a given level (--task denoise: the plug-and-play prior; inputs estimate,noise, no blur, no base). Data comes from a dataset directory \
         (deblur synth) or is synthesized on the fly (dead leaves + random trajectories + noise). Every epoch the \
         model is scored on held-out images, a checkpoint is written atomically to OUTPUT.checkpoint, the best model \
         on validation PSNR is kept at OUTPUT, and one JSON line is appended to the log.
@@ -30,14 +32,16 @@ struct Train: ParsableCommand {
     var epochs = 10
     @Option(help: "Steps per epoch (default: about one pass over the training pixels).")
     var stepsPerEpoch: Int?
+    @Option(help: "What the network learns: refine (a classical estimate) or denoise (a plug-and-play prior).")
+    var task: RefinerTask = .refine
     @Option(help: "Channels at full resolution.")
     var width = 32
     @Option(help: "Number of 2× downsamplings of the U-Net.")
     var depth = 2
     @Option(help: "3×3 convolutions per level.")
     var convolutions = 2
-    @Option(help: "Comma-separated network inputs, estimate first: estimate, blurred, noise.")
-    var inputs = "estimate,blurred,noise"
+    @Option(help: "Comma-separated network inputs, estimate first: estimate, blurred, noise (default: estimate,blurred,noise; denoise: estimate,noise).")
+    var inputs: String?
     @Option(help: "Patches per batch.")
     var batch = 16
     @Option(help: "Patch side in pixels (a multiple of 2^depth).")
@@ -66,8 +70,8 @@ struct Train: ParsableCommand {
     var syntheticImages = 256
     @Option(help: "Side of each synthetic image in pixels.")
     var imageSize = 128
-    @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN,MAX.")
-    var noiseRange = "0.005,0.03"
+    @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN,MAX (default 0.005,0.03; denoise: 0,0.2).")
+    var noiseRange: String?
     @Option(help: "Synthetic PSF sides (odd), comma-separated; each image draws one.")
     var psfSizes = "13,17,21,25,31"
     @Option(help: "Synthetic dead leaves: largest texture amplitude; each image draws one in [0, MAX).")
@@ -92,6 +96,9 @@ struct Train: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("Please give --batch ≥ 1 (got \(batch)).") }
         guard syntheticImages >= 1, imageSize >= 16 else { throw ValidationError("Please give --synthetic-images ≥ 1 and --image-size ≥ 16.") }
         if let threads, threads < 1 { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
+        if task == .denoise && !synthetic {
+            throw ValidationError("--task denoise trains on synthetic data only: please give --synthetic.")
+        }
     }
 
     func run() throws {
@@ -105,8 +112,11 @@ struct Train: ParsableCommand {
         // The header records every base parameter, defaults included, so a later change of a
         // default cannot silently change the input a trained model expects.
         let resolved = try ClassicalMethods.resolvedParameters(base, parameters: parameters)
-        let baseMethod = BaseMethod(name: base, parameters: resolved)
+        let denoise = task == .denoise
+        // A denoiser runs no base method; its header says so rather than naming one.
+        let baseMethod = denoise ? BaseMethod(name: "none", parameters: [:]) : BaseMethod(name: base, parameters: resolved)
         let restorer = try ClassicalMethods.make(base, parameters: resolved)
+        let inputs = self.inputs ?? (denoise ? "estimate,noise" : "estimate,blurred,noise")
         let inputList = try inputs.split(separator: ",").map { name -> RefinerInput in
             guard let i = RefinerInput(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw CLIError("invalid --inputs entry '\(name)': expected estimate, blurred or noise")
@@ -115,6 +125,9 @@ struct Train: ParsableCommand {
         }
         let architecture = RefinerArchitecture(width: width, depth: depth, convolutionsPerLevel: convolutions, inputs: inputList)
         if let problem = architecture.problem { throw CLIError("invalid network: \(problem)") }
+        if denoise && inputList.contains(.blurred) {
+            throw CLIError("invalid --inputs '\(inputs)': a denoiser (--task denoise) has no blurred image")
+        }
 
         let data: TrainingData
         if let dataset {
@@ -125,6 +138,7 @@ struct Train: ParsableCommand {
             var settings = SyntheticDataSettings()
             settings.trainingImages = syntheticImages
             settings.imageSize = imageSize
+            let noiseRange = self.noiseRange ?? (denoise ? "0,0.2" : "0.005,0.03")
             let range = noiseRange.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard range.count == 2, range[0] >= 0, range[1] >= range[0] else {
                 throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN,MAX with 0 ≤ MIN ≤ MAX")
@@ -137,7 +151,8 @@ struct Train: ParsableCommand {
             settings.psfSizes = sizes.map { $0! }
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
             let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
-            data = try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
+            data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed) { bar.advance() }
+                : try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
             bar.finish()
         }
 
@@ -174,7 +189,7 @@ struct Train: ParsableCommand {
             print("{" + fields.joined(separator: ", ") + "}")
         } else {
             var line = "wrote \(output): \(model.network.parameterCount) parameters, \(trainer.step) steps in " + String(format: "%.1f s", seconds)
-            if let p = m["psnr"], let b = m["base_psnr"] { line += String(format: "; validation PSNR %.2f dB (base %@ %.2f dB)", p, base, b) }
+            if let p = m["psnr"], let b = m["base_psnr"] { line += String(format: "; validation PSNR %.2f dB (%@ %.2f dB)", p, denoise ? "noisy input" : "base " + base, b) }
             print(line)
         }
     }

@@ -1,0 +1,83 @@
+import DeblurCore
+import Deconvolution
+import Foundation
+
+/// Deblurring with a learned denoiser as the prior: plug-and-play half-quadratic splitting
+/// (Zhang et al. 2017, IRCNN; 2022, DPIR) with the `masked` boundary.
+///
+/// For `k = 1…K`, with the denoiser's level `σₖ` falling geometrically from `sigmaStart` to the
+/// noise level `σ` and `αₖ = λ σ² / σₖ²`:
+/// - data step: `xₖ = argmin ‖M (k ⊛ x − y)‖² + αₖ ‖x − zₖ₋₁‖²` (`MaskedDataProximal`);
+/// - prior step: `zₖ = D(xₖ, σₖ)`, the network with `σₖ` in its noise plane.
+///
+/// `z₀` is the observation reflected into the margin; the result is `z_K`'s observed window.
+/// Early steps trust the prior (large `σₖ`, small `αₖ`), late ones the data. The network only
+/// ever denoises, so it transfers between image kinds better than a network that learns a
+/// deblurring end to end: the blur is handled exactly by the data step.
+public struct PlugAndPlayRestorer: Restorer {
+    public let model: RefinerModel
+    /// Gaussian noise σ of the observation on the [0, 1] scale; nil estimates it per channel.
+    public var noiseSigma: Double?
+    /// Splitting steps `K`, the first denoiser level and λ (defaults: DPIR's 8, 49/255, 0.23).
+    public var iterations: Int
+    public var sigmaStart: Double
+    public var lambda: Double
+    public var tiling: TiledInference
+    /// 512-pixel tiles: a 256² photo's extended domain (~300²) is then one tile; 256-pixel
+    /// tiles cut it in four, each with the network's margin, and took 1.5× the time.
+    public static let defaultTiling = TiledInference(tile: 512)
+
+    /// - Throws: `RefinementError.invalidSetting` for a model that is not a denoiser or bad settings.
+    public init(model: RefinerModel, noiseSigma: Double? = nil, iterations: Int = 8, sigmaStart: Double = 49.0 / 255,
+                lambda: Double = 0.23, tiling: TiledInference = PlugAndPlayRestorer.defaultTiling) throws {
+        guard model.header.resolvedTask == .denoise else {
+            throw RefinementError.invalidSetting(name: "model task", value: model.header.resolvedTask.rawValue, expected: "denoise (train with --task denoise)")
+        }
+        guard model.network.architecture.inputs == [.estimate, .noise] else {
+            throw RefinementError.invalidSetting(name: "denoiser inputs", value: model.network.architecture.inputs.map(\.rawValue).joined(separator: ","),
+                                                 expected: "estimate,noise")
+        }
+        guard iterations >= 1 else { throw RefinementError.invalidSetting(name: "iterations", value: "\(iterations)", expected: "an integer ≥ 1") }
+        guard sigmaStart > 0, sigmaStart.isFinite else { throw RefinementError.invalidSetting(name: "sigma_start", value: "\(sigmaStart)", expected: "a number > 0") }
+        guard lambda > 0, lambda.isFinite else { throw RefinementError.invalidSetting(name: "lambda", value: "\(lambda)", expected: "a number > 0") }
+        self.model = model; self.noiseSigma = noiseSigma; self.iterations = iterations
+        self.sigmaStart = sigmaStart; self.lambda = lambda; self.tiling = tiling
+    }
+
+    public var name: String { "cnn(pnp-hqs)" }
+
+    /// The data step's CG stops when its residual has fallen 1000-fold: the denoiser that
+    /// follows changes the estimate far more than the rest (tighter costs time, no PSNR:
+    /// 0.01 dB at 10⁻⁴ on the photo benchmark).
+    static let dataTolerance = 1e-3
+
+    /// The denoiser levels `σ₁ … σ_K` for noise level `sigma`: geometric from `sigmaStart`
+    /// to `sigma` (never rising: a noise level above `sigmaStart` is used throughout).
+    public func schedule(noiseSigma sigma: Double) -> [Double] {
+        let end = min(sigma, sigmaStart)
+        guard iterations > 1 else { return [end] }
+        return (0..<iterations).map { k in sigmaStart * pow(end / sigmaStart, Double(k) / Double(iterations - 1)) }
+    }
+
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        let workspace = UNetWorkspace()
+        let start = monotonicSeconds()
+        return try blurred.mapChannels { channel in
+            let data = try MaskedDataProximal(observation: channel, psf: psf)
+            // A floor keeps α finite on a noiseless image: the data step then all but
+            // interpolates the observation.
+            let sigma = max(noiseSigma ?? estimateNoiseSigma(channel), 1e-3)
+            var z = data.start()
+            for (k, level) in schedule(noiseSigma: sigma).enumerated() {
+                let alpha = Float(lambda * sigma * sigma / (level * level))
+                let x = data.solve(prior: z, alpha: alpha, tolerance: Self.dataTolerance)
+                z = tiling.run(model.network, planes: [x, Image(height: 1, width: 1, value: Float(level))], workspace: workspace)
+                if let observer, blurred.channels == 1 {
+                    let state = IterationState(iteration: k + 1, relativeChange: 0, elapsed: monotonicSeconds() - start, estimate: data.window(z))
+                    if !observer(state) { break }
+                }
+            }
+            return data.window(z)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Testing
+import Foundation
+import DeblurCore
+import _TestSupport
+import Deconvolution
+import Datasets
+@testable import Refinement
+
+/// A denoiser-task model; with `zeroResidual` its network is the identity (the residual head
+/// outputs 0, and the estimate plane passes through).
+func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
+    var model = tinyModel(seed: 81, inputs: [.estimate, .noise])
+    if zeroResidual {
+        let head = model.network.head
+        for i in 0..<head.parameterCount { model.network.parameters[head.offset + i] = 0 }
+    }
+    model.header.task = .denoise
+    model.header.base = BaseMethod(name: "none", parameters: [:])
+    return model
+}
+
+@Suite struct PlugAndPlayTests {
+    static func blurredScene(sigma: Double) throws -> (blurred: Image, sharp: Image, psf: PSF) {
+        let sharpLarge = DeadLeaves().generate(height: 40 + 12, width: 36 + 12, seed: 12)
+        let psf = try PSF.trajectory(size: 13, seed: 13)
+        var rng = SeededRandom(seed: 14)
+        let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
+        return (blurred, sharpLarge.centerCropped(height: blurred.height, width: blurred.width), psf)
+    }
+
+    @Test func scheduleFallsGeometricallyFromTheStartToTheNoiseLevel() throws {
+        let pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 5, sigmaStart: 0.16)
+        let s = pnp.schedule(noiseSigma: 0.01)
+        #expect(s.count == 5)
+        #expect(abs(s[0] - 0.16) < 1e-12 && abs(s[4] - 0.01) < 1e-12)
+        for k in 1..<4 { #expect(abs(s[k] * s[k] - s[k - 1] * s[k + 1]) < 1e-12) }
+        // A noise level above the start is used throughout, never a rising schedule.
+        #expect(pnp.schedule(noiseSigma: 0.3) == [Double](repeating: 0.16, count: 5))
+        #expect(try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 1).schedule(noiseSigma: 0.02) == [0.02])
+    }
+
+    /// With the identity as denoiser the loop is the proximal-point method on the masked data
+    /// term, written out here with the data step alone: the two must agree to the last bit.
+    @Test func identityDenoiserGivesTheProximalPointIterationsOfTheDataTerm() throws {
+        let (blurred, sharp, psf) = try Self.blurredScene(sigma: 0)
+        let pnp = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), noiseSigma: 0.01, iterations: 6, tiling: TiledInference(tile: 32))
+        let out = try pnp.restore(blurred, psf: psf)
+        let data = try MaskedDataProximal(observation: blurred, psf: psf)
+        var z = data.start()
+        for level in pnp.schedule(noiseSigma: 0.01) {
+            z = data.solve(prior: z, alpha: Float(0.23 * 0.01 * 0.01 / (level * level)), tolerance: PlugAndPlayRestorer.dataTolerance)
+        }
+        #expect(maxAbsDifference(out, data.window(z)) == 0)
+        // And on noiseless data it deblurs: far closer to the truth than the observation.
+        #expect(psnr(Tensor(out), Tensor(sharp)) > psnr(Tensor(blurred), Tensor(sharp)) + 5)
+    }
+
+    @Test func colorIsRestoredPerChannelAndObserved() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
+        let rgb = Image(channels: 3, height: blurred.height, width: blurred.width) { c, y, x in blurred[y, x] * Float(c + 1) / 3 }
+        let pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.01, iterations: 3, tiling: TiledInference(tile: 32))
+        let out = try pnp.restore(rgb, psf: psf)
+        #expect(out.channels == 3 && out.height == blurred.height && out.width == blurred.width)
+        #expect(maxAbsDifference(out.channel(2), try pnp.restore(rgb.channel(2), psf: psf)) == 0)
+        var seen: [Int] = []
+        _ = try pnp.restore(blurred, psf: psf) { state in seen.append(state.iteration); return state.iteration < 2 }
+        #expect(seen == [1, 2])
+    }
+
+    @Test func modelsOfTheOtherTaskAndBadSettingsAreErrors() throws {
+        #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyModel()) }
+        #expect(throws: RefinementError.self) { try Refiner(model: tinyDenoiser()) }
+        #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 0) }
+        #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyDenoiser(), lambda: -1) }
+        let path = temporaryPath("denoiser.model")
+        try ModelFile.write(tinyDenoiser(), to: path)
+        let restorer = try RefinerMethod.make(parameters: ["model": path, "iterations": "4", "lambda": "0.5", "sigma_start": "0.1"])
+        let pnp = try #require(restorer as? PlugAndPlayRestorer)
+        #expect(pnp.iterations == 4 && pnp.lambda == 0.5 && pnp.sigmaStart == 0.1)
+        #expect(try ModelFile.read(path).model.header.task == .denoise)
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "iterations": "0"]) }
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "lambda": "nan"]) }
+        let refiner = temporaryPath("refiner.model")
+        try ModelFile.write(tinyModel(), to: refiner)
+        #expect(try ModelFile.read(refiner).model.header.task == nil)
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": refiner, "iterations": "4"]) }
+    }
+}
