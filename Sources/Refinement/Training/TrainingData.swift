@@ -41,6 +41,40 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     }
 }
 
+extension SyntheticDataSettings {
+    /// Throws unless the largest leaves any image may draw are valid: checked once, as
+    /// DeadLeaves.validate words it, rather than failing a precondition inside a worker.
+    func validateLeaves() throws {
+        var largest = DeadLeaves()
+        largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
+        try largest.validate()
+    }
+
+    /// One image's leaves; each amount is drawn only when enabled, so that flat-leaves data
+    /// keeps the bytes of earlier versions.
+    func drawLeaves(_ rng: inout SeededRandom) -> DeadLeaves {
+        var leaves = DeadLeaves()
+        if textureMax > 0 { leaves.textureAmplitude = rng.uniform(0, textureMax) }
+        if defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, defocusMax) }
+        if grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, grainMax) }
+        return leaves
+    }
+
+    /// The model header's description of data made with these settings.
+    func description(generator: String) -> [String: JSONValue] {
+        var description: [String: JSONValue] = [
+            "source": .string("synthetic"), "generator": .string(generator),
+            "image_size": .number(Double(imageSize)), "training_images": .number(Double(trainingImages)),
+            "validation_images": .number(Double(validationImages)),
+            "noise_min": .number(noiseMin), "noise_max": .number(noiseMax),
+        ]
+        if textureMax > 0 { description["texture_max"] = .number(textureMax) }
+        if defocusMax > 0 { description["defocus_max"] = .number(defocusMax) }
+        if grainMax > 0 { description["grain_max"] = .number(grainMax) }
+        return description
+    }
+}
+
 /// Training data: samples for training and held-out validation.
 public struct TrainingData: Sendable {
     public var training: [TrainingSample]
@@ -64,10 +98,7 @@ public struct TrainingData: Sendable {
     /// base method: `psfSizes` is unused.
     public static func syntheticDenoising(_ settings: SyntheticDataSettings, seed: UInt64,
                                           progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
-        var largest = DeadLeaves()
-        largest.textureAmplitude = settings.textureMax; largest.defocusSigma = settings.defocusMax
-        largest.grainAmplitude = settings.grainMax
-        try largest.validate()
+        try settings.validateLeaves()
         let total = settings.trainingImages + settings.validationImages
         var samples = [TrainingSample?](repeating: nil, count: total)
         let lock = NSLock()
@@ -75,10 +106,7 @@ public struct TrainingData: Sendable {
             let out = out
             parallelFor(total) { i in
                 var rng = SeededRandom(seed: seed, stream: 0x444E_0000 + UInt64(i))
-                var leaves = DeadLeaves()
-                if settings.textureMax > 0 { leaves.textureAmplitude = rng.uniform(0, settings.textureMax) }
-                if settings.defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, settings.defocusMax) }
-                if settings.grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, settings.grainMax) }
+                let leaves = settings.drawLeaves(&rng)
                 let n = settings.imageSize
                 let sharp = leaves.generate(height: n, width: n, seed: rng.next())
                 var sample = TrainingSample(estimate: sharp, blurred: sharp, sharp: sharp, noiseSigma: 0)
@@ -93,30 +121,16 @@ public struct TrainingData: Sendable {
                 progress?()
             }
         }
-        var description: [String: JSONValue] = [
-            "source": .string("synthetic"), "generator": .string("dead leaves + gaussian noise (denoising)"),
-            "image_size": .number(Double(settings.imageSize)), "training_images": .number(Double(settings.trainingImages)),
-            "validation_images": .number(Double(settings.validationImages)),
-            "noise_min": .number(settings.noiseMin), "noise_max": .number(settings.noiseMax),
-        ]
-        if settings.textureMax > 0 { description["texture_max"] = .number(settings.textureMax) }
-        if settings.defocusMax > 0 { description["defocus_max"] = .number(settings.defocusMax) }
-        if settings.grainMax > 0 { description["grain_max"] = .number(settings.grainMax) }
         let all = samples.map { $0! }
         return TrainingData(training: Array(all[0..<settings.trainingImages]), validation: Array(all[settings.trainingImages...]),
-                            description: description, task: .denoise, addedNoise: settings.noiseMin...settings.noiseMax)
+                            description: settings.description(generator: "dead leaves + gaussian noise (denoising)"), task: .denoise, addedNoise: settings.noiseMin...settings.noiseMax)
     }
 
     /// Generates synthetic data deterministically from `seed` (item `i` from stream `i`), in
     /// parallel over items; `progress` is called once per finished item.
     public static func synthetic(_ settings: SyntheticDataSettings, base: any Restorer, seed: UInt64,
                                  progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
-        // The largest leaves any image may draw must be valid leaves: checked once here, as
-        // DeadLeaves.validate words it, rather than failing a precondition inside a worker.
-        var largest = DeadLeaves()
-        largest.textureAmplitude = settings.textureMax; largest.defocusSigma = settings.defocusMax
-        largest.grainAmplitude = settings.grainMax
-        try largest.validate()
+        try settings.validateLeaves()
         let total = settings.trainingImages + settings.validationImages
         var results = [Result<TrainingSample, Error>?](repeating: nil, count: total)
         let lock = NSLock()
@@ -133,15 +147,7 @@ public struct TrainingData: Sendable {
             }
         }
         let samples = try results.map { try $0!.get() }
-        var description: [String: JSONValue] = [
-            "source": .string("synthetic"), "generator": .string("dead leaves + trajectory PSFs + gaussian noise, valid boundary"),
-            "image_size": .number(Double(settings.imageSize)), "training_images": .number(Double(settings.trainingImages)),
-            "validation_images": .number(Double(settings.validationImages)),
-            "noise_min": .number(settings.noiseMin), "noise_max": .number(settings.noiseMax),
-        ]
-        if settings.textureMax > 0 { description["texture_max"] = .number(settings.textureMax) }
-        if settings.defocusMax > 0 { description["defocus_max"] = .number(settings.defocusMax) }
-        if settings.grainMax > 0 { description["grain_max"] = .number(settings.grainMax) }
+        var description = settings.description(generator: "dead leaves + trajectory PSFs + gaussian noise, valid boundary")
         description["psf_sizes"] = .array(settings.psfSizes.map { .number(Double($0)) })
         return TrainingData(training: Array(samples[0..<settings.trainingImages]), validation: Array(samples[settings.trainingImages...]),
                             description: description)
@@ -152,11 +158,7 @@ public struct TrainingData: Sendable {
         let psfSize = settings.psfSizes[rng.integer(below: settings.psfSizes.count)]
         let psf = try PSF.trajectory(size: psfSize, seed: rng.next())
         let n = settings.imageSize
-        var leaves = DeadLeaves()
-        // Drawn only when enabled so that flat-leaves data keeps the bytes of earlier versions.
-        if settings.textureMax > 0 { leaves.textureAmplitude = rng.uniform(0, settings.textureMax) }
-        if settings.defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, settings.defocusMax) }
-        if settings.grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, settings.grainMax) }
+        let leaves = settings.drawLeaves(&rng)
         let sharpLarge = leaves.generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
         let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
         let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
