@@ -11,6 +11,9 @@ import Foundation
 /// - prior step: `zₖ = D(xₖ, σₖ)`, the network with `σₖ` in its noise plane.
 ///
 /// `z₀` is the observation reflected into the margin; the result is `z_K`'s observed window.
+/// With `cycleTransforms` step `k` denoises `xₖ` flipped and rotated by the `k mod 8`-th
+/// symmetry of the square and undoes it afterwards (DPIR's per-iteration "x8" mode): the
+/// network's own orientation bias averages out over the steps at no extra cost.
 /// Early steps trust the prior (large `σₖ`, small `αₖ`), late ones the data. The network only
 /// ever denoises, so it transfers between image kinds better than a network that learns a
 /// deblurring end to end: the blur is handled exactly by the data step.
@@ -22,6 +25,7 @@ public struct PlugAndPlayRestorer: Restorer {
     public var iterations: Int
     public var sigmaStart: Double
     public var lambda: Double
+    public var cycleTransforms: Bool
     public var tiling: TiledInference
     /// 512-pixel tiles: a 256² photo's extended domain (~300²) is then one tile; 256-pixel
     /// tiles cut it in four, each with the network's margin, and took 1.5× the time.
@@ -29,7 +33,7 @@ public struct PlugAndPlayRestorer: Restorer {
 
     /// - Throws: `RefinementError.invalidSetting` for a model that is not a denoiser or bad settings.
     public init(model: RefinerModel, noiseSigma: Double? = nil, iterations: Int = 8, sigmaStart: Double = 49.0 / 255,
-                lambda: Double = 0.23, tiling: TiledInference = PlugAndPlayRestorer.defaultTiling) throws {
+                lambda: Double = 0.23, cycleTransforms: Bool = true, tiling: TiledInference = PlugAndPlayRestorer.defaultTiling) throws {
         guard model.header.resolvedTask == .denoise else {
             throw RefinementError.invalidSetting(name: "model task", value: model.header.resolvedTask.rawValue, expected: "denoise (train with --task denoise)")
         }
@@ -41,7 +45,7 @@ public struct PlugAndPlayRestorer: Restorer {
         guard sigmaStart > 0, sigmaStart.isFinite else { throw RefinementError.invalidSetting(name: "sigma_start", value: "\(sigmaStart)", expected: "a number > 0") }
         guard lambda > 0, lambda.isFinite else { throw RefinementError.invalidSetting(name: "lambda", value: "\(lambda)", expected: "a number > 0") }
         self.model = model; self.noiseSigma = noiseSigma; self.iterations = iterations
-        self.sigmaStart = sigmaStart; self.lambda = lambda; self.tiling = tiling
+        self.sigmaStart = sigmaStart; self.lambda = lambda; self.cycleTransforms = cycleTransforms; self.tiling = tiling
     }
 
     public var name: String { "cnn(pnp-hqs)" }
@@ -71,7 +75,10 @@ public struct PlugAndPlayRestorer: Restorer {
             for (k, level) in schedule(noiseSigma: sigma).enumerated() {
                 let alpha = Float(lambda * sigma * sigma / (level * level))
                 let x = data.solve(prior: z, alpha: alpha, tolerance: Self.dataTolerance)
-                z = tiling.run(model.network, planes: [x, Image(height: 1, width: 1, value: Float(level))], workspace: workspace)
+                let symmetry = cycleTransforms ? k % 8 : 0
+                let denoised = tiling.run(model.network, planes: [Self.transform(x, symmetry), Image(height: 1, width: 1, value: Float(level))],
+                                          workspace: workspace)
+                z = Self.transform(denoised, symmetry, inverse: true)
                 if let observer, blurred.channels == 1 {
                     let state = IterationState(iteration: k + 1, relativeChange: 0, elapsed: monotonicSeconds() - start, estimate: data.window(z))
                     if !observer(state) { break }
@@ -79,5 +86,16 @@ public struct PlugAndPlayRestorer: Restorer {
             }
             return data.window(z)
         }
+    }
+
+    /// The `code`-th symmetry of the square (0…7: flipped left–right when `code ≥ 4`, then
+    /// `code mod 4` quarter turns counter-clockwise), or its inverse.
+    static func transform(_ image: Image, _ code: Int, inverse: Bool = false) -> Image {
+        let turns = code % 4, flip = code >= 4
+        if inverse {
+            let turned = image.rotated90(times: -turns)
+            return flip ? turned.flippedHorizontally() : turned
+        }
+        return (flip ? image.flippedHorizontally() : image).rotated90(times: turns)
     }
 }

@@ -80,10 +80,11 @@ public enum RefinerMethod {
     /// `noise_sigma` fixes the noise level (default: estimated), `tile` the tile side (default
     /// 256; 512 for a denoiser).
     /// A denoiser model (`--task denoise`) runs as `PlugAndPlayRestorer`, which also takes
-    /// `iterations`, `sigma_start` and `lambda`.
+    /// `iterations`, `sigma_start`, `lambda` and `transforms` (`on`/`off`: cycle the eight
+    /// flips and rotations over the steps).
     /// - Throws: `RefinementError` for a missing or bad model file or parameter.
     public static func make(parameters: [String: String] = [:]) throws -> any Restorer {
-        let splitting: Set<String> = ["iterations", "sigma_start", "lambda"]
+        let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms"]
         let known = Set(["model", "noise_sigma", "tile"]).union(splitting)
         for key in parameters.keys where !known.contains(key) {
             throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
@@ -113,6 +114,12 @@ public enum RefinerMethod {
         if let t = parameters["iterations"] {
             guard let v = Int(t), (1...100).contains(v) else { throw RefinementError.invalidSetting(name: "iterations", value: t, expected: "an integer in 1…100") }
             pnp.iterations = v
+        }
+        if let t = parameters["transforms"] {
+            guard let v = ["on": true, "off": false, "true": true, "false": false][t] else {
+                throw RefinementError.invalidSetting(name: "transforms", value: t, expected: "on or off")
+            }
+            pnp.cycleTransforms = v
         }
         for (key, keyPath) in [("sigma_start", \PlugAndPlayRestorer.sigmaStart), ("lambda", \PlugAndPlayRestorer.lambda)] {
             guard let t = parameters[key] else { continue }

@@ -67,6 +67,30 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(seen == [1, 2])
     }
 
+    @Test func symmetriesAreDistinctAndUndone() {
+        let image = randomImage(height: 5, width: 7, seed: 82)
+        var seen = Set<[Float]>()
+        for code in 0..<8 {
+            let t = PlugAndPlayRestorer.transform(image, code)
+            seen.insert(t.pixels)
+            #expect(code % 2 == 0 ? t.height == 5 && t.width == 7 : t.height == 7 && t.width == 5)
+            #expect(PlugAndPlayRestorer.transform(t, code, inverse: true) == image)
+        }
+        #expect(seen.count == 8)
+    }
+
+    /// Cycling the symmetries changes a real network's output (it is not equivariant) but
+    /// keeps its size, and `transforms=off` turns it off.
+    @Test func cyclingTheSymmetriesIsAnOption() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.01, iterations: 3, tiling: TiledInference(tile: 32))
+        let cycled = try pnp.restore(blurred, psf: psf)
+        pnp.cycleTransforms = false
+        let fixed = try pnp.restore(blurred, psf: psf)
+        #expect(cycled.height == fixed.height && cycled.width == fixed.width)
+        #expect(maxAbsDifference(cycled, fixed) > 1e-4)
+    }
+
     @Test func modelsOfTheOtherTaskAndBadSettingsAreErrors() throws {
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyModel()) }
         #expect(throws: RefinementError.self) { try Refiner(model: tinyDenoiser()) }
@@ -74,9 +98,11 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyDenoiser(), lambda: -1) }
         let path = temporaryPath("denoiser.model")
         try ModelFile.write(tinyDenoiser(), to: path)
-        let restorer = try RefinerMethod.make(parameters: ["model": path, "iterations": "4", "lambda": "0.5", "sigma_start": "0.1"])
+        let restorer = try RefinerMethod.make(parameters: ["model": path, "iterations": "4", "lambda": "0.5", "sigma_start": "0.1", "transforms": "off"])
         let pnp = try #require(restorer as? PlugAndPlayRestorer)
-        #expect(pnp.iterations == 4 && pnp.lambda == 0.5 && pnp.sigmaStart == 0.1)
+        #expect(pnp.iterations == 4 && pnp.lambda == 0.5 && pnp.sigmaStart == 0.1 && !pnp.cycleTransforms)
+        #expect(pnp.tiling.tile == 512)
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "transforms": "maybe"]) }
         #expect(try ModelFile.read(path).model.header.task == .denoise)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "iterations": "0"]) }
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "lambda": "nan"]) }
