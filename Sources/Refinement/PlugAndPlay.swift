@@ -27,9 +27,12 @@ public struct PlugAndPlayRestorer: Restorer {
     public var lambda: Double
     public var cycleTransforms: Bool
     public var tiling: TiledInference
-    /// 512-pixel tiles: a 256² photo's extended domain (~300²) is then one tile; 256-pixel
-    /// tiles cut it in four, each with the network's margin, and took 1.5× the time.
-    public static let defaultTiling = TiledInference(tile: 512)
+    /// 256-pixel tiles, as the refiner: on large images memory stays bounded by the tile.
+    public static let defaultTiling = TiledInference(tile: 256)
+    /// Extended domains up to this side run as one tile whatever `tiling` says: a 256² photo's
+    /// (~300²) would otherwise be cut in four tiles, each with the network's margin, at 1.5×
+    /// the time; one 512² pass needs ~450 MB.
+    public var wholeImageSide = 512
 
     /// - Throws: `RefinementError.invalidSetting` for a model that is not a denoiser or bad settings.
     public init(model: RefinerModel, noiseSigma: Double? = nil, iterations: Int = 8, sigmaStart: Double = 49.0 / 255,
@@ -68,6 +71,8 @@ public struct PlugAndPlayRestorer: Restorer {
         let start = monotonicSeconds()
         return try blurred.mapChannels { channel in
             let data = try MaskedDataProximal(observation: channel, psf: psf)
+            var tiling = tiling
+            if max(data.paddedHeight, data.paddedWidth) <= wholeImageSide { tiling.tile = max(tiling.tile, wholeImageSide) }
             // A floor keeps α finite on a noiseless image: the data step then all but
             // interpolates the observation.
             let sigma = max(noiseSigma ?? estimateNoiseSigma(channel), 1e-3)

@@ -78,7 +78,7 @@ public enum RefinerMethod {
 
     /// `parameters["model"]` is a model file path; absent means the shipped default model.
     /// `noise_sigma` fixes the noise level (default: estimated), `tile` the tile side (default
-    /// 256; 512 for a denoiser).
+    /// 256; a denoiser runs images up to 512² whole).
     /// A denoiser model (`--task denoise`) runs as `PlugAndPlayRestorer`, which also takes
     /// `iterations`, `sigma_start`, `lambda` and `transforms` (`on`/`off`: cycle the eight
     /// flips and rotations over the steps).
@@ -99,7 +99,7 @@ public enum RefinerMethod {
         }
         let model = try ModelFile.read(path).model
         let denoiser = model.header.resolvedTask == .denoise
-        var tiling = denoiser ? PlugAndPlayRestorer.defaultTiling : TiledInference()
+        var tiling = TiledInference()
         if let t = parameters["tile"] {
             guard let v = Int(t), v >= 16 else { throw RefinementError.invalidSetting(name: "tile", value: t, expected: "an integer ≥ 16") }
             tiling.tile = v

@@ -91,6 +91,17 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(maxAbsDifference(cycled, fixed) > 1e-4)
     }
 
+    /// Above `wholeImageSide` the network runs in tiles, and tiled inference equals one pass.
+    @Test func tiledAndWholeImagePassesAgree() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.01, iterations: 2, tiling: TiledInference(tile: 16))
+        let whole = try pnp.restore(blurred, psf: psf)
+        pnp.wholeImageSide = 0
+        let tiled = try pnp.restore(blurred, psf: psf)
+        #expect(maxAbsDifference(whole, tiled) < 1e-5)
+        #expect(maxAbsDifference(whole, tiled) > 0, "the tiles must have run")
+    }
+
     @Test func modelsOfTheOtherTaskAndBadSettingsAreErrors() throws {
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyModel()) }
         #expect(throws: RefinementError.self) { try Refiner(model: tinyDenoiser()) }
@@ -101,7 +112,7 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         let restorer = try RefinerMethod.make(parameters: ["model": path, "iterations": "4", "lambda": "0.5", "sigma_start": "0.1", "transforms": "off"])
         let pnp = try #require(restorer as? PlugAndPlayRestorer)
         #expect(pnp.iterations == 4 && pnp.lambda == 0.5 && pnp.sigmaStart == 0.1 && !pnp.cycleTransforms)
-        #expect(pnp.tiling.tile == 512)
+        #expect(pnp.tiling.tile == 256 && pnp.wholeImageSide == 512)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "transforms": "maybe"]) }
         #expect(try ModelFile.read(path).model.header.task == .denoise)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "iterations": "0"]) }

@@ -21,15 +21,15 @@ struct Refine: ParsableCommand {
     var output: String
     @Option(help: "Gaussian noise σ on the [0, 1] scale for the noise-level input (default: estimated from the image).")
     var noiseSigma: Double?
-    @Option(help: "Tile side in pixels (default: 256; 512 for a denoiser model).")
-    var tile: Int?
+    @Option(help: "Tile side in pixels (a denoiser model runs images up to 512² whole).")
+    var tile = 256
     @Option(help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
 
     func validate() throws {
-        if let tile, tile < 16 { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
+        guard tile >= 16 else { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
         if let noiseSigma, !(noiseSigma >= 0) { throw ValidationError("Please give --noise-sigma ≥ 0.") }
         if let threads, threads < 1 { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
     }
@@ -39,8 +39,7 @@ struct Refine: ParsableCommand {
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
         let blurred = try ImageIO.read(image)
         let kernel = try ImageIO.readPSF(psf)
-        var parameters: [String: String] = [:]
-        if let tile { parameters["tile"] = String(tile) }
+        var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }
         if let noiseSigma { parameters["noise_sigma"] = String(noiseSigma) }
         let refiner = try RefinerMethod.make(parameters: parameters)
