@@ -1,5 +1,5 @@
 # The README's two commands. Both install the C libraries first when they are missing.
-.PHONY: demo test release deps refiner results
+.PHONY: demo test release deps denoiser refiner results
 
 deps:
 	@.ci/install-deps
@@ -16,8 +16,15 @@ test: deps
 	swift build
 	swift test
 
-# Retrains the shipped refiner (Sources/Refinement/Resources/default.model) with the recipe of
-# Docs/CNN.md; about an hour on 2 cores. Copy refiner.model over the resource to ship it.
+# Retrains the shipped model (Sources/Refinement/Resources/default.model): the plug-and-play
+# denoiser of Docs/CNN.md's recipe, about 40 min on 2 cores. Copy denoiser.model over the
+# resource to ship it.
+denoiser: release
+	.build/release/deblur train --synthetic --task denoise --steps 7000 --steps-per-epoch 500 --warmup 100 \
+	    --synthetic-images 2048 --texture 0.2 --defocus 3 --grain 0.2 --seed 0 -o denoiser.model
+
+# The U-Net refiner on automatic Wiener that shipped before the denoiser (Docs/CNN.md, "The
+# refiner"); about 40 min on 2 cores. Use it with --model refiner.model or cnn:model=refiner.model.
 refiner: release
 	.build/release/deblur train --synthetic --steps 2500 --steps-per-epoch 500 --warmup 100 \
 	    --synthetic-images 1024 --psf-sizes 13,17,21,25,29,33,37,41 --texture 0.2 --defocus 3 --grain 0.2 \

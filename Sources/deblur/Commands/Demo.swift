@@ -8,7 +8,7 @@ struct Demo: ParsableCommand {
         abstract: "Run the main job on built-in data: synthesize, restore, compare, report.",
         discussion: """
         Synthesizes a small dataset (dead-leaves images blurred by the bank's camera-shake kernels, 1 % noise, \
-        valid boundaries), restores it with Wiener, Richardson–Lucy, hyper-Laplacian and the CNN refiner (when a \
+        valid boundaries), restores it with Wiener, Richardson–Lucy, hyper-Laplacian and the CNN (plug-and-play with the shipped denoiser, when a \
         model is shipped), prints the comparison table and writes report.md, report.html, report.csv, report.json, \
         the restored images and side-by-side pictures into the output folder. Build in release first \
         (swift build -c release): numerics in a debug build are slow.
@@ -67,7 +67,7 @@ struct Demo: ParsableCommand {
         if RefinerMethod.defaultModelPath != nil {
             methods.append("cnn")
         } else {
-            log("demo: this build ships no refiner model, so the cnn row is left out (train one: deblur train --synthetic -o refiner.model)")
+            log("demo: this build ships no CNN model, so the cnn row is left out (train one: make denoiser, then copy denoiser.model to Sources/Refinement/Resources/default.model)")
         }
         log("demo: comparing \(methods.joined(separator: ", "))")
         print("")

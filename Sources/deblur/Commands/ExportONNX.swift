@@ -4,7 +4,7 @@ import Foundation
 
 struct ExportONNX: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export-onnx", abstract: "Export a refiner model as an ONNX graph.",
+        commandName: "export-onnx", abstract: "Export a model's network (refiner or denoiser) as an ONNX graph.",
         discussion: """
         Writes the network (not the classical base method) as an ONNX graph, opset 13: one input per plane \
         (estimate, blurred, noise; N×1×H×W, H and W multiples of 2^depth) and the output 'output'. \

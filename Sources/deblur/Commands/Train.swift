@@ -9,7 +9,7 @@ extension RefinerTask: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train the CNN refiner.",
+        commandName: "train", abstract: "Train the CNN: a refiner of a classical estimate, or a plug-and-play denoiser.",
         discussion: """
         Trains a residual U-Net that refines a classical estimate (--task refine) or that removes Gaussian noise \
         of a given level (--task denoise: the plug-and-play prior; inputs estimate,noise, no blur, no base). Data comes from a dataset directory \
