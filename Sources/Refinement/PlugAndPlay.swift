@@ -79,9 +79,12 @@ public struct PlugAndPlayRestorer: Restorer {
             var z = data.start()
             for (k, level) in schedule(noiseSigma: sigma).enumerated() {
                 let alpha = Float(lambda * sigma * sigma / (level * level))
-                let x = data.solve(prior: z, alpha: alpha, tolerance: Self.dataTolerance)
+                // Each plane is handed on with `consume`: on a large image only one or two
+                // extended-domain planes are alive besides the network's tile.
+                let x = data.solve(prior: consume z, alpha: alpha, tolerance: Self.dataTolerance)
                 let symmetry = cycleTransforms ? k % 8 : 0
-                let denoised = tiling.run(model.network, planes: [Self.transform(x, symmetry), Image(height: 1, width: 1, value: Float(level))],
+                let input = Self.transform(consume x, symmetry)
+                let denoised = tiling.run(model.network, planes: [consume input, Image(height: 1, width: 1, value: Float(level))],
                                           workspace: workspace)
                 z = Self.transform(denoised, symmetry, inverse: true)
                 if let observer, blurred.channels == 1 {
