@@ -1,11 +1,11 @@
 // A custom research pipeline scripted with the library API: synthesize blurred images with
 // the shipped camera-shake kernels, restore them with two classical methods and the CNN
-// refiner, score everything and write a report.
+// (the shipped plug-and-play denoiser, or any model file), score everything and write a report.
 //
-//     swift run -c release Pipeline [--model refiner.model] [OUTPUT_DIRECTORY]
+//     swift run -c release Pipeline [--model denoiser.model] [OUTPUT_DIRECTORY]
 //
 // Without --model the shipped default model is used when the build has one; otherwise the
-// refiner row is left out.
+// cnn row is left out.
 
 import DeblurKit
 import Foundation
@@ -35,7 +35,7 @@ do {
                                     sharp: sharp, blurred: blurred, psf: psf))
     }
 
-    // 2. Methods: any `Restorer` — built-in by spec, built-in by type, or the refiner.
+    // 2. Methods: any `Restorer` — built-in by spec, built-in by type, or the CNN.
     var methods = [ComparisonMethod(Passthrough()),
                    ComparisonMethod(label: "wiener", restorer: try ClassicalMethods.make(spec: "wiener:nsr=auto")),
                    ComparisonMethod(label: "hyper-laplacian", restorer: try ClassicalMethods.make(spec: "hyper-laplacian"))]
@@ -43,7 +43,7 @@ do {
         let refiner = try RefinerMethod.make(parameters: modelPath.map { ["model": $0] } ?? [:])
         methods.append(ComparisonMethod(label: "cnn", restorer: refiner))
     } else {
-        FileHandle.standardError.write(Data("no refiner model (pass --model FILE): the cnn row is left out\n".utf8))
+        FileHandle.standardError.write(Data("no CNN model (pass --model FILE): the cnn row is left out\n".utf8))
     }
 
     // 3. Score in parallel (items own the cores, so each FFT is single-threaded) and report.

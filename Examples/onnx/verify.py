@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that onnxruntime computes the same network as deblur on an exported refiner.
+"""Checks that onnxruntime computes the same network as deblur on an exported model (refiner or denoiser).
 
     deblur export-onnx MODEL -o model.onnx --samples samples/
     /tmp/peers/bin/python Examples/onnx/verify.py model.onnx samples/ [--tolerance 1e-4]

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 root, out = Path(sys.argv[1]), Path(sys.argv[2])
 items = sys.argv[3:] or None
 COLUMNS = [("sharp", None), ("blurred", "blurred"), ("Wiener (tuned)", "wiener"),
-           ("hyper-Laplacian (tuned)", "hyper-laplacian"), ("CNN refiner", "cnn")]
+           ("hyper-Laplacian (tuned)", "hyper-laplacian"), ("CNN (plug-and-play)", "cnn")]
 CROP, SCALE, LABEL = 96, 2, 18
 
 scores = {}
@@ -20,7 +20,7 @@ with open(root / "results.csv") as f:
     for row in csv.DictReader(f):
         scores[(row["item"], row["method"])] = float(row["psnr"]) if row["psnr"] else float("inf")
 if items is None:
-    # The items where the refiner gains most over the tuned hyper-Laplacian, and the least.
+    # The items where the CNN gains most over the tuned hyper-Laplacian, and the least.
     ids = sorted({i for i, m in scores if m == "cnn"}, key=lambda i: scores[(i, "cnn")] - scores[(i, "hyper-laplacian")])
     items = [ids[-1], ids[len(ids) // 2], ids[0]]
 

@@ -1,6 +1,7 @@
 """Prints the noise-level tables of Docs/Results.md from an evaluate.sh output folder:
-mean PSNR / SSIM per method and σ, and the refiner's margins over its own base method and
-over the best tuned classical method. Usage: python summarize.py RESULTS"""
+mean PSNR / SSIM per method and σ, and the `cnn` row's margins over a reference method
+(default wiener:nsr=auto, the automatic Wiener) and over the best tuned classical method.
+Usage: python summarize.py RESULTS [REFERENCE]"""
 import json
 import sys
 from pathlib import Path
@@ -31,11 +32,11 @@ for m in methods:
         cells.append(f"{s['psnr']['mean']:.2f} / {s['ssim']['mean']:.3f}{note}")
     print(f"| {m} | " + " | ".join(cells) + " |")
 
-# The refiner's base: the `cnn` row's model header names it; evaluate.sh lists it untuned as
-# `<name>:<key>=<value>` (BASE, default wiener:nsr=auto).
+# The reference: an untuned row of evaluate.sh, `<name>:<key>=<value>` (default the automatic
+# Wiener, the base of the U-Net refiner and the classical method a user runs untuned).
 base = sys.argv[2] if len(sys.argv) > 2 else "wiener:nsr=auto"
-print(f"\nThe refiner against its base ({base}) and the best tuned classical method:\n")
-print("| σ | items | cnn − base (dB) | best tuned classical | cnn − best (dB) | cnn − best (SSIM) | cnn wins vs best (items) |")
+print(f"\nThe cnn row against {base} and the best tuned classical method:\n")
+print(f"| σ | items | cnn − {base} (dB) | best tuned classical | cnn − best (dB) | cnn − best (SSIM) | cnn wins vs best (items) |")
 print("| ---: | ---: | ---: | --- | ---: | ---: | ---: |")
 for sigma, overall, _, count, report in tables:
     cnn = overall["cnn"]
