@@ -11,12 +11,16 @@ import Foundation
 /// - prior step: `zₖ = D(xₖ, σₖ)`, the network with `σₖ` in its noise plane.
 ///
 /// `z₀` is the observation reflected into the margin; the result is `z_K`'s observed window.
-/// With `cycleTransforms` step `k` denoises `xₖ` flipped and rotated by the `k mod 8`-th
-/// symmetry of the square and undoes it afterwards (DPIR's per-iteration "x8" mode): the
-/// network's own orientation bias averages out over the steps at no extra cost.
 /// Early steps trust the prior (large `σₖ`, small `αₖ`), late ones the data. The network only
 /// ever denoises, so it transfers between image kinds better than a network that learns a
 /// deblurring end to end: the blur is handled exactly by the data step.
+///
+/// With `cycleTransforms` step `k` denoises `xₖ` flipped and rotated by the `k mod 8`-th
+/// symmetry of the square and undoes it afterwards (DPIR's per-iteration "x8" mode): the
+/// network's own orientation bias averages out over the steps at no extra cost.
+///
+/// The observer sees each step's `z` on the observed window (one-channel images only, as the
+/// comparison runner's traces).
 public struct PlugAndPlayRestorer: Restorer {
     public let model: RefinerModel
     /// Gaussian noise σ of the observation on the [0, 1] scale; nil estimates it per channel.
@@ -77,6 +81,7 @@ public struct PlugAndPlayRestorer: Restorer {
             // interpolates the observation.
             let sigma = max(noiseSigma ?? estimateNoiseSigma(channel), 1e-3)
             var z = data.start()
+            var previous = observer == nil ? nil : data.window(z)
             for (k, level) in schedule(noiseSigma: sigma).enumerated() {
                 let alpha = Float(lambda * sigma * sigma / (level * level))
                 // Each plane is handed on with `consume`: on a large image only one or two
@@ -86,9 +91,12 @@ public struct PlugAndPlayRestorer: Restorer {
                 let input = Self.transform(consume x, symmetry)
                 let denoised = tiling.run(model.network, planes: [consume input, Image(height: 1, width: 1, value: Float(level))],
                                           workspace: workspace)
-                z = Self.transform(denoised, symmetry, inverse: true)
-                if let observer, blurred.channels == 1 {
-                    let state = IterationState(iteration: k + 1, relativeChange: 0, elapsed: monotonicSeconds() - start, estimate: data.window(z))
+                z = Self.transform(consume denoised, symmetry, inverse: true)
+                if let observer, blurred.channels == 1, let old = previous {
+                    let estimate = data.window(z)
+                    let state = IterationState(iteration: k + 1, relativeChange: relativeChange(estimate, old),
+                                               elapsed: monotonicSeconds() - start, estimate: estimate)
+                    previous = estimate
                     if !observer(state) { break }
                 }
             }
@@ -105,5 +113,19 @@ public struct PlugAndPlayRestorer: Restorer {
             return flip ? turned.flippedHorizontally() : turned
         }
         return (flip ? image.flippedHorizontally() : image).rotated90(times: turns)
+    }
+
+    /// `‖a − b‖ / ‖b‖` (0 when `b` is zero).
+    private func relativeChange(_ a: Image, _ b: Image) -> Double {
+        var change = 0.0, norm = 0.0
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                for i in 0..<pa.count {
+                    let d = Double(pa[i]) - Double(pb[i])
+                    change += d * d; norm += Double(pb[i]) * Double(pb[i])
+                }
+            }
+        }
+        return norm > 0 ? (change / norm).squareRoot() : 0
     }
 }

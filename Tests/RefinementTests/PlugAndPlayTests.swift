@@ -62,9 +62,14 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         let out = try pnp.restore(rgb, psf: psf)
         #expect(out.channels == 3 && out.height == blurred.height && out.width == blurred.width)
         #expect(maxAbsDifference(out.channel(2), try pnp.restore(rgb.channel(2), psf: psf)) == 0)
-        var seen: [Int] = []
-        _ = try pnp.restore(blurred, psf: psf) { state in seen.append(state.iteration); return state.iteration < 2 }
+        var seen: [Int] = [], changes: [Double] = []
+        let stopped = try pnp.restore(blurred, psf: psf) { state in
+            seen.append(state.iteration); changes.append(state.relativeChange)
+            return state.iteration < 2
+        }
         #expect(seen == [1, 2])
+        #expect(changes.allSatisfy { $0 > 0 && $0 < 1 }, "relative changes \(changes)")
+        #expect(stopped.height == blurred.height && stopped.width == blurred.width)
     }
 
     @Test func symmetriesAreDistinctAndUndone() {
