@@ -44,9 +44,9 @@ public struct PlugAndPlayRestorer: Restorer {
         guard model.header.resolvedTask == .denoise else {
             throw RefinementError.invalidSetting(name: "model task", value: model.header.resolvedTask.rawValue, expected: "denoise (train with --task denoise)")
         }
-        guard model.network.architecture.inputs == [.estimate, .noise] else {
+        guard !model.network.architecture.inputs.contains(.blurred) else {
             throw RefinementError.invalidSetting(name: "denoiser inputs", value: model.network.architecture.inputs.map(\.rawValue).joined(separator: ","),
-                                                 expected: "estimate,noise")
+                                                 expected: "estimate,noise or estimate (a denoiser sees no blurred image)")
         }
         guard iterations >= 1 else { throw RefinementError.invalidSetting(name: "iterations", value: "\(iterations)", expected: "an integer ≥ 1") }
         guard sigmaStart > 0, sigmaStart.isFinite else { throw RefinementError.invalidSetting(name: "sigma_start", value: "\(sigmaStart)", expected: "a number > 0") }
@@ -89,8 +89,9 @@ public struct PlugAndPlayRestorer: Restorer {
                 let x = data.solve(prior: consume z, alpha: alpha, tolerance: Self.dataTolerance)
                 let symmetry = cycleTransforms ? k % 8 : 0
                 let input = Self.transform(consume x, symmetry)
-                let denoised = tiling.run(model.network, planes: [consume input, Image(height: 1, width: 1, value: Float(level))],
-                                          workspace: workspace)
+                // The noise plane as a 1 × 1 image, which TiledInference broadcasts.
+                let planes = model.network.architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: Float(level)) : input }
+                let denoised = tiling.run(model.network, planes: consume planes, workspace: workspace)
                 z = Self.transform(consume denoised, symmetry, inverse: true)
                 if let observer, blurred.channels == 1, let old = previous {
                     let estimate = data.window(z)

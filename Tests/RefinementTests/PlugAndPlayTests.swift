@@ -72,6 +72,15 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(stopped.height == blurred.height && stopped.width == blurred.width)
     }
 
+    /// A blind denoiser (no noise plane) runs too; the level then only sets αₖ.
+    @Test func blindDenoiserRuns() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
+        var model = tinyModel(seed: 83, inputs: [.estimate])
+        model.header.task = .denoise
+        let out = try PlugAndPlayRestorer(model: model, noiseSigma: 0.01, iterations: 2).restore(blurred, psf: psf)
+        #expect(out.height == blurred.height && out.width == blurred.width && out.isFinite)
+    }
+
     @Test func symmetriesAreDistinctAndUndone() {
         let image = randomImage(height: 5, width: 7, seed: 82)
         var seen = Set<[Float]>()
@@ -110,6 +119,9 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
     @Test func modelsOfTheOtherTaskAndBadSettingsAreErrors() throws {
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyModel()) }
         #expect(throws: RefinementError.self) { try Refiner(model: tinyDenoiser()) }
+        var withBlurred = tinyModel()
+        withBlurred.header.task = .denoise
+        #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: withBlurred) }
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 0) }
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyDenoiser(), lambda: -1) }
         let path = temporaryPath("denoiser.model")
