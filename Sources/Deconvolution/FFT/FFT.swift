@@ -23,8 +23,9 @@ public enum FFT {
     nonisolated(unsafe) public static var threads: Int = ProcessorInfo.cores
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var plans: [PlanKey: FFTPlan2D] = [:]
-    nonisolated(unsafe) private static var inPlacePlans: [PlanKey: InPlaceFFTPlan2D] = [:]
+    /// Plans by size, read and written only under `lock`.
+    private final class PlanCache<Plan>: @unchecked Sendable { var plans: [PlanKey: Plan] = [:] }
+    private static let plans = PlanCache<FFTPlan2D>(), inPlacePlans = PlanCache<InPlaceFFTPlan2D>()
     nonisolated(unsafe) private static var initialized = false
 
     struct PlanKey: Hashable { let height: Int, width: Int, threads: Int, rigor: FFTRigor }
@@ -37,27 +38,30 @@ public enum FFT {
 
     /// The cached plan pair for `height × width` with an explicit FFTW thread count.
     public static func plan(height: Int, width: Int, threads: Int) -> FFTPlan2D {
-        precondition(height > 0 && width > 0, "FFT size must be positive, got \(height)×\(width)")
-        let key = PlanKey(height: height, width: width, threads: max(1, threads), rigor: rigor)
-        lock.lock()
-        defer { lock.unlock() }
-        if let plan = plans[key] { return plan }
-        initializeLocked()
-        let plan = FFTPlan2D(height: height, width: width, threads: key.threads, flags: rigor.flags)
-        plans[key] = plan
-        return plan
+        cached(plans, height: height, width: width, threads: threads) {
+            FFTPlan2D(height: $0.height, width: $0.width, threads: $0.threads, flags: $0.rigor.flags)
+        }
     }
 
     /// The cached in-place transform pair for `height × width` (current `rigor` and `threads`).
     static func inPlacePlan(height: Int, width: Int) -> InPlaceFFTPlan2D {
+        cached(inPlacePlans, height: height, width: width, threads: threads) {
+            InPlaceFFTPlan2D(height: $0.height, width: $0.width, threads: $0.threads, flags: $0.rigor.flags)
+        }
+    }
+
+    /// The plan of `cache` for this size, thread count and the current `rigor`, made by `make`
+    /// under the planner lock on first use.
+    private static func cached<Plan>(_ cache: PlanCache<Plan>, height: Int, width: Int, threads: Int,
+                                     make: (PlanKey) -> Plan) -> Plan {
         precondition(height > 0 && width > 0, "FFT size must be positive, got \(height)×\(width)")
         let key = PlanKey(height: height, width: width, threads: max(1, threads), rigor: rigor)
         lock.lock()
         defer { lock.unlock() }
-        if let plan = inPlacePlans[key] { return plan }
+        if let plan = cache.plans[key] { return plan }
         initializeLocked()
-        let plan = InPlaceFFTPlan2D(height: height, width: width, threads: key.threads, flags: rigor.flags)
-        inPlacePlans[key] = plan
+        let plan = make(key)
+        cache.plans[key] = plan
         return plan
     }
 
