@@ -17,6 +17,20 @@ public struct IterationState: Sendable {
     }
 }
 
+extension IterationState {
+    /// `‖current − previous‖ / ‖previous‖` over `count` samples (0 when `previous` is all
+    /// zero): the `relativeChange` every iterative method reports.
+    public static func relativeChange(_ current: UnsafePointer<Float>, from previous: UnsafePointer<Float>, count: Int) -> Double {
+        var changeSquared = 0.0, oldSquared = 0.0
+        for i in 0..<count {
+            let d = Double(current[i] - previous[i])
+            changeSquared += d * d
+            oldSquared += Double(previous[i]) * Double(previous[i])
+        }
+        return oldSquared > 0 ? (changeSquared / oldSquared).squareRoot() : 0
+    }
+}
+
 /// Called after each iteration of an iterative restorer. Return `false` to stop early.
 public typealias IterationObserver = (IterationState) -> Bool
 

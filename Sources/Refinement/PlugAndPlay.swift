@@ -95,8 +95,10 @@ public struct PlugAndPlayRestorer: Restorer {
                 z = Self.transform(consume denoised, symmetry, inverse: true)
                 if let observer, blurred.channels == 1, let old = previous {
                     let estimate = data.window(z)
-                    let state = IterationState(iteration: k + 1, relativeChange: relativeChange(estimate, old),
-                                               elapsed: monotonicSeconds() - start, estimate: estimate)
+                    let change = estimate.withUnsafeBufferPointer { now in
+                        old.withUnsafeBufferPointer { IterationState.relativeChange(now.baseAddress!, from: $0.baseAddress!, count: now.count) }
+                    }
+                    let state = IterationState(iteration: k + 1, relativeChange: change, elapsed: monotonicSeconds() - start, estimate: estimate)
                     previous = estimate
                     if !observer(state) { break }
                 }
@@ -114,19 +116,5 @@ public struct PlugAndPlayRestorer: Restorer {
             return flip ? turned.flippedHorizontally() : turned
         }
         return (flip ? image.flippedHorizontally() : image).rotated90(times: turns)
-    }
-
-    /// `‖a − b‖ / ‖b‖` (0 when `b` is zero).
-    private func relativeChange(_ a: Image, _ b: Image) -> Double {
-        var change = 0.0, norm = 0.0
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                for i in 0..<pa.count {
-                    let d = Double(pa[i]) - Double(pb[i])
-                    change += d * d; norm += Double(pb[i]) * Double(pb[i])
-                }
-            }
-        }
-        return norm > 0 ? (change / norm).squareRoot() : 0
     }
 }

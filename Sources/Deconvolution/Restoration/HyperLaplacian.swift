@@ -195,13 +195,8 @@ final class HyperLaplacianSolver {
             }
             beta *= settings.betaRate
             if let observer {
-                var changeSquared = 0.0, oldSquared = 0.0
-                for i in 0..<count {
-                    let d = Double(x.pointer[i] - previous[i]); changeSquared += d * d
-                    oldSquared += Double(previous[i]) * Double(previous[i])
-                }
+                let change = IterationState.relativeChange(x.pointer, from: previous, count: count)
                 result.withUnsafeMutableBufferPointer { domain.extract(x.pointer, into: $0.baseAddress!) }
-                let change = oldSquared > 0 ? (changeSquared / oldSquared).squareRoot() : 0
                 if !observer(IterationState(iteration: iteration, relativeChange: change, elapsed: monotonicSeconds() - start, estimate: result)) { break }
             }
         }

@@ -102,13 +102,8 @@ final class MaskedHyperLaplacianSolver {
             }
             beta *= settings.betaRate
             if let observer {
-                var changeSquared = 0.0, oldSquared = 0.0
-                for i in 0..<count {
-                    let c = Double(x[i] - previous[i]); changeSquared += c * c
-                    oldSquared += Double(previous[i]) * Double(previous[i])
-                }
+                let change = IterationState.relativeChange(x, from: previous, count: count)
                 result.withUnsafeMutableBufferPointer { domain.extract(x, into: $0.baseAddress!) }
-                let change = oldSquared > 0 ? (changeSquared / oldSquared).squareRoot() : 0
                 if !observer(IterationState(iteration: iteration, relativeChange: change, elapsed: monotonicSeconds() - start, estimate: result)) { break }
             }
         }
