@@ -23,7 +23,10 @@ import Foundation
 /// (a unit-variance Gaussian field correlated over about a pixel, scaled by an amplitude drawn
 /// per disk in [0, `grainAmplitude`), then clamped to [0, 1]), the sand, foliage and fabric
 /// that flat or sinusoidal leaves lack, so that a network trained on leaves does not learn to
-/// erase every fine texture as noise.
+/// erase every fine texture as noise; a linear shading per disk (a ramp across the disk in a
+/// random direction, its amplitude drawn per disk in [0, `shadingAmplitude`), then clamped),
+/// the smooth illumination gradients of photographed surfaces that flat leaves turn into
+/// plateaus.
 public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Smallest disk radius in pixels (> 0; default 1).
     public var minRadius: Double = 1
@@ -35,6 +38,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public var textureAmplitude: Double = 0
     /// Largest per-disk amplitude of the fine grain on the [0, 1] scale, in [0, 0.5) (0: none).
     public var grainAmplitude: Double = 0
+    /// Largest per-disk shading amplitude on the [0, 1] scale, in [0, 0.5): the ramp rises by
+    /// up to this much from the disk's centre to its edge (0: none).
+    public var shadingAmplitude: Double = 0
     /// Gaussian σ in pixels of the out-of-focus background layer (0: everything in focus).
     public var defocusSigma: Double = 0
     /// Fraction of the image covered by in-focus disks before the background starts, in (0, 1].
@@ -45,10 +51,10 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, defocusSigma, foregroundCoverage, maxDisks
+        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, shadingAmplitude, defocusSigma, foregroundCoverage, maxDisks
     }
 
-    /// Decodes settings recorded before `grainAmplitude` existed as grain-free.
+    /// Decodes settings recorded before `grainAmplitude` or `shadingAmplitude` existed as free of them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         minRadius = try c.decode(Double.self, forKey: .minRadius)
@@ -56,6 +62,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         channels = try c.decode(Int.self, forKey: .channels)
         textureAmplitude = try c.decode(Double.self, forKey: .textureAmplitude)
         grainAmplitude = try c.decodeIfPresent(Double.self, forKey: .grainAmplitude) ?? 0
+        shadingAmplitude = try c.decodeIfPresent(Double.self, forKey: .shadingAmplitude) ?? 0
         defocusSigma = try c.decode(Double.self, forKey: .defocusSigma)
         foregroundCoverage = try c.decode(Double.self, forKey: .foregroundCoverage)
         maxDisks = try c.decode(Int.self, forKey: .maxDisks)
@@ -65,8 +72,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(minRadius, forKey: .minRadius); try c.encode(maxRadius, forKey: .maxRadius)
         try c.encode(channels, forKey: .channels); try c.encode(textureAmplitude, forKey: .textureAmplitude)
-        // Written only when used, so grain-free settings keep the bytes of earlier manifests.
+        // Written only when used, so settings without them keep the bytes of earlier manifests.
         if grainAmplitude > 0 { try c.encode(grainAmplitude, forKey: .grainAmplitude) }
+        if shadingAmplitude > 0 { try c.encode(shadingAmplitude, forKey: .shadingAmplitude) }
         try c.encode(defocusSigma, forKey: .defocusSigma); try c.encode(foregroundCoverage, forKey: .foregroundCoverage)
         try c.encode(maxDisks, forKey: .maxDisks)
     }
@@ -92,6 +100,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         guard grainAmplitude >= 0, grainAmplitude < 0.5 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves grain amplitude", value: "\(grainAmplitude)", expected: "a value in [0, 0.5)")
         }
+        guard shadingAmplitude >= 0, shadingAmplitude < 0.5 else {
+            throw DatasetsError.invalidSetting(name: "dead-leaves shading amplitude", value: "\(shadingAmplitude)", expected: "a value in [0, 0.5)")
+        }
         guard defocusSigma >= 0, defocusSigma <= 100 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves defocus sigma", value: "\(defocusSigma)", expected: "a σ in [0, 100] pixels")
         }
@@ -109,16 +120,17 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         precondition(height > 0 && width > 0, "dead leaves need a positive size, got \(height)×\(width)")
         precondition((try? validate()) != nil, "invalid dead-leaves settings \(self)")
         var rng = SeededRandom(seed: seed)
-        // The grain has its own stream: with and without grain the disks are the same.
+        // Grain and shading have their own streams: with and without them the disks are the same.
         var grainRng = SeededRandom(seed: seed, stream: 0x4752_4149_4E)
+        var shadingRng = SeededRandom(seed: seed, stream: 0x5348_4144_45)
         var image = Image(channels: channels, height: height, width: width, value: 0.5)
         var covered = [Bool](repeating: false, count: height * width)
         let stop = defocusSigma > 0 ? foregroundCoverage : 1
-        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng)
+        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng)
         if defocusSigma > 0 && covered.contains(false) {
             var background = Image(channels: channels, height: height, width: width, value: 0.5)
             var backgroundCovered = [Bool](repeating: false, count: height * width)
-            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng)
+            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng)
             let blurred = gaussianBlurred(background, sigma: defocusSigma)
             for c in 0..<channels {
                 for i in 0..<(height * width) where !covered[i] {
@@ -135,7 +147,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     /// uncovered column" table, so a disk costs its row count plus the pixels it paints,
     /// not its area (10× faster on 256 × 256 with rmin = 1).
     private func paint(_ image: inout Image, covered: inout [Bool], until fraction: Double, rng: inout SeededRandom,
-                       grainRng: inout SeededRandom) {
+                       grainRng: inout SeededRandom, shadingRng: inout SeededRandom) {
         let height = image.height, width = image.width, plane = height * width
         let target = Int((fraction * Double(plane)).rounded(.up))
         let stride = width + 1
@@ -190,6 +202,14 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             kx = frequency * cos(angle); ky = frequency * sin(angle); phase = 2 * Double.pi * rng.uniform()
                         }
                         let grainScale = grainAmplitude > 0 ? Float(grainRng.uniform(0, grainAmplitude)) : 0
+                        // The ramp's value is s·((x, y) − centre)·u / r: ±s at the edge along u.
+                        var shadeX = 0.0, shadeY = 0.0
+                        if shadingAmplitude > 0 {
+                            let slope = shadingRng.uniform(0, shadingAmplitude) / r
+                            let angle = 2 * Double.pi * shadingRng.uniform()
+                            shadeX = slope * cos(angle); shadeY = slope * sin(angle)
+                        }
+                        let shaded = shadeX != 0 || shadeY != 0
                         let y0 = max(0, ceiling(cy - r)), y1 = min(height - 1, floor(cy + r))
                         if y0 > y1 { continue }
                         let xa = max(0, ceiling(cx - r)), xb = min(width - 1, floor(cx + r))
@@ -213,9 +233,10 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                                 next[row + x] = Int32(x + 1)
                                 open[(y >> 3) * blocksWide + (x >> 3)] -= 1
                                 coveredCount += 1
-                                let texture = amplitude > 0 ? amplitude * sin(kx * Double(x) + ky * Double(y) + phase) : 0
-                                if grainScale > 0 {
-                                    let g = grainScale * grainField[y * width + x]
+                                var texture = amplitude > 0 ? amplitude * sin(kx * Double(x) + ky * Double(y) + phase) : 0
+                                if shaded { texture += shadeX * (Double(x) - cx) + shadeY * (Double(y) - cy) }
+                                if grainScale > 0 || shaded {
+                                    let g = grainScale > 0 ? grainScale * grainField[y * width + x] : 0
                                     for c in 0..<channels { pixels[c * plane + y * width + x] = min(max(Float(colour[c] + texture) + g, 0), 1) }
                                 } else {
                                     for c in 0..<channels { pixels[c * plane + y * width + x] = Float(colour[c] + texture) }

@@ -97,6 +97,44 @@ import _TestSupport
         var grainy = DeadLeaves()
         grainy.grainAmplitude = 0.5
         #expect(throws: DatasetsError.self) { try grainy.validate() }
+        var shaded = DeadLeaves()
+        shaded.shadingAmplitude = -0.1
+        #expect(throws: DatasetsError.self) { try shaded.validate() }
+    }
+
+    @Test func shadingIsALinearRampInsideEachDiskBoundedByItsAmplitude() throws {
+        var shaded = DeadLeaves(minRadius: 6, maxRadius: 40)
+        shaded.shadingAmplitude = 0.3
+        let flat = DeadLeaves(minRadius: 6, maxRadius: 40).generate(height: 96, width: 96, seed: 9)
+        let image = shaded.generate(height: 96, width: 96, seed: 9)
+        #expect(image == shaded.generate(height: 96, width: 96, seed: 9))
+        #expect(image.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // Its own random stream keeps the disks of the flat image, so inside a disk (a flat 3 × 3
+        // neighbourhood) the difference is the disk's ramp: linear, zero second differences.
+        var interior = 0, curved = 0, squares = 0.0
+        for y in 0..<96 { for x in 0..<96 {
+            let d = Double(image[y, x] - flat[y, x])
+            #expect(abs(d) <= 0.3 + 1e-6)
+            squares += d * d
+            guard y > 0, y < 95, x > 0, x < 95 else { continue }
+            var same = true
+            for dy in -1...1 { for dx in -1...1 where flat[y + dy, x + dx] != flat[y, x] { same = false } }
+            var unclamped = true
+            for dy in -1...1 { for dx in -1...1 where image[y + dy, x + dx] <= 0 || image[y + dy, x + dx] >= 1 { unclamped = false } }
+            guard same, unclamped else { continue }
+            interior += 1
+            func ramp(_ yy: Int, _ xx: Int) -> Double { Double(image[yy, xx] - flat[yy, xx]) }
+            let second = max(abs(ramp(y, x - 1) - 2 * ramp(y, x) + ramp(y, x + 1)), abs(ramp(y - 1, x) - 2 * ramp(y, x) + ramp(y + 1, x)))
+            if second > 1e-5 { curved += 1 }
+        } }
+        #expect(interior > 96 * 96 / 2, "\(interior) interior pixels")
+        #expect(curved == 0)
+        let rms = (squares / Double(96 * 96)).squareRoot()
+        #expect(rms > 0.02 && rms < 0.3, "shading RMS \(rms)")
+        // Settings without shading encode as before; with it they round-trip.
+        #expect(!String(decoding: try JSONEncoder().encode(DeadLeaves()), as: UTF8.self).contains("shading"))
+        let round = try JSONDecoder().decode(DeadLeaves.self, from: JSONEncoder().encode(shaded))
+        #expect(round == shaded)
     }
 
     @Test func grainAddsFinePixelToPixelDetailInsideDisksAndStaysInTheUnitInterval() throws {

@@ -39,7 +39,8 @@ enum TrainedModel {
 
     /// A bad value of a training-data or network flag: exit 1 naming it, no model written.
     @Test(arguments: [(["--grain", "0.7"], "0.7"), (["--psf-sizes", "13,16"], "13,16"), (["--inputs", "estimate,bogus"], "bogus"),
-                      (["--task", "denoise", "--inputs", "estimate,blurred"], "estimate,blurred"), (["--noise-range", "0.2,0.1"], "0.2,0.1")])
+                      (["--task", "denoise", "--inputs", "estimate,blurred"], "estimate,blurred"), (["--noise-range", "0.2,0.1"], "0.2,0.1"),
+                      (["--shading", "0.5"], "0.5"), (["--init", "nothere.model"], "nothere.model")])
     func badSettingExitsOneNamingItWithoutModel(flag: [String], named: String) throws {
         try withScratch { dir in
             let result = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "4"] + flag + ["-o", "x.model", "--quiet"])
@@ -65,6 +66,21 @@ enum TrainedModel {
             #expect(refine.stdout.contains("cnn(pnp-hqs)"))
             let out = try ImageIO.read(dir.file("out.tif").path)
             #expect(out.height == 32 && out.width == 24 && out.isFinite)
+        }
+    }
+
+    /// `--init` fine-tunes a model of the same network and task and records it; another
+    /// network is refused naming the file, before any data is synthesized.
+    @Test func initFineTunesTheSameNetworkAndRefusesAnother() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir, as: "start.model")
+            let tuned = try dir.deblur(TrainedModel.arguments.map { $0 == "m.model" ? "tuned.model" : $0 } + ["--init", "start.model", "--shading", "0.2"])
+            #expect(tuned.status == 0, "\(tuned)")
+            let model = try ModelFile.read(dir.file("tuned.model").path).model
+            #expect(model.header.training["initialized_from"] == .string("start.model"))
+            #expect(model.header.training["shading_max"] == .number(0.2))
+            let wider = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "6", "--init", "start.model", "-o", "w.model", "--quiet"])
+            expectCleanFailure(wider, naming: "start.model", directory: dir, before: ["start.model", "tuned.model", "tuned.model.checkpoint", "tuned.model.log.jsonl"])
         }
     }
 

@@ -49,3 +49,12 @@ public struct RefinerArchitecture: Sendable, Codable, Equatable {
     /// Image sizes must be multiples of this (`2^depth`).
     public var sizeMultiple: Int { 1 << depth }
 }
+
+extension RefinerArchitecture: CustomStringConvertible {
+    /// In the train command's terms, for error messages: "width 32, depth 2, 2 convolutions, inputs estimate,noise".
+    public var description: String {
+        var text = "width \(width), depth \(depth), \(convolutionsPerLevel) convolutions, inputs \(inputs.map(\.rawValue).joined(separator: ","))"
+        if leakySlope != 0 { text += ", leaky slope \(leakySlope)" }
+        return text
+    }
+}

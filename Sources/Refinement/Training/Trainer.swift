@@ -55,6 +55,8 @@ public final class Trainer {
     public private(set) var step = 0
     public private(set) var best: ValidationMetrics?
     var bestModel: RefinerModel?
+    /// The model file whose weights this run started from (`initialize(from:path:)`), if any.
+    public private(set) var initializedFrom: String?
 
     /// Where the best model, the checkpoint (`output + ".checkpoint"`) and the log go; nil: keep in memory.
     public let output: String?
@@ -86,13 +88,37 @@ public final class Trainer {
 
     var checkpointPath: String? { output.map { $0 + ".checkpoint" } }
 
+    /// Starts from a trained model's weights instead of a random initialization (fine-tuning:
+    /// new data or a longer schedule); the optimizer state starts afresh.
+    /// - Throws: `RefinementError.invalidModelFile` naming `path` when the model's architecture
+    ///   or task differs from this run's.
+    public func initialize(from model: RefinerModel, path: String) throws {
+        guard step == 0 else {
+            throw RefinementError.invalidSetting(name: "initial model", value: path, expected: "given before training starts")
+        }
+        try Self.checkInitial(model, path: path, architecture: network.architecture, task: data.task)
+        network = model.network
+        initializedFrom = path
+    }
+
+    /// Throws `RefinementError.invalidModelFile` naming `path` unless `model` can start a run
+    /// training `architecture` for `task`; callers check before synthesizing data.
+    public static func checkInitial(_ model: RefinerModel, path: String, architecture: RefinerArchitecture, task: RefinerTask) throws {
+        guard model.network.architecture == architecture else {
+            throw RefinementError.invalidModelFile(path: path, reason: "its network (\(model.network.architecture)) differs from the requested one (\(architecture))")
+        }
+        guard model.header.resolvedTask == task else {
+            throw RefinementError.invalidModelFile(path: path, reason: "a \(model.header.resolvedTask.rawValue) model, but this run trains --task \(task.rawValue)")
+        }
+    }
+
     /// Restores weights, optimizer state, step and best score from the checkpoint.
     /// - Throws: `RefinementError.invalidModelFile` if it is missing, bad or from other settings.
     public func resume() throws {
         guard let path = checkpointPath else { return }
         let (model, extra) = try ModelFile.read(path)
         guard model.network.architecture == network.architecture else {
-            throw RefinementError.invalidModelFile(path: path, reason: "architecture \(model.network.architecture) differs from the requested \(network.architecture)")
+            throw RefinementError.invalidModelFile(path: path, reason: "its network (\(model.network.architecture)) differs from the requested one (\(network.architecture))")
         }
         guard case .number(let s)? = model.header.training["step"] else {
             throw RefinementError.invalidModelFile(path: path, reason: "no training step in the header: not a checkpoint")
@@ -203,6 +229,7 @@ public final class Trainer {
         training["warmup"] = .number(Double(options.warmup))
         training["loss"] = .string(loss.name)
         training["blas_threads"] = .number(Double(BLAS.threads))
+        if let initializedFrom { training["initialized_from"] = .string(initializedFrom) }
         if let noise = data.addedNoise {
             training["added_noise"] = .array([.number(noise.lowerBound), .number(noise.upperBound)])
         }

@@ -25,6 +25,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var defocusMax: Double = 0
     /// Each image draws its dead leaves' fine-grain amplitude uniformly in [0, `grainMax`) (0: none).
     public var grainMax: Double = 0
+    /// Each image draws its dead leaves' shading amplitude uniformly in [0, `shadingMax`) (0: none).
+    public var shadingMax: Double = 0
     public init() {}
 
     public init(from decoder: Decoder) throws {
@@ -38,6 +40,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         textureMax = try c.decodeIfPresent(Double.self, forKey: .textureMax) ?? 0
         defocusMax = try c.decodeIfPresent(Double.self, forKey: .defocusMax) ?? 0
         grainMax = try c.decodeIfPresent(Double.self, forKey: .grainMax) ?? 0
+        shadingMax = try c.decodeIfPresent(Double.self, forKey: .shadingMax) ?? 0
     }
 }
 
@@ -47,6 +50,7 @@ extension SyntheticDataSettings {
     func validateLeaves() throws {
         var largest = DeadLeaves()
         largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
+        largest.shadingAmplitude = shadingMax
         try largest.validate()
     }
 
@@ -57,6 +61,7 @@ extension SyntheticDataSettings {
         if textureMax > 0 { leaves.textureAmplitude = rng.uniform(0, textureMax) }
         if defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, defocusMax) }
         if grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, grainMax) }
+        if shadingMax > 0 { leaves.shadingAmplitude = rng.uniform(0, shadingMax) }
         return leaves
     }
 
@@ -71,6 +76,7 @@ extension SyntheticDataSettings {
         if textureMax > 0 { description["texture_max"] = .number(textureMax) }
         if defocusMax > 0 { description["defocus_max"] = .number(defocusMax) }
         if grainMax > 0 { description["grain_max"] = .number(grainMax) }
+        if shadingMax > 0 { description["shading_max"] = .number(shadingMax) }
         return description
     }
 }

@@ -38,6 +38,8 @@ struct Synth: ParsableCommand {
     var texture = 0.0
     @Option(help: "Dead leaves: largest fine-grain amplitude per disk, in [0, 0.5) (each disk draws one).")
     var grain = 0.0
+    @Option(help: "Dead leaves: largest shading amplitude per disk, a linear ramp of ± A across the disk, in [0, 0.5) (each disk draws one).")
+    var shading = 0.0
     @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (0: none).")
     var defocus = 0.0
     @Option(help: "Gaussian noise σ on the [0, 1] scale: S, or MIN:MAX drawn uniformly per item.")
@@ -91,6 +93,7 @@ struct Synth: ParsableCommand {
         let (rmin, rmax) = try Self.range(radii, "radii")
         s.deadLeaves = DeadLeaves(minRadius: rmin, maxRadius: rmax, channels: rgb ? 3 : 1, textureAmplitude: texture, defocusSigma: defocus)
         s.deadLeaves.grainAmplitude = grain
+        s.deadLeaves.shadingAmplitude = shading
         if let kernels {
             s.kernelSource = .folder
             s.kernelDirectory = kernels

@@ -80,6 +80,10 @@ struct Train: ParsableCommand {
     var defocus = 0.0
     @Option(help: "Synthetic dead leaves: largest fine-grain amplitude; each image draws one in [0, MAX).")
     var grain = 0.0
+    @Option(help: "Synthetic dead leaves: largest shading (linear ramp per disk) amplitude; each image draws one in [0, MAX).")
+    var shading = 0.0
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights (same architecture and task) instead of a random initialization: fine-tuning.", valueName: "model"))
+    var initial: String?
     @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights.")
     var threads: Int?
     @Option(help: "JSON-lines training log (default: OUTPUT.log.jsonl).")
@@ -129,6 +133,12 @@ struct Train: ParsableCommand {
             throw CLIError("invalid --inputs '\(inputs)': a denoiser (--task denoise) has no blurred image")
         }
 
+        // Read and checked before the data is synthesized, which can take minutes.
+        let initialModel = try initial.map { try ModelFile.read($0).model }
+        if let initialModel, let initial {
+            try Trainer.checkInitial(initialModel, path: initial, architecture: architecture, task: task)
+        }
+
         let data: TrainingData
         if let dataset {
             let bar = ProgressBar(total: 1, label: "base \(base)", quiet: quiet)
@@ -150,6 +160,7 @@ struct Train: ParsableCommand {
             }
             settings.psfSizes = sizes.map { $0! }
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
+            settings.shadingMax = shading
             let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
             data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed) { bar.advance() }
                 : try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
@@ -163,6 +174,7 @@ struct Train: ParsableCommand {
         options.loss = loss; options.seed = seed
         let trainer = try Trainer(architecture: architecture, base: baseMethod, data: data, options: options,
                                   output: output, logPath: log ?? output + ".log.jsonl")
+        if let initialModel, let initial { try trainer.initialize(from: initialModel, path: initial) }
         if resume { try trainer.resume() }
         let bar = ProgressBar(total: trainer.totalSteps, label: "train", quiet: quiet)
         if trainer.step > 0 { bar.advance(trainer.step) }

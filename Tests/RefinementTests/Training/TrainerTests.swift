@@ -56,6 +56,33 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(best.header.training["optimizer"] == .string("adam"))
     }
 
+    @Test func fineTuningStartsFromTheGivenWeightsAndRecordsThem() throws {
+        let pretrained = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
+        let model = try pretrained.run()
+        var options = Self.options(steps: 2)
+        options.seed = 8
+        let tuned = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: options, output: nil, logPath: nil)
+        try tuned.initialize(from: model, path: "pretrained.model")
+        // Before any step the network is the given one, whatever this run's seed.
+        #expect(tuned.network.parameters == model.network.parameters)
+        #expect(tuned.validate()?.psnr == pretrained.validate()?.psnr)
+        let result = try tuned.run()
+        #expect(result.network.parameters != model.network.parameters)
+        #expect(result.header.training["initialized_from"] == .string("pretrained.model"))
+        #expect(throws: RefinementError.self) { try tuned.initialize(from: model, path: "late.model") }
+
+        let fresh = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: options, output: nil, logPath: nil)
+        var wider = Self.architecture
+        wider.width = 6
+        let other = RefinerModel(header: ModelHeader(architecture: wider, base: BaseMethod()), network: UNet(architecture: wider, seed: 1))
+        #expect(throws: RefinementError.self) { try fresh.initialize(from: other, path: "wider.model") }
+        let denoiser = RefinerModel(header: ModelHeader(architecture: Self.architecture, base: BaseMethod(name: "none"), task: .denoise),
+                                    network: model.network)
+        #expect(throws: RefinementError.self) { try fresh.initialize(from: denoiser, path: "denoiser.model") }
+        #expect(fresh.initializedFrom == nil)
+        #expect(fresh.model(metrics: nil).header.training["initialized_from"] == nil)
+    }
+
     @Test func patchSamplerAppliesOneTransformToInputsAndTarget() throws {
         let sample = Self.data.training[0]
         let sampler = try PatchSampler(samples: [TrainingSample(estimate: sample.sharp, blurred: sample.sharp, sharp: sample.sharp, noiseSigma: 0.02)],
