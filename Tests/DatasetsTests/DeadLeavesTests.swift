@@ -102,13 +102,20 @@ import _TestSupport
         #expect(throws: DatasetsError.self) { try shaded.validate() }
     }
 
+    /// A 96 × 96 image (seed 9) of `leaves` and of the same radii with no other option; checks
+    /// that the former is deterministic and stays in [0, 1].
+    static func withAndWithoutOption(_ leaves: DeadLeaves, sourceLocation: SourceLocation = #_sourceLocation) -> (flat: Image, image: Image) {
+        let flat = DeadLeaves(minRadius: leaves.minRadius, maxRadius: leaves.maxRadius).generate(height: 96, width: 96, seed: 9)
+        let image = leaves.generate(height: 96, width: 96, seed: 9)
+        #expect(image == leaves.generate(height: 96, width: 96, seed: 9), sourceLocation: sourceLocation)
+        #expect(image.pixels.allSatisfy { $0 >= 0 && $0 <= 1 }, sourceLocation: sourceLocation)
+        return (flat, image)
+    }
+
     @Test func shadingIsALinearRampInsideEachDiskBoundedByItsAmplitude() throws {
         var shaded = DeadLeaves(minRadius: 6, maxRadius: 40)
         shaded.shadingAmplitude = 0.3
-        let flat = DeadLeaves(minRadius: 6, maxRadius: 40).generate(height: 96, width: 96, seed: 9)
-        let image = shaded.generate(height: 96, width: 96, seed: 9)
-        #expect(image == shaded.generate(height: 96, width: 96, seed: 9))
-        #expect(image.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let (flat, image) = Self.withAndWithoutOption(shaded)
         // Its own random stream keeps the disks of the flat image, so inside a disk (a flat 3 × 3
         // neighbourhood) the difference is the disk's ramp: linear, zero second differences.
         var interior = 0, curved = 0, squares = 0.0
@@ -140,10 +147,7 @@ import _TestSupport
     @Test func grainAddsFinePixelToPixelDetailInsideDisksAndStaysInTheUnitInterval() throws {
         var grainy = DeadLeaves(minRadius: 4, maxRadius: 60)
         grainy.grainAmplitude = 0.3
-        let flat = DeadLeaves(minRadius: 4, maxRadius: 60).generate(height: 96, width: 96, seed: 9)
-        let image = grainy.generate(height: 96, width: 96, seed: 9)
-        #expect(image == grainy.generate(height: 96, width: 96, seed: 9))
-        #expect(image.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let (flat, image) = Self.withAndWithoutOption(grainy)
         // The grain has its own random stream, so the disks are those of the grain-free image:
         // the difference is the grain alone, zero-mean and fine (neighbours correlated, not equal).
         var differences = [Double](), equal = 0
