@@ -30,6 +30,9 @@ public struct PlugAndPlayRestorer: Restorer {
     public var sigmaStart: Double
     public var lambda: Double
     public var cycleTransforms: Bool
+    /// The last step's denoiser output is the mean over this many of the eight symmetries
+    /// (1: one pass, as every other step; 8: the full geometric self-ensemble, 7 extra passes).
+    public var finalEnsemble = 1
     public var tiling: TiledInference
     /// 256-pixel tiles, as the refiner: on large images memory stays bounded by the tile.
     public static let defaultTiling = TiledInference(tile: 256)
@@ -88,11 +91,19 @@ public struct PlugAndPlayRestorer: Restorer {
                 // extended-domain planes are alive besides the network's tile.
                 let x = data.solve(prior: consume z, alpha: alpha, tolerance: Self.dataTolerance)
                 let symmetry = cycleTransforms ? k % 8 : 0
-                let input = Self.transform(consume x, symmetry)
-                // The noise plane as a 1 × 1 image, which TiledInference broadcasts.
-                let planes = model.network.architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: Float(level)) : input }
-                let denoised = tiling.run(model.network, planes: consume planes, workspace: workspace)
-                z = Self.transform(consume denoised, symmetry, inverse: true)
+                let passes = k == iterations - 1 ? finalEnsemble : 1
+                if passes == 1 {
+                    z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
+                } else {
+                    var sum = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
+                    for j in 1..<passes {
+                        let other = denoise(x, level: level, symmetry: (symmetry + j) % 8, tiling: tiling, workspace: workspace)
+                        sum.withUnsafeMutableBufferPointer { s in other.withUnsafeBufferPointer { o in for i in 0..<s.count { s[i] += o[i] } } }
+                    }
+                    let scale = 1 / Float(passes)
+                    sum.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] *= scale } }
+                    z = consume sum
+                }
                 if let observer, blurred.channels == 1, let old = previous {
                     let estimate = data.window(z)
                     let change = estimate.withUnsafeBufferPointer { now in
@@ -105,6 +116,14 @@ public struct PlugAndPlayRestorer: Restorer {
             }
             return data.window(z)
         }
+    }
+
+    /// The network's output for `x` at noise level `level`, seen under the `symmetry`-th flip/rotation.
+    private func denoise(_ x: Image, level: Double, symmetry: Int, tiling: TiledInference, workspace: UNetWorkspace) -> Image {
+        let input = Self.transform(x, symmetry)
+        // The noise plane as a 1 × 1 image, which TiledInference broadcasts.
+        let planes = model.network.architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: Float(level)) : input }
+        return Self.transform(tiling.run(model.network, planes: consume planes, workspace: workspace), symmetry, inverse: true)
     }
 
     /// The `code`-th symmetry of the square (0…7: flipped left–right when `code ≥ 4`, then

@@ -80,11 +80,11 @@ public enum RefinerMethod {
     /// `noise_sigma` fixes the noise level (default: estimated), `tile` the tile side (default
     /// 256; a denoiser runs images up to 512² whole).
     /// A denoiser model (`--task denoise`) runs as `PlugAndPlayRestorer`, which also takes
-    /// `iterations`, `sigma_start`, `lambda` and `transforms` (`on`/`off`: cycle the eight
-    /// flips and rotations over the steps).
+    /// `iterations`, `sigma_start`, `lambda`, `transforms` (`on`/`off`: cycle the eight
+    /// flips and rotations over the steps) and `ensemble` (1…8 symmetries averaged at the last step).
     /// - Throws: `RefinementError` for a missing or bad model file or parameter.
     public static func make(parameters: [String: String] = [:]) throws -> any Restorer {
-        let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms"]
+        let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms", "ensemble"]
         let known = Set(["model", "noise_sigma", "tile"]).union(splitting)
         for key in parameters.keys where !known.contains(key) {
             throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
@@ -114,6 +114,10 @@ public enum RefinerMethod {
         if let t = parameters["iterations"] {
             guard let v = Int(t), (1...100).contains(v) else { throw RefinementError.invalidSetting(name: "iterations", value: t, expected: "an integer in 1…100") }
             pnp.iterations = v
+        }
+        if let t = parameters["ensemble"] {
+            guard let v = Int(t), (1...8).contains(v) else { throw RefinementError.invalidSetting(name: "ensemble", value: t, expected: "an integer in 1…8") }
+            pnp.finalEnsemble = v
         }
         if let t = parameters["transforms"] {
             guard let v = ["on": true, "off": false, "true": true, "false": false][t] else {

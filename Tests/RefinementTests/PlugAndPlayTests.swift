@@ -105,6 +105,29 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(maxAbsDifference(cycled, fixed) > 1e-4)
     }
 
+    /// `finalEnsemble` averages the last step's denoiser over that many symmetries, written out
+    /// here for one step: the data step from the reflected start, then the mean of the eight.
+    @Test func theLastStepAveragesTheNetworkOverTheSymmetries() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.01, iterations: 1)
+        let single = try pnp.restore(blurred, psf: psf)
+        pnp.finalEnsemble = 8
+        let ensembled = try pnp.restore(blurred, psf: psf)
+        let data = try MaskedDataProximal(observation: blurred, psf: psf)
+        let x = data.solve(prior: data.start(), alpha: 0.23, tolerance: PlugAndPlayRestorer.dataTolerance)
+        let network = pnp.model.network
+        var sum = Image(height: x.height, width: x.width)
+        for code in 0..<8 {
+            let t = PlugAndPlayRestorer.transform(x, code)
+            let out = TiledInference(tile: 512).run(network, planes: [t, Image(height: 1, width: 1, value: 0.01)], workspace: UNetWorkspace())
+            let back = PlugAndPlayRestorer.transform(out, code, inverse: true)
+            for i in 0..<sum.pixels.count { sum.pixels[i] += back.pixels[i] }
+        }
+        for i in 0..<sum.pixels.count { sum.pixels[i] /= 8 }
+        #expect(maxAbsDifference(ensembled, data.window(sum)) < 1e-6)
+        #expect(maxAbsDifference(ensembled, single) > 1e-4, "the ensemble must differ from one pass")
+    }
+
     /// Above `wholeImageSide` the network runs in tiles, and tiled inference equals one pass.
     @Test func tiledAndWholeImagePassesAgree() throws {
         let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
@@ -131,6 +154,8 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(pnp.iterations == 4 && pnp.lambda == 0.5 && pnp.sigmaStart == 0.1 && !pnp.cycleTransforms)
         #expect(pnp.tiling.tile == 256 && pnp.wholeImageSide == 512)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "transforms": "maybe"]) }
+        #expect(try #require(RefinerMethod.make(parameters: ["model": path, "ensemble": "4"]) as? PlugAndPlayRestorer).finalEnsemble == 4)
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "ensemble": "9"]) }
         #expect(try ModelFile.read(path).model.header.task == .denoise)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "iterations": "0"]) }
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "lambda": "nan"]) }
