@@ -26,7 +26,10 @@ import Foundation
 /// erase every fine texture as noise; a linear shading per disk (a ramp across the disk in a
 /// random direction, its amplitude drawn per disk in [0, `shadingAmplitude`), then clamped),
 /// the smooth illumination gradients of photographed surfaces that flat leaves turn into
-/// plateaus.
+/// plateaus; and leaves of other shapes (`shapeFraction` of them: ellipses, rectangles and
+/// triangles, elongated up to 6:1, inscribed in the disk they replace, so the size law and the
+/// coverage logic are unchanged), for the straight edges, corners and thin strokes of man-made
+/// scenes and text that disks never make.
 public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Smallest disk radius in pixels (> 0; default 1).
     public var minRadius: Double = 1
@@ -41,6 +44,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Largest per-disk shading amplitude on the [0, 1] scale, in [0, 0.5): the ramp rises by
     /// up to this much from the disk's centre to its edge (0: none).
     public var shadingAmplitude: Double = 0
+    /// Fraction of leaves that are not disks but an ellipse, a rectangle or a triangle, in [0, 1] (0: disks only).
+    public var shapeFraction: Double = 0
     /// Gaussian σ in pixels of the out-of-focus background layer (0: everything in focus).
     public var defocusSigma: Double = 0
     /// Fraction of the image covered by in-focus disks before the background starts, in (0, 1].
@@ -51,10 +56,10 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, shadingAmplitude, defocusSigma, foregroundCoverage, maxDisks
+        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, shadingAmplitude, shapeFraction, defocusSigma, foregroundCoverage, maxDisks
     }
 
-    /// Decodes settings recorded before `grainAmplitude` or `shadingAmplitude` existed as free of them.
+    /// Decodes settings recorded before `grainAmplitude`, `shadingAmplitude` or `shapeFraction` existed as free of them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         minRadius = try c.decode(Double.self, forKey: .minRadius)
@@ -63,6 +68,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         textureAmplitude = try c.decode(Double.self, forKey: .textureAmplitude)
         grainAmplitude = try c.decodeIfPresent(Double.self, forKey: .grainAmplitude) ?? 0
         shadingAmplitude = try c.decodeIfPresent(Double.self, forKey: .shadingAmplitude) ?? 0
+        shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         defocusSigma = try c.decode(Double.self, forKey: .defocusSigma)
         foregroundCoverage = try c.decode(Double.self, forKey: .foregroundCoverage)
         maxDisks = try c.decode(Int.self, forKey: .maxDisks)
@@ -75,6 +81,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         // Written only when used, so settings without them keep the bytes of earlier manifests.
         if grainAmplitude > 0 { try c.encode(grainAmplitude, forKey: .grainAmplitude) }
         if shadingAmplitude > 0 { try c.encode(shadingAmplitude, forKey: .shadingAmplitude) }
+        if shapeFraction > 0 { try c.encode(shapeFraction, forKey: .shapeFraction) }
         try c.encode(defocusSigma, forKey: .defocusSigma); try c.encode(foregroundCoverage, forKey: .foregroundCoverage)
         try c.encode(maxDisks, forKey: .maxDisks)
     }
@@ -103,6 +110,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         guard shadingAmplitude >= 0, shadingAmplitude < 0.5 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves shading amplitude", value: "\(shadingAmplitude)", expected: "a value in [0, 0.5)")
         }
+        guard shapeFraction >= 0, shapeFraction <= 1 else {
+            throw DatasetsError.invalidSetting(name: "dead-leaves shape fraction", value: "\(shapeFraction)", expected: "a fraction in [0, 1]")
+        }
         guard defocusSigma >= 0, defocusSigma <= 100 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves defocus sigma", value: "\(defocusSigma)", expected: "a σ in [0, 100] pixels")
         }
@@ -123,14 +133,15 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         // Grain and shading have their own streams: with and without them the disks are the same.
         var grainRng = SeededRandom(seed: seed, stream: 0x4752_4149_4E)
         var shadingRng = SeededRandom(seed: seed, stream: 0x5348_4144_45)
+        var shapeRng = SeededRandom(seed: seed, stream: 0x5348_4150_45)
         var image = Image(channels: channels, height: height, width: width, value: 0.5)
         var covered = [Bool](repeating: false, count: height * width)
         let stop = defocusSigma > 0 ? foregroundCoverage : 1
-        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng)
+        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng)
         if defocusSigma > 0 && covered.contains(false) {
             var background = Image(channels: channels, height: height, width: width, value: 0.5)
             var backgroundCovered = [Bool](repeating: false, count: height * width)
-            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng)
+            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng)
             let blurred = gaussianBlurred(background, sigma: defocusSigma)
             for c in 0..<channels {
                 for i in 0..<(height * width) where !covered[i] {
@@ -147,7 +158,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     /// uncovered column" table, so a disk costs its row count plus the pixels it paints,
     /// not its area (10× faster on 256 × 256 with rmin = 1).
     private func paint(_ image: inout Image, covered: inout [Bool], until fraction: Double, rng: inout SeededRandom,
-                       grainRng: inout SeededRandom, shadingRng: inout SeededRandom) {
+                       grainRng: inout SeededRandom, shadingRng: inout SeededRandom, shapeRng: inout SeededRandom) {
         let height = image.height, width = image.width, plane = height * width
         let target = Int((fraction * Double(plane)).rounded(.up))
         let stride = width + 1
@@ -210,6 +221,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             shadeX = slope * cos(angle); shadeY = slope * sin(angle)
                         }
                         let shaded = shadeX != 0 || shadeY != 0
+                        let shape = shapeFraction > 0 && shapeRng.uniform() < shapeFraction ? LeafShape.random(radius: r, rng: &shapeRng) : LeafShape.disk(r)
                         let y0 = max(0, ceiling(cy - r)), y1 = min(height - 1, floor(cy + r))
                         if y0 > y1 { continue }
                         let xa = max(0, ceiling(cx - r)), xb = min(width - 1, floor(cx + r))
@@ -220,9 +232,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                         }
                         if !reachesOpenBlock { continue }
                         for y in y0...y1 {
-                            let dy = Double(y) - cy
-                            let half = (r * r - dy * dy).squareRoot()
-                            let x0 = max(0, ceiling(cx - half)), x1 = min(width - 1, floor(cx + half))
+                            guard let (left, right) = shape.span(atHeight: Double(y) - cy) else { continue }
+                            let x0 = max(0, ceiling(cx + left)), x1 = min(width - 1, floor(cx + right))
                             if x0 > x1 { continue }
                             let row = y * stride
                             var x = find(row, x0)
@@ -249,6 +260,78 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                         }
                     }
                 } }
+            }
+        }
+    }
+
+    /// A leaf's outline relative to its centre, inside the disk of its radius: the pixels of a
+    /// row form one interval, since every shape is convex.
+    enum LeafShape {
+        case disk(Double)
+        /// `a·x² + b(y)·x + c(y) ≤ 0` with `b = bxy·y`, `c = cyy·y² − 1`.
+        case ellipse(a: Double, bxy: Double, cyy: Double)
+        /// Up to four vertices, counter-clockwise (a triangle repeats its first).
+        case polygon(x: (Double, Double, Double, Double), y: (Double, Double, Double, Double))
+
+        /// An ellipse, rectangle or triangle inscribed in the disk of `radius`, elongated up to
+        /// 6:1, at a random orientation.
+        static func random(radius r: Double, rng: inout SeededRandom) -> LeafShape {
+            let kind = Int(rng.uniform() * 3), theta = 2 * Double.pi * rng.uniform()
+            let elongation = exp(rng.uniform() * log(6.0))
+            let c = cos(theta), s = sin(theta)
+            switch kind {
+            case 0:
+                // Semi-axes r and r/e along the rotated axes u = (c, s), v = (−s, c).
+                let ia = 1 / (r * r), ib = elongation * elongation / (r * r)
+                return .ellipse(a: c * c * ia + s * s * ib, bxy: 2 * s * c * (ia - ib), cyy: s * s * ia + c * c * ib)
+            case 1:
+                // Half-sides with a² + b² = r² and a / b = e: the corners lie on the circle.
+                let b = r / (1 + elongation * elongation).squareRoot(), a = elongation * b
+                func corner(_ u: Double, _ v: Double) -> (Double, Double) { (u * c - v * s, u * s + v * c) }
+                let p0 = corner(a, b), p1 = corner(-a, b), p2 = corner(-a, -b), p3 = corner(a, -b)
+                return .polygon(x: (p0.0, p1.0, p2.0, p3.0), y: (p0.1, p1.1, p2.1, p3.1))
+            default:
+                // Three points on the circle in increasing angle; the squeeze along v elongates it.
+                var t0 = rng.uniform(), t1 = rng.uniform(), t2 = rng.uniform()
+                if t0 > t1 { swap(&t0, &t1) }
+                if t1 > t2 { swap(&t1, &t2) }
+                if t0 > t1 { swap(&t0, &t1) }
+                func point(_ t: Double) -> (Double, Double) {
+                    let u = r * cos(2 * Double.pi * t), v = r * sin(2 * Double.pi * t) / elongation
+                    return (u * c - v * s, u * s + v * c)
+                }
+                let p0 = point(t0), p1 = point(t1), p2 = point(t2)
+                return .polygon(x: (p0.0, p1.0, p2.0, p0.0), y: (p0.1, p1.1, p2.1, p0.1))
+            }
+        }
+
+        /// The outline's horizontal extent at height `dy` above the centre, or nil when the row misses it.
+        @inline(__always)
+        func span(atHeight dy: Double) -> (Double, Double)? {
+            switch self {
+            case .disk(let r):
+                let q = r * r - dy * dy
+                if q < 0 { return nil }
+                let half = q.squareRoot()
+                return (-half, half)
+            case let .ellipse(a, bxy, cyy):
+                let b = bxy * dy, c = cyy * dy * dy - 1
+                let q = b * b - 4 * a * c
+                if q < 0 { return nil }
+                let root = q.squareRoot()
+                return ((-b - root) / (2 * a), (-b + root) / (2 * a))
+            case let .polygon(px, py):
+                var lo = -Double.infinity, hi = Double.infinity
+                // Inside is left of each edge (xᵢ, yᵢ) → (xⱼ, yⱼ): ex·(dy − yᵢ) − ey·(x − xᵢ) ≥ 0.
+                func clip(_ xi: Double, _ yi: Double, _ xj: Double, _ yj: Double) -> Bool {
+                    let ex = xj - xi, ey = yj - yi
+                    let rhs = ex * (dy - yi) + ey * xi
+                    if ey > 0 { hi = min(hi, rhs / ey) } else if ey < 0 { lo = max(lo, rhs / ey) } else if rhs < 0 && ex != 0 { return false }
+                    return true
+                }
+                guard clip(px.0, py.0, px.1, py.1), clip(px.1, py.1, px.2, py.2), clip(px.2, py.2, px.3, py.3),
+                      clip(px.3, py.3, px.0, py.0) else { return nil }
+                return lo <= hi ? (lo, hi) : nil
             }
         }
     }

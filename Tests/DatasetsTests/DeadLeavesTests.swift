@@ -144,6 +144,56 @@ import _TestSupport
         #expect(round == shaded)
     }
 
+    /// Every leaf shape lies inside the disk it replaces, and the area its row spans sweep is
+    /// the shape's own: π/√det Q for an ellipse `pᵀQp ≤ 1`, the shoelace formula for a polygon.
+    @Test func leafShapesAreInscribedAndTheirRowSpansSweepTheirArea() {
+        var rng = SeededRandom(seed: 31)
+        var kinds = Set<String>()
+        for _ in 0..<150 {
+            let r = rng.uniform(2, 60)
+            let shape = DeadLeaves.LeafShape.random(radius: r, rng: &rng)
+            let expected: Double
+            switch shape {
+            case .disk: Issue.record("random() gave a disk"); continue
+            case let .ellipse(a, bxy, cyy):
+                kinds.insert("ellipse")
+                expected = Double.pi / (a * cyy - bxy * bxy / 4).squareRoot()
+            case let .polygon(x, y):
+                kinds.insert(x.0 == x.3 && y.0 == y.3 ? "triangle" : "rectangle")
+                let xs = [x.0, x.1, x.2, x.3], ys = [y.0, y.1, y.2, y.3]
+                var shoelace = 0.0
+                for i in 0..<4 {
+                    let j = (i + 1) % 4
+                    shoelace += xs[i] * ys[j] - xs[j] * ys[i]
+                }
+                expected = shoelace / 2
+            }
+            let rows = 4000
+            var area = 0.0
+            for k in 0..<rows {
+                let dy = -r + (Double(k) + 0.5) * 2 * r / Double(rows)
+                guard let (lo, hi) = shape.span(atHeight: dy) else { continue }
+                #expect(lo <= hi)
+                #expect(lo * lo + dy * dy <= r * r * (1 + 1e-9) && hi * hi + dy * dy <= r * r * (1 + 1e-9))
+                area += (hi - lo) * 2 * r / Double(rows)
+            }
+            #expect(expected > 0 && abs(area - expected) < 2e-3 * r * r, "area \(area), expected \(expected), r \(r)")
+        }
+        #expect(kinds == ["ellipse", "rectangle", "triangle"])
+    }
+
+    @Test func otherShapesReplaceAFractionOfTheDisks() throws {
+        var mixed = DeadLeaves(minRadius: 4, maxRadius: 60)
+        mixed.shapeFraction = 0.5
+        let (disks, image) = Self.withAndWithoutOption(mixed)
+        #expect(image != disks)
+        // Inscribed shapes cover less than their disks, so more leaves show: more distinct values.
+        #expect(Set(image.pixels).count > Set(disks.pixels).count)
+        mixed.shapeFraction = 1.5
+        #expect(throws: DatasetsError.self) { try mixed.validate() }
+        #expect(!String(decoding: try JSONEncoder().encode(DeadLeaves()), as: UTF8.self).contains("shape"))
+    }
+
     @Test func grainAddsFinePixelToPixelDetailInsideDisksAndStaysInTheUnitInterval() throws {
         var grainy = DeadLeaves(minRadius: 4, maxRadius: 60)
         grainy.grainAmplitude = 0.3

@@ -27,6 +27,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var grainMax: Double = 0
     /// Each image draws its dead leaves' shading amplitude uniformly in [0, `shadingMax`) (0: none).
     public var shadingMax: Double = 0
+    /// Fraction of every image's leaves that are ellipses, rectangles or triangles (0: disks only).
+    public var shapeFraction: Double = 0
     public init() {}
 
     public init(from decoder: Decoder) throws {
@@ -41,6 +43,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         defocusMax = try c.decodeIfPresent(Double.self, forKey: .defocusMax) ?? 0
         grainMax = try c.decodeIfPresent(Double.self, forKey: .grainMax) ?? 0
         shadingMax = try c.decodeIfPresent(Double.self, forKey: .shadingMax) ?? 0
+        shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
     }
 }
 
@@ -50,7 +53,7 @@ extension SyntheticDataSettings {
     func validateLeaves() throws {
         var largest = DeadLeaves()
         largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
-        largest.shadingAmplitude = shadingMax
+        largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction
         try largest.validate()
     }
 
@@ -62,6 +65,7 @@ extension SyntheticDataSettings {
         if defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, defocusMax) }
         if grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, grainMax) }
         if shadingMax > 0 { leaves.shadingAmplitude = rng.uniform(0, shadingMax) }
+        leaves.shapeFraction = shapeFraction
         return leaves
     }
 
@@ -77,6 +81,7 @@ extension SyntheticDataSettings {
         if defocusMax > 0 { description["defocus_max"] = .number(defocusMax) }
         if grainMax > 0 { description["grain_max"] = .number(grainMax) }
         if shadingMax > 0 { description["shading_max"] = .number(shadingMax) }
+        if shapeFraction > 0 { description["shape_fraction"] = .number(shapeFraction) }
         return description
     }
 }

@@ -40,6 +40,8 @@ struct Synth: ParsableCommand {
     var grain = 0.0
     @Option(help: "Dead leaves: largest shading amplitude per disk, a linear ramp of ± A across the disk, in [0, 0.5) (each disk draws one).")
     var shading = 0.0
+    @Option(help: "Dead leaves: fraction of leaves that are ellipses, rectangles or triangles (up to 6:1) instead of disks, in [0, 1].")
+    var shapes = 0.0
     @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (0: none).")
     var defocus = 0.0
     @Option(help: "Gaussian noise σ on the [0, 1] scale: S, or MIN:MAX drawn uniformly per item.")
@@ -94,6 +96,7 @@ struct Synth: ParsableCommand {
         s.deadLeaves = DeadLeaves(minRadius: rmin, maxRadius: rmax, channels: rgb ? 3 : 1, textureAmplitude: texture, defocusSigma: defocus)
         s.deadLeaves.grainAmplitude = grain
         s.deadLeaves.shadingAmplitude = shading
+        s.deadLeaves.shapeFraction = shapes
         if let kernels {
             s.kernelSource = .folder
             s.kernelDirectory = kernels

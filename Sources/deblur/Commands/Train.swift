@@ -82,6 +82,8 @@ struct Train: ParsableCommand {
     var grain = 0.0
     @Option(help: "Synthetic dead leaves: largest shading (linear ramp per disk) amplitude; each image draws one in [0, MAX).")
     var shading = 0.0
+    @Option(help: "Synthetic dead leaves: fraction of leaves that are ellipses, rectangles or triangles instead of disks, in [0, 1].")
+    var shapes = 0.0
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights (same architecture and task) instead of a random initialization: fine-tuning.", valueName: "model"))
     var initial: String?
     @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights.")
@@ -160,7 +162,7 @@ struct Train: ParsableCommand {
             }
             settings.psfSizes = sizes.map { $0! }
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
-            settings.shadingMax = shading
+            settings.shadingMax = shading; settings.shapeFraction = shapes
             let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
             data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed) { bar.advance() }
                 : try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
