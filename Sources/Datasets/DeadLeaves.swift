@@ -23,7 +23,8 @@ import Foundation
 /// (a unit-variance Gaussian field correlated over about a pixel, scaled by an amplitude drawn
 /// per disk in [0, `grainAmplitude`), then clamped to [0, 1]), the sand, foliage and fabric
 /// that flat or sinusoidal leaves lack, so that a network trained on leaves does not learn to
-/// erase every fine texture as noise; a linear shading per disk (a ramp across the disk in a
+/// erase every fine texture as noise (with `grainOctaves` > 1 each disk's grain is correlated
+/// over 0.8 · 2ᵏ px for a k of its own, coarser textures too); a linear shading per disk (a ramp across the disk in a
 /// random direction, its amplitude drawn per disk in [0, `shadingAmplitude`), then clamped),
 /// the smooth illumination gradients of photographed surfaces that flat leaves turn into
 /// plateaus; and leaves of other shapes (`shapeFraction` of them: ellipses, rectangles and
@@ -41,6 +42,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public var textureAmplitude: Double = 0
     /// Largest per-disk amplitude of the fine grain on the [0, 1] scale, in [0, 0.5) (0: none).
     public var grainAmplitude: Double = 0
+    /// Grain correlation lengths: each disk's grain is correlated over σ = 0.8 · 2ᵏ px, k drawn
+    /// per disk in 0..<`grainOctaves` (1…4; 1: the fine grain only), from sand to pebbles.
+    public var grainOctaves: Int = 1
     /// Largest per-disk shading amplitude on the [0, 1] scale, in [0, 0.5): the ramp rises by
     /// up to this much from the disk's centre to its edge (0: none).
     public var shadingAmplitude: Double = 0
@@ -56,7 +60,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, shadingAmplitude, shapeFraction, defocusSigma, foregroundCoverage, maxDisks
+        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, shadingAmplitude, shapeFraction, defocusSigma, foregroundCoverage, maxDisks
     }
 
     /// Decodes settings recorded before `grainAmplitude`, `shadingAmplitude` or `shapeFraction` existed as free of them.
@@ -67,6 +71,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         channels = try c.decode(Int.self, forKey: .channels)
         textureAmplitude = try c.decode(Double.self, forKey: .textureAmplitude)
         grainAmplitude = try c.decodeIfPresent(Double.self, forKey: .grainAmplitude) ?? 0
+        grainOctaves = try c.decodeIfPresent(Int.self, forKey: .grainOctaves) ?? 1
         shadingAmplitude = try c.decodeIfPresent(Double.self, forKey: .shadingAmplitude) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         defocusSigma = try c.decode(Double.self, forKey: .defocusSigma)
@@ -80,6 +85,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         try c.encode(channels, forKey: .channels); try c.encode(textureAmplitude, forKey: .textureAmplitude)
         // Written only when used, so settings without them keep the bytes of earlier manifests.
         if grainAmplitude > 0 { try c.encode(grainAmplitude, forKey: .grainAmplitude) }
+        if grainOctaves != 1 { try c.encode(grainOctaves, forKey: .grainOctaves) }
         if shadingAmplitude > 0 { try c.encode(shadingAmplitude, forKey: .shadingAmplitude) }
         if shapeFraction > 0 { try c.encode(shapeFraction, forKey: .shapeFraction) }
         try c.encode(defocusSigma, forKey: .defocusSigma); try c.encode(foregroundCoverage, forKey: .foregroundCoverage)
@@ -106,6 +112,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         }
         guard grainAmplitude >= 0, grainAmplitude < 0.5 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves grain amplitude", value: "\(grainAmplitude)", expected: "a value in [0, 0.5)")
+        }
+        guard (1...4).contains(grainOctaves) else {
+            throw DatasetsError.invalidSetting(name: "dead-leaves grain octaves", value: "\(grainOctaves)", expected: "an integer in 1…4")
         }
         guard shadingAmplitude >= 0, shadingAmplitude < 0.5 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves shading amplitude", value: "\(shadingAmplitude)", expected: "a value in [0, 0.5)")
@@ -179,7 +188,11 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         let sampler = RadiusSampler(minRadius: minRadius, maxRadius: maxRadius, height: height, width: width)
         let amplitude = textureAmplitude
         // The grain field is drawn only when enabled, so grain-free images keep their bytes.
-        let grainField: [Float] = grainAmplitude > 0 ? grain(height: height, width: width, rng: &grainRng) : []
+        // One plane per octave, back to back; the first is the single-octave grain, bit for bit.
+        var grainField: [Float] = []
+        if grainAmplitude > 0 {
+            for octave in 0..<grainOctaves { grainField += grain(height: height, width: width, sigma: 0.8 * Double(1 << octave), rng: &grainRng) }
+        }
         var colour = [Double](repeating: 0, count: channels)
         var disks = 0
         image.withUnsafeMutableBufferPointer { pixels in
@@ -213,6 +226,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             kx = frequency * cos(angle); ky = frequency * sin(angle); phase = 2 * Double.pi * rng.uniform()
                         }
                         let grainScale = grainAmplitude > 0 ? Float(grainRng.uniform(0, grainAmplitude)) : 0
+                        let grainPlane = grainScale > 0 && grainOctaves > 1 ? min(Int(grainRng.uniform() * Double(grainOctaves)), grainOctaves - 1) * plane : 0
                         // The ramp's value is s·((x, y) − centre)·u / r: ±s at the edge along u.
                         var shadeX = 0.0, shadeY = 0.0
                         if shadingAmplitude > 0 {
@@ -247,7 +261,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                                 var texture = amplitude > 0 ? amplitude * sin(kx * Double(x) + ky * Double(y) + phase) : 0
                                 if shaded { texture += shadeX * (Double(x) - cx) + shadeY * (Double(y) - cy) }
                                 if grainScale > 0 || shaded {
-                                    let g = grainScale > 0 ? grainScale * grainField[y * width + x] : 0
+                                    let g = grainScale > 0 ? grainScale * grainField[grainPlane + y * width + x] : 0
                                     for c in 0..<channels { pixels[c * plane + y * width + x] = min(max(Float(colour[c] + texture) + g, 0), 1) }
                                 } else {
                                     for c in 0..<channels { pixels[c * plane + y * width + x] = Float(colour[c] + texture) }
@@ -372,12 +386,12 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     }
 
     /// Separable Gaussian blur, edges reflected; kept here so `generate` cannot throw.
-    /// A zero-mean, unit-variance Gaussian field correlated over about a pixel (white noise
-    /// blurred by a Gaussian of σ = 0.8 px, then rescaled).
-    private func grain(height: Int, width: Int, rng: inout SeededRandom) -> [Float] {
+    /// A zero-mean, unit-variance Gaussian field correlated over about `sigma` pixels (white
+    /// noise blurred by a Gaussian of that σ, then rescaled).
+    private func grain(height: Int, width: Int, sigma: Double, rng: inout SeededRandom) -> [Float] {
         var white = Image(height: height, width: width)
         for i in 0..<white.pixels.count { white.pixels[i] = Float(rng.gaussian()) }
-        var field = gaussianBlurred(white, sigma: 0.8).pixels
+        var field = gaussianBlurred(white, sigma: sigma).pixels
         let n = Float(field.count)
         let mean = field.reduce(0, +) / n
         let std = max((field.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot(), 1e-6)

@@ -81,6 +81,9 @@ import _TestSupport
             (DeadLeaves(minRadius: 1, maxRadius: 100), "7000cc4d34714165d8366acd5fadf228f9a70baa2c52e4c691365edd5f276260"),
             (DeadLeaves(minRadius: 2, maxRadius: 30, channels: 3, textureAmplitude: 0.2, defocusSigma: 2),
              "509874e3ac89ac51d0271cef1debdbd4d8fa09c839ca557ebca0fd45fd599270"),
+            ({ var leaves = DeadLeaves(minRadius: 2, maxRadius: 30)
+               leaves.grainAmplitude = 0.3; leaves.shadingAmplitude = 0.2; leaves.shapeFraction = 0.5
+               return leaves }(), "6c0e728ac04164c7c31175d082c5b027e980a3cfd8deb05cb73389f3dfb949ed"),
         ]
         for (model, expected) in cases {
             let image = model.generate(height: 100, width: 90, seed: 42)
@@ -216,5 +219,17 @@ import _TestSupport
         #expect(decoded == DeadLeaves())
         let round = try JSONDecoder().decode(DeadLeaves.self, from: JSONEncoder().encode(grainy))
         #expect(round.grainAmplitude == 0.3)
+        // More octaves: some disks get coarser grain, so neighbours differ less on average.
+        var coarse = grainy
+        coarse.grainOctaves = 4
+        let (_, coarseImage) = Self.withAndWithoutOption(coarse)
+        func neighbourStep(_ im: Image) -> Double {
+            var total = 0.0
+            for y in 0..<96 { for x in 0..<95 { total += Double(abs(im[y, x + 1] - im[y, x])) } }
+            return total / Double(96 * 95)
+        }
+        #expect(neighbourStep(coarseImage) < 0.8 * neighbourStep(image), "\(neighbourStep(coarseImage)) vs \(neighbourStep(image))")
+        coarse.grainOctaves = 5
+        #expect(throws: DatasetsError.self) { try coarse.validate() }
     }
 }

@@ -25,6 +25,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var defocusMax: Double = 0
     /// Each image draws its dead leaves' fine-grain amplitude uniformly in [0, `grainMax`) (0: none).
     public var grainMax: Double = 0
+    /// Octaves of grain correlation length every image's leaves use (`DeadLeaves.grainOctaves`; 1: fine only).
+    public var grainOctaves: Int = 1
     /// Each image draws its dead leaves' shading amplitude uniformly in [0, `shadingMax`) (0: none).
     public var shadingMax: Double = 0
     /// Fraction of every image's leaves that are ellipses, rectangles or triangles (0: disks only).
@@ -42,6 +44,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         textureMax = try c.decodeIfPresent(Double.self, forKey: .textureMax) ?? 0
         defocusMax = try c.decodeIfPresent(Double.self, forKey: .defocusMax) ?? 0
         grainMax = try c.decodeIfPresent(Double.self, forKey: .grainMax) ?? 0
+        grainOctaves = try c.decodeIfPresent(Int.self, forKey: .grainOctaves) ?? 1
         shadingMax = try c.decodeIfPresent(Double.self, forKey: .shadingMax) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
     }
@@ -53,7 +56,7 @@ extension SyntheticDataSettings {
     func validateLeaves() throws {
         var largest = DeadLeaves()
         largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
-        largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction
+        largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction; largest.grainOctaves = grainOctaves
         try largest.validate()
     }
 
@@ -65,7 +68,7 @@ extension SyntheticDataSettings {
         if defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, defocusMax) }
         if grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, grainMax) }
         if shadingMax > 0 { leaves.shadingAmplitude = rng.uniform(0, shadingMax) }
-        leaves.shapeFraction = shapeFraction
+        leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves
         return leaves
     }
 
@@ -82,6 +85,7 @@ extension SyntheticDataSettings {
         if grainMax > 0 { description["grain_max"] = .number(grainMax) }
         if shadingMax > 0 { description["shading_max"] = .number(shadingMax) }
         if shapeFraction > 0 { description["shape_fraction"] = .number(shapeFraction) }
+        if grainOctaves != 1 { description["grain_octaves"] = .number(Double(grainOctaves)) }
         return description
     }
 }

@@ -42,6 +42,8 @@ struct Synth: ParsableCommand {
     var shading = 0.0
     @Option(help: "Dead leaves: fraction of leaves that are ellipses, rectangles or triangles (up to 6:1) instead of disks, in [0, 1].")
     var shapes = 0.0
+    @Option(help: "Dead leaves: grain correlation octaves, 1…4: each disk's grain is correlated over 0.8·2^k px for a k of its own.")
+    var grainOctaves = 1
     @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (0: none).")
     var defocus = 0.0
     @Option(help: "Gaussian noise σ on the [0, 1] scale: S, or MIN:MAX drawn uniformly per item.")
@@ -97,6 +99,7 @@ struct Synth: ParsableCommand {
         s.deadLeaves.grainAmplitude = grain
         s.deadLeaves.shadingAmplitude = shading
         s.deadLeaves.shapeFraction = shapes
+        s.deadLeaves.grainOctaves = grainOctaves
         if let kernels {
             s.kernelSource = .folder
             s.kernelDirectory = kernels
