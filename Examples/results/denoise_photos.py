@@ -7,7 +7,9 @@ A quick proxy for how good a prior of photographs a denoiser is, without running
 deblurring benchmark: 18 fixed crops of scikit-image's images that Docs/Results.md does not
 test on (stereo_motorcycle's left view, cell, page, text; gray), Gaussian noise of σ = 5,
 15, 25 and 50 / 255 (the levels plug-and-play walks down), fixed seeds. Prints one line per
-model: its mean PSNR (dB) at each σ. Needs numpy, scikit-image and onnxruntime.
+model: its mean PSNR (dB) at each σ. Needs numpy, scikit-image and onnxruntime; `--bm3d`
+adds a line for BM3D given the true σ (the `bm3d` package from PyPI; ~6 min on 2 cores), the
+classical reference of Docs/CNN.md.
 """
 import argparse
 import json
@@ -38,12 +40,24 @@ def crops():
     return out, noise
 
 
+def psnr(out, clean):
+    return 10 * np.log10(1 / np.mean((out - clean) ** 2))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="+", help="ONNX files written by deblur export-onnx (denoisers)")
+    p.add_argument("models", nargs="*", help="ONNX files written by deblur export-onnx (denoisers)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bm3d", action="store_true", help="also score BM3D (pip install bm3d)")
     a = p.parse_args()
     clean, noise = crops()
+    if a.bm3d:
+        import bm3d
+        scores = {}
+        for sigma in SIGMAS:
+            outs = [np.clip(bm3d.bm3d(c + sigma / 255 * n, sigma / 255), 0, 1) for c, n in zip(clean, noise[sigma])]
+            scores[f"sigma_{sigma}"] = round(float(np.mean([psnr(o, c) for o, c in zip(outs, clean)])), 3)
+        print(json.dumps({"model": "bm3d", **scores}))
     options = ort.SessionOptions()
     options.intra_op_num_threads = a.threads
     for path in a.models:
@@ -57,7 +71,7 @@ def main():
                 # A blind denoiser has no noise plane; a non-blind one gets σ everywhere.
                 feeds = {name: noisy if name == "estimate" else np.full_like(noisy, sigma / 255) for name in names}
                 out = np.clip(session.run(None, feeds)[0][0, 0], 0, 1)
-                psnrs.append(10 * np.log10(1 / np.mean((out - c) ** 2)))
+                psnrs.append(psnr(out, c))
             scores[f"sigma_{sigma}"] = round(float(np.mean(psnrs)), 3)
         print(json.dumps({"model": path, **scores}))
 
