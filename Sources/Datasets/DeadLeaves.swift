@@ -63,7 +63,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, shadingAmplitude, shapeFraction, defocusSigma, foregroundCoverage, maxDisks
     }
 
-    /// Decodes settings recorded before `grainAmplitude`, `shadingAmplitude` or `shapeFraction` existed as free of them.
+    /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `shadingAmplitude` or `shapeFraction` existed as free of them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         minRadius = try c.decode(Double.self, forKey: .minRadius)
@@ -139,7 +139,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         precondition(height > 0 && width > 0, "dead leaves need a positive size, got \(height)×\(width)")
         precondition((try? validate()) != nil, "invalid dead-leaves settings \(self)")
         var rng = SeededRandom(seed: seed)
-        // Grain and shading have their own streams: with and without them the disks are the same.
+        // Grain, shading and shapes have their own streams: with and without them the disks are the same.
         var grainRng = SeededRandom(seed: seed, stream: 0x4752_4149_4E)
         var shadingRng = SeededRandom(seed: seed, stream: 0x5348_4144_45)
         var shapeRng = SeededRandom(seed: seed, stream: 0x5348_4150_45)
