@@ -104,11 +104,16 @@ public final class Trainer {
     /// Throws `RefinementError.invalidModelFile` naming `path` unless `model` can start a run
     /// training `architecture` for `task`; callers check before synthesizing data.
     public static func checkInitial(_ model: RefinerModel, path: String, architecture: RefinerArchitecture, task: RefinerTask) throws {
-        guard model.network.architecture == architecture else {
-            throw RefinementError.invalidModelFile(path: path, reason: "its network (\(model.network.architecture)) differs from the requested one (\(architecture))")
-        }
+        try checkArchitecture(model, path: path, architecture: architecture)
         guard model.header.resolvedTask == task else {
             throw RefinementError.invalidModelFile(path: path, reason: "a \(model.header.resolvedTask.rawValue) model, but this run trains --task \(task.rawValue)")
+        }
+    }
+
+    /// Throws `RefinementError.invalidModelFile` naming `path` unless `model`'s network is `architecture`.
+    static func checkArchitecture(_ model: RefinerModel, path: String, architecture: RefinerArchitecture) throws {
+        guard model.network.architecture == architecture else {
+            throw RefinementError.invalidModelFile(path: path, reason: "its network (\(model.network.architecture)) differs from the requested one (\(architecture))")
         }
     }
 
@@ -117,9 +122,7 @@ public final class Trainer {
     public func resume() throws {
         guard let path = checkpointPath else { return }
         let (model, extra) = try ModelFile.read(path)
-        guard model.network.architecture == network.architecture else {
-            throw RefinementError.invalidModelFile(path: path, reason: "its network (\(model.network.architecture)) differs from the requested one (\(network.architecture))")
-        }
+        try Self.checkArchitecture(model, path: path, architecture: network.architecture)
         guard case .number(let s)? = model.header.training["step"] else {
             throw RefinementError.invalidModelFile(path: path, reason: "no training step in the header: not a checkpoint")
         }
