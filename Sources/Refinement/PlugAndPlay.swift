@@ -31,7 +31,8 @@ public struct PlugAndPlayRestorer: Restorer {
     public var lambda: Double
     public var cycleTransforms: Bool
     /// The last step's denoiser output is the mean over this many of the eight symmetries
-    /// (1: one pass, as every other step; 8: the full geometric self-ensemble, 7 extra passes).
+    /// (1: one pass, as every other step; 8: the full geometric self-ensemble, 7 extra passes;
+    /// values outside 1…8 count as the nearest end).
     public var finalEnsemble = 1
     public var tiling: TiledInference
     /// 256-pixel tiles, as the refiner: on large images memory stays bounded by the tile.
@@ -91,7 +92,8 @@ public struct PlugAndPlayRestorer: Restorer {
                 // extended-domain planes are alive besides the network's tile.
                 let x = data.solve(prior: consume z, alpha: alpha, tolerance: Self.dataTolerance)
                 let symmetry = cycleTransforms ? k % 8 : 0
-                let passes = k == iterations - 1 ? finalEnsemble : 1
+                // A library caller may set any Int; the eight symmetries are all there is to average.
+                let passes = k == iterations - 1 ? min(max(finalEnsemble, 1), 8) : 1
                 if passes == 1 {
                     z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
                 } else {

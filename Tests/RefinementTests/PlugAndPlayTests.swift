@@ -126,6 +126,10 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         for i in 0..<sum.pixels.count { sum.pixels[i] /= 8 }
         #expect(maxAbsDifference(ensembled, data.window(sum)) < 1e-6)
         #expect(maxAbsDifference(ensembled, single) > 1e-4, "the ensemble must differ from one pass")
+        pnp.finalEnsemble = 0
+        #expect(try pnp.restore(blurred, psf: psf) == single)
+        pnp.finalEnsemble = 12
+        #expect(try pnp.restore(blurred, psf: psf) == ensembled)
     }
 
     /// Above `wholeImageSide` the network runs in tiles, and tiled inference equals one pass.
