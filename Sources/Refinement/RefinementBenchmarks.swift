@@ -1,23 +1,29 @@
 import DeblurCore
+import Deconvolution
 import Foundation
 
 /// The Refinement module's cases for `deblur bench`:
 ///
 /// - `sgemm`: OpenBLAS `sgemm` on 1024 × 1024 × 1024, the floor every convolution is measured against;
-/// - `train`: optimizer steps of the default refiner on batches of 16 patches of 64 × 64
+/// - `train`: optimizer steps of the shipped model's network on batches of 16 patches of 64 × 64
 ///   (`patches_per_s`, achieved `gflops` counting forward + backward as 3 × the forward
 ///   multiply–adds × 2, and `sgemm_fraction`);
-/// - `infer`: one forward pass of the default refiner on a 512 × 512 image (`ms`, plus the
-///   tiled path `deblur refine` uses as `tiled_ms`).
+/// - `infer`: one forward pass of the shipped model's network on a 512 × 512 image (`ms`, plus
+///   the tiled path `deblur refine` uses as `tiled_ms`);
+/// - `pnp`: one plug-and-play restoration (what `cnn` runs) of a 256 × 256 image blurred by a
+///   31-pixel trajectory PSF (`ms`), against its network passes alone (`network_ms`).
+///
+/// The network is the shipped model's architecture (the standard refiner's when no model is
+/// shipped), with seeded random weights: the time does not depend on their values.
 public enum RefinementBenchmarks {
     public static let cases: [BenchCase] = [
         BenchCase(name: "sgemm", summary: "OpenBLAS sgemm 1024³, the floor of the CNN's convolutions") { options, emit in
             let g = sgemmRate(repeats: options.repeats)
             emit(BenchRecord("sgemm", [("m", .int(1024)), ("n", .int(1024)), ("k", .int(1024)), ("threads", .int(BLAS.threads)), ("gflops", .double(g))]))
         },
-        BenchCase(name: "train", summary: "training steps of the default refiner, batch 16 × 64², patches/s and GFLOP/s") { options, emit in
+        BenchCase(name: "train", summary: "training steps of the shipped network, batch 16 × 64², patches/s and GFLOP/s") { options, emit in
             let batch = 16, patch = 64
-            var net = UNet(architecture: .standard, seed: 1)
+            var net = UNet(architecture: shippedArchitecture, seed: 1)
             var rng = SeededRandom(seed: 2)
             for i in net.parameters.indices where net.parameters[i] == 0 { net.parameters[i] = Float(rng.gaussian() * 0.01) }
             let input = randomTensor(batch, net.architecture.inputs.count, patch, patch, rng: &rng)
@@ -39,14 +45,15 @@ public enum RefinementBenchmarks {
             let flops = 3 * 2 * net.multiplyAddsPerPixel * Double(batch * patch * patch)
             let gflops = flops / t * 1e-9
             let floor = sgemmRate(repeats: options.repeats)
-            emit(BenchRecord("train", [("batch", .int(batch)), ("patch", .int(patch)), ("patches_per_s", .double(Double(batch) / t)),
+            emit(BenchRecord("train", [("inputs", .int(net.architecture.inputs.count)), ("batch", .int(batch)), ("patch", .int(patch)),
+                                       ("patches_per_s", .double(Double(batch) / t)),
                                        ("ms_per_step", .double(t * 1e3)), ("gflops", .double(gflops)),
                                        ("sgemm_gflops", .double(floor)), ("sgemm_fraction", .double(gflops / floor)),
                                        ("threads", .int(BLAS.threads))]))
         },
-        BenchCase(name: "infer", summary: "one forward pass of the default refiner on 512² (whole image and tiled)") { options, emit in
+        BenchCase(name: "infer", summary: "one forward pass of the shipped network on 512² (whole image and tiled)") { options, emit in
             for size in options.sizes ?? [512] {
-                var net = UNet(architecture: .standard, seed: 1)
+                var net = UNet(architecture: shippedArchitecture, seed: 1)
                 var rng = SeededRandom(seed: 3)
                 for i in net.parameters.indices where net.parameters[i] == 0 { net.parameters[i] = Float(rng.gaussian() * 0.01) }
                 let m = net.architecture.sizeMultiple
@@ -61,11 +68,55 @@ public enum RefinementBenchmarks {
                 _ = tiling.run(net, planes: planes, workspace: tiledWorkspace)
                 let tiled = bestTime(repeats: options.repeats) { _ = tiling.run(net, planes: planes, workspace: tiledWorkspace) }
                 let gflops = 2 * net.multiplyAddsPerPixel * Double(side * side) / t * 1e-9
-                emit(BenchRecord("infer", [("size", .int(side)), ("ms", .double(t * 1e3)), ("tiled_ms", .double(tiled * 1e3)),
+                emit(BenchRecord("infer", [("inputs", .int(net.architecture.inputs.count)), ("size", .int(side)), ("ms", .double(t * 1e3)),
+                                           ("tiled_ms", .double(tiled * 1e3)),
                                            ("gflops", .double(gflops)), ("threads", .int(BLAS.threads))]))
             }
         },
+        BenchCase(name: "pnp", summary: "one plug-and-play restoration (cnn) of 256² with a 31-px trajectory PSF, against its network passes alone") { options, emit in
+            for size in options.sizes ?? [256] {
+                try emit(plugAndPlayRecord(size: size, repeats: options.repeats))
+            }
+        },
     ]
+
+    /// The architecture of the shipped model (read from its header), or the standard
+    /// refiner's when none is shipped or it cannot be read.
+    static var shippedArchitecture: RefinerArchitecture {
+        guard let path = RefinerMethod.defaultModelPath, let model = try? ModelFile.read(path).model else { return .standard }
+        return model.network.architecture
+    }
+
+    /// Times `PlugAndPlayRestorer` (8 steps, σ = 1 %) on a `size`² image of random smooth
+    /// blobs, and the same 8 network passes on its extended domain, so `network_fraction`
+    /// says how much of a `cnn` restoration the data steps' CG leaves to the network.
+    static func plugAndPlayRecord(size: Int, repeats: Int) throws -> BenchRecord {
+        var architecture = shippedArchitecture
+        if architecture.inputs.contains(.blurred) { architecture.inputs = [.estimate, .noise] }
+        var net = UNet(architecture: architecture, seed: 1)
+        var rng = SeededRandom(seed: 5)
+        for i in net.parameters.indices where net.parameters[i] == 0 { net.parameters[i] = Float(rng.gaussian() * 0.01) }
+        let header = ModelHeader(architecture: architecture, base: BaseMethod(name: "none"), task: .denoise)
+        let restorer = try PlugAndPlayRestorer(model: RefinerModel(header: header, network: net), noiseSigma: 0.01)
+        let psf = try PSF.trajectory(size: 31, seed: 3)
+        let sharp = Image(height: size + 30, width: size + 30) { _, y, x in Float(0.5 + 0.25 * sin(Double(x) * 0.11) * cos(Double(y) * 0.07)) }
+        let blurred = try blur(sharp, psf: psf, boundary: .valid)
+        _ = try restorer.restore(blurred, psf: psf, observer: nil)
+        let t = try bestTime(repeats: repeats) { _ = try restorer.restore(blurred, psf: psf, observer: nil) }
+        // The same passes the restorer makes: one whole-image pass per step on the extended domain.
+        let data = try MaskedDataProximal(observation: blurred, psf: psf)
+        let planes = architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: 0.05) : data.start() }
+        var tiling = PlugAndPlayRestorer.defaultTiling
+        tiling.tile = max(tiling.tile, restorer.wholeImageSide)
+        let ws = UNetWorkspace()
+        _ = tiling.run(net, planes: planes, workspace: ws)
+        let pass = bestTime(repeats: repeats) { _ = tiling.run(net, planes: planes, workspace: ws) }
+        let network = pass * Double(restorer.iterations)
+        return BenchRecord("pnp", [("size", .int(size)), ("psf", .int(psf.height)), ("padded", .int(data.paddedHeight)),
+                                   ("iterations", .int(restorer.iterations)), ("ms", .double(t * 1e3)),
+                                   ("network_ms", .double(network * 1e3)), ("network_fraction", .double(network / t)),
+                                   ("threads", .int(BLAS.threads))])
+    }
 
     /// Best GFLOP/s of a 1024³ `sgemm` (computed once per process).
     static func sgemmRate(repeats: Int) -> Double {
