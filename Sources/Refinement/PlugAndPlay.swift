@@ -83,7 +83,7 @@ public struct PlugAndPlayRestorer: Restorer {
             if max(data.paddedHeight, data.paddedWidth) <= wholeImageSide { tiling.tile = max(tiling.tile, wholeImageSide) }
             // A floor keeps α finite on a noiseless image: the data step then all but
             // interpolates the observation.
-            let sigma = max(noiseSigma ?? estimateNoiseSigma(channel), 1e-3)
+            let sigma = max(noiseSigma ?? estimatePatchNoiseSigma(channel), 1e-3)
             var z = data.start()
             var previous = observer == nil ? nil : data.window(z)
             for (k, level) in schedule(noiseSigma: sigma).enumerated() {

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// `x̂ = x_base + f_θ(x_base, y, σ)` where `x_base` is the base method's estimate from the
 /// blurred image `y`, and `σ` the noise level (given, or estimated from `y` by
-/// `estimateNoiseSigma`). Used by `deblur refine` and `compare --methods cnn`.
+/// `estimatePatchNoiseSigma`). Used by `deblur refine` and `compare --methods cnn`.
 public struct Refiner: Restorer {
     public let model: RefinerModel
     public let base: any Restorer
@@ -40,7 +40,7 @@ public struct Refiner: Restorer {
             guard estimate.height == channel.height && estimate.width == channel.width && estimate.channels == 1 else {
                 throw RefinementError.invalidData("base method \(base.name) returned \(estimate.channels)×\(estimate.height)×\(estimate.width) for a \(channel.height)×\(channel.width) image")
             }
-            let sigma = noiseSigma ?? estimateNoiseSigma(channel)
+            let sigma = noiseSigma ?? estimatePatchNoiseSigma(channel)
             let planes = RefinerInputs.planes(model.network.architecture.inputs, estimate: estimate, blurred: channel, noiseSigma: sigma)
             return tiling.run(model.network, planes: planes, workspace: workspace)
         }

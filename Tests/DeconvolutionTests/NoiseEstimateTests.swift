@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import DeblurCore
 import _TestSupport
 @testable import Deconvolution
@@ -25,5 +26,54 @@ import _TestSupport
         let a: Float = 0.01
         let board = Image(height: 8, width: 8) { _, y, x in (x + y) % 2 == 0 ? a : -a }
         #expect(abs(estimateNoiseSigma(board) - Double(2 * a) / 0.6745) < 1e-6)
+    }
+
+    @Test func patchEstimatorRecoversSigmaOnABlurredScene() {
+        let scene = naiveCircularConvolve(testScene(height: 128, width: 128, seed: 9), boxPSF(5))
+        for sigma in [0.005, 0.02, 0.05] {
+            var rng = SeededRandom(seed: 78)
+            var noisy = scene
+            for i in noisy.pixels.indices { noisy.pixels[i] += Float(rng.gaussian(mean: 0, sigma: sigma)) }
+            let estimate = estimatePatchNoiseSigma(noisy)
+            #expect(abs(estimate - sigma) / sigma < 0.04, "σ \(sigma) estimated as \(estimate)")
+        }
+    }
+
+    @Test func patchEstimatorIgnoresFineTextureThatTheHaarMedianTakesForNoise() {
+        // A sharp scene with a fine oriented texture: its diagonal Haar band is large
+        // everywhere, but the texture lives in two patch eigenvectors only.
+        let sigma = 0.01
+        var rng = SeededRandom(seed: 79)
+        let textured = Image(height: 128, width: 128) { _, y, x in
+            let phase: Double = 2.2 * Double(x) + 1.3 * Double(y)
+            return Float(0.5 + 0.1 * sin(phase))
+        }
+        var noisy = textured
+        for i in noisy.pixels.indices { noisy.pixels[i] += Float(rng.gaussian(mean: 0, sigma: sigma)) }
+        let haar = estimateNoiseSigma(noisy), patch = estimatePatchNoiseSigma(noisy)
+        #expect(haar > 2 * sigma, "the Haar median should be fooled here (got \(haar))")
+        #expect(abs(patch - sigma) / sigma < 0.05, "σ \(sigma) estimated as \(patch)")
+    }
+
+    @Test func patchEstimatorGivesZeroOnANoiseFreeRamp() {
+        let ramp = Image(height: 32, width: 32) { _, y, x in Float(x + 2 * y) / 128 }
+        #expect(estimatePatchNoiseSigma(ramp) < 1e-6)
+        // Smaller than a patch: the Haar median's answer.
+        let tiny = Image(height: 4, width: 4) { _, y, x in (x + y) % 2 == 0 ? 0.01 : -0.01 }
+        #expect(estimatePatchNoiseSigma(tiny) == estimateNoiseSigma(tiny))
+    }
+
+    @Test func jacobiEigenvaluesOfARotatedDiagonalMatrix() {
+        // Q D Qᵀ with Q = I − 2uuᵀ (a Householder reflection, orthogonal) has the eigenvalues D.
+        let n = 9
+        let d = (0..<n).map { Double($0 * $0) - 3.5 }
+        let raw = (0..<n).map { Double($0 % 4) + 0.5 }
+        let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let u = raw.map { $0 / norm }
+        func q(_ i: Int, _ j: Int) -> Double { (i == j ? 1 : 0) - 2 * u[i] * u[j] }
+        var m = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { for k in 0..<n { m[i * n + j] += q(i, k) * d[k] * q(j, k) } } }
+        let eigen = symmetricEigenvalues(m, order: n).sorted()
+        for (e, expected) in zip(eigen, d.sorted()) { #expect(abs(e - expected) < 1e-10, "\(e) vs \(expected)") }
     }
 }

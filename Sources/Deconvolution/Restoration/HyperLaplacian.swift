@@ -16,7 +16,7 @@ import Foundation
 /// - Parameters:
 ///   - alpha: the prior's exponent, in (0, 1] (default 2/3; 1 gives TV).
 ///   - lambda: data weight λ > 0, or nil (default) to tie it to the noise level:
-///     `λ = 1 / (τ(α) σ̂²)` with σ̂ from `estimateNoiseSigma` (floored at 0.002, about 8-bit
+///     `λ = 1 / (τ(α) σ̂²)` with σ̂ from `estimatePatchNoiseSigma` (floored at 0.002, about 8-bit
 ///     quantization) and `τ(α) = 5 · 5^(3(α − 2/3))` (5 for α = 2/3, 25 for α = 1), tuned once
 ///     on synthetic scenes with σ from 0.005 to 0.02 (Docs/Methods.md).
 ///   - betaStart, betaRate, betaMax: the continuation (defaults 1, 2√2, 256 as K&F).
@@ -73,7 +73,7 @@ public struct HyperLaplacian: Restorer {
     /// The data weight used for `plane`: the given λ, or `1 / (τ σ̂²)`.
     public func effectiveLambda(for plane: Image) -> Float {
         if let lambda { return lambda }
-        let sigma = max(estimateNoiseSigma(plane), 2e-3)
+        let sigma = max(estimatePatchNoiseSigma(plane), 2e-3)
         return Float(1 / (Self.priorWeight(alpha: alpha) * sigma * sigma))
     }
 

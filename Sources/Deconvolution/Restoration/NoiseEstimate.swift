@@ -39,6 +39,115 @@ public func estimateNoiseSigma(_ image: Image) -> Double {
     return total / Double(image.channels)
 }
 
+/// Estimates the standard deviation of additive white Gaussian noise from the covariance of the
+/// image's `patch × patch` patches (Chen, Zhu & Heng 2015):
+///
+///     λ₁ ≥ … ≥ λᵣ  the eigenvalues of the patches' covariance (r = patch²);
+///     σ̂² = mean(λᵢ … λᵣ) for the first i where that mean is at most their median
+///
+/// White noise adds σ² to every eigenvalue, and image structure lives in a few leading ones:
+/// the smallest eigenvalues whose mean is not pulled above their median by structure are
+/// noise alone. Unlike the Haar-band median (`estimateNoiseSigma`), texture does not leak into
+/// the estimate: on the blurred photographs of Docs/Results.md it reads 1.06 / 1.02 / 1.01 /
+/// 1.01 × the true σ at 0.5 / 1 / 2 / 3 % (the Haar median: 1.27 / 1.10 / 1.04 / 1.02, up to
+/// 2.7 × on one textured crop). Color images: the mean of the channels' estimates. At most
+/// 2¹⁴ patches are used, on a regular grid of positions (every other one on a 256² image: the
+/// estimates move by under 5 %, at a quarter of the time); images smaller than a patch fall
+/// back to the Haar median.
+///
+/// Reference: G. Chen, F. Zhu, P. A. Heng, "An efficient statistical method for image noise
+/// level estimation", ICCV 2015.
+public func estimatePatchNoiseSigma(_ image: Image, patch: Int = 7) -> Double {
+    precondition(patch >= 2, "patch must be at least 2")
+    guard image.height >= patch && image.width >= patch else { return estimateNoiseSigma(image) }
+    var total = 0.0
+    for c in 0..<image.channels {
+        let eigenvalues = symmetricEigenvalues(patchCovariance(image, channel: c, patch: patch), order: patch * patch)
+            .sorted(by: >).map { max($0, 0) }
+        let r = eigenvalues.count
+        var variance = eigenvalues[r - 1]
+        for i in 0..<r {
+            let tail = eigenvalues[i...]
+            let mean = tail.reduce(0, +) / Double(tail.count)
+            // The tail is sorted descending: its median is its middle element (or pair).
+            let n = tail.count, mid = i + n / 2
+            let median = n % 2 == 1 ? eigenvalues[mid] : (eigenvalues[mid - 1] + eigenvalues[mid]) / 2
+            if mean <= median { variance = mean; break }
+        }
+        total += variance.squareRoot()
+    }
+    return total / Double(image.channels)
+}
+
+/// The covariance (row-major `patch² × patch²`) of one channel's patches, taken on a grid of
+/// positions coarse enough that at most 2¹⁴ patches are read.
+func patchCovariance(_ image: Image, channel c: Int, patch p: Int) -> [Double] {
+    let ny = image.height - p + 1, nx = image.width - p + 1, r = p * p
+    var stride = 1
+    while ((ny + stride - 1) / stride) * ((nx + stride - 1) / stride) > 1 << 14 { stride += 1 }
+    var sum = [Double](repeating: 0, count: r), products = [Double](repeating: 0, count: r * r)
+    var v = [Double](repeating: 0, count: r)
+    var count = 0
+    image.withUnsafeBufferPointer { pixels in
+        sum.withUnsafeMutableBufferPointer { s in products.withUnsafeMutableBufferPointer { q in v.withUnsafeMutableBufferPointer { v in
+            let base = c * image.height * image.width, w = image.width
+            for y in Swift.stride(from: 0, to: ny, by: stride) {
+                for x in Swift.stride(from: 0, to: nx, by: stride) {
+                    for dy in 0..<p {
+                        for dx in 0..<p { v[dy * p + dx] = Double(pixels[base + (y + dy) * w + x + dx]) }
+                    }
+                    for a in 0..<r {
+                        let va = v[a]
+                        s[a] += va
+                        for b in a..<r { q[a * r + b] += va * v[b] }
+                    }
+                    count += 1
+                }
+            }
+        } } }
+    }
+    let n = Double(count)
+    for a in 0..<r {
+        for b in a..<r {
+            let cov = products[a * r + b] / n - sum[a] / n * (sum[b] / n)
+            products[a * r + b] = cov; products[b * r + a] = cov
+        }
+    }
+    return products
+}
+
+/// Eigenvalues of a symmetric `order × order` matrix (row-major) by cyclic Jacobi rotations,
+/// accurate to the matrix's own rounding for the small, well-conditioned covariances here.
+func symmetricEigenvalues(_ matrix: [Double], order n: Int) -> [Double] {
+    var a = matrix
+    let scale = a.reduce(0) { $0 + $1 * $1 }
+    guard scale > 0 else { return [Double](repeating: 0, count: n) }
+    for _ in 0..<100 {
+        var off = 0.0
+        for i in 0..<n { for j in (i + 1)..<n { off += a[i * n + j] * a[i * n + j] } }
+        if off <= 1e-30 * scale { break }
+        for i in 0..<n {
+            for j in (i + 1)..<n {
+                let aij = a[i * n + j]
+                if aij == 0 { continue }
+                // The rotation that zeroes (i, j): t = tan θ, the smaller root of t² + 2θt − 1 = 0.
+                let theta = (a[j * n + j] - a[i * n + i]) / (2 * aij)
+                let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
+                let cs = 1 / (t * t + 1).squareRoot(), sn = t * cs
+                for k in 0..<n {
+                    let aki = a[k * n + i], akj = a[k * n + j]
+                    a[k * n + i] = cs * aki - sn * akj; a[k * n + j] = sn * aki + cs * akj
+                }
+                for k in 0..<n {
+                    let aik = a[i * n + k], ajk = a[j * n + k]
+                    a[i * n + k] = cs * aik - sn * ajk; a[j * n + k] = sn * aik + cs * ajk
+                }
+            }
+        }
+    }
+    return (0..<n).map { a[$0 * n + $0] }
+}
+
 /// Mean squared forward-difference gradient per pixel, `mean(∂ₓx² + ∂ᵧx²)` (interior pairs only).
 func meanGradientEnergy(_ plane: Image) -> Double {
     let h = plane.height, w = plane.width
