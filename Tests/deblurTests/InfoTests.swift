@@ -24,6 +24,26 @@ import _TestSupport
         }
     }
 
+    @Test func jsonReportsTheNoiseLevelTheAutoMethodsEstimate() throws {
+        try withScratch { dir in
+            // A smooth scene plus σ = 0.02 of white Gaussian noise, stored as float TIFF.
+            var rng = SeededRandom(seed: 12)
+            let image = Image(height: 64, width: 64) { _, y, x in
+                let smooth = 0.5 + 0.2 * sin(Double(x) * 0.15) * cos(Double(y) * 0.1)
+                return Float(smooth + rng.gaussian(mean: 0, sigma: 0.02))
+            }
+            try ImageIO.write(image, to: dir.file("n.tif").path)
+            let result = try dir.deblur("info", "n.tif", "--json")
+            #expect(result.status == 0, "\(result)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let sigma = try #require(object["noise_sigma"] as? Double)
+            #expect(abs(sigma - estimatePatchNoiseSigma(image)) < 1e-9)
+            #expect(abs(sigma - 0.02) < 0.002, "σ 0.02 estimated as \(sigma)")
+            let text = try dir.deblur("info", "n.tif")
+            #expect(text.stdout.contains(String(format: "noise σ ≈ %.3g", sigma)), "\(text.stdout)")
+        }
+    }
+
     @Test func garbageFileExitsOneNamingIt() throws {
         try withScratch { dir in
             try Data("this is not an image".utf8).write(to: dir.file("junk.png"))

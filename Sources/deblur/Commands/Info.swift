@@ -9,7 +9,9 @@ struct Info: ParsableCommand {
         abstract: "Print an image file's size, channels, bit depth and statistics.",
         discussion: """
             Statistics are over the decoded [0, 1] samples of the first page (alpha dropped), \
-            as every other command sees them. See Docs/FileFormats.md.
+            as every other command sees them. The noise σ is the estimate that wiener:nsr=auto, \
+            hyper-laplacian:lambda=auto and cnn use when no noise level is given (white Gaussian \
+            noise, from the image's 7×7 patch covariance). See Docs/FileFormats.md.
             """)
 
     @Argument(help: "A PNG or TIFF file.")
@@ -32,15 +34,18 @@ struct Info: ParsableCommand {
         var min: Float
         var max: Float
         var mean: Double
+        var noise_sigma: Double
     }
 
     func run() throws {
         let (image, info) = try ImageIO.readWithInfo(file)
         let stats = image.statistics()
+        let noise = estimatePatchNoiseSigma(image)
         if json {
             let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
                                 channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
-                                alpha: info.hasAlpha, pages: info.pages, min: stats.min, max: stats.max, mean: stats.mean)
+                                alpha: info.hasAlpha, pages: info.pages, min: stats.min, max: stats.max, mean: stats.mean,
+                                noise_sigma: noise)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -51,6 +56,6 @@ struct Info: ParsableCommand {
         let depth = info.isFloat ? "32-bit float" : "\(info.bitsPerSample)-bit integer"
         print("\(file): \(info.format.rawValue.uppercased()) \(info.width)×\(info.height), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
               + (info.hasAlpha ? ", alpha (dropped)" : "") + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
-        print(String(format: "min %.6g  max %.6g  mean %.6g", stats.min, stats.max, stats.mean))
+        print(String(format: "min %.6g  max %.6g  mean %.6g  noise σ ≈ %.3g", stats.min, stats.max, stats.mean, noise))
     }
 }
