@@ -24,7 +24,7 @@ import _TestSupport
         }
     }
 
-    @Test func jsonReportsTheNoiseLevelTheAutoMethodsEstimate() throws {
+    @Test func jsonReportsTheNoiseLevelTheCNNEstimates() throws {
         try withScratch { dir in
             // A smooth scene plus σ = 0.02 of white Gaussian noise, stored as float TIFF.
             var rng = SeededRandom(seed: 12)

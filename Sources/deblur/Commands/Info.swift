@@ -9,7 +9,7 @@ struct Info: ParsableCommand {
         abstract: "Print an image file's size, channels, bit depth and statistics.",
         discussion: """
             Statistics are over the decoded [0, 1] samples of the first page (alpha dropped), \
-            as every other command sees them. The noise σ is the estimate that wiener:nsr=auto, \
+            as every other command sees them. The noise σ is the estimate that \
             hyper-laplacian:lambda=auto and cnn use when no noise level is given (white Gaussian \
             noise, from the image's 7×7 patch covariance). See Docs/FileFormats.md.
             """)
