@@ -47,7 +47,7 @@ import _TestSupport
         let restored = try HyperLaplacian(boundary: .circular).restore(observed, psf: boxPSF(5))
         #expect(psnr(restored, sharp) > psnr(observed, sharp) + 2)
         let lambda = HyperLaplacian().effectiveLambda(for: observed)
-        let sigma = estimateNoiseSigma(observed)
+        let sigma = estimatePatchNoiseSigma(observed)
         #expect(abs(Double(lambda) - 1 / (HyperLaplacian.priorWeight(alpha: 2.0 / 3.0) * sigma * sigma)) / Double(lambda) < 1e-5)
     }
 
