@@ -87,8 +87,8 @@ public enum RefinementBenchmarks {
         return model.network.architecture
     }
 
-    /// Times `PlugAndPlayRestorer` (8 steps, σ = 1 %) on a `size`² image of random smooth
-    /// blobs, and the same 8 network passes on its extended domain, so `network_fraction`
+    /// Times `PlugAndPlayRestorer` (8 steps, σ = 1 %) on a `size`² smooth sinusoidal pattern
+    /// (the time depends on the size, not the content), and the same 8 network passes on its extended domain, so `network_fraction`
     /// says how much of a `cnn` restoration the data steps' CG leaves to the network.
     static func plugAndPlayRecord(size: Int, repeats: Int) throws -> BenchRecord {
         var architecture = shippedArchitecture

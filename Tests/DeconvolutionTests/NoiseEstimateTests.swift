@@ -63,6 +63,14 @@ import _TestSupport
         #expect(estimatePatchNoiseSigma(tiny) == estimateNoiseSigma(tiny))
     }
 
+    @Test func patchEstimatorGivesNaNForANonFiniteSample() {
+        var image = Image(height: 16, width: 16) { _, y, x in Float(x * y) / 256 }
+        image.pixels[37] = .nan
+        #expect(estimatePatchNoiseSigma(image).isNaN)
+        image.pixels[37] = .infinity
+        #expect(estimatePatchNoiseSigma(image).isNaN)
+    }
+
     @Test func jacobiEigenvaluesOfARotatedDiagonalMatrix() {
         // Q D Qᵀ with Q = I − 2uuᵀ (a Householder reflection, orthogonal) has the eigenvalues D.
         let n = 9
