@@ -63,6 +63,20 @@ import _TestSupport
         #expect(estimatePatchNoiseSigma(tiny) == estimateNoiseSigma(tiny))
     }
 
+    @Test func patchEstimatorReadsATiledNoisyImageLikeItsTile() {
+        // A 64² noisy tile repeated 8 × 8 times (the way large benchmark inputs are often made):
+        // 512² has more patch positions than are read, and a regular grid of them would read
+        // only a few distinct patches of the tile.
+        var rng = SeededRandom(seed: 80)
+        let sigma = 0.02
+        let tile = Image(height: 64, width: 64) { _, y, x in
+            Float(0.5 + 0.2 * sin(Double(x) * 0.3) * cos(Double(y) * 0.2) + rng.gaussian(mean: 0, sigma: sigma))
+        }
+        let tiled = Image(height: 512, width: 512) { _, y, x in tile.pixels[(y % 64) * 64 + x % 64] }
+        let estimate = estimatePatchNoiseSigma(tiled)
+        #expect(abs(estimate - sigma) / sigma < 0.1, "σ \(sigma) estimated as \(estimate)")
+    }
+
     @Test func patchEstimatorGivesNaNForANonFiniteSample() {
         var image = Image(height: 16, width: 16) { _, y, x in Float(x * y) / 256 }
         image.pixels[37] = .nan

@@ -51,9 +51,9 @@ public func estimateNoiseSigma(_ image: Image) -> Double {
 /// the estimate: on the blurred photographs of Docs/Results.md it reads 1.05 / 1.02 / 1.01 /
 /// 1.00 × the true σ at 0.5 / 1 / 2 / 3 % (the Haar median: 1.27 / 1.10 / 1.04 / 1.02, up to
 /// 2.7 × on one textured crop). Color images: the mean of the channels' estimates. At most
-/// 2¹⁴ patches are used, on a regular grid of positions (every other one on a 256² image: the
-/// estimates move by under 5 %, at a quarter of the time); images smaller than a patch fall
-/// back to the Haar median. NaN or infinite samples give NaN.
+/// 2¹⁴ patches are used, at positions drawn from a fixed seed (a quarter of a 256² image's:
+/// the estimates move by under 5 %, at a quarter of the time); images smaller than a patch
+/// fall back to the Haar median. NaN or infinite samples give NaN.
 ///
 /// Reference: G. Chen, F. Zhu, P. A. Heng, "An efficient statistical method for image noise
 /// level estimation", ICCV 2015.
@@ -80,29 +80,30 @@ public func estimatePatchNoiseSigma(_ image: Image, patch: Int = 7) -> Double {
     return total / Double(image.channels)
 }
 
-/// The covariance (row-major `patch² × patch²`) of one channel's patches, taken on a grid of
-/// positions coarse enough that at most 2¹⁴ patches are read.
+/// The covariance (row-major `patch² × patch²`) of one channel's patches: all of them, or 2¹⁴
+/// at positions drawn from a fixed seed when there are more. Random positions, not a regular
+/// grid: a grid whose step divides a periodic texture's period (a tiled test image) reads the
+/// same few patches over and over, whose covariance has no noise floor.
 func patchCovariance(_ image: Image, channel c: Int, patch p: Int) -> [Double] {
     let ny = image.height - p + 1, nx = image.width - p + 1, r = p * p
-    var stride = 1
-    while ((ny + stride - 1) / stride) * ((nx + stride - 1) / stride) > 1 << 14 { stride += 1 }
+    let limit = 1 << 14, all = ny * nx <= limit
+    let count = all ? ny * nx : limit
+    var rng = SeededRandom(seed: 0x7A7C4)
     var sum = [Double](repeating: 0, count: r), products = [Double](repeating: 0, count: r * r)
     var v = [Double](repeating: 0, count: r)
-    var count = 0
     image.withUnsafeBufferPointer { pixels in
         sum.withUnsafeMutableBufferPointer { s in products.withUnsafeMutableBufferPointer { q in v.withUnsafeMutableBufferPointer { v in
             let base = c * image.height * image.width, w = image.width
-            for y in Swift.stride(from: 0, to: ny, by: stride) {
-                for x in Swift.stride(from: 0, to: nx, by: stride) {
-                    for dy in 0..<p {
-                        for dx in 0..<p { v[dy * p + dx] = Double(pixels[base + (y + dy) * w + x + dx]) }
-                    }
-                    for a in 0..<r {
-                        let va = v[a]
-                        s[a] += va
-                        for b in a..<r { q[a * r + b] += va * v[b] }
-                    }
-                    count += 1
+            for k in 0..<count {
+                let position = all ? k : rng.integer(below: ny * nx)
+                let y = position / nx, x = position % nx
+                for dy in 0..<p {
+                    for dx in 0..<p { v[dy * p + dx] = Double(pixels[base + (y + dy) * w + x + dx]) }
+                }
+                for a in 0..<r {
+                    let va = v[a]
+                    s[a] += va
+                    for b in a..<r { q[a * r + b] += va * v[b] }
                 }
             }
         } } }
