@@ -48,7 +48,7 @@ public func estimateNoiseSigma(_ image: Image) -> Double {
 /// White noise adds σ² to every eigenvalue, and image structure lives in a few leading ones:
 /// the smallest eigenvalues whose mean is not pulled above their median by structure are
 /// noise alone. Unlike the Haar-band median (`estimateNoiseSigma`), texture does not leak into
-/// the estimate: on the blurred photographs of Docs/Results.md it reads 1.05 / 1.02 / 1.01 /
+/// the estimate: on the blurred photographs of Docs/Results.md it reads 1.05 / 1.01 / 1.01 /
 /// 1.00 × the true σ at 0.5 / 1 / 2 / 3 % (the Haar median: 1.27 / 1.10 / 1.04 / 1.02, up to
 /// 2.7 × on one textured crop). Color images: the mean of the channels' estimates. At most
 /// 2¹⁴ patches are used, at positions drawn from a fixed seed (a quarter of a 256² image's:
