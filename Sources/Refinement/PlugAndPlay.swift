@@ -79,8 +79,7 @@ public struct PlugAndPlayRestorer: Restorer {
         let start = monotonicSeconds()
         return try blurred.mapChannels { channel in
             let data = try MaskedDataProximal(observation: channel, psf: psf)
-            var tiling = tiling
-            if max(data.paddedHeight, data.paddedWidth) <= wholeImageSide { tiling.tile = max(tiling.tile, wholeImageSide) }
+            let tiling = tiling(forPaddedHeight: data.paddedHeight, width: data.paddedWidth)
             // A floor keeps α finite on a noiseless image: the data step then all but
             // interpolates the observation.
             let sigma = max(noiseSigma ?? estimatePatchNoiseSigma(channel), 1e-3)
@@ -118,6 +117,14 @@ public struct PlugAndPlayRestorer: Restorer {
             }
             return data.window(z)
         }
+    }
+
+    /// The tiling the network runs with on an extended domain of this size: one whole tile up to
+    /// `wholeImageSide`, else `tiling`.
+    public func tiling(forPaddedHeight height: Int, width: Int) -> TiledInference {
+        var chosen = tiling
+        if max(height, width) <= wholeImageSide { chosen.tile = max(chosen.tile, wholeImageSide) }
+        return chosen
     }
 
     /// The network's output for `x` at noise level `level`, seen under the `symmetry`-th flip/rotation.

@@ -23,9 +23,8 @@ public enum RefinementBenchmarks {
         },
         BenchCase(name: "train", summary: "training steps of the shipped network, batch 16 × 64², patches/s and GFLOP/s") { options, emit in
             let batch = 16, patch = 64
-            var net = UNet(architecture: shippedArchitecture, seed: 1)
             var rng = SeededRandom(seed: 2)
-            for i in net.parameters.indices where net.parameters[i] == 0 { net.parameters[i] = Float(rng.gaussian() * 0.01) }
+            var net = benchNetwork(shippedArchitecture, rng: &rng)
             let input = randomTensor(batch, net.architecture.inputs.count, patch, patch, rng: &rng)
             let target = randomTensor(batch, 1, patch, patch, rng: &rng)
             var adam = Adam(parameterCount: net.parameterCount)
@@ -53,9 +52,8 @@ public enum RefinementBenchmarks {
         },
         BenchCase(name: "infer", summary: "one forward pass of the shipped network on 512² (whole image and tiled)") { options, emit in
             for size in options.sizes ?? [512] {
-                var net = UNet(architecture: shippedArchitecture, seed: 1)
                 var rng = SeededRandom(seed: 3)
-                for i in net.parameters.indices where net.parameters[i] == 0 { net.parameters[i] = Float(rng.gaussian() * 0.01) }
+                let net = benchNetwork(shippedArchitecture, rng: &rng)
                 let m = net.architecture.sizeMultiple
                 let side = (size + m - 1) / m * m
                 let input = randomTensor(1, net.architecture.inputs.count, side, side, rng: &rng)
@@ -80,11 +78,19 @@ public enum RefinementBenchmarks {
         },
     ]
 
-    /// The architecture of the shipped model (read from its header), or the standard
+    /// The architecture of the shipped model (read once from its header), or the standard
     /// refiner's when none is shipped or it cannot be read.
-    static var shippedArchitecture: RefinerArchitecture {
+    static let shippedArchitecture: RefinerArchitecture = {
         guard let path = RefinerMethod.defaultModelPath, let model = try? ModelFile.read(path).model else { return .standard }
         return model.network.architecture
+    }()
+
+    /// A network of `architecture` whose parameters initialized to zero (those that make an
+    /// untrained network the identity) are small random values instead, so every layer works.
+    static func benchNetwork(_ architecture: RefinerArchitecture, rng: inout SeededRandom) -> UNet {
+        var net = UNet(architecture: architecture, seed: 1)
+        for i in net.parameters.indices where net.parameters[i] == 0 { net.parameters[i] = Float(rng.gaussian() * 0.01) }
+        return net
     }
 
     /// Times `PlugAndPlayRestorer` (8 steps, σ = 1 %) on a `size`² smooth sinusoidal pattern
@@ -93,9 +99,8 @@ public enum RefinementBenchmarks {
     static func plugAndPlayRecord(size: Int, repeats: Int) throws -> BenchRecord {
         var architecture = shippedArchitecture
         if architecture.inputs.contains(.blurred) { architecture.inputs = [.estimate, .noise] }
-        var net = UNet(architecture: architecture, seed: 1)
         var rng = SeededRandom(seed: 5)
-        for i in net.parameters.indices where net.parameters[i] == 0 { net.parameters[i] = Float(rng.gaussian() * 0.01) }
+        let net = benchNetwork(architecture, rng: &rng)
         let header = ModelHeader(architecture: architecture, base: BaseMethod(name: "none"), task: .denoise)
         let restorer = try PlugAndPlayRestorer(model: RefinerModel(header: header, network: net), noiseSigma: 0.01)
         let psf = try PSF.trajectory(size: 31, seed: 3)
@@ -106,8 +111,7 @@ public enum RefinementBenchmarks {
         // The same passes the restorer makes: one whole-image pass per step on the extended domain.
         let data = try MaskedDataProximal(observation: blurred, psf: psf)
         let planes = architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: 0.05) : data.start() }
-        var tiling = PlugAndPlayRestorer.defaultTiling
-        tiling.tile = max(tiling.tile, restorer.wholeImageSide)
+        let tiling = restorer.tiling(forPaddedHeight: data.paddedHeight, width: data.paddedWidth)
         let ws = UNetWorkspace()
         _ = tiling.run(net, planes: planes, workspace: ws)
         let pass = bestTime(repeats: repeats) { _ = tiling.run(net, planes: planes, workspace: ws) }
