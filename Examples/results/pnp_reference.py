@@ -36,15 +36,8 @@ from skimage.metrics import structural_similarity
 
 
 def read(path):
-    if path.endswith((".tif", ".tiff")):
-        a = tifffile.imread(path).astype(np.float64)
-        return a if a.dtype.kind == "f" and a.max() <= 1.5 else a / (65535 if a.max() > 255 else 255)
-    a = np.asarray(Image.open(path))
-    return a.astype(np.float64) / (65535 if a.dtype == np.uint16 else 255)
-
-
-def read_float(path):
-    a = tifffile.imread(path)
+    """A dataset file on deblur's [0, 1] scale: float TIFF as stored, integers over their maximum."""
+    a = tifffile.imread(path) if path.endswith((".tif", ".tiff")) else np.asarray(Image.open(path))
     if a.dtype.kind == "f":
         return a.astype(np.float64)
     return a.astype(np.float64) / np.iinfo(a.dtype).max
@@ -169,8 +162,8 @@ def main():
     denoise = make_denoiser(a.denoiser, a.threads)
     psnrs, ssims = [], []
     for item in items:
-        y = read_float(os.path.join(a.dataset, item["blurred"]))
-        psf = read_float(os.path.join(a.dataset, item["psf"]))
+        y = read(os.path.join(a.dataset, item["blurred"]))
+        psf = read(os.path.join(a.dataset, item["psf"]))
         psf /= psf.sum()
         sharp = read(os.path.join(a.dataset, item["sharp"]))
         start = time.time()
