@@ -30,7 +30,10 @@ import Foundation
 /// plateaus; and leaves of other shapes (`shapeFraction` of them: ellipses, rectangles and
 /// triangles, elongated up to 6:1, inscribed in the disk they replace, so the size law and the
 /// coverage logic are unchanged), for the straight edges, corners and thin strokes of man-made
-/// scenes and text that disks never make.
+/// scenes and text that disks never make; and leaves filled with a periodic motif
+/// (`patternFraction` of them: stripes, dots, a brick or tile wall, or rows of glyphs, on a
+/// lattice of period 3–24 px at a random or axis-aligned orientation), the repeated structure
+/// of fabric, masonry and print that no other option makes.
 public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Smallest disk radius in pixels (> 0; default 1).
     public var minRadius: Double = 1
@@ -50,6 +53,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public var shadingAmplitude: Double = 0
     /// Fraction of leaves that are not disks but an ellipse, a rectangle or a triangle, in [0, 1] (0: disks only).
     public var shapeFraction: Double = 0
+    /// Fraction of leaves filled with a periodic motif, in [0, 1] (0: none).
+    public var patternFraction: Double = 0
     /// Gaussian σ in pixels of the out-of-focus background layer (0: everything in focus).
     public var defocusSigma: Double = 0
     /// Fraction of the image covered by in-focus disks before the background starts, in (0, 1].
@@ -60,10 +65,10 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, shadingAmplitude, shapeFraction, defocusSigma, foregroundCoverage, maxDisks
+        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, shadingAmplitude, shapeFraction, patternFraction, defocusSigma, foregroundCoverage, maxDisks
     }
 
-    /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `shadingAmplitude` or `shapeFraction` existed as free of them.
+    /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `shadingAmplitude`, `shapeFraction` or `patternFraction` existed as free of them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         minRadius = try c.decode(Double.self, forKey: .minRadius)
@@ -74,6 +79,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         grainOctaves = try c.decodeIfPresent(Int.self, forKey: .grainOctaves) ?? 1
         shadingAmplitude = try c.decodeIfPresent(Double.self, forKey: .shadingAmplitude) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
+        patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
         defocusSigma = try c.decode(Double.self, forKey: .defocusSigma)
         foregroundCoverage = try c.decode(Double.self, forKey: .foregroundCoverage)
         maxDisks = try c.decode(Int.self, forKey: .maxDisks)
@@ -88,6 +94,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         if grainOctaves != 1 { try c.encode(grainOctaves, forKey: .grainOctaves) }
         if shadingAmplitude > 0 { try c.encode(shadingAmplitude, forKey: .shadingAmplitude) }
         if shapeFraction > 0 { try c.encode(shapeFraction, forKey: .shapeFraction) }
+        if patternFraction > 0 { try c.encode(patternFraction, forKey: .patternFraction) }
         try c.encode(defocusSigma, forKey: .defocusSigma); try c.encode(foregroundCoverage, forKey: .foregroundCoverage)
         try c.encode(maxDisks, forKey: .maxDisks)
     }
@@ -122,6 +129,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         guard shapeFraction >= 0, shapeFraction <= 1 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves shape fraction", value: "\(shapeFraction)", expected: "a fraction in [0, 1]")
         }
+        guard patternFraction >= 0, patternFraction <= 1 else {
+            throw DatasetsError.invalidSetting(name: "dead-leaves pattern fraction", value: "\(patternFraction)", expected: "a fraction in [0, 1]")
+        }
         guard defocusSigma >= 0, defocusSigma <= 100 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves defocus sigma", value: "\(defocusSigma)", expected: "a σ in [0, 100] pixels")
         }
@@ -139,18 +149,19 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         precondition(height > 0 && width > 0, "dead leaves need a positive size, got \(height)×\(width)")
         precondition((try? validate()) != nil, "invalid dead-leaves settings \(self)")
         var rng = SeededRandom(seed: seed)
-        // Grain, shading and shapes have their own streams: with and without them the disks are the same.
+        // Grain, shading, shapes and patterns have their own streams: with and without them the disks are the same.
         var grainRng = SeededRandom(seed: seed, stream: 0x4752_4149_4E)
         var shadingRng = SeededRandom(seed: seed, stream: 0x5348_4144_45)
         var shapeRng = SeededRandom(seed: seed, stream: 0x5348_4150_45)
+        var patternRng = SeededRandom(seed: seed, stream: 0x5041_5454_45)
         var image = Image(channels: channels, height: height, width: width, value: 0.5)
         var covered = [Bool](repeating: false, count: height * width)
         let stop = defocusSigma > 0 ? foregroundCoverage : 1
-        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng)
+        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng, patternRng: &patternRng)
         if defocusSigma > 0 && covered.contains(false) {
             var background = Image(channels: channels, height: height, width: width, value: 0.5)
             var backgroundCovered = [Bool](repeating: false, count: height * width)
-            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng)
+            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng, patternRng: &patternRng)
             let blurred = gaussianBlurred(background, sigma: defocusSigma)
             for c in 0..<channels {
                 for i in 0..<(height * width) where !covered[i] {
@@ -167,7 +178,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     /// uncovered column" table, so a disk costs its row count plus the pixels it paints,
     /// not its area (10× faster on 256 × 256 with rmin = 1).
     private func paint(_ image: inout Image, covered: inout [Bool], until fraction: Double, rng: inout SeededRandom,
-                       grainRng: inout SeededRandom, shadingRng: inout SeededRandom, shapeRng: inout SeededRandom) {
+                       grainRng: inout SeededRandom, shadingRng: inout SeededRandom, shapeRng: inout SeededRandom,
+                       patternRng: inout SeededRandom) {
         let height = image.height, width = image.width, plane = height * width
         let target = Int((fraction * Double(plane)).rounded(.up))
         let stride = width + 1
@@ -236,6 +248,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                         }
                         let shaded = shadeX != 0 || shadeY != 0
                         let shape = shapeFraction > 0 && shapeRng.uniform() < shapeFraction ? LeafShape.random(radius: r, rng: &shapeRng) : LeafShape.disk(r)
+                        let pattern = patternFraction > 0 && patternRng.uniform() < patternFraction ? LeafPattern.random(rng: &patternRng) : nil
                         let y0 = max(0, ceiling(cy - r)), y1 = min(height - 1, floor(cy + r))
                         if y0 > y1 { continue }
                         let xa = max(0, ceiling(cx - r)), xb = min(width - 1, floor(cx + r))
@@ -260,7 +273,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                                 coveredCount += 1
                                 var texture = amplitude > 0 ? amplitude * sin(kx * Double(x) + ky * Double(y) + phase) : 0
                                 if shaded { texture += shadeX * (Double(x) - cx) + shadeY * (Double(y) - cy) }
-                                if grainScale > 0 || shaded {
+                                if let pattern { texture += pattern.value(x: Double(x), y: Double(y)) }
+                                if grainScale > 0 || shaded || pattern != nil {
                                     let g = grainScale > 0 ? grainScale * grainField[grainPlane + y * width + x] : 0
                                     for c in 0..<channels { pixels[c * plane + y * width + x] = min(max(Float(colour[c] + texture) + g, 0), 1) }
                                 } else {
@@ -347,6 +361,70 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                       clip(px.3, py.3, px.0, py.0) else { return nil }
                 return lo <= hi ? (lo, hi) : nil
             }
+        }
+    }
+
+    /// A periodic motif on a lattice: `u`, `v` are the pixel's coordinates in cell units along
+    /// the lattice's axes; the motif is two-valued, ± half the contrast about the leaf's colour.
+    struct LeafPattern {
+        enum Motif { case stripes, dots, wall, glyphs }
+        let motif: Motif
+        /// (x, y) ↦ u = ux·x + uy·y, v = vx·x + vy·y.
+        let ux: Double, uy: Double, vx: Double, vy: Double
+        /// Stripe duty cycle, dot radius or mortar width, in cell units.
+        let size: Double
+        /// Signed: the motif is lighter or darker than the leaf.
+        let contrast: Double
+        /// Brick bond: every other row of cells shifted by half a cell.
+        let staggered: Bool
+        /// Each glyph cell's 3 × 4 bitmap comes from a hash of this and the cell's index.
+        let glyphSeed: UInt64
+
+        /// Periods log-uniform in 3–24 px across and 1–2.5 times that along (glyph lines,
+        /// bricks); half the patterns are axis-aligned, as print and masonry mostly are.
+        static func random(rng: inout SeededRandom) -> LeafPattern {
+            let motif: Motif = [.stripes, .dots, .wall, .glyphs][min(Int(rng.uniform() * 4), 3)]
+            let across = exp(rng.uniform(log(3.0), log(24.0)))
+            let along = across * exp(rng.uniform(0, log(2.5)))
+            let angle = rng.uniform() < 0.5 ? Double(Int(rng.uniform() * 2)) * Double.pi / 2 : 2 * Double.pi * rng.uniform()
+            let c = cos(angle), s = sin(angle)
+            let size: Double
+            switch motif {
+            case .stripes: size = rng.uniform(0.2, 0.8)
+            case .dots: size = rng.uniform(0.15, 0.45)
+            case .wall: size = rng.uniform(0.08, 0.3)
+            case .glyphs: size = 0
+            }
+            let contrast = rng.uniform(0.1, 0.5) * (rng.uniform() < 0.5 ? -1 : 1)
+            let staggered = rng.uniform() < 0.5
+            return LeafPattern(motif: motif, ux: c / across, uy: s / across, vx: -s / along, vy: c / along,
+                               size: size, contrast: contrast, staggered: staggered, glyphSeed: rng.next())
+        }
+
+        @inline(__always)
+        func value(x: Double, y: Double) -> Double {
+            var u = ux * x + uy * y
+            let v = vx * x + vy * y
+            let row = v.rounded(.down), fv = v - row
+            if staggered && Int(row) & 1 == 1 { u += 0.5 }
+            let column = u.rounded(.down), fu = u - column
+            let on: Bool
+            switch motif {
+            case .stripes: on = fu < size
+            case .dots: on = (fu - 0.5) * (fu - 0.5) + (fv - 0.5) * (fv - 0.5) < size * size
+            case .wall: on = fu < size || fv < size
+            case .glyphs:
+                // A 3 × 4 bitmap in the cell's inner 3/4, the rest spacing between glyphs and lines.
+                let gx = Int((fu - 0.125) * 4), gy = Int((fv - 0.125) * 16 / 3)
+                if fu < 0.125 || fv < 0.125 || gx > 2 || gy > 3 { on = false; break }
+                var h = glyphSeed ^ (UInt64(bitPattern: Int64(column)) &* 0x9E37_79B9_7F4A_7C15)
+                h ^= UInt64(bitPattern: Int64(row)) &* 0xC2B2_AE3D_27D4_EB4F
+                h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
+                h = (h ^ (h >> 29)) &* 0x94D0_49BB_1331_11EB
+                h ^= h >> 32
+                on = (h >> UInt64(gy * 3 + gx)) & 1 == 1
+            }
+            return on ? contrast / 2 : -contrast / 2
         }
     }
 

@@ -84,6 +84,9 @@ import _TestSupport
             ({ var leaves = DeadLeaves(minRadius: 2, maxRadius: 30)
                leaves.grainAmplitude = 0.3; leaves.shadingAmplitude = 0.2; leaves.shapeFraction = 0.5
                return leaves }(), "6c0e728ac04164c7c31175d082c5b027e980a3cfd8deb05cb73389f3dfb949ed"),
+            ({ var leaves = DeadLeaves(minRadius: 2, maxRadius: 30)
+               leaves.patternFraction = 0.4
+               return leaves }(), "8020851a55fcc04c491d3de29c55a78a7720c2d736e0af9bf853daf65aba7010"),
         ]
         for (model, expected) in cases {
             let image = model.generate(height: 100, width: 90, seed: 42)
@@ -195,6 +198,66 @@ import _TestSupport
         mixed.shapeFraction = 1.5
         #expect(throws: DatasetsError.self) { try mixed.validate() }
         #expect(!String(decoding: try JSONEncoder().encode(DeadLeaves()), as: UTF8.self).contains("shape"))
+    }
+
+    @Test func patternLeavesAddTheirTwoValuedMotifToTheSameDisks() throws {
+        var patterned = DeadLeaves(minRadius: 4, maxRadius: 60)
+        patterned.patternFraction = 1
+        let (flat, image) = Self.withAndWithoutOption(patterned)
+        // Own stream: the disks and colours are the flat image's, each moved by ± contrast / 2 ≤ 0.25.
+        var moved = 0
+        for (a, b) in zip(flat.pixels, image.pixels) {
+            #expect(abs(a - b) <= 0.25 + 1e-6)
+            if a != b { moved += 1 }
+        }
+        #expect(Double(moved) > 0.99 * Double(flat.pixels.count))
+        patterned.patternFraction = 0.3
+        let (_, some) = Self.withAndWithoutOption(patterned)
+        let someMoved = zip(flat.pixels, some.pixels).filter { $0 != $1 }.count
+        #expect(someMoved > flat.pixels.count / 20 && someMoved < moved)
+        patterned.patternFraction = 1.5
+        #expect(throws: DatasetsError.self) { try patterned.validate() }
+        patterned.patternFraction = -0.1
+        #expect(throws: DatasetsError.self) { try patterned.validate() }
+        #expect(!String(decoding: try JSONEncoder().encode(DeadLeaves()), as: UTF8.self).contains("pattern"))
+    }
+
+    /// Stripes, dots and walls repeat along their lattice (a brick bond every second row) and
+    /// cover the share of the plane their size gives; glyph rows cover half of their glyph boxes.
+    @Test func periodicMotifsRepeatAlongTheirLatticeAndCoverTheirShare() {
+        var rng = SeededRandom(seed: 5)
+        var seen = Set<String>()
+        for _ in 0..<60 {
+            let p = DeadLeaves.LeafPattern.random(rng: &rng)
+            seen.insert("\(p.motif)")
+            let nu = p.ux * p.ux + p.uy * p.uy, nv = p.vx * p.vx + p.vy * p.vy
+            // Steps of one cell along u and of two rows along v (the rows are orthogonal).
+            let stepU = (p.ux / nu, p.uy / nu), stepV = (2 * p.vx / nv, 2 * p.vy / nv)
+            #expect(abs(p.ux * p.vx + p.uy * p.vy) < 1e-12)
+            var sampler = SeededRandom(seed: 6)
+            var on = 0, mismatches = 0
+            let n = 20_000
+            for _ in 0..<n {
+                let x = sampler.uniform(0, 500), y = sampler.uniform(0, 500)
+                let value = p.value(x: x, y: y)
+                #expect(value == p.contrast / 2 || value == -p.contrast / 2)
+                if value == p.contrast / 2 { on += 1 }
+                if p.motif != .glyphs {
+                    if p.value(x: x + stepU.0, y: y + stepU.1) != value { mismatches += 1 }
+                    if p.value(x: x + stepV.0, y: y + stepV.1) != value { mismatches += 1 }
+                }
+            }
+            #expect(mismatches <= n / 500, "\(p.motif): \(mismatches) of \(2 * n) shifted samples differ")
+            let expected: Double
+            switch p.motif {
+            case .stripes: expected = p.size
+            case .dots: expected = Double.pi * p.size * p.size
+            case .wall: expected = 1 - (1 - p.size) * (1 - p.size)
+            case .glyphs: expected = 0.75 * 0.75 * 0.5
+            }
+            #expect(abs(Double(on) / Double(n) - expected) < 0.04, "\(p.motif) covers \(Double(on) / Double(n)), expected \(expected)")
+        }
+        #expect(seen.count == 4)
     }
 
     @Test func grainAddsFinePixelToPixelDetailInsideDisksAndStaysInTheUnitInterval() throws {

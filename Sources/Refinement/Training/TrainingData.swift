@@ -31,6 +31,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var shadingMax: Double = 0
     /// Fraction of every image's leaves that are ellipses, rectangles or triangles (0: disks only).
     public var shapeFraction: Double = 0
+    /// Fraction of every image's leaves filled with a periodic motif (0: none).
+    public var patternFraction: Double = 0
     public init() {}
 
     public init(from decoder: Decoder) throws {
@@ -47,6 +49,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         grainOctaves = try c.decodeIfPresent(Int.self, forKey: .grainOctaves) ?? 1
         shadingMax = try c.decodeIfPresent(Double.self, forKey: .shadingMax) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
+        patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
     }
 }
 
@@ -57,6 +60,7 @@ extension SyntheticDataSettings {
         var largest = DeadLeaves()
         largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
         largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction; largest.grainOctaves = grainOctaves
+        largest.patternFraction = patternFraction
         try largest.validate()
     }
 
@@ -68,7 +72,7 @@ extension SyntheticDataSettings {
         if defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, defocusMax) }
         if grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, grainMax) }
         if shadingMax > 0 { leaves.shadingAmplitude = rng.uniform(0, shadingMax) }
-        leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves
+        leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves; leaves.patternFraction = patternFraction
         return leaves
     }
 
@@ -85,6 +89,7 @@ extension SyntheticDataSettings {
         if grainMax > 0 { description["grain_max"] = .number(grainMax) }
         if shadingMax > 0 { description["shading_max"] = .number(shadingMax) }
         if shapeFraction > 0 { description["shape_fraction"] = .number(shapeFraction) }
+        if patternFraction > 0 { description["pattern_fraction"] = .number(patternFraction) }
         if grainOctaves != 1 { description["grain_octaves"] = .number(Double(grainOctaves)) }
         return description
     }

@@ -42,6 +42,8 @@ struct Synth: ParsableCommand {
     var shading = 0.0
     @Option(help: "Dead leaves: fraction of leaves that are ellipses, rectangles or triangles (up to 6:1) instead of disks, in [0, 1].")
     var shapes = 0.0
+    @Option(help: "Dead leaves: fraction of leaves filled with a periodic motif (stripes, dots, bricks or tiles, rows of glyphs; period 3–24 px), in [0, 1].")
+    var patterns = 0.0
     @Option(help: "Dead leaves: grain correlation octaves, 1…4: each disk's grain is correlated over 0.8·2^k px for a k of its own.")
     var grainOctaves = 1
     @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (0: none).")
@@ -99,6 +101,7 @@ struct Synth: ParsableCommand {
         s.deadLeaves.grainAmplitude = grain
         s.deadLeaves.shadingAmplitude = shading
         s.deadLeaves.shapeFraction = shapes
+        s.deadLeaves.patternFraction = patterns
         s.deadLeaves.grainOctaves = grainOctaves
         if let kernels {
             s.kernelSource = .folder
