@@ -33,7 +33,9 @@ import Foundation
 /// scenes and text that disks never make; and leaves filled with a periodic motif
 /// (`patternFraction` of them: stripes, dots, a brick or tile wall, or rows of glyphs, on a
 /// lattice of period 3–24 px at a random or axis-aligned orientation), the repeated structure
-/// of fabric, masonry and print that no other option makes.
+/// of fabric, masonry and print that no other option makes; and a lens blur, a Gaussian of
+/// `lensSigma` px over the finished image, the soft edges an optical system gives every edge
+/// where the rendering gives steps one pixel wide.
 public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Smallest disk radius in pixels (> 0; default 1).
     public var minRadius: Double = 1
@@ -55,6 +57,8 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public var shapeFraction: Double = 0
     /// Fraction of leaves filled with a periodic motif, in [0, 1] (0: none).
     public var patternFraction: Double = 0
+    /// Gaussian σ in pixels of a blur over the whole finished image, in [0, 10] (0: none).
+    public var lensSigma: Double = 0
     /// Gaussian σ in pixels of the out-of-focus background layer (0: everything in focus).
     public var defocusSigma: Double = 0
     /// Fraction of the image covered by in-focus disks before the background starts, in (0, 1].
@@ -65,10 +69,10 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, shadingAmplitude, shapeFraction, patternFraction, defocusSigma, foregroundCoverage, maxDisks
+        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, shadingAmplitude, shapeFraction, patternFraction, lensSigma, defocusSigma, foregroundCoverage, maxDisks
     }
 
-    /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `shadingAmplitude`, `shapeFraction` or `patternFraction` existed as free of them.
+    /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `shadingAmplitude`, `shapeFraction`, `patternFraction` or `lensSigma` existed as free of them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         minRadius = try c.decode(Double.self, forKey: .minRadius)
@@ -80,6 +84,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         shadingAmplitude = try c.decodeIfPresent(Double.self, forKey: .shadingAmplitude) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
+        lensSigma = try c.decodeIfPresent(Double.self, forKey: .lensSigma) ?? 0
         defocusSigma = try c.decode(Double.self, forKey: .defocusSigma)
         foregroundCoverage = try c.decode(Double.self, forKey: .foregroundCoverage)
         maxDisks = try c.decode(Int.self, forKey: .maxDisks)
@@ -95,6 +100,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         if shadingAmplitude > 0 { try c.encode(shadingAmplitude, forKey: .shadingAmplitude) }
         if shapeFraction > 0 { try c.encode(shapeFraction, forKey: .shapeFraction) }
         if patternFraction > 0 { try c.encode(patternFraction, forKey: .patternFraction) }
+        if lensSigma > 0 { try c.encode(lensSigma, forKey: .lensSigma) }
         try c.encode(defocusSigma, forKey: .defocusSigma); try c.encode(foregroundCoverage, forKey: .foregroundCoverage)
         try c.encode(maxDisks, forKey: .maxDisks)
     }
@@ -131,6 +137,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         }
         guard patternFraction >= 0, patternFraction <= 1 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves pattern fraction", value: "\(patternFraction)", expected: "a fraction in [0, 1]")
+        }
+        guard lensSigma >= 0, lensSigma <= 10 else {
+            throw DatasetsError.invalidSetting(name: "dead-leaves lens blur sigma", value: "\(lensSigma)", expected: "a σ in [0, 10] pixels")
         }
         guard defocusSigma >= 0, defocusSigma <= 100 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves defocus sigma", value: "\(defocusSigma)", expected: "a σ in [0, 100] pixels")
@@ -169,7 +178,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                 }
             }
         }
-        return image
+        return lensSigma > 0 ? gaussianBlurred(image, sigma: lensSigma) : image
     }
 
     /// Drops disks front to back onto uncovered pixels until `fraction` of them are covered.

@@ -260,6 +260,33 @@ import _TestSupport
         #expect(seen.count == 4)
     }
 
+    /// The lens blur is a normalized Gaussian (radius ⌈3σ⌉, edges reflected) over the image the
+    /// same seed gives without it: checked against a direct two-dimensional sum.
+    @Test func lensBlurIsAGaussianOverTheFinishedImage() throws {
+        var soft = DeadLeaves(minRadius: 2, maxRadius: 30)
+        soft.lensSigma = 0.8
+        let (sharp, image) = Self.withAndWithoutOption(soft)
+        let sigma = 0.8, radius = 3
+        let taps = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
+        let total = taps.reduce(0, +)
+        var worst = 0.0, sharpJumps = 0.0, softJumps = 0.0
+        for y in 0..<96 { for x in 0..<96 {
+            var sum = 0.0
+            for dy in -radius...radius { for dx in -radius...radius {
+                let sy = PaddingMode.reflect.sourceIndex(y + dy, count: 96)!, sx = PaddingMode.reflect.sourceIndex(x + dx, count: 96)!
+                sum += taps[dy + radius] * taps[dx + radius] * Double(sharp[sy, sx])
+            } }
+            worst = max(worst, abs(sum / (total * total) - Double(image[y, x])))
+            if x > 0 { sharpJumps += pow(Double(sharp[y, x] - sharp[y, x - 1]), 2); softJumps += pow(Double(image[y, x] - image[y, x - 1]), 2) }
+        } }
+        #expect(worst < 1e-5, "largest difference from the direct sum \(worst)")
+        // A step edge's squared differences fall with the blur (to ~0.3 of a one-pixel step at σ = 0.8).
+        #expect(softJumps < 0.5 * sharpJumps, "gradient energy \(softJumps) against \(sharpJumps) without the blur")
+        soft.lensSigma = 11
+        #expect(throws: DatasetsError.self) { try soft.validate() }
+        #expect(!String(decoding: try JSONEncoder().encode(DeadLeaves()), as: UTF8.self).contains("lens"))
+    }
+
     @Test func grainAddsFinePixelToPixelDetailInsideDisksAndStaysInTheUnitInterval() throws {
         var grainy = DeadLeaves(minRadius: 4, maxRadius: 60)
         grainy.grainAmplitude = 0.3

@@ -33,6 +33,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var shapeFraction: Double = 0
     /// Fraction of every image's leaves filled with a periodic motif (0: none).
     public var patternFraction: Double = 0
+    /// Each image draws a lens blur σ (px, over the finished image) uniformly in [0, `lensBlurMax`) (0: none).
+    public var lensBlurMax: Double = 0
     public init() {}
 
     public init(from decoder: Decoder) throws {
@@ -50,6 +52,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         shadingMax = try c.decodeIfPresent(Double.self, forKey: .shadingMax) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
+        lensBlurMax = try c.decodeIfPresent(Double.self, forKey: .lensBlurMax) ?? 0
     }
 }
 
@@ -60,7 +63,7 @@ extension SyntheticDataSettings {
         var largest = DeadLeaves()
         largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
         largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction; largest.grainOctaves = grainOctaves
-        largest.patternFraction = patternFraction
+        largest.patternFraction = patternFraction; largest.lensSigma = lensBlurMax
         try largest.validate()
     }
 
@@ -72,6 +75,7 @@ extension SyntheticDataSettings {
         if defocusMax > 0 { leaves.defocusSigma = rng.uniform(0, defocusMax) }
         if grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, grainMax) }
         if shadingMax > 0 { leaves.shadingAmplitude = rng.uniform(0, shadingMax) }
+        if lensBlurMax > 0 { leaves.lensSigma = rng.uniform(0, lensBlurMax) }
         leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves; leaves.patternFraction = patternFraction
         return leaves
     }
@@ -90,6 +94,7 @@ extension SyntheticDataSettings {
         if shadingMax > 0 { description["shading_max"] = .number(shadingMax) }
         if shapeFraction > 0 { description["shape_fraction"] = .number(shapeFraction) }
         if patternFraction > 0 { description["pattern_fraction"] = .number(patternFraction) }
+        if lensBlurMax > 0 { description["lens_blur_max"] = .number(lensBlurMax) }
         if grainOctaves != 1 { description["grain_octaves"] = .number(Double(grainOctaves)) }
         return description
     }

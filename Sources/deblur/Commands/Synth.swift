@@ -44,6 +44,8 @@ struct Synth: ParsableCommand {
     var shapes = 0.0
     @Option(help: "Dead leaves: fraction of leaves filled with a periodic motif (stripes, dots, bricks or tiles, rows of glyphs; period 3–24 px), in [0, 1].")
     var patterns = 0.0
+    @Option(help: "Dead leaves: σ in pixels of a Gaussian lens blur over the finished image, soft edges instead of one-pixel steps (0: none).")
+    var lensBlur = 0.0
     @Option(help: "Dead leaves: grain correlation octaves, 1…4: each disk's grain is correlated over 0.8·2^k px for a k of its own.")
     var grainOctaves = 1
     @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (0: none).")
@@ -102,6 +104,7 @@ struct Synth: ParsableCommand {
         s.deadLeaves.shadingAmplitude = shading
         s.deadLeaves.shapeFraction = shapes
         s.deadLeaves.patternFraction = patterns
+        s.deadLeaves.lensSigma = lensBlur
         s.deadLeaves.grainOctaves = grainOctaves
         if let kernels {
             s.kernelSource = .folder

@@ -86,6 +86,8 @@ struct Train: ParsableCommand {
     var shapes = 0.0
     @Option(help: "Synthetic dead leaves: fraction of leaves filled with a periodic motif (stripes, dots, bricks or tiles, glyphs), in [0, 1].")
     var patterns = 0.0
+    @Option(help: "Synthetic dead leaves: largest lens blur σ in pixels over the finished image; each image draws one in [0, MAX).")
+    var lensBlur = 0.0
     @Option(help: "Synthetic dead leaves: grain correlation octaves (0.8·2^k px, k drawn per leaf), 1…4.")
     var grainOctaves = 1
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights (same architecture and task) instead of a random initialization: fine-tuning.", valueName: "model"))
@@ -166,7 +168,7 @@ struct Train: ParsableCommand {
             }
             settings.psfSizes = sizes.map { $0! }
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
-            settings.shadingMax = shading; settings.shapeFraction = shapes; settings.patternFraction = patterns
+            settings.shadingMax = shading; settings.shapeFraction = shapes; settings.patternFraction = patterns; settings.lensBlurMax = lensBlur
             settings.grainOctaves = grainOctaves
             let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
             data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed) { bar.advance() }
