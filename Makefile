@@ -21,7 +21,7 @@ test: deps
 # command resumes the first's checkpoint with a longer cosine schedule); about an hour on 2
 # cores. Copy denoiser.model over the resource to ship it.
 DENOISER = .build/release/deblur train --synthetic --task denoise --steps-per-epoch 500 --warmup 100 \
-	    --synthetic-images 2048 --texture 0.2 --defocus 3 --grain 0.2 --seed 0 -o denoiser.model
+	    --synthetic-images 2048 --texture 0.2 --defocus 3 --grain 0.2 --lens-blur 1 --seed 0 -o denoiser.model
 denoiser: release
 	$(DENOISER) --steps 7000
 	$(DENOISER) --steps 11000 --resume
