@@ -392,7 +392,13 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         /// Periods log-uniform in 3–24 px across and 1–2.5 times that along (glyph lines,
         /// bricks); half the patterns are axis-aligned, as print and masonry mostly are.
         static func random(rng: inout SeededRandom) -> LeafPattern {
-            let motif: Motif = [.stripes, .dots, .wall, .glyphs][min(Int(rng.uniform() * 4), 3)]
+            let motif: Motif
+            switch min(Int(rng.uniform() * 4), 3) {
+            case 0: motif = .stripes
+            case 1: motif = .dots
+            case 2: motif = .wall
+            default: motif = .glyphs
+            }
             let across = exp(rng.uniform(log(3.0), log(24.0)))
             let along = across * exp(rng.uniform(0, log(2.5)))
             let angle = rng.uniform() < 0.5 ? Double(Int(rng.uniform() * 2)) * Double.pi / 2 : 2 * Double.pi * rng.uniform()
