@@ -79,44 +79,67 @@ public struct PlugAndPlayRestorer: Restorer {
         let start = monotonicSeconds()
         return try blurred.mapChannels { channel in
             let data = try MaskedDataProximal(observation: channel, psf: psf)
-            let tiling = tiling(forPaddedHeight: data.paddedHeight, width: data.paddedWidth)
-            // A floor keeps α finite on a noiseless image: the data step then all but
-            // interpolates the observation.
-            let sigma = max(noiseSigma ?? estimatePatchNoiseSigma(channel), 1e-3)
-            var z = data.start()
-            var previous = observer == nil ? nil : data.window(z)
-            for (k, level) in schedule(noiseSigma: sigma).enumerated() {
-                let alpha = Float(lambda * sigma * sigma / (level * level))
-                // Each plane is handed on with `consume`: on a large image only one or two
-                // extended-domain planes are alive besides the network's tile.
-                let x = data.solve(prior: consume z, alpha: alpha, tolerance: Self.dataTolerance)
-                let symmetry = cycleTransforms ? k % 8 : 0
-                // A library caller may set any Int; the eight symmetries are all there is to average.
-                let passes = k == iterations - 1 ? min(max(finalEnsemble, 1), 8) : 1
-                if passes == 1 {
-                    z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
-                } else {
-                    var sum = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
-                    for j in 1..<passes {
-                        let other = denoise(x, level: level, symmetry: (symmetry + j) % 8, tiling: tiling, workspace: workspace)
-                        sum.withUnsafeMutableBufferPointer { s in other.withUnsafeBufferPointer { o in for i in 0..<s.count { s[i] += o[i] } } }
-                    }
-                    let scale = 1 / Float(passes)
-                    sum.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] *= scale } }
-                    z = consume sum
+            var previous = observer == nil ? nil : data.window(data.start())
+            let z = split(data, sigma: noiseSigma ?? estimatePatchNoiseSigma(channel), workspace: workspace) { k, z in
+                guard let observer, blurred.channels == 1, let old = previous else { return true }
+                let estimate = data.window(z)
+                let change = estimate.withUnsafeBufferPointer { now in
+                    old.withUnsafeBufferPointer { IterationState.relativeChange(now.baseAddress!, from: $0.baseAddress!, count: now.count) }
                 }
-                if let observer, blurred.channels == 1, let old = previous {
-                    let estimate = data.window(z)
-                    let change = estimate.withUnsafeBufferPointer { now in
-                        old.withUnsafeBufferPointer { IterationState.relativeChange(now.baseAddress!, from: $0.baseAddress!, count: now.count) }
-                    }
-                    let state = IterationState(iteration: k + 1, relativeChange: change, elapsed: monotonicSeconds() - start, estimate: estimate)
-                    previous = estimate
-                    if !observer(state) { break }
-                }
+                previous = estimate
+                return observer(IterationState(iteration: k + 1, relativeChange: change, elapsed: monotonicSeconds() - start, estimate: estimate))
             }
             return data.window(z)
         }
+    }
+
+    /// What the network is shown at each step when restoring `blurred` (one channel) with the
+    /// noise level `noiseSigma`: every data step's output `xₖ` on the observed window, unflipped,
+    /// with its level `σₖ`. These are the inputs of a denoiser trained for this splitting
+    /// (`SyntheticDataSettings.unrolledImages`): not images plus white noise, but blur residue
+    /// and noise coloured by the inverse filter.
+    public func dataStepOutputs(_ blurred: Image, psf: PSF, noiseSigma: Double) throws -> [(input: Image, level: Double)] {
+        guard blurred.channels == 1 else { throw RefinementError.invalidSetting(name: "channels", value: "\(blurred.channels)", expected: "1") }
+        let data = try MaskedDataProximal(observation: blurred, psf: psf)
+        var outputs: [(input: Image, level: Double)] = []
+        _ = split(data, sigma: noiseSigma, workspace: UNetWorkspace(), dataStep: { x, level in outputs.append((data.window(x), level)) })
+        return outputs
+    }
+
+    /// The splitting on one channel, from the reflected observation; returns the last `z` on
+    /// the extended domain. `dataStep` sees each `xₖ` and its level before the network does;
+    /// `priorStep(k, zₖ)` after, and stops the loop by returning false.
+    private func split(_ data: MaskedDataProximal, sigma estimated: Double, workspace: UNetWorkspace,
+                       dataStep: ((Image, Double) -> Void)? = nil, priorStep: ((Int, Image) -> Bool)? = nil) -> Image {
+        let tiling = tiling(forPaddedHeight: data.paddedHeight, width: data.paddedWidth)
+        // A floor keeps α finite on a noiseless image: the data step then all but
+        // interpolates the observation.
+        let sigma = max(estimated, 1e-3)
+        var z = data.start()
+        for (k, level) in schedule(noiseSigma: sigma).enumerated() {
+            let alpha = Float(lambda * sigma * sigma / (level * level))
+            // Each plane is handed on with `consume`: on a large image only one or two
+            // extended-domain planes are alive besides the network's tile.
+            let x = data.solve(prior: consume z, alpha: alpha, tolerance: Self.dataTolerance)
+            dataStep?(x, level)
+            let symmetry = cycleTransforms ? k % 8 : 0
+            // A library caller may set any Int; the eight symmetries are all there is to average.
+            let passes = k == iterations - 1 ? min(max(finalEnsemble, 1), 8) : 1
+            if passes == 1 {
+                z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
+            } else {
+                var sum = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
+                for j in 1..<passes {
+                    let other = denoise(x, level: level, symmetry: (symmetry + j) % 8, tiling: tiling, workspace: workspace)
+                    sum.withUnsafeMutableBufferPointer { s in other.withUnsafeBufferPointer { o in for i in 0..<s.count { s[i] += o[i] } } }
+                }
+                let scale = 1 / Float(passes)
+                sum.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] *= scale } }
+                z = consume sum
+            }
+            if let priorStep, !priorStep(k, z) { break }
+        }
+        return z
     }
 
     /// The tiling the network runs with on an extended domain of this size: one whole tile up to

@@ -55,6 +55,29 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(psnr(Tensor(out), Tensor(sharp)) > psnr(Tensor(blurred), Tensor(sharp)) + 5)
     }
 
+    /// The inputs a denoiser sees: the first step's does not depend on the network (the data
+    /// step from the reflected observation), the later ones do, and the levels are the schedule.
+    @Test func dataStepOutputsAreTheNetworksInputsStepByStep() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
+        let identity = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), iterations: 4)
+        let network = try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 4)
+        let a = try identity.dataStepOutputs(blurred, psf: psf, noiseSigma: 0.02)
+        let b = try network.dataStepOutputs(blurred, psf: psf, noiseSigma: 0.02)
+        #expect(a.map(\.level) == identity.schedule(noiseSigma: 0.02) && b.map(\.level) == a.map(\.level))
+        // Written out with the data step alone, as the identity denoiser makes the loop.
+        let data = try MaskedDataProximal(observation: blurred, psf: psf)
+        var z = data.start()
+        for (k, level) in identity.schedule(noiseSigma: 0.02).enumerated() {
+            z = data.solve(prior: z, alpha: Float(0.23 * 0.02 * 0.02 / (level * level)), tolerance: PlugAndPlayRestorer.dataTolerance)
+            #expect(maxAbsDifference(a[k].input, data.window(z)) == 0, "step \(k)")
+        }
+        #expect(maxAbsDifference(a[0].input, b[0].input) == 0)
+        #expect(maxAbsDifference(a[1].input, b[1].input) > 1e-3)
+        #expect(a.allSatisfy { $0.input.height == blurred.height && $0.input.width == blurred.width })
+        let rgb = Image(channels: 3, height: blurred.height, width: blurred.width) { _, y, x in blurred[y, x] }
+        #expect(throws: RefinementError.self) { try identity.dataStepOutputs(rgb, psf: psf, noiseSigma: 0.02) }
+    }
+
     @Test func colorIsRestoredPerChannelAndObserved() throws {
         let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
         let rgb = Image(channels: 3, height: blurred.height, width: blurred.width) { c, y, x in blurred[y, x] * Float(c + 1) / 3 }

@@ -66,6 +66,22 @@ enum TrainedModel {
             #expect(refine.stdout.contains("cnn(pnp-hqs)"))
             let out = try ImageIO.read(dir.file("out.tif").path)
             #expect(out.height == 32 && out.width == 24 && out.isFinite)
+            // Fine-tuned on its own plug-and-play inputs: recorded in the header.
+            let unrolled = try dir.deblur(["train", "--synthetic", "--task", "denoise", "--steps", "1", "--width", "4", "--synthetic-images", "4",
+                                           "--image-size", "32", "--batch", "2", "--patch", "32", "--init", "d.model", "--unrolled", "2",
+                                           "--psf-sizes", "5", "-o", "u.model", "--quiet", "--threads", "1"])
+            #expect(unrolled.status == 0, "\(unrolled)")
+            let tuned = try ModelFile.read(dir.file("u.model").path).model
+            #expect(tuned.header.training["unrolled_images"] == .number(2) && tuned.header.training["initialized_from"] == .string("d.model"))
+        }
+    }
+
+    /// `--unrolled` restores with the model being fine-tuned: without `--init` (or for a
+    /// refiner) it is a usage error, before any data is made.
+    @Test func unrolledWithoutAnInitialDenoiserExitsOne() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--task", "denoise", "--unrolled", "4", "-o", "m.model")
+            expectCleanFailure(result, naming: "--unrolled", directory: dir, before: [], usageFollows: true)
         }
     }
 

@@ -35,6 +35,13 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var patternFraction: Double = 0
     /// Each image draws a lens blur σ (px, over the finished image) uniformly in [0, `lensBlurMax`) (0: none).
     public var lensBlurMax: Double = 0
+    /// Denoiser data only: images that are also blurred (a trajectory PSF of a side from
+    /// `psfSizes`, `valid` boundary, noise σ uniform in `unrolledNoise`) and restored by a
+    /// plug-and-play splitting; each of its steps' data-step outputs is a sample with that step's
+    /// level as its noise (0: none, only images plus white noise).
+    public var unrolledImages: Int = 0
+    /// The observation noise range of the unrolled images: the range the splitting serves.
+    public var unrolledNoise: ClosedRange<Double> = 0.005...0.03
     public init() {}
 
     public init(from decoder: Decoder) throws {
@@ -53,6 +60,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
         lensBlurMax = try c.decodeIfPresent(Double.self, forKey: .lensBlurMax) ?? 0
+        unrolledImages = try c.decodeIfPresent(Int.self, forKey: .unrolledImages) ?? 0
+        unrolledNoise = try c.decodeIfPresent(ClosedRange<Double>.self, forKey: .unrolledNoise) ?? 0.005...0.03
     }
 }
 
@@ -96,6 +105,12 @@ extension SyntheticDataSettings {
         if patternFraction > 0 { description["pattern_fraction"] = .number(patternFraction) }
         if lensBlurMax > 0 { description["lens_blur_max"] = .number(lensBlurMax) }
         if grainOctaves != 1 { description["grain_octaves"] = .number(Double(grainOctaves)) }
+        if unrolledImages > 0 {
+            description["unrolled_images"] = .number(Double(unrolledImages))
+            description["unrolled_noise_min"] = .number(unrolledNoise.lowerBound)
+            description["unrolled_noise_max"] = .number(unrolledNoise.upperBound)
+            description["psf_sizes"] = .array(psfSizes.map { .number(Double($0)) })
+        }
         return description
     }
 }
@@ -120,35 +135,64 @@ public struct TrainingData: Sendable {
     /// Denoiser data, deterministic from `seed`: clean dead-leaves training images (noise is
     /// drawn per patch while training, so no two batches repeat it) and validation images
     /// with Gaussian noise of σ uniform in the settings' noise range, fixed once. No blur, no
-    /// base method: `psfSizes` is unused.
-    public static func syntheticDenoising(_ settings: SyntheticDataSettings, seed: UInt64,
+    /// base method. With `settings.unrolledImages` > 0 and a `splitting`, that many more images
+    /// are blurred, restored by it, and give one sample per step: its data-step output, carrying
+    /// its own noise (σ = the step's level), and the sharp image as the target.
+    public static func syntheticDenoising(_ settings: SyntheticDataSettings, seed: UInt64, splitting: PlugAndPlayRestorer? = nil,
                                           progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
         try settings.validateLeaves()
-        let total = settings.trainingImages + settings.validationImages
-        var samples = [TrainingSample?](repeating: nil, count: total)
+        guard settings.unrolledImages == 0 || splitting != nil else {
+            throw RefinementError.invalidSetting(name: "unrolled images", value: "\(settings.unrolledImages)", expected: "0 without a denoiser to unroll")
+        }
+        let images = settings.trainingImages + settings.validationImages
+        let total = images + settings.unrolledImages
+        var samples = [Result<[TrainingSample], Error>?](repeating: nil, count: total)
         let lock = NSLock()
+        // The items own the cores: each splitting runs its FFTs and network on one thread.
+        let fftThreads = FFT.threads, blasThreads = BLAS.threads
+        if settings.unrolledImages > 0 { FFT.threads = 1; BLAS.threads = 1 }
+        defer { FFT.threads = fftThreads; BLAS.threads = blasThreads }
         samples.withUnsafeMutableBufferPointer { out in
             let out = out
             parallelFor(total) { i in
-                var rng = SeededRandom(seed: seed, stream: 0x444E_0000 + UInt64(i))
-                let leaves = settings.drawLeaves(&rng)
-                let n = settings.imageSize
-                let sharp = leaves.generate(height: n, width: n, seed: rng.next())
-                var sample = TrainingSample(estimate: sharp, blurred: sharp, sharp: sharp, noiseSigma: 0)
-                if i >= settings.trainingImages {
+                let r = Result { () throws -> [TrainingSample] in
+                    if i >= images { return try unrolledSamples(i - images, settings: settings, splitting: splitting!, seed: seed) }
+                    var rng = SeededRandom(seed: seed, stream: 0x444E_0000 + UInt64(i))
+                    let leaves = settings.drawLeaves(&rng)
+                    let n = settings.imageSize
+                    let sharp = leaves.generate(height: n, width: n, seed: rng.next())
+                    guard i >= settings.trainingImages else { return [TrainingSample(estimate: sharp, blurred: sharp, sharp: sharp, noiseSigma: 0)] }
                     // Unclipped, like the noise the sampler adds and the noise a deconvolution leaves.
                     let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
                     var noisy = sharp
                     noisy.withUnsafeMutableBufferPointer { p in for k in 0..<p.count { p[k] += Float(sigma * rng.gaussian()) } }
-                    sample = TrainingSample(estimate: noisy, blurred: noisy, sharp: sharp, noiseSigma: sigma)
+                    return [TrainingSample(estimate: noisy, blurred: noisy, sharp: sharp, noiseSigma: sigma)]
                 }
-                lock.lock(); out[i] = sample; lock.unlock()
+                lock.lock(); out[i] = r; lock.unlock()
                 progress?()
             }
         }
-        let all = samples.map { $0! }
-        return TrainingData(training: Array(all[0..<settings.trainingImages]), validation: Array(all[settings.trainingImages...]),
+        let all = try samples.map { try $0!.get() }
+        let training = all[0..<settings.trainingImages].flatMap { $0 } + all[images...].flatMap { $0 }
+        return TrainingData(training: training, validation: all[settings.trainingImages..<images].flatMap { $0 },
                             description: settings.description(generator: "dead leaves + gaussian noise (denoising)"), task: .denoise, addedNoise: settings.noiseMin...settings.noiseMax)
+    }
+
+    /// Unrolled image `index`: dead leaves blurred like the refiner's data, then one sample per
+    /// splitting step (the step's input to the network on the observed window, the sharp window).
+    static func unrolledSamples(_ index: Int, settings: SyntheticDataSettings, splitting: PlugAndPlayRestorer, seed: UInt64) throws -> [TrainingSample] {
+        var rng = SeededRandom(seed: seed, stream: 0x554E_524C_0000 + UInt64(index))
+        let psfSize = settings.psfSizes[rng.integer(below: settings.psfSizes.count)]
+        let psf = try PSF.trajectory(size: psfSize, seed: rng.next())
+        let n = settings.imageSize
+        let leaves = settings.drawLeaves(&rng)
+        let sharpLarge = leaves.generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
+        let sigma = rng.uniform(settings.unrolledNoise.lowerBound, settings.unrolledNoise.upperBound)
+        let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
+        let sharp = sharpLarge.centerCropped(height: n, width: n)
+        return try splitting.dataStepOutputs(blurred, psf: psf, noiseSigma: sigma).map {
+            TrainingSample(estimate: $0.input, blurred: blurred, sharp: sharp, noiseSigma: $0.level)
+        }
     }
 
     /// Generates synthetic data deterministically from `seed` (item `i` from stream `i`), in
@@ -246,8 +290,10 @@ public struct PatchSampler: Sendable {
     public let patch: Int
     public let batch: Int
     public let seed: UInt64
-    /// When set, every patch's estimate plane gets fresh Gaussian noise of σ drawn uniformly
-    /// from this range, and its noise plane holds that σ (denoiser training).
+    /// When set, every patch of a clean sample (noise σ 0) gets fresh Gaussian noise in its
+    /// estimate plane, of σ drawn uniformly from this range, and its noise plane holds that σ
+    /// (denoiser training); a sample with a σ of its own (an unrolled step's input) keeps its
+    /// estimate and σ.
     public let addedNoise: ClosedRange<Double>?
 
     public init(samples: [TrainingSample], inputs: [RefinerInput], patch: Int, batch: Int, seed: UInt64,
@@ -271,7 +317,10 @@ public struct PatchSampler: Sendable {
             let top = rng.integer(below: s.sharp.height - p + 1), left = rng.integer(below: s.sharp.width - p + 1)
             let transform = DihedralTransform(rng.integer(below: 8))
             let w = s.sharp.width
-            let sigma = addedNoise.map { rng.uniform($0.lowerBound, $0.upperBound) } ?? s.noiseSigma
+            // Drawn for every patch, so data without unrolled samples keeps its batches.
+            let drawn = addedNoise.map { rng.uniform($0.lowerBound, $0.upperBound) }
+            let adds = drawn != nil && s.noiseSigma == 0
+            let sigma = adds ? drawn! : s.noiseSigma
             let sources: [Image?] = inputs.map { $0 == .estimate ? s.estimate : $0 == .blurred ? s.blurred : nil }
             input.data.withUnsafeMutableBufferPointer { dst in
                 for (c, source) in sources.enumerated() {
@@ -287,7 +336,7 @@ public struct PatchSampler: Sendable {
                         for k in 0..<(p * p) { dst[base + k] = Float(sigma) }
                     }
                 }
-                if addedNoise != nil, let c = inputs.firstIndex(of: .estimate) {
+                if adds, let c = inputs.firstIndex(of: .estimate) {
                     let base = (n * planes + c) * p * p
                     for k in 0..<(p * p) { dst[base + k] += Float(sigma * rng.gaussian()) }
                 }

@@ -90,6 +90,8 @@ struct Train: ParsableCommand {
     var lensBlur = 0.0
     @Option(help: "Synthetic dead leaves: grain correlation octaves (0.8·2^k px, k drawn per leaf), 1…4.")
     var grainOctaves = 1
+    @Option(help: ArgumentHelp("Denoiser fine-tuning: N more images, blurred (trajectory PSFs of --psf-sizes, noise σ in 0.005–0.03) and restored by plug-and-play with the --init model; every step's input to the network becomes a training sample (8 per image).", valueName: "N"))
+    var unrolled = 0
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights (same architecture and task) instead of a random initialization: fine-tuning.", valueName: "model"))
     var initial: String?
     @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights.")
@@ -110,6 +112,10 @@ struct Train: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
         if task == .denoise && !synthetic {
             throw ValidationError("--task denoise trains on synthetic data only: please give --synthetic.")
+        }
+        guard unrolled >= 0 else { throw ValidationError("Please give --unrolled ≥ 0 (got \(unrolled)).") }
+        if unrolled > 0 && (task != .denoise || initial == nil) {
+            throw ValidationError("--unrolled restores its images with the denoiser being fine-tuned: please give --task denoise and --init MODEL.")
         }
     }
 
@@ -169,9 +175,10 @@ struct Train: ParsableCommand {
             settings.psfSizes = sizes.map { $0! }
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
             settings.shadingMax = shading; settings.shapeFraction = shapes; settings.patternFraction = patterns; settings.lensBlurMax = lensBlur
-            settings.grainOctaves = grainOctaves
-            let bar = ProgressBar(total: settings.trainingImages + settings.validationImages, label: "synthesize", quiet: quiet)
-            data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed) { bar.advance() }
+            settings.grainOctaves = grainOctaves; settings.unrolledImages = unrolled
+            let splitting = try initialModel.flatMap { unrolled > 0 ? try PlugAndPlayRestorer(model: $0) : nil }
+            let bar = ProgressBar(total: settings.trainingImages + settings.validationImages + unrolled, label: "synthesize", quiet: quiet)
+            data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed, splitting: splitting) { bar.advance() }
                 : try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
             bar.finish()
         }

@@ -89,4 +89,53 @@ import Deconvolution
         }
         #expect(levels.count == 3)
     }
+
+    /// Unrolled images add one sample per splitting step: the step's input with its level as
+    /// the noise, the sharp window as the target; the sampler keeps their estimate and level.
+    @Test func unrolledImagesGiveOneSamplePerStepAndKeepTheirNoise() throws {
+        var settings = SyntheticDataSettings()
+        settings.imageSize = 32; settings.trainingImages = 3; settings.validationImages = 1; settings.psfSizes = [5, 7]
+        settings.noiseMin = 0.05; settings.noiseMax = 0.1; settings.unrolledImages = 2
+        let splitting = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), iterations: 3)
+        #expect(throws: RefinementError.self) { try TrainingData.syntheticDenoising(settings, seed: 5) }
+        let a = try TrainingData.syntheticDenoising(settings, seed: 5, splitting: splitting)
+        let b = try TrainingData.syntheticDenoising(settings, seed: 5, splitting: splitting)
+        #expect(a.training.count == 3 + 2 * 3 && a.validation.count == 1)
+        #expect(a.description["unrolled_images"] == .number(2) && a.description["unrolled_noise_max"] == .number(0.03))
+        for (x, y) in zip(a.training, b.training) { #expect(x.estimate == y.estimate && x.sharp == y.sharp && x.noiseSigma == y.noiseSigma) }
+        for image in 0..<2 {
+            let steps = Array(a.training[(3 + 3 * image)..<(3 + 3 * image + 3)])
+            let levels = steps.map(\.noiseSigma)
+            // The schedule of the image's own noise level, which lies in the unrolled range.
+            #expect(levels[0] == splitting.sigmaStart && levels[2] >= 0.005 && levels[2] <= 0.03)
+            #expect(levels == splitting.schedule(noiseSigma: levels[2]))
+            #expect(steps.allSatisfy { $0.sharp == steps[0].sharp && $0.estimate.height == 32 && $0.estimate.width == 32 })
+        }
+        // Without noise the identity prior leaves proximal-point deblurring: inside the border the
+        // data alone leaves unsure, the last input is far nearer its target than the observation,
+        // so input and target are the same window.
+        func interiorPSNR(_ x: Image, _ truth: Image) -> Double {
+            var e = 0.0
+            for y in 4..<28 { for x0 in 4..<28 { let d = Double(x[y, x0] - truth[y, x0]); e += d * d } }
+            return 10 * log10(576 / e)
+        }
+        settings.unrolledNoise = 0...0
+        let clean = try TrainingData.syntheticDenoising(settings, seed: 5, splitting: splitting)
+        for image in 0..<2 {
+            let last = clean.training[3 + 3 * image + 2]
+            #expect(last.noiseSigma == 1e-3)
+            #expect(interiorPSNR(last.estimate, last.sharp) > interiorPSNR(last.blurred, last.sharp) + 3)
+        }
+        let unrolled = Array(a.training[3...])
+        let sampler = try PatchSampler(samples: unrolled, inputs: [.estimate, .noise], patch: 32, batch: 4, seed: 2, addedNoise: a.addedNoise)
+        var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input
+        sampler.fill(step: 0, input: &input, target: &target)
+        let p = 32 * 32
+        for n in 0..<4 {
+            let level = input.data[(2 * n + 1) * p]
+            let patch = input.data[(2 * n) * p ..< (2 * n + 1) * p].sorted(), truth = target.data[n * p ..< (n + 1) * p].sorted()
+            // A whole-image patch under one of the eight symmetries: a sample's own values, no noise added.
+            #expect(unrolled.contains { Float($0.noiseSigma) == level && $0.estimate.pixels.sorted() == patch && $0.sharp.pixels.sorted() == truth })
+        }
+    }
 }
