@@ -182,17 +182,24 @@ public struct TrainingData: Sendable {
     /// splitting step (the step's input to the network on the observed window, the sharp window).
     static func unrolledSamples(_ index: Int, settings: SyntheticDataSettings, splitting: PlugAndPlayRestorer, seed: UInt64) throws -> [TrainingSample] {
         var rng = SeededRandom(seed: seed, stream: 0x554E_524C_0000 + UInt64(index))
+        let scene = try blurredScene(settings, noise: settings.unrolledNoise, rng: &rng)
+        return try splitting.dataStepOutputs(scene.blurred, psf: scene.psf, noiseSigma: scene.sigma).map {
+            TrainingSample(estimate: $0.input, blurred: scene.blurred, sharp: scene.sharp, noiseSigma: $0.level)
+        }
+    }
+
+    /// One image's dead leaves seen through a random trajectory PSF with `valid` boundaries and
+    /// Gaussian noise of σ uniform in `noise`: the blurred image, the sharp window it covers.
+    static func blurredScene(_ settings: SyntheticDataSettings, noise: ClosedRange<Double>, rng: inout SeededRandom) throws
+        -> (blurred: Image, sharp: Image, psf: PSF, sigma: Double) {
         let psfSize = settings.psfSizes[rng.integer(below: settings.psfSizes.count)]
         let psf = try PSF.trajectory(size: psfSize, seed: rng.next())
         let n = settings.imageSize
         let leaves = settings.drawLeaves(&rng)
         let sharpLarge = leaves.generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
-        let sigma = rng.uniform(settings.unrolledNoise.lowerBound, settings.unrolledNoise.upperBound)
+        let sigma = rng.uniform(noise.lowerBound, noise.upperBound)
         let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
-        let sharp = sharpLarge.centerCropped(height: n, width: n)
-        return try splitting.dataStepOutputs(blurred, psf: psf, noiseSigma: sigma).map {
-            TrainingSample(estimate: $0.input, blurred: blurred, sharp: sharp, noiseSigma: $0.level)
-        }
+        return (blurred, sharpLarge.centerCropped(height: blurred.height, width: blurred.width), psf, sigma)
     }
 
     /// Generates synthetic data deterministically from `seed` (item `i` from stream `i`), in
@@ -224,16 +231,8 @@ public struct TrainingData: Sendable {
 
     static func syntheticSample(_ index: Int, settings: SyntheticDataSettings, base: any Restorer, seed: UInt64) throws -> TrainingSample {
         var rng = SeededRandom(seed: seed, stream: 0x5359_4E00 + UInt64(index))
-        let psfSize = settings.psfSizes[rng.integer(below: settings.psfSizes.count)]
-        let psf = try PSF.trajectory(size: psfSize, seed: rng.next())
-        let n = settings.imageSize
-        let leaves = settings.drawLeaves(&rng)
-        let sharpLarge = leaves.generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
-        let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
-        let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
-        let sharp = sharpLarge.centerCropped(height: blurred.height, width: blurred.width)
-        let estimate = try base.restore(blurred, psf: psf)
-        return TrainingSample(estimate: estimate, blurred: blurred, sharp: sharp, noiseSigma: sigma)
+        let scene = try blurredScene(settings, noise: settings.noiseMin...settings.noiseMax, rng: &rng)
+        return TrainingSample(estimate: try base.restore(scene.blurred, psf: scene.psf), blurred: scene.blurred, sharp: scene.sharp, noiseSigma: scene.sigma)
     }
 
     /// Loads a dataset directory (DESIGN.md layout), runs the base method on every item (in
