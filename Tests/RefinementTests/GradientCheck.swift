@@ -38,3 +38,13 @@ func sampleCoordinates(_ count: Int, take: Int, seed: UInt64) -> [Int] {
     var rng = SeededRandom(seed: seed)
     return (0..<min(take, count)).map { _ in rng.integer(below: count) }
 }
+
+/// Relative error between the analytic directional derivative ⟨∇f, d⟩ and the central
+/// difference of `f` along `direction` d: one number for all coordinates at once, so rounding
+/// and kinks, which spoil single coordinates' differences, average out.
+func directionalDerivativeError(_ x: [Float], direction: [Float], step: Float, analytic: [Float], _ f: ([Float]) -> Double) -> Double {
+    let plus = zip(x, direction).map { $0 + step * $1 }, minus = zip(x, direction).map { $0 - step * $1 }
+    let numeric = (f(plus) - f(minus)) / (2 * Double(step))
+    let exact = dot(analytic, direction)
+    return abs(exact - numeric) / max(abs(exact), abs(numeric), 1e-12)
+}

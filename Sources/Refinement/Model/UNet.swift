@@ -154,7 +154,11 @@ public struct UNet: Sendable {
 
     /// Backpropagates ∂L/∂prediction through the activations of the last `forward` on
     /// `workspace`, adding ∂L/∂parameters into `gradients` (same layout as `parameters`).
-    public func backward(_ predictionGradient: Tensor, workspace ws: UNetWorkspace, gradients: inout [Float]) {
+    /// With `inputGradient` it also writes ∂L/∂input (the input's shape, residual path
+    /// included) there: what a network inside a longer computation (plug-and-play trained end
+    /// to end) hands on to the step before it.
+    public func backward(_ predictionGradient: Tensor, workspace ws: UNetWorkspace, gradients: inout [Float],
+                         inputGradient: UnsafeMutablePointer<Float>? = nil) {
         let a = architecture
         precondition(gradients.count == parameters.count, "gradients must have \(parameters.count) entries, got \(gradients.count)")
         precondition(predictionGradient.hasShape(of: ws.prediction.tensor), "prediction gradient shape \(predictionGradient.shape) ≠ \(ws.prediction.tensor.shape)")
@@ -206,7 +210,7 @@ public struct UNet: Sendable {
         }
         for j in (0..<a.convolutionsPerLevel).reversed() {
             let input = j == 0 ? (a.depth == 0 ? ws.input : ws.pooled[a.depth - 1]) : ws.bottleneck[j - 1]
-            convBackward(bottleneck[j], input: input, output: ws.bottleneck[j], needInput: a.depth > 0 || j > 0)
+            convBackward(bottleneck[j], input: input, output: ws.bottleneck[j], needInput: a.depth > 0 || j > 0 || inputGradient != nil)
         }
         for l in (0..<a.depth).reversed() {
             let skip = ws.encoder[l][a.convolutionsPerLevel - 1].tensor
@@ -217,7 +221,18 @@ public struct UNet: Sendable {
             }
             for j in (0..<a.convolutionsPerLevel).reversed() {
                 let input = j == 0 ? (l == 0 ? ws.input : ws.pooled[l - 1]) : ws.encoder[l][j - 1]
-                convBackward(encoder[l][j], input: input, output: ws.encoder[l][j], needInput: !(l == 0 && j == 0))
+                convBackward(encoder[l][j], input: input, output: ws.encoder[l][j], needInput: !(l == 0 && j == 0) || inputGradient != nil)
+            }
+        }
+        guard let inputGradient else { return }
+        // `g` now holds ∂L/∂input through the convolutions; the residual adds ∂L/∂prediction to
+        // the estimate's plane.
+        let x = ws.input.tensor, plane = x.planeSize
+        g.tensor.data.withUnsafeBufferPointer { d in inputGradient.update(from: d.baseAddress!, count: x.count) }
+        predictionGradient.data.withUnsafeBufferPointer { p in
+            for n in 0..<x.batch {
+                let dst = inputGradient + n * x.sampleSize
+                for i in 0..<plane { dst[i] += p[n * plane + i] }
             }
         }
     }

@@ -52,6 +52,38 @@ import DeblurCore
         #expect(gradients[0..<net.encoder[0][0].parameterCount].contains { $0 != 0 })
     }
 
+    /// ∂L/∂input, residual path included, against central differences of the input: what a
+    /// network trained inside the plug-and-play splitting hands back to the data step.
+    @Test func inputGradientMatchesFiniteDifferences() {
+        var net = UNet(architecture: small, seed: 3)
+        var rng = SeededRandom(seed: 4)
+        for i in 0..<net.head.parameterCount { net.parameters[net.head.offset + i] = Float(rng.gaussian() * 0.5) }
+        let x = randomTensor(2, 2, 8, 8, seed: 8, lo: 0, hi: 1)
+        let target = randomTensor(2, 1, 8, 8, seed: 9, lo: 0, hi: 1)
+        let ws = UNetWorkspace()
+        var g = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        _ = MSELoss().evaluate(prediction: net.forward(x, workspace: ws), target: target, gradient: &g)
+        var gradients = [Float](repeating: 0, count: net.parameterCount)
+        var inputGradient = [Float](repeating: .nan, count: x.count)
+        inputGradient.withUnsafeMutableBufferPointer { net.backward(g, workspace: ws, gradients: &gradients, inputGradient: $0.baseAddress!) }
+        // The parameter gradient is the same with or without the input's.
+        var plain = [Float](repeating: 0, count: net.parameterCount)
+        _ = net.forward(x, workspace: ws)
+        net.backward(g, workspace: ws, gradients: &plain)
+        #expect(plain == gradients)
+        // Along random directions, where single coordinates' differences drown in Float32
+        // rounding and max-pool switches: the derivative to 2 %.
+        for seed in UInt64(10)..<13 {
+            let direction = randomVector(x.count, seed: seed)
+            let error = directionalDerivativeError(x.data, direction: direction, step: 1e-4, analytic: inputGradient) { d in
+                MSELoss().value(prediction: net(Tensor(batch: 2, channels: 2, height: 8, width: 8, data: d)), target: target)
+            }
+            #expect(error < 2e-2, "direction \(seed): relative error \(error)")
+        }
+        // Both planes (estimate and noise level) receive gradient.
+        #expect(inputGradient[0..<64].contains { $0 != 0 } && inputGradient[64..<128].contains { $0 != 0 })
+    }
+
     @Test func workspaceBuffersAreReusedAcrossSteps() {
         let net = UNet(architecture: small, seed: 8)
         let ws = UNetWorkspace()
