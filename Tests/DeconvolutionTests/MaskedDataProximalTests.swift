@@ -85,4 +85,45 @@ import Foundation
         nan[3, 4] = .nan
         #expect(throws: DeconvolutionError.self) { try MaskedDataProximal(observation: nan, psf: Self.psf) }
     }
+
+    /// The data step is affine in its prior, x(z + v) − x(z) = J v, and `priorDerivative` is J
+    /// (= Jᵀ): checked against the difference of two solves, and for symmetry by ⟨J u, v⟩ = ⟨u, J v⟩.
+    @Test func priorDerivativeIsTheDataStepsJacobian() throws {
+        let y = randomImage(height: 14, width: 12, seed: 74)
+        let data = try MaskedDataProximal(observation: y, psf: Self.psf)
+        let z = randomImage(height: data.paddedHeight, width: data.paddedWidth, seed: 75)
+        let u = randomImage(height: data.paddedHeight, width: data.paddedWidth, seed: 76)
+        let v = randomImage(height: data.paddedHeight, width: data.paddedWidth, seed: 77)
+        let alpha: Float = 0.03
+        let shifted = Image(height: z.height, width: z.width) { _, r, c in z[r, c] + v[r, c] }
+        let xz = data.solve(prior: z, alpha: alpha, maxIterations: 1000, tolerance: 1e-9)
+        let xzv = data.solve(prior: shifted, alpha: alpha, maxIterations: 1000, tolerance: 1e-9)
+        let jv = data.priorDerivative(v, alpha: alpha, maxIterations: 1000, tolerance: 1e-9)
+        var error = 0.0, norm = 0.0
+        for i in jv.pixels.indices {
+            let d = Double(xzv.pixels[i]) - Double(xz.pixels[i])
+            error += (Double(jv.pixels[i]) - d) * (Double(jv.pixels[i]) - d); norm += d * d
+        }
+        #expect((error / norm).squareRoot() < 1e-3)
+        let ju = data.priorDerivative(u, alpha: alpha, maxIterations: 1000, tolerance: 1e-9)
+        var a = 0.0, b = 0.0
+        for i in ju.pixels.indices { a += Double(ju.pixels[i]) * Double(v.pixels[i]); b += Double(u.pixels[i]) * Double(jv.pixels[i]) }
+        #expect(abs(a - b) < 1e-4 * abs(a))
+        // Not the identity: the observed window is pulled towards the data, the margin is not.
+        #expect(abs(jv[data.domain.top + 5, data.domain.left + 5] - v[data.domain.top + 5, data.domain.left + 5]) > 1e-3)
+        #expect(abs(jv[0, 0] - v[0, 0]) < abs(jv[data.domain.top + 5, data.domain.left + 5] - v[data.domain.top + 5, data.domain.left + 5]))
+    }
+
+    /// `embedWindow` is the transpose of `window`: ⟨window(a), b⟩ = ⟨a, embedWindow(b)⟩.
+    @Test func embedWindowIsTheTransposeOfWindow() throws {
+        let data = try MaskedDataProximal(observation: randomImage(height: 14, width: 12, seed: 78), psf: Self.psf)
+        let a = randomImage(height: data.paddedHeight, width: data.paddedWidth, seed: 79)
+        let b = randomImage(height: 14, width: 12, seed: 80)
+        let wa = data.window(a), eb = data.embedWindow(b)
+        var lhs = 0.0, rhs = 0.0
+        for i in wa.pixels.indices { lhs += Double(wa.pixels[i]) * Double(b.pixels[i]) }
+        for i in eb.pixels.indices { rhs += Double(a.pixels[i]) * Double(eb.pixels[i]) }
+        #expect(abs(lhs - rhs) < 1e-4 * abs(lhs))
+        #expect(eb.pixels.filter { $0 != 0 }.count == b.pixels.filter { $0 != 0 }.count)
+    }
 }

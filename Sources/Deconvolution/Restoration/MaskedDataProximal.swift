@@ -76,9 +76,32 @@ public final class MaskedDataProximal {
     /// Returns the extended-domain solution; `iterationsRun` (if given) receives the CG steps taken.
     public func solve(prior z: consuming Image, alpha: Float, maxIterations: Int = 50, tolerance: Double = 1e-4,
                       iterationsRun: ((Int) -> Void)? = nil) -> Image {
+        solve(prior: z, alpha: alpha, observed: observed.pointer, maxIterations: maxIterations, tolerance: tolerance, iterationsRun: iterationsRun)
+    }
+
+    /// The data step's derivative with respect to its prior, applied to `g` (extended domain):
+    /// `α (Kᵀ M K + α I)⁻¹ g`. The operator is symmetric, so this is also the transpose that
+    /// carries a gradient ∂L/∂x back to ∂L/∂z when the step is trained through. It is the data
+    /// step with a zero observation, solved by the same preconditioned CG.
+    public func priorDerivative(_ g: consuming Image, alpha: Float, maxIterations: Int = 50, tolerance: Double = 1e-4) -> Image {
+        solve(prior: g, alpha: alpha, observed: nil, maxIterations: maxIterations, tolerance: tolerance, iterationsRun: nil)
+    }
+
+    /// An observed-window plane placed on the extended domain, zero outside: the transpose of
+    /// `window`.
+    public func embedWindow(_ plane: Image) -> Image {
+        precondition(plane.height == height && plane.width == width && plane.channels == 1, "not an observed-window plane")
+        var out = Image(height: paddedHeight, width: paddedWidth)
+        out.withUnsafeMutableBufferPointer { o in plane.withUnsafeBufferPointer { domain.embed($0, into: o.baseAddress!, extend: false) } }
+        return out
+    }
+
+    /// The CG solve; a nil `y` stands for a zero observation.
+    private func solve(prior z: consuming Image, alpha: Float, observed y: UnsafeMutablePointer<Float>?, maxIterations: Int, tolerance: Double,
+                       iterationsRun: ((Int) -> Void)?) -> Image {
         precondition(z.height == paddedHeight && z.width == paddedWidth && z.channels == 1, "the prior must be an extended-domain plane")
         precondition(alpha > 0 && alpha.isFinite, "α must be positive")
-        let n = plan.realCount, y = observed.pointer
+        let n = plan.realCount
         // The residual r, direction p, and q, which holds A p and then C⁻¹ r: A p is dead once
         // r is updated, so the preconditioned residual can take its place.
         let r = plan.makeRealBuffer(), p = plan.makeRealBuffer(), q = plan.makeRealBuffer(), spectrum = plan.makeSpectrumBuffer()
@@ -86,7 +109,7 @@ public final class MaskedDataProximal {
         // r₀ = Kᵀ M (y − K z), with x₀ = z.
         z.withUnsafeBufferPointer { rp.update(from: $0.baseAddress!, count: n) }
         convolve(rp, conjugate: false, spectrum: f)
-        mask { i, inside in rp[i] = inside ? y[i] - rp[i] : 0 }
+        if let y { mask { i, inside in rp[i] = inside ? y[i] - rp[i] : 0 } } else { mask { i, inside in rp[i] = inside ? -rp[i] : 0 } }
         convolve(rp, conjugate: true, spectrum: f)
         applyPreconditioner(rp, into: qp, alpha: alpha, spectrum: f)
         pp.update(from: qp, count: n)
