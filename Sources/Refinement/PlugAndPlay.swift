@@ -22,7 +22,7 @@ import Foundation
 /// The observer sees each step's `z` on the observed window (one-channel images only, as the
 /// comparison runner's traces).
 public struct PlugAndPlayRestorer: Restorer {
-    public let model: RefinerModel
+    public var model: RefinerModel
     /// Gaussian noise σ of the observation on the [0, 1] scale; nil estimates it per channel.
     public var noiseSigma: Double?
     /// Splitting steps `K`, the first denoiser level and λ (defaults: DPIR's 8, 49/255, 0.23).
@@ -80,7 +80,7 @@ public struct PlugAndPlayRestorer: Restorer {
         return try blurred.mapChannels { channel in
             let data = try MaskedDataProximal(observation: channel, psf: psf)
             var previous = observer == nil ? nil : data.window(data.start())
-            let z = split(data, sigma: noiseSigma ?? estimatePatchNoiseSigma(channel), workspace: workspace) { k, z in
+            let z = split(data, sigma: noiseSigma ?? estimatePatchNoiseSigma(channel), workspace: workspace, priorStep: { k, z in
                 guard let observer, blurred.channels == 1, let old = previous else { return true }
                 let estimate = data.window(z)
                 let change = estimate.withUnsafeBufferPointer { now in
@@ -88,7 +88,7 @@ public struct PlugAndPlayRestorer: Restorer {
                 }
                 previous = estimate
                 return observer(IterationState(iteration: k + 1, relativeChange: change, elapsed: monotonicSeconds() - start, estimate: estimate))
-            }
+            })
             return data.window(z)
         }
     }

@@ -73,6 +73,29 @@ enum TrainedModel {
             #expect(unrolled.status == 0, "\(unrolled)")
             let tuned = try ModelFile.read(dir.file("u.model").path).model
             #expect(tuned.header.training["unrolled_images"] == .number(2) && tuned.header.training["initialized_from"] == .string("d.model"))
+            // Fine-tuned end to end through its splitting: scenes of the given noise range, recorded.
+            let e2e = try dir.deblur(["train", "--synthetic", "--task", "denoise", "--steps", "1", "--width", "4", "--image-size", "24",
+                                      "--batch", "2", "--init", "d.model", "--end-to-end", "--psf-sizes", "5", "--noise-range", "0.01,0.02",
+                                      "-o", "e.model", "--quiet", "--threads", "1", "--json"])
+            #expect(e2e.status == 0, "\(e2e)")
+            let end = try ModelFile.read(dir.file("e.model").path).model
+            #expect(end.header.training["end_to_end"] == .bool(true) && end.header.training["scene_noise_max"] == .number(0.02))
+            #expect(end.header.metrics["psnr"]?.isFinite == true && end.header.metrics["base_psnr"]?.isFinite == true)
+            // A fine-tune's log starts with the starting model's validation.
+            let log = try String(contentsOfFile: dir.file("e.model.log.jsonl").path, encoding: .utf8).split(separator: "\n")
+            #expect(log.count == 2 && log[0].contains("\"event\":\"initial\"") && log[1].contains("\"event\":\"epoch\""))
+            #expect(e2e.stdout.contains("\"val_psnr\""))
+        }
+    }
+
+    /// `--end-to-end` trains through the splitting of a given denoiser: without `--init`, or
+    /// with `--unrolled`, it is a usage error naming it.
+    @Test func endToEndWithoutAnInitialDenoiserExitsOne() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--task", "denoise", "--end-to-end", "-o", "m.model")
+            expectCleanFailure(result, naming: "--end-to-end", directory: dir, before: [], usageFollows: true)
+            let refiner = try dir.deblur("train", "--synthetic", "--end-to-end", "--init", "x.model", "-o", "m.model")
+            expectCleanFailure(refiner, naming: "--end-to-end", directory: dir, before: [], usageFollows: true)
         }
     }
 

@@ -1,5 +1,6 @@
 import DeblurCore
 import DeblurIO
+import Deconvolution
 import Foundation
 
 /// Settings of one training run (`deblur train` flags).
@@ -57,6 +58,9 @@ public final class Trainer {
     var bestModel: RefinerModel?
     /// The model file whose weights this run started from (`initialize(from:path:)`), if any.
     public private(set) var initializedFrom: String?
+    /// Set by `trainEndToEnd`: the denoiser learns through the whole plug-and-play splitting
+    /// on blurred scenes instead of from noisy patches.
+    public private(set) var endToEnd: EndToEndTraining?
 
     /// Where the best model, the checkpoint (`output + ".checkpoint"`) and the log go; nil: keep in memory.
     public let output: String?
@@ -80,6 +84,8 @@ public final class Trainer {
     /// Steps per epoch: the given value or about one pass over the training pixels.
     public var stepsPerEpoch: Int {
         if let s = options.stepsPerEpoch { return max(1, s) }
+        // A step restores `batch` whole scenes, some hundred times a patch step's work.
+        if endToEnd != nil { return 50 }
         let pixels = data.training.reduce(0) { $0 + $1.sharp.planeSize }
         return max(1, min(1000, pixels / (options.batch * options.patch * options.patch)))
     }
@@ -117,6 +123,20 @@ public final class Trainer {
         }
     }
 
+    /// Trains a denoiser through the plug-and-play splitting of `training` (fine-tuning: give
+    /// `initialize(from:path:)` first). Each step restores `batch` fresh scenes and follows the
+    /// loss of the outputs back through every step; validation scores the splitting's output.
+    /// - Throws: `RefinementError.invalidSetting` for a refiner, or after training has started.
+    public func trainEndToEnd(_ training: EndToEndTraining) throws {
+        guard step == 0, data.task == .denoise else {
+            throw RefinementError.invalidSetting(name: "end-to-end training", value: data.task.rawValue, expected: "a denoiser, set before training starts")
+        }
+        guard training.splitting.finalEnsemble == 1 else {
+            throw RefinementError.invalidSetting(name: "final ensemble", value: "\(training.splitting.finalEnsemble)", expected: "1 when training end to end")
+        }
+        endToEnd = training
+    }
+
     /// Restores weights, optimizer state, step and best score from the checkpoint.
     /// - Throws: `RefinementError.invalidModelFile` if it is missing, bad or from other settings.
     public func resume() throws {
@@ -150,23 +170,37 @@ public final class Trainer {
     @discardableResult
     public func run(report: (TrainingEvent) -> Void = { _ in }) throws -> RefinerModel {
         let a = network.architecture
-        let sampler = try PatchSampler(samples: data.training, inputs: a.inputs, patch: options.patch, batch: options.batch, seed: options.seed,
-                                   addedNoise: data.addedNoise)
+        let sampler = endToEnd != nil ? nil : try PatchSampler(samples: data.training, inputs: a.inputs, patch: options.patch, batch: options.batch,
+                                                               seed: options.seed, addedNoise: data.addedNoise)
+        let endToEndStep = try endToEnd.map { try EndToEndStep($0, batch: options.batch, network: network) }
         let schedule = LearningRateSchedule(kind: options.schedule, base: options.learningRate, warmup: options.warmup, total: totalSteps)
         let workspace = UNetWorkspace()
         var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
         var gradients = [Float](repeating: 0, count: network.parameterCount)
         let log = try logPath.map { try TrainingLog(path: $0, append: step > 0) }
         var lossSum = 0.0, lossCount = 0
+        // A fine-tune's starting point, scored on the same validation data: the number every
+        // later epoch has to beat.
+        if step == 0, initializedFrom != nil, let metrics = validate() {
+            try log?.write(["event": .string("initial"), "epoch": .number(0), "step": .number(0), "val_loss": .number(metrics.loss),
+                            "val_psnr": .number(metrics.psnr), "val_ssim": .number(metrics.ssim),
+                            "base_psnr": .number(metrics.basePSNR), "base_ssim": .number(metrics.baseSSIM)])
+            report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
+        }
         while step < totalSteps {
-            sampler.fill(step: step, input: &input, target: &target)
-            let prediction = network.forward(input, workspace: workspace)
-            let value = loss.evaluate(prediction: prediction, target: target, gradient: &gradient)
+            let value: Double
+            gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
+            if let endToEndStep {
+                value = try endToEndStep.run(step: step, network: network, loss: loss, gradients: &gradients)
+            } else {
+                sampler!.fill(step: step, input: &input, target: &target)
+                let prediction = network.forward(input, workspace: workspace)
+                value = loss.evaluate(prediction: prediction, target: target, gradient: &gradient)
+                if value.isFinite { network.backward(gradient, workspace: workspace, gradients: &gradients) }
+            }
             guard value.isFinite else {
                 throw RefinementError.invalidData("training diverged at step \(step + 1) (loss \(value)): lower --lr")
             }
-            gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
-            network.backward(gradient, workspace: workspace, gradients: &gradients)
             optimizer.learningRate = schedule.rate(at: step)
             optimizer.update(&network, along: gradients)
             step += 1
@@ -197,6 +231,7 @@ public final class Trainer {
 
     /// Scores the current network on the validation images, or nil when there are none.
     public func validate() -> ValidationMetrics? {
+        if let endToEnd { return validate(endToEnd) }
         guard !data.validation.isEmpty else { return nil }
         let ssim = SSIMLoss()
         var total = ValidationMetrics(loss: 0, psnr: 0, ssim: 0, basePSNR: 0, baseSSIM: 0)
@@ -217,9 +252,30 @@ public final class Trainer {
         return ValidationMetrics(loss: total.loss / n, psnr: total.psnr / n, ssim: total.ssim / n, basePSNR: total.basePSNR / n, baseSSIM: total.baseSSIM / n)
     }
 
+    /// The splitting's output with the current network on the validation scenes against the
+    /// sharp windows; the base is the blurred observation.
+    func validate(_ training: EndToEndTraining) -> ValidationMetrics? {
+        guard !training.validation.isEmpty else { return nil }
+        var splitting = training.splitting
+        splitting.model.network = network
+        let ssim = SSIMLoss()
+        var total = ValidationMetrics(loss: 0, psnr: 0, ssim: 0, basePSNR: 0, baseSSIM: 0)
+        for scene in training.validation {
+            // Validation scenes are valid data of the splitting: they restore.
+            guard let restored = try? splitting.restore(scene.blurred, psf: scene.psf, observer: nil) else { return nil }
+            let output = Tensor(restored), sharp = Tensor(scene.sharp), blurred = Tensor(scene.blurred)
+            total.loss += loss.value(prediction: output, target: sharp)
+            total.psnr += psnr(output, sharp); total.basePSNR += psnr(blurred, sharp)
+            total.ssim += 1 - ssim.value(prediction: output, target: sharp)
+            total.baseSSIM += 1 - ssim.value(prediction: blurred, target: sharp)
+        }
+        let n = Double(training.validation.count)
+        return ValidationMetrics(loss: total.loss / n, psnr: total.psnr / n, ssim: total.ssim / n, basePSNR: total.basePSNR / n, baseSSIM: total.baseSSIM / n)
+    }
+
     /// The current weights with a header describing this run.
     func model(metrics: ValidationMetrics?) -> RefinerModel {
-        var training = data.description
+        var training = endToEnd?.description ?? data.description
         training["seed"] = .number(Double(options.seed))
         training["steps"] = .number(Double(step))
         training["total_steps"] = .number(Double(totalSteps))
@@ -278,5 +334,59 @@ final class TrainingLog {
         var data = try encoder.encode(JSONValue.object(object))
         data.append(0x0A)
         handle.write(data)
+    }
+}
+
+/// One end-to-end step's work: `batch` scenes restored and differentiated, spread over the
+/// cores (each thread its own workspaces and gradient sum, one BLAS and FFT thread each), the
+/// per-thread sums added in a fixed order so the same seed gives the same weights.
+final class EndToEndStep {
+    let training: EndToEndTraining
+    let batch: Int
+    let threads: Int
+    /// Per thread: one workspace per splitting step.
+    let workspaces: [[UNetWorkspace]]
+    var sums: [[Float]]
+
+    init(_ training: EndToEndTraining, batch: Int, network: UNet) throws {
+        self.training = training; self.batch = batch
+        threads = max(1, min(ProcessorInfo.cores, batch))
+        workspaces = (0..<threads).map { _ in (0..<training.splitting.iterations).map { _ in UNetWorkspace() } }
+        sums = Array(repeating: [Float](repeating: 0, count: network.parameterCount), count: threads)
+    }
+
+    /// The mean loss over the step's scenes; `gradients` ← its gradient.
+    func run(step: Int, network: UNet, loss: any Loss, gradients: inout [Float]) throws -> Double {
+        let fftThreads = FFT.threads, blasThreads = BLAS.threads
+        FFT.threads = 1; BLAS.threads = 1
+        defer { FFT.threads = fftThreads; BLAS.threads = blasThreads }
+        var losses = [Double](repeating: 0, count: batch)
+        var failure: Error?
+        let lock = NSLock()
+        let threads = threads, batch = batch, training = training, workspaces = workspaces
+        sums.withUnsafeMutableBufferPointer { sums in
+            let sums = sums
+            losses.withUnsafeMutableBufferPointer { losses in
+                let losses = losses
+                parallelFor(threads, threads: threads) { t in
+                    sums[t].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                    for j in stride(from: t, to: batch, by: threads) {
+                        do {
+                            let scene = try training.trainingScene(step * batch + j)
+                            losses[j] = try training.splitting.endToEndGradient(network: network, scene: scene, loss: loss,
+                                                                                workspaces: workspaces[t], gradients: &sums[t]).loss
+                        } catch {
+                            lock.lock(); failure = failure ?? error; lock.unlock()
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        let scale = 1 / Float(batch)
+        gradients.withUnsafeMutableBufferPointer { g in
+            for t in 0..<threads { sums[t].withUnsafeBufferPointer { s in for i in 0..<g.count { g[i] += s[i] * scale } } }
+        }
+        return losses.reduce(0, +) / Double(batch)
     }
 }

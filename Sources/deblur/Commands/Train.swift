@@ -92,6 +92,8 @@ struct Train: ParsableCommand {
     var grainOctaves = 1
     @Option(help: ArgumentHelp("Denoiser fine-tuning: N more images, blurred (trajectory PSFs of --psf-sizes, noise σ in 0.005–0.03) and restored by plug-and-play with the --init model; every step's input to the network becomes a training sample (8 per image).", valueName: "N"))
     var unrolled = 0
+    @Flag(help: ArgumentHelp("Denoiser fine-tuning through the whole plug-and-play splitting: every step restores --batch fresh blurred scenes (trajectory PSFs of --psf-sizes, valid boundary, noise σ in --noise-range, default 0.005,0.03) with the network and follows the loss of the outputs back through every network pass and data step. Needs --task denoise and --init."))
+    var endToEnd = false
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights (same architecture and task) instead of a random initialization: fine-tuning.", valueName: "model"))
     var initial: String?
     @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights.")
@@ -116,6 +118,9 @@ struct Train: ParsableCommand {
         guard unrolled >= 0 else { throw ValidationError("Please give --unrolled ≥ 0 (got \(unrolled)).") }
         if unrolled > 0 && (task != .denoise || initial == nil) {
             throw ValidationError("--unrolled restores its images with the denoiser being fine-tuned: please give --task denoise and --init MODEL.")
+        }
+        if endToEnd && (task != .denoise || initial == nil || unrolled > 0) {
+            throw ValidationError("--end-to-end fine-tunes a denoiser through its splitting: please give --task denoise and --init MODEL, without --unrolled.")
         }
     }
 
@@ -154,6 +159,7 @@ struct Train: ParsableCommand {
         }
 
         let data: TrainingData
+        var endToEndTraining: EndToEndTraining?
         if let dataset {
             let bar = ProgressBar(total: 1, label: "base \(base)", quiet: quiet)
             data = try TrainingData.dataset(dataset, base: restorer)
@@ -162,12 +168,13 @@ struct Train: ParsableCommand {
             var settings = SyntheticDataSettings()
             settings.trainingImages = syntheticImages
             settings.imageSize = imageSize
-            let noiseRange = self.noiseRange ?? (denoise ? "0,0.2" : "0.005,0.03")
+            let noiseRange = self.noiseRange ?? (denoise && !endToEnd ? "0,0.2" : "0.005,0.03")
             let range = noiseRange.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard range.count == 2, range[0] >= 0, range[1] >= range[0] else {
                 throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN,MAX with 0 ≤ MIN ≤ MAX")
             }
             settings.noiseMin = range[0]; settings.noiseMax = range[1]
+            if endToEnd { settings.unrolledNoise = range[0]...range[1] }
             let sizes = psfSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil && $0! >= 3 && $0! % 2 == 1 }) else {
                 throw CLIError("invalid --psf-sizes '\(psfSizes)': expected odd sides ≥ 3, comma-separated")
@@ -177,10 +184,16 @@ struct Train: ParsableCommand {
             settings.shadingMax = shading; settings.shapeFraction = shapes; settings.patternFraction = patterns; settings.lensBlurMax = lensBlur
             settings.grainOctaves = grainOctaves; settings.unrolledImages = unrolled
             let splitting = try initialModel.flatMap { unrolled > 0 ? try PlugAndPlayRestorer(model: $0) : nil }
-            let bar = ProgressBar(total: settings.trainingImages + settings.validationImages + unrolled, label: "synthesize", quiet: quiet)
-            data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed, splitting: splitting) { bar.advance() }
-                : try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
-            bar.finish()
+            if endToEnd, let initialModel {
+                // Scenes are drawn fresh at every step: no data to synthesize up front.
+                endToEndTraining = try EndToEndTraining(splitting: try PlugAndPlayRestorer(model: initialModel), settings: settings, seed: seed)
+                data = TrainingData(training: [], validation: [], description: [:], task: .denoise)
+            } else {
+                let bar = ProgressBar(total: settings.trainingImages + settings.validationImages + unrolled, label: "synthesize", quiet: quiet)
+                data = denoise ? try TrainingData.syntheticDenoising(settings, seed: seed, splitting: splitting) { bar.advance() }
+                    : try TrainingData.synthetic(settings, base: restorer, seed: seed) { bar.advance() }
+                bar.finish()
+            }
         }
 
         var options = TrainingOptions()
@@ -191,6 +204,7 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(architecture: architecture, base: baseMethod, data: data, options: options,
                                   output: output, logPath: log ?? output + ".log.jsonl")
         if let initialModel, let initial { try trainer.initialize(from: initialModel, path: initial) }
+        if let endToEndTraining { try trainer.trainEndToEnd(endToEndTraining) }
         if resume { try trainer.resume() }
         let bar = ProgressBar(total: trainer.totalSteps, label: "train", quiet: quiet)
         if trainer.step > 0 { bar.advance(trainer.step) }
@@ -217,7 +231,7 @@ struct Train: ParsableCommand {
             print("{" + fields.joined(separator: ", ") + "}")
         } else {
             var line = "wrote \(output): \(model.network.parameterCount) parameters, \(trainer.step) steps in " + String(format: "%.1f s", seconds)
-            if let p = m["psnr"], let b = m["base_psnr"] { line += String(format: "; validation PSNR %.2f dB (%@ %.2f dB)", p, denoise ? "noisy input" : "base " + base, b) }
+            if let p = m["psnr"], let b = m["base_psnr"] { line += String(format: "; validation PSNR %.2f dB (%@ %.2f dB)", p, endToEnd ? "blurred input" : denoise ? "noisy input" : "base " + base, b) }
             print(line)
         }
     }

@@ -66,7 +66,16 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         // Before any step the network is the given one, whatever this run's seed.
         #expect(tuned.network.parameters == model.network.parameters)
         #expect(tuned.validate()?.psnr == pretrained.validate()?.psnr)
-        let result = try tuned.run()
+        var initial: ValidationMetrics?, firstStep: Int?
+        let result = try tuned.run { event in
+            switch event {
+            case let .validation(epoch, step, metrics, _) where epoch == 0 && step == 0 && firstStep == nil: initial = metrics
+            case let .step(step, _, _, _) where firstStep == nil: firstStep = step
+            default: break
+            }
+        }
+        // A fine-tune is scored once before its first step: the starting model's validation.
+        #expect(initial?.psnr == pretrained.validate()?.psnr && initial != nil)
         #expect(result.network.parameters != model.network.parameters)
         #expect(result.header.training["initialized_from"] == .string("pretrained.model"))
         #expect(throws: RefinementError.self) { try tuned.initialize(from: model, path: "late.model") }
