@@ -35,6 +35,10 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var patternFraction: Double = 0
     /// Each image draws a lens blur σ (px, over the finished image) uniformly in [0, `lensBlurMax`) (0: none).
     public var lensBlurMax: Double = 0
+    /// Each image's contrast is scaled by a factor drawn log-uniformly in [`contrastMin`, 1]
+    /// around a random level (1: unchanged), so faint edges and low-contrast scenes are seen at
+    /// every noise level, not only as a high noise level over full-contrast leaves.
+    public var contrastMin: Double = 1
     /// Denoiser data only: images that are also blurred (a trajectory PSF of a side from
     /// `psfSizes`, `valid` boundary, noise σ uniform in `unrolledNoise`) and restored by a
     /// plug-and-play splitting; each of its steps' data-step outputs is a sample with that step's
@@ -60,6 +64,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
         lensBlurMax = try c.decodeIfPresent(Double.self, forKey: .lensBlurMax) ?? 0
+        contrastMin = try c.decodeIfPresent(Double.self, forKey: .contrastMin) ?? 1
         unrolledImages = try c.decodeIfPresent(Int.self, forKey: .unrolledImages) ?? 0
         unrolledNoise = try c.decodeIfPresent(ClosedRange<Double>.self, forKey: .unrolledNoise) ?? 0.005...0.03
     }
@@ -74,6 +79,9 @@ extension SyntheticDataSettings {
         largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction; largest.grainOctaves = grainOctaves
         largest.patternFraction = patternFraction; largest.lensSigma = lensBlurMax
         try largest.validate()
+        guard contrastMin > 0 && contrastMin <= 1 else {
+            throw RefinementError.invalidSetting(name: "contrast", value: "\(contrastMin)", expected: "a number in (0, 1]")
+        }
     }
 
     /// One image's leaves; each amount is drawn only when enabled, so that flat-leaves data
@@ -87,6 +95,17 @@ extension SyntheticDataSettings {
         if lensBlurMax > 0 { leaves.lensSigma = rng.uniform(0, lensBlurMax) }
         leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves; leaves.patternFraction = patternFraction
         return leaves
+    }
+
+    /// One image's sharp leaves at this size, with its contrast drawn when `contrastMin` < 1
+    /// (no draw otherwise, so earlier data keeps its bytes).
+    func render(_ leaves: DeadLeaves, height: Int, width: Int, rng: inout SeededRandom) -> Image {
+        var image = leaves.generate(height: height, width: width, seed: rng.next())
+        guard contrastMin < 1 else { return image }
+        let c = Float(exp(rng.uniform(log(contrastMin), 0)))
+        let level = Float(rng.uniform(Double(c) / 2, 1 - Double(c) / 2))
+        image.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = level + c * (p[i] - 0.5) } }
+        return image
     }
 
     /// The model header's description of data made with these settings.
@@ -104,6 +123,7 @@ extension SyntheticDataSettings {
         if shapeFraction > 0 { description["shape_fraction"] = .number(shapeFraction) }
         if patternFraction > 0 { description["pattern_fraction"] = .number(patternFraction) }
         if lensBlurMax > 0 { description["lens_blur_max"] = .number(lensBlurMax) }
+        if contrastMin < 1 { description["contrast_min"] = .number(contrastMin) }
         if grainOctaves != 1 { description["grain_octaves"] = .number(Double(grainOctaves)) }
         if unrolledImages > 0 {
             description["unrolled_images"] = .number(Double(unrolledImages))
@@ -160,7 +180,7 @@ public struct TrainingData: Sendable {
                     var rng = SeededRandom(seed: seed, stream: 0x444E_0000 + UInt64(i))
                     let leaves = settings.drawLeaves(&rng)
                     let n = settings.imageSize
-                    let sharp = leaves.generate(height: n, width: n, seed: rng.next())
+                    let sharp = settings.render(leaves, height: n, width: n, rng: &rng)
                     guard i >= settings.trainingImages else { return [TrainingSample(estimate: sharp, blurred: sharp, sharp: sharp, noiseSigma: 0)] }
                     // Unclipped, like the noise the sampler adds and the noise a deconvolution leaves.
                     let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
@@ -196,7 +216,7 @@ public struct TrainingData: Sendable {
         let psf = try PSF.trajectory(size: psfSize, seed: rng.next())
         let n = settings.imageSize
         let leaves = settings.drawLeaves(&rng)
-        let sharpLarge = leaves.generate(height: n + psfSize - 1, width: n + psfSize - 1, seed: rng.next())
+        let sharpLarge = settings.render(leaves, height: n + psfSize - 1, width: n + psfSize - 1, rng: &rng)
         let sigma = rng.uniform(noise.lowerBound, noise.upperBound)
         let blurred = try addNoise(try blur(sharpLarge, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: sigma), rng: &rng)
         return (blurred, sharpLarge.centerCropped(height: blurred.height, width: blurred.width), psf, sigma)

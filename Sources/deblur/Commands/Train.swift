@@ -88,6 +88,8 @@ struct Train: ParsableCommand {
     var patterns = 0.0
     @Option(help: "Synthetic dead leaves: largest lens blur σ in pixels over the finished image; each image draws one in [0, MAX).")
     var lensBlur = 0.0
+    @Option(help: "Synthetic dead leaves: smallest contrast factor; each image's contrast is scaled by one drawn log-uniformly in [MIN, 1] around a random level (1: unchanged).")
+    var contrast = 1.0
     @Option(help: "Synthetic dead leaves: grain correlation octaves (0.8·2^k px, k drawn per leaf), 1…4.")
     var grainOctaves = 1
     @Option(help: ArgumentHelp("Denoiser fine-tuning: N more images, blurred (trajectory PSFs of --psf-sizes, noise σ in 0.005–0.03) and restored by plug-and-play with the --init model; every step's input to the network becomes a training sample (8 per image).", valueName: "N"))
@@ -182,6 +184,7 @@ struct Train: ParsableCommand {
             settings.psfSizes = sizes.map { $0! }
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
             settings.shadingMax = shading; settings.shapeFraction = shapes; settings.patternFraction = patterns; settings.lensBlurMax = lensBlur
+            settings.contrastMin = contrast
             settings.grainOctaves = grainOctaves; settings.unrolledImages = unrolled
             let splitting = try initialModel.flatMap { unrolled > 0 ? try PlugAndPlayRestorer(model: $0) : nil }
             if endToEnd, let initialModel {

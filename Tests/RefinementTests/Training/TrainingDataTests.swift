@@ -48,6 +48,34 @@ import Deconvolution
 
     /// Denoiser data: clean training images, validation images with fixed noise of the
     /// recorded σ, all from the seed; the sampler then adds fresh noise of the drawn σ.
+    /// `contrastMin` maps each image affinely, `level + c (v − 0.5)` with c in [min, 1] drawn
+    /// per image, on the very leaves drawn without it; blurred scenes see it too.
+    @Test func contrastScalesEachImageAroundALevel() throws {
+        var settings = SyntheticDataSettings()
+        settings.imageSize = 32; settings.trainingImages = 6; settings.validationImages = 0; settings.grainMax = 0.2
+        let plain = try TrainingData.syntheticDenoising(settings, seed: 4)
+        settings.contrastMin = 0.2
+        let faint = try TrainingData.syntheticDenoising(settings, seed: 4)
+        #expect(faint.description["contrast_min"] == .number(0.2) && plain.description["contrast_min"] == nil)
+        var factors: [Float] = []
+        for (a, b) in zip(plain.training.map(\.sharp), faint.training.map(\.sharp)) {
+            let (lo, hi) = (a.pixels.min()!, a.pixels.max()!)
+            let c = (b.pixels.max()! - b.pixels.min()!) / (hi - lo)
+            let level = b.pixels[0] - c * (a.pixels[0] - 0.5)
+            #expect(zip(a.pixels, b.pixels).allSatisfy { abs($1 - (level + c * ($0 - 0.5))) < 1e-5 })
+            #expect(c >= 0.2 - 1e-5 && c <= 1 + 1e-5)
+            factors.append(c)
+        }
+        #expect(factors.max()! - factors.min()! > 0.1, "the factor is drawn per image: \(factors)")
+        var rng = SeededRandom(seed: 9), rng2 = SeededRandom(seed: 9)
+        let faintScene = try TrainingData.blurredScene(settings, noise: 0...0, rng: &rng)
+        settings.contrastMin = 1
+        let plainScene = try TrainingData.blurredScene(settings, noise: 0...0, rng: &rng2)
+        #expect(faintScene.sharp.pixels.max()! - faintScene.sharp.pixels.min()! < plainScene.sharp.pixels.max()! - plainScene.sharp.pixels.min()!)
+        settings.contrastMin = 0
+        #expect(throws: RefinementError.self) { try TrainingData.syntheticDenoising(settings, seed: 4) }
+    }
+
     @Test func denoisingDataAndSamplerAddNoiseOfTheStatedLevel() throws {
         var settings = SyntheticDataSettings()
         settings.imageSize = 64; settings.trainingImages = 3; settings.validationImages = 2
