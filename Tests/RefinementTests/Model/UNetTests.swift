@@ -24,11 +24,16 @@ import DeblurCore
         #expect(net.parameterCount == expected)
     }
 
-    @Test func backwardMatchesFiniteDifferences() {
+    /// The small network with a non-zero head, so gradients reach every layer.
+    func headedNetwork() -> UNet {
         var net = UNet(architecture: small, seed: 3)
-        // A non-zero head so gradients reach every layer.
         var rng = SeededRandom(seed: 4)
         for i in 0..<net.head.parameterCount { net.parameters[net.head.offset + i] = Float(rng.gaussian() * 0.5) }
+        return net
+    }
+
+    @Test func backwardMatchesFiniteDifferences() {
+        let net = headedNetwork()
         let x = randomTensor(2, 2, 8, 8, seed: 5, lo: 0, hi: 1)
         let target = randomTensor(2, 1, 8, 8, seed: 6, lo: 0, hi: 1)
         let ws = UNetWorkspace()
@@ -55,9 +60,7 @@ import DeblurCore
     /// ∂L/∂input, residual path included, against central differences of the input: what a
     /// network trained inside the plug-and-play splitting hands back to the data step.
     @Test func inputGradientMatchesFiniteDifferences() {
-        var net = UNet(architecture: small, seed: 3)
-        var rng = SeededRandom(seed: 4)
-        for i in 0..<net.head.parameterCount { net.parameters[net.head.offset + i] = Float(rng.gaussian() * 0.5) }
+        let net = headedNetwork()
         let x = randomTensor(2, 2, 8, 8, seed: 8, lo: 0, hi: 1)
         let target = randomTensor(2, 1, 8, 8, seed: 9, lo: 0, hi: 1)
         let ws = UNetWorkspace()
