@@ -128,8 +128,11 @@ public final class Trainer {
     /// loss of the outputs back through every step; validation scores the splitting's output.
     /// - Throws: `RefinementError.invalidSetting` for a refiner, or after training has started.
     public func trainEndToEnd(_ training: EndToEndTraining) throws {
-        guard step == 0, data.task == .denoise else {
-            throw RefinementError.invalidSetting(name: "end-to-end training", value: data.task.rawValue, expected: "a denoiser, set before training starts")
+        guard data.task == .denoise else {
+            throw RefinementError.invalidSetting(name: "end-to-end training task", value: data.task.rawValue, expected: "denoise")
+        }
+        guard step == 0 else {
+            throw RefinementError.invalidSetting(name: "end-to-end training", value: "at step \(step)", expected: "set before training starts")
         }
         guard training.splitting.finalEnsemble == 1 else {
             throw RefinementError.invalidSetting(name: "final ensemble", value: "\(training.splitting.finalEnsemble)", expected: "1 when training end to end")

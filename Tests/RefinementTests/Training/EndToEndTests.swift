@@ -97,8 +97,11 @@ import Deconvolution
         #expect(throws: RefinementError.self) { try refiner.trainEndToEnd(try Self.training()) }
         var training = try Self.training()
         training.splitting.finalEnsemble = 8
-        let denoiser = try Self.trainer(try Self.training())
+        let denoiser = try Self.trainer(try Self.training(), steps: 1)
         #expect(throws: RefinementError.self) { try Trainer(architecture: denoiser.network.architecture, base: denoiser.base, data: denoiser.data,
                                                              options: options, output: nil, logPath: nil).trainEndToEnd(training) }
+        // Not switched once training has started.
+        try denoiser.run()
+        #expect(throws: RefinementError.self) { try denoiser.trainEndToEnd(try Self.training()) }
     }
 }
