@@ -106,26 +106,38 @@ public struct PlugAndPlayRestorer: Restorer {
         return outputs
     }
 
+    /// The noise level the splitting works with: a floor keeps α finite on a noiseless image
+    /// (the data step then all but interpolates the observation).
+    static func floored(_ sigma: Double) -> Double { max(sigma, 1e-3) }
+
+    /// The data step's weight at denoiser level `level` for the (floored) noise level `sigma`:
+    /// `α = λ σ² / σₖ²`.
+    func alpha(sigma: Double, level: Double) -> Float { Float(lambda * sigma * sigma / (level * level)) }
+
+    /// The flip/rotation step `k` shows the network (`transform`'s code).
+    func symmetry(step k: Int) -> Int { cycleTransforms ? k % 8 : 0 }
+
     /// The splitting on one channel, from the reflected observation; returns the last `z` on
     /// the extended domain. `dataStep` sees each `xₖ` and its level before the network does;
-    /// `priorStep(k, zₖ)` after, and stops the loop by returning false.
-    private func split(_ data: MaskedDataProximal, sigma estimated: Double, workspace: UNetWorkspace,
-                       dataStep: ((Image, Double) -> Void)? = nil, priorStep: ((Int, Image) -> Bool)? = nil) -> Image {
+    /// `priorStep(k, zₖ)` after, and stops the loop by returning false. `prior(xₖ, σₖ, k)`, when
+    /// given, replaces the model's network as the prior step (end-to-end training runs its own).
+    func split(_ data: MaskedDataProximal, sigma estimated: Double, workspace: UNetWorkspace, tolerance: Double = Self.dataTolerance,
+               dataStep: ((Image, Double) -> Void)? = nil, priorStep: ((Int, Image) -> Bool)? = nil,
+               prior: ((Image, Double, Int) -> Image)? = nil) -> Image {
         let tiling = tiling(forPaddedHeight: data.paddedHeight, width: data.paddedWidth)
-        // A floor keeps α finite on a noiseless image: the data step then all but
-        // interpolates the observation.
-        let sigma = max(estimated, 1e-3)
+        let sigma = Self.floored(estimated)
         var z = data.start()
         for (k, level) in schedule(noiseSigma: sigma).enumerated() {
-            let alpha = Float(lambda * sigma * sigma / (level * level))
             // Each plane is handed on with `consume`: on a large image only one or two
             // extended-domain planes are alive besides the network's tile.
-            let x = data.solve(prior: consume z, alpha: alpha, tolerance: Self.dataTolerance)
+            let x = data.solve(prior: consume z, alpha: alpha(sigma: sigma, level: level), tolerance: tolerance)
             dataStep?(x, level)
-            let symmetry = cycleTransforms ? k % 8 : 0
+            let symmetry = symmetry(step: k)
             // A library caller may set any Int; the eight symmetries are all there is to average.
             let passes = k == iterations - 1 ? min(max(finalEnsemble, 1), 8) : 1
-            if passes == 1 {
+            if let prior {
+                z = prior(consume x, level, k)
+            } else if passes == 1 {
                 z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
             } else {
                 var sum = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)

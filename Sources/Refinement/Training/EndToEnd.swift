@@ -106,31 +106,27 @@ extension PlugAndPlayRestorer {
                           gradients: inout [Float], tolerance: Double = Self.dataTolerance) throws -> (loss: Double, output: Image) {
         precondition(workspaces.count >= iterations, "one workspace per step")
         let data = try MaskedDataProximal(observation: scene.blurred, psf: scene.psf)
-        let sigma = max(scene.noiseSigma, 1e-3)
+        let sigma = Self.floored(scene.noiseSigma)
         let levels = schedule(noiseSigma: sigma)
         let inputs = network.architecture.inputs
-        var tiles: [WholeTile] = [], alphas: [Float] = []
-        var z = data.start()
+        var tiles: [WholeTile] = []
         var tensor = Tensor(batch: 0, channels: 0, height: 0, width: 0)
-        for (k, level) in levels.enumerated() {
-            let alpha = Float(lambda * sigma * sigma / (level * level))
-            let x = data.solve(prior: consume z, alpha: alpha, tolerance: tolerance)
-            let symmetry = cycleTransforms ? k % 8 : 0
+        let z = split(data, sigma: sigma, workspace: workspaces[0], tolerance: tolerance, prior: { x, level, k in
+            let symmetry = symmetry(step: k)
             let turned = Self.transform(x, symmetry)
-            if tiles.last?.height != turned.height || tiles.last?.width != turned.width {
-                tiles.append(WholeTile(height: turned.height, width: turned.width, network: network))
-            } else { tiles.append(tiles.last!) }
-            tiles[k].gather(turned, level: Float(level), inputs: inputs, into: &tensor)
-            z = Self.transform(tiles[k].core(network.forward(tensor, workspace: workspaces[k])), symmetry, inverse: true)
-            alphas.append(alpha)
-        }
+            let tile = tiles.last.flatMap { $0.height == turned.height && $0.width == turned.width ? $0 : nil }
+                ?? WholeTile(height: turned.height, width: turned.width, network: network)
+            tiles.append(tile)
+            tile.gather(turned, level: Float(level), inputs: inputs, into: &tensor)
+            return Self.transform(tile.core(network.forward(tensor, workspace: workspaces[k])), symmetry, inverse: true)
+        })
         let output = data.window(z)
         var lossGradient = Tensor(batch: 0, channels: 0, height: 0, width: 0)
         let value = loss.evaluate(prediction: Tensor(output), target: Tensor(scene.sharp), gradient: &lossGradient)
         var gz = data.embedWindow(lossGradient.image())
         var inputGradient = [Float]()
         for k in levels.indices.reversed() {
-            let symmetry = cycleTransforms ? k % 8 : 0
+            let symmetry = symmetry(step: k)
             let tile = tiles[k]
             tile.expand(Self.transform(gz, symmetry), into: &tensor)
             inputGradient.removeAll(keepingCapacity: true)
@@ -140,7 +136,7 @@ extension PlugAndPlayRestorer {
             }
             guard k > 0 else { break }
             let gx = Self.transform(inputGradient.withUnsafeBufferPointer { tile.scatter($0.baseAddress!) }, symmetry, inverse: true)
-            gz = data.priorDerivative(gx, alpha: alphas[k], tolerance: tolerance)
+            gz = data.priorDerivative(gx, alpha: alpha(sigma: sigma, level: levels[k]), tolerance: tolerance)
         }
         return (value, output)
     }
