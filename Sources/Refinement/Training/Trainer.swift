@@ -235,44 +235,44 @@ public final class Trainer {
     /// Scores the current network on the validation images, or nil when there are none.
     public func validate() -> ValidationMetrics? {
         if let endToEnd { return validate(endToEnd) }
-        guard !data.validation.isEmpty else { return nil }
-        let ssim = SSIMLoss()
-        var total = ValidationMetrics(loss: 0, psnr: 0, ssim: 0, basePSNR: 0, baseSSIM: 0)
         let workspace = UNetWorkspace()
-        for s in data.validation {
+        return score(data.validation.count) { i in
+            let s = data.validation[i]
             let planes = RefinerInputs.planes(network.architecture.inputs, estimate: s.estimate, blurred: s.blurred, noiseSigma: s.noiseSigma)
-            let refined = Tensor(TiledInference().run(network, planes: planes, workspace: workspace))
-            let sharp = Tensor(s.sharp), estimate = Tensor(s.estimate)
-            total.loss += loss.value(prediction: refined, target: sharp)
-            total.psnr += psnr(refined, sharp)
-            total.basePSNR += psnr(estimate, sharp)
-            if s.sharp.height >= ssim.window && s.sharp.width >= ssim.window {
-                total.ssim += 1 - ssim.value(prediction: refined, target: sharp)
-                total.baseSSIM += 1 - ssim.value(prediction: estimate, target: sharp)
-            }
+            return (Tensor(TiledInference().run(network, planes: planes, workspace: workspace)), Tensor(s.sharp), Tensor(s.estimate))
         }
-        let n = Double(data.validation.count)
-        return ValidationMetrics(loss: total.loss / n, psnr: total.psnr / n, ssim: total.ssim / n, basePSNR: total.basePSNR / n, baseSSIM: total.baseSSIM / n)
     }
 
     /// The splitting's output with the current network on the validation scenes against the
     /// sharp windows; the base is the blurred observation.
     func validate(_ training: EndToEndTraining) -> ValidationMetrics? {
-        guard !training.validation.isEmpty else { return nil }
         var splitting = training.splitting
         splitting.model.network = network
-        let ssim = SSIMLoss()
-        var total = ValidationMetrics(loss: 0, psnr: 0, ssim: 0, basePSNR: 0, baseSSIM: 0)
-        for scene in training.validation {
+        return score(training.validation.count) { i in
+            let scene = training.validation[i]
             // Validation scenes are valid data of the splitting: they restore.
             guard let restored = try? splitting.restore(scene.blurred, psf: scene.psf, observer: nil) else { return nil }
-            let output = Tensor(restored), sharp = Tensor(scene.sharp), blurred = Tensor(scene.blurred)
-            total.loss += loss.value(prediction: output, target: sharp)
-            total.psnr += psnr(output, sharp); total.basePSNR += psnr(blurred, sharp)
-            total.ssim += 1 - ssim.value(prediction: output, target: sharp)
-            total.baseSSIM += 1 - ssim.value(prediction: blurred, target: sharp)
+            return (Tensor(restored), Tensor(scene.sharp), Tensor(scene.blurred))
         }
-        let n = Double(training.validation.count)
+    }
+
+    /// Mean loss, PSNR and SSIM of `count` validation results and of their bases (SSIM only on
+    /// images at least one window wide); nil when there are none or one fails.
+    private func score(_ count: Int, _ result: (Int) -> (output: Tensor, sharp: Tensor, base: Tensor)?) -> ValidationMetrics? {
+        guard count > 0 else { return nil }
+        let ssim = SSIMLoss()
+        var total = ValidationMetrics(loss: 0, psnr: 0, ssim: 0, basePSNR: 0, baseSSIM: 0)
+        for i in 0..<count {
+            guard let (output, sharp, base) = result(i) else { return nil }
+            total.loss += loss.value(prediction: output, target: sharp)
+            total.psnr += psnr(output, sharp)
+            total.basePSNR += psnr(base, sharp)
+            if sharp.height >= ssim.window && sharp.width >= ssim.window {
+                total.ssim += 1 - ssim.value(prediction: output, target: sharp)
+                total.baseSSIM += 1 - ssim.value(prediction: base, target: sharp)
+            }
+        }
+        let n = Double(count)
         return ValidationMetrics(loss: total.loss / n, psnr: total.psnr / n, ssim: total.ssim / n, basePSNR: total.basePSNR / n, baseSSIM: total.baseSSIM / n)
     }
 
