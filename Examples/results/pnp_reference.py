@@ -12,7 +12,11 @@ preconditioned by |K|² + α (relative residual 10⁻³, at most 50 steps), the 
 observation reflected into the margin, 8 steps with the denoiser level falling geometrically
 from 49/255 to σ and α = 0.23 σ² / σₖ², step k seen under the (k mod 8)-th symmetry of the
 square. The noise level is the dataset's true σ (give deblur the same with
-`cnn:noise_sigma=σ` when checking the mirror).
+`cnn:noise_sigma=σ` when checking the mirror). deblur's last steps also filter with BM3D's
+collaborative Wiener stage (`cnn:collaborative=4` by default); `--collaborative N` does the
+same here with the `bm3d` package's stage (`stage_arg=` the denoiser's output), a different
+implementation of the same filter: compare deblur with `cnn:collaborative=0` when checking
+the mirror without it.
 
 Only the denoiser differs: `onnx:FILE` runs an exported deblur denoiser through onnxruntime
 (to check that this copy reproduces deblur's scores), `bm3d` runs BM3D (Dabov et al. 2007,
@@ -132,7 +136,7 @@ def make_denoiser(spec, threads):
     raise SystemExit(f"unknown denoiser {spec!r}: bm3d or onnx:FILE")
 
 
-def restore(y, psf, sigma, denoise, iterations=8, sigma_start=49 / 255, lam=0.23):
+def restore(y, psf, sigma, denoise, iterations=8, sigma_start=49 / 255, lam=0.23, collaborative=0):
     data = Data(y, psf)
     sigma = max(sigma, 1e-3)
     end = min(sigma, sigma_start)
@@ -142,6 +146,9 @@ def restore(y, psf, sigma, denoise, iterations=8, sigma_start=49 / 255, lam=0.23
         x = data.solve(z, lam * sigma ** 2 / level ** 2)
         code = k % 8
         z = symmetry(denoise(np.ascontiguousarray(symmetry(x, code)), level), code, inverse=True)
+        if k >= iterations - collaborative:
+            import bm3d
+            z = bm3d.bm3d(x, level, stage_arg=z)
     return data.window(z)
 
 
@@ -152,6 +159,8 @@ def main():
     p.add_argument("--items", help="a compare --json report: score only its items")
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--collaborative", type=int, default=0,
+                   help="the last N steps filter with bm3d's collaborative Wiener stage (deblur's default: 4)")
     a = p.parse_args()
     items = [json.loads(line) for line in open(os.path.join(a.dataset, "items.jsonl"))]
     if a.items:
@@ -167,7 +176,7 @@ def main():
         psf /= psf.sum()
         sharp = read(os.path.join(a.dataset, item["sharp"]))
         start = time.time()
-        out = restore(y, psf, item["noise_sigma"], denoise)
+        out = restore(y, psf, item["noise_sigma"], denoise, collaborative=a.collaborative)
         psnr = 10 * np.log10(1 / np.mean((out - sharp) ** 2))
         ssim = structural_similarity(out, sharp, data_range=1, gaussian_weights=True, sigma=1.5,
                                      use_sample_covariance=False)

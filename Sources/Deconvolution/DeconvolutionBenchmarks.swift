@@ -138,6 +138,24 @@ public enum DeconvolutionBenchmarks {
                 }
             }
         },
+        BenchCase(name: "collaborative-wiener", summary: "BM3D's collaborative Wiener stage (the plug-and-play's last steps), ms per image on 1 and on all cores, µs per reference block") { options, emit in
+            for size in options.sizes ?? [256, 512] {
+                // Content sets the group sizes: a textured scene where blocks repeat, as photographs.
+                var rng = SeededRandom(seed: UInt64(size))
+                let pilot = Image(height: size, width: size) { _, y, x in
+                    Float(0.5 + 0.25 * sin(Double(x) * 0.31 + Double(y) * 0.17) + 0.15 * sin(Double(x * y) * 0.001))
+                }
+                let noisy = Image(height: size, width: size) { _, y, x in pilot[y, x] + Float(rng.gaussian(mean: 0, sigma: 0.02)) }
+                let references = Double(((size - 8) / 3 + 2) * ((size - 8) / 3 + 2))
+                for threads in Set([1, ProcessorInfo.cores]).sorted() {
+                    var filter = CollaborativeWiener()
+                    filter.threads = threads
+                    let t = try bestTime(repeats: max(options.repeats, 2)) { _ = try filter.filter(noisy, pilot: pilot, sigma: 0.02) }
+                    emit(BenchRecord("collaborative-wiener", [("size", .int(size)), ("threads", .int(threads)), ("ms", .double(t * 1e3)),
+                                                              ("us_per_reference", .double(t * 1e6 / references))]))
+                }
+            }
+        },
     ]
 
     /// Runs `body(size, psfSize, image, psf)` for every requested size and both PSF sizes.

@@ -34,6 +34,13 @@ public struct PlugAndPlayRestorer: Restorer {
     /// (1: one pass, as every other step; 8: the full geometric self-ensemble, 7 extra passes;
     /// values outside 1…8 count as the nearest end).
     public var finalEnsemble = 1
+    /// In the last this many steps the network's output is not the prior step's result but the
+    /// pilot of BM3D's collaborative Wiener filter (`CollaborativeWiener`) applied to `xₖ` at
+    /// σₖ: where a photograph repeats a structure, its similar blocks restore detail the
+    /// network, trained on dead leaves only, smooths away (0: the network alone; more than
+    /// `iterations`: every step). 4 of 8: on held-out photo crops at σ = 1 %, 2, 4 and 6 steps
+    /// gained +0.37, +0.53 and +0.59 dB on textured ones, smooth ones +0.4 dB whatever the count.
+    public var collaborativeSteps = 4
     public var tiling: TiledInference
     /// 256-pixel tiles, as the refiner: on large images memory stays bounded by the tile.
     public static let defaultTiling = TiledInference(tile: 256)
@@ -137,17 +144,14 @@ public struct PlugAndPlayRestorer: Restorer {
             let passes = k == iterations - 1 ? min(max(finalEnsemble, 1), 8) : 1
             if let prior {
                 z = prior(consume x, level, k)
-            } else if passes == 1 {
-                z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
+            } else if k >= iterations - collaborativeSteps {
+                let pilot = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
+                var filter = CollaborativeWiener()
+                filter.threads = BLAS.threads
+                // Same size, one channel, σₖ > 0: the filter cannot refuse.
+                z = (try? filter.filter(x, pilot: pilot, sigma: level)) ?? pilot
             } else {
-                var sum = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace)
-                for j in 1..<passes {
-                    let other = denoise(x, level: level, symmetry: (symmetry + j) % 8, tiling: tiling, workspace: workspace)
-                    sum.withUnsafeMutableBufferPointer { s in other.withUnsafeBufferPointer { o in for i in 0..<s.count { s[i] += o[i] } } }
-                }
-                let scale = 1 / Float(passes)
-                sum.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] *= scale } }
-                z = consume sum
+                z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
             }
             if let priorStep, !priorStep(k, z) { break }
         }
@@ -162,12 +166,24 @@ public struct PlugAndPlayRestorer: Restorer {
         return chosen
     }
 
-    /// The network's output for `x` at noise level `level`, seen under the `symmetry`-th flip/rotation.
-    private func denoise(_ x: Image, level: Double, symmetry: Int, tiling: TiledInference, workspace: UNetWorkspace) -> Image {
-        let input = Self.transform(x, symmetry)
+    /// The network's output for `x` at noise level `level`, seen under the `symmetry`-th
+    /// flip/rotation, or its mean over `passes` consecutive symmetries from there.
+    private func denoise(_ x: Image, level: Double, symmetry: Int, tiling: TiledInference, workspace: UNetWorkspace, passes: Int = 1) -> Image {
         // The noise plane as a 1 × 1 image, which TiledInference broadcasts.
-        let planes = model.network.architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: Float(level)) : input }
-        return Self.transform(tiling.run(model.network, planes: consume planes, workspace: workspace), symmetry, inverse: true)
+        func pass(_ code: Int) -> Image {
+            let input = Self.transform(x, code)
+            let planes = model.network.architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: Float(level)) : input }
+            return Self.transform(tiling.run(model.network, planes: consume planes, workspace: workspace), code, inverse: true)
+        }
+        var sum = pass(symmetry)
+        guard passes > 1 else { return sum }
+        for j in 1..<passes {
+            let other = pass((symmetry + j) % 8)
+            sum.withUnsafeMutableBufferPointer { s in other.withUnsafeBufferPointer { o in for i in 0..<s.count { s[i] += o[i] } } }
+        }
+        let scale = 1 / Float(passes)
+        sum.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] *= scale } }
+        return sum
     }
 
     /// The `code`-th symmetry of the square (0…7: flipped left–right when `code ≥ 4`, then

@@ -81,10 +81,12 @@ public enum RefinerMethod {
     /// 256; a denoiser runs images up to 512² whole).
     /// A denoiser model (`--task denoise`) runs as `PlugAndPlayRestorer`, which also takes
     /// `iterations`, `sigma_start`, `lambda`, `transforms` (`on`/`off`: cycle the eight
-    /// flips and rotations over the steps) and `ensemble` (1…8 symmetries averaged at the last step).
+    /// flips and rotations over the steps), `ensemble` (1…8 symmetries averaged at the last step)
+    /// and `collaborative` (0…iterations: the last steps that filter with BM3D's collaborative
+    /// Wiener stage, the network's output as its pilot; default 4).
     /// - Throws: `RefinementError` for a missing or bad model file or parameter.
     public static func make(parameters: [String: String] = [:]) throws -> any Restorer {
-        let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms", "ensemble"]
+        let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms", "ensemble", "collaborative"]
         let known = Set(["model", "noise_sigma", "tile"]).union(splitting)
         for key in parameters.keys where !known.contains(key) {
             throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
@@ -118,6 +120,12 @@ public enum RefinerMethod {
         if let t = parameters["ensemble"] {
             guard let v = Int(t), (1...8).contains(v) else { throw RefinementError.invalidSetting(name: "ensemble", value: t, expected: "an integer in 1…8") }
             pnp.finalEnsemble = v
+        }
+        if let t = parameters["collaborative"] {
+            guard let v = Int(t), (0...pnp.iterations).contains(v) else {
+                throw RefinementError.invalidSetting(name: "collaborative", value: t, expected: "an integer in 0…\(pnp.iterations) (the steps)")
+            }
+            pnp.collaborativeSteps = v
         }
         if let t = parameters["transforms"] {
             guard let v = ["on": true, "off": false, "true": true, "false": false][t] else {

@@ -43,7 +43,8 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
     /// term, written out here with the data step alone: the two must agree to the last bit.
     @Test func identityDenoiserGivesTheProximalPointIterationsOfTheDataTerm() throws {
         let (blurred, sharp, psf) = try Self.blurredScene(sigma: 0)
-        let pnp = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), noiseSigma: 0.01, iterations: 6, tiling: TiledInference(tile: 32))
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), noiseSigma: 0.01, iterations: 6, tiling: TiledInference(tile: 32))
+        pnp.collaborativeSteps = 0
         let out = try pnp.restore(blurred, psf: psf)
         let data = try MaskedDataProximal(observation: blurred, psf: psf)
         var z = data.start()
@@ -59,7 +60,8 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
     /// step from the reflected observation), the later ones do, and the levels are the schedule.
     @Test func dataStepOutputsAreTheNetworksInputsStepByStep() throws {
         let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
-        let identity = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), iterations: 4)
+        var identity = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), iterations: 4)
+        identity.collaborativeSteps = 0
         let network = try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 4)
         let a = try identity.dataStepOutputs(blurred, psf: psf, noiseSigma: 0.02)
         let b = try network.dataStepOutputs(blurred, psf: psf, noiseSigma: 0.02)
@@ -133,6 +135,7 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
     @Test func theLastStepAveragesTheNetworkOverTheSymmetries() throws {
         let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
         var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.01, iterations: 1)
+        pnp.collaborativeSteps = 0
         let single = try pnp.restore(blurred, psf: psf)
         pnp.finalEnsemble = 8
         let ensembled = try pnp.restore(blurred, psf: psf)
@@ -153,6 +156,34 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(try pnp.restore(blurred, psf: psf) == single)
         pnp.finalEnsemble = 12
         #expect(try pnp.restore(blurred, psf: psf) == ensembled)
+    }
+
+    /// The last `collaborativeSteps` steps filter their data step's output with the network's
+    /// output as the pilot, written out here for two steps of which the last filters.
+    @Test func theLastStepsFilterTheirInputWithTheNetworksOutputAsThePilot() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.02)
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.02, iterations: 2)
+        pnp.collaborativeSteps = 1
+        let out = try pnp.restore(blurred, psf: psf)
+        let data = try MaskedDataProximal(observation: blurred, psf: psf)
+        let network = pnp.model.network, levels = pnp.schedule(noiseSigma: 0.02)
+        func denoise(_ x: Image, _ level: Double, _ code: Int) -> Image {
+            let t = PlugAndPlayRestorer.transform(x, code)
+            let d = TiledInference(tile: 512).run(network, planes: [t, Image(height: 1, width: 1, value: Float(level))], workspace: UNetWorkspace())
+            return PlugAndPlayRestorer.transform(d, code, inverse: true)
+        }
+        let x1 = data.solve(prior: data.start(), alpha: pnp.alpha(sigma: 0.02, level: levels[0]), tolerance: PlugAndPlayRestorer.dataTolerance)
+        let x2 = data.solve(prior: denoise(x1, levels[0], 0), alpha: pnp.alpha(sigma: 0.02, level: levels[1]), tolerance: PlugAndPlayRestorer.dataTolerance)
+        let z2 = try CollaborativeWiener().filter(x2, pilot: denoise(x2, levels[1], 1), sigma: levels[1])
+        #expect(maxAbsDifference(out, data.window(z2)) == 0)
+        pnp.collaborativeSteps = 0
+        let plain = try pnp.restore(blurred, psf: psf)
+        #expect(maxAbsDifference(out, plain) > 1e-3, "the filter must change the result")
+        // All steps filtering is allowed; a count above the steps is all of them.
+        pnp.collaborativeSteps = 2
+        let both = try pnp.restore(blurred, psf: psf)
+        pnp.collaborativeSteps = 5
+        #expect(try pnp.restore(blurred, psf: psf) == both)
     }
 
     /// Above `wholeImageSide` the network runs in tiles, and tiled inference equals one pass.
@@ -183,6 +214,12 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "transforms": "maybe"]) }
         #expect(try #require(RefinerMethod.make(parameters: ["model": path, "ensemble": "4"]) as? PlugAndPlayRestorer).finalEnsemble == 4)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "ensemble": "9"]) }
+        #expect(pnp.collaborativeSteps == 4)
+        #expect(try #require(RefinerMethod.make(parameters: ["model": path, "collaborative": "0"]) as? PlugAndPlayRestorer).collaborativeSteps == 0)
+        #expect(try #require(RefinerMethod.make(parameters: ["model": path, "iterations": "3", "collaborative": "3"]) as? PlugAndPlayRestorer).collaborativeSteps == 3)
+        for bad in ["9", "-1", "two"] {
+            #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "collaborative": bad]) }
+        }
         #expect(try ModelFile.read(path).model.header.task == .denoise)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "iterations": "0"]) }
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "lambda": "nan"]) }

@@ -151,7 +151,12 @@ public struct EndToEndTraining: Sendable {
     public var validation: [BlurredScene]
 
     /// Validation scenes (`settings.validationImages`) are drawn from their own streams of `seed`.
+    /// - Throws: `RefinementError.invalidSetting` for a splitting with collaborative steps: the
+    ///   gradient follows the network's passes and the data steps only, so validation must too.
     public init(splitting: PlugAndPlayRestorer, settings: SyntheticDataSettings, seed: UInt64) throws {
+        guard splitting.collaborativeSteps == 0 else {
+            throw RefinementError.invalidSetting(name: "collaborative steps", value: "\(splitting.collaborativeSteps)", expected: "0 when training end to end")
+        }
         try settings.validateLeaves()
         self.splitting = splitting; self.settings = settings; self.seed = seed
         validation = try (0..<settings.validationImages).map { i in try Self.scene(settings, seed: seed, stream: 0x4532_4556_0000_0000 + UInt64(i)) }

@@ -189,7 +189,10 @@ struct Train: ParsableCommand {
             let splitting = try initialModel.flatMap { unrolled > 0 ? try PlugAndPlayRestorer(model: $0) : nil }
             if endToEnd, let initialModel {
                 // Scenes are drawn fresh at every step: no data to synthesize up front.
-                endToEndTraining = try EndToEndTraining(splitting: try PlugAndPlayRestorer(model: initialModel), settings: settings, seed: seed)
+                // The gradient runs through the network's passes and data steps only.
+                var pnp = try PlugAndPlayRestorer(model: initialModel)
+                pnp.collaborativeSteps = 0
+                endToEndTraining = try EndToEndTraining(splitting: pnp, settings: settings, seed: seed)
                 data = TrainingData(training: [], validation: [], description: [:], task: .denoise)
             } else {
                 let bar = ProgressBar(total: settings.trainingImages + settings.validationImages + unrolled, label: "synthesize", quiet: quiet)

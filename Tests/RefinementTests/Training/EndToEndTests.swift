@@ -17,7 +17,8 @@ import Deconvolution
     /// bit for bit (same data steps, symmetries and input tile).
     @Test func forwardPassIsTheRestoration() throws {
         let s = try Self.scene()
-        let pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: s.noiseSigma, iterations: 5)
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: s.noiseSigma, iterations: 5)
+        pnp.collaborativeSteps = 0
         var gradients = [Float](repeating: 0, count: pnp.model.network.parameterCount)
         let result = try pnp.endToEndGradient(network: pnp.model.network, scene: s, loss: CharbonnierLoss.l1, workspaces: Self.workspaces(5), gradients: &gradients)
         let restored = try pnp.restore(s.blurred, psf: s.psf)
@@ -52,7 +53,9 @@ import Deconvolution
     static func training(seed: UInt64 = 3) throws -> EndToEndTraining {
         var settings = SyntheticDataSettings()
         settings.imageSize = 24; settings.psfSizes = [5, 7]; settings.validationImages = 2
-        return try EndToEndTraining(splitting: try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 3), settings: settings, seed: seed)
+        var splitting = try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 3)
+        splitting.collaborativeSteps = 0
+        return try EndToEndTraining(splitting: splitting, settings: settings, seed: seed)
     }
 
     static func trainer(_ training: EndToEndTraining, steps: Int = 3) throws -> Trainer {

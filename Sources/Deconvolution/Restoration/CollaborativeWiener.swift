@@ -1,0 +1,329 @@
+import DeblurCore
+import Foundation
+
+/// BM3D's second stage (Dabov, Foi, Katkovnik, Egiazarian 2007, "Image denoising by sparse 3-D
+/// transform-domain collaborative filtering"): a noisy image filtered with the help of a pilot
+/// estimate of the same scene.
+///
+/// For reference blocks on a grid of `step` pixels, the blocks of the pilot most like the
+/// reference one (up to `maxGroup`, a power of two, within `searchRadius` and below the match
+/// threshold) are stacked into a group. The group's 3-D spectrum (the 8 × 8 DCT of each block,
+/// then a Haar transform across the blocks) is computed for the pilot `P` and for the noisy
+/// image; the noisy spectrum is multiplied by the empirical Wiener gain `P² / (P² + σ²)` and
+/// transformed back, and every filtered block is added into the image with the weight
+/// `1 / (σ² ‖gain‖²)` times a Kaiser window. Matching on the pilot rather than the noisy image
+/// lets blocks find their like through the noise; filtering the noisy image rather than the
+/// pilot recovers detail the pilot smoothed away wherever similar blocks repeat it.
+///
+/// The defaults are the reference implementation's for this stage (the `bm3d` package's "np"
+/// profile). The result does not depend on `threads`: reference rows are cut in fixed bands,
+/// each accumulated on its own and summed in band order.
+public struct CollaborativeWiener: Sendable {
+    /// Block side: the DCT is the 8-point one.
+    public static let blockSize = 8
+    /// Reference blocks every `step` pixels (the last row and column always included).
+    public var step = 3
+    /// Candidates within this many pixels of the reference, both ways (a 39 × 39 window).
+    public var searchRadius = 19
+    /// At most this many blocks per group; groups are cut to a power of two.
+    public var maxGroup = 32
+    /// A candidate joins when its mean squared difference from the reference block, on the
+    /// pilot, is below this (the reference's 400 on the 0–255 scale).
+    public var matchThreshold: Float = 400.0 / (255.0 * 255.0)
+    /// The Kaiser window's β.
+    public var kaiserBeta = 2.0
+    public var threads = ProcessorInfo.cores
+
+    public init() {}
+
+    /// `noisy` filtered with `pilot` as the estimate of its clean image, for white noise of
+    /// standard deviation `sigma` (the [0, 1] scale). Images narrower or lower than a block
+    /// come back as the pilot.
+    /// - Throws: `DeconvolutionError.invalidParameter` for images of different shapes, several
+    ///   channels, or a σ that is not > 0.
+    public func filter(_ noisy: Image, pilot: Image, sigma: Double) throws -> Image {
+        guard noisy.channels == 1, pilot.channels == 1, noisy.height == pilot.height, noisy.width == pilot.width else {
+            throw DeconvolutionError.invalidParameter(name: "collaborative Wiener images",
+                value: "\(noisy.channels)×\(noisy.height)×\(noisy.width) and \(pilot.channels)×\(pilot.height)×\(pilot.width)",
+                expected: "one channel each, the same size")
+        }
+        guard sigma > 0, sigma.isFinite else {
+            throw DeconvolutionError.invalidParameter(name: "sigma", value: "\(sigma)", expected: "a number > 0")
+        }
+        guard step >= 1, searchRadius >= 0, maxGroup >= 1 else {
+            throw DeconvolutionError.invalidParameter(name: "collaborative Wiener settings", value: "step \(step), radius \(searchRadius), group \(maxGroup)",
+                                                      expected: "step ≥ 1, radius ≥ 0, group ≥ 1")
+        }
+        let b = Self.blockSize
+        guard noisy.height >= b, noisy.width >= b else { return pilot }
+        let plan = Plan(settings: self, height: noisy.height, width: noisy.width)
+        let bands = (plan.referenceRows.count + Plan.bandRows - 1) / Plan.bandRows
+        var sums = [Accumulator?](repeating: nil, count: bands)
+        let variance = Float(sigma * sigma)
+        sums.withUnsafeMutableBufferPointer { out in
+            noisy.withUnsafeBufferPointer { z in
+                pilot.withUnsafeBufferPointer { p in
+                    let out = out
+                    parallelFor(bands, threads: threads) { band in
+                        out[band] = plan.filterBand(band, noisy: z.baseAddress!, pilot: p.baseAddress!, variance: variance)
+                    }
+                }
+            }
+        }
+        var numerator = [Float](repeating: 0, count: noisy.count), denominator = numerator
+        for case let sum? in sums {
+            let offset = sum.firstRow * noisy.width
+            for i in 0..<sum.numerator.count {
+                numerator[offset + i] += sum.numerator[i]
+                denominator[offset + i] += sum.denominator[i]
+            }
+        }
+        var result = pilot
+        result.withUnsafeMutableBufferPointer { r in
+            for i in 0..<r.count where denominator[i] > 0 { r[i] = numerator[i] / denominator[i] }
+        }
+        return result
+    }
+
+    /// One band's weighted sums over the rows its blocks touch.
+    struct Accumulator {
+        var firstRow: Int
+        var numerator: [Float]
+        var denominator: [Float]
+    }
+
+    /// The grid, transforms and window for one image size.
+    struct Plan: Sendable {
+        /// Reference rows per band: small enough for both cores to share the bands, large
+        /// enough that the DCTs of the band's search area are not recomputed too often.
+        static let bandRows = 16
+        let settings: CollaborativeWiener
+        let height: Int, width: Int
+        let referenceRows: [Int], referenceColumns: [Int]
+        /// `dct[u * 8 + j]`: the orthonormal DCT-II; `dctRows[u]` is its row `u`, `dctColumns[j]` its column `j`.
+        let dct: [Float]
+        let dctRows: [SIMD8<Float>], dctColumns: [SIMD8<Float>]
+        /// The 2-D Kaiser window, a row of eight per block row.
+        let kaiserRows: [SIMD8<Float>]
+        let group: Int
+
+        init(settings: CollaborativeWiener, height: Int, width: Int) {
+            let b = CollaborativeWiener.blockSize
+            self.settings = settings; self.height = height; self.width = width
+            func grid(_ n: Int) -> [Int] {
+                var g = Array(stride(from: 0, through: n - b, by: settings.step))
+                if g.last != n - b { g.append(n - b) }
+                return g
+            }
+            referenceRows = grid(height); referenceColumns = grid(width)
+            dct = (0..<b * b).map { i in
+                let u = i / b, j = i % b
+                let scale = u == 0 ? (1.0 / Double(b)).squareRoot() : (2.0 / Double(b)).squareRoot()
+                return Float(scale * cos(Double.pi * Double((2 * j + 1) * u) / Double(2 * b)))
+            }
+            let c = dct
+            dctRows = (0..<b).map { u in SIMD8<Float>((0..<b).map { c[u * b + $0] }) }
+            dctColumns = (0..<b).map { j in SIMD8<Float>((0..<b).map { c[$0 * b + j] }) }
+            let window = (0..<b).map { n in
+                let t = 2 * Double(n) / Double(b - 1) - 1
+                return besselI0(settings.kaiserBeta * (1 - t * t).squareRoot()) / besselI0(settings.kaiserBeta)
+            }
+            kaiserRows = (0..<b).map { i in SIMD8<Float>((0..<b).map { Float(window[i] * window[$0]) }) }
+            var g = 1
+            while g * 2 <= settings.maxGroup { g *= 2 }
+            group = g
+        }
+
+        /// Block matching and filtering for the reference rows of `band`.
+        func filterBand(_ band: Int, noisy: UnsafePointer<Float>, pilot: UnsafePointer<Float>, variance: Float) -> Accumulator {
+            let b = CollaborativeWiener.blockSize, bb = b * b, radius = settings.searchRadius
+            let rows = referenceRows[(band * Self.bandRows)..<min(referenceRows.count, (band + 1) * Self.bandRows)]
+            // Blocks whose top row lies in lo...hi can join this band's groups.
+            let lo = max(0, rows.first! - radius), hi = min(height - b, rows.last! + radius)
+            let positions = width - b + 1
+            let pilotSpectra = blockSpectra(pilot, firstRow: lo, lastRow: hi)
+            let noisySpectra = blockSpectra(noisy, firstRow: lo, lastRow: hi)
+            var accumulator = Accumulator(firstRow: lo, numerator: [Float](repeating: 0, count: (hi - lo + b) * width),
+                                          denominator: [Float](repeating: 0, count: (hi - lo + b) * width))
+            let references = referenceColumns.count
+            // Per reference of a row: the best matches so far, sorted by distance.
+            var distances = [Float](repeating: 0, count: references * settings.maxGroup)
+            var matches = [Int](repeating: 0, count: references * settings.maxGroup)
+            var found = [Int](repeating: 0, count: references)
+            var columnSums = [Float](repeating: 0, count: width)
+            var pilotGroup = [Float](repeating: 0, count: group * bb), noisyGroup = pilotGroup, scratch = pilotGroup
+            let threshold = settings.matchThreshold * Float(bb)
+            pilotSpectra.withUnsafeBufferPointer { ps in noisySpectra.withUnsafeBufferPointer { zs in
+            accumulator.numerator.withUnsafeMutableBufferPointer { num in accumulator.denominator.withUnsafeMutableBufferPointer { den in
+            distances.withUnsafeMutableBufferPointer { dist in matches.withUnsafeMutableBufferPointer { match in
+            columnSums.withUnsafeMutableBufferPointer { col in
+            pilotGroup.withUnsafeMutableBufferPointer { pg in noisyGroup.withUnsafeMutableBufferPointer { zg in scratch.withUnsafeMutableBufferPointer { tmp in
+            kaiserRows.withUnsafeBufferPointer { window in
+                for y in rows {
+                    for r in 0..<references { found[r] = 0 }
+                    // Distances for every displacement, one row of references at a time: the
+                    // squared differences summed down the block's 8 rows, then across its 8 columns.
+                    for dy in max(-radius, -y)...min(radius, height - b - y) {
+                        for dx in -radius...radius {
+                            let x0 = max(0, -dx), x1 = min(width, width - dx)
+                            if x1 - x0 < b { continue }
+                            for x in x0..<x1 { col[x] = 0 }
+                            for i in 0..<b {
+                                let a = pilot + (y + i) * width, o = pilot + (y + dy + i) * width + dx
+                                for x in x0..<x1 { let d = a[x] - o[x]; col[x] += d * d }
+                            }
+                            for (r, x) in referenceColumns.enumerated() where x + dx >= 0 && x + dx <= width - b {
+                                let d = load8(col.baseAddress! + x).sum()
+                                guard d < threshold else { continue }
+                                let base = r * settings.maxGroup
+                                var n = found[r]
+                                if n == settings.maxGroup {
+                                    if d >= dist[base + n - 1] { continue }
+                                    n -= 1
+                                }
+                                // Insertion keeps the list sorted; equal distances keep search order.
+                                var k = n
+                                while k > 0 && dist[base + k - 1] > d {
+                                    dist[base + k] = dist[base + k - 1]; match[base + k] = match[base + k - 1]; k -= 1
+                                }
+                                dist[base + k] = d; match[base + k] = (y + dy - lo) * positions + x + dx
+                                found[r] = n + 1
+                            }
+                        }
+                    }
+                    for r in referenceColumns.indices {
+                        var n = 1
+                        while n * 2 <= min(found[r], group) { n *= 2 }
+                        let base = r * settings.maxGroup
+                        for j in 0..<n {
+                            let source = match[base + j] * bb
+                            for i in 0..<bb { pg[j * bb + i] = ps[source + i]; zg[j * bb + i] = zs[source + i] }
+                        }
+                        haar(pg.baseAddress!, count: n, scratch: tmp.baseAddress!)
+                        haar(zg.baseAddress!, count: n, scratch: tmp.baseAddress!)
+                        var energy: Float = 0
+                        for i in 0..<(n * bb) {
+                            let p2 = pg[i] * pg[i]
+                            let gain = p2 / (p2 + variance)
+                            zg[i] *= gain
+                            energy += gain * gain
+                        }
+                        inverseHaar(zg.baseAddress!, count: n, scratch: tmp.baseAddress!)
+                        let weight = 1 / (variance * max(energy, 1e-6))
+                        for j in 0..<n {
+                            // The inverse DCT, Cᵀ S C, a row of eight at a time: down the columns, then along the rows.
+                            let spectrum = zg.baseAddress! + j * bb
+                            let at = match[base + j], top = at / positions + lo, left = at % positions
+                            for i in 0..<b {
+                                var t = SIMD8<Float>()
+                                for v in 0..<b { t += dctColumns[i][v] * load8(spectrum + v * b) }
+                                var pixels = SIMD8<Float>()
+                                for u in 0..<b { pixels += t[u] * dctRows[u] }
+                                let w = weight * window[i]
+                                let row = num.baseAddress! + (top - lo + i) * width + left
+                                let rowWeights = den.baseAddress! + (top - lo + i) * width + left
+                                store8(load8(row) + w * pixels, row)
+                                store8(load8(rowWeights) + w, rowWeights)
+                            }
+                        }
+                    }
+                }
+            }
+            } } }
+            }
+            } }
+            } }
+            } }
+            return accumulator
+        }
+
+        /// The 8 × 8 DCT of every block whose top row is in `firstRow...lastRow`, 64 values
+        /// per block position (row-major over positions, `(v, u)` within): rows first, so each
+        /// 8-pixel row segment is transformed once rather than once per block containing it.
+        func blockSpectra(_ image: UnsafePointer<Float>, firstRow: Int, lastRow: Int) -> [Float] {
+            let b = CollaborativeWiener.blockSize, positions = width - b + 1
+            let lines = lastRow - firstRow + b
+            var horizontal = [SIMD8<Float>](repeating: SIMD8(), count: lines * positions)
+            var spectra = [Float](repeating: 0, count: (lastRow - firstRow + 1) * positions * b * b)
+            horizontal.withUnsafeMutableBufferPointer { h in
+                for r in 0..<lines {
+                    let line = image + (firstRow + r) * width
+                    for x in 0..<positions {
+                        var out = SIMD8<Float>()
+                        for j in 0..<b { out += line[x + j] * dctColumns[j] }
+                        h[r * positions + x] = out
+                    }
+                }
+                spectra.withUnsafeMutableBufferPointer { sp in
+                    for y in 0...(lastRow - firstRow) {
+                        for x in 0..<positions {
+                            let out = sp.baseAddress! + (y * positions + x) * b * b
+                            for v in 0..<b {
+                                var sum = SIMD8<Float>()
+                                for i in 0..<b { sum += dctRows[v][i] * h[(y + i) * positions + x] }
+                                store8(sum, out + v * b)
+                            }
+                        }
+                    }
+                }
+            }
+            return spectra
+        }
+    }
+}
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load8(UnsafePointer(p)) }
+
+@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// The orthonormal Haar transform along a group of `count` (a power of two) blocks of 64
+/// values: averages to the front, details behind, level by level.
+private func haar(_ group: UnsafeMutablePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>) {
+    let bb = CollaborativeWiener.blockSize * CollaborativeWiener.blockSize
+    let r = Float(0.5).squareRoot()
+    var n = count
+    while n > 1 {
+        let h = n / 2
+        for k in 0..<h {
+            let a = group + 2 * k * bb, b = group + (2 * k + 1) * bb
+            let s = scratch + k * bb, d = scratch + (h + k) * bb
+            for i in 0..<bb { s[i] = (a[i] + b[i]) * r; d[i] = (a[i] - b[i]) * r }
+        }
+        group.update(from: scratch, count: n * bb)
+        n = h
+    }
+}
+
+private func inverseHaar(_ group: UnsafeMutablePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>) {
+    let bb = CollaborativeWiener.blockSize * CollaborativeWiener.blockSize
+    let r = Float(0.5).squareRoot()
+    var n = 2
+    while n <= count {
+        let h = n / 2
+        for k in 0..<h {
+            let s = group + k * bb, d = group + (h + k) * bb
+            let a = scratch + 2 * k * bb, b = scratch + (2 * k + 1) * bb
+            for i in 0..<bb { a[i] = (s[i] + d[i]) * r; b[i] = (s[i] - d[i]) * r }
+        }
+        group.update(from: scratch, count: n * bb)
+        n *= 2
+    }
+}
+
+/// The modified Bessel function of the first kind, order 0 (its power series; the window's
+/// arguments are small).
+private func besselI0(_ x: Double) -> Double {
+    var sum = 1.0, term = 1.0, k = 1.0
+    while term > 1e-16 * sum {
+        term *= (x / (2 * k)) * (x / (2 * k))
+        sum += term
+        k += 1
+    }
+    return sum
+}
