@@ -58,9 +58,10 @@ import DeblurCore
         for y in grid(h) {
             for x in grid(w) {
                 let reference = block(pilot, y, x)
-                var candidates: [(Double, Int, Int)] = []
+                // The reference first, then the others in search order; a stable sort keeps it first.
+                var candidates: [(Double, Int, Int)] = [(0, y, x)]
                 for dy in -s.searchRadius...s.searchRadius where y + dy >= 0 && y + dy <= h - b {
-                    for dx in -s.searchRadius...s.searchRadius where x + dx >= 0 && x + dx <= w - b {
+                    for dx in -s.searchRadius...s.searchRadius where x + dx >= 0 && x + dx <= w - b && (dy != 0 || dx != 0) {
                         let other = block(pilot, y + dy, x + dx)
                         let d = zip(reference, other).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
                         if d < Double(s.matchThreshold) * 64 { candidates.append((d, y + dy, x + dx)) }
@@ -165,11 +166,28 @@ import DeblurCore
         #expect(try one.filter(z, pilot: pilot, sigma: 0.03).pixels == two.filter(z, pilot: pilot, sigma: 0.03).pixels)
     }
 
+    @Test func everyBlockFiltersItselfOnAFlatPatch() throws {
+        // Every candidate ties at distance 0 with the reference; were the reference evicted by
+        // the 32 found first, its pixels could fall outside every group and keep the pilot.
+        let flat = Image(height: 48, width: 48, value: 0.3)
+        let z = Self.noisy(flat, sigma: 0.02, seed: 21)
+        var filter = CollaborativeWiener()
+        filter.maxGroup = 2
+        let out = try filter.filter(z, pilot: flat, sigma: 0.02)
+        let slow = Self.naive(z, pilot: flat, sigma: 0.02, settings: filter)
+        #expect(zip(out.pixels, slow.image.pixels).map { abs($0 - $1) }.max()! < 1e-5)
+        // Averaging pairs: the noise falls, but no pixel is the pilot's exact 0.3.
+        #expect(out.pixels.allSatisfy { $0 != 0.3 })
+    }
+
     @Test func refusesMismatchedImagesAndABadSigma() throws {
         let a = Image(height: 16, width: 16, value: 0.5), b = Image(height: 16, width: 17, value: 0.5)
         #expect(throws: DeconvolutionError.self) { try CollaborativeWiener().filter(a, pilot: b, sigma: 0.01) }
         #expect(throws: DeconvolutionError.self) { try CollaborativeWiener().filter(a, pilot: a, sigma: 0) }
         #expect(throws: DeconvolutionError.self) { try CollaborativeWiener().filter(a, pilot: a, sigma: .nan) }
+        var negative = CollaborativeWiener()
+        negative.matchThreshold = -1
+        #expect(throws: DeconvolutionError.self) { try negative.filter(a, pilot: a, sigma: 0.01) }
         // Smaller than a block: nothing to group, the pilot comes back.
         let tiny = Image(height: 5, width: 9, value: 0.25)
         #expect(try CollaborativeWiener().filter(Image(height: 5, width: 9, value: 0.75), pilot: tiny, sigma: 0.01) == tiny)

@@ -50,9 +50,10 @@ public struct CollaborativeWiener: Sendable {
         guard sigma > 0, sigma.isFinite else {
             throw DeconvolutionError.invalidParameter(name: "sigma", value: "\(sigma)", expected: "a number > 0")
         }
-        guard step >= 1, searchRadius >= 0, maxGroup >= 1 else {
-            throw DeconvolutionError.invalidParameter(name: "collaborative Wiener settings", value: "step \(step), radius \(searchRadius), group \(maxGroup)",
-                                                      expected: "step ≥ 1, radius ≥ 0, group ≥ 1")
+        guard step >= 1, searchRadius >= 0, maxGroup >= 1, matchThreshold >= 0, kaiserBeta >= 0, kaiserBeta.isFinite else {
+            throw DeconvolutionError.invalidParameter(name: "collaborative Wiener settings",
+                value: "step \(step), radius \(searchRadius), group \(maxGroup), threshold \(matchThreshold), β \(kaiserBeta)",
+                expected: "step ≥ 1, radius ≥ 0, group ≥ 1, threshold ≥ 0, β ≥ 0")
         }
         let b = Self.blockSize
         guard noisy.height >= b, noisy.width >= b else { return pilot }
@@ -160,11 +161,15 @@ public struct CollaborativeWiener: Sendable {
             pilotGroup.withUnsafeMutableBufferPointer { pg in noisyGroup.withUnsafeMutableBufferPointer { zg in scratch.withUnsafeMutableBufferPointer { tmp in
             kaiserRows.withUnsafeBufferPointer { window in
                 for y in rows {
-                    for r in 0..<references { found[r] = 0 }
+                    // Each group starts with its reference block, which stays first: on a flat
+                    // patch many blocks tie at distance 0, and every block must filter itself.
+                    for (r, x) in referenceColumns.enumerated() {
+                        dist[r * settings.maxGroup] = 0; match[r * settings.maxGroup] = (y - lo) * positions + x; found[r] = 1
+                    }
                     // Distances for every displacement, one row of references at a time: the
                     // squared differences summed down the block's 8 rows, then across its 8 columns.
                     for dy in max(-radius, -y)...min(radius, height - b - y) {
-                        for dx in -radius...radius {
+                        for dx in -radius...radius where dy != 0 || dx != 0 {
                             let x0 = max(0, -dx), x1 = min(width, width - dx)
                             if x1 - x0 < b { continue }
                             for x in x0..<x1 { col[x] = 0 }
