@@ -8,7 +8,9 @@ import Foundation
 /// For `k = 1…K`, with the denoiser's level `σₖ` falling geometrically from `sigmaStart` to the
 /// noise level `σ` and `αₖ = λ σ² / σₖ²`:
 /// - data step: `xₖ = argmin ‖M (k ⊛ x − y)‖² + αₖ ‖x − zₖ₋₁‖²` (`MaskedDataProximal`);
-/// - prior step: `zₖ = D(xₖ, σₖ)`, the network with `σₖ` in its noise plane.
+/// - prior step: `zₖ = D(xₖ, σₖ)`, the network with `σₖ` in its noise plane; in the last
+///   `collaborativeSteps`, `zₖ = CWF(xₖ, D(xₖ, σₖ), σₖ)`, BM3D's collaborative Wiener filter of
+///   `xₖ` with the network's output as its pilot.
 ///
 /// `z₀` is the observation reflected into the margin; the result is `z_K`'s observed window.
 /// Early steps trust the prior (large `σₖ`, small `αₖ`), late ones the data. The network only
@@ -169,9 +171,9 @@ public struct PlugAndPlayRestorer: Restorer {
     /// The network's output for `x` at noise level `level`, seen under the `symmetry`-th
     /// flip/rotation, or its mean over `passes` consecutive symmetries from there.
     private func denoise(_ x: Image, level: Double, symmetry: Int, tiling: TiledInference, workspace: UNetWorkspace, passes: Int = 1) -> Image {
-        // The noise plane as a 1 × 1 image, which TiledInference broadcasts.
         func pass(_ code: Int) -> Image {
             let input = Self.transform(x, code)
+            // The noise plane as a 1 × 1 image, which TiledInference broadcasts.
             let planes = model.network.architecture.inputs.map { $0 == .noise ? Image(height: 1, width: 1, value: Float(level)) : input }
             return Self.transform(tiling.run(model.network, planes: consume planes, workspace: workspace), code, inverse: true)
         }

@@ -97,7 +97,7 @@ extension PlugAndPlayRestorer {
     /// one network shared by all steps, as it is used.
     ///
     /// The forward pass is `restore`'s (same schedule, data step, per-step symmetries and input
-    /// tile). Backward, a step's gradient goes through the network (its input's gradient,
+    /// tile) without collaborative steps: the network alone is the prior. Backward, a step's gradient goes through the network (its input's gradient,
     /// residual included) and then through the data step, whose derivative with respect to its
     /// prior is `α (Kᵀ M K + α I)⁻¹` (`MaskedDataProximal.priorDerivative`): one more CG solve.
     /// `workspaces` holds one per step (each keeps its step's activations until the backward

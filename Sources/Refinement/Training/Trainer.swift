@@ -137,6 +137,10 @@ public final class Trainer {
         guard training.splitting.finalEnsemble == 1 else {
             throw RefinementError.invalidSetting(name: "final ensemble", value: "\(training.splitting.finalEnsemble)", expected: "1 when training end to end")
         }
+        // `splitting` is a var: checked again here, not only when `training` was made.
+        guard training.splitting.collaborativeSteps == 0 else {
+            throw RefinementError.invalidSetting(name: "collaborative steps", value: "\(training.splitting.collaborativeSteps)", expected: "0 when training end to end")
+        }
         endToEnd = training
     }
 

@@ -103,6 +103,14 @@ import Deconvolution
         let denoiser = try Self.trainer(try Self.training(), steps: 1)
         #expect(throws: RefinementError.self) { try Trainer(architecture: denoiser.network.architecture, base: denoiser.base, data: denoiser.data,
                                                              options: options, output: nil, logPath: nil).trainEndToEnd(training) }
+        // The gradient does not follow the collaborative filter: a splitting with it is refused
+        // when the training is made and when it is handed to a trainer.
+        var collaborative = try Self.training()
+        collaborative.splitting.collaborativeSteps = 2
+        #expect(throws: RefinementError.self) { try Self.trainer(try Self.training(), steps: 1).trainEndToEnd(collaborative) }
+        #expect(throws: RefinementError.self) {
+            try EndToEndTraining(splitting: try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 3), settings: SyntheticDataSettings(), seed: 1)
+        }
         // Not switched once training has started.
         try denoiser.run()
         #expect(throws: RefinementError.self) { try denoiser.trainEndToEnd(try Self.training()) }
