@@ -1,5 +1,6 @@
 internal import CBLAS
 import DeblurCore
+import Deconvolution
 import Foundation
 
 /// OpenBLAS and the CNN's thread count.
@@ -20,6 +21,22 @@ public enum BLAS {
             }
         }
     }
+
+    /// Runs `body` with `threads` and `FFT.threads` set to `count`, then restores both: for work
+    /// spread over the cores item by item, each item single-threaded (end-to-end training,
+    /// unrolled samples). Overrides hold one process-wide lock for their whole duration, so two
+    /// never interleave, and code that needs the counts to hold still (a test measuring a
+    /// workspace) takes it too with `withThreads(BLAS.threads)`. Not reentrant from other threads.
+    public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+        overrides.lock()
+        defer { overrides.unlock() }
+        let saved = (blas: threads, fft: FFT.threads)
+        threads = count; FFT.threads = max(1, count)
+        defer { threads = saved.blas; FFT.threads = saved.fft }
+        return try body()
+    }
+
+    private static let overrides = NSRecursiveLock()
 
     /// Sets the thread count to all cores once, before the first product (idempotent).
     static let configured: Void = { openblas_set_num_threads(Int32(ProcessorInfo.cores)) }()

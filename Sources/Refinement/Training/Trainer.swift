@@ -364,9 +364,11 @@ final class EndToEndStep {
 
     /// The mean loss over the step's scenes; `gradients` ← its gradient.
     func run(step: Int, network: UNet, loss: any Loss, gradients: inout [Float]) throws -> Double {
-        let fftThreads = FFT.threads, blasThreads = BLAS.threads
-        FFT.threads = 1; BLAS.threads = 1
-        defer { FFT.threads = fftThreads; BLAS.threads = blasThreads }
+        try BLAS.withThreads(1) { try runScenes(step: step, network: network, loss: loss, gradients: &gradients) }
+    }
+
+    /// `run`'s body, with the counts held at one thread per scene.
+    private func runScenes(step: Int, network: UNet, loss: any Loss, gradients: inout [Float]) throws -> Double {
         var losses = [Double](repeating: 0, count: batch)
         var failure: Error?
         let lock = NSLock()

@@ -168,30 +168,30 @@ public struct TrainingData: Sendable {
         let total = images + settings.unrolledImages
         var samples = [Result<[TrainingSample], Error>?](repeating: nil, count: total)
         let lock = NSLock()
-        // The items own the cores: each splitting runs its FFTs and network on one thread.
-        let fftThreads = FFT.threads, blasThreads = BLAS.threads
-        if settings.unrolledImages > 0 { FFT.threads = 1; BLAS.threads = 1 }
-        defer { FFT.threads = fftThreads; BLAS.threads = blasThreads }
-        samples.withUnsafeMutableBufferPointer { out in
-            let out = out
-            parallelFor(total) { i in
-                let r = Result { () throws -> [TrainingSample] in
-                    if i >= images { return try unrolledSamples(i - images, settings: settings, splitting: splitting!, seed: seed) }
-                    var rng = SeededRandom(seed: seed, stream: 0x444E_0000 + UInt64(i))
-                    let leaves = settings.drawLeaves(&rng)
-                    let n = settings.imageSize
-                    let sharp = settings.render(leaves, height: n, width: n, rng: &rng)
-                    guard i >= settings.trainingImages else { return [TrainingSample(estimate: sharp, blurred: sharp, sharp: sharp, noiseSigma: 0)] }
-                    // Unclipped, like the noise the sampler adds and the noise a deconvolution leaves.
-                    let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
-                    var noisy = sharp
-                    noisy.withUnsafeMutableBufferPointer { p in for k in 0..<p.count { p[k] += Float(sigma * rng.gaussian()) } }
-                    return [TrainingSample(estimate: noisy, blurred: noisy, sharp: sharp, noiseSigma: sigma)]
+        func synthesize() {
+            samples.withUnsafeMutableBufferPointer { out in
+                let out = out
+                parallelFor(total) { i in
+                    let r = Result { () throws -> [TrainingSample] in
+                        if i >= images { return try unrolledSamples(i - images, settings: settings, splitting: splitting!, seed: seed) }
+                        var rng = SeededRandom(seed: seed, stream: 0x444E_0000 + UInt64(i))
+                        let leaves = settings.drawLeaves(&rng)
+                        let n = settings.imageSize
+                        let sharp = settings.render(leaves, height: n, width: n, rng: &rng)
+                        guard i >= settings.trainingImages else { return [TrainingSample(estimate: sharp, blurred: sharp, sharp: sharp, noiseSigma: 0)] }
+                        // Unclipped, like the noise the sampler adds and the noise a deconvolution leaves.
+                        let sigma = rng.uniform(settings.noiseMin, settings.noiseMax)
+                        var noisy = sharp
+                        noisy.withUnsafeMutableBufferPointer { p in for k in 0..<p.count { p[k] += Float(sigma * rng.gaussian()) } }
+                        return [TrainingSample(estimate: noisy, blurred: noisy, sharp: sharp, noiseSigma: sigma)]
+                    }
+                    lock.lock(); out[i] = r; lock.unlock()
+                    progress?()
                 }
-                lock.lock(); out[i] = r; lock.unlock()
-                progress?()
             }
         }
+        // The items own the cores: each splitting runs its FFTs and network on one thread.
+        if settings.unrolledImages > 0 { BLAS.withThreads(1, synthesize) } else { synthesize() }
         let all = try samples.map { try $0!.get() }
         let training = all[0..<settings.trainingImages].flatMap { $0 } + all[images...].flatMap { $0 }
         return TrainingData(training: training, validation: all[settings.trainingImages..<images].flatMap { $0 },
