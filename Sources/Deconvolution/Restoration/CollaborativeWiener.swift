@@ -101,8 +101,7 @@ public struct CollaborativeWiener: Sendable {
         let settings: CollaborativeWiener
         let height: Int, width: Int
         let referenceRows: [Int], referenceColumns: [Int]
-        /// `dct[u * 8 + j]`: the orthonormal DCT-II; `dctRows[u]` is its row `u`, `dctColumns[j]` its column `j`.
-        let dct: [Float]
+        /// The orthonormal 8-point DCT-II: `dctRows[u]` is its row `u`, `dctColumns[j]` its column `j`.
         let dctRows: [SIMD8<Float>], dctColumns: [SIMD8<Float>]
         /// The 2-D Kaiser window, a row of eight per block row.
         let kaiserRows: [SIMD8<Float>]
@@ -117,12 +116,11 @@ public struct CollaborativeWiener: Sendable {
                 return g
             }
             referenceRows = grid(height); referenceColumns = grid(width)
-            dct = (0..<b * b).map { i in
+            let c = (0..<b * b).map { i in
                 let u = i / b, j = i % b
                 let scale = u == 0 ? (1.0 / Double(b)).squareRoot() : (2.0 / Double(b)).squareRoot()
                 return Float(scale * cos(Double.pi * Double((2 * j + 1) * u) / Double(2 * b)))
             }
-            let c = dct
             dctRows = (0..<b).map { u in SIMD8<Float>((0..<b).map { c[u * b + $0] }) }
             dctColumns = (0..<b).map { j in SIMD8<Float>((0..<b).map { c[$0 * b + j] }) }
             let window = (0..<b).map { n in
@@ -137,109 +135,139 @@ public struct CollaborativeWiener: Sendable {
 
         /// Block matching and filtering for the reference rows of `band`.
         func filterBand(_ band: Int, noisy: UnsafePointer<Float>, pilot: UnsafePointer<Float>, variance: Float) -> Accumulator {
-            let b = CollaborativeWiener.blockSize, bb = b * b, radius = settings.searchRadius
+            let b = CollaborativeWiener.blockSize
             let rows = referenceRows[(band * Self.bandRows)..<min(referenceRows.count, (band + 1) * Self.bandRows)]
             // Blocks whose top row lies in lo...hi can join this band's groups.
-            let lo = max(0, rows.first! - radius), hi = min(height - b, rows.last! + radius)
-            let positions = width - b + 1
+            let lo = max(0, rows.first! - settings.searchRadius), hi = min(height - b, rows.last! + settings.searchRadius)
             let pilotSpectra = blockSpectra(pilot, firstRow: lo, lastRow: hi)
             let noisySpectra = blockSpectra(noisy, firstRow: lo, lastRow: hi)
             var accumulator = Accumulator(firstRow: lo, numerator: [Float](repeating: 0, count: (hi - lo + b) * width),
                                           denominator: [Float](repeating: 0, count: (hi - lo + b) * width))
-            let references = referenceColumns.count
-            // Per reference of a row: the best matches so far, sorted by distance.
-            var distances = [Float](repeating: 0, count: references * settings.maxGroup)
-            var matches = [Int](repeating: 0, count: references * settings.maxGroup)
-            var found = [Int](repeating: 0, count: references)
-            var columnSums = [Float](repeating: 0, count: width)
-            var pilotGroup = [Float](repeating: 0, count: group * bb), noisyGroup = pilotGroup, scratch = pilotGroup
-            let threshold = settings.matchThreshold * Float(bb)
+            let scratch = Scratch(references: referenceColumns.count, maxGroup: settings.maxGroup, group: group, width: width)
+            defer { scratch.deallocate() }
             pilotSpectra.withUnsafeBufferPointer { ps in noisySpectra.withUnsafeBufferPointer { zs in
-            accumulator.numerator.withUnsafeMutableBufferPointer { num in accumulator.denominator.withUnsafeMutableBufferPointer { den in
-            distances.withUnsafeMutableBufferPointer { dist in matches.withUnsafeMutableBufferPointer { match in
-            columnSums.withUnsafeMutableBufferPointer { col in
-            pilotGroup.withUnsafeMutableBufferPointer { pg in noisyGroup.withUnsafeMutableBufferPointer { zg in scratch.withUnsafeMutableBufferPointer { tmp in
-            kaiserRows.withUnsafeBufferPointer { window in
-                for y in rows {
-                    // Each group starts with its reference block, which stays first: on a flat
-                    // patch many blocks tie at distance 0, and every block must filter itself.
-                    for (r, x) in referenceColumns.enumerated() {
-                        dist[r * settings.maxGroup] = 0; match[r * settings.maxGroup] = (y - lo) * positions + x; found[r] = 1
-                    }
-                    // Distances for every displacement, one row of references at a time: the
-                    // squared differences summed down the block's 8 rows, then across its 8 columns.
-                    for dy in max(-radius, -y)...min(radius, height - b - y) {
-                        for dx in -radius...radius where dy != 0 || dx != 0 {
-                            let x0 = max(0, -dx), x1 = min(width, width - dx)
-                            if x1 - x0 < b { continue }
-                            for x in x0..<x1 { col[x] = 0 }
-                            for i in 0..<b {
-                                let a = pilot + (y + i) * width, o = pilot + (y + dy + i) * width + dx
-                                for x in x0..<x1 { let d = a[x] - o[x]; col[x] += d * d }
-                            }
-                            for (r, x) in referenceColumns.enumerated() where x + dx >= 0 && x + dx <= width - b {
-                                let d = load8(col.baseAddress! + x).sum()
-                                guard d < threshold else { continue }
-                                let base = r * settings.maxGroup
-                                var n = found[r]
-                                if n == settings.maxGroup {
-                                    if d >= dist[base + n - 1] { continue }
-                                    n -= 1
-                                }
-                                // Insertion keeps the list sorted; equal distances keep search order.
-                                var k = n
-                                while k > 0 && dist[base + k - 1] > d {
-                                    dist[base + k] = dist[base + k - 1]; match[base + k] = match[base + k - 1]; k -= 1
-                                }
-                                dist[base + k] = d; match[base + k] = (y + dy - lo) * positions + x + dx
-                                found[r] = n + 1
-                            }
+                accumulator.numerator.withUnsafeMutableBufferPointer { num in accumulator.denominator.withUnsafeMutableBufferPointer { den in
+                    for y in rows {
+                        findMatches(row: y, firstRow: lo, pilot: pilot, scratch: scratch)
+                        for r in referenceColumns.indices {
+                            filterGroup(r, firstRow: lo, pilotSpectra: ps.baseAddress!, noisySpectra: zs.baseAddress!, variance: variance,
+                                        scratch: scratch, numerator: num.baseAddress!, denominator: den.baseAddress!)
                         }
                     }
-                    for r in referenceColumns.indices {
-                        var n = 1
-                        while n * 2 <= min(found[r], group) { n *= 2 }
-                        let base = r * settings.maxGroup
-                        for j in 0..<n {
-                            let source = match[base + j] * bb
-                            for i in 0..<bb { pg[j * bb + i] = ps[source + i]; zg[j * bb + i] = zs[source + i] }
+                } }
+            } }
+            return accumulator
+        }
+
+        /// Each reference block of row `y`: its best matches on the pilot, sorted by distance
+        /// (`scratch.distances`, `matches` as block positions relative to `firstRow`, `found`).
+        func findMatches(row y: Int, firstRow lo: Int, pilot: UnsafePointer<Float>, scratch: Scratch) {
+            let b = CollaborativeWiener.blockSize, radius = settings.searchRadius, capacity = settings.maxGroup
+            let positions = width - b + 1, threshold = settings.matchThreshold * Float(b * b)
+            let dist = scratch.distances, match = scratch.matches, found = scratch.found, col = scratch.columnSums
+            // Each group starts with its reference block, which stays first: on a flat patch many
+            // blocks tie at distance 0, and every block must filter itself.
+            for (r, x) in referenceColumns.enumerated() {
+                dist[r * capacity] = 0; match[r * capacity] = (y - lo) * positions + x; found[r] = 1
+            }
+            // Distances for every displacement, one row of references at a time: the squared
+            // differences summed down the block's 8 rows, then across its 8 columns.
+            for dy in max(-radius, -y)...min(radius, height - b - y) {
+                for dx in -radius...radius where dy != 0 || dx != 0 {
+                    let x0 = max(0, -dx), x1 = min(width, width - dx)
+                    if x1 - x0 < b { continue }
+                    for x in x0..<x1 { col[x] = 0 }
+                    for i in 0..<b {
+                        let a = pilot + (y + i) * width, o = pilot + (y + dy + i) * width + dx
+                        for x in x0..<x1 { let d = a[x] - o[x]; col[x] += d * d }
+                    }
+                    for (r, x) in referenceColumns.enumerated() where x + dx >= 0 && x + dx <= width - b {
+                        let d = load8(col.baseAddress! + x).sum()
+                        guard d < threshold else { continue }
+                        let base = r * capacity
+                        var n = found[r]
+                        if n == capacity {
+                            if d >= dist[base + n - 1] { continue }
+                            n -= 1
                         }
-                        haar(pg.baseAddress!, count: n, scratch: tmp.baseAddress!)
-                        haar(zg.baseAddress!, count: n, scratch: tmp.baseAddress!)
-                        var energy: Float = 0
-                        for i in 0..<(n * bb) {
-                            let p2 = pg[i] * pg[i]
-                            let gain = p2 / (p2 + variance)
-                            zg[i] *= gain
-                            energy += gain * gain
+                        // Insertion keeps the list sorted; equal distances keep search order.
+                        var k = n
+                        while k > 0 && dist[base + k - 1] > d {
+                            dist[base + k] = dist[base + k - 1]; match[base + k] = match[base + k - 1]; k -= 1
                         }
-                        inverseHaar(zg.baseAddress!, count: n, scratch: tmp.baseAddress!)
-                        let weight = 1 / (variance * max(energy, 1e-6))
-                        for j in 0..<n {
-                            // The inverse DCT, Cᵀ S C, a row of eight at a time: down the columns, then along the rows.
-                            let spectrum = zg.baseAddress! + j * bb
-                            let at = match[base + j], top = at / positions + lo, left = at % positions
-                            for i in 0..<b {
-                                var t = SIMD8<Float>()
-                                for v in 0..<b { t += dctColumns[i][v] * load8(spectrum + v * b) }
-                                var pixels = SIMD8<Float>()
-                                for u in 0..<b { pixels += t[u] * dctRows[u] }
-                                let w = weight * window[i]
-                                let row = num.baseAddress! + (top - lo + i) * width + left
-                                let rowWeights = den.baseAddress! + (top - lo + i) * width + left
-                                store8(load8(row) + w * pixels, row)
-                                store8(load8(rowWeights) + w, rowWeights)
-                            }
-                        }
+                        dist[base + k] = d; match[base + k] = (y + dy - lo) * positions + x + dx
+                        found[r] = n + 1
                     }
                 }
             }
-            } } }
+        }
+
+        /// Reference `r`'s group (its matches, cut to a power of two) Wiener-filtered in the 3-D
+        /// transform domain and added, weighted and windowed, into the band's sums.
+        func filterGroup(_ r: Int, firstRow lo: Int, pilotSpectra ps: UnsafePointer<Float>, noisySpectra zs: UnsafePointer<Float>,
+                         variance: Float, scratch: Scratch, numerator num: UnsafeMutablePointer<Float>, denominator den: UnsafeMutablePointer<Float>) {
+            let b = CollaborativeWiener.blockSize, bb = b * b, positions = width - b + 1
+            let pg = scratch.pilotGroup.baseAddress!, zg = scratch.noisyGroup.baseAddress!, tmp = scratch.transform.baseAddress!
+            var n = 1
+            while n * 2 <= min(scratch.found[r], group) { n *= 2 }
+            let base = r * settings.maxGroup
+            for j in 0..<n {
+                let source = scratch.matches[base + j] * bb
+                for i in 0..<bb { pg[j * bb + i] = ps[source + i]; zg[j * bb + i] = zs[source + i] }
             }
-            } }
-            } }
-            } }
-            return accumulator
+            haar(pg, count: n, scratch: tmp)
+            haar(zg, count: n, scratch: tmp)
+            var energy: Float = 0
+            for i in 0..<(n * bb) {
+                let p2 = pg[i] * pg[i]
+                let gain = p2 / (p2 + variance)
+                zg[i] *= gain
+                energy += gain * gain
+            }
+            inverseHaar(zg, count: n, scratch: tmp)
+            let weight = 1 / (variance * max(energy, 1e-6))
+            for j in 0..<n {
+                // The inverse DCT, Cᵀ S C, a row of eight at a time: down the columns, then along the rows.
+                let spectrum = zg + j * bb
+                let at = scratch.matches[base + j], top = at / positions + lo, left = at % positions
+                for i in 0..<b {
+                    var t = SIMD8<Float>()
+                    for v in 0..<b { t += dctColumns[i][v] * load8(spectrum + v * b) }
+                    var pixels = SIMD8<Float>()
+                    for u in 0..<b { pixels += t[u] * dctRows[u] }
+                    let w = weight * kaiserRows[i]
+                    let row = num + (top - lo + i) * width + left, rowWeights = den + (top - lo + i) * width + left
+                    store8(load8(row) + w * pixels, row)
+                    store8(load8(rowWeights) + w, rowWeights)
+                }
+            }
+        }
+
+        /// One band's working memory, allocated once for all its rows.
+        struct Scratch {
+            /// Per reference of a row, its best matches so far (`maxGroup` slots each) and their count.
+            let distances: UnsafeMutableBufferPointer<Float>, matches: UnsafeMutableBufferPointer<Int>, found: UnsafeMutableBufferPointer<Int>
+            let columnSums: UnsafeMutableBufferPointer<Float>
+            /// One group of the pilot's and the noisy image's spectra, and the Haar transform's scratch.
+            let pilotGroup: UnsafeMutableBufferPointer<Float>, noisyGroup: UnsafeMutableBufferPointer<Float>, transform: UnsafeMutableBufferPointer<Float>
+
+            init(references: Int, maxGroup: Int, group: Int, width: Int) {
+                let bb = CollaborativeWiener.blockSize * CollaborativeWiener.blockSize
+                func floats(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
+                    let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: n); p.initialize(repeating: 0); return p
+                }
+                func ints(_ n: Int) -> UnsafeMutableBufferPointer<Int> {
+                    let p = UnsafeMutableBufferPointer<Int>.allocate(capacity: n); p.initialize(repeating: 0); return p
+                }
+                distances = floats(references * maxGroup); matches = ints(references * maxGroup); found = ints(references)
+                columnSums = floats(width)
+                pilotGroup = floats(group * bb); noisyGroup = floats(group * bb); transform = floats(group * bb)
+            }
+
+            func deallocate() {
+                for p in [distances, columnSums, pilotGroup, noisyGroup, transform] { p.deallocate() }
+                matches.deallocate(); found.deallocate()
+            }
         }
 
         /// The 8 × 8 DCT of every block whose top row is in `firstRow...lastRow`, 64 values
