@@ -82,11 +82,12 @@ public enum RefinerMethod {
     /// A denoiser model (`--task denoise`) runs as `PlugAndPlayRestorer`, which also takes
     /// `iterations`, `sigma_start`, `lambda`, `transforms` (`on`/`off`: cycle the eight
     /// flips and rotations over the steps), `ensemble` (1…8 symmetries averaged at the last step)
-    /// and `collaborative` (0…iterations: the last steps that filter with BM3D's collaborative
-    /// Wiener stage, the network's output as its pilot; default 4).
+    /// `collaborative` (0…iterations: the last steps that filter with BM3D's collaborative
+    /// Wiener stage, the network's output as its pilot; default 4) and `collaborative_check`
+    /// (`on`/`off`: drop the filter when SURE says the network alone does better; default on).
     /// - Throws: `RefinementError` for a missing or bad model file or parameter.
     public static func make(parameters: [String: String] = [:]) throws -> any Restorer {
-        let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms", "ensemble", "collaborative"]
+        let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms", "ensemble", "collaborative", "collaborative_check"]
         let known = Set(["model", "noise_sigma", "tile"]).union(splitting)
         for key in parameters.keys where !known.contains(key) {
             throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
@@ -127,11 +128,12 @@ public enum RefinerMethod {
             }
             pnp.collaborativeSteps = v
         }
-        if let t = parameters["transforms"] {
+        for (key, keyPath) in [("transforms", \PlugAndPlayRestorer.cycleTransforms), ("collaborative_check", \PlugAndPlayRestorer.checkCollaborative)] {
+            guard let t = parameters[key] else { continue }
             guard let v = ["on": true, "off": false, "true": true, "false": false][t] else {
-                throw RefinementError.invalidSetting(name: "transforms", value: t, expected: "on or off")
+                throw RefinementError.invalidSetting(name: key, value: t, expected: "on or off")
             }
-            pnp.cycleTransforms = v
+            pnp[keyPath: keyPath] = v
         }
         for (key, keyPath) in [("sigma_start", \PlugAndPlayRestorer.sigmaStart), ("lambda", \PlugAndPlayRestorer.lambda)] {
             guard let t = parameters[key] else { continue }

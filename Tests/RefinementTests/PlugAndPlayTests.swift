@@ -164,6 +164,8 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         let (blurred, _, psf) = try Self.blurredScene(sigma: 0.02)
         var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.02, iterations: 2)
         pnp.collaborativeSteps = 1
+        // The written-out loop filters unconditionally: the check is tested below.
+        pnp.checkCollaborative = false
         let out = try pnp.restore(blurred, psf: psf)
         let data = try MaskedDataProximal(observation: blurred, psf: psf)
         let network = pnp.model.network, levels = pnp.schedule(noiseSigma: 0.02)
@@ -184,6 +186,45 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         let both = try pnp.restore(blurred, psf: psf)
         pnp.collaborativeSteps = 5
         #expect(try pnp.restore(blurred, psf: psf) == both)
+    }
+
+    /// SURE of a linear shrink `f(x) = a x` of a noisy image: with one probe it equals the
+    /// closed form written out here, and it lands within a few percent of the true error,
+    /// which the test knows from the clean image.
+    @Test func steinRiskEstimatesTheErrorOfAKnownDenoiser() {
+        let clean = DeadLeaves().generate(height: 128, width: 128, seed: 3)
+        let sigma = 0.1, a: Float = 0.6, epsilon: Float = 0.005
+        var rng = SeededRandom(seed: 4)
+        var noisy = clean
+        noisy.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] += Float(sigma * rng.gaussian()) } }
+        func shrink(_ x: Image) -> Image {
+            var y = x
+            y.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] *= a } }
+            return y
+        }
+        let probe = PlugAndPlayRestorer.probed(Image(height: 128, width: 128, value: 0), epsilon: 1)
+        let risk = PlugAndPlayRestorer.steinRisk(input: noisy, output: shrink(noisy), shiftedOutput: shrink(PlugAndPlayRestorer.probed(noisy, epsilon: epsilon)),
+                                                 probe: probe, epsilon: epsilon, sigma: sigma)
+        let n = Double(noisy.count), variance = sigma * sigma
+        let fit = zip(shrink(noisy).pixels, noisy.pixels).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / n
+        let probeEnergy = probe.pixels.reduce(0.0) { $0 + Double($1) * Double($1) } / n
+        let closedForm = fit - variance + 2 * variance * Double(a) * probeEnergy
+        #expect(abs(risk - closedForm) < 1e-3 * variance, "SURE \(risk), closed form \(closedForm)")
+        let truth = zip(shrink(noisy).pixels, clean.pixels).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / n
+        #expect(abs(risk - truth) < 0.03 * truth, "SURE \(risk), true error \(truth)")
+    }
+
+    /// With the identity as the network its output is `xₖ` itself, whose risk is σₖ², and the
+    /// filter, which shrinks the noise, scores lower: the check keeps it.
+    @Test func theCheckKeepsTheFilterWhenItLowersTheRisk() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.02)
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(zeroResidual: true), noiseSigma: 0.02, iterations: 3)
+        pnp.collaborativeSteps = 2
+        let checked = try pnp.restore(blurred, psf: psf)
+        pnp.checkCollaborative = false
+        #expect(try pnp.restore(blurred, psf: psf) == checked)
+        pnp.collaborativeSteps = 0
+        #expect(maxAbsDifference(try pnp.restore(blurred, psf: psf), checked) > 1e-3, "the filter must have run")
     }
 
     /// Above `wholeImageSide` the network runs in tiles, and tiled inference equals one pass.
@@ -212,6 +253,9 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(pnp.iterations == 4 && pnp.lambda == 0.5 && pnp.sigmaStart == 0.1 && !pnp.cycleTransforms)
         #expect(pnp.tiling.tile == 256 && pnp.wholeImageSide == 512)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "transforms": "maybe"]) }
+        #expect(pnp.checkCollaborative)
+        #expect(try !#require(RefinerMethod.make(parameters: ["model": path, "collaborative_check": "off"]) as? PlugAndPlayRestorer).checkCollaborative)
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "collaborative_check": "1"]) }
         #expect(try #require(RefinerMethod.make(parameters: ["model": path, "ensemble": "4"]) as? PlugAndPlayRestorer).finalEnsemble == 4)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "ensemble": "9"]) }
         #expect(pnp.collaborativeSteps == 4)
