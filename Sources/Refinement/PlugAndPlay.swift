@@ -154,20 +154,21 @@ public struct PlugAndPlayRestorer: Restorer {
             let passes = k == iterations - 1 ? min(max(finalEnsemble, 1), 8) : 1
             if let prior {
                 z = prior(consume x, level, k)
-            } else if collaborate, k >= iterations - collaborativeSteps {
+            } else if collaborate, k >= firstCollaborativeStep {
                 let pilot = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
                 var filter = CollaborativeWiener()
                 filter.threads = BLAS.threads
                 // Same size, one channel, σₖ > 0: the filter cannot refuse.
                 z = (try? filter.filter(x, pilot: pilot, sigma: level)) ?? pilot
-                if checkCollaborative, k == iterations - collaborativeSteps {
-                    let shifted = Self.probed(x, epsilon: Float(level) * Self.probeScale)
+                if checkCollaborative, k == firstCollaborativeStep {
+                    let epsilon = Float(level) * Self.probeScale
+                    let shifted = Self.probed(x, epsilon: epsilon)
                     let networkShifted = denoise(shifted, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
                     // The filter is linear in its noisy input once the pilot is fixed: its
                     // divergence is the one the filter has at this pilot.
                     let filteredShifted = (try? filter.filter(shifted, pilot: pilot, sigma: level)) ?? networkShifted
                     let probe = data.window(Self.probed(Image(height: x.height, width: x.width, value: 0), epsilon: 1))
-                    let input = data.window(x), epsilon = Float(level) * Self.probeScale
+                    let input = data.window(x)
                     let networkRisk = Self.steinRisk(input: input, output: data.window(pilot), shiftedOutput: data.window(networkShifted),
                                                      probe: probe, epsilon: epsilon, sigma: level)
                     let filterRisk = Self.steinRisk(input: input, output: data.window(z), shiftedOutput: data.window(filteredShifted),
@@ -184,6 +185,9 @@ public struct PlugAndPlayRestorer: Restorer {
         }
         return z
     }
+
+    /// The first step that filters (0-based): a count above `iterations` is every step.
+    var firstCollaborativeStep: Int { max(0, iterations - collaborativeSteps) }
 
     /// The probe's step relative to σₖ: small enough for a finite difference of the network,
     /// large enough to stay far above Float32 rounding.

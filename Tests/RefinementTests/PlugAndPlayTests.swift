@@ -186,6 +186,10 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         let both = try pnp.restore(blurred, psf: psf)
         pnp.collaborativeSteps = 5
         #expect(try pnp.restore(blurred, psf: psf) == both)
+        // The check runs at the first step that filters, which a count above the steps makes step 0.
+        #expect(pnp.firstCollaborativeStep == 0)
+        pnp.collaborativeSteps = 1
+        #expect(pnp.firstCollaborativeStep == 1)
     }
 
     /// SURE of a linear shrink `f(x) = a x` of a noisy image: with one probe it equals the
