@@ -162,12 +162,16 @@ public struct PlugAndPlayRestorer: Restorer {
                 z = (try? filter.filter(x, pilot: pilot, sigma: level)) ?? pilot
                 if checkCollaborative, k == firstCollaborativeStep {
                     let epsilon = Float(level) * Self.probeScale
-                    let shifted = Self.probed(x, epsilon: epsilon)
+                    let field = Self.probe(height: x.height, width: x.width)
+                    var shifted = x
+                    shifted.withUnsafeMutableBufferPointer { s in field.withUnsafeBufferPointer { b in
+                        for i in 0..<s.count { s[i] += epsilon * b[i] }
+                    } }
                     let networkShifted = denoise(shifted, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
                     // The filter is linear in its noisy input once the pilot is fixed: its
                     // divergence is the one the filter has at this pilot.
                     let filteredShifted = (try? filter.filter(shifted, pilot: pilot, sigma: level)) ?? networkShifted
-                    let probe = data.window(Self.probed(Image(height: x.height, width: x.width, value: 0), epsilon: 1))
+                    let probe = data.window(field)
                     let input = data.window(x)
                     let networkRisk = Self.steinRisk(input: input, output: data.window(pilot), shiftedOutput: data.window(networkShifted),
                                                      probe: probe, epsilon: epsilon, sigma: level)
@@ -193,12 +197,11 @@ public struct PlugAndPlayRestorer: Restorer {
     /// large enough to stay far above Float32 rounding.
     static let probeScale: Float = 0.05
 
-    /// `image` plus `epsilon` times a fixed standard Gaussian field (seeded: the same image
-    /// size always gets the same probe).
-    static func probed(_ image: Image, epsilon: Float) -> Image {
+    /// A standard Gaussian field, seeded: the same image size always gets the same probe.
+    static func probe(height: Int, width: Int) -> Image {
         var rng = SeededRandom(seed: 0x5355_5245, stream: 0)
-        var out = image
-        out.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] += epsilon * Float(rng.gaussian()) } }
+        var out = Image(height: height, width: width, value: 0)
+        out.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = Float(rng.gaussian()) } }
         return out
     }
 

@@ -206,8 +206,11 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
             y.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] *= a } }
             return y
         }
-        let probe = PlugAndPlayRestorer.probed(Image(height: 128, width: 128, value: 0), epsilon: 1)
-        let risk = PlugAndPlayRestorer.steinRisk(input: noisy, output: shrink(noisy), shiftedOutput: shrink(PlugAndPlayRestorer.probed(noisy, epsilon: epsilon)),
+        let probe = PlugAndPlayRestorer.probe(height: 128, width: 128)
+        var shifted = noisy
+        let field = probe.pixels
+        shifted.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] += epsilon * field[i] } }
+        let risk = PlugAndPlayRestorer.steinRisk(input: noisy, output: shrink(noisy), shiftedOutput: shrink(shifted),
                                                  probe: probe, epsilon: epsilon, sigma: sigma)
         let n = Double(noisy.count), variance = sigma * sigma
         let fit = zip(shrink(noisy).pixels, noisy.pixels).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / n
