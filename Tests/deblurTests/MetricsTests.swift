@@ -46,4 +46,44 @@ import _TestSupport
             #expect(result.stderrLines.first?.contains("a.tif") == true)
         }
     }
+
+    /// A valid blur's restoration against the whole sharp image: the reference's centre is
+    /// scored, exactly as the same crop written out and compared same-size.
+    @Test func centerReferenceScoresTheCentralCrop() throws {
+        try withScratch { dir in
+            let sharp = randomImage(height: 24, width: 30, seed: 2)
+            let centre = sharp.cropped(top: 3, left: 5, height: 18, width: 20)
+            var restored = centre
+            restored.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = min(1, p[i] + (i % 3 == 0 ? 0.05 : 0)) } }
+            try ImageIO.write(sharp, to: dir.file("sharp.tif").path)
+            try ImageIO.write(centre, to: dir.file("centre.tif").path)
+            try ImageIO.write(restored, to: dir.file("restored.tif").path)
+            let whole = try Self.json(try dir.deblur("metrics", "sharp.tif", "restored.tif", "--center-reference", "--json"))
+            let cropped = try Self.json(try dir.deblur("metrics", "centre.tif", "restored.tif", "--json"))
+            let psnr = try #require(whole["psnr"] as? Double)
+            #expect(psnr == cropped["psnr"] as? Double && psnr > 20 && psnr < 60)
+            #expect(whole["ssim"] as? Double == cropped["ssim"] as? Double)
+            #expect(whole["reference_offset"] as? [Int] == [3, 5])
+            #expect(cropped["reference_offset"] as? [Int] == [0, 0])
+        }
+    }
+
+    @Test func centerReferenceRefusesAnOddOrNegativeMargin() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 20, width: 20, seed: 1), to: dir.file("a.tif").path)
+            try ImageIO.write(randomImage(height: 17, width: 18, seed: 1), to: dir.file("odd.tif").path)
+            try ImageIO.write(randomImage(height: 22, width: 22, seed: 1), to: dir.file("big.tif").path)
+            try ImageIO.write(randomImage(height: 16, width: 16, seed: 1), to: dir.file("small.tif").path)
+            let before = dir.listing()
+            for image in ["odd.tif", "big.tif"] {
+                let result = try dir.deblur("metrics", "a.tif", image, "--center-reference")
+                expectCleanFailure(result, naming: image, directory: dir, before: before)
+                #expect(result.stderr.contains("even number of pixels"), "\(result)")
+            }
+            // Without the flag, a margin a valid blur could leave suggests it.
+            let hint = try dir.deblur("metrics", "a.tif", "small.tif")
+            expectCleanFailure(hint, naming: "small.tif", directory: dir, before: before)
+            #expect(hint.stderr.contains("--center-reference"), "\(hint)")
+        }
+    }
 }

@@ -33,7 +33,9 @@ struct Metrics: ParsableCommand {
         commandName: "metrics",
         abstract: "Compute MSE, PSNR and SSIM of an image against a reference.",
         discussion: """
-        Both files must have the same size and channel count. PSNR = 10·log10(R²/MSE) in dB; SSIM is the mean \
+        Both files must have the same size and channel count, or, with --center-reference, the reference may be \
+        larger by an even margin: the sharp image of a `blur --boundary valid` (larger by the PSF size − 1) \
+        against the restoration of its blurred output. PSNR = 10·log10(R²/MSE) in dB; SSIM is the mean \
         over the valid region (wang2004, skimage-default) or the whole padded map (matlab), averaged over channels. \
         Prints one line, or one JSON object with --json.
         """)
@@ -43,6 +45,9 @@ struct Metrics: ParsableCommand {
 
     @Argument(help: "The image to score: PNG or TIFF, same size as the reference.")
     var image: String
+
+    @Flag(help: "Crop the reference's centre to the image's size before scoring (the sharp image of a valid blur).")
+    var centerReference = false
 
     @OptionGroup var metrics: MetricOptions
 
@@ -54,9 +59,24 @@ struct Metrics: ParsableCommand {
 
     func run() throws {
         let settings = metrics.settings
-        let x = try ImageIO.read(reference), y = try ImageIO.read(image)
-        guard x.channels == y.channels, x.height == y.height, x.width == y.width else {
-            throw CLIError("\(image) is \(y.channels)×\(y.height)×\(y.width) (channels×height×width) but the reference \(reference) is \(x.channels)×\(x.height)×\(x.width)")
+        var x = try ImageIO.read(reference)
+        let y = try ImageIO.read(image)
+        let marginY = x.height - y.height, marginX = x.width - y.width
+        // A valid blur loses (PSF size − 1) / 2 on each side: an even, non-negative margin.
+        let centred = marginY >= 0 && marginX >= 0 && marginY % 2 == 0 && marginX % 2 == 0
+        guard x.channels == y.channels, centerReference ? centred : (marginY == 0 && marginX == 0) else {
+            var message = "\(image) is \(y.channels)×\(y.height)×\(y.width) (channels×height×width) but the reference \(reference) is \(x.channels)×\(x.height)×\(x.width)"
+            if x.channels != y.channels {
+                message += ": the channel counts differ"
+            } else if centerReference {
+                message += ": --center-reference needs a reference larger by an even number of pixels on each axis"
+            } else if centred {
+                message += " (if \(image) restores a valid blur of \(reference), pass --center-reference)"
+            }
+            throw CLIError(message)
+        }
+        if marginY > 0 || marginX > 0 {
+            x = x.cropped(top: marginY / 2, left: marginX / 2, height: y.height, width: y.width)
         }
         // The same steps as `score(_:_:settings:)`, keeping the per-channel SSIM and the map.
         let px = try settings.prepare(x, what: reference), py = try settings.prepare(y, what: image)
@@ -71,11 +91,13 @@ struct Metrics: ParsableCommand {
                 "reference": reference, "image": image, "mse": scored.mse, "psnr": scored.psnr, "ssim": scored.ssim,
                 "ssim_channels": similarity.channelMeans, "ssim_preset": settings.ssimPreset.rawValue,
                 "data_range": settings.dataRange, "crop": settings.crop, "luminance_only": settings.luminanceOnly,
+                "reference_offset": [marginY / 2, marginX / 2],
             ]
             print(JSONWriter.write(object, indent: nil))
         } else {
             var line = String(format: "MSE %.6g  PSNR %@ dB  SSIM %.6f (%@", scored.mse,
                               scored.psnr.isFinite ? String(format: "%.4f", scored.psnr) : "inf", scored.ssim, settings.ssimPreset.rawValue)
+            if marginY > 0 || marginX > 0 { line += ", reference centre" }
             if settings.crop > 0 { line += ", crop \(settings.crop)" }
             if settings.luminanceOnly { line += ", luminance" }
             print(line + ")")
