@@ -1,6 +1,7 @@
 import DeblurKit
 import Foundation
 import Testing
+import _TestSupport
 
 @Suite struct SynthTests {
     static let arguments = ["synth", "--out", "ds", "--count", "3", "--size", "32", "--trajectories", "7", "--quiet"]
@@ -97,6 +98,26 @@ import Testing
         try withScratch { dir in
             let result = try dir.deblur(["synth", "--out", "ds", "--count", "3", "--size", "0x32", "--quiet"])
             expectCleanFailure(result, naming: "0x32", directory: dir, before: [])
+        }
+    }
+
+    /// A folder of photographs with one file too small for the crop: refused with the file
+    /// named and `--skip-bad` suggested; with it, the file is listed and the rest is used.
+    @Test func aTooSmallImageIsNamedAndSkipBadLeavesItOut() throws {
+        try withScratch { dir in
+            try FileManager.default.createDirectory(at: dir.file("photos"), withIntermediateDirectories: true)
+            try ImageIO.write(randomImage(height: 96, width: 96, seed: 1), to: dir.file("photos/big.png").path)
+            try ImageIO.write(randomImage(height: 12, width: 40, seed: 2), to: dir.file("photos/small.png").path)
+            let arguments = ["synth", "--out", "ds", "--images", "photos", "--count", "2", "--size", "24", "--kernels", "bank", "--quiet"]
+            let before = dir.listing()
+            let refused = try dir.deblur(arguments)
+            expectCleanFailure(refused, naming: "small.png", directory: dir, before: before)
+            #expect(refused.stderr.contains("--skip-bad"), "\(refused)")
+            let skipped = try dir.deblur(arguments + ["--skip-bad"])
+            #expect(skipped.status == 0, "\(skipped)")
+            #expect(skipped.stderr.contains("skipped") && skipped.stderr.contains("small.png"), "\(skipped)")
+            let lines = try String(contentsOf: dir.file("ds/items.jsonl"), encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 2)
         }
     }
 }

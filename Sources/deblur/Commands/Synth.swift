@@ -124,8 +124,15 @@ struct Synth: ParsableCommand {
         let settings = try settings()
         let shard = try shard.map { try Shard(parsing: $0) } ?? .all
         if let threads, threads < 1 { throw CLIError("invalid --threads \(threads): expected at least 1") }
-        let generator = try DatasetGenerator(settings: settings, skipBad: skipBad,
+        let generator: DatasetGenerator
+        do {
+            generator = try DatasetGenerator(settings: settings, skipBad: skipBad,
                                              bankDirectory: KernelBank.directory.appendingPathComponent("tif").path)
+        } catch let error as DatasetsError {
+            // A folder of photographs often holds a stray small or odd file.
+            guard case .badSource = error, !skipBad else { throw error }
+            throw CLIError("\(error) (--skip-bad leaves such files out)")
+        }
         for (path, reason) in generator.skipped {
             FileHandle.standardError.write(Data("skipped \(path): \(reason)\n".utf8))
         }
