@@ -175,6 +175,42 @@ enum TrainedModel {
             #expect(out.height == 32 && out.width == 24 && out.isFinite)
         }
     }
+
+    /// `--param` reaches the restorer as compare's `cnn:KEY=VALUE` does: the file equals the
+    /// library's restoration with the same parameters, bit for bit, and differs from the defaults'.
+    @Test func paramsReachThePlugAndPlayRestorer() throws {
+        try withScratch { dir in
+            var rng = SeededRandom(seed: 3)
+            let sharp = DeadLeaves().generate(height: 40, width: 40, seed: 5)
+            let psf = try PSF.gaussian(sigma: 1.2, size: 7)
+            let blurred = try addNoise(try blur(sharp, psf: psf, boundary: .valid), NoiseModel(gaussianSigma: 0.02), rng: &rng)
+            try ImageIO.write(blurred, to: dir.file("b.tif").path)
+            try ImageIO.writePSF(psf, to: dir.file("psf.tif").path)
+            let common = ["refine", "b.tif", "--psf", "psf.tif", "--noise-sigma", "0.02", "--threads", "1"]
+            let result = try dir.deblur(common + ["-o", "p.tif", "--param", "iterations=2", "--param", "collaborative=1", "--param", "lambda=0.4"])
+            #expect(result.status == 0, "\(result)")
+            let expected = try RefinerMethod.make(parameters: ["iterations": "2", "collaborative": "1", "lambda": "0.4", "noise_sigma": "0.02"])
+                .restore(blurred, psf: psf)
+            let written = try ImageIO.read(dir.file("p.tif").path)
+            #expect(written.pixels == expected.pixels)
+            let defaults = try dir.deblur(common + ["-o", "d.tif", "--param", "iterations=2"])
+            #expect(defaults.status == 0, "\(defaults)")
+            #expect(try ImageIO.read(dir.file("d.tif").path).pixels != written.pixels)
+        }
+    }
+
+    /// A malformed, unknown, repeated or flag-owned `--param`: exit 1 naming it, nothing written.
+    @Test(arguments: [(["lambda"], "lambda"), (["lamda=0.3"], "lamda"), (["lambda=0.3", "lambda=0.4"], "lambda=0.4"),
+                      (["tile=64"], "--tile"), (["lambda=-1"], "-1")])
+    func badParamExitsOneNamingIt(params: [String], named: String) throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 24, width: 24, value: 0.5), to: dir.file("b.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur(["refine", "b.tif", "--psf", "psf.tif", "-o", "out.tif"] + params.flatMap { ["--param", $0] })
+            expectCleanFailure(result, naming: named, directory: dir, before: before)
+        }
+    }
 }
 
 @Suite struct ExportONNXTests {

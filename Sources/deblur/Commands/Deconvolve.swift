@@ -34,7 +34,7 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "The PSF file (float TIFF or PNG).")
     var psf: String
 
-    @Option(help: "The classical method (Docs/Methods.md).")
+    @Option(help: "The classical method (Docs/Methods.md); the CNN is `deblur refine`.")
     var method: ClassicalMethodName
 
     @Option(help: "Wiener noise-to-signal ratio: a number ≥ 0, or 'auto' (noise and signal spectrum estimated from the image). Default 0.01.")

@@ -8,7 +8,7 @@ struct Refine: ParsableCommand {
         discussion: """
         A refiner model runs its base method (from its header), then the network, channel by channel, in overlapping \
         tiles (bounded memory; the result equals one whole-image pass). A denoiser model (deblur train --task denoise) \
-        runs plug-and-play half-quadratic splitting: 8 alternations of a masked-boundary data step and the network, the last 4 with BM3D's collaborative Wiener filter guided by the network's output, unless Stein's risk estimate says the network alone does better (compare --methods cnn:collaborative=N sets how many, cnn:collaborative_check=off keeps them always).
+        runs plug-and-play half-quadratic splitting: 8 alternations of a masked-boundary data step and the network, the last 4 with BM3D's collaborative Wiener filter guided by the network's output, unless Stein's risk estimate says the network alone does better (compare --methods cnn:collaborative=N sets how many, cnn:collaborative_check=off keeps them always; refine takes the same as --param collaborative=N, --param collaborative_check=off).
         """)
 
     @Argument(help: "The blurred image (PNG or TIFF).")
@@ -25,6 +25,10 @@ struct Refine: ParsableCommand {
     var tile = 256
     @Option(help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
+    @Option(name: .customLong("param"), help: ArgumentHelp(
+        "A cnn parameter as in compare's cnn:KEY=VALUE, repeatable (Docs/Evaluation.md): e.g. --param collaborative=0 --param lambda=0.3.",
+        valueName: "key=value"))
+    var params: [String] = []
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
 
@@ -42,6 +46,19 @@ struct Refine: ParsableCommand {
         var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }
         if let noiseSigma { parameters["noise_sigma"] = String(noiseSigma) }
+        var given = Set<String>()
+        for param in params {
+            let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw CLIError("invalid --param \(param): expected KEY=VALUE, e.g. collaborative=0")
+            }
+            // The options have their own flags; one value each, whichever way it is given.
+            let flag = ["model": "--model", "noise_sigma": "--noise-sigma", "tile": "--tile"][parts[0]]
+            guard given.insert(parts[0]).inserted, flag == nil else {
+                throw CLIError("invalid --param \(param): \(flag.map { "use \($0)" } ?? "\(parts[0]) is given twice")")
+            }
+            parameters[parts[0]] = parts[1]
+        }
         let refiner = try RefinerMethod.make(parameters: parameters)
         let start = monotonicSeconds()
         let refined = try refiner.restore(blurred, psf: kernel)
