@@ -64,6 +64,6 @@ struct Convert: ParsableCommand {
         }
         try ImageIO.write(image, to: output, depth: depth)
         let depthText = depth == .float32 ? "32-bit float" : "\(depth.rawValue)-bit"
-        print("wrote \(output): \(format.rawValue.uppercased()) \(image.width)×\(image.height), \(image.channels) channel\(image.channels == 1 ? "" : "s"), \(depthText)")
+        print("wrote \(output): \(format.rawValue.uppercased()) \(image.height)×\(image.width), \(image.channels) channel\(image.channels == 1 ? "" : "s"), \(depthText)")
     }
 }

@@ -54,7 +54,7 @@ struct Info: ParsableCommand {
         }
         let layout = info.channels == 3 ? "RGB" : "gray"
         let depth = info.isFloat ? "32-bit float" : "\(info.bitsPerSample)-bit integer"
-        print("\(file): \(info.format.rawValue.uppercased()) \(info.width)×\(info.height), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
+        print("\(file): \(info.format.rawValue.uppercased()) \(info.height)×\(info.width), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
               + (info.hasAlpha ? ", alpha (dropped)" : "") + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
         print(String(format: "min %.6g  max %.6g  mean %.6g  noise σ ≈ %.3g", stats.min, stats.max, stats.mean, noise))
     }
