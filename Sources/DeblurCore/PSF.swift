@@ -14,12 +14,12 @@ public struct PSF: Sendable, Equatable {
             throw CoreError.invalidPSF(source: source, reason: "has \(kernel.channels) channels, expected 1")
         }
         guard kernel.height % 2 == 1, kernel.width % 2 == 1 else {
-            throw CoreError.invalidPSF(source: source, reason: "is \(kernel.height)×\(kernel.width), expected odd width and height")
+            throw CoreError.invalidPSF(source: source, reason: "is \(kernel.height)×\(kernel.width), expected odd width and height (`deblur psf import` or `PSF.importing` pads it)")
         }
         var sum = 0.0
         for v in kernel.pixels {
             guard v.isFinite else { throw CoreError.invalidPSF(source: source, reason: "contains \(v), expected finite values") }
-            guard v >= 0 else { throw CoreError.invalidPSF(source: source, reason: "contains the negative value \(v), expected values ≥ 0") }
+            guard v >= 0 else { throw CoreError.invalidPSF(source: source, reason: "contains the negative value \(v), expected values ≥ 0 (`deblur psf import` or `PSF.importing` clips them)") }
             sum += Double(v)
         }
         guard sum > 0 else { throw CoreError.invalidPSF(source: source, reason: "sums to 0, expected a positive sum") }
@@ -40,4 +40,55 @@ public struct PSF: Sendable, Equatable {
     public var centerX: Int { image.width / 2 }
 
     @inlinable public subscript(y: Int, x: Int) -> Float { image[y, x] }
+}
+
+/// What `PSF.importing` changed to bring a kernel from elsewhere under the conventions.
+public struct PSFImport: Sendable {
+    /// The kernel as imported: odd-sized, non-negative, summing to 1.
+    public var psf: PSF
+    /// Negative samples set to 0 (a blind estimate's ringing), and their sum relative to the
+    /// positive samples' sum (≤ 0).
+    public var clippedNegatives: Int
+    public var clippedFraction: Double
+    /// Zero rows and columns added on each side.
+    public var top: Int, bottom: Int, left: Int, right: Int
+}
+
+extension PSF {
+    /// A kernel from another source (a published dataset, a blind estimate, a PNG drawn at any
+    /// scale) made to follow the conventions instead of being refused: a color kernel becomes
+    /// its luma, negative samples become 0, and an even side gets a zero row (column) at the
+    /// bottom (right), which keeps MATLAB's `conv2(…, 'same')` / `imfilter` centre, sample
+    /// `n / 2` counted from 0, so the blur it describes is not shifted. With `centroid` the
+    /// kernel is instead padded so that its centre of mass, rounded, becomes the centre sample:
+    /// the convention of blind-deblurring benchmarks that align estimates before scoring.
+    /// - Throws: `CoreError.invalidPSF` for a non-finite sample or a kernel with no positive mass.
+    public static func importing(_ kernel: Image, centroid: Bool = false, source: String = "PSF") throws -> PSFImport {
+        guard kernel.channels == 1 || kernel.channels == 3 else {
+            throw CoreError.invalidPSF(source: source, reason: "has \(kernel.channels) channels, expected 1 (gray) or 3 (color, taken as its luma)")
+        }
+        var k = kernel.luminance()
+        var negatives = 0, negativeSum = 0.0, positiveSum = 0.0
+        var massY = 0.0, massX = 0.0
+        for y in 0..<k.height {
+            for x in 0..<k.width {
+                let v = k[y, x]
+                guard v.isFinite else { throw CoreError.invalidPSF(source: source, reason: "contains \(v), expected finite values") }
+                if v < 0 { negatives += 1; negativeSum += Double(v) }
+                if v > 0 { positiveSum += Double(v); massY += Double(y) * Double(v); massX += Double(x) * Double(v) }
+            }
+        }
+        guard positiveSum > 0 else { throw CoreError.invalidPSF(source: source, reason: "has no positive value, expected a positive sum") }
+        if negatives > 0 { k.withUnsafeMutableBufferPointer { p in for i in p.indices where p[i] < 0 { p[i] = 0 } } }
+        // Rows above and below the centre sample `c`, both made `m` with zeros.
+        func sides(_ n: Int, centre c: Int) -> (before: Int, after: Int) {
+            let m = max(c, n - 1 - c)
+            return (m - c, m - (n - 1 - c))
+        }
+        let (top, bottom) = centroid ? sides(k.height, centre: Int((massY / positiveSum).rounded())) : (0, 1 - k.height % 2)
+        let (left, right) = centroid ? sides(k.width, centre: Int((massX / positiveSum).rounded())) : (0, 1 - k.width % 2)
+        if top + bottom + left + right > 0 { k = k.padded(top: top, bottom: bottom, left: left, right: right, mode: .zero) }
+        return PSFImport(psf: try PSF(k, source: source), clippedNegatives: negatives, clippedFraction: negativeSum / positiveSum,
+                         top: top, bottom: bottom, left: left, right: right)
+    }
 }

@@ -61,3 +61,38 @@ import Testing
         }
     }
 }
+
+@Suite struct PSFImportCommandTests {
+    /// An 8-bit PNG kernel of even size, drawn at any scale: written odd-sized and summing to 1,
+    /// usable by blur, with the change reported.
+    @Test func anEvenPNGKernelIsImportedAndUsable() throws {
+        try withScratch { dir in
+            var kernel = Image(height: 6, width: 8, value: 0)
+            for x in 1..<7 { kernel[3, x] = 1 }
+            try ImageIO.write(kernel, to: dir.file("k.png").path, depth: .uint8)
+            let result = try dir.deblur("psf", "import", "k.png", "-o", "k.tif")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.contains("7×9") && result.stdout.contains("1 bottom, 1 right"), "\(result)")
+            let psf = try ImageIO.readPSF(dir.file("k.tif").path)
+            #expect(psf.height == 7 && psf.width == 9)
+            for x in 0..<9 { #expect(abs(psf[3, x] - (x >= 1 && x < 7 ? 1.0 / 6 : 0)) < 1e-6) }
+            try ImageIO.write(Image(height: 20, width: 20, value: 0.5), to: dir.file("a.tif").path)
+            let refused = try dir.deblur("blur", "a.tif", "--psf", "k.png", "-o", "b.tif")
+            #expect(refused.status == 1 && refused.stderr.contains("psf import"), "\(refused)")
+            let blurred = try dir.deblur("blur", "a.tif", "--psf", "k.tif", "-o", "b.tif")
+            #expect(blurred.status == 0, "\(blurred)")
+            let json = try dir.deblur("psf", "import", "k.png", "--centroid", "-o", "c.tif", "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(object["height"] as? Int == 7 && object["width"] as? Int == 9 && object["clipped_negatives"] as? Int == 0)
+        }
+    }
+
+    @Test func aKernelWithNoMassExitsOneNamingItWithoutOutput() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 5, width: 5, value: 0), to: dir.file("zero.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("psf", "import", "zero.tif", "-o", "k.tif")
+            expectCleanFailure(result, naming: "zero.tif", directory: dir, before: before)
+        }
+    }
+}

@@ -4,9 +4,9 @@ import Foundation
 
 struct PSFCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "psf", abstract: "Synthesize point-spread functions and the kernel bank.",
+        commandName: "psf", abstract: "Synthesize point-spread functions, import kernels made elsewhere, and the kernel bank.",
         discussion: "Writes a 32-bit float TIFF (.tif), or an 8-bit PNG scaled to its maximum for viewing (.png). See Docs/Synthesis.md.",
-        subcommands: [Motion.self, Trajectory.self, Disk.self, Gaussian.self, Bank.self])
+        subcommands: [Motion.self, Trajectory.self, Disk.self, Gaussian.self, Import.self, Bank.self])
 }
 
 /// Output options shared by the kernel subcommands.
@@ -36,6 +36,47 @@ struct PSFOutput: ParsableArguments {
 }
 
 extension PSFCommand {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring a kernel from elsewhere (a dataset, a blind estimate) under the conventions.",
+            discussion: """
+            Reads a PNG or TIFF kernel at any scale and writes it odd-sized, non-negative and summing to 1, as every \
+            other command expects: a color kernel becomes its luma, negative samples become 0, and an even side gets a \
+            zero row or column at the bottom or right, which keeps MATLAB's conv2 'same' centre (sample n/2 from 0). \
+            --centroid pads it instead so that its centre of mass falls on the centre sample. Prints what it changed.
+            """)
+        @Argument(help: "The kernel file (PNG or TIFF).")
+        var kernel: String
+        @Flag(help: "Centre the kernel's centre of mass (rounded) instead of keeping its array centre.")
+        var centroid = false
+        @Option(name: .shortAndLong, help: "Output file (.tif float, or .png for viewing).")
+        var output: String
+        @Flag(help: "Print what was changed as JSON on stdout.")
+        var json = false
+
+        func run() throws {
+            let imported = try PSF.importing(try ImageIO.read(kernel), centroid: centroid, source: kernel)
+            let psf = imported.psf
+            try ImageIO.writePSF(psf, to: output)
+            if json {
+                let object: [String: Any] = [
+                    "kind": "import", "source": kernel, "file": output, "height": psf.height, "width": psf.width,
+                    "padding": ["top": imported.top, "bottom": imported.bottom, "left": imported.left, "right": imported.right],
+                    "clipped_negatives": imported.clippedNegatives, "clipped_fraction": imported.clippedFraction, "centroid": centroid,
+                ]
+                print(JSONWriter.write(object, indent: nil))
+                return
+            }
+            var changes = [String]()
+            let padding = [("top", imported.top), ("bottom", imported.bottom), ("left", imported.left), ("right", imported.right)].filter { $0.1 > 0 }
+            if !padding.isEmpty { changes.append("zeros added: " + padding.map { "\($0.1) \($0.0)" }.joined(separator: ", ")) }
+            if imported.clippedNegatives > 0 {
+                changes.append(String(format: "%d negative samples set to 0 (%.3g %% of the mass)", imported.clippedNegatives, -100 * imported.clippedFraction))
+            }
+            print("imported PSF \(psf.height)×\(psf.width) from \(kernel)" + (changes.isEmpty ? "" : " (\(changes.joined(separator: "; ")))") + " → \(output)")
+        }
+    }
+
     struct Motion: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Linear motion: MATLAB's fspecial('motion', length, angle).")
         @Option(help: "Length of the motion in pixels (≥ 1).")
