@@ -31,6 +31,8 @@ struct Refine: ParsableCommand {
     var params: [String] = []
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
+    @Flag(help: "No progress bar (it is drawn only when stderr is a terminal).")
+    var quiet = false
 
     func validate() throws {
         guard tile >= 16 else { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
@@ -61,7 +63,18 @@ struct Refine: ParsableCommand {
         }
         let refiner = try RefinerMethod.make(parameters: parameters)
         let start = monotonicSeconds()
-        let refined = try refiner.restore(blurred, psf: kernel)
+        let refined: Image
+        if let splitting = refiner as? PlugAndPlayRestorer {
+            // A large image takes minutes: one tick per splitting step. Channel by channel, as
+            // the restorer itself runs them, so the result is the same.
+            let bar = ProgressBar(total: blurred.channels * splitting.iterations, label: "refine", quiet: quiet)
+            refined = try blurred.mapChannels { channel in
+                try splitting.restore(channel, psf: kernel) { _ in bar.advance(); return true }
+            }
+            bar.finish()
+        } else {
+            refined = try refiner.restore(blurred, psf: kernel)
+        }
         let seconds = monotonicSeconds() - start
         try ImageIO.write(refined, to: output)
         if json {
