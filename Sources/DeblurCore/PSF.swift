@@ -58,8 +58,8 @@ extension PSF {
     /// A kernel from another source (a published dataset, a blind estimate, a PNG drawn at any
     /// scale) made to follow the conventions instead of being refused: a color kernel becomes
     /// its luma, negative samples become 0, and an even side gets a zero row (column) at the
-    /// bottom (right), which keeps MATLAB's `conv2(…, 'same')` / `imfilter` centre, sample
-    /// `n / 2` counted from 0, so the blur it describes is not shifted. With `centroid` the
+    /// bottom (right), which keeps the centre of MATLAB's `conv2(…, 'same')` and
+    /// `scipy.ndimage.convolve`, sample `n / 2` counted from 0, so the blur it describes is not shifted. With `centroid` the
     /// kernel is instead padded so that its centre of mass, rounded, becomes the centre sample:
     /// the convention of blind-deblurring benchmarks that align estimates before scoring.
     /// - Throws: `CoreError.invalidPSF` for a non-finite sample or a kernel with no positive mass.
