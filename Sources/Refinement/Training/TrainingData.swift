@@ -35,6 +35,9 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var patternFraction: Double = 0
     /// Each image draws a lens blur σ (px, over the finished image) uniformly in [0, `lensBlurMax`) (0: none).
     public var lensBlurMax: Double = 0
+    /// Every image's disk radii, in pixels (`DeadLeaves.minRadius` / `maxRadius`; 1…100 by default).
+    public var minRadius: Double = 1
+    public var maxRadius: Double = 100
     /// Each image's contrast is scaled by a factor drawn log-uniformly in [`contrastMin`, 1]
     /// around a random level (1: unchanged), so faint edges and low-contrast scenes are seen at
     /// every noise level, not only as a high noise level over full-contrast leaves.
@@ -65,6 +68,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
         lensBlurMax = try c.decodeIfPresent(Double.self, forKey: .lensBlurMax) ?? 0
         contrastMin = try c.decodeIfPresent(Double.self, forKey: .contrastMin) ?? 1
+        minRadius = try c.decodeIfPresent(Double.self, forKey: .minRadius) ?? 1
+        maxRadius = try c.decodeIfPresent(Double.self, forKey: .maxRadius) ?? 100
         unrolledImages = try c.decodeIfPresent(Int.self, forKey: .unrolledImages) ?? 0
         unrolledNoise = try c.decodeIfPresent(ClosedRange<Double>.self, forKey: .unrolledNoise) ?? 0.005...0.03
     }
@@ -78,6 +83,7 @@ extension SyntheticDataSettings {
         largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
         largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction; largest.grainOctaves = grainOctaves
         largest.patternFraction = patternFraction; largest.lensSigma = lensBlurMax
+        largest.minRadius = minRadius; largest.maxRadius = maxRadius
         try largest.validate()
         guard contrastMin > 0 && contrastMin <= 1 else {
             throw RefinementError.invalidSetting(name: "contrast", value: "\(contrastMin)", expected: "a number in (0, 1]")
@@ -94,6 +100,7 @@ extension SyntheticDataSettings {
         if shadingMax > 0 { leaves.shadingAmplitude = rng.uniform(0, shadingMax) }
         if lensBlurMax > 0 { leaves.lensSigma = rng.uniform(0, lensBlurMax) }
         leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves; leaves.patternFraction = patternFraction
+        leaves.minRadius = minRadius; leaves.maxRadius = maxRadius
         return leaves
     }
 
@@ -125,6 +132,9 @@ extension SyntheticDataSettings {
         if lensBlurMax > 0 { description["lens_blur_max"] = .number(lensBlurMax) }
         if contrastMin < 1 { description["contrast_min"] = .number(contrastMin) }
         if grainOctaves != 1 { description["grain_octaves"] = .number(Double(grainOctaves)) }
+        if minRadius != 1 || maxRadius != 100 {
+            description["min_radius"] = .number(minRadius); description["max_radius"] = .number(maxRadius)
+        }
         if unrolledImages > 0 {
             description["unrolled_images"] = .number(Double(unrolledImages))
             description["unrolled_noise_min"] = .number(unrolledNoise.lowerBound)

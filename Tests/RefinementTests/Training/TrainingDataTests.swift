@@ -76,6 +76,31 @@ import Deconvolution
         #expect(throws: RefinementError.self) { try TrainingData.syntheticDenoising(settings, seed: 4) }
     }
 
+    /// Disk radii reach every image: leaves of 24–40 px on a 32-px image draw about half the
+    /// edges of the default 1–100 px, whose small disks crowd it; the range is recorded, the
+    /// default is not, an old header decodes to the default, and an empty range is refused.
+    @Test func radiiReachEveryImageAndAreRecorded() throws {
+        var settings = SyntheticDataSettings()
+        settings.imageSize = 32; settings.trainingImages = 4; settings.validationImages = 0
+        let small = try TrainingData.syntheticDenoising(settings, seed: 6)
+        settings.minRadius = 24; settings.maxRadius = 40
+        let large = try TrainingData.syntheticDenoising(settings, seed: 6)
+        func edges(_ data: TrainingData) -> Int {
+            data.training.reduce(0) { total, s in
+                let p = s.sharp.pixels, w = s.sharp.width
+                return total + (0..<p.count).filter { $0 % w != w - 1 && p[$0] != p[$0 + 1] }.count
+            }
+        }
+        #expect(edges(large) * 3 < edges(small) * 2, "\(edges(large)) against \(edges(small))")
+        #expect(large.description["min_radius"] == .number(24) && large.description["max_radius"] == .number(40))
+        #expect(small.description["min_radius"] == nil)
+        let old = #"{"imageSize":64,"trainingImages":8,"validationImages":2,"psfSizes":[13],"noiseMin":0.01,"noiseMax":0.02}"#
+        let decoded = try JSONDecoder().decode(SyntheticDataSettings.self, from: Data(old.utf8))
+        #expect(decoded.minRadius == 1 && decoded.maxRadius == 100)
+        settings.minRadius = 5; settings.maxRadius = 2
+        #expect(throws: (any Error).self) { try TrainingData.syntheticDenoising(settings, seed: 6) }
+    }
+
     @Test func denoisingDataAndSamplerAddNoiseOfTheStatedLevel() throws {
         var settings = SyntheticDataSettings()
         settings.imageSize = 64; settings.trainingImages = 3; settings.validationImages = 2
