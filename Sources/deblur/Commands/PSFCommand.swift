@@ -71,7 +71,8 @@ extension PSFCommand {
             let padding = [("top", imported.top), ("bottom", imported.bottom), ("left", imported.left), ("right", imported.right)].filter { $0.1 > 0 }
             if !padding.isEmpty { changes.append("zeros added: " + padding.map { "\($0.1) \($0.0)" }.joined(separator: ", ")) }
             if imported.clippedNegatives > 0 {
-                changes.append(String(format: "%d negative samples set to 0 (%.3g %% of the mass)", imported.clippedNegatives, -100 * imported.clippedFraction))
+                let count = imported.clippedNegatives
+                changes.append(String(format: "%d negative sample%@ set to 0 (%.3g %% of the mass)", count, count == 1 ? "" : "s", -100 * imported.clippedFraction))
             }
             print("imported PSF \(psf.height)×\(psf.width) from \(kernel)" + (changes.isEmpty ? "" : " (\(changes.joined(separator: "; ")))") + " → \(output)")
         }
