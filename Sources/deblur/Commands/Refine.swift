@@ -50,16 +50,13 @@ struct Refine: ParsableCommand {
         if let noiseSigma { parameters["noise_sigma"] = String(noiseSigma) }
         var given = Set<String>()
         for param in params {
-            let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw CLIError("invalid --param \(param): expected KEY=VALUE, e.g. collaborative=0")
-            }
+            let (key, value) = try keyValue(param, option: "param")
             // The options have their own flags; one value each, whichever way it is given.
-            let flag = ["model": "--model", "noise_sigma": "--noise-sigma", "tile": "--tile"][parts[0]]
-            guard given.insert(parts[0]).inserted, flag == nil else {
-                throw CLIError("invalid --param \(param): \(flag.map { "use \($0)" } ?? "\(parts[0]) is given twice")")
+            let flag = ["model": "--model", "noise_sigma": "--noise-sigma", "tile": "--tile"][key]
+            guard given.insert(key).inserted, flag == nil else {
+                throw CLIError("invalid --param \(param): \(flag.map { "use \($0)" } ?? "\(key) is given twice")")
             }
-            parameters[parts[0]] = parts[1]
+            parameters[key] = value
         }
         let refiner = try RefinerMethod.make(parameters: parameters)
         let start = monotonicSeconds()

@@ -92,7 +92,7 @@ struct Train: ParsableCommand {
     var contrast = 1.0
     @Option(help: "Synthetic dead leaves: grain correlation octaves (0.8·2^k px, k drawn per leaf), 1…4.")
     var grainOctaves = 1
-    @Option(help: "Synthetic dead leaves: smallest and largest disk radius in pixels, MIN:MAX (as deblur synth's).")
+    @Option(help: "Synthetic dead leaves: smallest and largest disk radius in pixels, a number or MIN:MAX (as deblur synth's).")
     var radii = "1:100"
     @Option(help: ArgumentHelp("Denoiser fine-tuning: N more images, blurred (trajectory PSFs of --psf-sizes, noise σ in 0.005–0.03) and restored by plug-and-play with the --init model; every step's input to the network becomes a training sample (8 per image).", valueName: "N"))
     var unrolled = 0
@@ -132,9 +132,8 @@ struct Train: ParsableCommand {
         if let threads { BLAS.threads = threads }
         var parameters: [String: String] = [:]
         for p in baseParam {
-            let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { throw CLIError("invalid --base-param '\(p)': expected key=value") }
-            parameters[kv[0]] = kv[1]
+            let (key, value) = try keyValue(p, option: "base-param")
+            parameters[key] = value
         }
         // The header records every base parameter, defaults included, so a later change of a
         // default cannot silently change the input a trained model expects.
@@ -187,11 +186,7 @@ struct Train: ParsableCommand {
             settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
             settings.shadingMax = shading; settings.shapeFraction = shapes; settings.patternFraction = patterns; settings.lensBlurMax = lensBlur
             settings.contrastMin = contrast
-            let radius = radii.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard radius.count == 2, let rmin = radius[0], let rmax = radius[1] else {
-                throw CLIError("invalid --radii '\(radii)': expected MIN:MAX")
-            }
-            settings.minRadius = rmin; settings.maxRadius = rmax
+            (settings.minRadius, settings.maxRadius) = try Synth.range(radii, "radii")
             settings.grainOctaves = grainOctaves; settings.unrolledImages = unrolled
             let splitting = try initialModel.flatMap { unrolled > 0 ? try PlugAndPlayRestorer(model: $0) : nil }
             if endToEnd, let initialModel {
