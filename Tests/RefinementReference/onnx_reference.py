@@ -1,6 +1,7 @@
 """Regenerates the onnxruntime numbers committed in ONNXExportTests.swift.
 
-Run the test once (it writes $TMPDIR/deblurkit-refinement-tests-PID/onnx/{tiny.onnx,input.f32}), then:
+Run the test once with DEBLURKIT_KEEP_TEST_FILES=1 (it then keeps
+$TMPDIR/deblurkit-refinement-tests-UUID/onnx/{tiny.onnx,input.f32} and prints that directory), then:
     /tmp/peers/bin/python Tests/RefinementReference/onnx_reference.py DIR
 """
 import sys

@@ -13,16 +13,23 @@ func tinyModel(seed: UInt64 = 61, inputs: [RefinerInput] = [.estimate, .blurred,
                         network: net)
 }
 
+/// A path in a directory of its own, so that tests running at once never share a file and
+/// `removeTemporary` can delete everything a test wrote next to it (checkpoints, logs).
 func temporaryPath(_ name: String) -> String {
-    let dir = NSTemporaryDirectory() + "deblurkit-refinement-tests-\(getpid())"
+    let dir = NSTemporaryDirectory() + "deblurkit-refinement-tests-" + UUID().uuidString
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir + "/" + name
+}
+
+func removeTemporary(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
 }
 
 @Suite struct ModelFileTests {
     @Test func saveThenLoadGivesIdenticalWeightsHeaderAndOutputs() throws {
         let model = tinyModel()
         let path = temporaryPath("roundtrip.model")
+        defer { removeTemporary(path) }
         try ModelFile.write(model, extra: [("optimizer.0", [1, 2, 3])], to: path)
         let (loaded, extra) = try ModelFile.read(path)
         #expect(loaded.network.parameters == model.network.parameters)
@@ -70,6 +77,8 @@ func temporaryPath(_ name: String) -> String {
         mismatched += Array(header.utf8) + good[(16 + headerLength) ..< (good.count - 8)]
         ModelFile.append(ModelFile.fnv1a(mismatched[...]), to: &mismatched)
         rejects(mismatched, "parameters")
-        #expect(throws: RefinementError.self) { try ModelFile.read(temporaryPath("does-not-exist.model")) }
+        let missing = temporaryPath("does-not-exist.model")
+        defer { removeTemporary(missing) }
+        #expect(throws: RefinementError.self) { try ModelFile.read(missing) }
     }
 }

@@ -13,13 +13,17 @@ import DeblurCore
     }
 
     /// onnxruntime's output on the exported tiny model, for the input built below
-    /// (Tests/RefinementReference/onnx_reference.py regenerates these from the files this test writes).
+    /// (Tests/RefinementReference/onnx_reference.py regenerates these from the files this test
+    /// keeps when DEBLURKIT_KEEP_TEST_FILES is set).
     static let onnxruntimeSamples: [Float] = [-0.5508062839508057, -1.6451754570007324, -1.1504182815551758, -1.0112924575805664, -0.49573004245758057]
 
     @Test func exportedGraphComputesTheNetworkAccordingToOnnxruntime() throws {
         let model = tinyModel()
         let data = ONNXExport.encode(model)
         let dir = temporaryPath("onnx")
+        defer {
+            if let kept = ProcessInfo.processInfo.environment["DEBLURKIT_KEEP_TEST_FILES"], !kept.isEmpty { print("kept \(dir)") } else { removeTemporary(dir) }
+        }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try data.write(to: URL(fileURLWithPath: dir + "/tiny.onnx"))
         let x = randomTensor(1, 3, 16, 12, seed: 81, lo: 0, hi: 1)

@@ -254,6 +254,7 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 0) }
         #expect(throws: RefinementError.self) { try PlugAndPlayRestorer(model: tinyDenoiser(), lambda: -1) }
         let path = temporaryPath("denoiser.model")
+        defer { removeTemporary(path) }
         try ModelFile.write(tinyDenoiser(), to: path)
         let restorer = try RefinerMethod.make(parameters: ["model": path, "iterations": "4", "lambda": "0.5", "sigma_start": "0.1", "transforms": "off"])
         let pnp = try #require(restorer as? PlugAndPlayRestorer)
@@ -275,6 +276,7 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "iterations": "0"]) }
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "lambda": "nan"]) }
         let refiner = temporaryPath("refiner.model")
+        defer { removeTemporary(refiner) }
         try ModelFile.write(tinyModel(), to: refiner)
         #expect(try ModelFile.read(refiner).model.header.task == nil)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": refiner, "iterations": "4"]) }

@@ -20,7 +20,9 @@ import Datasets
 
     @Test func unknownParametersAndMissingModelsAreErrors() {
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["modle": "x"]) }
-        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": temporaryPath("missing.model")]) }
+        let missing = temporaryPath("missing.model")
+        defer { removeTemporary(missing) }
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": missing]) }
     }
 
     /// The shipped model is found, loads as the plug-and-play denoiser, and beats the

@@ -40,7 +40,7 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         let whole = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: nil, logPath: nil)
         try whole.run()
         let output = temporaryPath("resume.model"), log = temporaryPath("resume.log.jsonl")
-        for p in [output, output + ".checkpoint", log] { try? FileManager.default.removeItem(atPath: p) }
+        defer { removeTemporary(output); removeTemporary(log) }
         let first = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: log)
         try first.run()
         let second = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: log)
