@@ -39,7 +39,7 @@ enum TrainedModel {
 
     /// A bad value of a training-data or network flag: exit 1 naming it, no model written.
     @Test(arguments: [(["--grain", "0.7"], "0.7"), (["--psf-sizes", "13,16"], "13,16"), (["--inputs", "estimate,bogus"], "bogus"),
-                      (["--task", "denoise", "--inputs", "estimate,blurred"], "estimate,blurred"), (["--noise-range", "0.2,0.1"], "0.2,0.1"),
+                      (["--task", "denoise", "--inputs", "estimate,blurred"], "estimate,blurred"), (["--noise-range", "0.2,0.1"], "0.2,0.1"), (["--noise-range=-0.1:0.2"], "-0.1:0.2"), (["--noise-range", "0.3:0.1"], "0.3:0.1"), (["--noise-range", "0.1:x"], "0.1:x"),
                       (["--shading", "0.5"], "0.5"), (["--patterns", "1.2"], "1.2"), (["--lens-blur", "12"], "12"), (["--contrast", "1.5"], "1.5"), (["--init", "nothere.model"], "nothere.model"),
                       (["--radii", "5:2"], "radii"), (["--radii", "2:x"], "2:x")])
     func badSettingExitsOneNamingItWithoutModel(flag: [String], named: String) throws {
@@ -114,11 +114,12 @@ enum TrainedModel {
     @Test func initFineTunesTheSameNetworkAndRefusesAnother() throws {
         try withScratch { dir in
             try TrainedModel.copy(to: dir, as: "start.model")
-            let tuned = try dir.deblur(TrainedModel.arguments.map { $0 == "m.model" ? "tuned.model" : $0 } + ["--init", "start.model", "--shading", "0.2"])
+            let tuned = try dir.deblur(TrainedModel.arguments.map { $0 == "m.model" ? "tuned.model" : $0 } + ["--init", "start.model", "--shading", "0.2", "--noise-range", "0.01:0.04"])
             #expect(tuned.status == 0, "\(tuned)")
             let model = try ModelFile.read(dir.file("tuned.model").path).model
             #expect(model.header.training["initialized_from"] == .string("start.model"))
             #expect(model.header.training["shading_max"] == .number(0.2))
+            #expect(model.header.training["noise_min"] == .number(0.01) && model.header.training["noise_max"] == .number(0.04))
             let wider = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "6", "--init", "start.model", "-o", "w.model", "--quiet"])
             expectCleanFailure(wider, naming: "start.model", directory: dir, before: ["start.model", "tuned.model", "tuned.model.checkpoint", "tuned.model.log.jsonl"])
         }

@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
     var syntheticImages = 256
     @Option(help: "Side of each synthetic image in pixels.")
     var imageSize = 128
-    @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN,MAX (default 0.005,0.03; denoise: 0,0.2).")
+    @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN:MAX like synth's --noise-sigma, or one value (default 0.005:0.03; denoise: 0:0.2). MIN,MAX is read too.")
     var noiseRange: String?
     @Option(help: "Synthetic PSF sides (odd), comma-separated; each image draws one.")
     var psfSizes = "13,17,21,25,31"
@@ -96,7 +96,7 @@ struct Train: ParsableCommand {
     var radii = "1:100"
     @Option(help: ArgumentHelp("Denoiser fine-tuning: N more images, blurred (trajectory PSFs of --psf-sizes, noise σ in 0.005–0.03) and restored by plug-and-play with the --init model; every step's input to the network becomes a training sample (8 per image).", valueName: "N"))
     var unrolled = 0
-    @Flag(help: ArgumentHelp("Denoiser fine-tuning through the whole plug-and-play splitting: every step restores --batch fresh blurred scenes (trajectory PSFs of --psf-sizes, valid boundary, noise σ in --noise-range, default 0.005,0.03) with the network and follows the loss of the outputs back through every network pass and data step. Needs --task denoise and --init."))
+    @Flag(help: ArgumentHelp("Denoiser fine-tuning through the whole plug-and-play splitting: every step restores --batch fresh blurred scenes (trajectory PSFs of --psf-sizes, valid boundary, noise σ in --noise-range, default 0.005:0.03) with the network and follows the loss of the outputs back through every network pass and data step. Needs --task denoise and --init."))
     var endToEnd = false
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights (same architecture and task) instead of a random initialization: fine-tuning.", valueName: "model"))
     var initial: String?
@@ -171,13 +171,14 @@ struct Train: ParsableCommand {
             var settings = SyntheticDataSettings()
             settings.trainingImages = syntheticImages
             settings.imageSize = imageSize
-            let noiseRange = self.noiseRange ?? (denoise && !endToEnd ? "0,0.2" : "0.005,0.03")
-            let range = noiseRange.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard range.count == 2, range[0] >= 0, range[1] >= range[0] else {
-                throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN,MAX with 0 ≤ MIN ≤ MAX")
+            let noiseRange = self.noiseRange ?? (denoise && !endToEnd ? "0:0.2" : "0.005:0.03")
+            // Earlier releases documented MIN,MAX; scripts written then keep working.
+            let (low, high) = try Synth.range(noiseRange.contains(":") ? noiseRange : noiseRange.replacingOccurrences(of: ",", with: ":"), "noise-range")
+            guard low >= 0, high >= low else {
+                throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN:MAX with 0 ≤ MIN ≤ MAX")
             }
-            settings.noiseMin = range[0]; settings.noiseMax = range[1]
-            if endToEnd { settings.unrolledNoise = range[0]...range[1] }
+            settings.noiseMin = low; settings.noiseMax = high
+            if endToEnd { settings.unrolledNoise = low...high }
             let sizes = psfSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil && $0! >= 3 && $0! % 2 == 1 }) else {
                 throw CLIError("invalid --psf-sizes '\(psfSizes)': expected odd sides ≥ 3, comma-separated")
