@@ -192,6 +192,18 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(pnp.firstCollaborativeStep == 1)
     }
 
+    /// `compare` runs items side by side with one thread each (`BLAS.withThreads(1)`) and
+    /// promises the scores `refine` gives with all cores: the restoration, collaborative steps
+    /// and check included, is the same bytes for one thread and for three.
+    @Test func theResultDoesNotDependOnTheThreadCount() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.02)
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.02, iterations: 3)
+        pnp.collaborativeSteps = 2
+        let one = try BLAS.withThreads(1) { try pnp.restore(blurred, psf: psf) }
+        let three = try BLAS.withThreads(3) { try pnp.restore(blurred, psf: psf) }
+        #expect(one == three)
+    }
+
     /// SURE of a linear shrink `f(x) = a x` of a noisy image: with one probe it equals the
     /// closed form written out here, and it lands within a few percent of the true error,
     /// which the test knows from the clean image.

@@ -150,16 +150,16 @@ struct Compare: ParsableCommand {
             }
         }
 
-        // One component owns the cores: items in parallel, so each transform runs on one thread.
-        let savedThreads = FFT.threads
-        if threads > 1 { FFT.threads = 1 }
-        defer { FFT.threads = savedThreads }
         if tune && !quiet {
             runner.tuningProgress = { candidate, index, count in
                 FileHandle.standardError.write(Data("compare: tuning \(candidate) (\(index + 1)/\(count)) on the validation split\n".utf8))
             }
         }
-        let result = try runner.run(items: items, specs: specs, factory: Self.factory)
+        // One component owns the cores: items in parallel, so each transform, product and
+        // collaborative filter runs on one thread (the CNN's results do not depend on it).
+        let result = try BLAS.withThreads(threads > 1 ? 1 : BLAS.threads) {
+            try runner.run(items: items, specs: specs, factory: Self.factory)
+        }
         bar.finish()
         if let tunedMethods {
             let tuned = Dictionary(uniqueKeysWithValues: result.tuning.map { ($0.method, $0.tunedSpec.description) })
