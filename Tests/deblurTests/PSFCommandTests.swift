@@ -1,6 +1,7 @@
 import DeblurKit
 import Foundation
 import Testing
+import _TestSupport
 
 @Suite struct PSFCommandTests {
     /// MATLAB R2023a: fspecial('motion', 3, 45).
@@ -93,6 +94,34 @@ import Testing
             let before = dir.listing()
             let result = try dir.deblur("psf", "import", "zero.tif", "-o", "k.tif")
             expectCleanFailure(result, naming: "zero.tif", directory: dir, before: before)
+        }
+    }
+}
+
+@Suite struct PSFBankCommandTests {
+    /// `--list` names the shipped kernels and writes nothing; a listed name is a `--psf` for
+    /// blur, deconvolve and refine alike, the same kernel as the bank's file.
+    @Test func listedNamesAreUsableAsPSFsAndListingWritesNothing() throws {
+        try withScratch { dir in
+            let list = try dir.deblur("psf", "bank", "--list")
+            #expect(list.status == 0, "\(list)")
+            let lines = list.stdout.split(separator: "\n")
+            #expect(lines.count == (try KernelBank.entries()).count && lines.contains("trajectory-13-2\ttrajectory\t13×13"), "\(list.stdout)")
+            #expect(dir.listing().isEmpty)
+            try ImageIO.writePSF(try KernelBank.psf(named: "trajectory-13-2"), to: dir.file("k.tif").path)
+            try ImageIO.write(randomImage(height: 32, width: 32, seed: 4).clamped(), to: dir.file("s.tif").path)
+            for (name, psf) in [("file", "k.tif"), ("named", "trajectory-13-2")] {
+                #expect(try dir.deblur("blur", "s.tif", "--psf", psf, "--noise-sigma", "0.01", "--seed", "2", "-o", "b-\(name).tif").status == 0)
+                #expect(try dir.deblur("deconvolve", "b-file.tif", "--psf", psf, "--method", "wiener", "-o", "d-\(name).tif", "--quiet").status == 0)
+                #expect(try dir.deblur("refine", "b-file.tif", "--psf", psf, "--param", "iterations=2", "--param", "collaborative=0",
+                                       "-o", "r-\(name).tif", "--quiet", "--threads", "1").status == 0)
+            }
+            for stem in ["b", "d", "r"] {
+                #expect(try Data(contentsOf: dir.file("\(stem)-named.tif")) == Data(contentsOf: dir.file("\(stem)-file.tif")), "\(stem)")
+            }
+            let unknown = try dir.deblur("deconvolve", "b-file.tif", "--psf", "trajectory-99-9", "--method", "wiener", "-o", "x.tif")
+            #expect(unknown.status == 1 && unknown.stderr.contains("trajectory-99-9") && unknown.stderr.contains("psf bank --list"), "\(unknown)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("x.tif").path))
         }
     }
 }

@@ -31,7 +31,7 @@ struct Deconvolve: ParsableCommand {
     @Argument(help: "The blurred image (PNG or TIFF).")
     var image: String
 
-    @Option(help: "The PSF file (float TIFF or PNG).")
+    @Option(help: "PSF file (float TIFF or PNG), or the name of a kernel in the bank (e.g. trajectory-21-2).")
     var psf: String
 
     @Option(help: "The classical method (Docs/Methods.md); the CNN is `deblur refine`.")
@@ -123,7 +123,7 @@ struct Deconvolve: ParsableCommand {
             throw CLIError(error.description)
         }
         let blurred = try ImageIO.read(image)
-        let kernel = try ImageIO.readPSF(psf)
+        let kernel = try loadPSF(psf)
         var sharp: Image?
         if let reference {
             let r = try ImageIO.read(reference)

@@ -125,20 +125,31 @@ extension PSFCommand {
 
     struct Bank: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Regenerate the shipped kernel bank (tif/*.tif, kernels.json, bank.png) bit for bit.")
+            abstract: "List the shipped kernel bank (--list), or regenerate it (tif/*.tif, kernels.json, bank.png) bit for bit.",
+            discussion: "Every command's --psf also takes a bank kernel's name (deblur blur x.png --psf trajectory-21-2 ...).")
+        @Flag(help: "Print the shipped kernels' names, kinds and sizes (height × width); write nothing.")
+        var list = false
         @Option(help: "Output folder.")
         var out = "Kernels"
         @Flag(help: "Print one JSON object per kernel on stdout.")
         var json = false
         func run() throws {
+            if list {
+                for entry in try KernelBank.entries() {
+                    print(json ? Self.jsonLine(entry.name, entry.kind, entry.height, entry.width) : "\(entry.name)\t\(entry.kind)\t\(entry.height)×\(entry.width)")
+                }
+                return
+            }
             let kernels = try KernelBankBuilder.write(to: out)
             if json {
-                for (entry, psf) in kernels {
-                    print("{\"name\": \"\(entry.name)\", \"kind\": \"\(entry.kind)\", \"height\": \(psf.height), \"width\": \(psf.width)}")
-                }
+                for (entry, psf) in kernels { print(Self.jsonLine(entry.name, entry.kind, psf.height, psf.width)) }
             } else {
                 print("wrote \(kernels.count) kernels to \(out)/tif, \(out)/kernels.json and \(out)/bank.png")
             }
+        }
+
+        static func jsonLine(_ name: String, _ kind: String, _ height: Int, _ width: Int) -> String {
+            "{\"name\": \"\(name)\", \"kind\": \"\(kind)\", \"height\": \(height), \"width\": \(width)}"
         }
     }
 }

@@ -13,7 +13,7 @@ struct Refine: ParsableCommand {
 
     @Argument(help: "The blurred image (PNG or TIFF).")
     var image: String
-    @Option(help: "The PSF file (float TIFF).")
+    @Option(help: "PSF file (float TIFF or PNG), or the name of a kernel in the bank (e.g. trajectory-21-2).")
     var psf: String
     @Option(help: "The model file (default: the shipped model).")
     var model: String?
@@ -44,7 +44,7 @@ struct Refine: ParsableCommand {
         if let threads { BLAS.threads = threads }
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
         let blurred = try ImageIO.read(image)
-        let kernel = try ImageIO.readPSF(psf)
+        let kernel = try loadPSF(psf)
         var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }
         if let noiseSigma { parameters["noise_sigma"] = String(noiseSigma) }

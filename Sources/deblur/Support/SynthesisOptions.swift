@@ -40,5 +40,5 @@ func loadPSF(_ argument: String) throws -> PSF {
     if !argument.contains("/"), let entries = try? KernelBank.entries(), entries.contains(where: { $0.name == argument }) {
         return try KernelBank.psf(named: argument)
     }
-    throw CLIError("cannot read PSF \(argument): no such file (and no kernel of that name in the bank; see deblur psf bank)")
+    throw CLIError("cannot read PSF \(argument): no such file (and no kernel of that name in the bank: deblur psf bank --list)")
 }
