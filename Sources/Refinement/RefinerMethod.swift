@@ -89,7 +89,12 @@ public enum RefinerMethod {
     public static func make(parameters: [String: String] = [:]) throws -> any Restorer {
         let splitting: Set<String> = ["iterations", "sigma_start", "lambda", "transforms", "ensemble", "collaborative", "collaborative_check"]
         let known = Set(["model", "noise_sigma", "tile"]).union(splitting)
-        for key in parameters.keys where !known.contains(key) {
+        // `noise-sigma` is also read, as the classical methods spell their keys.
+        let (parameters, repeated) = ParameterKeys.canonical(parameters, known: known)
+        if let repeated {
+            throw RefinementError.invalidSetting(name: "cnn parameter", value: repeated, expected: "one value: it is given as both \(repeated) and \(repeated.replacingOccurrences(of: "_", with: "-"))")
+        }
+        for key in parameters.keys.sorted() where !known.contains(key) {
             throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
         }
         guard let path = parameters["model"] ?? defaultModelPath else {

@@ -26,6 +26,18 @@ import _TestSupport
         #expect(hlReflect.innerIterations == 1)
     }
 
+    /// `noise_sigma` (the CNN's spelling) means `noise-sigma`; both at once is an error naming
+    /// the key, and the resolved record keeps the method's own spelling.
+    @Test func keysMaySwapHyphensForUnderscores() throws {
+        let snake = try #require(try ClassicalMethods.make("wiener", parameters: ["noise_sigma": "0.02"]) as? Wiener)
+        #expect(snake.noiseToSignal == .noiseSigma(0.02))
+        let hl = try #require(try ClassicalMethods.make(spec: "hyper-laplacian:beta_max=64,inner_iterations=2") as? HyperLaplacian)
+        #expect(hl.betaMax == 64 && hl.innerIterations == 2)
+        #expect(try ClassicalMethods.resolvedParameters("hyper-laplacian", parameters: ["beta_max": "64"])["beta-max"] == "64")
+        #expect(throws: DeconvolutionError.self) { try ClassicalMethods.make("wiener", parameters: ["noise_sigma": "0.02", "noise-sigma": "0.03"]) }
+        #expect(ParameterKeys.canonical(["a_b": "1", "c": "2"], known: ["a-b"]) == (["a-b": "1", "c": "2"], nil))
+    }
+
     @Test func madeMethodRestoresLikeTheDirectOne() throws {
         let blurred = naiveCircularConvolve(testScene(height: 20, width: 20, seed: 1), asymmetricPSF())
         let made = try ClassicalMethods.make(spec: "rl:iterations=7")

@@ -25,6 +25,16 @@ import Datasets
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": missing]) }
     }
 
+    /// The classical methods' kebab spelling means the same key; both spellings at once is an error.
+    @Test func keysMaySwapUnderscoresForHyphens() throws {
+        let path = temporaryPath("denoiser.model")
+        defer { removeTemporary(path) }
+        try ModelFile.write(tinyDenoiser(), to: path)
+        let pnp = try #require(try RefinerMethod.make(parameters: ["model": path, "noise-sigma": "0.02", "sigma-start": "0.1"]) as? PlugAndPlayRestorer)
+        #expect(pnp.noiseSigma == 0.02 && pnp.sigmaStart == 0.1)
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "noise-sigma": "0.02", "noise_sigma": "0.02"]) }
+    }
+
     /// The shipped model is found, loads as the plug-and-play denoiser, and beats the
     /// automatic hyper-Laplacian — the strongest untuned classical method — on a blurred
     /// dead-leaves image (its own kind of image; the photographs are in Docs/Results.md).

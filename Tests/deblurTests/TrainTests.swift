@@ -204,7 +204,7 @@ enum TrainedModel {
 
     /// A malformed, unknown, repeated or flag-owned `--param`: exit 1 naming it, nothing written.
     @Test(arguments: [(["lambda"], "lambda"), (["lamda=0.3"], "lamda"), (["lambda=0.3", "lambda=0.4"], "lambda=0.4"),
-                      (["tile=64"], "--tile"), (["lambda=-1"], "-1")])
+                      (["tile=64"], "--tile"), (["noise-sigma=0.1"], "--noise-sigma"), (["sigma_start=0.1", "sigma-start=0.2"], "sigma-start=0.2"), (["lambda=-1"], "-1")])
     func badParamExitsOneNamingIt(params: [String], named: String) throws {
         try withScratch { dir in
             try ImageIO.write(Image(height: 24, width: 24, value: 0.5), to: dir.file("b.tif").path)

@@ -39,6 +39,7 @@ public enum ClassicalMethods {
     /// - Throws: as `make`, for an unknown method, key or value.
     public static func resolvedParameters(_ name: String, parameters: [String: String]) throws -> [String: String] {
         _ = try make(name, parameters: parameters)
+        let parameters = ParameterKeys.canonical(parameters, known: keys[name] ?? []).parameters
         var resolved = defaults[name] ?? [:]
         if name == "wiener" && parameters["noise-sigma"] != nil { resolved["nsr"] = nil }
         for (key, value) in parameters { resolved[key] = value }
@@ -46,11 +47,17 @@ public enum ClassicalMethods {
     }
 
     /// A method from its name and `key=value` parameters (`rl` with `["iterations": "30",
-    /// "boundary": "masked"]`). Unset keys take the method's defaults.
-    /// - Throws: `DeconvolutionError.invalidParameter` naming an unknown method, key or a bad value.
+    /// "boundary": "masked"]`). Unset keys take the method's defaults. A key may be spelled with
+    /// `_` for `-` (`noise_sigma`, as the CNN's keys are).
+    /// - Throws: `DeconvolutionError.invalidParameter` naming an unknown method, key (or one given
+    ///   in both spellings) or a bad value.
     public static func make(_ name: String, parameters: [String: String] = [:]) throws -> any Restorer {
         guard let allowed = keys[name] else {
             throw DeconvolutionError.invalidParameter(name: "method", value: name, expected: "one of \(names.joined(separator: ", "))")
+        }
+        let (parameters, repeated) = ParameterKeys.canonical(parameters, known: allowed)
+        if let repeated {
+            throw DeconvolutionError.invalidParameter(name: "\(name) parameter", value: repeated, expected: "one value: it is given as both \(repeated) and \(repeated.replacingOccurrences(of: "-", with: "_"))")
         }
         for key in parameters.keys.sorted() where !allowed.contains(key) {
             throw DeconvolutionError.invalidParameter(name: "\(name) parameter", value: key, expected: "one of \(allowed.joined(separator: ", "))")

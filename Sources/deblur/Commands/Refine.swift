@@ -50,7 +50,9 @@ struct Refine: ParsableCommand {
         if let noiseSigma { parameters["noise_sigma"] = String(noiseSigma) }
         var given = Set<String>()
         for param in params {
-            let (key, value) = try keyValue(param, option: "param")
+            let (spelled, value) = try keyValue(param, option: "param")
+            // cnn keys are snake-case; the kebab spelling the classical methods use means the same.
+            let key = spelled.replacingOccurrences(of: "-", with: "_")
             // The options have their own flags; one value each, whichever way it is given.
             let flag = ["model": "--model", "noise_sigma": "--noise-sigma", "tile": "--tile"][key]
             guard given.insert(key).inserted, flag == nil else {
