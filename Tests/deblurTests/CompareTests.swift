@@ -34,6 +34,30 @@ import Testing
         }
     }
 
+    /// The library's `MethodFactory.standard` and `ComparisonItem.items(of:)` are what `compare`
+    /// runs: the same specs on the same dataset give the CSV's scores; a bad spec is a typed error.
+    @Test func theStandardFactoryScoresAsTheCommandDoes() throws {
+        try withScratch { dir in
+            let lines = try Self.scores("blurred,wiener:nsr=auto,rl:iterations=5", in: dir)
+            let header = lines[0]
+            let id = try #require(header.firstIndex(of: "item")), m = try #require(header.firstIndex(of: "method")),
+                p = try #require(header.firstIndex(of: "psnr"))
+            let runner = ComparisonRunner(settings: ComparisonSettings(threads: 1))
+            let result = try runner.run(items: ComparisonItem.items(of: try Dataset.load(dir.file("ds").path)),
+                                        specs: try MethodSpec.parseList("blurred,wiener:nsr=auto,rl:iterations=5"), factory: .standard)
+            let scores = Dictionary(uniqueKeysWithValues: result.items.flatMap { item in
+                item.results.map { ("\(item.id) \($0.method)", $0.scores?.psnr ?? .nan) }
+            })
+            #expect(scores.count == 9)
+            for row in lines.dropFirst() {
+                #expect(abs((scores["\(row[id]) \(row[m])"] ?? .nan) - (Double(row[p]) ?? .nan)) < 1e-9, "\(row)")
+            }
+            for bad in ["foo", "blurred:x=1"] {
+                #expect(throws: EvaluationError.self) { try MethodFactory.standard.make(MethodSpec.parseList(bad)[0]) }
+            }
+        }
+    }
+
     /// compare and metrics share the scoring code: the `blurred` rows are `metrics sharp blurred`.
     @Test func blurredRowsEqualMetricsOfSharpAgainstBlurred() throws {
         try withScratch { dir in

@@ -94,21 +94,6 @@ struct Compare: ParsableCommand {
         if tunedMethods != nil && !tune { throw ValidationError("--tuned-methods needs --tune.") }
     }
 
-    /// Maps a spec to its module: `blurred` → Passthrough, classical names → Deconvolution, `cnn` → Refinement.
-    static let factory = MethodFactory(make: { spec in
-        switch spec.name {
-        case "blurred":
-            guard spec.parameters.isEmpty else { throw CLIError("method 'blurred' takes no parameters, got '\(spec)'") }
-            return Passthrough()
-        case "cnn":
-            return try RefinerMethod.make(parameters: spec.parameterDictionary)
-        case let name where ClassicalMethods.names.contains(name):
-            return try ClassicalMethods.make(name, parameters: spec.parameterDictionary)
-        default:
-            throw CLIError("unknown method '\(spec.name)' in '\(spec)': expected blurred, \(ClassicalMethods.names.joined(separator: ", ")) or cnn")
-        }
-    }, tuningGrid: { ClassicalMethods.tuningGrid($0) })
-
     func run() throws {
         guard let dataset, let methods else { return try emit(try mergedReports()) }
         let specs = try MethodSpec.parseList(methods)
@@ -121,12 +106,7 @@ struct Compare: ParsableCommand {
             entries = entries.enumerated().filter { part.contains($0.offset) }.map(\.element)
             guard !entries.isEmpty else { throw CLIError("shard \(shard) of dataset \(dataset) has no items") }
         }
-        let items = entries.map { entry in
-            ComparisonItem(id: entry.id, kernel: entry.kernel, noiseSigma: entry.noiseSigma) {
-                LoadedItem(sharp: try ImageIO.read(data.path(entry.sharp)), blurred: try ImageIO.read(data.path(entry.blurred)),
-                           psf: try ImageIO.readPSF(data.path(entry.psf)))
-            }
-        }
+        let items = ComparisonItem.items(of: data, entries)
 
         var settings = ComparisonSettings(dataset: dataset, metrics: metrics.settings, baseline: baseline ?? "",
                                           tune: tune, validationFraction: validationFraction, splitSeed: splitSeed, threads: threads)
@@ -158,7 +138,7 @@ struct Compare: ParsableCommand {
         // One component owns the cores: items in parallel, so each transform, product and
         // collaborative filter runs on one thread (the CNN's results do not depend on it).
         let result = try BLAS.withThreads(threads > 1 ? 1 : BLAS.threads) {
-            try runner.run(items: items, specs: specs, factory: Self.factory)
+            try runner.run(items: items, specs: specs, factory: .standard)
         }
         bar.finish()
         if let tunedMethods {

@@ -1,0 +1,36 @@
+/// The method language of `deblur compare --methods`, for scripts that run comparisons from
+/// Swift: the same names, parameters and tuning grids as the command line.
+extension MethodFactory {
+    /// `blurred` (the input itself), the classical methods (`ClassicalMethods.names`) and `cnn`
+    /// (`RefinerMethod`), each with its `--tune` grid.
+    /// - Throws: `EvaluationError.invalidMethodSpec` for an unknown name or parameters on
+    ///   `blurred`; the method modules' errors for a bad parameter.
+    public static let standard = MethodFactory(make: { spec in
+        switch spec.name {
+        case "blurred":
+            guard spec.parameters.isEmpty else { throw EvaluationError.invalidMethodSpec(spec: spec.description, reason: "blurred takes no parameters") }
+            return Passthrough()
+        case "cnn":
+            return try RefinerMethod.make(parameters: spec.parameterDictionary)
+        case let name where ClassicalMethods.names.contains(name):
+            return try ClassicalMethods.make(name, parameters: spec.parameterDictionary)
+        default:
+            throw EvaluationError.invalidMethodSpec(spec: spec.description,
+                                                    reason: "expected blurred, \(ClassicalMethods.names.joined(separator: ", ")) or cnn")
+        }
+    }, tuningGrid: { ClassicalMethods.tuningGrid($0) })
+}
+
+extension ComparisonItem {
+    /// A dataset's items (`deblur synth`'s layout) as `deblur compare` scores them: each reads
+    /// its sharp and blurred images and its PSF only when a worker reaches it, so memory holds
+    /// one item per worker.
+    public static func items(of dataset: Dataset, _ entries: [DatasetItem]? = nil) -> [ComparisonItem] {
+        (entries ?? dataset.items).map { entry in
+            ComparisonItem(id: entry.id, kernel: entry.kernel, noiseSigma: entry.noiseSigma) {
+                LoadedItem(sharp: try ImageIO.read(dataset.path(entry.sharp)), blurred: try ImageIO.read(dataset.path(entry.blurred)),
+                           psf: try ImageIO.readPSF(dataset.path(entry.psf)))
+            }
+        }
+    }
+}
