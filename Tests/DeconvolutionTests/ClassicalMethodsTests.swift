@@ -49,7 +49,7 @@ import _TestSupport
         let cases: [(String, String)] = [
             ("deblur-magic", "deblur-magic"), ("rl:iterations=ten", "ten"), ("rl:speed=3", "speed"),
             ("wiener:boundary=wrap", "wrap"), ("rl:clip=maybe", "maybe"), ("rl:iterations", "iterations"),
-            ("wiener:nsr=0.1,noise-sigma=0.01", "nsr and noise-sigma"),
+            ("wiener:nsr=0.1,noise-sigma=0.01", "nsr and noise-sigma"), ("rl:iterations=3,iterations=5", "each key once"),
         ]
         for (spec, named) in cases {
             do {

@@ -120,7 +120,9 @@ public enum ClassicalMethods {
                 guard kv.count == 2, !kv[0].isEmpty else {
                     throw DeconvolutionError.invalidParameter(name: "method spec", value: String(pair), expected: "key=value in \(spec)")
                 }
-                parameters[kv[0]] = kv[1]
+                guard parameters.updateValue(kv[1], forKey: kv[0]) == nil else {
+                    throw DeconvolutionError.invalidParameter(name: "method spec", value: kv[0], expected: "each key once in \(spec)")
+                }
             }
         }
         return try make(name, parameters: parameters)
