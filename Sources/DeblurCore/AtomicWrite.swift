@@ -26,7 +26,32 @@ public func writeAtomically(_ data: Data, to path: String) throws {
         do {
             try data.write(to: URL(fileURLWithPath: temporary))
         } catch {
-            throw CoreError.writeFailed(path: path, reason: error.localizedDescription)
+            throw CoreError.writeFailed(path: path, reason: fileErrorReason(error, path: path))
         }
     }
+}
+
+/// Why a file operation on `path` failed, in words: Foundation on Linux describes most of its
+/// file errors only as "(NSCocoaErrorDomain error 512.)".
+public func fileErrorReason(_ error: Error, path: String) -> String {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    let parent = (path as NSString).deletingLastPathComponent
+    if let cocoa = error as? CocoaError {
+        switch cocoa.code {
+        case .fileWriteFileExists: return "a file of that name exists"
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or directory"
+        case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+        case .fileWriteOutOfSpace: return "no space left on the device"
+        case .fileWriteVolumeReadOnly: return "read-only file system"
+        default: break
+        }
+    }
+    // Otherwise the likeliest causes, checked on the file system.
+    if !parent.isEmpty {
+        if !manager.fileExists(atPath: parent, isDirectory: &isDirectory) { return "its directory \(parent) does not exist" }
+        if !isDirectory.boolValue { return "\(parent) is a file, not a directory" }
+        if !manager.isWritableFile(atPath: parent) { return "the directory \(parent) is not writable" }
+    }
+    return (error as? LocalizedError)?.errorDescription ?? String(describing: error)
 }

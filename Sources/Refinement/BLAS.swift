@@ -16,7 +16,8 @@ public enum BLAS {
         set {
             _ = configured
             state.locked { s in
-                s.threads = max(1, newValue)
+                // OpenBLAS takes an Int32; no machine has more cores than this.
+                s.threads = min(max(1, newValue), 4096)
                 if s.serialCallers == 0 { openblas_set_num_threads(Int32(s.threads)) }
             }
         }

@@ -25,7 +25,13 @@ enum Main {
             // Help and --version exit 0 through ArgumentParser; every other failure is one
             // line on stderr and exit status 1 (usage errors keep ArgumentParser's usage text).
             if Deblur.exitCode(for: error) == .success { Deblur.exit(withError: error) }
-            let message = Deblur.fullMessage(for: error)
+            // Foundation's own file errors (a directory that cannot be made, a file in the
+            // way) would print as "Error Domain=NSCocoaErrorDomain Code=516 …".
+            var message = Deblur.fullMessage(for: error)
+            if let cocoa = error as? CocoaError {
+                let path = cocoa.filePath ?? cocoa.url?.path ?? "a file"
+                message = "cannot write \(path): \(fileErrorReason(cocoa, path: path))"
+            }
             FileHandle.standardError.write(Data(((message.hasPrefix("Error") ? "" : "error: ") + message + "\n").utf8))
             Foundation.exit(1)
         }

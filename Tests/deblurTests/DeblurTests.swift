@@ -27,4 +27,51 @@ import Testing
             expectCleanFailure(result, naming: "frobnicate", directory: dir, before: [], usageFollows: true)
         }
     }
+
+    /// A thread count past 1024 (one past Int32 once trapped in OpenBLAS's setter) or below 1
+    /// exits 1 naming it, for every command that takes one, before any work.
+    @Test(arguments: ["3000000000", "0"])
+    func threadCountsOutOfRangeExitOne(count: String) throws {
+        try withScratch { dir in
+            for command in [["refine", "b.tif", "--psf", "k.tif", "-o", "r.tif"], ["train", "--synthetic", "-o", "t.model"],
+                            ["synth", "--out", "s", "--count", "1"], ["compare", "ds", "--methods", "blurred"]] {
+                let result = try dir.deblur(command + ["--threads", count])
+                expectCleanFailure(result, naming: count, directory: dir, before: [], usageFollows: true)
+            }
+        }
+    }
+
+    /// An output that is one of the inputs (even through another path) is refused before
+    /// anything runs, and the input keeps its bytes.
+    @Test func anOutputThatIsAnInputIsRefusedAndTheInputKept() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 24, width: 24, value: 0.5), to: dir.file("a.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("k.tif").path)
+            try TrainedModel.copy(to: dir, as: "m.model")
+            let kept = try ["a.tif", "k.tif", "m.model"].map { try Data(contentsOf: dir.file($0)) }
+            for command in [["blur", "a.tif", "--psf", "k.tif", "-o", "./a.tif"], ["deconvolve", "a.tif", "--psf", "k.tif", "--method", "wiener", "-o", "k.tif"],
+                            ["refine", "a.tif", "--psf", "k.tif", "-o", "a.tif"], ["convert", "a.tif", "a.tif"],
+                            ["metrics", "a.tif", "a.tif", "--ssim-map", "a.tif"], ["psf", "import", "k.tif", "-o", "k.tif"],
+                            ["export-onnx", "m.model", "-o", "m.model"]] {
+                let before = dir.listing()
+                let result = try dir.deblur(command)
+                expectCleanFailure(result, naming: "choose another name", directory: dir, before: before, usageFollows: true)
+            }
+            #expect(try ["a.tif", "k.tif", "m.model"].map { try Data(contentsOf: dir.file($0)) } == kept)
+        }
+    }
+
+    /// A file where a directory is wanted: one line naming it, not Foundation's error dump.
+    @Test func aFileInPlaceOfADirectoryIsNamedPlainly() throws {
+        try withScratch { dir in
+            try Data().write(to: dir.file("afile"))
+            try TrainedModel.copy(to: dir, as: "m.model")
+            let before = dir.listing()
+            for command in [["export-onnx", "m.model", "-o", "x.onnx", "--samples", "afile"], ["psf", "bank", "--out", "afile"]] {
+                let result = try dir.deblur(command)
+                expectCleanFailure(result, naming: "afile", directory: dir, before: before)
+                #expect(!result.stderr.contains("NSCocoaErrorDomain"), "\(result)")
+            }
+        }
+    }
 }

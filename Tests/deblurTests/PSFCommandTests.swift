@@ -36,10 +36,13 @@ import _TestSupport
         }
     }
 
-    @Test func evenPaddingSizeExitsOneNamingIt() throws {
+    /// An even padding size, or one past 4095 (which once tried to allocate 40 GB), exits 1.
+    @Test(arguments: [["motion", "--length", "5", "--size", "8"], ["motion", "--length", "5", "--size", "100001"],
+                      ["disk", "--radius", "3", "--size", "4097"]])
+    func badPaddingSizeExitsOneNamingIt(arguments: [String]) throws {
         try withScratch { dir in
-            let result = try dir.deblur("psf", "motion", "--length", "5", "--size", "8", "-o", "k.tif")
-            expectCleanFailure(result, naming: "8", directory: dir, before: [])
+            let result = try dir.deblur(["psf"] + arguments + ["-o", "k.tif"])
+            expectCleanFailure(result, naming: arguments.last!, directory: dir, before: [])
             #expect(result.stderrLines.first?.contains("--size") == true)
         }
     }

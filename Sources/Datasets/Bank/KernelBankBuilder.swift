@@ -79,7 +79,7 @@ public enum KernelBankBuilder {
     public static func write(to directory: String) throws -> [(entry: Entry, psf: PSF)] {
         let tif = (directory as NSString).appendingPathComponent("tif")
         do { try FileManager.default.createDirectory(atPath: tif, withIntermediateDirectories: true) } catch {
-            throw DatasetsError.fileError(path: tif, reason: "cannot create the directory (\(error.localizedDescription))")
+            throw DatasetsError.fileError(path: tif, reason: "cannot create the directory: \(fileErrorReason(error, path: tif))")
         }
         var kernels = [(entry: Entry, psf: PSF)]()
         var json = "{\n  \"format\": \"deblurkit-kernels\",\n  \"version\": 1,\n  \"generator\": \"deblur psf bank\",\n  \"kernels\": [\n"

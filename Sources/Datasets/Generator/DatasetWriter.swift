@@ -61,7 +61,7 @@ extension DatasetGenerator {
         for sub in ["", "sharp", "blurred", "psf"] {
             let path = (directory as NSString).appendingPathComponent(sub)
             do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-                throw DatasetsError.fileError(path: path, reason: "cannot create the directory (\(error.localizedDescription))")
+                throw DatasetsError.fileError(path: path, reason: "cannot create the directory: \(fileErrorReason(error, path: path))")
             }
         }
         let manifestPath = (directory as NSString).appendingPathComponent("dataset.json")
@@ -147,7 +147,7 @@ extension DatasetGenerator {
         for name in names where name.hasPrefix("items") && name.hasSuffix(".jsonl") && filter(name) {
             let path = (directory as NSString).appendingPathComponent(name)
             do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw DatasetsError.fileError(path: path, reason: "cannot remove the stale items file (\(error.localizedDescription))")
+                throw DatasetsError.fileError(path: path, reason: "cannot remove the stale items file: \(fileErrorReason(error, path: path))")
             }
         }
     }

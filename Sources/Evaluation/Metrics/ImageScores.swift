@@ -37,9 +37,11 @@ public struct MetricSettings: Sendable, Codable, Equatable {
             out = out.luminance()
         }
         if crop > 0 {
-            guard out.height > 2 * crop, out.width > 2 * crop else {
+            // Compared as crop < side / 2 so that a huge crop cannot overflow 2 · crop + 1.
+            guard crop < (out.height + 1) / 2, crop < (out.width + 1) / 2 else {
+                let side = crop < Int.max / 2 ? "\(2 * crop + 1)" : "more than \(Int.max)"
                 throw EvaluationError.imageTooSmall(what: what, size: "\(out.height)×\(out.width)",
-                                                    needed: "\(2 * crop + 1)×\(2 * crop + 1) for a crop of \(crop)")
+                                                    needed: "\(side)×\(side) for a crop of \(crop)")
             }
             out = out.shaved(crop)
         }

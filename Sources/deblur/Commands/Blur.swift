@@ -23,6 +23,8 @@ struct Blur: ParsableCommand {
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
 
+    func validate() throws { try refuseOverwriting(image, psf, with: output, option: "--output") }
+
     func run() throws {
         let model = NoiseModel(gaussianSigma: noiseSigma, poissonPeak: noise.poisson, quantizeBits: noise.quantize)
         try model.validate()

@@ -75,7 +75,7 @@ struct Compare: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
+        try checkThreads(threads)
         guard validationFraction > 0, validationFraction < 1 else {
             throw ValidationError("Please give a --validation-fraction between 0 and 1 (got \(validationFraction)).")
         }
@@ -154,7 +154,7 @@ struct Compare: ParsableCommand {
         let parts = try merge.map { path -> (source: String, comparison: Comparison) in
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw CLIError("cannot read comparison report \(path): \(error.localizedDescription)")
+                throw CLIError("cannot read comparison report \(path): \(fileErrorReason(error, path: path))")
             }
             return (path, try Comparison.parseJSON(data, source: path))
         }

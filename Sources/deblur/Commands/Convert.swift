@@ -37,6 +37,7 @@ struct Convert: ParsableCommand {
     var bitDepth: BitDepth?
 
     func validate() throws {
+        try refuseOverwriting(input, with: output, option: "OUT")
         guard let format = ImageFormat(path: output) else {
             throw ValidationError("Please give OUT a .png, .tif or .tiff extension (got '\(output)').")
         }

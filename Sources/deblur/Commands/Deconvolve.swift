@@ -83,6 +83,7 @@ struct Deconvolve: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        try refuseOverwriting(image, psf, reference ?? image, with: output, option: "--output")
         let m = method
         if nsr != nil && m != .wiener { throw ValidationError("Please use --nsr with --method wiener only.") }
         if noiseSigma != nil && m != .wiener { throw ValidationError("Please use --noise-sigma with --method wiener only.") }

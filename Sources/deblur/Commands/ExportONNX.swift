@@ -19,26 +19,33 @@ struct ExportONNX: ParsableCommand {
     var output: String
     @Option(help: "Also write sample inputs and deblur's output on them into this directory.")
     var samples: String?
-    @Option(help: "Side of the sample inputs (rounded up to a multiple of 2^depth).")
+    @Option(help: "Side of the sample inputs, 1…1024 (rounded up to a multiple of 2^depth).")
     var sampleSize = 64
     @Option(help: "Seed of the sample inputs.")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        guard (1...1024).contains(sampleSize) else { throw ValidationError("Please give a --sample-size from 1 to 1024 (got \(sampleSize)).") }
+        try refuseOverwriting(model, with: output, option: "--output")
+    }
+
     func run() throws {
         let refiner = try ModelFile.read(model).model
-        try ONNXExport.write(refiner, to: output)
-        guard let samples else { return }
-        try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
-        let m = refiner.network.architecture.sizeMultiple
-        let size = max(m, (sampleSize + m - 1) / m * m)
-        var rng = SeededRandom(seed: seed)
-        let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
-        for (input, plane) in zip(refiner.network.architecture.inputs, planes) {
-            try ImageIO.writeTIFFPages([plane], to: (samples as NSString).appendingPathComponent(input.rawValue + ".tif"))
+        // The samples come first: if they cannot be written, no ONNX file is left behind either.
+        if let samples {
+            try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
+            let m = refiner.network.architecture.sizeMultiple
+            let size = max(m, (sampleSize + m - 1) / m * m)
+            var rng = SeededRandom(seed: seed)
+            let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
+            var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
+            x.data = planes.flatMap(\.pixels)
+            let y = refiner.network(x)
+            for (input, plane) in zip(refiner.network.architecture.inputs, planes) {
+                try ImageIO.writeTIFFPages([plane], to: (samples as NSString).appendingPathComponent(input.rawValue + ".tif"))
+            }
+            try ImageIO.writeTIFFPages([y.image(0)], to: (samples as NSString).appendingPathComponent("output.tif"))
         }
-        var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
-        x.data = planes.flatMap(\.pixels)
-        let y = refiner.network(x)
-        try ImageIO.writeTIFFPages([y.image(0)], to: (samples as NSString).appendingPathComponent("output.tif"))
+        try ONNXExport.write(refiner, to: output)
     }
 }

@@ -57,6 +57,10 @@ struct Metrics: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
+    func validate() throws {
+        if let ssimMap { try refuseOverwriting(reference, image, with: ssimMap, option: "--ssim-map") }
+    }
+
     func run() throws {
         let settings = metrics.settings
         var x = try ImageIO.read(reference)

@@ -20,8 +20,10 @@ struct PSFOutput: ParsableArguments {
     func write(_ psf: PSF, kind: String, padTo size: Int? = nil) throws {
         var psf = psf
         if let size {
-            guard size % 2 == 1, size >= psf.height, size >= psf.width else {
-                throw CLIError("invalid --size \(size): expected an odd size of at least \(max(psf.height, psf.width)) (the kernel is \(psf.height)×\(psf.width))")
+            // 4095 as for Gaussian kernels: padding beyond that only makes files too large to read back.
+            let largest = max(4095, psf.height, psf.width)
+            guard size % 2 == 1, size >= psf.height, size >= psf.width, size <= largest else {
+                throw CLIError("invalid --size \(size): expected an odd size from \(max(psf.height, psf.width)) to \(largest) (the kernel is \(psf.height)×\(psf.width))")
             }
             let top = (size - psf.height) / 2, left = (size - psf.width) / 2
             psf = try PSF(psf.image.padded(top: top, bottom: size - psf.height - top, left: left, right: size - psf.width - left, mode: .zero))
@@ -53,6 +55,8 @@ extension PSFCommand {
         var output: String
         @Flag(help: "Print what was changed as JSON on stdout.")
         var json = false
+
+        func validate() throws { try refuseOverwriting(kernel, with: output, option: "--output") }
 
         func run() throws {
             let imported = try PSF.importing(try ImageIO.read(kernel), centroid: centroid, source: kernel)

@@ -37,7 +37,8 @@ struct Refine: ParsableCommand {
     func validate() throws {
         guard tile >= 16 else { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
         if let noiseSigma, !(noiseSigma >= 0) { throw ValidationError("Please give --noise-sigma ≥ 0.") }
-        if let threads, threads < 1 { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
+        try checkThreads(threads)
+        try refuseOverwriting(image, psf, with: output, option: "--output")
     }
 
     func run() throws {

@@ -123,7 +123,7 @@ struct Synth: ParsableCommand {
     func run() throws {
         let settings = try settings()
         let shard = try shard.map { try Shard(parsing: $0) } ?? .all
-        if let threads, threads < 1 { throw CLIError("invalid --threads \(threads): expected at least 1") }
+        try checkThreads(threads)
         let generator: DatasetGenerator
         do {
             generator = try DatasetGenerator(settings: settings, skipBad: skipBad,

@@ -115,7 +115,7 @@ struct Train: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("Please give --epochs ≥ 1 (got \(epochs)).") }
         guard batch >= 1 else { throw ValidationError("Please give --batch ≥ 1 (got \(batch)).") }
         guard syntheticImages >= 1, imageSize >= 16 else { throw ValidationError("Please give --synthetic-images ≥ 1 and --image-size ≥ 16.") }
-        if let threads, threads < 1 { throw ValidationError("Please give --threads ≥ 1 (got \(threads)).") }
+        try checkThreads(threads)
         if task == .denoise && !synthetic {
             throw ValidationError("--task denoise trains on synthetic data only: please give --synthetic.")
         }

@@ -1,3 +1,6 @@
+import ArgumentParser
+import Foundation
+
 /// A user-facing failure of the command-line tool, printed as one line.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
@@ -9,4 +12,25 @@ func keyValue(_ text: String, option: String) throws -> (key: String, value: Str
     let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
     guard parts.count == 2 else { throw CLIError("invalid --\(option) '\(text)': expected key=value") }
     return (parts[0], parts[1])
+}
+
+/// `--threads`, when given, within 1…1024: OpenBLAS takes an `Int32`, and beyond a few hundred
+/// threads a count is a typo rather than a machine.
+func checkThreads(_ threads: Int?) throws {
+    if let threads, !(1...1024).contains(threads) {
+        throw ValidationError("Please give --threads between 1 and 1024 (got \(threads)).")
+    }
+}
+
+/// Refuses an output that is one of the inputs (the same file under any name): the atomic
+/// rename would replace the input before anyone noticed.
+func refuseOverwriting(_ inputs: String..., with output: String, option: String) throws {
+    func identity(_ path: String) -> (UInt64, UInt64)? {
+        var s = stat()
+        return stat(path, &s) == 0 ? (UInt64(s.st_dev), UInt64(s.st_ino)) : nil
+    }
+    guard let target = identity(output) else { return }
+    for input in inputs where identity(input).map({ $0 == target }) == true {
+        throw ValidationError("\(option) \(output) is the input \(input): choose another name, the input would be replaced.")
+    }
 }

@@ -30,9 +30,16 @@ import _TestSupport
         #expect(try score(x, y, settings: MetricSettings(luminanceOnly: true)) == score(x, y))
     }
 
-    @Test func cropLargerThanImageIsATypedError() {
+    @Test func cropLargerThanImageIsATypedError() throws {
         let a = Image(height: 20, width: 20)
         #expect(throws: EvaluationError.self) { try score(a, a, settings: MetricSettings(crop: 10)) }
         #expect(throws: EvaluationError.self) { try score(a, a, settings: MetricSettings(crop: -1)) }
+        // The largest crops once trapped on 2 · crop + 1.
+        for crop in [Int.max / 2, Int.max] {
+            #expect(throws: EvaluationError.self) { try score(a, a, settings: MetricSettings(crop: crop)) }
+        }
+        // One pixel left is still a score: 21 × 20 cropped by 9 is 3 × 2.
+        #expect(try MetricSettings(crop: 9).prepare(Image(height: 21, width: 20)).height == 3)
+        #expect(throws: EvaluationError.self) { try MetricSettings(crop: 10).prepare(Image(height: 21, width: 20)) }
     }
 }
