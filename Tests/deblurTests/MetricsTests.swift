@@ -47,6 +47,23 @@ import _TestSupport
         }
     }
 
+    /// One NaN in a restoration once scored "PSNR inf dB", a perfect match: now exit 1 naming
+    /// the file, and the library's `score` refuses it too.
+    @Test func aNaNSampleExitsOneNamingTheFile() throws {
+        try withScratch { dir in
+            var broken = randomImage(height: 16, width: 16, seed: 1)
+            try ImageIO.write(broken, to: dir.file("a.tif").path)
+            broken[3, 4] = .nan
+            try ImageIO.write(broken, to: dir.file("nan.tif").path)
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("metrics", "a.tif", "nan.tif", "--json"), naming: "nan.tif", directory: dir, before: before)
+            expectCleanFailure(try dir.deblur("metrics", "nan.tif", "a.tif"), naming: "nan.tif", directory: dir, before: before)
+            #expect(throws: EvaluationError.invalidValue(name: "image", value: "with 1 NaN or infinite sample", expected: "finite values")) {
+                try score(try ImageIO.read(dir.file("a.tif").path), broken)
+            }
+        }
+    }
+
     /// A valid blur's restoration against the whole sharp image: the reference's centre is
     /// scored, exactly as the same crop written out and compared same-size.
     @Test func centerReferenceScoresTheCentralCrop() throws {

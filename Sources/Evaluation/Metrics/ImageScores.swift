@@ -63,7 +63,8 @@ public struct ImageScores: Sendable, Equatable {
 /// - Parameters:
 ///   - threads: cores for SSIM (default all); the runner passes 1 while it scores items in parallel.
 /// - Throws: `EvaluationError` for mismatched sizes, images too small for the crop or
-///   window, or invalid settings.
+///   window, NaN or infinite samples (which would score as NaN, or as a perfect ∞ dB), or
+///   invalid settings.
 ///
 /// scikit-image: `mean_squared_error`, `peak_signal_noise_ratio` and `structural_similarity`
 /// on the cropped images, with the settings of `settings.ssimPreset`.
@@ -71,6 +72,12 @@ public func score(_ reference: Image, _ image: Image, settings: MetricSettings =
                   threads: Int = ProcessorInfo.cores) throws -> ImageScores {
     try settings.validate()
     try checkSameGeometry(reference, image)
+    for (what, picture) in [("reference", reference), ("image", image)] {
+        let bad = picture.pixels.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        guard bad == 0 else {
+            throw EvaluationError.invalidValue(name: what, value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")", expected: "finite values")
+        }
+    }
     let x = try settings.prepare(reference, what: "reference"), y = try settings.prepare(image)
     let error = try mse(x, y)
     return ImageScores(mse: error, psnr: psnr(mse: error, dataRange: settings.dataRange),

@@ -65,6 +65,9 @@ struct Metrics: ParsableCommand {
         let settings = metrics.settings
         var x = try ImageIO.read(reference)
         let y = try ImageIO.read(image)
+        for (path, picture) in [(reference, x), (image, y)] where !picture.isFinite {
+            throw CLIError("\(path) contains NaN or infinite samples: a score of it would mean nothing")
+        }
         let marginY = x.height - y.height, marginX = x.width - y.width
         // A valid blur loses (PSF size − 1) / 2 on each side: an even, non-negative margin.
         let centred = marginY >= 0 && marginX >= 0 && marginY % 2 == 0 && marginX % 2 == 0
