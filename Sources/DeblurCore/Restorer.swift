@@ -45,9 +45,16 @@ public protocol Restorer: Sendable {
 
     /// Restores `blurred`, reporting each iteration to `observer` when the method is iterative.
     func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image
+
+    /// Throws for settings `restore` would refuse whatever the image (an iteration count of 0,
+    /// a negative λ), so that a comparison can refuse a method before any item runs. The
+    /// default accepts everything.
+    func checkSettings() throws
 }
 
 extension Restorer {
+    public func checkSettings() throws {}
+
     /// Restores `blurred` without observing iterations.
     public func restore(_ blurred: Image, psf: PSF) throws -> Image {
         try restore(blurred, psf: psf, observer: nil)

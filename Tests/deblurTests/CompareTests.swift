@@ -119,12 +119,15 @@ import Testing
         }
     }
 
-    @Test func unknownMethodExitsOneNamingItWithoutOutput() throws {
+    /// An unknown method, or a value every image would refuse, stops compare before any item
+    /// runs (those values once failed item by item and wrote a report of failures).
+    @Test(arguments: [("blurred,sharpen-magic", "sharpen-magic"), ("blurred,tikhonov:lambda=-1", "-1"), ("rl:iterations=0", "iterations")])
+    func badMethodExitsOneNamingItWithoutOutput(methods: String, named: String) throws {
         try withScratch { dir in
             try Self.dataset(in: dir)
             let before = dir.listing()
-            let result = try dir.deblur("compare", "ds", "--methods", "blurred,sharpen-magic", "--csv", "scores.csv", "--quiet")
-            expectCleanFailure(result, naming: "sharpen-magic", directory: dir, before: before)
+            let result = try dir.deblur("compare", "ds", "--methods", methods, "--csv", "scores.csv", "--quiet")
+            expectCleanFailure(result, naming: named, directory: dir, before: before)
         }
     }
 

@@ -52,6 +52,13 @@ public enum ClassicalMethods {
     /// - Throws: `DeconvolutionError.invalidParameter` naming an unknown method, key (or one given
     ///   in both spellings) or a bad value.
     public static func make(_ name: String, parameters: [String: String] = [:]) throws -> any Restorer {
+        // Values are checked now, not at the first image: compare refuses a bad spec up front.
+        let method = try build(name, parameters: parameters)
+        try method.checkSettings()
+        return method
+    }
+
+    private static func build(_ name: String, parameters: [String: String]) throws -> any Restorer {
         guard let allowed = keys[name] else {
             throw DeconvolutionError.invalidParameter(name: "method", value: name, expected: "one of \(names.joined(separator: ", "))")
         }

@@ -96,18 +96,23 @@ public struct HyperLaplacian: Restorer {
         return Double(lambda) / 2 * data + prior
     }
 
-    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+    public func checkSettings() throws {
         guard alpha > 0 && alpha <= 1 else {
             throw DeconvolutionError.invalidParameter(name: "alpha", value: String(alpha), expected: "a value in (0, 1] (2/3 or 1 are usual)")
         }
         if let lambda, !(lambda > 0 && lambda.isFinite) {
             throw DeconvolutionError.invalidParameter(name: "lambda", value: String(lambda), expected: "a finite value > 0")
         }
-        guard betaStart > 0, betaRate > 1, betaMax.isFinite, innerIterations >= 1 else {
+        // betaMax below betaStart would run no continuation step at all and return the start.
+        guard betaStart > 0, betaRate > 1, betaMax.isFinite, betaMax >= betaStart, innerIterations >= 1 else {
             throw DeconvolutionError.invalidParameter(
                 name: "continuation", value: "betaStart=\(betaStart) betaRate=\(betaRate) betaMax=\(betaMax) inner=\(innerIterations)",
-                expected: "betaStart > 0, betaRate > 1, finite betaMax and innerIterations ≥ 1")
+                expected: "betaStart > 0, betaRate > 1, a finite betaMax ≥ betaStart and innerIterations ≥ 1")
         }
+    }
+
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        try checkSettings()
         try blurred.requireFinite("blurred image")
         if boundary == .masked {
             let domain = try RestorationDomain(height: blurred.height, width: blurred.width, psf: psf, boundary: .masked)

@@ -31,6 +31,20 @@ struct FilterContext {
 /// Wiener estimates the noise and the signal spectrum per channel). Throws when `|H|² + R` vanishes at some frequency (a PSF whose OTF
 /// has zeros, and no regularization). `masked` solves the masked normal equations by
 /// `maskedIterations` preconditioned CG steps instead (`MaskedLinearSolver`).
+/// The settings a masked linear filter needs whatever the image: CG steps, and some
+/// regularization (the unobserved margin is fixed by it alone).
+func checkMaskedSettings(boundary: BoundaryHandling, iterations: Int, regularized: Bool) throws {
+    guard boundary == .masked else { return }
+    guard iterations >= 1 else {
+        throw DeconvolutionError.invalidParameter(name: "iterations", value: String(iterations), expected: "an integer ≥ 1")
+    }
+    guard regularized else {
+        throw DeconvolutionError.invalidParameter(
+            name: "regularization", value: "0",
+            expected: "nsr > 0 (or lambda > 0) with boundary masked: the unobserved margin is determined by the regularizer alone")
+    }
+}
+
 func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, maskedIterations: Int = 30,
                        regularizer: (FilterContext) throws -> SpectralRegularizer) throws -> Image {
     try blurred.requireFinite("blurred image")

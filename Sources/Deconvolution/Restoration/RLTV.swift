@@ -40,11 +40,16 @@ public struct RLTV: Restorer {
 
     public var name: String { "rl-tv(iterations=\(iterations),lambda=\(lambda),boundary=\(boundary.rawValue))" }
 
+    var settings: RichardsonLucySettings {
+        RichardsonLucySettings(iterations: iterations, acceleration: false, damping: 0,
+                               boundary: boundary, initialization: initialization, clip: clip,
+                               tolerance: tolerance, tvLambda: lambda)
+    }
+
+    public func checkSettings() throws { try settings.validate() }
+
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
-        let settings = RichardsonLucySettings(iterations: iterations, acceleration: false, damping: 0,
-                                              boundary: boundary, initialization: initialization, clip: clip,
-                                              tolerance: tolerance, tvLambda: lambda)
-        return try settings.restore(blurred, psf: psf, observer: observer)
+        try settings.restore(blurred, psf: psf, observer: observer)
     }
 }
 

@@ -70,11 +70,16 @@ public struct RichardsonLucy: Restorer {
         "rl(iterations=\(iterations)\(acceleration ? ",acceleration" : "")\(damping > 0 ? ",damping=\(damping)" : ""),boundary=\(boundary.rawValue))"
     }
 
+    var settings: RichardsonLucySettings {
+        RichardsonLucySettings(iterations: iterations, acceleration: acceleration, damping: damping,
+                               boundary: boundary, initialization: initialization, clip: clip,
+                               tolerance: tolerance, tvLambda: 0)
+    }
+
+    public func checkSettings() throws { try settings.validate() }
+
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
-        let settings = RichardsonLucySettings(iterations: iterations, acceleration: acceleration, damping: damping,
-                                              boundary: boundary, initialization: initialization, clip: clip,
-                                              tolerance: tolerance, tvLambda: 0)
-        return try settings.restore(blurred, psf: psf, observer: observer)
+        try settings.restore(blurred, psf: psf, observer: observer)
     }
 }
 

@@ -44,10 +44,15 @@ public struct Tikhonov: Restorer {
         "tikhonov(lambda=\(lambda),\(regularizer.rawValue),boundary=\(boundary.rawValue)\(boundary == .masked ? ",iterations=\(iterations)" : ""))"
     }
 
-    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+    public func checkSettings() throws {
         guard lambda >= 0 && lambda.isFinite else {
             throw DeconvolutionError.invalidParameter(name: "lambda", value: String(lambda), expected: "a finite value ≥ 0")
         }
+        try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: lambda > 0)
+    }
+
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        try checkSettings()
         let r: SpectralRegularizer
         switch regularizer {
         case .laplacian: r = SpectralRegularizer(laplacian: lambda)

@@ -61,18 +61,26 @@ public struct Wiener: Restorer {
         }
     }
 
-    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+    public func checkSettings() throws {
         switch noiseToSignal {
         case .ratio(let nsr):
             guard nsr >= 0 && nsr.isFinite else {
                 throw DeconvolutionError.invalidParameter(name: "nsr", value: String(nsr), expected: "a finite value ≥ 0")
             }
+            try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: nsr > 0)
         case .noiseSigma(let sigma):
             guard sigma >= 0 && sigma.isFinite else {
                 throw DeconvolutionError.invalidParameter(name: "noise-sigma", value: String(sigma), expected: "a finite value ≥ 0")
             }
-        case .automatic: break
+            // σ = 0 on a noisy image still gives a positive ratio; the image decides, not the settings.
+            try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: true)
+        case .automatic:
+            try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: true)
         }
+    }
+
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        try checkSettings()
         let mode = noiseToSignal
         return try applyLinearFilter(blurred, psf: psf, boundary: boundary, maskedIterations: iterations) { context in
             switch mode {
