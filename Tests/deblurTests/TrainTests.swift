@@ -100,6 +100,22 @@ enum TrainedModel {
         }
     }
 
+    /// A learning rate that blows the weights up in one step gives a finite loss but NaN
+    /// validation images: "diverged", exit 1, and no model, checkpoint or empty log left.
+    /// An output that is a directory, or in none, is refused before any training.
+    @Test func divergenceAndUnwritableOutputsExitOneLeavingNothing() throws {
+        try withScratch { dir in
+            let diverged = try dir.deblur("train", "--synthetic", "--width", "4", "--synthetic-images", "4", "--image-size", "32", "--patch", "16",
+                                          "--batch", "2", "--steps", "1", "--lr", "1e30", "-o", "t.model", "--quiet", "--threads", "1")
+            expectCleanFailure(diverged, naming: "diverged", directory: dir, before: [])
+            try FileManager.default.createDirectory(at: dir.file("d.model"), withIntermediateDirectories: false)
+            for output in ["d.model", "nodir/t.model"] {
+                let result = try dir.deblur("train", "--synthetic", "--steps", "1", "-o", output)
+                expectCleanFailure(result, naming: output, directory: dir, before: ["d.model"], usageFollows: true)
+            }
+        }
+    }
+
     /// `--unrolled` restores with the model being fine-tuned: without `--init` (or for a
     /// refiner) it is a usage error, before any data is made.
     @Test func unrolledWithoutAnInitialDenoiserExitsOne() throws {

@@ -185,53 +185,64 @@ public final class Trainer {
         var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
         var gradients = [Float](repeating: 0, count: network.parameterCount)
         let log = try logPath.map { try TrainingLog(path: $0, append: step > 0) }
-        var lossSum = 0.0, lossCount = 0
-        // A fine-tune's starting point, scored on the same validation data: the number every
-        // later epoch has to beat.
-        if step == 0, initializedFrom != nil, let metrics = validate() {
-            try log?.write(["event": .string("initial"), "epoch": .number(0), "step": .number(0), "val_loss": .number(metrics.loss),
-                            "val_psnr": .number(metrics.psnr), "val_ssim": .number(metrics.ssim),
-                            "base_psnr": .number(metrics.basePSNR), "base_ssim": .number(metrics.baseSSIM)])
-            report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
-        }
-        while step < totalSteps {
-            let value: Double
-            gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
-            if let endToEndStep {
-                value = try endToEndStep.run(step: step, network: network, loss: loss, gradients: &gradients)
-            } else {
-                sampler!.fill(step: step, input: &input, target: &target)
-                let prediction = network.forward(input, workspace: workspace)
-                value = loss.evaluate(prediction: prediction, target: target, gradient: &gradient)
-                if value.isFinite { network.backward(gradient, workspace: workspace, gradients: &gradients) }
+        // A run that fails before its first epoch leaves no empty log behind.
+        do {
+            var lossSum = 0.0, lossCount = 0
+            // A fine-tune's starting point, scored on the same validation data: the number every
+            // later epoch has to beat.
+            if step == 0, initializedFrom != nil, let metrics = validate() {
+                try log?.write(["event": .string("initial"), "epoch": .number(0), "step": .number(0), "val_loss": .number(metrics.loss),
+                                "val_psnr": .number(metrics.psnr), "val_ssim": .number(metrics.ssim),
+                                "base_psnr": .number(metrics.basePSNR), "base_ssim": .number(metrics.baseSSIM)])
+                report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
             }
-            guard value.isFinite else {
-                throw RefinementError.invalidData("training diverged at step \(step + 1) (loss \(value)): lower --lr")
-            }
-            optimizer.learningRate = schedule.rate(at: step)
-            optimizer.update(&network, along: gradients)
-            step += 1
-            lossSum += value; lossCount += 1
-            report(.step(step: step, total: totalSteps, loss: value, learningRate: optimizer.learningRate))
-            if step % stepsPerEpoch == 0 || step == totalSteps {
-                let epoch = (step + stepsPerEpoch - 1) / stepsPerEpoch
-                let metrics = validate()
-                let improved = metrics.map { m in best.map { m.psnr > $0.psnr } ?? true } ?? true
-                if improved { best = metrics; bestModel = model(metrics: metrics) }
-                try log?.write(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
-                                "train_loss": .number(lossSum / Double(max(1, lossCount))), "lr": .number(Double(optimizer.learningRate)),
-                                "val_loss": num(metrics?.loss), "val_psnr": num(metrics?.psnr), "val_ssim": num(metrics?.ssim),
-                                "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
-                lossSum = 0; lossCount = 0
-                if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
-                if let output, improved { try ModelFile.write(bestModel!, to: output) }
-                if let checkpointPath {
-                    var checkpoint = model(metrics: metrics)
-                    checkpoint.header.training["step"] = .number(Double(step))
-                    if let best { checkpoint.header.training["best_psnr"] = .number(best.psnr) }
-                    try ModelFile.write(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) }, to: checkpointPath)
+            while step < totalSteps {
+                let value: Double
+                gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
+                if let endToEndStep {
+                    value = try endToEndStep.run(step: step, network: network, loss: loss, gradients: &gradients)
+                } else {
+                    sampler!.fill(step: step, input: &input, target: &target)
+                    let prediction = network.forward(input, workspace: workspace)
+                    value = loss.evaluate(prediction: prediction, target: target, gradient: &gradient)
+                    if value.isFinite { network.backward(gradient, workspace: workspace, gradients: &gradients) }
+                }
+                guard value.isFinite else {
+                    throw RefinementError.invalidData("training diverged at step \(step + 1) (loss \(value)): lower --lr")
+                }
+                optimizer.learningRate = schedule.rate(at: step)
+                optimizer.update(&network, along: gradients)
+                step += 1
+                lossSum += value; lossCount += 1
+                report(.step(step: step, total: totalSteps, loss: value, learningRate: optimizer.learningRate))
+                if step % stepsPerEpoch == 0 || step == totalSteps {
+                    let epoch = (step + stepsPerEpoch - 1) / stepsPerEpoch
+                    let metrics = validate()
+                    // A finite loss can still leave infinite weights (one huge step): the validation
+                    // images then come out NaN or infinite, and no model of this run is worth keeping.
+                    if let m = metrics, !(m.psnr.isFinite && m.loss.isFinite) {
+                        throw RefinementError.invalidData("training diverged by step \(step) (validation PSNR \(m.psnr), loss \(m.loss)): lower --lr")
+                    }
+                    let improved = metrics.map { m in best.map { m.psnr > $0.psnr } ?? true } ?? true
+                    if improved { best = metrics; bestModel = model(metrics: metrics) }
+                    try log?.write(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
+                                    "train_loss": .number(lossSum / Double(max(1, lossCount))), "lr": .number(Double(optimizer.learningRate)),
+                                    "val_loss": num(metrics?.loss), "val_psnr": num(metrics?.psnr), "val_ssim": num(metrics?.ssim),
+                                    "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
+                    lossSum = 0; lossCount = 0
+                    if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
+                    if let output, improved { try ModelFile.write(bestModel!, to: output) }
+                    if let checkpointPath {
+                        var checkpoint = model(metrics: metrics)
+                        checkpoint.header.training["step"] = .number(Double(step))
+                        if let best { checkpoint.header.training["best_psnr"] = .number(best.psnr) }
+                        try ModelFile.write(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) }, to: checkpointPath)
+                    }
                 }
             }
+        } catch {
+            log?.discardIfUnwritten()
+            throw error
         }
         return bestModel ?? model(metrics: nil)
     }
@@ -313,6 +324,8 @@ private func num(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
 /// PSNR in dB with data range 1: `10 log₁₀(1 / MSE)` (scikit-image `peak_signal_noise_ratio(data_range=1)`).
 func psnr(_ a: Tensor, _ b: Tensor) -> Double {
     let mse = MSELoss().value(prediction: a, target: b)
+    // NaN stays NaN (a diverged network), not the +∞ of a perfect match.
+    guard !mse.isNaN else { return .nan }
     return mse > 0 ? 10 * log10(1 / mse) : .infinity
 }
 
@@ -320,8 +333,14 @@ func psnr(_ a: Tensor, _ b: Tensor) -> Double {
 final class TrainingLog {
     let handle: FileHandle
 
+    let path: String
+    let created: Bool
+    private var written = false
+
     init(path: String, append: Bool) throws {
-        if !append || !FileManager.default.fileExists(atPath: path) {
+        self.path = path
+        created = !append || !FileManager.default.fileExists(atPath: path)
+        if created {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path")
             }
@@ -338,9 +357,19 @@ final class TrainingLog {
     func write(_ object: [String: JSONValue]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(JSONValue.object(object))
+        // JSON has no NaN or ∞: such a value is logged as null rather than failing the run.
+        var data = try encoder.encode(JSONValue.object(object.mapValues { value in
+            if case .number(let x) = value, !x.isFinite { return .null }
+            return value
+        }))
         data.append(0x0A)
         handle.write(data)
+        written = true
+    }
+
+    /// Removes the log when this run created it and wrote nothing to it.
+    func discardIfUnwritten() {
+        if created && !written { try? FileManager.default.removeItem(atPath: path) }
     }
 }
 

@@ -34,3 +34,16 @@ func refuseOverwriting(_ inputs: String..., with output: String, option: String)
         throw ValidationError("\(option) \(output) is the input \(input): choose another name, the input would be replaced.")
     }
 }
+
+/// Refuses, before a long run, an output path that could not be written at its end: a
+/// directory, or a file in a directory that does not exist.
+func checkWritableOutput(_ path: String, option: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw ValidationError("\(option) \(path) is a directory: give a file name.")
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty, !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
+        throw ValidationError("\(option) \(path): the directory \(parent) does not exist.")
+    }
+}
