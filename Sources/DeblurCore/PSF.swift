@@ -46,8 +46,8 @@ public struct PSF: Sendable, Equatable {
 public struct PSFImport: Sendable {
     /// The kernel as imported: odd-sized, non-negative, summing to 1.
     public var psf: PSF
-    /// Negative samples set to 0 (a blind estimate's ringing), and their sum relative to the
-    /// positive samples' sum (≤ 0).
+    /// Negative samples set to 0 (a blind estimate's ringing), and their magnitude as a share
+    /// of the positive samples' sum (≥ 0: 0.01 when they took away 1 % of the mass).
     public var clippedNegatives: Int
     public var clippedFraction: Double
     /// Zero rows and columns added on each side.
@@ -88,7 +88,7 @@ extension PSF {
         let (top, bottom) = centroid ? sides(k.height, centre: Int((massY / positiveSum).rounded())) : (0, 1 - k.height % 2)
         let (left, right) = centroid ? sides(k.width, centre: Int((massX / positiveSum).rounded())) : (0, 1 - k.width % 2)
         if top + bottom + left + right > 0 { k = k.padded(top: top, bottom: bottom, left: left, right: right, mode: .zero) }
-        return PSFImport(psf: try PSF(k, source: source), clippedNegatives: negatives, clippedFraction: negativeSum / positiveSum,
+        return PSFImport(psf: try PSF(k, source: source), clippedNegatives: negatives, clippedFraction: negatives > 0 ? -negativeSum / positiveSum : 0,
                          top: top, bottom: bottom, left: left, right: right)
     }
 }

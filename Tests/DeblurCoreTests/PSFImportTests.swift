@@ -26,7 +26,7 @@ import Testing
         kernel[1, 1] = 0.8; kernel[0, 1] = 0.2; kernel[2, 0] = -0.05; kernel[2, 2] = -0.05
         let imported = try PSF.importing(kernel)
         #expect(imported.clippedNegatives == 2)
-        #expect(abs(imported.clippedFraction - -0.1) < 1e-7)
+        #expect(abs(imported.clippedFraction - 0.1) < 1e-7)
         #expect(imported.psf.height == 3 && imported.psf.width == 3)
         #expect(abs(imported.psf[1, 1] - 0.8) < 1e-6 && abs(imported.psf[0, 1] - 0.2) < 1e-6 && imported.psf[2, 0] == 0)
     }

@@ -218,6 +218,18 @@ enum TrainedModel {
         }
     }
 
+    /// An image the restorer refuses (a NaN sample) is named in the error, as deconvolve names it.
+    @Test func anImageWithNaNExitsOneNamingTheFile() throws {
+        try withScratch { dir in
+            var image = Image(height: 24, width: 24, value: 0.5)
+            image[3, 3] = .nan
+            try ImageIO.write(image, to: dir.file("nan.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("refine", "nan.tif", "--psf", "psf.tif", "-o", "out.tif", "--quiet"), naming: "nan.tif", directory: dir, before: before)
+        }
+    }
+
     /// A malformed, unknown, repeated or flag-owned `--param`: exit 1 naming it, nothing written.
     @Test(arguments: [(["lambda"], "lambda"), (["lamda=0.3"], "lamda"), (["lambda=0.3", "lambda=0.4"], "lambda=0.4"),
                       (["tile=64"], "--tile"), (["noise-sigma=0.1"], "--noise-sigma"), (["sigma_start=0.1", "sigma-start=0.2"], "sigma-start=0.2"), (["lambda=-1"], "-1")])

@@ -265,7 +265,7 @@ public struct TrainingData: Sendable {
         return TrainingSample(estimate: try base.restore(scene.blurred, psf: scene.psf), blurred: scene.blurred, sharp: scene.sharp, noiseSigma: scene.sigma)
     }
 
-    /// Loads a dataset directory (DESIGN.md layout), runs the base method on every item (in
+    /// Loads a dataset directory (`deblur synth`'s layout), runs the base method on every item (in
     /// parallel), and holds out every tenth item (index ≡ 9 mod 10) for validation. Color
     /// items become one sample per channel.
     public static func dataset(_ directory: String, base: any Restorer, progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
@@ -287,9 +287,14 @@ public struct TrainingData: Sendable {
                     guard blurred.height == sharp.height && blurred.width == sharp.width && blurred.channels == sharp.channels else {
                         throw RefinementError.invalidData("dataset \(directory) item \(item.id): blurred \(blurred.channels)×\(blurred.height)×\(blurred.width) and sharp \(sharp.channels)×\(sharp.height)×\(sharp.width) differ")
                     }
-                    return try (0..<blurred.channels).map { c in
-                        let y = blurred.channel(c)
-                        return TrainingSample(estimate: try base.restore(y, psf: psf), blurred: y, sharp: sharp.channel(c), noiseSigma: item.noiseSigma)
+                    do {
+                        return try (0..<blurred.channels).map { c in
+                            let y = blurred.channel(c)
+                            return TrainingSample(estimate: try base.restore(y, psf: psf), blurred: y, sharp: sharp.channel(c), noiseSigma: item.noiseSigma)
+                        }
+                    } catch {
+                        // The base method's message says what is wrong, not with which file.
+                        throw RefinementError.invalidData("dataset \(directory) item \(item.id) (\(item.blurred)): \(error)")
                     }
                 }
                 lock.lock(); out[i] = r; lock.unlock()

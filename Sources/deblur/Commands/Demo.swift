@@ -37,7 +37,7 @@ struct Demo: ParsableCommand {
 
     func validate() throws {
         guard items >= 1 else { throw ValidationError("Please give --items ≥ 1 (got \(items)).") }
-        guard size >= 64 else { throw ValidationError("Please give --size ≥ 64 (got \(size)).") }
+        guard (64...4096).contains(size) else { throw ValidationError("Please give a --size from 64 to 4096 (got \(size)).") }
         guard noiseSigma >= 0, noiseSigma.isFinite else { throw ValidationError("Please give --noise-sigma ≥ 0 (got \(noiseSigma)).") }
         guard pictures >= 0 else { throw ValidationError("Please give --pictures ≥ 0 (got \(pictures)).") }
     }

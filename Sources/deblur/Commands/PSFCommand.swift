@@ -76,7 +76,7 @@ extension PSFCommand {
             if !padding.isEmpty { changes.append("zeros added: " + padding.map { "\($0.1) \($0.0)" }.joined(separator: ", ")) }
             if imported.clippedNegatives > 0 {
                 let count = imported.clippedNegatives
-                changes.append(String(format: "%d negative sample%@ set to 0 (%.3g %% of the mass)", count, count == 1 ? "" : "s", -100 * imported.clippedFraction))
+                changes.append(String(format: "%d negative sample%@ set to 0 (%.3g %% of the mass)", count, count == 1 ? "" : "s", 100 * imported.clippedFraction))
             }
             print("imported PSF \(psf.height)×\(psf.width) from \(kernel)" + (changes.isEmpty ? "" : " (\(changes.joined(separator: "; ")))") + " → \(output)")
         }

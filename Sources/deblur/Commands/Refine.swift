@@ -64,16 +64,21 @@ struct Refine: ParsableCommand {
         let refiner = try RefinerMethod.make(parameters: parameters)
         let start = monotonicSeconds()
         let refined: Image
-        if let splitting = refiner as? PlugAndPlayRestorer {
-            // A large image takes minutes: one tick per splitting step. Channel by channel, as
-            // the restorer itself runs them, so the result is the same.
-            let bar = ProgressBar(total: blurred.channels * splitting.iterations, label: "refine", quiet: quiet)
-            refined = try blurred.mapChannels { channel in
-                try splitting.restore(channel, psf: kernel) { _ in bar.advance(); return true }
+        do {
+            if let splitting = refiner as? PlugAndPlayRestorer {
+                // A large image takes minutes: one tick per splitting step. Channel by channel, as
+                // the restorer itself runs them, so the result is the same.
+                let bar = ProgressBar(total: blurred.channels * splitting.iterations, label: "refine", quiet: quiet)
+                refined = try blurred.mapChannels { channel in
+                    try splitting.restore(channel, psf: kernel) { _ in bar.advance(); return true }
+                }
+                bar.finish()
+            } else {
+                refined = try refiner.restore(blurred, psf: kernel)
             }
-            bar.finish()
-        } else {
-            refined = try refiner.restore(blurred, psf: kernel)
+        } catch let error as DeconvolutionError {
+            // What is wrong with the image (NaN samples, smaller than the PSF), said of the file.
+            throw CLIError("\(image): \(error.description)")
         }
         let seconds = monotonicSeconds() - start
         try ImageIO.write(refined, to: output)

@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Generate training data on the fly (dead leaves, trajectory PSFs, noise range, valid boundary).")
     var synthetic = false
-    @Option(help: "Train on a dataset directory (DESIGN.md layout); every tenth item is held out for validation.")
+    @Option(help: "Train on a dataset directory (deblur synth's layout, Docs/FileFormats.md); every tenth item is held out for validation.")
     var dataset: String?
     @Option(name: [.short, .customLong("output")], help: "The model file to write (the best on validation).")
     var output: String
