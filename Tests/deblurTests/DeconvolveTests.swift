@@ -68,6 +68,27 @@ import _TestSupport
         }
     }
 
+    /// After a valid blur the sharp image is larger by the PSF size − 1: `--center-reference`
+    /// (the summary has 4 decimals)
+    /// scores its centre, as `metrics --center-reference` does; without it the run is refused
+    /// with that hint, before any output.
+    @Test func centerReferenceScoresAValidBlurAsMetricsDoes() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 28, width: 28, seed: 5).clamped(), to: dir.file("sharp.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
+            #expect(try dir.deblur("blur", "sharp.tif", "--psf", "psf.tif", "--boundary", "valid", "-o", "b.tif").status == 0)
+            let common = ["deconvolve", "b.tif", "--psf", "psf.tif", "--method", "wiener", "--reference", "sharp.tif", "--quiet", "--json"]
+            let before = dir.listing()
+            let refused = try dir.deblur(common + ["-o", "r.tif"])
+            expectCleanFailure(refused, naming: "--center-reference", directory: dir, before: before)
+            let result = try dir.deblur(common + ["-o", "r.tif", "--center-reference"])
+            #expect(result.status == 0, "\(result)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let metrics = try MetricsTests.json(try dir.deblur("metrics", "sharp.tif", "r.tif", "--center-reference", "--json"))
+            #expect(abs(try #require(summary["psnr_db"] as? Double) - (try #require(metrics["psnr"] as? Double))) < 1e-4, "\(summary) \(metrics)")
+        }
+    }
+
     @Test(arguments: [["--method", "wiener", "--nsr=-1"], ["--method", "tikhonov", "--lambda", "nan"]])
     func invalidRegularizationExitsOneNamingTheValueWithoutOutput(arguments: [String]) throws {
         try withScratch { dir in

@@ -70,6 +70,9 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "The sharp image, for PSNR and SSIM in the trace and the summary.")
     var reference: String?
 
+    @Flag(help: "Score against the centre of --reference, for a valid blur (its sharp image is larger by the PSF size − 1), as metrics --center-reference.")
+    var centerReference = false
+
     @Option(name: .shortAndLong, help: "The restored image (PNG or TIFF; TIFF keeps 32-bit floats).")
     var output: String
 
@@ -127,9 +130,13 @@ struct Deconvolve: ParsableCommand {
         let kernel = try loadPSF(psf)
         var sharp: Image?
         if let reference {
-            let r = try ImageIO.read(reference)
+            var r = try ImageIO.read(reference)
+            let marginY = r.height - blurred.height, marginX = r.width - blurred.width
+            let centred = r.channels == blurred.channels && marginY >= 0 && marginX >= 0 && marginY % 2 == 0 && marginX % 2 == 0
+            if centerReference && centred { r = r.centerCropped(height: blurred.height, width: blurred.width) }
             guard r.channels == blurred.channels && r.height == blurred.height && r.width == blurred.width else {
-                throw CLIError("reference \(reference) is \(r.channels)×\(r.height)×\(r.width), expected the blurred image's \(blurred.channels)×\(blurred.height)×\(blurred.width)")
+                let hint = centred && !centerReference ? " (a valid blur's sharp image: pass --center-reference to score its centre)" : ""
+                throw CLIError("reference \(reference) is \(r.channels)×\(r.height)×\(r.width), expected the blurred image's \(blurred.channels)×\(blurred.height)×\(blurred.width)\(hint)")
             }
             sharp = r
         }
