@@ -41,7 +41,7 @@ enum TrainedModel {
     @Test(arguments: [(["--grain", "0.7"], "0.7"), (["--psf-sizes", "13,16"], "13,16"), (["--inputs", "estimate,bogus"], "bogus"),
                       (["--task", "denoise", "--inputs", "estimate,blurred"], "estimate,blurred"), (["--noise-range", "0.2,0.1"], "0.2,0.1"), (["--noise-range=-0.1:0.2"], "-0.1:0.2"), (["--noise-range", "0.3:0.1"], "0.3:0.1"), (["--noise-range", "0.1:x"], "0.1:x"),
                       (["--shading", "0.5"], "0.5"), (["--patterns", "1.2"], "1.2"), (["--lens-blur", "12"], "12"), (["--contrast", "1.5"], "1.5"), (["--init", "nothere.model"], "nothere.model"),
-                      (["--radii", "5:2"], "radii"), (["--radii", "2:x"], "2:x")])
+                      (["--radii", "5:2"], "radii"), (["--radii", "2:x"], "2:x"), (["--loss", "0.8*l1+"], "0.8*l1+")])
     func badSettingExitsOneNamingItWithoutModel(flag: [String], named: String) throws {
         try withScratch { dir in
             let result = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "4"] + flag + ["-o", "x.model", "--quiet"])

@@ -14,8 +14,9 @@ public struct WeightedLoss: Loss {
     /// Parses a `--loss` specification; throws `RefinementError.invalidSetting` on unknown names or bad weights.
     public init(parsing specification: String) throws {
         var terms: [(Double, any Loss)] = []
-        for part in specification.split(separator: "+") {
-            let pieces = part.split(separator: "*").map { $0.trimmingCharacters(in: .whitespaces) }
+        // Empty terms ("0.8*l1+", "l1++ssim") are refused, not skipped: the weights would not be the ones meant.
+        for part in specification.split(separator: "+", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: "*", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             var weight = 1.0
             var name = pieces.last ?? ""
             if pieces.count == 2 {

@@ -113,6 +113,8 @@ struct Train: ParsableCommand {
         guard synthetic != (dataset != nil) else { throw ValidationError("Please give exactly one of --synthetic or --dataset DIR.") }
         if let steps, steps < 1 { throw ValidationError("Please give --steps ≥ 1 (got \(steps)).") }
         guard epochs >= 1 else { throw ValidationError("Please give --epochs ≥ 1 (got \(epochs)).") }
+        if let stepsPerEpoch, stepsPerEpoch < 1 { throw ValidationError("Please give --steps-per-epoch ≥ 1 (got \(stepsPerEpoch)).") }
+        guard warmup >= 0 else { throw ValidationError("Please give --warmup ≥ 0 (got \(warmup)).") }
         guard batch >= 1 else { throw ValidationError("Please give --batch ≥ 1 (got \(batch)).") }
         guard syntheticImages >= 1, imageSize >= 16 else { throw ValidationError("Please give --synthetic-images ≥ 1 and --image-size ≥ 16.") }
         try checkThreads(threads)

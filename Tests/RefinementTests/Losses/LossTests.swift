@@ -62,6 +62,9 @@ func ssimPlanes() -> (Tensor, Tensor) {
         #expect(abs(loss.value(prediction: p, target: t) - expected) < 1e-9)
         #expect(lossGradientError(try WeightedLoss(parsing: "mse+0.5*ssim"), prediction: p, target: t, step: 1e-2) < 2e-2)
         #expect(throws: RefinementError.self) { try WeightedLoss(parsing: "0.5*psnr") }
+        for bad in ["0.8*l1+", "+l1", "l1++ssim", "0.8*", "*l1", "0.5*0.5*l1"] {
+            #expect(throws: RefinementError.self, "\(bad)") { try WeightedLoss(parsing: bad) }
+        }
         #expect(throws: RefinementError.self) { try WeightedLoss(parsing: "-1*mse") }
     }
 }
