@@ -21,6 +21,21 @@ import _TestSupport
             let tolerance: Double = ext == "png" ? 0.5 / 255 + 1e-6 : 1e-6
             #expect(abs((object["min"] as? Double ?? .nan) - Double(stats.min)) <= tolerance)
             #expect(abs((object["max"] as? Double ?? .nan) - Double(stats.max)) <= tolerance)
+            #expect(object["non_finite"] as? Int == 0)
+        }
+    }
+
+    /// NaN samples are counted and said plainly (an all-NaN image read "min inf max -inf").
+    @Test func nonFiniteSamplesAreCounted() throws {
+        try withScratch { dir in
+            var image = Image(height: 4, width: 5, value: 0.25)
+            image[1, 2] = .nan; image[3, 4] = .infinity
+            try ImageIO.write(image, to: dir.file("n.tif").path)
+            let json = try dir.deblur("info", "n.tif", "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(object["non_finite"] as? Int == 2 && object["min"] as? Double == 0.25, "\(json)")
+            let text = try dir.deblur("info", "n.tif")
+            #expect(text.status == 0 && text.stdout.contains("2 of 20 samples are NaN or infinite"), "\(text)")
         }
     }
 

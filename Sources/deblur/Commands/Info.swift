@@ -35,17 +35,20 @@ struct Info: ParsableCommand {
         var max: Float
         var mean: Double
         var noise_sigma: Double
+        /// NaN and ±∞ samples (min and max leave them out; the mean does not).
+        var non_finite: Int
     }
 
     func run() throws {
         let (image, info) = try ImageIO.readWithInfo(file)
         let stats = image.statistics()
         let noise = estimatePatchNoiseSigma(image)
+        let nonFinite = image.pixels.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
         if json {
             let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
                                 channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
                                 alpha: info.hasAlpha, pages: info.pages, min: stats.min, max: stats.max, mean: stats.mean,
-                                noise_sigma: noise)
+                                noise_sigma: noise, non_finite: nonFinite)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -57,5 +60,8 @@ struct Info: ParsableCommand {
         print("\(file): \(info.format.rawValue.uppercased()) \(info.height)×\(info.width), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
               + (info.hasAlpha ? ", alpha (dropped)" : "") + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
         print(String(format: "min %.6g  max %.6g  mean %.6g  noise σ ≈ %.3g", stats.min, stats.max, stats.mean, noise))
+        if nonFinite > 0 {
+            print("\(nonFinite) of \(image.count) samples are NaN or infinite: min and max are of the others; no method will restore this image")
+        }
     }
 }
