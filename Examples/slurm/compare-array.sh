@@ -13,7 +13,8 @@
 # score: array task K of N scores items i ≡ K−1 (mod N) with those methods → RESULTS/part-K-of-N.json.
 #        A failed task can be resubmitted alone (--array=7): it rewrites only its own part.
 # merge: `compare --merge` reads every part and writes the reports of the whole dataset; it
-#        refuses parts with different methods or metric settings and overlapping items.
+#        refuses parts with different methods or metric settings, overlapping items, and a set
+#        that misses a shard (a task that failed) or mixes splits (parts left from another N).
 # The tuning items are scored too: report the tuned methods' numbers on the rest, or use a
 # separate validation dataset for the tune step (set TUNE_DATASET), as Docs/Evaluation.md explains.
 #

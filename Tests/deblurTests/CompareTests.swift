@@ -107,6 +107,24 @@ import Testing
         }
     }
 
+    /// Each shard's JSON records K/N and the dataset's size, so a merge missing a part fails
+    /// naming it instead of reporting on two thirds of the dataset.
+    @Test func mergeOfAnIncompleteSetOfShardsFailsNamingTheMissingShard() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            for k in [1, 3] {
+                let part = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--shard", "\(k)/3", "--json", "part-\(k).json", "--quiet")
+                #expect(part.status == 0, "\(part)")
+            }
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file("part-3.json"))) as? [String: Any]
+            let shard = (object?["settings"] as? [String: Any])?["shard"] as? [String: Any]
+            #expect(shard?["index"] as? Int == 3 && shard?["count"] as? Int == 3 && shard?["dataset_items"] as? Int == 3, "\(shard ?? [:])")
+            let before = dir.listing()
+            let result = try dir.deblur("compare", "--merge", "part-1.json", "part-3.json", "--csv", "merged.csv", "--json", "merged.json")
+            expectCleanFailure(result, naming: "missing 1 shard(s): 2/3", directory: dir, before: before)
+        }
+    }
+
     @Test func tunedMethodsFileListsTheChosenValues() throws {
         try withScratch { dir in
             try Self.dataset(in: dir)

@@ -126,6 +126,8 @@ public struct ComparisonSettings: Sendable, Codable {
     public var splitSeed: UInt64
     public var threads: Int
     public var version: String
+    /// The part of the dataset this run scored (`--shard K/N`); nil for a whole dataset.
+    public var shard: ComparisonShard?
 
     public init(dataset: String = "", metrics: MetricSettings = MetricSettings(), baseline: String = "",
                 methodSpecs: [String] = [], tune: Bool = false, validationFraction: Double = 0.2,
@@ -136,3 +138,22 @@ public struct ComparisonSettings: Sendable, Codable {
     }
 }
 
+
+/// Which part of a dataset a sharded run scored (`deblur compare --shard K/N`), recorded in
+/// its JSON report so that `Comparison.merge` can tell a complete set of parts from one with
+/// a shard missing (item ids alone cannot: a dataset's ids need not be contiguous).
+public struct ComparisonShard: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// 1-based shard number K.
+    public var index: Int
+    /// Number of shards N.
+    public var count: Int
+    /// Items in the whole dataset after `--limit`, before sharding (nil when not known).
+    public var datasetItems: Int?
+
+    public init(index: Int, count: Int, datasetItems: Int? = nil) {
+        precondition(count >= 1 && (1...count).contains(index), "shard \(index)/\(count) needs 1 ≤ K ≤ N")
+        self.index = index; self.count = count; self.datasetItems = datasetItems
+    }
+
+    public var description: String { "\(index)/\(count)" }
+}

@@ -18,6 +18,9 @@ extension Comparison {
             throw bad("a JSON report written by deblur compare --json (\(error))")
         }
         guard root.format == "deblurkit-comparison" else { throw bad("\"format\": \"deblurkit-comparison\"") }
+        // The version changes only when a field changes meaning or a reader could not do without
+        // a new one. Fields added since (settings.shard, 2026-11-26) are optional: files without
+        // them still read, and older readers ignore them.
         guard root.format_version == 1 else { throw bad("format_version 1") }
         let s = root.settings
         guard let preset = SSIMPreset(rawValue: s.ssim_preset) else { throw bad("a known settings.ssim_preset, not \(s.ssim_preset)") }
@@ -25,6 +28,12 @@ extension Comparison {
         var settings = ComparisonSettings(dataset: s.dataset, metrics: metrics, baseline: s.baseline, methodSpecs: s.methods, tune: s.tune,
                                           validationFraction: s.validation_fraction, splitSeed: s.split_seed, threads: s.threads)
         if let v = root.versions?["deblurkit"] { settings.version = v }
+        if let shard = s.shard {
+            guard shard.count >= 1, (1...shard.count).contains(shard.index), (shard.dataset_items ?? 1) >= 1 else {
+                throw bad("settings.shard with 1 ≤ index ≤ count and dataset_items ≥ 1, not \(shard.index)/\(shard.count) of \(shard.dataset_items.map(String.init) ?? "null")")
+            }
+            settings.shard = ComparisonShard(index: shard.index, count: shard.count, datasetItems: shard.dataset_items)
+        }
 
         let items = try root.items.map { raw -> ItemRecord in
             guard raw.results.map(\.method) == root.methods else {
@@ -49,11 +58,19 @@ extension Comparison {
     }
 
     /// Merges the reports of disjoint shards of one run: the items of all, sorted by id.
+    ///
+    /// Parts that record their shard (`settings.shard`, written by `--shard K/N`) must be shards
+    /// 1…N of one split, each exactly once, of the same dataset size; parts that record none (an
+    /// unsharded run, or a report from before the record) are merged as they are, item ids
+    /// disjoint. The two kinds are not mixed, since a set with one of each cannot be checked.
     /// - Throws: `EvaluationError.invalidValue` when the parts differ in methods, metric
-    ///   settings or tuning, or share an item id; `.noItems` for an empty list.
+    ///   settings, tuning or shard split, miss or repeat a shard, mix parts with and without a
+    ///   shard record, or share an item id; `.noItems` for an empty list.
     public static func merge(_ parts: [(source: String, comparison: Comparison)]) throws -> Comparison {
         guard let first = parts.first else { throw EvaluationError.noItems(reason: "no comparison reports to merge") }
+        try checkShardsCover(parts)
         var merged = first.comparison
+        merged.settings.shard = nil
         var seen = Set(merged.items.map(\.id))
         for (source, part) in parts.dropFirst() {
             func mismatch(_ what: String, _ a: String, _ b: String) -> EvaluationError {
@@ -74,6 +91,36 @@ extension Comparison {
         merged.items.sort { $0.id.compare($1.id, options: .numeric) == .orderedAscending }
         return merged
     }
+
+    /// Refuses a set of sharded parts that is not shards 1…N of one split, each once.
+    private static func checkShardsCover(_ parts: [(source: String, comparison: Comparison)]) throws {
+        let recorded = parts.compactMap { part in part.comparison.settings.shard.map { (source: part.source, shard: $0) } }
+        guard let first = recorded.first else { return }
+        if let bare = parts.first(where: { $0.comparison.settings.shard == nil }) {
+            throw EvaluationError.invalidValue(name: "comparison report", value: bare.source,
+                expected: "a shard K/N like \(first.source) (shard \(first.shard)), but it records none (an unsharded run, or written before reports recorded their shard): merge sharded and unsharded reports separately")
+        }
+        var sources = [Int: String]()
+        for (source, shard) in recorded {
+            guard shard.count == first.shard.count, shard.datasetItems == first.shard.datasetItems else {
+                func split(_ s: ComparisonShard) -> String { "\(s.count) shards of \(s.datasetItems.map { "\($0) items" } ?? "an unrecorded item count")" }
+                throw EvaluationError.invalidValue(name: "comparison report", value: source,
+                    expected: "the shard split of \(first.source) (\(split(first.shard))), got shard \(shard) (\(split(shard)))")
+            }
+            if let other = sources.updateValue(source, forKey: shard.index) {
+                throw EvaluationError.invalidValue(name: "comparison report", value: source,
+                    expected: "each shard once, but shard \(shard) is also \(other)")
+            }
+        }
+        let n = first.shard.count
+        let missing = (1...n).filter { sources[$0] == nil }
+        guard missing.isEmpty else {
+            // A job array's list could be thousands long: name the first few.
+            let named = missing.prefix(20).map { "\($0)/\(n)" }.joined(separator: ", ") + (missing.count > 20 ? ", …" : "")
+            throw EvaluationError.invalidValue(name: "set of comparison reports", value: "(\(parts.count) files)",
+                expected: "shards 1…\(n) of \(n), each once; missing \(missing.count) shard(s): \(named)")
+        }
+    }
 }
 
 /// The parts of `JSONReport`'s document that a merge needs (field names as written).
@@ -81,7 +128,9 @@ private struct ReportFile: Decodable {
     struct Settings: Decodable {
         var dataset: String, baseline: String, methods: [String], threads: Int, tune: Bool
         var validation_fraction: Double, split_seed: UInt64, data_range: Double, crop: Int, ssim_preset: String, luminance_only: Bool
+        var shard: Shard?
     }
+    struct Shard: Decodable { var index: Int, count: Int, dataset_items: Int? }
     struct Result: Decodable { var method: String, mse: Double?, psnr: Double?, ssim: Double?, seconds: Double?, error: String? }
     struct Item: Decodable { var id: String, kernel: String?, noise_sigma: Double?, failure: String?, results: [Result] }
     struct Candidate: Decodable { var value: String, mean_psnr: Double? }

@@ -21,6 +21,8 @@ public enum JSONReport {
                 "tune": s.tune, "validation_fraction": s.validationFraction, "split_seed": s.splitSeed,
                 "data_range": s.metrics.dataRange, "crop": s.metrics.crop, "ssim_preset": s.metrics.ssimPreset.rawValue,
                 "luminance_only": s.metrics.luminanceOnly,
+                "shard": s.shard.map { ["index": $0.index, "count": $0.count, "dataset_items": $0.datasetItems ?? NSNull()] as [String: Any] }
+                    ?? NSNull(),
             ] as [String: Any],
             "methods": result.methods,
             "items": result.items.map { record -> [String: Any] in

@@ -37,6 +37,8 @@ public enum MarkdownReport {
         let m = result.settings.metrics
         var parts = ["\(result.items.count) item(s)"]
         if !result.settings.dataset.isEmpty { parts.append("dataset `\(result.settings.dataset)`") }
+        // A shard's table alone would read as the whole dataset's.
+        if let shard = result.settings.shard { parts.append("shard \(shard)") }
         parts.append("SSIM \(m.ssimPreset.rawValue)")
         parts.append("data range \(String(format: "%g", m.dataRange))")
         if m.crop > 0 { parts.append("border crop \(m.crop) px") }

@@ -101,8 +101,10 @@ struct Compare: ParsableCommand {
         var entries = data.items
         if let limit { entries = Array(entries.prefix(limit)) }
         guard !entries.isEmpty else { throw CLIError("dataset \(dataset) has no items") }
+        var shardRecord: ComparisonShard?
         if let shard {
             let part = try Shard(parsing: shard)
+            shardRecord = ComparisonShard(index: part.index, count: part.count, datasetItems: entries.count)
             entries = entries.enumerated().filter { part.contains($0.offset) }.map(\.element)
             guard !entries.isEmpty else { throw CLIError("shard \(shard) of dataset \(dataset) has no items") }
         }
@@ -114,6 +116,7 @@ struct Compare: ParsableCommand {
             throw CLIError("--baseline '\(baseline)' is not one of the methods: \(specs.map(\.description).joined(separator: ", "))")
         }
         settings.methodSpecs = specs.map(\.description)
+        settings.shard = shardRecord
         var runner = ComparisonRunner(settings: settings)
         runner.traceItems = traceItems
         runner.previewItems = previewItems

@@ -46,6 +46,58 @@ import DeblurCore
         #expect(merged.wins.map(\.psnrWins) == whole.wins.map(\.psnrWins))
     }
 
+    /// Shard `k` of 3 over items 0…8 as `--shard k/3` writes it, read back from its JSON.
+    func shard(_ k: Int, of n: Int = 3, datasetItems: Int = 9) throws -> (source: String, comparison: Comparison) {
+        var settings = ComparisonSettings()
+        settings.shard = ComparisonShard(index: k, count: n, datasetItems: datasetItems)
+        let run = ComparisonRunner(settings: settings).run(items: items(Array(stride(from: k - 1, to: datasetItems, by: n))), methods: methods)
+        return ("part-\(k).json", try reparsed(run))
+    }
+
+    @Test func shardRecordSurvivesTheJSONAndTheMergedResultHasNone() throws {
+        let part = try shard(2)
+        #expect(part.comparison.settings.shard == ComparisonShard(index: 2, count: 3, datasetItems: 9))
+        let merged = try Comparison.merge([shard(3), part, shard(1)])
+        #expect(merged.settings.shard == nil && merged.items.map(\.id) == (0..<9).map { String(format: "%03d", $0) })
+    }
+
+    @Test func aMissingShardIsRefusedNamingIt() throws {
+        do { _ = try Comparison.merge([shard(1, of: 4, datasetItems: 8), shard(3, of: 4, datasetItems: 8)]); Issue.record("incomplete set accepted") } catch {
+            #expect("\(error)".contains("missing 2 shard(s): 2/4, 4/4"), "\(error)")
+        }
+    }
+
+    @Test func aRepeatedShardOrAnotherSplitIsRefusedNamingTheFile() throws {
+        var again = try shard(2)
+        again.source = "again.json"
+        do { _ = try Comparison.merge([shard(1), shard(2), again, shard(3)]); Issue.record("repeated shard accepted") } catch {
+            #expect("\(error)".contains("again.json") && "\(error)".contains("shard 2/3 is also part-2.json"), "\(error)")
+        }
+        // Shards of another --limit have the right ids for their own split but not for this one.
+        var otherLimit = try shard(3, datasetItems: 6)
+        otherLimit.source = "limit6.json"
+        do { _ = try Comparison.merge([shard(1), shard(2), otherLimit]); Issue.record("other split accepted") } catch {
+            #expect("\(error)".contains("limit6.json") && "\(error)".contains("6 items"), "\(error)")
+        }
+    }
+
+    /// Reports without a shard record (an unsharded run, or older files) merge as before, but
+    /// not together with sharded ones, whose set could then not be checked.
+    @Test func partsWithoutAShardRecordMergeAsBeforeButNotWithShards() throws {
+        let old = try shard(2)
+        var document = JSONReport.object(old.comparison)
+        var settings = try #require(document["settings"] as? [String: Any])
+        #expect(settings.removeValue(forKey: "shard") != nil)
+        document["settings"] = settings
+        let parsed = try Comparison.parseJSON(Data(JSONWriter.write(document).utf8), source: "old.json")
+        #expect(parsed.settings.shard == nil && parsed.items.count == 3)
+        let unsharded = try reparsed(ComparisonRunner().run(items: items([0, 2]), methods: methods), "whole.json")
+        #expect(try Comparison.merge([("old.json", parsed), ("whole.json", unsharded)]).items.count == 5)
+        do { _ = try Comparison.merge([shard(1), ("old.json", parsed), shard(3)]); Issue.record("mixed set accepted") } catch {
+            #expect("\(error)".contains("old.json") && "\(error)".contains("records none"), "\(error)")
+        }
+    }
+
     @Test func mismatchedOrOverlappingPartsAreRefusedNamingTheFile() throws {
         let a = try reparsed(ComparisonRunner().run(items: items([0, 1]), methods: methods))
         let other = try reparsed(ComparisonRunner().run(items: items([2]), methods: [methods[0]]))
