@@ -125,6 +125,37 @@ import Testing
         }
     }
 
+    /// Merged parts hold scores, not images: a metric option cannot apply and is refused; the
+    /// win counts come from the stored per-item scores, so --baseline applies as in one run.
+    @Test func mergeRefusesMetricOptionsAndCountsWinsAgainstTheGivenBaseline() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            for k in 1...2 {
+                let part = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--shard", "\(k)/2", "--json", "part-\(k).json", "--quiet")
+                #expect(part.status == 0, "\(part)")
+            }
+            for option in [["--crop", "0"], ["--ssim-preset", "matlab"], ["--luminance"], ["--data-range", "255"]] {
+                let before = dir.listing()
+                let refused = try dir.deblur(["compare", "--merge", "part-1.json", "part-2.json", "--csv", "merged.csv"] + option)
+                expectCleanFailure(refused, naming: "got \(option[0])", directory: dir, before: before, usageFollows: true)
+            }
+            let merged = try dir.deblur("compare", "--merge", "part-1.json", "part-2.json", "--baseline", "wiener", "--json", "merged.json")
+            let whole = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--baseline", "wiener", "--json", "whole.json", "--quiet")
+            #expect(merged.status == 0 && whole.status == 0, "\(merged) \(whole)")
+            func wins(_ name: String) throws -> [[String: Any]] {
+                let object = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file(name))) as? [String: Any]
+                return ((object?["aggregates"] as? [String: Any])?["wins"] as? [[String: Any]]) ?? []
+            }
+            let mergedWins = try wins("merged.json"), wholeWins = try wins("whole.json")
+            #expect(mergedWins.count == 1 && mergedWins.first?["baseline"] as? String == "wiener" && mergedWins.first?["method"] as? String == "blurred")
+            let psnrWins = try #require(mergedWins.first?["psnr"] as? [String: Int], "\(mergedWins)")
+            #expect(psnrWins.values.reduce(0, +) == 3 && wholeWins.count == 1 && psnrWins == wholeWins.first?["psnr"] as? [String: Int])
+            let before = dir.listing()
+            let unknown = try dir.deblur("compare", "--merge", "part-1.json", "part-2.json", "--baseline", "rl", "--csv", "merged.csv")
+            expectCleanFailure(unknown, naming: "'rl'", directory: dir, before: before)
+        }
+    }
+
     @Test func tunedMethodsFileListsTheChosenValues() throws {
         try withScratch { dir in
             try Self.dataset(in: dir)

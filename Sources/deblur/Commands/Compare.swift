@@ -32,7 +32,7 @@ struct Compare: ParsableCommand {
 
     @OptionGroup var metrics: MetricOptions
 
-    @Option(help: "Method the win counts compare against (default: blurred if listed, else the first).")
+    @Option(help: "Method the win counts compare against (default: blurred if listed, else the first; with --merge, the parts' baseline).")
     var baseline: String?
 
     @Flag(help: "Tune each method's free parameter (NSR, λ, iterations) on a validation split, then score the rest.")
@@ -86,6 +86,10 @@ struct Compare: ParsableCommand {
         } else {
             guard dataset == nil, methods == nil, shard == nil, !tune, saveRestored == nil else {
                 throw ValidationError("--merge takes only report files and output options, not a dataset, --methods, --shard, --tune or --save-restored.")
+            }
+            // The parts hold scores, not images: they cannot be rescored under other settings.
+            guard metrics.given.isEmpty else {
+                throw ValidationError("--merge keeps the parts' scores as computed, so it takes no metric options (--crop, --ssim-preset, --luminance, --data-range); got \(metrics.given.joined(separator: ", ")). Give them to the shards' runs instead.")
             }
         }
         if shard != nil && tune {
@@ -152,7 +156,8 @@ struct Compare: ParsableCommand {
         try emit(result)
     }
 
-    /// The `--merge` inputs read and merged.
+    /// The `--merge` inputs read and merged, with `--baseline` applied: win counts come from
+    /// the per-item scores the parts store, so they can be counted against any method.
     func mergedReports() throws -> Comparison {
         let parts = try merge.map { path -> (source: String, comparison: Comparison) in
             let data: Data
@@ -161,7 +166,14 @@ struct Compare: ParsableCommand {
             }
             return (path, try Comparison.parseJSON(data, source: path))
         }
-        return try Comparison.merge(parts)
+        var merged = try Comparison.merge(parts)
+        if let baseline {
+            guard merged.methods.contains(baseline) else {
+                throw CLIError("--baseline '\(baseline)' is not one of the merged reports' methods: \(merged.methods.joined(separator: ", "))")
+            }
+            merged.settings.baseline = baseline
+        }
+        return merged
     }
 
     /// Writes the requested reports, prints the table, and fails (after writing) if any result failed.

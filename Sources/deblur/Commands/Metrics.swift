@@ -6,25 +6,33 @@ extension SSIMPreset: ExpressibleByArgument {}
 
 /// The metric options shared by `metrics` and `compare`.
 struct MetricOptions: ParsableArguments {
-    @Option(help: "Pixels removed on every side before scoring (the benchmark border crop).")
-    var crop = 0
+    // Optionals with the defaults applied in `settings`, so that `given` can tell an option
+    // written on the command line (even at its default value) from one left out.
+    @Option(help: "Pixels removed on every side before scoring (the benchmark border crop; default 0).")
+    var crop: Int?
 
-    @Option(help: "Data range R of PSNR and SSIM. Files are mapped to [0, 1] when read (8/16-bit too), so 1 fits them.")
-    var dataRange = 1.0
+    @Option(help: "Data range R of PSNR and SSIM (default 1). Files are mapped to [0, 1] when read (8/16-bit too), so 1 fits them.")
+    var dataRange: Double?
 
-    @Option(help: "SSIM convention: wang2004 (scikit-image gaussian_weights, sigma 1.5), matlab (MATLAB ssim), skimage-default (7×7 uniform).")
-    var ssimPreset: SSIMPreset = .wang2004
+    @Option(help: "SSIM convention: wang2004 (default; scikit-image gaussian_weights, sigma 1.5), matlab (MATLAB ssim), skimage-default (7×7 uniform).")
+    var ssimPreset: SSIMPreset?
 
     @Flag(help: "Score the Rec. 601 luma of color images instead of averaging over channels.")
     var luminance = false
 
     var settings: MetricSettings {
-        MetricSettings(dataRange: dataRange, crop: crop, ssimPreset: ssimPreset, luminanceOnly: luminance)
+        MetricSettings(dataRange: dataRange ?? 1, crop: crop ?? 0, ssimPreset: ssimPreset ?? .wang2004, luminanceOnly: luminance)
+    }
+
+    /// The metric options written on the command line, as spelled there.
+    var given: [String] {
+        [crop.map { _ in "--crop" }, ssimPreset.map { _ in "--ssim-preset" }, luminance ? "--luminance" : nil,
+         dataRange.map { _ in "--data-range" }].compactMap { $0 }
     }
 
     func validate() throws {
-        guard crop >= 0 else { throw ValidationError("Please give --crop ≥ 0 (got \(crop)).") }
-        guard dataRange > 0, dataRange.isFinite else { throw ValidationError("Please give a --data-range > 0 (got \(dataRange)).") }
+        if let crop, crop < 0 { throw ValidationError("Please give --crop ≥ 0 (got \(crop)).") }
+        if let dataRange, !(dataRange > 0 && dataRange.isFinite) { throw ValidationError("Please give a --data-range > 0 (got \(dataRange)).") }
     }
 }
 
