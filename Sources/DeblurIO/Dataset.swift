@@ -149,13 +149,31 @@ public struct Dataset: Sendable {
 }
 
 /// A small JSON value type for settings that cross module lines.
+///
+/// Numbers are `.number(Double)`, except integers above 2⁵³, which a Double would round:
+/// those are `.largeInteger(UInt64)` and are written back digit for digit, so a 64-bit seed
+/// (`deblur synth --seed`) survives a round trip and two seeds that differ only in the last
+/// digits compare unequal.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+    /// A non-negative integer above 2⁵³ (`JSONValue.largeIntegerThreshold`), kept exactly.
+    case largeInteger(UInt64)
+
+    /// 2⁵³: every integer up to it is exact in a Double; from 2⁵³ + 1 on, some are not.
+    public static let largeIntegerThreshold: UInt64 = 1 << 53
+
+    /// `.largeInteger` above 2⁵³, else `.number`: the one way an integer becomes a value, so
+    /// a value built in code equals the same value read from a file.
+    public static func integer(_ value: UInt64) -> JSONValue {
+        value > largeIntegerThreshold ? .largeInteger(value) : .number(Double(value))
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        // Integers first: decoding 2⁵³ + 1 as a Double would silently give 2⁵³.
+        else if let u = try? c.decode(UInt64.self) { self = .integer(u) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
@@ -168,6 +186,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .number(let n): try c.encode(n)
+        case .largeInteger(let u): try c.encode(u)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)

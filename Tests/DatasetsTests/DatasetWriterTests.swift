@@ -122,6 +122,34 @@ import KernelBank
         #expect(try Dataset.load(directory).settings["seed"] == .number(8))
     }
 
+    /// A Double holds 2⁵³ + 1 as 2⁵³: the seed must be written and compared as the integer it is,
+    /// or a run with seed 2⁵³ would "resume" a dataset made with 2⁵³ + 1.
+    @Test func aSeedAbove2To53IsRecordedExactlyAndItsNeighbourIsRefused() throws {
+        let directory = temporaryDirectory("bigseed")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var big = settings()
+        big.count = 1
+        big.seed = (1 << 53) + 1
+        _ = try DatasetGenerator(settings: big).write(to: directory)
+        let text = try String(contentsOfFile: directory + "/dataset.json", encoding: .utf8)
+        #expect(text.contains("\"seed\" : 9007199254740993,"), "\(text)")
+        #expect(try Dataset.load(directory).settings["seed"] == .largeInteger(9_007_199_254_740_993))
+        #expect(try DatasetGenerator(settings: big).write(to: directory).skipped == 1)
+        var neighbour = big
+        neighbour.seed = 1 << 53
+        do { _ = try DatasetGenerator(settings: neighbour).write(to: directory); Issue.record("seed 2^53 resumed a 2^53 + 1 dataset") } catch {
+            #expect("\(error)".contains("seed: 9007199254740993 there, 9007199254740992 now"), "\(error)")
+        }
+        var largest = big
+        largest.seed = .max
+        _ = try DatasetGenerator(settings: largest).write(to: directory, force: true)
+        #expect(try Dataset.load(directory).settings["seed"] == .largeInteger(.max))
+        // A file from before exact integers holds the seed rounded to a Double: it still loads.
+        let old = text.replacingOccurrences(of: "9007199254740993", with: "1.8446744073709552e+19")
+        try Data(old.utf8).write(to: URL(fileURLWithPath: directory + "/dataset.json"))
+        #expect(try Dataset.load(directory).settings["seed"] == .number(18_446_744_073_709_551_616))
+    }
+
     @Test func imageFolderSourceCropsImagesAndReportsBadFiles() throws {
         let folder = temporaryDirectory("sources"), out = temporaryDirectory("from-images")
         defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: out) }

@@ -87,4 +87,15 @@ import Testing
             try Dataset.load("/nonexistent-dataset")
         }
     }
+
+    @Test("JSON integers above 2^53 read and write digit for digit; smaller numbers stay Doubles")
+    func largeIntegersRoundTrip() throws {
+        let text = #"[9007199254740992,9007199254740993,18446744073709551615,18446744073709551616,0.5,-9007199254740993]"#
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        #expect(value == .array([.number(9_007_199_254_740_992), .largeInteger(9_007_199_254_740_993), .largeInteger(.max),
+                                 .number(18_446_744_073_709_551_616), .number(0.5), .number(-9_007_199_254_740_992)]))
+        let written = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+        #expect(written.hasPrefix("[9007199254740992,9007199254740993,18446744073709551615,"), "\(written)")
+        #expect(JSONValue.integer(1 << 53) == .number(9_007_199_254_740_992) && JSONValue.integer((1 << 53) + 1) == .largeInteger((1 << 53) + 1))
+    }
 }
