@@ -294,7 +294,7 @@ public final class Trainer {
     /// The current weights with a header describing this run.
     func model(metrics: ValidationMetrics?) -> RefinerModel {
         var training = endToEnd?.description ?? data.description
-        training["seed"] = .number(Double(options.seed))
+        training["seed"] = .integer(options.seed)  // a Double would round seeds above 2⁵³
         training["steps"] = .number(Double(step))
         training["total_steps"] = .number(Double(totalSteps))
         training["batch"] = .number(Double(options.batch))
