@@ -94,6 +94,20 @@ import _TestSupport
         }
     }
 
+    /// Noise and trajectory values are checked by the Deconvolution module; synth reports its
+    /// message once, as blur does, not wrapped in a second "invalid noise : expected …".
+    @Test(arguments: [(["--quantize", "12"], "invalid quantization 12 bits: expected 8 or 16 bits"),
+                      (["--poisson", "0"], "invalid Poisson peak 0.0: expected a photon count in (0, 1e9]"),
+                      (["--exposure", "2"], "invalid trajectory exposure 2.0: expected a fraction in (0, 1]"),
+                      (["--anxiety", "2"], "invalid trajectory anxiety 2.0: expected a value in [0, 1]")])
+    func noiseAndTrajectoryErrorsPrintOneCleanMessage(option: [String], message: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["synth", "--out", "g", "--count", "1", "--quiet"] + option)
+            expectCleanFailure(result, naming: message, directory: dir, before: [])
+            #expect(result.stderrLines.first == "Error: " + message, "\(result)")
+        }
+    }
+
     @Test func invalidSizeExitsOneNamingIt() throws {
         try withScratch { dir in
             let result = try dir.deblur(["synth", "--out", "ds", "--count", "3", "--size", "0x32", "--quiet"])

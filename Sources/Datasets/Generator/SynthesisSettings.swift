@@ -71,10 +71,8 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
         guard noiseSigmaMin.isFinite, noiseSigmaMax.isFinite, noiseSigmaMin >= 0, noiseSigmaMax >= noiseSigmaMin else {
             throw DatasetsError.invalidSetting(name: "noise sigma range", value: "\(noiseSigmaMin)…\(noiseSigmaMax)", expected: "0 ≤ min ≤ max, finite")
         }
-        do {
+        try reportingAsDatasetsError {
             try NoiseModel(gaussianSigma: noiseSigmaMax, poissonPeak: poissonPeak, quantizeBits: quantizeBits).validate()
-        } catch let error as DeconvolutionError {
-            throw DatasetsError.invalidSetting(name: "noise", value: "", expected: error.description)
         }
         guard sharpBits == 8 || sharpBits == 16 else {
             throw DatasetsError.invalidSetting(name: "sharp image depth", value: "\(sharpBits) bits", expected: "8 or 16 bits")
@@ -91,14 +89,22 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
             guard trajectorySize >= 3, trajectorySize % 2 == 1, trajectorySize <= 1023 else {
                 throw DatasetsError.invalidSetting(name: "trajectory size", value: "\(trajectorySize)", expected: "an odd size between 3 and 1023")
             }
-            do { try trajectory.validate() } catch let error as DeconvolutionError {
-                throw DatasetsError.invalidSetting(name: "trajectory", value: "", expected: error.description)
-            }
+            try reportingAsDatasetsError { try trajectory.validate() }
         case .folder:
             guard kernelDirectory != nil else {
                 throw DatasetsError.invalidSetting(name: "kernel source", value: "folder", expected: "a kernel directory")
             }
         }
+    }
+}
+
+/// Runs a check of the Deconvolution module and throws its invalid parameter as this module's
+/// invalid setting with the same name, value and expectation: wrapping the whole message in
+/// another (`invalid noise : expected invalid quantization …`) said everything twice, and
+/// `synth` should print what `blur` prints for the same flag.
+private func reportingAsDatasetsError(_ check: () throws -> Void) throws {
+    do { try check() } catch let DeconvolutionError.invalidParameter(name, value, expected) {
+        throw DatasetsError.invalidSetting(name: name, value: value, expected: expected)
     }
 }
 
