@@ -108,10 +108,11 @@ import _TestSupport
         }
     }
 
-    @Test func invalidSizeExitsOneNamingIt() throws {
+    @Test(arguments: ["0x32", "8x", "x8", "4x6x", "x", "4xx6"])
+    func invalidSizeExitsOneNamingIt(size: String) throws {
         try withScratch { dir in
-            let result = try dir.deblur(["synth", "--out", "ds", "--count", "3", "--size", "0x32", "--quiet"])
-            expectCleanFailure(result, naming: "0x32", directory: dir, before: [])
+            let result = try dir.deblur(["synth", "--out", "ds", "--count", "1", "--size", size, "--trajectories", "7", "--quiet"])
+            expectCleanFailure(result, naming: "invalid --size '\(size)'", directory: dir, before: [])
         }
     }
 

@@ -85,7 +85,8 @@ struct Synth: ParsableCommand {
         }
         if deadLeaves != nil && images != nil { throw CLIError("give either --images or --dead-leaves, not both") }
         s.count = deadLeaves ?? count ?? 100
-        let dims = size.lowercased().split(separator: "x").map { Int($0) }
+        // Empty parts kept, so that 8x, x8 and 4x6x are refused rather than read as 8, 8 and 4×6.
+        let dims = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
         guard (dims.count == 1 || dims.count == 2), dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw CLIError("invalid --size '\(size)': expected N or HxW with positive integers")
         }
