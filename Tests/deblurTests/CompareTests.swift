@@ -168,6 +168,22 @@ import Testing
         }
     }
 
+    /// An item whose sharp file is missing fails for every method: two methods, two failed
+    /// results, as the table's failed column says, and the run still writes its reports.
+    @Test func aMissingSharpFileCountsOneFailedResultPerMethod() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            try FileManager.default.removeItem(at: dir.file("ds/sharp/000001.png"))
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "scores.csv", "--quiet")
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines.last == "Error: 2 item/method result(s) failed out of 6", "\(result)")
+            let failed = result.stdout.split(separator: "\n").filter { $0.hasPrefix("| blurred") || $0.hasPrefix("| wiener") }
+                .map { $0.split(separator: "|").last?.trimmingCharacters(in: .whitespaces) }
+            #expect(failed == ["1", "1"], "\(result.stdout)")
+            #expect(try Self.csv("scores.csv", in: dir).filter { $0.first == "000001" && $0.last?.isEmpty == false }.count == 2)
+        }
+    }
+
     /// An unknown method, or a value every image would refuse, stops compare before any item
     /// runs (those values once failed item by item and wrote a report of failures).
     @Test(arguments: [("blurred,sharpen-magic", "sharpen-magic"), ("blurred,tikhonov:lambda=-1", "-1"), ("rl:iterations=0", "iterations")])

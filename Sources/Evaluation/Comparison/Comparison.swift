@@ -89,6 +89,12 @@ public struct Comparison: Sendable {
     /// Win counts of every method against `settings.baseline`.
     public var wins: [WinCount] { WinCount.counts(items: items, methods: methods, baseline: settings.baseline) }
 
+    /// Item × method results left unscored: a failed item counts once per method, as in the
+    /// `failed` columns of the tables (`failures` lists such an item once).
+    public var failedResultCount: Int {
+        items.reduce(0) { count, record in count + record.results.filter { $0.scores == nil }.count }
+    }
+
     /// Every failure, item by item, in order: (item, method or nil for the whole item, reason).
     public var failures: [(item: String, method: String?, reason: String)] {
         var out = [(item: String, method: String?, reason: String)]()

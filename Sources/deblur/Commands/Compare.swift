@@ -197,7 +197,7 @@ struct Compare: ParsableCommand {
                 FileHandle.standardError.write(Data("failed: item \(f.item)\(f.method.map { ", \($0)" } ?? ""): \(f.reason)\n".utf8))
             }
             if failures.count > 20 { FileHandle.standardError.write(Data("… and \(failures.count - 20) more (see the report)\n".utf8)) }
-            throw CLIError("\(failures.count) item/method result(s) failed out of \(result.items.count * result.methods.count)")
+            throw CLIError("\(result.failedResultCount) item/method result(s) failed out of \(result.items.count * result.methods.count)")
         }
     }
 

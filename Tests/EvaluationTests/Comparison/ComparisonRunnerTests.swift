@@ -49,6 +49,8 @@ private func psnrOfOffset(_ e: Double) -> Double { 10 * log10(1 / (e * e)) }
         // 2 whole-item failures + 1 thrown + 2 wrong sizes on the loadable items.
         #expect(result.failures.count == 5)
         #expect(result.summaries[0].count == 1 && result.summaries[0].failures == 3)
+        // Counted per result, a failed item once per method: 3 + 4, what the failed columns add up to.
+        #expect(result.failedResultCount == 7 && result.summaries.map(\.failures).reduce(0, +) == 7)
     }
 
     @Test func nonFiniteOutputIsAFailureNotANaNMean() {
