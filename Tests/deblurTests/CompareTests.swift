@@ -184,6 +184,36 @@ import Testing
         }
     }
 
+    /// The CSV's numbers are the JSON's, bit for bit: σ drawn from a range has every digit, and
+    /// reading either file gives the same Doubles (JSONDecoder, which reads doubles exactly).
+    @Test func csvNumbersReadBackToTheJSONValuesExactly() throws {
+        try withScratch { dir in
+            let synth = try dir.deblur("synth", "--out", "ds", "--count", "3", "--size", "32", "--trajectories", "7", "--noise-sigma", "0.005:0.02", "--quiet")
+            #expect(synth.status == 0, "\(synth)")
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "scores.csv", "--json", "scores.json", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            struct Report: Decodable {
+                struct Result: Decodable { var method: String, mse: Double?, psnr: Double?, ssim: Double?, seconds: Double? }
+                struct Item: Decodable { var id: String, noise_sigma: Double?, results: [Result] }
+                var items: [Item]
+            }
+            let json = try JSONDecoder().decode(Report.self, from: Data(contentsOf: dir.file("scores.json")))
+            var expected = [String: [Double?]]()
+            for item in json.items {
+                for r in item.results { expected["\(item.id) \(r.method)"] = [item.noise_sigma, r.mse, r.psnr, r.ssim, r.seconds] }
+            }
+            let lines = try Self.csv("scores.csv", in: dir)
+            #expect(Array(lines[0][2...7]) == ["noise_sigma", "method", "mse", "psnr", "ssim", "seconds"])
+            #expect(lines.count == 7 && expected.count == 6)
+            for row in lines.dropFirst() {
+                let numbers = [row[2], row[4], row[5], row[6], row[7]].map { Double($0) }
+                #expect(numbers == expected["\(row[0]) \(row[3])"] && numbers.allSatisfy { $0 != nil }, "\(row)")
+                // 0.005…0.02 drawn uniformly: %g's 6 digits could not have read back.
+                #expect(row[2].count > 8, "\(row[2])")
+            }
+        }
+    }
+
     /// An unknown method, or a value every image would refuse, stops compare before any item
     /// runs (those values once failed item by item and wrote a report of failures).
     @Test(arguments: [("blurred,sharpen-magic", "sharpen-magic"), ("blurred,tikhonov:lambda=-1", "-1"), ("rl:iterations=0", "iterations")])

@@ -1,4 +1,5 @@
-/// The comparison as CSV: one row per item × method, full precision, RFC 4180 quoting.
+/// The comparison as CSV: one row per item × method, every number at full precision (the
+/// shortest text that reads back to the same Double, as in the JSON report), RFC 4180 quoting.
 ///
 /// Columns: `item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error`. A failed cell has
 /// empty scores and the reason in `error`; a perfect restoration has `psnr` = `inf`.
@@ -9,7 +10,7 @@ public enum CSVReport {
         var lines = [header]
         for record in result.items {
             for r in record.results {
-                lines.append([record.id, record.kernel ?? "", ReportFormat.sigma(record.noiseSigma), r.method,
+                lines.append([record.id, record.kernel ?? "", ReportFormat.exact(record.noiseSigma), r.method,
                               ReportFormat.exact(r.scores?.mse), ReportFormat.exact(r.scores?.psnr),
                               ReportFormat.exact(r.scores?.ssim), ReportFormat.exact(r.seconds), r.error ?? ""]
                     .map(field).joined(separator: ","))

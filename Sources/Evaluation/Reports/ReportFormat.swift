@@ -19,12 +19,14 @@ enum ReportFormat {
         guard let v, v.isFinite else { return "—" }
         return String(format: "%.3g", v)
     }
-    /// A full-precision number for machine-readable outputs (17 significant digits round-trip).
+    /// A full-precision number for machine-readable outputs: Swift's shortest representation
+    /// that reads back to the same Double (`0.01`, not `0.01000000000000000021`), as the JSON
+    /// report writes it; empty when missing.
     static func exact(_ v: Double?) -> String {
         guard let v else { return "" }
         if v.isNaN { return "nan" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
-        return String(format: "%.17g", v)
+        return v.description
     }
     /// Noise σ of an item as its group label uses it.
     static func sigma(_ v: Double?) -> String { v.map { String(format: "%g", $0) } ?? "" }

@@ -1,4 +1,5 @@
 import Testing
+import DeblurCore
 @testable import Evaluation
 
 @Suite struct CSVReportTests {
@@ -29,6 +30,21 @@ import Testing
         let scores = result.items[0].results[1].scores!
         #expect(Double(row[4]) == scores.mse && Double(row[5]) == scores.psnr && Double(row[6]) == scores.ssim)
         #expect(row[8].isEmpty)
+    }
+
+    /// %g kept 6 digits of σ (0.1 + 0.2 read 0.3); every number now reads back bit for bit,
+    /// written as Swift's shortest round-trip text, as the JSON report writes it.
+    @Test func everyNumberIsTheShortestTextThatReadsBackExactly() {
+        let sigma = 0.1 + 0.2, slow = 1.0 / 3.0
+        var result = ComparisonRunner().run(items: [offsetItem("001", kernel: "k", noise: sigma, seed: 1)], methods: [ComparisonMethod(Passthrough())])
+        result.items[0].results[0].seconds = slow
+        let row = fields(CSVReport.render(result).split(separator: "\n")[1])
+        #expect(row[2] == "0.30000000000000004" && Double(row[2]) == sigma)
+        #expect(row[7] == "0.3333333333333333" && Double(row[7]) == slow)
+        let scores = result.items[0].results[0].scores!
+        let written = [scores.mse, scores.psnr, scores.ssim].map(\.description)
+        #expect(Array(row[4...6]) == written)
+        #expect(row[4...6].map { Double($0) } == [scores.mse, scores.psnr, scores.ssim])
     }
 
     @Test func failureReasonsAreQuoted() {
