@@ -22,13 +22,32 @@ public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) t
 
 /// Writes `data` to `path` atomically (temporary file, then rename).
 public func writeAtomically(_ data: Data, to path: String) throws {
-    try writeAtomically(to: path) { temporary in
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            throw CoreError.writeFailed(path: path, reason: fileErrorReason(error, path: path))
+    try writeAtomically(to: path) { temporary in try writeFile(data, to: temporary, reportedAs: path) }
+}
+
+/// Writes `data` to `path` in place with POSIX calls. Foundation's `Data.write` and
+/// `FileManager.createFile` go through a temporary `.dat.nosync…` file of their own, which a
+/// killed process leaves behind next to ours.
+/// - Throws: `CoreError.writeFailed` naming `reportedAs` (the final destination).
+public func writeFile(_ data: Data, to path: String, reportedAs name: String? = nil) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else {
+        throw CoreError.writeFailed(path: name ?? path, reason: String(cString: strerror(errno)))
+    }
+    var failure: String?
+    data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = String(cString: strerror(errno)); return
+            }
+            offset += n
         }
     }
+    if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+    if let failure { throw CoreError.writeFailed(path: name ?? path, reason: failure) }
 }
 
 /// Why a file operation on `path` failed, in words: Foundation on Linux describes most of its

@@ -99,8 +99,10 @@ public enum ImageIO {
         case .png:
             let data = try PNGWriter.encode(image, depth: depth ?? .uint8, name: path)
             try writeAtomically(to: path) { temporary in
-                guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                    throw IOError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+                do {
+                    try writeFile(data, to: temporary, reportedAs: path)
+                } catch CoreError.writeFailed(_, let reason) {
+                    throw IOError.writeFailed(path: path, reason: reason)
                 }
             }
         case .tiff:
