@@ -16,6 +16,14 @@ import Testing
         return try csv("scores.csv", in: dir)
     }
 
+    /// Runs `compare` on shards `parts` of `count` (blurred and wiener), each writing part-K.json.
+    static func shards(_ parts: [Int], of count: Int, in dir: URL) throws {
+        for k in parts {
+            let part = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--shard", "\(k)/\(count)", "--json", "part-\(k).json", "--quiet")
+            #expect(part.status == 0, "\(part)")
+        }
+    }
+
     /// The cells of a CSV report, row by row (the header first).
     static func csv(_ name: String, in dir: URL) throws -> [[String]] {
         try String(contentsOf: dir.file(name), encoding: .utf8)
@@ -80,10 +88,7 @@ import Testing
     @Test func threeShardsMergedEqualOneRun() throws {
         try withScratch { dir in
             try Self.dataset(in: dir)
-            for k in 1...3 {
-                let part = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--shard", "\(k)/3", "--json", "part-\(k).json", "--quiet")
-                #expect(part.status == 0, "\(part)")
-            }
+            try Self.shards([1, 2, 3], of: 3, in: dir)
             let merged = try dir.deblur("compare", "--merge", "part-3.json", "part-1.json", "part-2.json", "--csv", "merged.csv")
             let whole = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "whole.csv", "--quiet")
             #expect(merged.status == 0 && whole.status == 0, "\(merged) \(whole)")
@@ -112,10 +117,7 @@ import Testing
     @Test func mergeOfAnIncompleteSetOfShardsFailsNamingTheMissingShard() throws {
         try withScratch { dir in
             try Self.dataset(in: dir)
-            for k in [1, 3] {
-                let part = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--shard", "\(k)/3", "--json", "part-\(k).json", "--quiet")
-                #expect(part.status == 0, "\(part)")
-            }
+            try Self.shards([1, 3], of: 3, in: dir)
             let object = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file("part-3.json"))) as? [String: Any]
             let shard = (object?["settings"] as? [String: Any])?["shard"] as? [String: Any]
             #expect(shard?["index"] as? Int == 3 && shard?["count"] as? Int == 3 && shard?["dataset_items"] as? Int == 3, "\(shard ?? [:])")
@@ -130,10 +132,7 @@ import Testing
     @Test func mergeRefusesMetricOptionsAndCountsWinsAgainstTheGivenBaseline() throws {
         try withScratch { dir in
             try Self.dataset(in: dir)
-            for k in 1...2 {
-                let part = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--shard", "\(k)/2", "--json", "part-\(k).json", "--quiet")
-                #expect(part.status == 0, "\(part)")
-            }
+            try Self.shards([1, 2], of: 2, in: dir)
             for option in [["--crop", "0"], ["--ssim-preset", "matlab"], ["--luminance"], ["--data-range", "255"]] {
                 let before = dir.listing()
                 let refused = try dir.deblur(["compare", "--merge", "part-1.json", "part-2.json", "--csv", "merged.csv"] + option)
