@@ -157,7 +157,7 @@ private struct Parameters {
     func float(_ key: String) throws -> Float? {
         guard let text = values[key] else { return nil }
         guard let v = Float(text), v.isFinite else {
-            throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "a number")
+            throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "a finite number within single precision (|x| < 3.4e38)")
         }
         return v
     }
