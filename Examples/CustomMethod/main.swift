@@ -88,6 +88,7 @@ do {
 
     print(MarkdownReport.headline(result) + "\n")
     print(MarkdownReport.summaryTable(result))
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     try writeAtomically(Data(HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }).utf8),
                         to: (output as NSString).appendingPathComponent("report.html"))
     try writeAtomically(Data(MarkdownReport.render(result).utf8), to: (output as NSString).appendingPathComponent("report.md"))

@@ -9,6 +9,9 @@ import numpy as np
 import tifffile
 from PIL import Image, ImageDraw
 
+if len(sys.argv) < 3 or sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0 if sys.argv[1:2] in (["-h"], ["--help"]) else 2)
 root, out = Path(sys.argv[1]), Path(sys.argv[2])
 items = sys.argv[3:] or None
 COLUMNS = [("sharp", None), ("blurred", "blurred"), ("Wiener (tuned)", "wiener"),

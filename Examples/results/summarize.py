@@ -8,6 +8,9 @@ from pathlib import Path
 
 CLASSICAL = ["wiener", "tikhonov", "rl", "rl-tv", "hyper-laplacian"]
 
+if len(sys.argv) not in (2, 3) or sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0 if sys.argv[1:2] in (["-h"], ["--help"]) else 2)
 root = Path(sys.argv[1])
 runs = sorted(root.glob("sigma-*/results.json"), key=lambda p: float(p.parent.name.split("-", 1)[1]))
 if not runs:
