@@ -25,7 +25,14 @@ public struct PSF: Sendable, Equatable {
         guard sum > 0 else { throw CoreError.invalidPSF(source: source, reason: "sums to 0, expected a positive sum") }
         var normalized = kernel
         let scale = Float(1 / sum)
-        normalized.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= scale } }
+        normalized.withUnsafeMutableBufferPointer { p in
+            if scale.isFinite {
+                for i in p.indices { p[i] *= scale }
+            } else {
+                // A sum below Float's range (a kernel stored at 1e-40): 1 / sum would be ∞.
+                for i in p.indices { p[i] = Float(Double(p[i]) / sum) }
+            }
+        }
         self.image = normalized
     }
 

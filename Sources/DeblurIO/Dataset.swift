@@ -100,12 +100,12 @@ public struct Dataset: Sendable {
         return Dataset(directory: directory, settings: settings, items: items)
     }
 
-    /// `items-K-of-N.jsonl` → (K, N).
+    /// `items-K-of-N.jsonl` → (K, N), K from 1 (as `--shard K/N` writes them).
     private static func shardIndex(_ name: String) -> (Int, Int)? {
         guard name.hasPrefix("items-"), name.hasSuffix(".jsonl") else { return nil }
         let middle = name.dropFirst("items-".count).dropLast(".jsonl".count)
         let parts = middle.components(separatedBy: "-of-")
-        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n > 0, k >= 0, k <= n else { return nil }
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n > 0, k >= 1, k <= n else { return nil }
         return (k, n)
     }
 

@@ -140,7 +140,12 @@ public enum ModelFile {
         guard header.format == formatName else { throw fail("format '\(header.format)', expected '\(formatName)'") }
         guard header.version == version else { throw fail("header version \(header.version), expected \(version)") }
         if let problem = header.architecture.problem { throw fail("architecture: \(problem)") }
-        let floats = header.tensors.reduce(0) { $0 + max(0, $1.count) }
+        // Counts come from the file: a negative one, or one larger than the file could hold, is
+        // a corrupted header, said before any arithmetic on it can overflow.
+        if let bad = header.tensors.first(where: { $0.count < 0 || $0.count > bytes.count / 4 }) {
+            throw fail("tensor '\(bad.name)' claims \(bad.count) floats, but the file has \(bytes.count) bytes")
+        }
+        let floats = header.tensors.reduce(0) { $0 + $1.count }
         let expected = 16 + headerLength + 4 * floats + 8
         guard bytes.count == expected else {
             throw fail(bytes.count < expected ? "truncated: \(bytes.count) bytes, expected \(expected)" : "\(bytes.count - expected) unexpected trailing bytes")

@@ -90,7 +90,23 @@ public struct PlugAndPlayRestorer: Restorer {
         return (0..<iterations).map { k in sigmaStart * pow(end / sigmaStart, Double(k) / Double(iterations - 1)) }
     }
 
+    /// The settings, as they may have been changed after `init`: a restorer with 0 steps would
+    /// return its input unchanged, and a noise level past 1 overflows the data step's weight.
+    /// (`finalEnsemble` is clamped to 1…8, as documented.)
+    public func checkSettings() throws {
+        func bad(_ name: String, _ value: Any, _ expected: String) -> RefinementError {
+            RefinementError.invalidSetting(name: name, value: "\(value)", expected: expected)
+        }
+        guard (1...100).contains(iterations) else { throw bad("iterations", iterations, "an integer in 1…100") }
+        // More collaborative steps than steps means all of them.
+        guard collaborativeSteps >= 0 else { throw bad("collaborative", collaborativeSteps, "an integer ≥ 0") }
+        guard sigmaStart > 0, sigmaStart.isFinite else { throw bad("sigma_start", sigmaStart, "a number > 0") }
+        guard lambda > 0, lambda.isFinite else { throw bad("lambda", lambda, "a number > 0") }
+        if let noiseSigma, !(0...1).contains(noiseSigma) { throw bad("noise_sigma", noiseSigma, "a number in [0, 1] (the image's scale)") }
+    }
+
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        try checkSettings()
         let workspace = UNetWorkspace()
         let start = monotonicSeconds()
         return try blurred.mapChannels { channel in

@@ -102,7 +102,7 @@ public enum RefinerMethod {
         }
         var sigma: Double?
         if let s = parameters["noise_sigma"] {
-            guard let v = Double(s), v >= 0, v.isFinite else { throw RefinementError.invalidSetting(name: "noise_sigma", value: s, expected: "a number ≥ 0") }
+            guard let v = Double(s), (0...1).contains(v) else { throw RefinementError.invalidSetting(name: "noise_sigma", value: s, expected: "a number in [0, 1] (the image's scale)") }
             sigma = v
         }
         let model = try ModelFile.read(path).model
@@ -145,6 +145,7 @@ public enum RefinerMethod {
             guard let v = Double(t), v > 0, v.isFinite else { throw RefinementError.invalidSetting(name: key, value: t, expected: "a number > 0") }
             pnp[keyPath: keyPath] = v
         }
+        try pnp.checkSettings()
         return pnp
     }
 }

@@ -77,6 +77,9 @@ import Testing
     func directoryErrors() {
         let (missing, d1) = Self.failure(["items-1-of-3.jsonl": Self.item("a"), "items-3-of-3.jsonl": Self.item("b")])
         #expect(missing == .badDataset(file: d1, line: nil, reason: "2 of 3 shard files present (items-K-of-3.jsonl)"))
+        // Shards count from 1: a 0 file is not one of them, so shard 2 of 2 is still missing.
+        let (zero, d0) = Self.failure(["items-0-of-2.jsonl": Self.item("a"), "items-1-of-2.jsonl": Self.item("b")])
+        #expect(zero == .badDataset(file: d0, line: nil, reason: "1 of 2 shard files present (items-K-of-2.jsonl)"))
         let (mixed, _) = Self.failure(["items-1-of-2.jsonl": Self.item("a"), "items-1-of-3.jsonl": Self.item("b")])
         #expect(mixed?.description.contains("shard files of different splits") == true)
         let (none, d3) = Self.failure(["dataset.json": "{}"])

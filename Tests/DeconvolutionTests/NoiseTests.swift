@@ -33,6 +33,13 @@ import _TestSupport
         #expect(noisy.pixels.allSatisfy { abs(($0 * 30).rounded() - $0 * 30) < 1e-3 })
     }
 
+    /// A count past Int.max once trapped; past 1e15 photons the sample is kept as it is.
+    @Test func hugePhotonCountsKeepTheSample() throws {
+        var rng = SeededRandom(seed: 1)
+        let out = try addNoise(Image(height: 1, width: 2, value: 1e10), NoiseModel(poissonPeak: 1e9), rng: &rng)
+        #expect(out.pixels == [1e10, 1e10])
+    }
+
     @Test func quantizationClipsAndRoundsToTheGrid() throws {
         let image = Image(height: 1, width: 5, pixels: [-0.2, 0.5, 1.3, 0.1, 0.999])
         var rng = SeededRandom(seed: 3)

@@ -26,6 +26,12 @@ import _TestSupport
         #expect(maxAbsDifference(try PSF.gaussian(sigma: 0.5, size: 3).image.pixels, expected) < 6e-5)
     }
 
+    /// A σ whose square underflows is the identity (it once threw "contains -nan").
+    @Test func aVanishingSigmaIsTheIdentity() throws {
+        let psf = try PSF.gaussian(sigma: 1e-160, size: 3)
+        #expect(psf.image.pixels == [0, 0, 0, 0, 1, 0, 0, 0, 0])
+    }
+
     @Test func nonPositiveSigmaOrEvenSizeIsATypedError() {
         for bad in [0.0, -1, .nan] {
             #expect(throws: DeconvolutionError.self) { try PSF.gaussian(sigma: bad) }

@@ -80,6 +80,15 @@ func removeTemporary(_ path: String) {
         mismatched += Array(header.utf8) + good[(16 + headerLength) ..< (good.count - 8)]
         ModelFile.append(ModelFile.fnv1a(mismatched[...]), to: &mismatched)
         rejects(mismatched, "parameters")
+        // A tensor count near Int.max once overflowed the size arithmetic (a trap, not an error).
+        for count in ["4611686018427387904", "-5"] {
+            let huge = header.replacing(try Regex(#""count" : \d+"#), with: "\"count\" : \(count)", maxReplacements: 1)
+            #expect(huge != header)
+            var bytes = Array(good[0..<12])
+            ModelFile.append(UInt32(huge.utf8.count), to: &bytes)
+            bytes += Array(huge.utf8) + good[(16 + headerLength)...]
+            rejects(bytes, "claims \(count) floats")
+        }
         let missing = temporaryPath("does-not-exist.model")
         defer { removeTemporary(missing) }
         #expect(throws: RefinementError.self) { try ModelFile.read(missing) }

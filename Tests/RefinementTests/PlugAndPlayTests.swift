@@ -287,6 +287,14 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(try ModelFile.read(path).model.header.task == .denoise)
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "iterations": "0"]) }
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "lambda": "nan"]) }
+        // A noise level off the image's scale overflowed the data step's weight (a trap).
+        #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": path, "noise_sigma": "1e19"]) }
+        // Settings changed after init are checked when the restorer runs: 0 steps returned the input.
+        var changed = try PlugAndPlayRestorer(model: tinyDenoiser())
+        changed.iterations = 0
+        #expect(throws: RefinementError.self) { try changed.restore(Image(height: 8, width: 8, value: 0.5), psf: .identity) }
+        changed.iterations = 2; changed.noiseSigma = 3
+        #expect(throws: RefinementError.self) { try changed.checkSettings() }
         let refiner = temporaryPath("refiner.model")
         defer { removeTemporary(refiner) }
         try ModelFile.write(tinyModel(), to: refiner)

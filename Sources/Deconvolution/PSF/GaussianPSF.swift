@@ -22,8 +22,10 @@ extension PSF {
         let c = side / 2
         let scale = -1 / (2 * sigma * sigma)
         let kernel = Image(height: side, width: side) { _, y, x in
-            let dy = Double(y - c), dx = Double(x - c)
-            return Float(exp((dx * dx + dy * dy) * scale))
+            let dy = Double(y - c), dx = Double(x - c), r2 = dx * dx + dy * dy
+            // exp(0) is 1 whatever σ; written out so that a σ whose square underflows (scale
+            // −∞) gives the identity rather than 0 · ∞ = NaN.
+            return r2 == 0 ? 1 : Float(exp(r2 * scale))
         }
         return try PSF(kernel, source: "gaussian(sigma: \(sigma))")
     }

@@ -52,6 +52,9 @@ public func addNoise(_ image: Image, _ noise: NoiseModel, rng: inout SeededRando
         if let peak = noise.poissonPeak {
             for i in p.indices {
                 let lambda = Double(max(p[i], 0)) * peak
+                // Past 1e15 counts the noise (√λ / λ < 3e-8) is below Float's resolution, and a
+                // count past Int.max would not fit: the sample stays as it is.
+                if lambda.isFinite && lambda > 1e15 { continue }
                 p[i] = Float(Double(rng.poisson(lambda.isFinite ? lambda : 0)) / peak)
             }
         }

@@ -23,7 +23,7 @@ public struct ComparisonRunner: Sendable {
     public var traceItems: Int = 2
     /// Items for which crops are kept for the HTML report, the first ones in order (default 3).
     public var previewItems: Int = 3
-    /// Side of the square preview crop in pixels (default 96).
+    /// Side of the square preview crop in pixels (default 96; below 1 counts as 1).
     public var previewSize: Int = 96
     /// Called after each item with (record, items done, total), from worker threads.
     public var progress: (@Sendable (ItemRecord, Int, Int) -> Void)?
@@ -153,7 +153,7 @@ public struct ComparisonRunner: Sendable {
 
     /// A centred square of `previewSize` (or the whole image if smaller).
     private func previewRegion(height: Int, width: Int) -> (top: Int, left: Int, height: Int, width: Int) {
-        let h = min(height, previewSize), w = min(width, previewSize)
+        let side = max(1, previewSize), h = min(height, side), w = min(width, side)
         return ((height - h) / 2, (width - w) / 2, h, w)
     }
 

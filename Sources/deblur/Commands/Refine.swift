@@ -36,7 +36,7 @@ struct Refine: ParsableCommand {
 
     func validate() throws {
         guard tile >= 16 else { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
-        if let noiseSigma, !(noiseSigma >= 0) { throw ValidationError("Please give --noise-sigma ≥ 0.") }
+        if let noiseSigma, !(0...1).contains(noiseSigma) { throw ValidationError("Please give a --noise-sigma in [0, 1] (got \(noiseSigma)).") }
         try checkThreads(threads)
         try refuseOverwriting(image, psf, with: output, option: "--output")
     }
