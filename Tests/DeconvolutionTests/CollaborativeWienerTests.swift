@@ -101,7 +101,8 @@ import DeblurCore
         // Groups of mixed sizes (threshold and group cap both bite) and bands cut mid-image.
         // Flat on the left (many matches), stripes in the middle (a few), loud noise in the
         // pilot's lower right corner (none but the reference).
-        // 60 rows: more reference rows than one band holds.
+        // 60 rows: more reference rows than one band holds, and with radius 5 the rings of block
+        // spectra (11 block rows) wrap several times within a band.
         let stripes = Self.stripes(height: 60, width: 23)
         let clean = Image(height: 60, width: 23) { _, y, x in x < 9 ? 0.5 : stripes[y, x] }
         let z = Self.noisy(clean, sigma: 0.05, seed: 3)

@@ -139,36 +139,39 @@ public struct CollaborativeWiener: Sendable {
             let rows = referenceRows[(band * Self.bandRows)..<min(referenceRows.count, (band + 1) * Self.bandRows)]
             // Blocks whose top row lies in lo...hi can join this band's groups.
             let lo = max(0, rows.first! - settings.searchRadius), hi = min(height - b, rows.last! + settings.searchRadius)
-            let pilotSpectra = blockSpectra(pilot, firstRow: lo, lastRow: hi)
-            let noisySpectra = blockSpectra(noisy, firstRow: lo, lastRow: hi)
+            // The spectra of the block rows one reference row can reach (y ± radius), in rings
+            // filled as the rows advance: a band's whole search area at once held 2.2× as many.
+            let pilotSpectra = SpectrumRing(plan: self, image: pilot), noisySpectra = SpectrumRing(plan: self, image: noisy)
+            defer { pilotSpectra.deallocate(); noisySpectra.deallocate() }
             var accumulator = Accumulator(firstRow: lo, numerator: [Float](repeating: 0, count: (hi - lo + b) * width),
                                           denominator: [Float](repeating: 0, count: (hi - lo + b) * width))
             let scratch = Scratch(references: referenceColumns.count, maxGroup: settings.maxGroup, group: group, width: width)
             defer { scratch.deallocate() }
-            pilotSpectra.withUnsafeBufferPointer { ps in noisySpectra.withUnsafeBufferPointer { zs in
-                accumulator.numerator.withUnsafeMutableBufferPointer { num in accumulator.denominator.withUnsafeMutableBufferPointer { den in
-                    for y in rows {
-                        findMatches(row: y, firstRow: lo, pilot: pilot, scratch: scratch)
-                        for r in referenceColumns.indices {
-                            filterGroup(r, firstRow: lo, pilotSpectra: ps.baseAddress!, noisySpectra: zs.baseAddress!, variance: variance,
-                                        scratch: scratch, numerator: num.baseAddress!, denominator: den.baseAddress!)
-                        }
+            accumulator.numerator.withUnsafeMutableBufferPointer { num in accumulator.denominator.withUnsafeMutableBufferPointer { den in
+                for y in rows {
+                    let reach = min(height - b, y + settings.searchRadius)
+                    pilotSpectra.fill(through: reach, from: lo)
+                    noisySpectra.fill(through: reach, from: lo)
+                    findMatches(row: y, pilot: pilot, scratch: scratch)
+                    for r in referenceColumns.indices {
+                        filterGroup(r, firstRow: lo, pilotSpectra: pilotSpectra, noisySpectra: noisySpectra, variance: variance,
+                                    scratch: scratch, numerator: num.baseAddress!, denominator: den.baseAddress!)
                     }
-                } }
+                }
             } }
             return accumulator
         }
 
         /// Each reference block of row `y`: its best matches on the pilot, sorted by distance
-        /// (`scratch.distances`, `matches` as block positions relative to `firstRow`, `found`).
-        func findMatches(row y: Int, firstRow lo: Int, pilot: UnsafePointer<Float>, scratch: Scratch) {
+        /// (`scratch.distances`, `matches` as block positions `row · positions + column`, `found`).
+        func findMatches(row y: Int, pilot: UnsafePointer<Float>, scratch: Scratch) {
             let b = CollaborativeWiener.blockSize, radius = settings.searchRadius, capacity = settings.maxGroup
             let positions = width - b + 1, threshold = settings.matchThreshold * Float(b * b)
             let dist = scratch.distances, match = scratch.matches, found = scratch.found, col = scratch.columnSums
             // Each group starts with its reference block, which stays first: on a flat patch many
             // blocks tie at distance 0, and every block must filter itself.
             for (r, x) in referenceColumns.enumerated() {
-                dist[r * capacity] = 0; match[r * capacity] = (y - lo) * positions + x; found[r] = 1
+                dist[r * capacity] = 0; match[r * capacity] = y * positions + x; found[r] = 1
             }
             // Distances for every displacement, one row of references at a time: the squared
             // differences summed down the block's 8 rows, then across its 8 columns.
@@ -195,7 +198,7 @@ public struct CollaborativeWiener: Sendable {
                         while k > 0 && dist[base + k - 1] > d {
                             dist[base + k] = dist[base + k - 1]; match[base + k] = match[base + k - 1]; k -= 1
                         }
-                        dist[base + k] = d; match[base + k] = (y + dy - lo) * positions + x + dx
+                        dist[base + k] = d; match[base + k] = (y + dy) * positions + x + dx
                         found[r] = n + 1
                     }
                 }
@@ -204,7 +207,7 @@ public struct CollaborativeWiener: Sendable {
 
         /// Reference `r`'s group (its matches, cut to a power of two) Wiener-filtered in the 3-D
         /// transform domain and added, weighted and windowed, into the band's sums.
-        func filterGroup(_ r: Int, firstRow lo: Int, pilotSpectra ps: UnsafePointer<Float>, noisySpectra zs: UnsafePointer<Float>,
+        func filterGroup(_ r: Int, firstRow lo: Int, pilotSpectra ps: SpectrumRing, noisySpectra zs: SpectrumRing,
                          variance: Float, scratch: Scratch, numerator num: UnsafeMutablePointer<Float>, denominator den: UnsafeMutablePointer<Float>) {
             let b = CollaborativeWiener.blockSize, bb = b * b, positions = width - b + 1
             let pg = scratch.pilotGroup.baseAddress!, zg = scratch.noisyGroup.baseAddress!, tmp = scratch.transform.baseAddress!
@@ -212,8 +215,9 @@ public struct CollaborativeWiener: Sendable {
             while n * 2 <= min(scratch.found[r], group) { n *= 2 }
             let base = r * settings.maxGroup
             for j in 0..<n {
-                let source = scratch.matches[base + j] * bb
-                for i in 0..<bb { pg[j * bb + i] = ps[source + i]; zg[j * bb + i] = zs[source + i] }
+                let at = scratch.matches[base + j]
+                let p = ps.block(row: at / positions, column: at % positions), z = zs.block(row: at / positions, column: at % positions)
+                for i in 0..<bb { pg[j * bb + i] = p[i]; zg[j * bb + i] = z[i] }
             }
             haar(pg, count: n, scratch: tmp)
             haar(zg, count: n, scratch: tmp)
@@ -229,7 +233,7 @@ public struct CollaborativeWiener: Sendable {
             for j in 0..<n {
                 // The inverse DCT, Cᵀ S C, a row of eight at a time: down the columns, then along the rows.
                 let spectrum = zg + j * bb
-                let at = scratch.matches[base + j], top = at / positions + lo, left = at % positions
+                let at = scratch.matches[base + j], top = at / positions, left = at % positions
                 for i in 0..<b {
                     var t = SIMD8<Float>()
                     for v in 0..<b { t += dctColumns[i][v] * load8(spectrum + v * b) }
@@ -270,37 +274,62 @@ public struct CollaborativeWiener: Sendable {
             }
         }
 
-        /// The 8 × 8 DCT of every block whose top row is in `firstRow...lastRow`, 64 values
-        /// per block position (row-major over positions, `(v, u)` within): rows first, so each
-        /// 8-pixel row segment is transformed once rather than once per block containing it.
-        func blockSpectra(_ image: UnsafePointer<Float>, firstRow: Int, lastRow: Int) -> [Float] {
-            let b = CollaborativeWiener.blockSize, positions = width - b + 1
-            let lines = lastRow - firstRow + b
-            var horizontal = [SIMD8<Float>](repeating: SIMD8(), count: lines * positions)
-            var spectra = [Float](repeating: 0, count: (lastRow - firstRow + 1) * positions * b * b)
-            horizontal.withUnsafeMutableBufferPointer { h in
-                for r in 0..<lines {
-                    let line = image + (firstRow + r) * width
+        /// The 8 × 8 DCTs of the blocks whose top rows lie in a window sliding down the image, 64
+        /// values per block position (`(v, u)` within), kept in a ring of `2 · radius + 1` block
+        /// rows (row `r` in slot `r mod capacity`); the rows' horizontal 8-point DCTs, each 8-pixel
+        /// segment transformed once, in a ring of their own. The values are those of a whole-band
+        /// computation, the same operations in the same order.
+        final class SpectrumRing {
+            let plan: Plan, image: UnsafePointer<Float>
+            let capacity: Int, lineCapacity: Int, positions: Int
+            let spectra: UnsafeMutableBufferPointer<Float>, lines: UnsafeMutableBufferPointer<SIMD8<Float>>
+            /// The last block row and image line computed (−1: none yet).
+            private var lastRow = -1, lastLine = -1
+
+            init(plan: Plan, image: UnsafePointer<Float>) {
+                let b = CollaborativeWiener.blockSize
+                self.plan = plan; self.image = image
+                positions = plan.width - b + 1
+                capacity = min(2 * plan.settings.searchRadius + 1, plan.height - b + 1)
+                lineCapacity = capacity + b
+                spectra = .allocate(capacity: capacity * positions * b * b)
+                lines = .allocate(capacity: lineCapacity * positions)
+            }
+
+            func deallocate() { spectra.deallocate(); lines.deallocate() }
+
+            /// The block whose top-left pixel is (`row`, `column`); its row must be within the
+            /// window last filled.
+            @inline(__always) func block(row: Int, column: Int) -> UnsafePointer<Float> {
+                UnsafePointer(spectra.baseAddress! + ((row % capacity) * positions + column) * 64)
+            }
+
+            /// Computes the block rows up to `last`, starting at `first` on the first call.
+            func fill(through last: Int, from first: Int) {
+                let b = CollaborativeWiener.blockSize, width = plan.width
+                if lastRow < 0 { lastRow = first - 1; lastLine = first - 1 }
+                guard last > lastRow else { return }
+                while lastLine < last + b - 1 {
+                    lastLine += 1
+                    let line = image + lastLine * width, h = lines.baseAddress! + (lastLine % lineCapacity) * positions
                     for x in 0..<positions {
                         var out = SIMD8<Float>()
-                        for j in 0..<b { out += line[x + j] * dctColumns[j] }
-                        h[r * positions + x] = out
+                        for j in 0..<b { out += line[x + j] * plan.dctColumns[j] }
+                        h[x] = out
                     }
                 }
-                spectra.withUnsafeMutableBufferPointer { sp in
-                    for y in 0...(lastRow - firstRow) {
-                        for x in 0..<positions {
-                            let out = sp.baseAddress! + (y * positions + x) * b * b
-                            for v in 0..<b {
-                                var sum = SIMD8<Float>()
-                                for i in 0..<b { sum += dctRows[v][i] * h[(y + i) * positions + x] }
-                                store8(sum, out + v * b)
-                            }
+                for y in (lastRow + 1)...last {
+                    for x in 0..<positions {
+                        let out = spectra.baseAddress! + ((y % capacity) * positions + x) * b * b
+                        for v in 0..<b {
+                            var sum = SIMD8<Float>()
+                            for i in 0..<b { sum += plan.dctRows[v][i] * lines[((y + i) % lineCapacity) * positions + x] }
+                            store8(sum, out + v * b)
                         }
                     }
                 }
+                lastRow = last
             }
-            return spectra
         }
     }
 }
