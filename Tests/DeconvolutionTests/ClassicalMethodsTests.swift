@@ -52,7 +52,7 @@ import _TestSupport
             ("wiener:nsr=0.1,noise-sigma=0.01", "nsr and noise-sigma"), ("rl:iterations=3,iterations=5", "each key once"),
             // Values every image would refuse, refused when the method is made.
             ("rl:iterations=0", "iterations"), ("rl:damping=-1", "damping"), ("rl-tv:lambda=-1", "lambda"),
-            ("tikhonov:lambda=-1", "-1"), ("wiener:nsr=-1", "-1"), ("wiener:nsr=0", "regularization"), ("wiener:iterations=0", "iterations"),
+            ("tikhonov:lambda=-1", "-1"), ("wiener:nsr=-1", "-1"), ("wiener:nsr=0", "regularization"), ("wiener:noise-sigma=0", "regularization"), ("wiener:iterations=0", "iterations"),
             ("hyper-laplacian:alpha=5", "alpha"), ("hyper-laplacian:beta-max=0.5", "betaMax=0.5"),
         ]
         for (spec, named) in cases {

@@ -24,13 +24,6 @@ struct FilterContext {
     let pixelCount: Int
 }
 
-/// Applies `conj(H) / (|H|² + R)` to every channel on the boundary's working domain; the
-/// machinery Wiener, Tikhonov and the automatic Wiener share. Internal.
-///
-/// `regularizer(context)` chooses R per channel after the forward transform (the automatic
-/// Wiener estimates the noise and the signal spectrum per channel). Throws when `|H|² + R` vanishes at some frequency (a PSF whose OTF
-/// has zeros, and no regularization). `masked` solves the masked normal equations by
-/// `maskedIterations` preconditioned CG steps instead (`MaskedLinearSolver`).
 /// The settings a masked linear filter needs whatever the image: CG steps, and some
 /// regularization (the unobserved margin is fixed by it alone).
 func checkMaskedSettings(boundary: BoundaryHandling, iterations: Int, regularized: Bool) throws {
@@ -45,13 +38,19 @@ func checkMaskedSettings(boundary: BoundaryHandling, iterations: Int, regularize
     }
 }
 
+/// Applies `conj(H) / (|H|² + R)` to every channel on the boundary's working domain; the
+/// machinery Wiener, Tikhonov and the automatic Wiener share. Internal.
+///
+/// `regularizer(context)` chooses R per channel after the forward transform (the automatic
+/// Wiener estimates the noise and the signal spectrum per channel). Throws when `|H|² + R` vanishes at some frequency (a PSF whose OTF
+/// has zeros, and no regularization). `masked` solves the masked normal equations by
+/// `maskedIterations` preconditioned CG steps instead (`MaskedLinearSolver`). Callers check
+/// their settings first (`checkMaskedSettings`); the regularizer, which may depend on the
+/// image, is checked here.
 func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, maskedIterations: Int = 30,
                        regularizer: (FilterContext) throws -> SpectralRegularizer) throws -> Image {
     try blurred.requireFinite("blurred image")
     if boundary == .masked {
-        guard maskedIterations >= 1 else {
-            throw DeconvolutionError.invalidParameter(name: "iterations", value: String(maskedIterations), expected: "an integer ≥ 1")
-        }
         let domain = try RestorationDomain(height: blurred.height, width: blurred.width, psf: psf, boundary: .masked)
         let solver = MaskedLinearSolver(domain: domain, psf: psf)
         var planes = [Image]()

@@ -62,21 +62,24 @@ public struct Wiener: Restorer {
     }
 
     public func checkSettings() throws {
+        let regularized: Bool
         switch noiseToSignal {
         case .ratio(let nsr):
             guard nsr >= 0 && nsr.isFinite else {
                 throw DeconvolutionError.invalidParameter(name: "nsr", value: String(nsr), expected: "a finite value ≥ 0")
             }
-            try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: nsr > 0)
+            regularized = nsr > 0
         case .noiseSigma(let sigma):
             guard sigma >= 0 && sigma.isFinite else {
                 throw DeconvolutionError.invalidParameter(name: "noise-sigma", value: String(sigma), expected: "a finite value ≥ 0")
             }
-            // σ = 0 on a noisy image still gives a positive ratio; the image decides, not the settings.
-            try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: true)
+            // σ² / (variance − σ²) is 0 for σ = 0 on any image.
+            regularized = sigma > 0
         case .automatic:
-            try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: true)
+            // The estimate is floored above 0.
+            regularized = true
         }
+        try checkMaskedSettings(boundary: boundary, iterations: iterations, regularized: regularized)
     }
 
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
