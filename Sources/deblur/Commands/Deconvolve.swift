@@ -131,11 +131,10 @@ struct Deconvolve: ParsableCommand {
         var sharp: Image?
         if let reference {
             var r = try ImageIO.read(reference)
-            let marginY = r.height - blurred.height, marginX = r.width - blurred.width
-            let centred = r.channels == blurred.channels && marginY >= 0 && marginX >= 0 && marginY % 2 == 0 && marginX % 2 == 0
-            if centerReference && centred { r = r.centerCropped(height: blurred.height, width: blurred.width) }
+            let offset = validBlurOffset(reference: r, image: blurred)
+            if centerReference, let (top, left) = offset { r = r.cropped(top: top, left: left, height: blurred.height, width: blurred.width) }
             guard r.channels == blurred.channels && r.height == blurred.height && r.width == blurred.width else {
-                let hint = centred && !centerReference ? " (a valid blur's sharp image: pass --center-reference to score its centre)" : ""
+                let hint = offset != nil && !centerReference ? " (a valid blur's sharp image: pass --center-reference to score its centre)" : ""
                 throw CLIError("reference \(reference) is \(r.channels)×\(r.height)×\(r.width), expected the blurred image's \(blurred.channels)×\(blurred.height)×\(blurred.width)\(hint)")
             }
             sharp = r

@@ -76,23 +76,20 @@ struct Metrics: ParsableCommand {
         for (path, picture) in [(reference, x), (image, y)] where !picture.isFinite {
             throw CLIError("\(path) contains NaN or infinite samples: a score of it would mean nothing")
         }
-        let marginY = x.height - y.height, marginX = x.width - y.width
-        // A valid blur loses (PSF size − 1) / 2 on each side: an even, non-negative margin.
-        let centred = marginY >= 0 && marginX >= 0 && marginY % 2 == 0 && marginX % 2 == 0
-        guard x.channels == y.channels, centerReference ? centred : (marginY == 0 && marginX == 0) else {
+        let offset = validBlurOffset(reference: x, image: y)
+        guard x.channels == y.channels, centerReference ? offset != nil : (x.height == y.height && x.width == y.width) else {
             var message = "\(image) is \(y.channels)×\(y.height)×\(y.width) (channels×height×width) but the reference \(reference) is \(x.channels)×\(x.height)×\(x.width)"
             if x.channels != y.channels {
                 message += ": the channel counts differ"
             } else if centerReference {
                 message += ": --center-reference needs a reference larger by an even number of pixels on each axis"
-            } else if centred {
+            } else if offset != nil {
                 message += " (if \(image) restores a valid blur of \(reference), pass --center-reference)"
             }
             throw CLIError(message)
         }
-        if marginY > 0 || marginX > 0 {
-            x = x.cropped(top: marginY / 2, left: marginX / 2, height: y.height, width: y.width)
-        }
+        let (top, left) = offset ?? (0, 0)
+        if top > 0 || left > 0 { x = x.cropped(top: top, left: left, height: y.height, width: y.width) }
         // The same steps as `score(_:_:settings:)`, keeping the per-channel SSIM and the map.
         let px = try settings.prepare(x, what: reference), py = try settings.prepare(y, what: image)
         let error = try mse(px, py)
@@ -106,13 +103,13 @@ struct Metrics: ParsableCommand {
                 "reference": reference, "image": image, "mse": scored.mse, "psnr": scored.psnr, "ssim": scored.ssim,
                 "ssim_channels": similarity.channelMeans, "ssim_preset": settings.ssimPreset.rawValue,
                 "data_range": settings.dataRange, "crop": settings.crop, "luminance_only": settings.luminanceOnly,
-                "reference_offset": [marginY / 2, marginX / 2],
+                "reference_offset": [top, left],
             ]
             print(JSONWriter.write(object, indent: nil))
         } else {
             var line = String(format: "MSE %.6g  PSNR %@ dB  SSIM %.6f (%@", scored.mse,
                               scored.psnr.isFinite ? String(format: "%.4f", scored.psnr) : "inf", scored.ssim, settings.ssimPreset.rawValue)
-            if marginY > 0 || marginX > 0 { line += ", reference centre" }
+            if top > 0 || left > 0 { line += ", reference centre" }
             if settings.crop > 0 { line += ", crop \(settings.crop)" }
             if settings.luminanceOnly { line += ", luminance" }
             print(line + ")")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeblurKit
 import Foundation
 
 /// A user-facing failure of the command-line tool, printed as one line.
@@ -46,4 +47,13 @@ func checkWritableOutput(_ path: String, option: String) throws {
     if !parent.isEmpty, !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
         throw ValidationError("\(option) \(path): the directory \(parent) does not exist.")
     }
+}
+
+/// Where `image` sits inside `reference` when the reference is the sharp image of a `valid`
+/// blur: the same channels, larger by an even, non-negative margin on each axis ((PSF size − 1)
+/// / 2 on each side). Nil otherwise.
+func validBlurOffset(reference: Image, image: Image) -> (top: Int, left: Int)? {
+    let marginY = reference.height - image.height, marginX = reference.width - image.width
+    guard reference.channels == image.channels, marginY >= 0, marginX >= 0, marginY % 2 == 0, marginX % 2 == 0 else { return nil }
+    return (marginY / 2, marginX / 2)
 }
