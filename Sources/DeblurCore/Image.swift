@@ -134,4 +134,7 @@ public struct Image: Sendable, Equatable {
 
     /// True when every sample is finite (no NaN, no ±∞).
     public var isFinite: Bool { pixels.allSatisfy { $0.isFinite } }
+
+    /// The number of NaN and ±∞ samples.
+    public var nonFiniteCount: Int { pixels.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
 }

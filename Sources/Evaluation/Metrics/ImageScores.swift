@@ -73,7 +73,7 @@ public func score(_ reference: Image, _ image: Image, settings: MetricSettings =
     try settings.validate()
     try checkSameGeometry(reference, image)
     for (what, picture) in [("reference", reference), ("image", image)] {
-        let bad = picture.pixels.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        let bad = picture.nonFiniteCount
         guard bad == 0 else {
             throw EvaluationError.invalidValue(name: what, value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")", expected: "finite values")
         }

@@ -43,7 +43,7 @@ struct Info: ParsableCommand {
         let (image, info) = try ImageIO.readWithInfo(file)
         let stats = image.statistics()
         let noise = estimatePatchNoiseSigma(image)
-        let nonFinite = image.pixels.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        let nonFinite = image.nonFiniteCount
         if json {
             let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
                                 channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
