@@ -68,11 +68,9 @@ public struct PlugAndPlayRestorer: Restorer {
             throw RefinementError.invalidSetting(name: "denoiser inputs", value: model.network.architecture.inputs.map(\.rawValue).joined(separator: ","),
                                                  expected: "estimate,noise or estimate (a denoiser sees no blurred image)")
         }
-        guard iterations >= 1 else { throw RefinementError.invalidSetting(name: "iterations", value: "\(iterations)", expected: "an integer ≥ 1") }
-        guard sigmaStart > 0, sigmaStart.isFinite else { throw RefinementError.invalidSetting(name: "sigma_start", value: "\(sigmaStart)", expected: "a number > 0") }
-        guard lambda > 0, lambda.isFinite else { throw RefinementError.invalidSetting(name: "lambda", value: "\(lambda)", expected: "a number > 0") }
         self.model = model; self.noiseSigma = noiseSigma; self.iterations = iterations
         self.sigmaStart = sigmaStart; self.lambda = lambda; self.cycleTransforms = cycleTransforms; self.tiling = tiling
+        try checkSettings()
     }
 
     public var name: String { "cnn(pnp-hqs)" }
@@ -97,7 +95,7 @@ public struct PlugAndPlayRestorer: Restorer {
         func bad(_ name: String, _ value: Any, _ expected: String) -> RefinementError {
             RefinementError.invalidSetting(name: name, value: "\(value)", expected: expected)
         }
-        guard (1...100).contains(iterations) else { throw bad("iterations", iterations, "an integer in 1…100") }
+        guard iterations >= 1 else { throw bad("iterations", iterations, "an integer ≥ 1") }
         // More collaborative steps than steps means all of them.
         guard collaborativeSteps >= 0 else { throw bad("collaborative", collaborativeSteps, "an integer ≥ 0") }
         guard sigmaStart > 0, sigmaStart.isFinite else { throw bad("sigma_start", sigmaStart, "a number > 0") }
