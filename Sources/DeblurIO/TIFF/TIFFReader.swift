@@ -11,7 +11,7 @@ enum TIFFReader {
         var width: Int
         var height: Int
         var samplesPerPixel: Int
-        var colorChannels: Int
+        let colorChannels: Int
         var bitsPerSample: Int
         var type: SampleType
         var planar: Bool
@@ -65,40 +65,65 @@ enum TIFFReader {
         let format = Int32(handle.get(TIFFTAG_SAMPLEFORMAT, as: UInt16.self) ?? UInt16(SAMPLEFORMAT_UINT))
         let planar = Int32(handle.get(TIFFTAG_PLANARCONFIG, as: UInt16.self) ?? UInt16(PLANARCONFIG_CONTIG)) == PLANARCONFIG_SEPARATE
         let photometric = handle.get(TIFFTAG_PHOTOMETRIC, as: UInt16.self, defaulted: false).map(Int32.init)
+        let compression = Int32(handle.get(TIFFTAG_COMPRESSION, as: UInt16.self) ?? UInt16(COMPRESSION_NONE))
 
+        // The colour model first: a 4-bit palette or a 1-bit min-is-white file is refused for
+        // what it is, with the conversion that fixes it.
+        let colorChannels: Int
+        switch photometric {
+        case PHOTOMETRIC_MINISBLACK, PHOTOMETRIC_MINISWHITE: colorChannels = 1
+        case PHOTOMETRIC_RGB: colorChannels = 3
+        case nil: colorChannels = samples >= 3 ? 3 : 1
+        case PHOTOMETRIC_YCBCR? where compression == COMPRESSION_JPEG && !planar:
+            // JPEG-in-TIFF stores YCbCr; libjpeg converts it to RGB as it decodes (the
+            // JPEGCOLORMODE pseudo-tag), as every JPEG reader does.
+            guard (try? handle.set(TIFFTAG_JPEGCOLORMODE, Int(JPEGCOLORMODE_RGB))) != nil else {
+                throw IOError.unsupported(path: path, reason: "JPEG-compressed YCbCr colour that libtiff cannot convert to RGB")
+            }
+            colorChannels = 3
+        case let other?:
+            let names: [Int32: String] = [PHOTOMETRIC_PALETTE: "palette", PHOTOMETRIC_SEPARATED: "CMYK",
+                                          PHOTOMETRIC_YCBCR: "YCbCr", PHOTOMETRIC_CIELAB: "CIE L*a*b*", PHOTOMETRIC_MASK: "transparency mask"]
+            throw IOError.unsupported(path: path, reason: "\(names[other] ?? "photometric \(other)") colour; expected gray or RGB; "
+                                      + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT)")
+        }
         let type: SampleType
         switch (bits, format) {
         case (8, SAMPLEFORMAT_UINT): type = .uint8
         case (16, SAMPLEFORMAT_UINT): type = .uint16
         case (32, SAMPLEFORMAT_IEEEFP): type = .float32
         default:
-            let kind: String
+            let kind: String, advice: String
             switch format {
-            case SAMPLEFORMAT_UINT: kind = "unsigned integer"
-            case SAMPLEFORMAT_INT: kind = "signed integer"
-            case SAMPLEFORMAT_IEEEFP: kind = "float"
-            case SAMPLEFORMAT_COMPLEXINT, SAMPLEFORMAT_COMPLEXIEEEFP: kind = "complex"
-            default: kind = "untyped (sample format \(format))"
+            case SAMPLEFORMAT_UINT:
+                kind = "unsigned integer"
+                advice = "convert it to 8 or 16 bits first, e.g. with ImageMagick: convert IN -depth 16 OUT.tif"
+            case SAMPLEFORMAT_INT:
+                kind = "signed integer"
+                advice = "DeblurKit cannot know their range: scale them to 16-bit unsigned or to 32-bit float in [0, 1] first"
+            case SAMPLEFORMAT_IEEEFP:
+                kind = "float"
+                advice = "convert it to 32-bit float first, e.g. with tifffile: imwrite(OUT, imread(IN).astype('float32'))"
+            case SAMPLEFORMAT_COMPLEXINT, SAMPLEFORMAT_COMPLEXIEEEFP:
+                kind = "complex"
+                advice = "store the real data (e.g. the magnitude) as 32-bit float first"
+            default:
+                kind = "untyped (sample format \(format))"
+                advice = "convert it to 8/16-bit unsigned integer or 32-bit float first"
             }
-            throw IOError.unsupported(path: path, reason: "\(bits)-bit \(kind) samples; expected 8/16-bit unsigned integer or 32-bit float")
+            throw IOError.unsupported(path: path, reason: "\(bits)-bit \(kind) samples; expected 8/16-bit unsigned integer or 32-bit float; \(advice)")
+        }
+        if case PHOTOMETRIC_YCBCR? = photometric, colorChannels == 3, type != .uint8 {
+            throw IOError.unsupported(path: path, reason: "\(bits)-bit JPEG samples; expected 8-bit")
         }
 
-        let colorChannels: Int
-        switch photometric {
-        case PHOTOMETRIC_MINISBLACK, PHOTOMETRIC_MINISWHITE: colorChannels = 1
-        case PHOTOMETRIC_RGB: colorChannels = 3
-        case nil: colorChannels = samples >= 3 ? 3 : 1
-        case let other?:
-            let names: [Int32: String] = [PHOTOMETRIC_PALETTE: "palette", PHOTOMETRIC_SEPARATED: "CMYK",
-                                          PHOTOMETRIC_YCBCR: "YCbCr", PHOTOMETRIC_CIELAB: "CIE L*a*b*", PHOTOMETRIC_MASK: "transparency mask"]
-            throw IOError.unsupported(path: path, reason: "\(names[other] ?? "photometric \(other)") colour; expected gray or RGB")
-        }
         guard samples >= colorChannels, samples <= colorChannels + 4 else {
             throw IOError.unsupported(path: path, reason: "\(samples) samples per pixel for \(colorChannels == 1 ? "gray" : "RGB"); expected \(colorChannels) plus at most 4 extra samples")
         }
         let minIsWhite = photometric == PHOTOMETRIC_MINISWHITE
         if minIsWhite && type == .float32 {
-            throw IOError.unsupported(path: path, reason: "min-is-white 32-bit float samples; expected min-is-black for float data")
+            throw IOError.unsupported(path: path, reason: "min-is-white 32-bit float samples; expected min-is-black for float data; "
+                                      + "store 1 − v as min-is-black first")
         }
         let extras = handle.extraSamples()
         let hasAlpha = extras.contains { Int32($0) == EXTRASAMPLE_ASSOCALPHA || Int32($0) == EXTRASAMPLE_UNASSALPHA }

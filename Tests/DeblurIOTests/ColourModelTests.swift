@@ -1,0 +1,104 @@
+import CTIFF
+import DeblurCore
+import Foundation
+import Testing
+@testable import DeblurIO
+
+/// TIFF colour models other writers use: JPEG-compressed YCbCr (libtiff's, GDAL's and slide
+/// scanners' JPEG-in-TIFF) is read as RGB; palette and CMYK are refused with what to do.
+/// The files are written here with libtiff, as those tools write them.
+@Suite struct ColourModelTests {
+    /// A smooth colour ramp, so that JPEG at quality 95 with 2×2 chroma subsampling stays
+    /// within a few levels of it.
+    static func ramp(height: Int, width: Int) -> [UInt8] {
+        var samples: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                samples += [UInt8(40 + 4 * x), UInt8(200 - 3 * y), UInt8(60 + 2 * x + y)]
+            }
+        }
+        return samples
+    }
+
+    /// Writes one 8-bit page with `photometric`, `compression` and `samples` interleaved samples
+    /// per pixel, in strips of 16 rows; `setUp` sets further tags.
+    static func writeTIFF(_ path: String, height: Int, width: Int, samplesPerPixel: Int, photometric: Int32,
+                          compression: Int32, samples: [UInt8], setUp: (TIFFHandle) throws -> Void = { _ in }) throws {
+        let handle = try TIFFHandle.open(path, mode: "w")
+        try handle.set(TIFFTAG_IMAGEWIDTH, width)
+        try handle.set(TIFFTAG_IMAGELENGTH, height)
+        try handle.set(TIFFTAG_SAMPLESPERPIXEL, samplesPerPixel)
+        try handle.set(TIFFTAG_BITSPERSAMPLE, 8)
+        try handle.set(TIFFTAG_PLANARCONFIG, Int(PLANARCONFIG_CONTIG))
+        try handle.set(TIFFTAG_COMPRESSION, Int(compression))
+        try handle.set(TIFFTAG_PHOTOMETRIC, Int(photometric))
+        try handle.set(TIFFTAG_ROWSPERSTRIP, 16)
+        try setUp(handle)
+        let rowBytes = width * samplesPerPixel
+        for (strip, firstRow) in stride(from: 0, to: height, by: 16).enumerated() {
+            var rows = Array(samples[firstRow * rowBytes..<min(height, firstRow + 16) * rowBytes])
+            let written = rows.withUnsafeMutableBytes {
+                TIFFWriteEncodedStrip(handle.tiff, UInt32(strip), $0.baseAddress, tmsize_t($0.count))
+            }
+            #expect(written >= 0, "\(handle.messages.summary ?? "")")
+        }
+        #expect(TIFFWriteDirectory(handle.tiff) == 1)
+        try handle.close()
+    }
+
+    @Test("JPEG-compressed YCbCr TIFF (2×2 chroma subsampling) reads as RGB, within JPEG's error of the source")
+    func jpegYCbCrReadsAsRGB() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/jpeg.tif"
+        let (height, width) = (40, 24)
+        let source = Self.ramp(height: height, width: width)
+        try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: 3, photometric: PHOTOMETRIC_YCBCR,
+                           compression: COMPRESSION_JPEG, samples: source) { handle in
+            try handle.set(TIFFTAG_JPEGQUALITY, 95)
+            // The caller gives RGB; libjpeg converts it to YCbCr and subsamples the chroma.
+            try handle.set(TIFFTAG_JPEGCOLORMODE, Int(JPEGCOLORMODE_RGB))
+        }
+        let (image, info) = try ImageIO.readWithInfo(path)
+        #expect(info == ImageFileInfo(format: .tiff, width: width, height: height, channels: 3, bitsPerSample: 8,
+                                      isFloat: false, hasAlpha: false, pages: 1))
+        var worst = 0
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 {
+                    let read = Int((image[c, y, x] * 255).rounded())
+                    worst = max(worst, abs(read - Int(source[(y * width + x) * 3 + c])))
+                }
+            }
+        }
+        // Raw Y/Cb/Cr samples or a wrong chroma upsampling would be off by tens of levels.
+        #expect(worst <= 4, "largest difference \(worst) levels")
+    }
+
+    @Test("Palette, CMYK and uncompressed YCbCr TIFF are refused naming the colour model and the conversion to make",
+          arguments: [("palette", PHOTOMETRIC_PALETTE, 1), ("CMYK", PHOTOMETRIC_SEPARATED, 4), ("YCbCr", PHOTOMETRIC_YCBCR, 3)])
+    func otherColourModelsAreRefusedWithAdvice(name: String, photometric: Int32, samplesPerPixel: Int) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/\(name).tif"
+        let (height, width) = (4, 6)
+        try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: samplesPerPixel, photometric: photometric,
+                           compression: COMPRESSION_NONE, samples: [UInt8](repeating: 7, count: height * width * samplesPerPixel)) { handle in
+            if photometric == PHOTOMETRIC_PALETTE {
+                var map = [UInt16](repeating: 0, count: 256)
+                let ok = map.withUnsafeMutableBufferPointer { m in
+                    withVaList([m.baseAddress!, m.baseAddress!, m.baseAddress!]) { TIFFVSetField(handle.tiff, UInt32(TIFFTAG_COLORMAP), $0) }
+                }
+                #expect(ok == 1)
+            }
+            if photometric == PHOTOMETRIC_YCBCR {
+                let ok = withVaList([Int32(1), Int32(1)]) { TIFFVSetField(handle.tiff, UInt32(TIFFTAG_YCBCRSUBSAMPLING), $0) }
+                #expect(ok == 1)
+            }
+        }
+        #expect(throws: IOError.unsupported(path: path, reason: "\(name) colour; expected gray or RGB; convert it to RGB first, "
+                                                + "e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT)")) {
+            try ImageIO.read(path)
+        }
+    }
+}
