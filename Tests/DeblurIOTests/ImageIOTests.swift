@@ -96,6 +96,36 @@ import _TestSupport
         #expect(FileManager.default.contents(atPath: "\(directory)/x.png") == data)
     }
 
+    @Test("8- and 16-bit PNGs carry the same colour tag, sRGB, and no gAMA 1.0 or cHRM; every chunk's CRC holds",
+          arguments: [SampleDepth.uint8, .uint16], [1, 3])
+    func pngColourTagsAgreeAcrossDepths(depth: SampleDepth, channels: Int) throws {
+        let image = Self.quantizedImage(channels: channels, height: 5, width: 6, levels: depth == .uint8 ? 255 : 65535, seed: 9)
+        let data = [UInt8](try ImageIO.encodePNG(image, depth: depth))
+        // A naive CRC-32 (ISO 3309, the polynomial PNG uses), bit by bit.
+        func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var value: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                value ^= UInt32(byte)
+                for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ 0xEDB8_8320 : value >> 1 }
+            }
+            return ~value
+        }
+        var chunks: [String] = []
+        var offset = 8
+        while offset + 12 <= data.count {
+            let length = data[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+            let stored = data[offset + 8 + length..<offset + 12 + length].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let type = String(decoding: data[offset + 4..<offset + 8], as: UTF8.self)
+            #expect(crc(data[offset + 4..<offset + 8 + length]) == stored, "\(type) CRC")
+            if type == "sRGB" { #expect(data[offset + 8] == 0, "rendering intent") }
+            if chunks.last != type { chunks.append(type) }
+            offset += 12 + length
+        }
+        #expect(offset == data.count)
+        #expect(chunks == ["IHDR", "sRGB", "IDAT", "IEND"])
+        #expect(try ImageIO.decodePNG(Data(data)) == image)
+    }
+
     @Test("Multi-page float TIFF: writeTIFFPages then readTIFFPages gives the pages back; read() gives the first")
     func multiPageRoundTrip() throws {
         let directory = TestFiles.scratch()

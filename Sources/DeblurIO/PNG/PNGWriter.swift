@@ -5,8 +5,8 @@ import Foundation
 /// Writes 8- or 16-bit gray or RGB PNG through libpng's simplified `png_image_*` API, which
 /// reports errors as a message instead of a longjmp, so it is safe to call from Swift.
 ///
-/// libpng tags 8-bit files sRGB and 16-bit files linear (gAMA 1.0); the samples themselves are
-/// written unchanged: k = ⌊clamp(v, 0, 1)·(2^b − 1) + ½⌋.
+/// Both depths are tagged sRGB (an sRGB chunk) and the samples are written unchanged:
+/// k = ⌊clamp(v, 0, 1)·(2^b − 1) + ½⌋.
 enum PNGWriter {
     /// Encodes `image` (1 or 3 channels) as PNG bytes.
     static func encode(_ image: Image, depth: SampleDepth, name: String) throws -> Data {
@@ -44,7 +44,7 @@ enum PNGWriter {
             }
             if ok != 0 {
                 output.count = size
-                return output
+                return depth == .uint16 ? taggedSRGB(output) : output
             }
             if png.warning_or_error & 2 != 0 || size <= capacity {
                 throw IOError.writeFailed(path: name, reason: "libpng: " + message(of: png))
@@ -53,6 +53,31 @@ enum PNGWriter {
             png.warning_or_error = 0
         }
         throw IOError.writeFailed(path: name, reason: "libpng needed more memory than it said")
+    }
+
+    /// The sRGB chunk libpng writes into 8-bit files (rendering intent 0), CRC included.
+    private static let sRGBChunk: [UInt8] = [0, 0, 0, 1, 0x73, 0x52, 0x47, 0x42, 0, 0xAE, 0xCE, 0x1C, 0xE9]
+
+    /// `png` with its gAMA and cHRM chunks replaced by the sRGB chunk.
+    ///
+    /// libpng's simplified writer tags every 16-bit file as linear light (gAMA 1.0 and cHRM).
+    /// The samples are the image's own numbers, encoded like the 8-bit file's, which it tags
+    /// sRGB: viewers that honour gAMA (browsers, ImageMagick, GIMP) would show the 16-bit file
+    /// of an image much lighter than its 8-bit file, and colour-managed conversions would change
+    /// its values. With the same tag, both depths of one image mean the same thing.
+    static func taggedSRGB(_ png: Data) -> Data {
+        var output = Data(capacity: png.count + sRGBChunk.count)
+        output.append(png.prefix(8))  // the signature
+        var offset = png.startIndex + 8
+        while offset + 8 <= png.endIndex {
+            let length = png[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+            let end = min(png.endIndex, offset + 12 + length)
+            let type = String(decoding: png[offset + 4..<offset + 8], as: UTF8.self)
+            if type != "gAMA" && type != "cHRM" { output.append(png[offset..<end]) }
+            if type == "IHDR" { output.append(contentsOf: sRGBChunk) }
+            offset = end
+        }
+        return output
     }
 
     static func message(of png: png_image) -> String {
