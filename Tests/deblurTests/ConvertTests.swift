@@ -43,6 +43,28 @@ import _TestSupport
         }
     }
 
+    /// A stack whose channels are pages (tifffile's (c, y, x) arrays, ImageJ, OME-TIFF) reads as
+    /// its first page only: every command that reads it says so, once, on stderr.
+    @Test func multiPageInputsAreNotedOnStderr() throws {
+        try withScratch { dir in
+            let pages = (0..<3).map { randomImage(height: 16, width: 16, seed: UInt64($0)) }
+            try ImageIO.writeTIFFPages(pages, to: dir.file("stack.tif").path)
+            try ImageIO.write(pages[0], to: dir.file("single.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("k.tif").path)
+            let note = "note: stack.tif has 3 pages; only the first (16×16, gray) is read"
+            for arguments in [["convert", "stack.tif", "out.tif"], ["blur", "stack.tif", "--psf", "k.tif", "-o", "b.tif"],
+                              ["deconvolve", "stack.tif", "--psf", "k.tif", "--method", "wiener", "-o", "d.tif"],
+                              ["metrics", "single.tif", "stack.tif"]] {
+                let result = try dir.deblur(arguments)
+                #expect(result.status == 0, "\(result)")
+                #expect(result.stderr.components(separatedBy: note).count == 2, "\(arguments): \(result.stderr)")
+            }
+            #expect(try ImageIO.read(dir.file("out.tif").path) == pages[0])
+            let single = try dir.deblur("convert", "single.tif", "out2.tif")
+            #expect(single.status == 0 && single.stderr.isEmpty, "\(single)")
+        }
+    }
+
     @Test func outputInAMissingFolderExitsOneNamingIt() throws {
         try withScratch { dir in
             try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("in.png").path)

@@ -28,7 +28,7 @@ struct Blur: ParsableCommand {
     func run() throws {
         let model = NoiseModel(gaussianSigma: noiseSigma, poissonPeak: noise.poisson, quantizeBits: noise.quantize)
         try model.validate()
-        let input = try ImageIO.read(image)
+        let input = try readImage(image)
         let kernel = try loadPSF(psf)
         // FFTW_ESTIMATE (the default) plans without timing, so the same command writes the
         // same bytes on every run; FFTW_MEASURE could pick a different, differently rounding plan.

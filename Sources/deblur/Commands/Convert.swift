@@ -48,6 +48,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let (image, info) = try ImageIO.readWithInfo(input)
+        notePages(info, of: input)
         let format = ImageFormat(path: output)!
         let depth: SampleDepth
         if let bitDepth {

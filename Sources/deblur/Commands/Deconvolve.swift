@@ -126,11 +126,11 @@ struct Deconvolve: ParsableCommand {
         } catch let error as DeconvolutionError {
             throw CLIError(error.description)
         }
-        let blurred = try ImageIO.read(image)
+        let blurred = try readImage(image)
         let kernel = try loadPSF(psf)
         var sharp: Image?
         if let reference {
-            var r = try ImageIO.read(reference)
+            var r = try readImage(reference)
             let offset = validBlurOffset(reference: r, image: blurred)
             if centerReference, let (top, left) = offset { r = r.cropped(top: top, left: left, height: blurred.height, width: blurred.width) }
             guard r.channels == blurred.channels && r.height == blurred.height && r.width == blurred.width else {

@@ -71,8 +71,8 @@ struct Metrics: ParsableCommand {
 
     func run() throws {
         let settings = metrics.settings
-        var x = try ImageIO.read(reference)
-        let y = try ImageIO.read(image)
+        var x = try readImage(reference)
+        let y = try readImage(image)
         for (path, picture) in [(reference, x), (image, y)] where !picture.isFinite {
             throw CLIError("\(path) contains NaN or infinite samples: a score of it would mean nothing")
         }

@@ -59,7 +59,7 @@ extension PSFCommand {
         func validate() throws { try refuseOverwriting(kernel, with: output, option: "--output") }
 
         func run() throws {
-            let imported = try PSF.importing(try ImageIO.read(kernel), centroid: centroid, source: kernel)
+            let imported = try PSF.importing(try readImage(kernel), centroid: centroid, source: kernel)
             let psf = imported.psf
             try ImageIO.writePSF(psf, to: output)
             if json {

@@ -44,7 +44,7 @@ struct Refine: ParsableCommand {
     func run() throws {
         if let threads { BLAS.threads = threads }
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
-        let blurred = try ImageIO.read(image)
+        let blurred = try readImage(image)
         let kernel = try loadPSF(psf)
         var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }

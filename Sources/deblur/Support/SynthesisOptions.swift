@@ -36,7 +36,10 @@ struct NoiseOptions: ParsableArguments {
 
 /// Loads a PSF given as a file, or as the name of a kernel in the shipped bank.
 func loadPSF(_ argument: String) throws -> PSF {
-    if FileManager.default.fileExists(atPath: argument) { return try ImageIO.readPSF(argument) }
+    if FileManager.default.fileExists(atPath: argument) {
+        notePages(try ImageIO.info(argument), of: argument)
+        return try ImageIO.readPSF(argument)
+    }
     if !argument.contains("/"), let entries = try? KernelBank.entries(), entries.contains(where: { $0.name == argument }) {
         return try KernelBank.psf(named: argument)
     }
