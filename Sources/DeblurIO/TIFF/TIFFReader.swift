@@ -184,6 +184,14 @@ enum TIFFReader {
         guard tileWidth > 0, tileHeight > 0, tileWidth * tileHeight <= ImageIO.maximumPixels else {
             throw failure(handle, "tile size \(tileWidth)×\(tileHeight) is invalid")
         }
+        // Each tile is decoded whole into the scratch buffer: a 1×1 image claiming 16384×16384
+        // tiles of deflated zeros (a 260 KB file) would fill 256 MB per sample byte. Writers
+        // use tiles of 16…1024 or the image rounded up to 16, so anything beyond both is refused.
+        let largest = (width: max(2048, (page.width + 15) / 16 * 16), height: max(2048, (page.height + 15) / 16 * 16))
+        guard tileWidth <= largest.width, tileHeight <= largest.height else {
+            throw IOError.unsupported(path: handle.path, reason: "tiles of \(tileWidth)×\(tileHeight) pixels for a \(page.width)×\(page.height) image; "
+                                      + "expected tiles no larger than the image (rounded up to 16) or 2048 per side; rewrite it in strips or smaller tiles")
+        }
         let across = (page.width + tileWidth - 1) / tileWidth, down = (page.height + tileHeight - 1) / tileHeight
         let planes = page.planar ? page.samplesPerPixel : 1
         let tiles = Int(TIFFNumberOfTiles(handle.tiff))
