@@ -34,9 +34,18 @@ public struct ImageFileInfo: Sendable, Equatable {
     public var hasAlpha: Bool
     /// Pages (TIFF directories); 1 for PNG.
     public var pages: Int
-    public init(format: ImageFormat, width: Int, height: Int, channels: Int, bitsPerSample: Int, isFloat: Bool, hasAlpha: Bool, pages: Int) {
+    /// Samples per pixel beyond `channels`, dropped on reading: alpha, and a TIFF's other extra
+    /// samples (a second fluorescence channel stored as an extra sample is one).
+    public var extraSamples: Int
+    /// The TIFF Orientation tag, 1…8 (1, top-left, is the stored order; 1 for PNG). It is not
+    /// applied on reading: samples come in stored order, as tifffile and Pillow give them.
+    public var orientation: Int
+    /// `extraSamples` defaults to 1 with alpha and 0 without.
+    public init(format: ImageFormat, width: Int, height: Int, channels: Int, bitsPerSample: Int, isFloat: Bool, hasAlpha: Bool, pages: Int,
+                extraSamples: Int? = nil, orientation: Int = 1) {
         self.format = format; self.width = width; self.height = height; self.channels = channels
         self.bitsPerSample = bitsPerSample; self.isFloat = isFloat; self.hasAlpha = hasAlpha; self.pages = pages
+        self.extraSamples = extraSamples ?? (hasAlpha ? 1 : 0); self.orientation = orientation
     }
 }
 

@@ -39,6 +39,27 @@ import _TestSupport
         }
     }
 
+    /// A TIFF tagged bottom-right (Orientation 3) is read in stored order, as tifffile and
+    /// Pillow read it, and info says the tag is there and not applied.
+    @Test func orientationTagIsReportedAsNotApplied() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 2, width: 3, pixels: [0, 0.25, 0.5, 0.75, 1, 0.125]), to: dir.file("o.tif").path)
+            // The writer's Orientation entry (tag 274, SHORT, count 1, value 1, little-endian) set to 3.
+            var bytes = [UInt8](try Data(contentsOf: dir.file("o.tif")))
+            let entry: [UInt8] = [0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00]
+            let at = try #require((0...bytes.count - entry.count).first { Array(bytes[$0..<$0 + entry.count]) == entry })
+            bytes[at + 8] = 3
+            try Data(bytes).write(to: dir.file("o.tif"))
+            let text = try dir.deblur("info", "o.tif")
+            #expect(text.status == 0 && text.stdout.hasPrefix("o.tif: TIFF 2×3, gray (1 channel), 32-bit float, orientation 3 (not applied)\n"),
+                    "\(text)")
+            let json = try dir.deblur("info", "o.tif", "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(object["orientation"] as? Int == 3 && object["extra_samples"] as? Int == 0 && object["min"] as? Double == 0, "\(json)")
+            #expect(try ImageIO.read(dir.file("o.tif").path).pixels == [0, 0.25, 0.5, 0.75, 1, 0.125])
+        }
+    }
+
     @Test func jsonReportsTheNoiseLevelTheCNNEstimates() throws {
         try withScratch { dir in
             // A smooth scene plus σ = 0.02 of white Gaussian noise, stored as float TIFF.

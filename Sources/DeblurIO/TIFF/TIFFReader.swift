@@ -11,12 +11,13 @@ enum TIFFReader {
         var width: Int
         var height: Int
         var samplesPerPixel: Int
-        let colorChannels: Int
+        var colorChannels: Int
         var bitsPerSample: Int
         var type: SampleType
         var planar: Bool
         var minIsWhite: Bool
         var hasAlpha: Bool
+        var orientation: Int
     }
 
     /// Reads the first page and the header facts (with the number of pages).
@@ -49,7 +50,8 @@ enum TIFFReader {
     private static func info(_ page: Page, pages: Int) -> ImageFileInfo {
         ImageFileInfo(format: .tiff, width: page.width, height: page.height, channels: page.colorChannels,
                       bitsPerSample: page.bitsPerSample, isFloat: page.type == .float32,
-                      hasAlpha: page.hasAlpha, pages: max(1, pages))
+                      hasAlpha: page.hasAlpha, pages: max(1, pages), extraSamples: page.samplesPerPixel - page.colorChannels,
+                      orientation: page.orientation)
     }
 
     /// Reads the current directory's tags and checks them; allocates nothing.
@@ -128,7 +130,8 @@ enum TIFFReader {
         let extras = handle.extraSamples()
         let hasAlpha = extras.contains { Int32($0) == EXTRASAMPLE_ASSOCALPHA || Int32($0) == EXTRASAMPLE_UNASSALPHA }
         return Page(width: Int(width), height: Int(height), samplesPerPixel: samples, colorChannels: colorChannels,
-                    bitsPerSample: bits, type: type, planar: planar && samples > 1, minIsWhite: minIsWhite, hasAlpha: hasAlpha)
+                    bitsPerSample: bits, type: type, planar: planar && samples > 1, minIsWhite: minIsWhite, hasAlpha: hasAlpha,
+                    orientation: Int(handle.get(TIFFTAG_ORIENTATION, as: UInt16.self, defaulted: false) ?? 1))
     }
 
     /// Decodes the current directory into an image. Each strip or tile is decoded into a small

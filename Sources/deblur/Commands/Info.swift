@@ -31,6 +31,10 @@ struct Info: ParsableCommand {
         var float: Bool
         var alpha: Bool
         var pages: Int
+        /// Samples per pixel dropped on reading (alpha included).
+        var extra_samples: Int
+        /// The TIFF Orientation tag, not applied (1 is the stored order).
+        var orientation: Int
         var min: Float
         var max: Float
         var mean: Double
@@ -47,7 +51,8 @@ struct Info: ParsableCommand {
         if json {
             let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
                                 channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
-                                alpha: info.hasAlpha, pages: info.pages, min: stats.min, max: stats.max, mean: stats.mean,
+                                alpha: info.hasAlpha, pages: info.pages, extra_samples: info.extraSamples,
+                                orientation: info.orientation, min: stats.min, max: stats.max, mean: stats.mean,
                                 noise_sigma: noise, non_finite: nonFinite)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -58,10 +63,23 @@ struct Info: ParsableCommand {
         let layout = info.channels == 3 ? "RGB" : "gray"
         let depth = info.isFloat ? "32-bit float" : "\(info.bitsPerSample)-bit integer"
         print("\(file): \(info.format.rawValue.uppercased()) \(info.height)×\(info.width), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
-              + (info.hasAlpha ? ", alpha (dropped)" : "") + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
+              + dropped(info) + (info.orientation != 1 ? ", orientation \(info.orientation) (not applied)" : "")
+              + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
         print(String(format: "min %.6g  max %.6g  mean %.6g  noise σ ≈ %.3g", stats.min, stats.max, stats.mean, noise))
         if nonFinite > 0 {
             print("\(nonFinite) of \(image.count) samples are NaN or infinite: min and max are of the others; no method will restore this image")
+        }
+    }
+
+    /// ", alpha (dropped)", ", 2 extra samples (dropped)" or ", alpha and 1 more extra sample (dropped)".
+    private func dropped(_ info: ImageFileInfo) -> String {
+        let others = max(0, info.extraSamples - (info.hasAlpha ? 1 : 0))
+        let plural = others == 1 ? "" : "s"
+        switch (info.hasAlpha, others) {
+        case (false, 0): return ""
+        case (true, 0): return ", alpha (dropped)"
+        case (false, _): return ", \(others) extra sample\(plural) (dropped)"
+        case (true, _): return ", alpha and \(others) more extra sample\(plural) (dropped)"
         }
     }
 }

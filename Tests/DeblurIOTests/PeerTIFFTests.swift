@@ -4,10 +4,11 @@ import Foundation
 import Testing
 @testable import DeblurIO
 
-/// TIFF colour models other writers use: JPEG-compressed YCbCr (libtiff's, GDAL's and slide
-/// scanners' JPEG-in-TIFF) is read as RGB; palette and CMYK are refused with what to do.
-/// The files are written here with libtiff, as those tools write them.
-@Suite struct ColourModelTests {
+/// TIFF layouts other writers use, written here with libtiff as those tools write them:
+/// JPEG-compressed YCbCr (libtiff's, GDAL's and slide scanners' JPEG-in-TIFF) is read as RGB;
+/// palette and CMYK are refused with what to do; extra samples and the Orientation tag are
+/// reported, not applied.
+@Suite struct PeerTIFFTests {
     /// A smooth colour ramp, so that JPEG at quality 95 with 2×2 chroma subsampling stays
     /// within a few levels of it.
     static func ramp(height: Int, width: Int) -> [UInt8] {
@@ -100,5 +101,29 @@ import Testing
                                                 + "e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT)")) {
             try ImageIO.read(path)
         }
+    }
+
+    @Test("Extra samples other than alpha are counted and dropped; the Orientation tag is reported and not applied",
+          arguments: [(PHOTOMETRIC_MINISBLACK, 2, [UInt16(EXTRASAMPLE_UNSPECIFIED)], 1, 1, false),
+                      (PHOTOMETRIC_RGB, 5, [UInt16(EXTRASAMPLE_UNASSALPHA), UInt16(EXTRASAMPLE_UNSPECIFIED)], 3, 2, true)])
+    func extraSamplesAndOrientation(photometric: Int32, samplesPerPixel: Int, extras: [UInt16], channels: Int,
+                                    dropped: Int, alpha: Bool) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/extra.tif"
+        let (height, width) = (3, 4)
+        let samples = (0..<height * width * samplesPerPixel).map { UInt8(($0 * 37 + 5) % 256) }
+        try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: samplesPerPixel, photometric: photometric,
+                           compression: COMPRESSION_NONE, samples: samples) { handle in
+            try handle.setExtraSamples(extras)
+            try handle.set(TIFFTAG_ORIENTATION, Int(ORIENTATION_BOTRIGHT))
+        }
+        let (image, info) = try ImageIO.readWithInfo(path)
+        #expect(info == ImageFileInfo(format: .tiff, width: width, height: height, channels: channels, bitsPerSample: 8, isFloat: false,
+                                      hasAlpha: alpha, pages: 1, extraSamples: dropped, orientation: 3))
+        // Stored order, leading samples of each pixel: what tifffile's imread(...)[..., :channels] gives.
+        #expect(image == Image(channels: channels, height: height, width: width) { c, y, x in
+            Float(samples[(y * width + x) * samplesPerPixel + c]) / 255
+        })
     }
 }
