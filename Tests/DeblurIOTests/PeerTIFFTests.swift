@@ -98,7 +98,7 @@ import Testing
             }
         }
         #expect(throws: IOError.unsupported(path: path, reason: "\(name) colour; expected gray or RGB; convert it to RGB first, "
-                                                + "e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT)")) {
+                                                + "e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")) {
             try ImageIO.read(path)
         }
     }

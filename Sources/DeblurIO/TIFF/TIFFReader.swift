@@ -87,7 +87,7 @@ enum TIFFReader {
             let names: [Int32: String] = [PHOTOMETRIC_PALETTE: "palette", PHOTOMETRIC_SEPARATED: "CMYK",
                                           PHOTOMETRIC_YCBCR: "YCbCr", PHOTOMETRIC_CIELAB: "CIE L*a*b*", PHOTOMETRIC_MASK: "transparency mask"]
             throw IOError.unsupported(path: path, reason: "\(names[other] ?? "photometric \(other)") colour; expected gray or RGB; "
-                                      + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT)")
+                                      + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")
         }
         let type: SampleType
         switch (bits, format) {
@@ -99,7 +99,8 @@ enum TIFFReader {
             switch format {
             case SAMPLEFORMAT_UINT:
                 kind = "unsigned integer"
-                advice = "convert it to 8 or 16 bits first, e.g. with ImageMagick: convert IN -depth 16 OUT.tif"
+                advice = bits == 1 ? "convert it to 8-bit gray first, e.g. with Pillow: Image.open(IN).convert('L').save(OUT, compression='raw')"
+                    : "scale it to 16-bit unsigned or to 32-bit float in [0, 1] first"
             case SAMPLEFORMAT_INT:
                 kind = "signed integer"
                 advice = "DeblurKit cannot know their range: scale them to 16-bit unsigned or to 32-bit float in [0, 1] first"
