@@ -126,4 +126,18 @@ import Testing
             Float(samples[(y * width + x) * samplesPerPixel + c]) / 255
         })
     }
+
+    @Test("Samples of undefined format (SampleFormat 4, void) read as unsigned integers, as TIFF 6.0 and tifffile say")
+    func voidSamplesReadAsUnsigned() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/void.tif"
+        let samples: [UInt8] = (0..<35).map { UInt8(truncatingIfNeeded: $0 * 41 + 3) }
+        try Self.writeTIFF(path, height: 5, width: 7, samplesPerPixel: 1, photometric: PHOTOMETRIC_MINISBLACK,
+                           compression: COMPRESSION_NONE, samples: samples) { handle in
+            try handle.set(TIFFTAG_SAMPLEFORMAT, Int(SAMPLEFORMAT_VOID))
+        }
+        let expected = Image(height: 5, width: 7, pixels: samples.map { Float($0) / 255 })
+        #expect(try ImageIO.read(path) == expected)
+    }
 }

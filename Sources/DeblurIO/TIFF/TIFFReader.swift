@@ -90,9 +90,11 @@ enum TIFFReader {
                                       + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")
         }
         let type: SampleType
+        // TIFF 6.0: a reader treats "undefined" (void) samples as if the field were absent, i.e.
+        // unsigned integers; tifffile does, and some copying writers leave it.
         switch (bits, format) {
-        case (8, SAMPLEFORMAT_UINT): type = .uint8
-        case (16, SAMPLEFORMAT_UINT): type = .uint16
+        case (8, SAMPLEFORMAT_UINT), (8, SAMPLEFORMAT_VOID): type = .uint8
+        case (16, SAMPLEFORMAT_UINT), (16, SAMPLEFORMAT_VOID): type = .uint16
         case (32, SAMPLEFORMAT_IEEEFP): type = .float32
         default:
             let kind: String, advice: String
