@@ -67,7 +67,7 @@ static void destroy(dk_png_reader *reader) {
     free(reader);
 }
 
-dk_png_reader *dk_png_open(const char *path, const void *data, size_t size,
+dk_png_reader *dk_png_open(const char *path, const void *data, size_t size, uint64_t max_pixels,
                            dk_png_header *header, char *message, size_t message_size) {
     if (message && message_size) message[0] = 0;
     dk_png_reader *reader = calloc(1, sizeof *reader);
@@ -102,6 +102,9 @@ dk_png_reader *dk_png_open(const char *path, const void *data, size_t size,
     }
     png_set_read_fn(reader->png, reader, read_data);
     png_set_sig_bytes(reader->png, 8);
+    // libpng's default limit of 1000000 pixels per side would call a valid 2000000 × 100 image
+    // corrupt; the checks below, before any row buffer exists, decide instead.
+    png_set_user_limits(reader->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     png_read_info(reader->png, reader->info);
 
     dk_png_header h;
@@ -113,6 +116,12 @@ dk_png_reader *dk_png_open(const char *path, const void *data, size_t size,
     h.interlaced = png_get_interlace_type(reader->png, reader->info) != PNG_INTERLACE_NONE;
     int has_trns = png_get_valid(reader->png, reader->info, PNG_INFO_tRNS) != 0;
     h.has_alpha = (h.color_type & PNG_COLOR_MASK_ALPHA) != 0 || has_trns;
+    if ((uint64_t)h.width * h.height > max_pixels || h.width > DK_PNG_MAX_WIDTH) {
+        // png_read_update_info would allocate (and clear) a row of the claimed width.
+        reader->header = h;
+        *header = h;
+        return reader;
+    }
 
     // Samples come out unchanged apart from these expansions; no gamma or colour-space
     // transforms are requested, so file values map linearly to [0, 1] (Docs/FileFormats.md).

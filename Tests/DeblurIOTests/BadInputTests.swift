@@ -86,6 +86,21 @@ import _TestSupport
         #expect(stderr.isEmpty)
     }
 
+    @Test("A PNG header claiming 2147483647 × 1 pixels is too large, the pixel limit's error (not libpng's), nothing allocated")
+    func hugeWidePNG() {
+        let (error, stderr) = Self.failure(Self.bad("huge_wide.png"))
+        #expect(error == .tooLarge(path: Self.bad("huge_wide.png"), width: 2_147_483_647, height: 1, limit: ImageIO.maximumPixels))
+        #expect(stderr.isEmpty)
+    }
+
+    @Test("A PNG header 4194305 pixels wide (RGBA16, 4 bytes of data) is refused before libpng allocates its rows")
+    func tooWidePNG() {
+        let (error, stderr) = Self.failure(Self.bad("too_wide.png"))
+        #expect(error == .unsupported(path: Self.bad("too_wide.png"),
+                                      reason: "PNG 4194305 pixels wide; expected at most 4194304 (libpng holds whole rows); convert it to TIFF first"))
+        #expect(stderr.isEmpty)
+    }
+
     @Test("Unsupported TIFF sample formats name the format and the conversion to make: 32-bit int, 16-bit int, 64-bit float",
           arguments: [("int32.tif", "32-bit signed integer", ImageIOAdvice.signed), ("int16.tif", "16-bit signed integer", ImageIOAdvice.signed),
                       ("float64.tif", "64-bit float", ImageIOAdvice.float)])

@@ -51,6 +51,13 @@ import _TestSupport
         #expect(try ImageIO.read(F.fixture("rgb8.png")) == F.expected(channels: 3, height: 3, width: 4, maximum: 255, F.f8))
     }
 
+    @Test("A PNG 1000003 pixels wide (beyond libpng's default limit of 1000000 per side) reads, within the pixel limit")
+    func widePNG() throws {
+        let (image, info) = try ImageIO.readWithInfo(F.fixture("wide_gray8.png"))
+        #expect(info.width == 1_000_003 && info.height == 2)
+        #expect(image == F.expected(channels: 1, height: 2, width: 1_000_003, maximum: 255, F.f8))
+    }
+
     @Test("Adam7-interlaced PNG reads as the full image")
     func interlacedPNG() throws {
         #expect(try ImageIO.read(F.fixture("interlaced_rgb8.png")) == F.expected(channels: 3, height: 9, width: 11, maximum: 255, F.f8))

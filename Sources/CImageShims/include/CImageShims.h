@@ -14,6 +14,11 @@
 extern "C" {
 #endif
 
+/// The widest PNG read, in pixels. libpng allocates and clears two rows of the header's width
+/// before reading any data, so the width alone decides the memory a tiny hostile file costs
+/// (16 bytes per pixel of RGBA16: 64 MB here). libpng's own default limit is 1000000.
+enum { DK_PNG_MAX_WIDTH = 1 << 22 };
+
 /// An open PNG being read; opaque to Swift.
 typedef struct dk_png_reader dk_png_reader;
 
@@ -32,7 +37,10 @@ typedef struct dk_png_header {
 
 /// Opens a PNG file (path) or memory buffer (data/size, when path is NULL) and reads its
 /// header. Returns NULL on failure with the reason in `message` (always NUL-terminated).
-dk_png_reader *dk_png_open(const char *path, const void *data, size_t size,
+/// A header of more than `max_pixels` pixels, or wider than DK_PNG_MAX_WIDTH, is returned as
+/// read, with `channels` and `sample_bits` 0 and nothing allocated for its rows: the caller
+/// refuses it.
+dk_png_reader *dk_png_open(const char *path, const void *data, size_t size, uint64_t max_pixels,
                            dk_png_header *header, char *message, size_t message_size);
 
 /// Decodes all rows into `pixels` (height rows of width·channels samples, 8-bit or native-endian

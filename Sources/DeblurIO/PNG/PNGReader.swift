@@ -33,9 +33,9 @@ enum PNGReader {
         var message = [CChar](repeating: 0, count: 512)
         let reader: OpaquePointer?
         if let source {
-            reader = dk_png_open(nil, source.baseAddress, source.count, &header, &message, message.count)
+            reader = dk_png_open(nil, source.baseAddress, source.count, UInt64(clamping: ImageIO.maximumPixels), &header, &message, message.count)
         } else {
-            reader = dk_png_open(path, nil, 0, &header, &message, message.count)
+            reader = dk_png_open(path, nil, 0, UInt64(clamping: ImageIO.maximumPixels), &header, &message, message.count)
         }
         guard let reader else {
             let text = String(cString: message)
@@ -50,6 +50,10 @@ enum PNGReader {
     private static func info(of header: dk_png_header, path: String) throws -> ImageFileInfo {
         let width = Int(header.width), height = Int(header.height)
         try Limits.check(width: width, height: height, path: path)
+        if width > Int(DK_PNG_MAX_WIDTH) {
+            throw IOError.unsupported(path: path, reason: "PNG \(width) pixels wide; expected at most \(DK_PNG_MAX_WIDTH) "
+                                      + "(libpng holds whole rows); convert it to TIFF first")
+        }
         let colorChannels = header.channels >= 3 ? 3 : 1
         return ImageFileInfo(format: .png, width: width, height: height, channels: colorChannels,
                              // A palette's entries are 8-bit samples, whatever the index width.

@@ -111,6 +111,8 @@ def main():
             r += struct.pack(">4H", f16(0, y, x), f16(1, y, x), f16(2, y, x), (x * 20000 + y) % 65536 if x else 0)
         rows.append(r)
     write("rgba16.png", png(5, 3, 16, 6, rows))
+    # 1000003×2 gray, wider than libpng's default limit of 1000000 pixels per side.
+    write("wide_gray8.png", png(1000003, 2, 8, 0, [bytes(f8(0, y, x) for x in range(1000003)) for y in range(2)]))
     # Adam7-interlaced 8-bit RGB 11×9 (every pass non-empty).
     write("interlaced_rgb8.png", adam7_png(11, 9, lambda y, x: bytes(f8(c, y, x) for c in range(3))))
 
@@ -149,6 +151,8 @@ def main():
     write("bad/bad_deflate.png", bytes(data))
     write("bad/zero_width.png", png(4, 3, 8, 0, [b"\0" * 4] * 3, ihdr_size=(0, 3)))
     write("bad/huge.png", png(4, 3, 8, 0, [b"\0" * 4] * 3, ihdr_size=(100000, 100000)))
+    write("bad/huge_wide.png", png(4, 3, 8, 0, [b"\0" * 4] * 3, ihdr_size=(2147483647, 1)))
+    write("bad/too_wide.png", png(4, 3, 16, 6, [b"\0" * 32] * 3, ihdr_size=(4194305, 1)))
     write("bad/huge.tif", tiff_header(100000, 100000, strip_offset=8))
     write("bad/zero_height.tif", tiff_header(4, 0, strip_offset=8))
     write("bad/bogus_offsets.tif", tiff_header(4, 3, strip_offset=0x7FFFFFF0))
