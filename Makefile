@@ -1,5 +1,5 @@
 # The README's two commands. Both install the C libraries first when they are missing.
-.PHONY: demo test asan release deps denoiser refiner results
+.PHONY: demo test asan release deps install uninstall denoiser refiner results
 
 deps:
 	@.ci/install-deps
@@ -10,6 +10,20 @@ release: deps
 # The main job: synthesize a small dataset, restore it with every method, write the reports.
 demo: release
 	.build/release/deblur demo
+
+# Installs the release build: PREFIX/bin/deblur, and the resource folders it reads (the kernel
+# bank, the shipped model) in PREFIX/share/deblurkit, where the executable looks for them
+# (README, "Installing"). DESTDIR stages the whole tree elsewhere, for packaging.
+PREFIX ?= /usr/local
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/deblurkit
+	install -m 755 .build/release/deblur $(DESTDIR)$(PREFIX)/bin/deblur
+	rm -rf $(DESTDIR)$(PREFIX)/share/deblurkit/DeblurKit_KernelBank.resources $(DESTDIR)$(PREFIX)/share/deblurkit/DeblurKit_Refinement.resources
+	cp -R .build/release/DeblurKit_KernelBank.resources .build/release/DeblurKit_Refinement.resources $(DESTDIR)$(PREFIX)/share/deblurkit/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/deblur
+	rm -rf $(DESTDIR)$(PREFIX)/share/deblurkit
 
 # The whole test suite (debug build).
 test: deps

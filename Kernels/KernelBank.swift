@@ -11,8 +11,13 @@ import Foundation
 /// }
 /// ```
 public enum KernelBank {
-    /// The folder holding `kernels.json` and `tif/`, inside the built resource bundle.
-    public static var directory: URL { Bundle.module.resourceURL! }
+    /// The folder holding `kernels.json` and `tif/`: the build's `DeblurKit_KernelBank.resources`,
+    /// found by `ResourceFolders` (beside the executable, in an install's `share/deblurkit`, or
+    /// under `DEBLURKIT_RESOURCES`).
+    /// - Throws: `CoreError.missingResource` when it is in none of them.
+    public static var directory: URL {
+        get throws { try ResourceFolders.url(of: "DeblurKit_KernelBank.resources") }
+    }
 
     /// One kernel listed in `kernels.json`.
     public struct Entry: Sendable, Equatable, Decodable {
@@ -39,7 +44,8 @@ public enum KernelBank {
 
     /// The kernels listed in `kernels.json` of `directory` (default: the shipped bank), in order.
     /// - Throws: `IOError.corrupt` when the index cannot be read or parsed.
-    public static func entries(in directory: URL = directory) throws -> [Entry] {
+    public static func entries(in directory: URL? = nil) throws -> [Entry] {
+        let directory = try directory ?? Self.directory
         let url = directory.appendingPathComponent("kernels.json")
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw IOError.cannotOpen(path: url.path, reason: "the kernel index cannot be read")
@@ -58,13 +64,15 @@ public enum KernelBank {
     }
 
     /// Reads and validates one kernel of the bank.
-    public static func psf(_ entry: Entry, in directory: URL = directory) throws -> PSF {
-        try ImageIO.readPSF(directory.appendingPathComponent(entry.file).path)
+    public static func psf(_ entry: Entry, in directory: URL? = nil) throws -> PSF {
+        let directory = try directory ?? Self.directory
+        return try ImageIO.readPSF(directory.appendingPathComponent(entry.file).path)
     }
 
     /// Reads the kernel called `name`.
     /// - Throws: `IOError.cannotOpen` naming the kernel when the bank has none of that name.
-    public static func psf(named name: String, in directory: URL = directory) throws -> PSF {
+    public static func psf(named name: String, in directory: URL? = nil) throws -> PSF {
+        let directory = try directory ?? Self.directory
         guard let entry = try entries(in: directory).first(where: { $0.name == name }) else {
             throw IOError.cannotOpen(path: directory.appendingPathComponent("tif/\(name).tif").path, reason: "no kernel named \(name) in the bank")
         }

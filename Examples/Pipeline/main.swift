@@ -39,7 +39,7 @@ do {
     var methods = [ComparisonMethod(Passthrough()),
                    ComparisonMethod(label: "wiener", restorer: try ClassicalMethods.make(spec: "wiener:nsr=auto")),
                    ComparisonMethod(label: "hyper-laplacian", restorer: try ClassicalMethods.make(spec: "hyper-laplacian"))]
-    if modelPath != nil || RefinerMethod.defaultModelPath != nil {
+    if try modelPath != nil || RefinerMethod.defaultModelPath != nil {
         let refiner = try RefinerMethod.make(parameters: modelPath.map { ["model": $0] } ?? [:])
         methods.append(ComparisonMethod(label: "cnn", restorer: refiner))
     } else {

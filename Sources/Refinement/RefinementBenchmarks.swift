@@ -81,7 +81,7 @@ public enum RefinementBenchmarks {
     /// The architecture of the shipped model (read once from its header), or the standard
     /// refiner's when none is shipped or it cannot be read.
     static let shippedArchitecture: RefinerArchitecture = {
-        guard let path = RefinerMethod.defaultModelPath, let model = try? ModelFile.read(path).model else { return .standard }
+        guard let path = try? RefinerMethod.defaultModelPath, let model = try? ModelFile.read(path).model else { return .standard }
         return model.network.architecture
     }()
 

@@ -64,16 +64,19 @@ public enum RefinerInputs {
 
 /// The CNN refiner by parameters, for `compare --methods cnn:model=FILE` and `deblur refine`.
 public enum RefinerMethod {
-    /// The shipped default model inside the package resources, if one is shipped.
+    /// The shipped default model in the build's `DeblurKit_Refinement.resources` (found by
+    /// `ResourceFolders`), or nil when the build ships none.
+    /// - Throws: `CoreError.missingResource` when the resource folder itself cannot be found.
     public static var defaultModelPath: String? {
-        // Foundation on Linux takes a bundle's `Resources` folder as its resource directory,
-        // so the copied folder may or may not be part of `resourceURL`.
-        guard let root = Bundle.module.resourceURL else { return nil }
-        for url in [root.appendingPathComponent("default.model"), root.appendingPathComponent("Resources/default.model")]
-        where FileManager.default.fileExists(atPath: url.path) {
-            return url.path
+        get throws {
+            let root = try ResourceFolders.url(of: "DeblurKit_Refinement.resources")
+            // `.copy("Resources")` keeps the folder's name inside the bundle.
+            for url in [root.appendingPathComponent("Resources/default.model"), root.appendingPathComponent("default.model")]
+            where FileManager.default.fileExists(atPath: url.path) {
+                return url.path
+            }
+            return nil
         }
-        return nil
     }
 
     /// `parameters["model"]` is a model file path; absent means the shipped default model.
@@ -97,7 +100,7 @@ public enum RefinerMethod {
         for key in parameters.keys.sorted() where !known.contains(key) {
             throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "one of \(known.sorted().joined(separator: ", "))")
         }
-        guard let path = parameters["model"] ?? defaultModelPath else {
+        guard let path = try parameters["model"] ?? defaultModelPath else {
             throw RefinementError.invalidSetting(name: "cnn model", value: "(default)", expected: "model=FILE: no default model is shipped in this build (train one with deblur train)")
         }
         var sigma: Double?

@@ -39,7 +39,7 @@ import Datasets
     /// automatic hyper-Laplacian — the strongest untuned classical method — on a blurred
     /// dead-leaves image (its own kind of image; the photographs are in Docs/Results.md).
     @Test func shippedModelIsADenoiserThatBeatsTheHyperLaplacianOnDeadLeaves() throws {
-        let path = try #require(RefinerMethod.defaultModelPath)
+        let path = try #require(try RefinerMethod.defaultModelPath)
         let model = try ModelFile.read(path).model
         #expect(model.header.task == .denoise && model.header.base.name == "none")
         #expect(model.network.architecture.inputs == [.estimate, .noise])

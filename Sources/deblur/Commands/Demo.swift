@@ -64,7 +64,7 @@ struct Demo: ParsableCommand {
         try synth.run()
 
         var methods = ["blurred", "wiener:nsr=auto", "rl:iterations=30", "hyper-laplacian"]
-        if RefinerMethod.defaultModelPath != nil {
+        if try RefinerMethod.defaultModelPath != nil {
             methods.append("cnn")
         } else {
             log("demo: this build ships no CNN model, so the cnn row is left out (train one: make denoiser, then copy denoiser.model to Sources/Refinement/Resources/default.model)")

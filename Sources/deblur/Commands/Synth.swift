@@ -127,8 +127,10 @@ struct Synth: ParsableCommand {
         try checkThreads(threads)
         let generator: DatasetGenerator
         do {
-            generator = try DatasetGenerator(settings: settings, skipBad: skipBad,
-                                             bankDirectory: KernelBank.directory.appendingPathComponent("tif").path)
+            // Only `--kernels bank` needs the bank's folder: an install without its resources
+            // still synthesizes with other kernels.
+            let bank = settings.kernelDirectory == "bank" ? try KernelBank.directory.appendingPathComponent("tif").path : nil
+            generator = try DatasetGenerator(settings: settings, skipBad: skipBad, bankDirectory: bank)
         } catch let error as DatasetsError {
             // A folder of photographs often holds a stray small or odd file.
             guard case .badSource = error, !skipBad else { throw error }

@@ -40,8 +40,15 @@ func loadPSF(_ argument: String) throws -> PSF {
         notePages(try ImageIO.info(argument), of: argument)
         return try ImageIO.readPSF(argument)
     }
-    if !argument.contains("/"), let entries = try? KernelBank.entries(), entries.contains(where: { $0.name == argument }) {
-        return try KernelBank.psf(named: argument)
+    guard !argument.contains("/") else { throw CLIError("cannot read PSF \(argument): no such file") }
+    let entries: [KernelBank.Entry]
+    do {
+        entries = try KernelBank.entries()
+    } catch {
+        throw CLIError("cannot read PSF \(argument): no such file, and the kernel bank is unavailable (\(error))")
     }
-    throw CLIError("cannot read PSF \(argument): no such file (and no kernel of that name in the bank: deblur psf bank --list)")
+    guard entries.contains(where: { $0.name == argument }) else {
+        throw CLIError("cannot read PSF \(argument): no such file (and no kernel of that name in the bank: deblur psf bank --list)")
+    }
+    return try KernelBank.psf(named: argument)
 }

@@ -66,13 +66,16 @@ enum CLI {
         return .failure(NotFound(tried: candidates.map(\.path)))
     }()
 
-    /// Runs `deblur arguments…` with `directory` as the working directory.
-    static func run(_ arguments: [String], in directory: URL) throws -> CLIResult {
-        let binary = try executable.get()
+    /// Runs `deblur arguments…` with `directory` as the working directory; `binary` replaces
+    /// the built executable (a copy of it elsewhere) and `environment` the inherited one.
+    static func run(_ arguments: [String], in directory: URL, binary: URL? = nil,
+                    environment: [String: String]? = nil) throws -> CLIResult {
+        let binary = try binary ?? executable.get()
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
         // Output goes to files rather than pipes: a full stderr pipe could block the child
         // while the test waits on stdout.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("deblur-cli-\(UUID().uuidString)")
