@@ -122,14 +122,19 @@ public struct Image: Sendable, Equatable {
         return Image(channels: 1, height: height, width: width, pixels: out)
     }
 
-    /// Minimum, maximum and mean over all samples (mean accumulated in Float64).
+    /// Minimum and maximum of the finite samples (NaN when there are none), and the mean of all
+    /// samples (accumulated in Float64; NaN or ±∞ when any sample is).
     public func statistics() -> (min: Float, max: Float, mean: Double) {
         guard !pixels.isEmpty else { return (0, 0, 0) }
         var lo = Float.infinity, hi = -Float.infinity, sum = 0.0
         pixels.withUnsafeBufferPointer { p in
-            for v in p { lo = Swift.min(lo, v); hi = Swift.max(hi, v); sum += Double(v) }
+            for v in p {
+                sum += Double(v)
+                // `min` alone passes NaN over but not ±∞, which would then stand for the range.
+                if v.isFinite { lo = Swift.min(lo, v); hi = Swift.max(hi, v) }
+            }
         }
-        return (lo, hi, sum / Double(pixels.count))
+        return lo > hi ? (.nan, .nan, sum / Double(pixels.count)) : (lo, hi, sum / Double(pixels.count))
     }
 
     /// True when every sample is finite (no NaN, no ±∞).

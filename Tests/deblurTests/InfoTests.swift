@@ -29,13 +29,14 @@ import _TestSupport
     @Test func nonFiniteSamplesAreCounted() throws {
         try withScratch { dir in
             var image = Image(height: 4, width: 5, value: 0.25)
-            image[1, 2] = .nan; image[3, 4] = .infinity
+            image[1, 2] = .nan; image[3, 4] = .infinity; image[0, 0] = -.infinity; image[2, 2] = 0.5
             try ImageIO.write(image, to: dir.file("n.tif").path)
             let json = try dir.deblur("info", "n.tif", "--json")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-            #expect(object["non_finite"] as? Int == 2 && object["min"] as? Double == 0.25, "\(json)")
+            // ±∞ are left out of the range as NaN is (min read -inf, max inf).
+            #expect(object["non_finite"] as? Int == 3 && object["min"] as? Double == 0.25 && object["max"] as? Double == 0.5, "\(json)")
             let text = try dir.deblur("info", "n.tif")
-            #expect(text.status == 0 && text.stdout.contains("2 of 20 samples are NaN or infinite"), "\(text)")
+            #expect(text.status == 0 && text.stdout.contains("min 0.25  max 0.5") && text.stdout.contains("3 of 20 samples are NaN or infinite"), "\(text)")
         }
     }
 
