@@ -1,24 +1,21 @@
 import DeblurCore
 
 /// The sample types a file can hold, as they sit in a decoded buffer (native byte order).
+/// `float16` and `float64` are read only (TIFF from NumPy, tifffile and scikit-image, whose
+/// floats are 64-bit by default); their samples become the nearest Float32.
 enum SampleType: Sendable {
-    case uint8, uint16, float32
+    case uint8, uint16, float32, float16, float64
 
     var bytes: Int {
         switch self {
         case .uint8: return 1
-        case .uint16: return 2
+        case .uint16, .float16: return 2
         case .float32: return 4
+        case .float64: return 8
         }
     }
 
-    var depth: SampleDepth {
-        switch self {
-        case .uint8: return .uint8
-        case .uint16: return .uint16
-        case .float32: return .float32
-        }
-    }
+    var isFloat: Bool { self == .float16 || self == .float32 || self == .float64 }
 
     init(_ depth: SampleDepth) {
         switch depth {
@@ -103,7 +100,7 @@ enum SampleConversion {
             let source = base + r * rowStride * type.bytes
             let target = out + firstChannel * plane + (y0 + r) * width + x0
             // The common RGB case reads each pixel once instead of striding the row three times.
-            if channels == 3 && !invert && type != .uint8 {
+            if channels == 3 && !invert && (type == .uint16 || type == .float32) {
                 let red = target, green = red + plane, blue = green + plane
                 if type == .uint16 {
                     let samples = source.assumingMemoryBound(to: UInt16.self)
@@ -133,8 +130,27 @@ enum SampleConversion {
                 case .float32:
                     let samples = source.assumingMemoryBound(to: Float.self) + c
                     for x in 0..<columns { row[x] = samples[x * pixelStride] }
+                case .float64:
+                    let samples = source.assumingMemoryBound(to: Double.self) + c
+                    for x in 0..<columns { row[x] = Float(samples[x * pixelStride]) }
+                case .float16:
+                    let samples = source.assumingMemoryBound(to: UInt16.self) + c
+                    for x in 0..<columns { row[x] = floatFromHalf(samples[x * pixelStride]) }
                 }
             }
+        }
+    }
+
+    /// The Float32 of an IEEE 754 binary16 bit pattern, exact (every half is a float), ±∞ and
+    /// NaN kept. Written out because Swift's `Float16` is missing on some platforms.
+    @inline(__always)
+    static func floatFromHalf(_ bits: UInt16) -> Float {
+        let sign: Float = bits & 0x8000 == 0 ? 1 : -1
+        let exponent = Int(bits >> 10 & 0x1F), fraction = Float(bits & 0x3FF)
+        switch exponent {
+        case 0: return sign * fraction * 0x1p-24                     // zero and subnormals: f · 2⁻²⁴
+        case 31: return fraction == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
         }
     }
 
@@ -196,6 +212,8 @@ enum SampleConversion {
                     case .float32:
                         let out = raw.baseAddress!.assumingMemoryBound(to: Float.self) + first
                         for x in 0..<width { out[x * channels] = row[x] }
+                    case .float16, .float64:
+                        preconditionFailure("\(type) samples are read, never written")
                     }
                 }
             }

@@ -100,6 +100,20 @@ import _TestSupport
         #expect(try ImageIO.read(F.fixture("gray16_be.tif")) == F.expected(channels: 1, height: 4, width: 5, maximum: 65535, F.f16))
     }
 
+    @Test("64-bit float TIFF (NumPy's default) and big-endian half-float TIFF read as the nearest Float32, ±∞ and NaN kept")
+    func float64AndHalfTIFF() throws {
+        let (rgb, info) = try ImageIO.readWithInfo(F.fixture("float64_rgb.tif"))
+        #expect(info.isFloat && info.bitsPerSample == 64 && info.channels == 3)
+        // The file holds k / 255 in Double; each sample is that Double rounded to Float32.
+        #expect(rgb == Image(channels: 3, height: 5, width: 6) { c, y, x in Float(Double(F.f8(c, y, x)) / 255) })
+
+        let (halves, halfInfo) = try ImageIO.readWithInfo(F.fixture("float16_gray_be.tif"))
+        #expect(halfInfo.isFloat && halfInfo.bitsPerSample == 16 && halves.width == 8)
+        // 0, the smallest subnormal, another subnormal, 1/3 rounded to half, −2.5, the largest half, −∞, NaN.
+        #expect(Array(halves.pixels.prefix(7)) == [0, 0x1p-24, 3 * 0x1p-24, 0.333251953125, -2.5, 65504, -.infinity])
+        #expect(halves.pixels[7].isNaN)
+    }
+
     @Test("RGBA TIFF drops the alpha extra sample; min-is-white gray reads as 1 − k/255")
     func alphaAndMinIsWhiteTIFF() throws {
         let (rgba, info) = try ImageIO.readWithInfo(F.fixture("rgba8.tif"))

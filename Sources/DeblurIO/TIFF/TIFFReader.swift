@@ -49,7 +49,7 @@ enum TIFFReader {
 
     private static func info(_ page: Page, pages: Int) -> ImageFileInfo {
         ImageFileInfo(format: .tiff, width: page.width, height: page.height, channels: page.colorChannels,
-                      bitsPerSample: page.bitsPerSample, isFloat: page.type == .float32,
+                      bitsPerSample: page.bitsPerSample, isFloat: page.type.isFloat,
                       hasAlpha: page.hasAlpha, pages: max(1, pages), extraSamples: page.samplesPerPixel - page.colorChannels,
                       orientation: page.orientation)
     }
@@ -96,6 +96,9 @@ enum TIFFReader {
         case (8, SAMPLEFORMAT_UINT), (8, SAMPLEFORMAT_VOID): type = .uint8
         case (16, SAMPLEFORMAT_UINT), (16, SAMPLEFORMAT_VOID): type = .uint16
         case (32, SAMPLEFORMAT_IEEEFP): type = .float32
+        // NumPy's and scikit-image's floats are 64-bit, and tifffile writes them so.
+        case (64, SAMPLEFORMAT_IEEEFP): type = .float64
+        case (16, SAMPLEFORMAT_IEEEFP): type = .float16
         default:
             let kind: String, advice: String
             switch format {
@@ -108,7 +111,7 @@ enum TIFFReader {
                 advice = "DeblurKit cannot know their range: scale them to 16-bit unsigned or to 32-bit float in [0, 1] first"
             case SAMPLEFORMAT_IEEEFP:
                 kind = "float"
-                advice = "convert it to 32-bit float first, e.g. with tifffile: imwrite(OUT, imread(IN).astype('float32'))"
+                advice = "convert it to 32-bit float first"
             case SAMPLEFORMAT_COMPLEXINT, SAMPLEFORMAT_COMPLEXIEEEFP:
                 kind = "complex"
                 advice = "store the real data (e.g. the magnitude) as 32-bit float first"
@@ -116,7 +119,7 @@ enum TIFFReader {
                 kind = "untyped (sample format \(format))"
                 advice = "convert it to 8/16-bit unsigned integer or 32-bit float first"
             }
-            throw IOError.unsupported(path: path, reason: "\(bits)-bit \(kind) samples; expected 8/16-bit unsigned integer or 32-bit float; \(advice)")
+            throw IOError.unsupported(path: path, reason: "\(bits)-bit \(kind) samples; expected 8/16-bit unsigned integer or 16/32/64-bit float; \(advice)")
         }
         if case PHOTOMETRIC_YCBCR? = photometric, colorChannels == 3, type != .uint8 {
             throw IOError.unsupported(path: path, reason: "\(bits)-bit JPEG samples; expected 8-bit")
@@ -126,8 +129,8 @@ enum TIFFReader {
             throw IOError.unsupported(path: path, reason: "\(samples) samples per pixel for \(colorChannels == 1 ? "gray" : "RGB"); expected \(colorChannels) plus at most 4 extra samples")
         }
         let minIsWhite = photometric == PHOTOMETRIC_MINISWHITE
-        if minIsWhite && type == .float32 {
-            throw IOError.unsupported(path: path, reason: "min-is-white 32-bit float samples; expected min-is-black for float data; "
+        if minIsWhite && type.isFloat {
+            throw IOError.unsupported(path: path, reason: "min-is-white \(bits)-bit float samples; expected min-is-black for float data; "
                                       + "store 1 − v as min-is-black first")
         }
         let extras = handle.extraSamples()

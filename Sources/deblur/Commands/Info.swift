@@ -61,7 +61,7 @@ struct Info: ParsableCommand {
             return
         }
         let layout = info.channels == 3 ? "RGB" : "gray"
-        let depth = info.isFloat ? "32-bit float" : "\(info.bitsPerSample)-bit integer"
+        let depth = info.isFloat ? "\(info.bitsPerSample)-bit float" : "\(info.bitsPerSample)-bit integer"
         print("\(file): \(info.format.rawValue.uppercased()) \(info.height)×\(info.width), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
               + dropped(info) + (info.orientation != 1 ? ", orientation \(info.orientation) (not applied)" : "")
               + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))

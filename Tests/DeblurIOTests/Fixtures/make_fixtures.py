@@ -126,6 +126,13 @@ def main():
                      photometric="minisblack")
     tifffile.imwrite(os.path.join(HERE, "float_gray_be.tif"), grid(lambda c, y, x: ffloat(0, y, x), 1, 4, 7, np.float32)[..., 0],
                      photometric="minisblack", byteorder=">")
+    # NumPy's and scikit-image's floats are 64-bit (here zlib-compressed);
+    # half floats big-endian, with a subnormal, the largest half, -inf and NaN.
+    tifffile.imwrite(os.path.join(HERE, "float64_rgb.tif"), grid(f8, 3, 5, 6, np.float64) / 255,
+                     photometric="rgb", compression="zlib")
+    tifffile.imwrite(os.path.join(HERE, "float16_gray_be.tif"),
+                     np.array([[0, 2.0 ** -24, 3 * 2.0 ** -24, 1 / 3, -2.5, 65504, -np.inf, np.nan]], dtype=np.float16),
+                     photometric="minisblack", byteorder=">")
     tifffile.imwrite(os.path.join(HERE, "rgba8.tif"), np.concatenate(
         [grid(f8, 3, 6, 4, np.uint8), np.full((6, 4, 1), 7, np.uint8)], axis=-1),
         photometric="rgb", extrasamples=["unassalpha"])
@@ -137,7 +144,6 @@ def main():
 
     # --- unsupported or damaged -----------------------------------------------------------
     tifffile.imwrite(os.path.join(HERE, "bad/int32.tif"), np.arange(12, dtype=np.int32).reshape(3, 4), photometric="minisblack")
-    tifffile.imwrite(os.path.join(HERE, "bad/float64.tif"), np.arange(12, dtype=np.float64).reshape(3, 4), photometric="minisblack")
     tifffile.imwrite(os.path.join(HERE, "bad/int16.tif"), np.arange(12, dtype=np.int16).reshape(3, 4), photometric="minisblack")
     good = png(4, 3, 8, 0, [bytes(range(y * 4, y * 4 + 4)) for y in range(3)])
     write("bad/empty.png", b"")
