@@ -29,9 +29,12 @@ import _TestSupport
         return area
     }
 
-    @Test(arguments: [2.3, 3.0, 4.7, 7.9])
+    /// Radii inside MATLAB's end-pixel correction band (crad − ½, √((crad − ½)² + ¼)) are
+    /// included: there MATLAB's correction makes the four axis end pixels exact too (before the
+    /// fix, the sliver was computed as if crad were 1, and fspecial('disk', 1.55) put 0.107
+    /// instead of 0.0035 on each end pixel).
+    @Test(arguments: [0.6, 1.51, 1.55, 2.3, 2.52, 3.0, 3.52, 4.7, 7.51, 7.9])
     func eachPixelIsTheAreaOfItsSquareInsideTheDisk(radius: Double) throws {
-        // Exact for radii outside MATLAB's end-pixel correction band (crad − ½, √((crad − ½)² + ¼)).
         let psf = try PSF.disk(radius: radius)
         let crad = Int((radius - 0.5).rounded(.up))
         #expect(psf.height == 2 * crad + 1 && psf.width == 2 * crad + 1)
@@ -43,6 +46,17 @@ import _TestSupport
         #expect(abs(total - Double.pi * radius * radius) < 1e-3)
         let expected = areas.map { Float($0 / total) }
         #expect(maxAbsDifference(psf.image.pixels, expected) < 2e-5)
+    }
+
+    @Test func radiiInTheEndPixelBandMatchFspecial() throws {
+        // From `/tmp/peers/bin/python Tests/References/fspecial_references.py` (fspecial.m's
+        // algorithm in NumPy): fspecial('disk', 1.55) and fspecial('disk', 2.52).
+        let fspecialDisk155: [Float] = [0, 0, 0.0034605783, 0, 0, 0, 0.081380918, 0.13203573, 0.081380918, 0, 0.0034605783, 0.13203573, 0.13249111, 0.13203573, 0.0034605783, 0, 0.081380918, 0.13203573, 0.081380918, 0, 0, 0, 0.0034605783, 0, 0]
+        let fspecialDisk252: [Float] = [0, 0, 0, 0.00042386773, 0, 0, 0, 0, 0.0075889625, 0.039669022, 0.049869263, 0.039669022, 0.0075889625, 0, 0, 0.039669022, 0.050124384, 0.050124384, 0.050124384, 0.039669022, 0, 0.00042386773, 0.049869263, 0.050124384, 0.050124384, 0.050124384, 0.049869263, 0.00042386773, 0, 0.039669022, 0.050124384, 0.050124384, 0.050124384, 0.039669022, 0, 0, 0.0075889625, 0.039669022, 0.049869263, 0.039669022, 0.0075889625, 0, 0, 0, 0, 0.00042386773, 0, 0, 0]
+        let small = try PSF.disk(radius: 1.55), large = try PSF.disk(radius: 2.52)
+        #expect(small.height == 5 && large.height == 7)
+        #expect(maxAbsDifference(small.image.pixels, fspecialDisk155) < 1e-7)
+        #expect(maxAbsDifference(large.image.pixels, fspecialDisk252) < 1e-7)
     }
 
     @Test func smallRadiusIsTheIdentityAndBadRadiiThrow() throws {

@@ -53,10 +53,11 @@ extension PSF {
         let cradD = Double(crad)
         if crad > 0 && rad > cradD - 0.5 && rad2 < (cradD - 0.5) * (cradD - 0.5) + 0.25 {
             // The circle clips the four axis end pixels only slightly: MATLAB moves that sliver
-            // from the next-inner pixel to the end pixel.
+            // from the next-inner pixel to the end pixel. The sliver is the circular segment
+            // beyond x = crad − ½: r²·asin(m₁/r) − m₁·(crad − ½), written as MATLAB writes it.
             let m1 = (rad2 - (cradD - 0.5) * (cradD - 0.5)).squareRoot()
             let m1n = m1 / rad
-            let sg0 = 2 * (rad2 * (0.5 * asin(m1n) + 0.25 * sin(2 * asin(m1n))) - m1 * 0.5)
+            let sg0 = 2 * (rad2 * (0.5 * asin(m1n) + 0.25 * sin(2 * asin(m1n))) - m1 * (cradD - 0.5))
             let last = 2 * crad
             grid[at(last, crad)] = sg0
             grid[at(crad, last)] = sg0
