@@ -100,6 +100,21 @@ import _TestSupport
         #expect(clipped.pixels.contains { $0 == 1 })
     }
 
+    @Test func clipMatchesScikitImageWhichClipsOnlyTheOutput() throws {
+        // From `/tmp/peers/bin/python Tests/References/deconvolution_references.py`:
+        // skimage.restoration.richardson_lucy(1.3 x, psf, num_iter=10, clip=True / False) on the
+        // input wrapped periodically (so its zero-padded convolution is circular here). Clipping
+        // every iterate instead, as `clip` did before, differs from the first by up to 0.20.
+        let skimageRichardsonLucyClip: [Float] = [0.04835201, 0.4732134, 1, 0.6029308, 0.3878066, 0.6532767, 0.3832394, 0.1623742, 0.9933354, 1, 0.6414572, 0.8232421, 0.8881967, 1, 1, 1, 1, 1, 1, 0.8917191, 1, 1, 1, 1, 1, 0.9824637, 0.7325076, 0.4776264, 0.5543442, 0.5159952, 1, 1, 0.8868795, 0.6383204, 0.4206779, 0.38067, 0.50188, 0.7697822, 0.9201061, 1, 0.9279158, 1, 0.6512013, 0.4963496, 0.5711069, 0.8776331, 1, 1, 0.3730572, 0.1286907, 0.6146915, 0.5059715, 0.6795939, 0.9519603, 1, 1, 0.4976813, 0.06478763, 0.02901233, 0.3196322, 0.3087694, 0.1779823, 1, 1, 1, 0.339527, 0.06495061, 0.2193774, 0.767535, 0.9326678, 0.1129389, 0.1773105, 1, 1, 0.4571269, 0.1794551, 0.6614094, 0.8521959, 0.4186505, 0.4483702]
+        let skimageRichardsonLucyNoClip: [Float] = [0.04835201, 0.4732134, 1.08139, 0.6029308, 0.3878066, 0.6532767, 0.3832394, 0.1623742, 0.9933354, 1.145379, 0.6414572, 0.8232421, 0.8881967, 1.085513, 1.432887, 1.627734, 1.44468, 1.252486, 1.605281, 0.8917191, 1.297665, 1.431705, 1.083, 1.136071, 1.104213, 0.9824637, 0.7325076, 0.4776264, 0.5543442, 0.5159952, 1.212629, 1.519212, 0.8868795, 0.6383204, 0.4206779, 0.38067, 0.50188, 0.7697822, 0.9201061, 1.2563, 0.9279158, 1.059196, 0.6512013, 0.4963496, 0.5711069, 0.8776331, 1.094583, 1.081482, 0.3730572, 0.1286907, 0.6146915, 0.5059715, 0.6795939, 0.9519603, 1.166072, 1.058165, 0.4976813, 0.06478763, 0.02901233, 0.3196322, 0.3087694, 0.1779823, 1.044706, 1.473455, 1.030691, 0.339527, 0.06495061, 0.2193774, 0.767535, 0.9326678, 0.1129389, 0.1773105, 1.237028, 1.298909, 0.4571269, 0.1794551, 0.6614094, 0.8521959, 0.4186505, 0.4483702]
+        let observed = referenceInput().mapPixels { 1.3 * $0 }
+        for (clip, expected) in [(true, skimageRichardsonLucyClip), (false, skimageRichardsonLucyNoClip)] {
+            let restored = try RichardsonLucy(iterations: 10, boundary: .circular, initialization: .constant, clip: clip)
+                .restore(observed, psf: psf)
+            #expect(maxAbsDifference(restored.pixels, expected) < 2e-5)
+        }
+    }
+
     @Test func maskedBoundaryRecoversValidProtocolDataWithoutBorderRinging() throws {
         let scene = testScene(height: 48, width: 52, seed: 3)
         let k = boxPSF(5)
