@@ -12,7 +12,9 @@ import DeblurCore
 /// - Parameter image: the (blurred, noisy) observation, values on the [0, 1] scale.
 /// - Returns: σ̂ on the same scale.
 ///
-/// Equivalent: scikit-image's `estimate_sigma` (which uses the db1 wavelet, the same band).
+/// scikit-image's `estimate_sigma` is the same estimator on the db2 wavelet's diagonal band
+/// with exact zeros left out: up to 3 % apart on pure noise, 12 % on a smooth image
+/// (Tests/References/noise_estimators.py).
 /// Reference: D. L. Donoho, I. M. Johnstone, "Ideal spatial adaptation by wavelet shrinkage",
 /// Biometrika 81, 1994.
 public func estimateNoiseSigma(_ image: Image) -> Double {
@@ -44,6 +46,9 @@ public func estimateNoiseSigma(_ image: Image) -> Double {
 ///
 ///     λ₁ ≥ … ≥ λᵣ  the eigenvalues of the patches' covariance (r = patch²);
 ///     σ̂² = mean(λᵢ … λᵣ) for the first i where that mean is at most their median
+///
+/// (The paper's test is equality, as many eigenvalues above the mean as below it, which can
+/// stop one step off: 6 % low on pure noise of σ = 0.1 where this reads within 0.2 %.)
 ///
 /// White noise adds σ² to every eigenvalue, and image structure lives in a few leading ones:
 /// the smallest eigenvalues whose mean is not pulled above their median by structure are
