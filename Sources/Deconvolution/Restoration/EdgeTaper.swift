@@ -1,13 +1,16 @@
 import DeblurCore
 
 /// Blends the borders of `image` into a circularly blurred copy of itself, so that a
-/// periodic deconvolution sees no jump at the wrap-around (MATLAB's `edgetaper(I, psf)`).
+/// periodic deconvolution sees no jump at the wrap-around: MATLAB's `edgetaper(I, psf)`.
 ///
-///     J = α · I + (1 − α) · (I ⊛ k),   α(y, x) = (1 − βᵧ(y)) · (1 − βₓ(x)),
+///     J = clamp(α · I + (1 − α) · (I ⊛ k), min I, max I),   α(y, x) = (1 − βᵧ(y)) · (1 − βₓ(x)),
 ///
-/// where βₙ is the circular autocorrelation of the PSF's projection on axis n, normalized
-/// to 1 at lag 0: J equals the blurred copy on the outermost rows and columns and the
-/// image itself once a PSF width inside. Color images are tapered per channel.
+/// where βₙ is the circular autocorrelation of the PSF's projection on axis n at the image's
+/// length − 1, normalized to 1 at lag 0, with its lag-0 value repeated at the end (edgetaper's
+/// `z([1:end 1])`): α is symmetric, J equals the blurred copy on all four outermost rows and
+/// columns and the image itself once a PSF width inside. An axis along which the PSF is one
+/// pixel wide is not tapered, and the result stays within the image's range (over all
+/// channels), as in MATLAB. Color images are tapered per channel.
 ///
 /// - Parameters:
 ///   - image: the blurred observation (any channel count), at least as large as the PSF.
@@ -32,6 +35,7 @@ public func edgeTapered(_ image: Image, psf: PSF) throws -> Image {
     }
     let alphaY = taperWeights(rowProjection, length: h)
     let alphaX = taperWeights(columnProjection, length: w)
+    let low = image.pixels.min() ?? 0, high = image.pixels.max() ?? 0
     var out = image
     var blurred = [Float](repeating: 0, count: h * w)
     out.withUnsafeMutableBufferPointer { pixels in
@@ -43,7 +47,7 @@ public func edgeTapered(_ image: Image, psf: PSF) throws -> Image {
                 for y in 0..<h {
                     for x in 0..<w {
                         let a = alphaY[y] * alphaX[x], i = y * w + x
-                        plane[i] = a * plane[i] + (1 - a) * b[i]
+                        plane[i] = min(max(a * plane[i] + (1 - a) * b[i], low), high)
                     }
                 }
             }
@@ -52,18 +56,26 @@ public func edgeTapered(_ image: Image, psf: PSF) throws -> Image {
     return out
 }
 
-/// `1 − β(i)` for i in 0..<length, β the circular autocorrelation of `projection` at that
-/// length, normalized to 1 at lag 0.
+/// `1 − β(i)` for i in 0..<length: β the circular autocorrelation of `projection` at
+/// length − 1 (longer projections truncated, as `fftn(PSFproj, length − 1)` does), normalized
+/// to 1 at lag 0, then its lag-0 value appended, so both ends weigh 0. A period of `length`
+/// instead left the last row or column at 1 − β(1), most of the original image, and the seam
+/// across the wrap-around in place. A projection of one sample tapers nothing.
 private func taperWeights(_ projection: [Double], length: Int) -> [Float] {
+    guard projection.count > 1 else { return [Float](repeating: 1, count: length) }
+    // The PSF fits in the image, so length ≥ 2 here.
+    let period = length - 1
+    let p = Array(projection.prefix(period))
     var z = [Double](repeating: 0, count: length)
-    for lag in 0..<length {
+    for lag in 0..<period {
         var s = 0.0
-        for i in projection.indices {
-            let j = (i + lag) % length
-            if j < projection.count { s += projection[i] * projection[j] }
+        for i in p.indices {
+            let j = (i + lag) % period
+            if j < p.count { s += p[i] * p[j] }
         }
         z[lag] = s
     }
-    let peak = z[0] > 0 ? z[0] : 1
-    return z.map { Float(1 - $0 / peak) }
+    z[period] = z[0]
+    let peak = z.max() ?? 0
+    return z.map { Float(1 - (peak > 0 ? $0 / peak : 0)) }
 }
