@@ -41,8 +41,11 @@ public struct NoiseModel: Sendable, Equatable, Codable {
 /// planar order; each stage draws one value per sample (Poisson draws may use several
 /// uniforms), so results depend on `rng` alone.
 ///
-/// MATLAB: `imnoise(x, 'gaussian', 0, σ²)` / `imnoise(x, 'poisson')`;
-/// scikit-image: `random_noise(x, mode='gaussian', var=σ², clip=False)`.
+/// The Gaussian stage is scikit-image's `random_noise(x, mode='gaussian', var=σ², clip=False)`;
+/// MATLAB's `imnoise(x, 'gaussian', 0, σ²)` clips a double image to [0, 1], which only
+/// `quantizeBits` does here. Neither library's Poisson mode takes a peak: `random_noise` uses
+/// the power of two at or above the image's number of distinct values, `imnoise` 10¹² (beyond
+/// the 10⁹ allowed here, and beyond Float's resolution).
 /// - Throws: `DeconvolutionError.invalidParameter` for a model out of its domain
 ///   (negative or NaN σ, peak ≤ 0, bits other than 8 or 16).
 public func addNoise(_ image: Image, _ noise: NoiseModel, rng: inout SeededRandom) throws -> Image {
