@@ -40,6 +40,9 @@ final class MaskedLinearSolver {
     var partials: [Double]
     /// Half-spectrum Parseval weights per column (1 or 2).
     let columnWeights: [Double]
+    /// The relative preconditioned residual `√(rᵀC⁻¹r / r₀ᵀC⁻¹r₀)` at which CG stops before
+    /// its step count: 10⁻⁹, far below what a Float estimate can show.
+    static let convergedResidual = 1e-9
 
     init(domain: RestorationDomain, psf: PSF) {
         precondition(domain.boundary == .masked)
@@ -77,7 +80,8 @@ final class MaskedLinearSolver {
         return true
     }
 
-    /// Runs `iterations` CG steps for one plane (x₀ = 0); `residuals` (if given) receives the
+    /// Runs `iterations` CG steps for one plane (x₀ = 0), fewer once the relative residual is
+    /// below `convergedResidual`; `residuals` (if given) receives the
     /// relative preconditioned residual `√(rᵀC⁻¹r / r₀ᵀC⁻¹r₀)` after each step, and `estimates`
     /// the whole iterate on the extended domain (`paddedHeight × paddedWidth`; one extra inverse
     /// FFT per step, for tests). Returns the observed window.
@@ -132,9 +136,13 @@ final class MaskedLinearSolver {
         p.update(repeating: 0, count: plan.spectrumCount)
         var rz = updateDirection(residual: res, direction: p, inverseC: c, gamma: 0)
         let rz0 = rz
+        // Converged far below Float's resolution: stop. Single-precision CG run on past this
+        // point breaks down (step sizes from underflowing products, or a residual recurrence
+        // that drifts and then grows): 1000–3000 steps gave NaN before 2026-11-27.
+        let converged = rz0 * Self.convergedResidual * Self.convergedResidual
         let scale = 1 / Float(n)
         for iteration in 1...max(1, iterations) {
-            guard rz > 0 else { break }
+            guard rz > 0 && rz > converged else { break }
             // q ← A p = conj(K) F[M F⁻¹[K P] / N] + R P: the one FFT pair of the iteration.
             let s = scratch.pointer
             parallelFor(ph) { row in
