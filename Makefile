@@ -13,13 +13,17 @@ demo: release
 
 # Installs the release build: PREFIX/bin/deblur, and the resource folders it reads (the kernel
 # bank, the shipped model) in PREFIX/share/deblurkit, where the executable looks for them
-# (README, "Installing"). DESTDIR stages the whole tree elsewhere, for packaging.
+# (README, "Installing"). DESTDIR stages the whole tree elsewhere, for packaging. STATIC=1 links
+# the Swift runtime into the executable (its own build folder, .build/static), so that it runs
+# on machines that have the four C libraries but no Swift.
 PREFIX ?= /usr/local
-install: release
+BUILT = $(if $(STATIC),.build/static/release,.build/release)
+install: deps
+	swift build -c release $(if $(STATIC),--static-swift-stdlib --scratch-path .build/static)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/deblurkit
-	install -m 755 .build/release/deblur $(DESTDIR)$(PREFIX)/bin/deblur
+	install -m 755 $(BUILT)/deblur $(DESTDIR)$(PREFIX)/bin/deblur
 	rm -rf $(DESTDIR)$(PREFIX)/share/deblurkit/DeblurKit_KernelBank.resources $(DESTDIR)$(PREFIX)/share/deblurkit/DeblurKit_Refinement.resources
-	cp -R .build/release/DeblurKit_KernelBank.resources .build/release/DeblurKit_Refinement.resources $(DESTDIR)$(PREFIX)/share/deblurkit/
+	cp -R $(BUILT)/DeblurKit_KernelBank.resources $(BUILT)/DeblurKit_Refinement.resources $(DESTDIR)$(PREFIX)/share/deblurkit/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/deblur
