@@ -30,7 +30,17 @@ public func writeAtomically(_ data: Data, to path: String) throws {
 /// killed process leaves behind next to ours.
 /// - Throws: `CoreError.writeFailed` naming `reportedAs` (the final destination).
 public func writeFile(_ data: Data, to path: String, reportedAs name: String? = nil) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    try writeFile(data, to: path, flags: O_TRUNC, reportedAs: name)
+}
+
+/// Appends `data` to `path` (created if missing) with POSIX calls, for logs written line by line.
+/// - Throws: `CoreError.writeFailed` naming `path` (a full disk, a read-only file system…).
+public func appendToFile(_ data: Data, at path: String) throws {
+    try writeFile(data, to: path, flags: O_APPEND, reportedAs: nil)
+}
+
+private func writeFile(_ data: Data, to path: String, flags: Int32, reportedAs name: String?) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | flags, 0o644)
     guard fd >= 0 else {
         throw CoreError.writeFailed(path: name ?? path, reason: String(cString: strerror(errno)))
     }

@@ -185,64 +185,58 @@ public final class Trainer {
         var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
         var gradients = [Float](repeating: 0, count: network.parameterCount)
         let log = try logPath.map { try TrainingLog(path: $0, append: step > 0) }
-        // A run that fails before its first epoch leaves no empty log behind.
-        do {
-            var lossSum = 0.0, lossCount = 0
-            // A fine-tune's starting point, scored on the same validation data: the number every
-            // later epoch has to beat.
-            if step == 0, initializedFrom != nil, let metrics = validate() {
-                try log?.write(["event": .string("initial"), "epoch": .number(0), "step": .number(0), "val_loss": .number(metrics.loss),
-                                "val_psnr": .number(metrics.psnr), "val_ssim": .number(metrics.ssim),
-                                "base_psnr": .number(metrics.basePSNR), "base_ssim": .number(metrics.baseSSIM)])
-                report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
+        var lossSum = 0.0, lossCount = 0
+        // A fine-tune's starting point, scored on the same validation data: the number every
+        // later epoch has to beat.
+        if step == 0, initializedFrom != nil, let metrics = validate() {
+            try log?.write(["event": .string("initial"), "epoch": .number(0), "step": .number(0), "val_loss": .number(metrics.loss),
+                            "val_psnr": .number(metrics.psnr), "val_ssim": .number(metrics.ssim),
+                            "base_psnr": .number(metrics.basePSNR), "base_ssim": .number(metrics.baseSSIM)])
+            report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
+        }
+        while step < totalSteps {
+            let value: Double
+            gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
+            if let endToEndStep {
+                value = try endToEndStep.run(step: step, network: network, loss: loss, gradients: &gradients)
+            } else {
+                sampler!.fill(step: step, input: &input, target: &target)
+                let prediction = network.forward(input, workspace: workspace)
+                value = loss.evaluate(prediction: prediction, target: target, gradient: &gradient)
+                if value.isFinite { network.backward(gradient, workspace: workspace, gradients: &gradients) }
             }
-            while step < totalSteps {
-                let value: Double
-                gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
-                if let endToEndStep {
-                    value = try endToEndStep.run(step: step, network: network, loss: loss, gradients: &gradients)
-                } else {
-                    sampler!.fill(step: step, input: &input, target: &target)
-                    let prediction = network.forward(input, workspace: workspace)
-                    value = loss.evaluate(prediction: prediction, target: target, gradient: &gradient)
-                    if value.isFinite { network.backward(gradient, workspace: workspace, gradients: &gradients) }
+            guard value.isFinite else {
+                throw RefinementError.invalidData("training diverged at step \(step + 1) (loss \(value)): lower --lr")
+            }
+            optimizer.learningRate = schedule.rate(at: step)
+            optimizer.update(&network, along: gradients)
+            step += 1
+            lossSum += value; lossCount += 1
+            report(.step(step: step, total: totalSteps, loss: value, learningRate: optimizer.learningRate))
+            if step % stepsPerEpoch == 0 || step == totalSteps {
+                let epoch = (step + stepsPerEpoch - 1) / stepsPerEpoch
+                let metrics = validate()
+                // A finite loss can still leave infinite weights (one huge step): the validation
+                // images then come out NaN or infinite, and no model of this run is worth keeping.
+                if let m = metrics, !(m.psnr.isFinite && m.loss.isFinite) {
+                    throw RefinementError.invalidData("training diverged by step \(step) (validation PSNR \(m.psnr), loss \(m.loss)): lower --lr")
                 }
-                guard value.isFinite else {
-                    throw RefinementError.invalidData("training diverged at step \(step + 1) (loss \(value)): lower --lr")
-                }
-                optimizer.learningRate = schedule.rate(at: step)
-                optimizer.update(&network, along: gradients)
-                step += 1
-                lossSum += value; lossCount += 1
-                report(.step(step: step, total: totalSteps, loss: value, learningRate: optimizer.learningRate))
-                if step % stepsPerEpoch == 0 || step == totalSteps {
-                    let epoch = (step + stepsPerEpoch - 1) / stepsPerEpoch
-                    let metrics = validate()
-                    // A finite loss can still leave infinite weights (one huge step): the validation
-                    // images then come out NaN or infinite, and no model of this run is worth keeping.
-                    if let m = metrics, !(m.psnr.isFinite && m.loss.isFinite) {
-                        throw RefinementError.invalidData("training diverged by step \(step) (validation PSNR \(m.psnr), loss \(m.loss)): lower --lr")
-                    }
-                    let improved = metrics.map { m in best.map { m.psnr > $0.psnr } ?? true } ?? true
-                    if improved { best = metrics; bestModel = model(metrics: metrics) }
-                    try log?.write(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
-                                    "train_loss": .number(lossSum / Double(max(1, lossCount))), "lr": .number(Double(optimizer.learningRate)),
-                                    "val_loss": num(metrics?.loss), "val_psnr": num(metrics?.psnr), "val_ssim": num(metrics?.ssim),
-                                    "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
-                    lossSum = 0; lossCount = 0
-                    if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
-                    if let output, improved { try ModelFile.write(bestModel!, to: output) }
-                    if let checkpointPath {
-                        var checkpoint = model(metrics: metrics)
-                        checkpoint.header.training["step"] = .number(Double(step))
-                        if let best { checkpoint.header.training["best_psnr"] = .number(best.psnr) }
-                        try ModelFile.write(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) }, to: checkpointPath)
-                    }
+                let improved = metrics.map { m in best.map { m.psnr > $0.psnr } ?? true } ?? true
+                if improved { best = metrics; bestModel = model(metrics: metrics) }
+                try log?.write(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
+                                "train_loss": .number(lossSum / Double(max(1, lossCount))), "lr": .number(Double(optimizer.learningRate)),
+                                "val_loss": num(metrics?.loss), "val_psnr": num(metrics?.psnr), "val_ssim": num(metrics?.ssim),
+                                "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
+                lossSum = 0; lossCount = 0
+                if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
+                if let output, improved { try ModelFile.write(bestModel!, to: output) }
+                if let checkpointPath {
+                    var checkpoint = model(metrics: metrics)
+                    checkpoint.header.training["step"] = .number(Double(step))
+                    if let best { checkpoint.header.training["best_psnr"] = .number(best.psnr) }
+                    try ModelFile.write(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) }, to: checkpointPath)
                 }
             }
-        } catch {
-            log?.discardIfUnwritten()
-            throw error
         }
         return bestModel ?? model(metrics: nil)
     }
@@ -329,31 +323,30 @@ func psnr(_ a: Tensor, _ b: Tensor) -> Double {
     return mse > 0 ? 10 * log10(1 / mse) : .infinity
 }
 
-/// The JSON-lines training log: one object per line, flushed after each.
+/// The JSON-lines training log: one object per line, each written through at once.
+///
+/// The file is created (or, for a fresh run, truncated) at the first line, so a run stopped
+/// before its first epoch — an error, Ctrl-C, a killed job — leaves no empty log and keeps
+/// the previous run's. Whether the path can be written is checked when the log is made,
+/// before any training.
 final class TrainingLog {
-    let handle: FileHandle
-
     let path: String
-    let created: Bool
-    private var written = false
+    /// Continue an existing log (a resumed run) instead of replacing it.
+    private var append: Bool
+    private let existed: Bool
 
     init(path: String, append: Bool) throws {
         self.path = path
-        created = !append || !FileManager.default.fileExists(atPath: path)
-        if created {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path")
-            }
+        self.append = append
+        existed = FileManager.default.fileExists(atPath: path)
+        let parent = (path as NSString).deletingLastPathComponent
+        let writable = existed ? access(path, W_OK) == 0 : access(parent.isEmpty ? "." : parent, W_OK) == 0
+        guard writable else {
+            throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path (\(String(cString: strerror(errno))))")
         }
-        guard let h = FileHandle(forWritingAtPath: path) else {
-            throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path")
-        }
-        h.seekToEndOfFile()
-        handle = h
     }
 
-    deinit { try? handle.close() }
-
+    /// - Throws: `CoreError.writeFailed` naming the log (a full disk, say).
     func write(_ object: [String: JSONValue]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -363,13 +356,17 @@ final class TrainingLog {
             return value
         }))
         data.append(0x0A)
-        handle.write(data)
-        written = true
-    }
-
-    /// Removes the log when this run created it and wrote nothing to it.
-    func discardIfUnwritten() {
-        if created && !written { try? FileManager.default.removeItem(atPath: path) }
+        if append {
+            try appendToFile(data, at: path)
+        } else {
+            // In place, not by rename: the log may be a stream (--log /dev/stdout).
+            do { try writeFile(data, to: path) } catch {
+                // A first line that failed (a full disk) leaves no empty file this run created.
+                if !existed { try? FileManager.default.removeItem(atPath: path) }
+                throw error
+            }
+            append = true
+        }
     }
 }
 

@@ -56,6 +56,33 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(best.header.training["optimizer"] == .string("adam"))
     }
 
+    @Test func logIsCreatedAtItsFirstLineSoAStoppedRunLeavesNone() throws {
+        let path = temporaryPath("stopped.log.jsonl")
+        defer { removeTemporary(path) }
+        // A run killed before its first epoch has made its log but written nothing.
+        var log: TrainingLog? = try TrainingLog(path: path, append: false)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        try log?.write(["step": .number(2)])
+        try log?.write(["step": .number(4)])
+        log = nil
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":2}\n{\"step\":4}\n")
+        // A fresh run replaces the old log at its first line, a resumed one appends.
+        let fresh = try TrainingLog(path: path, append: false)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).count == 22)
+        try fresh.write(["step": .number(1)])
+        try TrainingLog(path: path, append: true).write(["step": .number(3)])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":1}\n{\"step\":3}\n")
+    }
+
+    // Appending (a resumed run) never creates or replaces the device, whatever the code does.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func logOnAFullDiskThrowsNamingItInsteadOfTrapping() throws {
+        let log = try TrainingLog(path: "/dev/full", append: true)
+        #expect(throws: CoreError.writeFailed(path: "/dev/full", reason: String(cString: strerror(ENOSPC)))) {
+            try log.write(["step": .number(1)])
+        }
+    }
+
     @Test func fineTuningStartsFromTheGivenWeightsAndRecordsThem() throws {
         let pretrained = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
         let model = try pretrained.run()
