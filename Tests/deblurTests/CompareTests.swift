@@ -225,6 +225,20 @@ import Testing
         }
     }
 
+    /// The reports are written after the last item: a report path that cannot be written is
+    /// refused before the first, so a long run is not lost (no restored image saved either).
+    @Test(arguments: ["--report", "--csv", "--json", "--html"])
+    func reportInAMissingFolderIsRefusedBeforeAnyItemRuns(option: String) throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--save-restored", "restored",
+                                        option, "missing/report", "--quiet")
+            expectCleanFailure(result, naming: "missing", directory: dir, before: before, usageFollows: true)
+            #expect(result.stderrLines.first?.contains(option) == true, "\(result)")
+        }
+    }
+
     @Test func missingDatasetExitsOneNamingIt() throws {
         try withScratch { dir in
             let result = try dir.deblur("compare", "nodata", "--methods", "blurred", "--csv", "scores.csv", "--quiet")

@@ -99,6 +99,19 @@ import _TestSupport
         }
     }
 
+    /// The trace used to be written before the image: an output that could not be written
+    /// failed after the whole restoration and left the trace behind.
+    @Test func outputInAMissingFolderIsRefusedBeforeRestoringWithoutTrace() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "blurred.tif", "--psf", "psf.tif", "--method", "rl", "--trace", "trace.csv",
+                                        "-o", "missing/out.tif", "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "missing", directory: dir, before: before, usageFollows: true)
+            #expect(result.stderrLines.first?.contains("does not exist") == true, "\(result)")
+        }
+    }
+
     @Test func zeroIterationsExitsOneWithoutOutput() throws {
         try withScratch { dir in
             try Self.blurred(in: dir)

@@ -96,6 +96,12 @@ struct Compare: ParsableCommand {
             throw ValidationError("--tune with --shard would tune every shard on its own split: tune once (--tune --tuned-methods FILE, e.g. with --limit), then give the shards --methods \"$(cat FILE)\".")
         }
         if tunedMethods != nil && !tune { throw ValidationError("--tuned-methods needs --tune.") }
+        // The reports are written after every item has run, which can take hours: a path
+        // that cannot be written is refused before the first item rather than after the last.
+        for (path, option) in [(reportPath, "--report"), (csvPath, "--csv"), (htmlPath, "--html"), (tunedMethods, "--tuned-methods"),
+                               (jsonPath == "-" ? nil : jsonPath, "--json")] {
+            if let path { try checkWritableOutput(path, option: option) }
+        }
     }
 
     func run() throws {

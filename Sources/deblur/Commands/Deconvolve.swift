@@ -87,6 +87,10 @@ struct Deconvolve: ParsableCommand {
 
     func validate() throws {
         try refuseOverwriting(image, psf, reference ?? image, with: output, option: "--output")
+        // A masked or iterative restoration of a large image takes minutes: refuse an output
+        // that could not be written before running it, not after.
+        try checkWritableOutput(output, option: "--output")
+        if let trace { try checkWritableOutput(trace, option: "--trace") }
         let m = method
         if nsr != nil && m != .wiener { throw ValidationError("Please use --nsr with --method wiener only.") }
         if noiseSigma != nil && m != .wiener { throw ValidationError("Please use --noise-sigma with --method wiener only.") }

@@ -39,6 +39,8 @@ struct Refine: ParsableCommand {
         if let noiseSigma, !(0...1).contains(noiseSigma) { throw ValidationError("Please give a --noise-sigma in [0, 1] (got \(noiseSigma)).") }
         try checkThreads(threads)
         try refuseOverwriting(image, psf, with: output, option: "--output")
+        // Refining a large image takes minutes: a path that cannot be written is refused first.
+        try checkWritableOutput(output, option: "--output")
     }
 
     func run() throws {

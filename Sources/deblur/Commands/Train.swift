@@ -119,6 +119,7 @@ struct Train: ParsableCommand {
         guard syntheticImages >= 1, imageSize >= 16 else { throw ValidationError("Please give --synthetic-images ≥ 1 and --image-size ≥ 16.") }
         try checkThreads(threads)
         try checkWritableOutput(output, option: "--output")
+        if let log { try checkWritableOutput(log, option: "--log") }
         if task == .denoise && !synthetic {
             throw ValidationError("--task denoise trains on synthetic data only: please give --synthetic.")
         }

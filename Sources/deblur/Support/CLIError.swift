@@ -37,7 +37,9 @@ func refuseOverwriting(_ inputs: String..., with output: String, option: String)
 }
 
 /// Refuses, before a long run, an output path that could not be written at its end: a
-/// directory, or a file in a directory that does not exist.
+/// directory, or a file in a directory that does not exist or cannot be written (permissions,
+/// a read-only file system). Outputs are written to a temporary file beside the path and
+/// renamed, so it is the directory that must be writable.
 func checkWritableOutput(_ path: String, option: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -46,6 +48,9 @@ func checkWritableOutput(_ path: String, option: String) throws {
     let parent = (path as NSString).deletingLastPathComponent
     if !parent.isEmpty, !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
         throw ValidationError("\(option) \(path): the directory \(parent) does not exist.")
+    }
+    if access(parent.isEmpty ? "." : parent, W_OK | X_OK) != 0 {
+        throw ValidationError("\(option) \(path): the directory \(parent.isEmpty ? "." : parent) is not writable (\(String(cString: strerror(errno)))).")
     }
 }
 
