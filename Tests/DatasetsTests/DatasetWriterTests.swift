@@ -122,6 +122,34 @@ import KernelBank
         #expect(try Dataset.load(directory).settings["seed"] == .number(8))
     }
 
+    /// Once the new dataset.json is written, files that exist count as complete items: a forced
+    /// run killed before regenerating them all, then resumed without --force, used to keep the
+    /// old settings' items under the new settings. The old items must be gone before the first
+    /// new one is written.
+    @Test func forcedRunWithOtherSettingsRemovesTheOldItemsBeforeWritingNewOnes() throws {
+        let directory = temporaryDirectory("forced")
+        let fresh = temporaryDirectory("forced-fresh")
+        defer { for d in [directory, fresh] { try? FileManager.default.removeItem(atPath: d) } }
+        _ = try DatasetGenerator(settings: settings()).write(to: directory)
+        // What a killed write leaves, and a file of the user's.
+        try Data([1]).write(to: URL(fileURLWithPath: directory + "/blurred/.000002.tif.tmp-4242-17"))
+        try Data([2]).write(to: URL(fileURLWithPath: directory + "/sharp/notes.txt"))
+        var other = settings()
+        other.seed = 8
+        let generator = try DatasetGenerator(settings: other)
+        let seen = NSLock()
+        var atStart: [String]?
+        _ = try generator.write(to: directory, force: true, threads: 1) { done, _ in
+            seen.lock(); defer { seen.unlock() }
+            if atStart == nil, done == 0 { atStart = (try? itemFiles(directory))?.keys.sorted() }
+        }
+        #expect(atStart == ["sharp/notes.txt"])
+        _ = try generator.write(to: fresh)
+        var forced = try itemFiles(directory)
+        #expect(forced.removeValue(forKey: "sharp/notes.txt") == Data([2]))
+        #expect(forced == (try itemFiles(fresh)))
+    }
+
     /// A Double holds 2⁵³ + 1 as 2⁵³: the seed must be written and compared as the integer it is,
     /// or a run with seed 2⁵³ would "resume" a dataset made with 2⁵³ + 1.
     @Test func aSeedAbove2To53IsRecordedExactlyAndItsNeighbourIsRefused() throws {

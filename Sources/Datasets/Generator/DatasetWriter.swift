@@ -46,7 +46,8 @@ extension DatasetGenerator {
     /// Every file is written atomically, so a file that exists is complete. Re-running skips
     /// items whose three files exist; a directory whose `dataset.json` records other
     /// settings (or another DeblurKit version) is refused unless `force`, which removes its
-    /// items files and regenerates every item of the shard. Shards may run concurrently on
+    /// items files and the old items' images (of every shard), then regenerates every item of
+    /// the shard. Shards may run concurrently on
     /// one directory; a finished run removes items files of other shard splits (they list the
     /// same items, and readers refuse mixed splits).
     ///
@@ -66,6 +67,12 @@ extension DatasetGenerator {
         }
         let manifestPath = (directory as NSString).appendingPathComponent("dataset.json")
         let ours = try datasetJSON()
+        // Shards started together must not both take the old settings for theirs: the second
+        // would remove the first one's new items. One run at a time checks and replaces them
+        // (best effort: some network file systems refuse locks, and then runs go unlocked).
+        let directoryLock = open(directory, O_RDONLY)
+        if directoryLock >= 0 { _ = flock(directoryLock, LOCK_EX) }
+        defer { if directoryLock >= 0 { close(directoryLock) } }
         if let existing = fm.contents(atPath: manifestPath) {
             var differences = ["its dataset.json is not a JSON object"]
             if case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) {
@@ -77,9 +84,14 @@ extension DatasetGenerator {
                 guard force else { throw DatasetsError.settingsMismatch(path: directory, differences: differences) }
                 // The old items files describe another dataset: none of them may survive.
                 try removeItemsFiles(in: directory) { _ in true }
+                // Nor may the old items: once the new dataset.json is written, an item whose files
+                // exist counts as complete, so a killed run (or another shard) resumed without
+                // --force would keep them as items of the new settings.
+                try removeItemImages(in: directory)
             }
         }
         try writeAtomically(try Self.encodeSorted(ours, pretty: true) + Data("\n".utf8), to: manifestPath)
+        if directoryLock >= 0 { _ = flock(directoryLock, LOCK_UN) }
 
         let indices = (0..<settings.count).filter(shard.contains)
         var pending = [Int]()
@@ -148,6 +160,25 @@ extension DatasetGenerator {
             let path = (directory as NSString).appendingPathComponent(name)
             do { try FileManager.default.removeItem(atPath: path) } catch {
                 throw DatasetsError.fileError(path: path, reason: "cannot remove the stale items file: \(fileErrorReason(error, path: path))")
+            }
+        }
+    }
+
+    /// Removes the item files (`000017.png`, `000017.tif`) in `sharp/`, `blurred/` and `psf/`,
+    /// and the temporary files of writes a killed run left (`.000017.tif.tmp-…`).
+    func removeItemImages(in directory: String) throws {
+        for sub in ["sharp", "blurred", "psf"] {
+            let folder = (directory as NSString).appendingPathComponent(sub)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                var stem = Substring(name)
+                if stem.hasPrefix("."), let temporary = stem.range(of: ".tmp-") { stem = stem[stem.index(after: stem.startIndex)..<temporary.lowerBound] }
+                guard stem.hasSuffix(".png") || stem.hasSuffix(".tif") else { continue }
+                let id = stem.dropLast(4)
+                guard !id.isEmpty, id.allSatisfy({ $0.isASCII && $0.isNumber }) else { continue }
+                let path = (folder as NSString).appendingPathComponent(name)
+                do { try FileManager.default.removeItem(atPath: path) } catch {
+                    throw DatasetsError.fileError(path: path, reason: "cannot remove an item of the old settings: \(fileErrorReason(error, path: path))")
+                }
             }
         }
     }
