@@ -63,6 +63,25 @@ public enum KernelBank {
         }
     }
 
+    /// Copies the bank's kernels of `kind` (`trajectory`, say) into `folder` as `<name>.tif`,
+    /// each written atomically, and returns their entries. A file already there is kept when
+    /// it holds the bank's bytes and replaced otherwise: a copy that a full disk or a kill cut
+    /// short would else be taken for a kernel at every later run.
+    /// - Throws: `IOError.cannotOpen` for an unreadable bank file, `CoreError.writeFailed`
+    ///   naming the copy that could not be written.
+    public static func copy(kind: String, to folder: String, from directory: URL = directory) throws -> [Entry] {
+        let chosen = try entries(in: directory).filter { $0.kind == kind }
+        for entry in chosen {
+            let source = directory.appendingPathComponent(entry.file).path
+            guard let bytes = FileManager.default.contents(atPath: source) else {
+                throw IOError.cannotOpen(path: source, reason: "the bank's kernel cannot be read")
+            }
+            let target = (folder as NSString).appendingPathComponent(entry.name + ".tif")
+            if FileManager.default.contents(atPath: target) != bytes { try writeAtomically(bytes, to: target) }
+        }
+        return chosen
+    }
+
     /// Reads and validates one kernel of the bank.
     public static func psf(_ entry: Entry, in directory: URL? = nil) throws -> PSF {
         let directory = try directory ?? Self.directory

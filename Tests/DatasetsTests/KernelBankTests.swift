@@ -25,6 +25,23 @@ let committedBank = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
         }
     }
 
+    /// The demo's copy of the bank: a copy a full disk cut short (an empty file) used to be
+    /// kept, and every later run stopped on it as a corrupt kernel.
+    @Test func copyingAKindReplacesACopyCutShortAndWritesTheBanksBytes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("deblurkit-bank-copy-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        FileManager.default.createFile(atPath: folder + "/trajectory-13-1.tif", contents: Data())
+        let copied = try KernelBank.copy(kind: "trajectory", to: folder, from: committedBank)
+        let expected = try KernelBank.entries(in: committedBank).filter { $0.kind == "trajectory" }
+        #expect(copied == expected && copied.count >= 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == expected.map { $0.name + ".tif" }.sorted())
+        for entry in expected {
+            #expect(FileManager.default.contents(atPath: folder + "/" + entry.name + ".tif")
+                    == FileManager.default.contents(atPath: committedBank.appendingPathComponent(entry.file).path), "\(entry.name)")
+        }
+    }
+
     @Test func committedChecksumsMatchTheCommittedFiles() throws {
         let entries = try KernelBank.entries(in: committedBank)
         #expect(entries.count == KernelBankBuilder.entries.count)

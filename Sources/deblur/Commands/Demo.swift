@@ -44,19 +44,12 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let start = monotonicSeconds()
-        let files = FileManager.default
         let root = (out as NSString).standardizingPath
         let kernels = root + "/kernels", dataset = root + "/dataset", restored = root + "/restored"
-        try files.createDirectory(atPath: kernels, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: kernels, withIntermediateDirectories: true)
 
         // The bank's camera-shake kernels are the demo's blur; copying them makes the dataset self-contained.
-        let trajectories = try KernelBank.entries().filter { $0.kind == "trajectory" }
-        for entry in trajectories {
-            let target = kernels + "/" + entry.name + ".tif"
-            if !files.fileExists(atPath: target) {
-                try files.copyItem(atPath: KernelBank.directory.appendingPathComponent(entry.file).path, toPath: target)
-            }
-        }
+        let trajectories = try KernelBank.copy(kind: "trajectory", to: kernels)
         log("demo: \(items) dead-leaves items of \(size)×\(size), \(trajectories.count) bank trajectory kernels, noise σ \(noiseSigma), valid boundaries → \(dataset)")
         let synth = try Synth.parse(["--out", dataset, "--dead-leaves", String(items), "--size", String(size),
                                      "--kernels", kernels, "--noise-sigma", String(noiseSigma), "--seed", String(seed)]
