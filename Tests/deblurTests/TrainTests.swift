@@ -116,6 +116,16 @@ enum TrainedModel {
         }
     }
 
+    /// A job killed during its first epoch has no checkpoint: `--resume` says so, and how to
+    /// start afresh, before synthesizing any data (it failed after, as an unreadable model file).
+    @Test func resumeWithoutACheckpointExitsOneBeforeAnyWork() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--synthetic-images", "2", "--image-size", "32", "--steps", "1", "-o", "t.model", "--resume", "--quiet")
+            expectCleanFailure(result, naming: "t.model.checkpoint", directory: dir, before: [], usageFollows: true)
+            #expect(result.stderrLines.first?.contains("without --resume") == true, "\(result)")
+        }
+    }
+
     /// `--unrolled` restores with the model being fine-tuned: without `--init` (or for a
     /// refiner) it is a usage error, before any data is made.
     @Test func unrolledWithoutAnInitialDenoiserExitsOne() throws {

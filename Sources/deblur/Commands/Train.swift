@@ -120,6 +120,10 @@ struct Train: ParsableCommand {
         try checkThreads(threads)
         try checkWritableOutput(output, option: "--output")
         if let log { try checkWritableOutput(log, option: "--log") }
+        // Checked before the data is synthesized (minutes), not when the checkpoint is read.
+        if resume && !FileManager.default.fileExists(atPath: output + ".checkpoint") {
+            throw ValidationError("--resume: there is no checkpoint \(output).checkpoint (one is written after each epoch, so a run stopped during its first has none): run without --resume to start afresh.")
+        }
         if task == .denoise && !synthetic {
             throw ValidationError("--task denoise trains on synthetic data only: please give --synthetic.")
         }
