@@ -69,7 +69,8 @@ public enum KernelBank {
     /// short would else be taken for a kernel at every later run.
     /// - Throws: `IOError.cannotOpen` for an unreadable bank file, `CoreError.writeFailed`
     ///   naming the copy that could not be written.
-    public static func copy(kind: String, to folder: String, from directory: URL = directory) throws -> [Entry] {
+    public static func copy(kind: String, to folder: String, from directory: URL? = nil) throws -> [Entry] {
+        let directory = try directory ?? Self.directory
         let chosen = try entries(in: directory).filter { $0.kind == kind }
         for entry in chosen {
             let source = directory.appendingPathComponent(entry.file).path
