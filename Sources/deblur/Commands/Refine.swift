@@ -7,7 +7,7 @@ struct Refine: ParsableCommand {
         commandName: "refine", abstract: "Restore with the CNN: a classical base method and a refiner, or plug-and-play with a denoiser.",
         discussion: """
         A refiner model runs its base method (from its header), then the network, channel by channel, in overlapping \
-        tiles (bounded memory; the result equals one whole-image pass). A denoiser model (deblur train --task denoise) \
+        tiles (bounded memory; the result equals one whole-image pass up to float rounding, ~1e-7). A denoiser model (deblur train --task denoise) \
         runs plug-and-play half-quadratic splitting: 8 alternations of a masked-boundary data step and the network, the last 4 with BM3D's collaborative Wiener filter guided by the network's output, unless Stein's risk estimate says the network alone does better (compare --methods cnn:collaborative=N sets how many, cnn:collaborative_check=off keeps them always; refine takes the same as --param collaborative=N, --param collaborative_check=off).
         """)
 
