@@ -79,6 +79,14 @@ public struct Comparison: Sendable {
         grouped { $0.kernel ?? "unknown" }.sorted { $0.group.compare($1.group, options: .numeric) == .orderedAscending }
     }
 
+    /// Whether grouping by kernel says more than the item list: some kernel is shared by two
+    /// or more items (failed ones included). Datasets that draw a fresh trajectory per item
+    /// have as many kernels as items, and a table per kernel would repeat every item.
+    public var kernelsRepeat: Bool {
+        var seen = Set<String>()
+        return items.contains { !seen.insert($0.kernel ?? "unknown").inserted }
+    }
+
     /// Per-method statistics grouped by noise σ (sorted by σ; unknown last).
     public var byNoise: [(group: String, summaries: [MethodSummary])] {
         let groups = grouped { $0.noiseSigma.map(formatSigma) ?? "unknown" }

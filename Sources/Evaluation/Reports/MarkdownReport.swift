@@ -9,7 +9,11 @@ public enum MarkdownReport {
         let kernels = result.byKernel
         if kernels.count > 1 || kernels.first?.group != "unknown" {
             out += "\n## By kernel\n"
-            for (group, summaries) in kernels { out += "\n### \(group)\n\n" + groupTable(summaries) }
+            if result.kernelsRepeat || kernels.count == 1 {
+                for (group, summaries) in kernels { out += "\n### \(group)\n\n" + groupTable(summaries) }
+            } else {
+                out += "\n" + ReportFormat.ownKernels(kernels.count) + "\n"
+            }
         }
         let noise = result.byNoise
         if noise.count > 1 || noise.first?.group != "unknown" {

@@ -2,6 +2,12 @@ import Foundation
 
 /// Number formatting shared by the text reports, so Markdown, CSV and HTML agree.
 enum ReportFormat {
+    /// What the reports say instead of one group per kernel when no kernel repeats.
+    static func ownKernels(_ count: Int) -> String {
+        "Each item has a kernel of its own (\(count) kernels), so a group per kernel would repeat the items; "
+            + "each item's scores are in the CSV and JSON reports (and the JSON's by_kernel)."
+    }
+
     /// PSNR with 2 decimals; `inf` for a perfect restoration, `—` when missing.
     static func decibels(_ v: Double?) -> String {
         guard let v else { return "—" }

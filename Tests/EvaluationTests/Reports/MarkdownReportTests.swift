@@ -1,4 +1,5 @@
 import Testing
+import DeblurCore
 @testable import Evaluation
 
 @Suite struct MarkdownReportTests {
@@ -12,6 +13,25 @@ import Testing
         #expect(row.contains("| 2 / 0 / 0 | 1 |"))  // beats blurred on both scored items; one failure
         #expect(text.contains("### motion-9") && text.contains("### σ=0.02"))
         #expect(text.contains("- item 003: cannot open"))
+    }
+
+    /// A dataset that draws a fresh trajectory per item has as many kernels as items: a table
+    /// per kernel repeated each item (600 sections for 600 items); the reports say so instead.
+    @Test func kernelsOfOneItemEachAreNotGrouped() {
+        var runner = ComparisonRunner()
+        runner.previewItems = 0
+        let own = runner.run(items: (1...3).map { offsetItem("00\($0)", kernel: "trajectory-\($0)", noise: 0.01, seed: UInt64($0)) },
+                             methods: [ComparisonMethod(Passthrough())])
+        #expect(!own.kernelsRepeat)
+        let text = MarkdownReport.render(own)
+        #expect(text.contains("## By kernel\n\nEach item has a kernel of its own (3 kernels)") && !text.contains("### trajectory-"))
+        #expect(text.contains("### σ=0.01"))
+        let html = HTMLReport.render(own)
+        #expect(html.contains("Each item has a kernel of its own (3 kernels)") && !html.contains("<th>kernel</th><th>items</th>"))
+
+        let shared = sampleResult()
+        #expect(shared.kernelsRepeat && MarkdownReport.render(shared).contains("### disk-3"))
+        #expect(HTMLReport.render(shared).contains("<th>kernel</th><th>items</th>"))
     }
 
     @Test func pipesInLabelsAreEscaped() {
