@@ -32,7 +32,7 @@ enum Main {
                 let path = cocoa.filePath ?? cocoa.url?.path ?? "a file"
                 message = "cannot write \(path): \(fileErrorReason(cocoa, path: path))"
             }
-            FileHandle.standardError.write(Data(((message.hasPrefix("Error") ? "" : "error: ") + message + "\n").utf8))
+            FileHandle.standardError.write(Data(((message.hasPrefix("Error") ? "" : "Error: ") + message + "\n").utf8))
             Foundation.exit(1)
         }
     }

@@ -71,6 +71,8 @@ import Testing
                 let result = try dir.deblur(command)
                 expectCleanFailure(result, naming: "afile", directory: dir, before: before)
                 #expect(!result.stderr.contains("NSCocoaErrorDomain"), "\(result)")
+                // Every other error starts so (ArgumentParser's prefix).
+                #expect(result.stderr.hasPrefix("Error: "), "\(result)")
             }
         }
     }
