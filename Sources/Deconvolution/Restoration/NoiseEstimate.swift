@@ -175,7 +175,7 @@ func meanGradientEnergy(_ plane: Image) -> Double {
     return n > 0 ? 2 * s / Double(n) : 0
 }
 
-/// Sample variance of a plane (Float64 accumulation).
+/// Population variance of a plane (divided by n; Float64 accumulation).
 func variance(_ plane: Image) -> Double {
     var s = 0.0, s2 = 0.0
     for v in plane.pixels { s += Double(v); s2 += Double(v) * Double(v) }

@@ -10,6 +10,9 @@ final class ProgressBar: @unchecked Sendable {
     private let start = Date()
     private let lock = NSLock()
     private var suffix = ""
+    /// When the first unit was done, and how many were done then: the rate after it excludes
+    /// the time before any unit ran (compare's tuning, which is not among the units).
+    private var first: (seconds: Double, done: Int)?
 
     init(total: Int, label: String, quiet: Bool = false) {
         self.total = max(1, total)
@@ -21,6 +24,7 @@ final class ProgressBar: @unchecked Sendable {
     func advance(_ count: Int = 1, status: String? = nil) {
         lock.lock(); defer { lock.unlock() }
         done += count
+        if first == nil { first = (Date().timeIntervalSince(start), done) }
         if let status { suffix = status }
         draw(force: done >= total)
     }
@@ -40,6 +44,16 @@ final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 
+    /// Seconds left: at the rate since the first unit was done once a second one is, else at
+    /// the whole run's rate; nil when nothing or everything is done.
+    static func remaining(now: Double, done: Int, total: Int, first: (seconds: Double, done: Int)?) -> Double? {
+        guard done > 0, done < total else { return nil }
+        if let first, done > first.done, now > first.seconds {
+            return Double(total - done) * (now - first.seconds) / Double(done - first.done)
+        }
+        return now / Double(done) * Double(total - done)
+    }
+
     private func draw(force: Bool) {
         guard enabled else { return }
         let now = Date().timeIntervalSince(start)
@@ -49,7 +63,7 @@ final class ProgressBar: @unchecked Sendable {
         let cells = 28
         let filled = Int(fraction * Double(cells))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: cells - filled)
-        let eta = done > 0 && fraction < 1 ? String(format: " eta %.0fs", now / fraction - now) : ""
+        let eta = Self.remaining(now: now, done: done, total: total, first: first).map { String(format: " eta %.0fs", $0) } ?? ""
         let line = String(format: "\r%@ %@ %d/%d %.0fs%@ %@\u{1B}[K", label, bar, done, total, now, eta, suffix)
         FileHandle.standardError.write(Data(line.utf8))
     }
