@@ -184,7 +184,7 @@ public final class Trainer {
         let workspace = UNetWorkspace()
         var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
         var gradients = [Float](repeating: 0, count: network.parameterCount)
-        let log = try logPath.map { try TrainingLog(path: $0, append: step > 0) }
+        let log = try logPath.map { try TrainingLog(path: $0, append: step > 0, resumingAt: step) }
         var lossSum = 0.0, lossCount = 0
         // A fine-tune's starting point, scored on the same validation data: the number every
         // later epoch has to beat.
@@ -335,7 +335,10 @@ final class TrainingLog {
     private var append: Bool
     private let existed: Bool
 
-    init(path: String, append: Bool) throws {
+    /// `resumingAt`: the checkpoint's step, when a resumed run appends. Lines of later steps
+    /// (a run killed after logging an epoch but before writing its checkpoint) are dropped
+    /// from a regular file, so the resumed run does not log that epoch twice.
+    init(path: String, append: Bool, resumingAt step: Int? = nil) throws {
         self.path = path
         self.append = append
         existed = FileManager.default.fileExists(atPath: path)
@@ -343,6 +346,19 @@ final class TrainingLog {
         let writable = existed ? access(path, W_OK) == 0 : access(parent.isEmpty ? "." : parent, W_OK) == 0
         guard writable else {
             throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path (\(String(cString: strerror(errno))))")
+        }
+        var status = stat()
+        if append, let step, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG,
+           let data = FileManager.default.contents(atPath: path) {
+            let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
+            let kept = lines.filter { line in
+                guard case .object(let entry)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)),
+                      case .number(let logged)? = entry["step"] else { return true }
+                return logged <= Double(step)
+            }
+            if kept.count < lines.count {
+                try writeAtomically(Data(kept.map { Data($0) + Data([0x0A]) }.joined()), to: path)
+            }
         }
     }
 

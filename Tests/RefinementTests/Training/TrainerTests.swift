@@ -74,6 +74,19 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":1}\n{\"step\":3}\n")
     }
 
+    /// A run killed between logging an epoch and writing its checkpoint resumes from the
+    /// checkpoint before it: that epoch's line, logged again, would have stood twice.
+    @Test func aResumedLogDropsTheLinesAfterItsCheckpoint() throws {
+        let path = temporaryPath("resumed.log.jsonl")
+        defer { removeTemporary(path) }
+        try Data("{\"event\":\"epoch\",\"step\":2}\n{\"event\":\"epoch\",\"step\":4}\n{\"event\":\"epoch\",\"step\":6}\n".utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let log = try TrainingLog(path: path, append: true, resumingAt: 4)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"event\":\"epoch\",\"step\":2}\n{\"event\":\"epoch\",\"step\":4}\n")
+        try log.write(["event": .string("epoch"), "step": .number(6)])
+        #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\"step\":6").count == 2)
+    }
+
     // Appending (a resumed run) never creates or replaces the device, whatever the code does.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
     func logOnAFullDiskThrowsNamingItInsteadOfTrapping() throws {
