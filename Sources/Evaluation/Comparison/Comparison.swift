@@ -80,11 +80,13 @@ public struct Comparison: Sendable {
     }
 
     /// Whether grouping by kernel says more than the item list: some kernel is shared by two
-    /// or more items (failed ones included). Datasets that draw a fresh trajectory per item
-    /// have as many kernels as items, and a table per kernel would repeat every item.
-    public var kernelsRepeat: Bool {
+    /// or more items (failed ones included), or there is one kernel in all. Datasets that draw
+    /// a fresh trajectory per item have as many kernels as items, and a table per kernel would
+    /// repeat every item.
+    public var kernelGroupsAreInformative: Bool {
         var seen = Set<String>()
-        return items.contains { !seen.insert($0.kernel ?? "unknown").inserted }
+        // `contains` stops at the first repeat; without one, `seen` holds every kernel.
+        return items.contains { !seen.insert($0.kernel ?? "unknown").inserted } || seen.count <= 1
     }
 
     /// Per-method statistics grouped by noise σ (sorted by σ; unknown last).

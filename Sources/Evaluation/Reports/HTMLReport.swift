@@ -27,9 +27,9 @@ public enum HTMLReport {
                         + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
                         + "</div>")
         html += section("By kernel and by noise level", "<p class=\"note\">Mean PSNR (dB) / mean SSIM per group.</p>"
-                        + (result.kernelsRepeat || result.byKernel.count == 1
+                        + (result.kernelGroupsAreInformative
                            ? groupTable("kernel", result.byKernel, methods: result.methods)
-                           : "<p class=\"note\">\(escape(ReportFormat.ownKernels(result.byKernel.count)))</p>")
+                           : "<p class=\"note\">\(escape(ReportFormat.ownKernels(result.items.count)))</p>")
                         + groupTable("noise σ", result.byNoise, methods: result.methods))
         if !result.traces.isEmpty {
             let byItem = Dictionary(grouping: result.traces, by: \.item)

@@ -9,7 +9,7 @@ public enum MarkdownReport {
         let kernels = result.byKernel
         if kernels.count > 1 || kernels.first?.group != "unknown" {
             out += "\n## By kernel\n"
-            if result.kernelsRepeat || kernels.count == 1 {
+            if result.kernelGroupsAreInformative {
                 for (group, summaries) in kernels { out += "\n### \(group)\n\n" + groupTable(summaries) }
             } else {
                 out += "\n" + ReportFormat.ownKernels(kernels.count) + "\n"

@@ -22,15 +22,20 @@ import DeblurCore
         runner.previewItems = 0
         let own = runner.run(items: (1...3).map { offsetItem("00\($0)", kernel: "trajectory-\($0)", noise: 0.01, seed: UInt64($0)) },
                              methods: [ComparisonMethod(Passthrough())])
-        #expect(!own.kernelsRepeat)
+        #expect(!own.kernelGroupsAreInformative)
         let text = MarkdownReport.render(own)
         #expect(text.contains("## By kernel\n\nEach item has a kernel of its own (3 kernels)") && !text.contains("### trajectory-"))
         #expect(text.contains("### σ=0.01"))
         let html = HTMLReport.render(own)
         #expect(html.contains("Each item has a kernel of its own (3 kernels)") && !html.contains("<th>kernel</th><th>items</th>"))
 
+        // One item, one kernel: its group is shown, not a note about "1 kernels".
+        let single = runner.run(items: [offsetItem("001", kernel: "trajectory-1", noise: 0.01, seed: 1)],
+                                methods: [ComparisonMethod(Passthrough())])
+        #expect(single.kernelGroupsAreInformative && MarkdownReport.render(single).contains("### trajectory-1"))
+
         let shared = sampleResult()
-        #expect(shared.kernelsRepeat && MarkdownReport.render(shared).contains("### disk-3"))
+        #expect(shared.kernelGroupsAreInformative && MarkdownReport.render(shared).contains("### disk-3"))
         #expect(HTMLReport.render(shared).contains("<th>kernel</th><th>items</th>"))
     }
 
