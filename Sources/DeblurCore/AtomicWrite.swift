@@ -6,7 +6,7 @@ import Foundation
 public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
-    let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let temporary = directory + "/." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     do {
         try body(temporary)
     } catch {
@@ -18,6 +18,17 @@ public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) t
         try? FileManager.default.removeItem(atPath: temporary)
         throw CoreError.writeFailed(path: path, reason: reason)
     }
+}
+
+/// What follows the final name in a temporary file's name: `.NAME.tmp-PID-RANDOM`.
+private let temporaryMarker = ".tmp-"
+
+/// The file name a temporary file of `writeAtomically` was to become (`000017.tif` for
+/// `.000017.tif.tmp-81-2291`), or nil for any other name: what a killed write left behind.
+public func atomicWriteTarget(ofTemporary name: String) -> String? {
+    guard name.hasPrefix("."), let marker = name.range(of: temporaryMarker, options: .backwards),
+          marker.lowerBound > name.index(after: name.startIndex) else { return nil }
+    return String(name[name.index(after: name.startIndex)..<marker.lowerBound])
 }
 
 /// Writes `data` to `path` atomically (temporary file, then rename).

@@ -18,6 +18,23 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/a.bin")) == Data([1, 2, 3]))
     }
 
+    /// A temporary file of `writeAtomically` names the file it was to become (what
+    /// `synth --force` removes of a killed run); other names name nothing.
+    @Test func aTemporaryFileNamesItsTarget() throws {
+        let directory = NSTemporaryDirectory() + "deblurkit-atomic-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var temporary = ""
+        try writeAtomically(to: directory + "/000017.tif") { path in
+            temporary = path
+            try writeFile(Data([1]), to: path)
+        }
+        #expect(atomicWriteTarget(ofTemporary: (temporary as NSString).lastPathComponent) == "000017.tif")
+        #expect(atomicWriteTarget(ofTemporary: "000017.tif") == nil)
+        #expect(atomicWriteTarget(ofTemporary: ".hidden") == nil)
+        #expect(atomicWriteTarget(ofTemporary: ".tmp-1-2") == nil)
+    }
+
     /// A destination in a missing directory: the error names the destination and the reason.
     @Test func aMissingDirectoryIsNamed() {
         let path = NSTemporaryDirectory() + "deblurkit-no-such-dir-" + UUID().uuidString + "/a.bin"

@@ -170,8 +170,7 @@ extension DatasetGenerator {
         for sub in ["sharp", "blurred", "psf"] {
             let folder = (directory as NSString).appendingPathComponent(sub)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-                var stem = Substring(name)
-                if stem.hasPrefix("."), let temporary = stem.range(of: ".tmp-") { stem = stem[stem.index(after: stem.startIndex)..<temporary.lowerBound] }
+                let stem = atomicWriteTarget(ofTemporary: name) ?? name
                 guard stem.hasSuffix(".png") || stem.hasSuffix(".tif") else { continue }
                 let id = stem.dropLast(4)
                 guard !id.isEmpty, id.allSatisfy({ $0.isASCII && $0.isNumber }) else { continue }
