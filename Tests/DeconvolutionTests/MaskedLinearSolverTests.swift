@@ -101,6 +101,7 @@ func naiveLaplacian(_ x: Image) -> Image {
             let restored = solver.run(data.observed, regularizer: r, iterations: 300, estimates: { _, x in
                 worst = 0
                 for i in 0..<x.count { worst = max(worst, abs(Double(x[i]) - reference[i])) }
+                return true
             })
             // The returned window is the observed crop of the same estimate.
             var window = 0.0
@@ -148,6 +149,7 @@ func naiveLaplacian(_ x: Image) -> Image {
             }
             for v in naiveLaplacian(estimate).pixels { value += Double(lambda) * Double(v) * Double(v) }
             objectives.append(value)
+            return true
         })
         #expect(objectives.count == 25)
         for k in 1..<objectives.count { #expect(objectives[k] <= objectives[k - 1] * (1 + 1e-5), "step \(k): \(objectives)") }
@@ -208,5 +210,36 @@ func naiveLaplacian(_ x: Image) -> Image {
             let joint = try method.restore(color, psf: psf)
             for c in 0..<2 { #expect(maxAbsDifference(joint.channel(c), try method.restore(color.channel(c), psf: psf)) == 0) }
         }
+    }
+
+    /// An observer sees every CG step of the masked Wiener and Tikhonov: the states are the
+    /// iterates of runs with that many steps, channel by channel, and returning false stops
+    /// the solve there.
+    @Test func anObserverSeesEveryConjugateGradientStep() throws {
+        let psf = lineMotionPSF()
+        let data = validProtocolData(size: 24, psf: psf, sigma: 0.01, seed: 3)
+        let color = Image.merge([data.observed, data.observed.mapPixels { 1 - $0 }])
+        var states = [IterationState]()
+        let restored = try Tikhonov(lambda: 0.01, boundary: .masked, iterations: 6).restore(color, psf: psf) { state in
+            states.append(state); return true
+        }
+        #expect(states.map(\.iteration) == [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
+        for (k, state) in states.prefix(6).enumerated() {
+            let shorter = try Tikhonov(lambda: 0.01, boundary: .masked, iterations: k + 1).restore(data.observed, psf: psf)
+            #expect(maxAbsDifference(state.estimate, shorter) < 1e-6, "step \(k + 1)")
+        }
+        #expect(maxAbsDifference(states[11].estimate, restored.channel(1)) < 1e-6)
+        // The relative change is ‖xₖ − xₖ₋₁‖ / ‖xₖ₋₁‖ of the observed window, 0 at the first step.
+        let (x2, x3) = (states[1].estimate.pixels, states[2].estimate.pixels)
+        let change = zip(x3, x2).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+            / x2.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        #expect(states[0].relativeChange == 0 && abs(states[2].relativeChange - change) < 1e-6 * change)
+
+        var seen = 0
+        let stopped = try Wiener(nsr: 0.01, boundary: .masked, iterations: 30).restore(data.observed, psf: psf) { _ in
+            seen += 1; return seen < 4
+        }
+        #expect(seen == 4)
+        #expect(maxAbsDifference(stopped, try Wiener(nsr: 0.01, boundary: .masked, iterations: 4).restore(data.observed, psf: psf)) < 1e-6)
     }
 }

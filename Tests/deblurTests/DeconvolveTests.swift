@@ -52,6 +52,28 @@ import _TestSupport
         }
     }
 
+    /// `--trace` writes one row per iteration: RL's iterations, and the masked Wiener's CG
+    /// steps (the one-shot reflect Wiener has none). With `--reference` the last row scores
+    /// the image written, as `--json` does.
+    @Test(arguments: [(["--method", "rl", "--iterations", "4"], 4), (["--method", "wiener", "--iterations", "5"], 5),
+                      (["--method", "wiener", "--boundary", "reflect"], 0)])
+    func traceHasOneRowPerIteration(method: [String], rows: Int) throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let result = try dir.deblur(["deconvolve", "blurred.tif", "--psf", "psf.tif", "-o", "out.tif", "--trace", "trace.csv",
+                                         "--reference", "sharp.png", "--fft-rigor", "estimate", "--quiet", "--json"] + method)
+            #expect(result.status == 0, "\(result)")
+            let lines = try String(contentsOf: dir.file("trace.csv"), encoding: .utf8).split(separator: "\n")
+            #expect(lines.first == "channel,iteration,seconds,relative_change,psnr_db,ssim")
+            #expect(lines.dropFirst().map { String($0.split(separator: ",")[1]) } == (0..<rows).map { "\($0 + 1)" })
+            if rows > 0 {
+                let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+                let last = try #require(Double(lines.last!.split(separator: ",")[4]))
+                #expect(abs(last - (summary["psnr_db"] as? Double ?? .nan)) < 1e-3, "\(lines.last!) \(result.stdout)")
+            }
+        }
+    }
+
     /// Restoration should get closer to the sharp image than the blurred input is.
     @Test func rlWithReferenceImprovesPSNROverTheBlurredImage() throws {
         try withScratch { dir in

@@ -46,8 +46,10 @@ func checkMaskedSettings(boundary: BoundaryHandling, iterations: Int, regularize
 /// has zeros, and no regularization). `masked` solves the masked normal equations by
 /// `maskedIterations` preconditioned CG steps instead (`MaskedLinearSolver`). Callers check
 /// their settings first (`checkMaskedSettings`); the regularizer, which may depend on the
-/// image, is checked here.
+/// image, is checked here. `observer` sees each CG step of `masked` (channels one after the
+/// other); the one-shot filters have no steps to report.
 func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, maskedIterations: Int = 30,
+                       observer: IterationObserver? = nil,
                        regularizer: (FilterContext) throws -> SpectralRegularizer) throws -> Image {
     try blurred.requireFinite("blurred image")
     if boundary == .masked {
@@ -67,7 +69,8 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, m
                 throw DeconvolutionError.invalidInput(
                     "the PSF's transfer function vanishes at some frequency and the regularization is 0: expected nsr > 0 (or lambda > 0)")
             }
-            planes.append(solver.run(plane, regularizer: r, iterations: maskedIterations))
+            planes.append(solver.run(plane, regularizer: r, iterations: maskedIterations,
+                                     estimates: observer.map { observe(with: $0, domain: domain, start: monotonicSeconds()) }))
         }
         return planes.count == 1 ? planes[0] : Image.merge(planes)
     }
@@ -120,4 +123,32 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, m
         planes.append(out)
     }
     return planes.count == 1 ? planes[0] : Image.merge(planes)
+}
+
+/// Turns a CG step's iterate on the extended domain into the `IterationState` of the observed
+/// window. Only an observed solve pays for the copies (the estimate, and the previous one for
+/// the relative change), as the iterative methods' observers do.
+private func observe(with observer: @escaping IterationObserver, domain: RestorationDomain,
+                     start: Double) -> (Int, UnsafeBufferPointer<Float>) -> Bool {
+    var previous: Image?
+    return { iteration, x in
+        var estimate = Image(height: domain.height, width: domain.width)
+        estimate.withUnsafeMutableBufferPointer { e in
+            for row in 0..<domain.height {
+                let line = x.baseAddress! + (domain.top + row) * domain.paddedWidth + domain.left
+                (e.baseAddress! + row * domain.width).update(from: line, count: domain.width)
+            }
+        }
+        var change = 0.0
+        if let previous {
+            change = estimate.withUnsafeBufferPointer { e in
+                previous.withUnsafeBufferPointer { p in
+                    IterationState.relativeChange(e.baseAddress!, from: p.baseAddress!, count: e.count)
+                }
+            }
+        }
+        previous = estimate
+        return observer(IterationState(iteration: iteration, relativeChange: change,
+                                       elapsed: monotonicSeconds() - start, estimate: estimate))
+    }
 }

@@ -84,10 +84,11 @@ final class MaskedLinearSolver {
     /// below `convergedResidual`; `residuals` (if given) receives the
     /// relative preconditioned residual `√(rᵀC⁻¹r / r₀ᵀC⁻¹r₀)` after each step, and `estimates`
     /// the whole iterate on the extended domain (`paddedHeight × paddedWidth`; one extra inverse
-    /// FFT per step, for tests). Returns the observed window.
+    /// FFT per step, for tests and observers), returning false to stop there. Returns the
+    /// observed window.
     func run(_ plane: Image, regularizer r: SpectralRegularizer, iterations: Int,
              residuals: ((Int, Double) -> Void)? = nil,
-             estimates: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) -> Image {
+             estimates: ((Int, UnsafeBufferPointer<Float>) -> Bool)? = nil) -> Image {
         let n = plan.realCount
         let x = xs.pointer
         // The solve is for x − m with m the observation's mean (the PSF keeps a constant, so
@@ -127,7 +128,7 @@ final class MaskedLinearSolver {
     /// CG steps from x = 0 with `res` = b: updates `xs`; `p` is scratch for the direction.
     private func iterate(residual res: UnsafeMutablePointer<Float>, direction p: UnsafeMutablePointer<Float>,
                          inverseC c: UnsafePointer<Float>, regularizer r: SpectralRegularizer, iterations: Int, mean: Float,
-                         residuals: ((Int, Double) -> Void)?, estimates: ((Int, UnsafeBufferPointer<Float>) -> Void)?) {
+                         residuals: ((Int, Double) -> Void)?, estimates: ((Int, UnsafeBufferPointer<Float>) -> Bool)?) {
         let ph = domain.paddedHeight, sw = plan.spectrumWidth, n = plan.realCount, pw = domain.paddedWidth
         let rowStride = inPlace.rowStride
         let top = domain.top, left = domain.left, h = domain.height, w = domain.width
@@ -194,7 +195,7 @@ final class MaskedLinearSolver {
                 inPlace.inverse(scratch)
                 for row in 0..<ph { (s + row * pw).update(from: s + row * rowStride, count: pw) }
                 for i in 0..<n { s[i] = s[i] * scale + mean }
-                estimates(iteration, UnsafeBufferPointer(start: s, count: n))
+                if !estimates(iteration, UnsafeBufferPointer(start: s, count: n)) { break }
             }
         }
     }

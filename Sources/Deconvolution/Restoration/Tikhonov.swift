@@ -59,6 +59,6 @@ public struct Tikhonov: Restorer {
         case .gradient: r = SpectralRegularizer(gradient: lambda)
         case .identity: r = SpectralRegularizer(constant: lambda)
         }
-        return try applyLinearFilter(blurred, psf: psf, boundary: boundary, maskedIterations: iterations) { _ in r }
+        return try applyLinearFilter(blurred, psf: psf, boundary: boundary, maskedIterations: iterations, observer: observer) { _ in r }
     }
 }

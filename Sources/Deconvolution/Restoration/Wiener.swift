@@ -85,7 +85,7 @@ public struct Wiener: Restorer {
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
         try checkSettings()
         let mode = noiseToSignal
-        return try applyLinearFilter(blurred, psf: psf, boundary: boundary, maskedIterations: iterations) { context in
+        return try applyLinearFilter(blurred, psf: psf, boundary: boundary, maskedIterations: iterations, observer: observer) { context in
             switch mode {
             case .ratio(let nsr):
                 return SpectralRegularizer(constant: nsr)

@@ -148,7 +148,8 @@ struct Deconvolve: ParsableCommand {
             FFT.importWisdom()
             FFT.rigor = .measure
         }
-        let iterative = method == .rl || method == .rlTV || method == .hyperLaplacian
+        // Wiener and Tikhonov iterate only with the masked boundary (their CG steps).
+        let iterative = method == .rl || method == .rlTV || method == .hyperLaplacian || boundary ?? .masked == .masked
         let perChannel = method == .hyperLaplacian ? (restorer as? HyperLaplacian)?.outerIterations ?? 1 : iterations ?? 30
         let progress = ProgressBar(total: iterative ? perChannel * blurred.channels : 1, label: restorer.name, quiet: quiet)
         var rows = ["channel,iteration,seconds,relative_change" + (sharp != nil ? ",psnr_db,ssim" : "")]
