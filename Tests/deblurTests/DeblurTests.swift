@@ -21,6 +21,28 @@ import Testing
         }
     }
 
+    /// The one-line `--json` summaries quote their paths as JSON strings: a `"` or `\` in a file
+    /// name once made them unparseable.
+    @Test func jsonSummariesStayJSONForPathsWithQuotesAndBackslashes() throws {
+        try withScratch { dir in
+            let folder = #"q"u\o"#
+            try FileManager.default.createDirectory(at: dir.file(folder), withIntermediateDirectories: true)
+            let runs: [(arguments: [String], key: String, value: String)] = [
+                (["psf", "disk", "--radius", "2", "-o", folder + "/k.tif"], "file", folder + "/k.tif"),
+                (["blur", folder + "/k.tif", "--psf", folder + "/k.tif", "--boundary", "circular", "-o", folder + "/b.tif"], "output", folder + "/b.tif"),
+                (["deconvolve", folder + "/b.tif", "--psf", folder + "/k.tif", "--method", "rl", "--iterations", "2", "--quiet",
+                  "-o", folder + "/r.tif"], "output", folder + "/r.tif"),
+                (["synth", "--out", folder + "/ds", "--count", "1", "--size", "32", "--quiet"], "directory", folder + "/ds"),
+            ]
+            for run in runs {
+                let result = try dir.deblur(run.arguments + ["--json"])
+                #expect(result.status == 0, "\(result)")
+                let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                #expect(object?[run.key] as? String == run.value, "\(run.arguments[0]): \(result.stdout)")
+            }
+        }
+    }
+
     @Test func unknownSubcommandExitsOneNamingIt() throws {
         try withScratch { dir in
             let result = try dir.deblur("frobnicate")

@@ -38,7 +38,7 @@ struct Blur: ParsableCommand {
         let depth: SampleDepth? = noise.quantize == 16 ? .uint16 : noise.quantize == 8 ? .uint8 : nil
         try ImageIO.write(noisy, to: output, depth: depth)
         if json {
-            print("{\"input\": \"\(image)\", \"output\": \"\(output)\", \"height\": \(noisy.height), \"width\": \(noisy.width), \"psf_height\": \(kernel.height), \"psf_width\": \(kernel.width), \"boundary\": \"\(boundary.rawValue)\"}")
+            print("{\"input\": \(jsonQuoted(image)), \"output\": \(jsonQuoted(output)), \"height\": \(noisy.height), \"width\": \(noisy.width), \"psf_height\": \(kernel.height), \"psf_width\": \(kernel.width), \"boundary\": \"\(boundary.rawValue)\"}")
         } else {
             print("blurred \(input.height)×\(input.width) by a \(kernel.height)×\(kernel.width) PSF (\(boundary.rawValue)) → \(output) \(noisy.height)×\(noisy.width)")
         }

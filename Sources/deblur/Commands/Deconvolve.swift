@@ -192,7 +192,7 @@ struct Deconvolve: ParsableCommand {
         }
         try ImageIO.write(restored, to: output)
         if json {
-            var fields = ["\"method\": \"\(restorer.name)\"", "\"output\": \"\(output)\"", "\"seconds\": \(String(format: "%.4f", seconds))"]
+            var fields = ["\"method\": \(jsonQuoted(restorer.name))", "\"output\": \(jsonQuoted(output))", "\"seconds\": \(String(format: "%.4f", seconds))"]
             if let sharp {
                 fields.append("\"psnr_db\": \(String(format: "%.4f", try psnr(sharp, restored)))")
                 fields.append("\"ssim\": \(String(format: "%.5f", try ssim(sharp, restored)))")

@@ -30,7 +30,7 @@ struct PSFOutput: ParsableArguments {
         }
         try ImageIO.writePSF(psf, to: output)
         if json {
-            print("{\"kind\": \"\(kind)\", \"height\": \(psf.height), \"width\": \(psf.width), \"file\": \"\(output)\"}")
+            print("{\"kind\": \"\(kind)\", \"height\": \(psf.height), \"width\": \(psf.width), \"file\": \(jsonQuoted(output))}")
         } else {
             print("\(kind) PSF \(psf.height)×\(psf.width) → \(output)")
         }

@@ -85,7 +85,7 @@ struct Refine: ParsableCommand {
         let seconds = monotonicSeconds() - start
         try ImageIO.write(refined, to: output)
         if json {
-            print("{\"output\": \"\(output)\", \"method\": \"\(refiner.name)\", \"height\": \(refined.height), \"width\": \(refined.width), \"channels\": \(refined.channels), \"seconds\": \(String(format: "%.4f", seconds))}")
+            print("{\"output\": \(jsonQuoted(output)), \"method\": \(jsonQuoted(refiner.name)), \"height\": \(refined.height), \"width\": \(refined.width), \"channels\": \(refined.channels), \"seconds\": \(String(format: "%.4f", seconds))}")
         }
     }
 }

@@ -151,7 +151,7 @@ struct Synth: ParsableCommand {
         if json {
             print(String(format: "{\"items\": %d, \"generated\": %d, \"skipped\": %d, \"seconds\": %.3f, \"items_per_second\": %.1f, \"stage_seconds\": {\"psf\": %.3f, \"sharp\": %.3f, \"blur\": %.3f, \"noise\": %.3f, \"write\": %.3f}}",
                          summary.items, summary.generated, summary.skipped, summary.seconds, summary.itemsPerSecond,
-                         t.psf, t.sharp, t.blur, t.noise, t.write).dropLast() + ", \"directory\": \"\(out)\", \"items_file\": \"\(shard.itemsFileName)\"}")
+                         t.psf, t.sharp, t.blur, t.noise, t.write).dropLast() + ", \"directory\": \(jsonQuoted(out)), \"items_file\": \(jsonQuoted(shard.itemsFileName))}")
         } else {
             print(String(format: "synth: %d items (%d generated, %d already complete) in %.2f s, %.1f items/s",
                          summary.items, summary.generated, summary.skipped, summary.seconds, summary.itemsPerSecond) + " → \(out)/\(shard.itemsFileName)")

@@ -242,7 +242,7 @@ struct Train: ParsableCommand {
         let seconds = monotonicSeconds() - start
         let m = model.header.metrics
         if json {
-            var fields: [String] = ["\"model\": \"\(output)\"", "\"steps\": \(trainer.step)", "\"parameters\": \(model.network.parameterCount)",
+            var fields: [String] = ["\"model\": \(jsonQuoted(output))", "\"steps\": \(trainer.step)", "\"parameters\": \(model.network.parameterCount)",
                                     String(format: "\"seconds\": %.3f", seconds)]
             for key in ["psnr", "ssim", "base_psnr", "base_ssim", "loss"] { if let v = m[key], v.isFinite { fields.append(String(format: "\"val_\(key)\": %.6g", v)) } }
             print("{" + fields.joined(separator: ", ") + "}")
