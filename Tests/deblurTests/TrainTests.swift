@@ -49,6 +49,17 @@ enum TrainedModel {
         }
     }
 
+    /// sgd, momentum, nesterov and adagrad have no weight decay: asking for one is a usage
+    /// error (it was recorded in the header and not applied), as is a negative one.
+    @Test(arguments: [(["--optimizer", "sgd", "--weight-decay", "0.01"], "--weight-decay"), (["--optimizer", "adagrad", "--weight-decay", "1e-4"], "adagrad"),
+                      (["--weight-decay=-1"], "-1.0")])
+    func weightDecayWithoutAnOptimizerThatAppliesItExitsOne(flag: [String], named: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "4"] + flag + ["-o", "x.model", "--quiet"])
+            expectCleanFailure(result, naming: named, directory: dir, before: [], usageFollows: true)
+        }
+    }
+
     /// A denoiser trains without blur or base, records its task, and `refine` runs it as
     /// plug-and-play: an image of the input size.
     @Test func denoiserTrainsAndRefinesThroughPlugAndPlay() throws {

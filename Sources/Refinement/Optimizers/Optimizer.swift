@@ -30,15 +30,30 @@ func checkUpdate(_ parameters: [Float], _ gradients: [Float]) {
 public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
     case sgd, momentum, nesterov, adagrad, adam, adamw
 
-    /// A fresh optimizer for `parameterCount` parameters with the given step size and decoupled weight decay.
+    /// Whether the optimizer applies a decoupled weight decay (Adam and AdamW only).
+    public var hasWeightDecay: Bool { self == .adam || self == .adamw }
+
+    /// The decoupled weight decay `make` applies for a requested `weightDecay`: as given for
+    /// adam, AdamW's 10⁻⁴ when none is given, and 0 for the optimizers without one.
+    public func effectiveWeightDecay(_ weightDecay: Float) -> Float {
+        switch self {
+        case .adam: return weightDecay
+        case .adamw: return weightDecay == 0 ? 1e-4 : weightDecay
+        default: return 0
+        }
+    }
+
+    /// A fresh optimizer for `parameterCount` parameters with the given step size and decoupled
+    /// weight decay (`effectiveWeightDecay(weightDecay)`: sgd, momentum, nesterov and adagrad have none).
     public func make(parameterCount: Int, learningRate: Float, weightDecay: Float = 0) -> any Optimizer {
+        let weightDecay = effectiveWeightDecay(weightDecay)
         switch self {
         case .sgd: return SGD(learningRate: learningRate)
         case .momentum: return Momentum(parameterCount: parameterCount, learningRate: learningRate)
         case .nesterov: return Momentum(parameterCount: parameterCount, learningRate: learningRate, nesterov: true)
         case .adagrad: return AdaGrad(parameterCount: parameterCount, learningRate: learningRate)
         case .adam: return Adam(parameterCount: parameterCount, learningRate: learningRate, weightDecay: weightDecay)
-        case .adamw: return Adam(parameterCount: parameterCount, learningRate: learningRate, weightDecay: weightDecay == 0 ? 1e-4 : weightDecay)
+        case .adamw: return Adam(parameterCount: parameterCount, learningRate: learningRate, weightDecay: weightDecay)
         }
     }
 }

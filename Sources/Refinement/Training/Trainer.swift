@@ -295,7 +295,8 @@ public final class Trainer {
         training["patch"] = .number(Double(options.patch))
         training["optimizer"] = .string(options.optimizer.rawValue)
         training["learning_rate"] = .number(Double(options.learningRate))
-        training["weight_decay"] = .number(Double(options.weightDecay))
+        // The decay applied, not the flag: adamw's default, and none for optimizers without one.
+        training["weight_decay"] = .number(Double(options.optimizer.effectiveWeightDecay(options.weightDecay)))
         training["schedule"] = .string(options.schedule.rawValue)
         training["warmup"] = .number(Double(options.warmup))
         training["loss"] = .string(loss.name)

@@ -60,7 +60,7 @@ struct Train: ParsableCommand {
     var optimizer: OptimizerKind = .adam
     @Option(help: "Base learning rate.")
     var lr: Float = 1e-3
-    @Option(help: "Decoupled weight decay (Adam/AdamW).")
+    @Option(help: "Decoupled weight decay, adam and adamw only (0 with adamw means 1e-4).")
     var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule (constant, step, cosine).")
     var schedule: LearningRateSchedule.Kind = .cosine
@@ -115,6 +115,11 @@ struct Train: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("Please give --epochs ≥ 1 (got \(epochs)).") }
         if let stepsPerEpoch, stepsPerEpoch < 1 { throw ValidationError("Please give --steps-per-epoch ≥ 1 (got \(stepsPerEpoch)).") }
         guard warmup >= 0 else { throw ValidationError("Please give --warmup ≥ 0 (got \(warmup)).") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("Please give --weight-decay ≥ 0 (got \(weightDecay)).") }
+        // sgd, momentum, nesterov and adagrad have no weight decay: it would be recorded, not applied.
+        if weightDecay > 0 && !optimizer.hasWeightDecay {
+            throw ValidationError("Please use --weight-decay with --optimizer adam or adamw (\(optimizer.rawValue) has no weight decay).")
+        }
         guard batch >= 1 else { throw ValidationError("Please give --batch ≥ 1 (got \(batch)).") }
         guard syntheticImages >= 1, imageSize >= 16 else { throw ValidationError("Please give --synthetic-images ≥ 1 and --image-size ≥ 16.") }
         try checkThreads(threads)

@@ -36,6 +36,18 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(a.network.parameters != UNet(architecture: Self.architecture, seed: 7).parameters)
     }
 
+    /// The header records the weight decay applied, not the one asked for: it recorded 0 for
+    /// AdamW's default 10⁻⁴, and 0.01 for SGD, which applies none.
+    @Test(arguments: [(OptimizerKind.adamw, Float(0), Float(1e-4)), (.adamw, 0.01, 0.01), (.adam, 0.01, 0.01), (.sgd, 0.01, 0), (.adagrad, 0.01, 0)])
+    func headerRecordsTheWeightDecayApplied(optimizer: OptimizerKind, requested: Float, applied: Float) throws {
+        var options = Self.options(steps: 1)
+        options.optimizer = optimizer; options.weightDecay = requested
+        let trainer = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: options, output: nil, logPath: nil)
+        let model = try trainer.run()
+        #expect(model.header.training["weight_decay"] == .number(Double(applied)))
+        #expect((trainer.optimizer as? Adam)?.weightDecay ?? 0 == applied)
+    }
+
     @Test func resumedRunEqualsUninterruptedRunAndWritesLogCheckpointAndBestModel() throws {
         let whole = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: nil, logPath: nil)
         try whole.run()
