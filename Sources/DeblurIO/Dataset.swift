@@ -123,7 +123,9 @@ public struct Dataset: Sendable {
             throw IOError.badDataset(file: path, line: nil, reason: "expected a JSON object")
         }
         if let format = settings["format"], format != .string("deblurkit-dataset") {
-            throw IOError.badDataset(file: path, line: nil, reason: "format is \(format), expected \"deblurkit-dataset\"")
+            // As written in the file ("coco"), not as the Swift case (string("coco")).
+            let text = (try? JSONEncoder().encode(format)).flatMap { String(data: $0, encoding: .utf8) } ?? "\(format)"
+            throw IOError.badDataset(file: path, line: nil, reason: "format is \(text), expected \"deblurkit-dataset\"")
         }
         return settings
     }

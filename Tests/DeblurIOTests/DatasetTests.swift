@@ -85,7 +85,9 @@ import Testing
         let (none, d3) = Self.failure(["dataset.json": "{}"])
         #expect(none == .badDataset(file: d3, line: nil, reason: "no items.jsonl or items-K-of-N.jsonl file"))
         let (foreign, d4) = Self.failure(["dataset.json": #"{"format": "coco"}"#, "items.jsonl": Self.item("a")])
-        #expect(foreign == .badDataset(file: d4 + "/dataset.json", line: nil, reason: "format is string(\"coco\"), expected \"deblurkit-dataset\""))
+        #expect(foreign == .badDataset(file: d4 + "/dataset.json", line: nil, reason: "format is \"coco\", expected \"deblurkit-dataset\""))
+        let (numeric, d5) = Self.failure(["dataset.json": #"{"format": 2}"#, "items.jsonl": Self.item("a")])
+        #expect(numeric == .badDataset(file: d5 + "/dataset.json", line: nil, reason: "format is 2, expected \"deblurkit-dataset\""))
         #expect(throws: IOError.badDataset(file: "/nonexistent-dataset", line: nil, reason: "not a directory")) {
             try Dataset.load("/nonexistent-dataset")
         }
