@@ -167,6 +167,22 @@ import Testing
         }
     }
 
+    /// A Wiener spec with a noise σ fixes its NSR: --tune keeps it as given (it stopped the run
+    /// with "nsr and noise-sigma" when the tuner added an NSR to it), and still tunes plain wiener.
+    @Test func tuneKeepsAWienerSpecWhoseNoiseSigmaFixesItsNSR() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let result = try dir.deblur("compare", "ds", "--methods", "wiener:noise-sigma=0.01,wiener", "--tune", "--validation-fraction", "0.4",
+                                        "--tuned-methods", "tuned.txt", "--json", "r.json", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            let text = try String(contentsOf: dir.file("tuned.txt"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(text.hasPrefix("wiener:noise-sigma=0.01,wiener:nsr="), "\(text)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file("r.json"))) as? [String: Any])
+            let tuned = (report["tuning"] as? [[String: Any]])?.compactMap { $0["method"] as? String }
+            #expect(tuned == ["wiener"])
+        }
+    }
+
     /// An item whose sharp file is missing fails for every method: two methods, two failed
     /// results, as the table's failed column says, and the run still writes its reports.
     @Test func aMissingSharpFileCountsOneFailedResultPerMethod() throws {

@@ -8,7 +8,8 @@ extension ComparisonRunner {
     /// parameter on a seeded validation split (`settings.validationFraction` of the items,
     /// at least one) by mean PSNR, then scores the tuned methods on the remaining items.
     ///
-    /// A spec that already sets its free parameter keeps it (the user's choice wins).
+    /// A spec that already sets its free parameter keeps it (the user's choice wins), as does
+    /// one whose other settings exclude it (the factory refuses the spec with the parameter set).
     /// - Throws: `EvaluationError.noItems` when the split leaves no test item, and the
     ///   factory's error for a spec it cannot make (checked before anything runs).
     public func run(items: [ComparisonItem], specs: [MethodSpec], factory: MethodFactory) throws -> Comparison {
@@ -22,6 +23,9 @@ extension ComparisonRunner {
         var tuning = [TuningRecord]()
         for (index, spec) in specs.enumerated() {
             guard let grid = factory.tuningGrid(spec.name), spec[grid.parameter] == nil, !grid.values.isEmpty else { continue }
+            // Settings that exclude the parameter fix it too (wiener:noise-sigma=… sets the NSR
+            // from σ): such a spec is kept as given, as one that sets it, rather than failing.
+            guard (try? factory.make(spec.setting(grid.parameter, to: grid.values[0]))) != nil else { continue }
             var candidates = [(value: String, meanPSNR: Double?)]()
             for (n, value) in grid.values.enumerated() {
                 let candidate = spec.setting(grid.parameter, to: value)
