@@ -134,6 +134,17 @@ import _TestSupport
         }
     }
 
+    /// --center-reference scores against --reference: alone it was silently ignored.
+    @Test func centerReferenceWithoutAReferenceExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "blurred.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "2",
+                                        "--center-reference", "-o", "out.tif", "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "--reference", directory: dir, before: before, usageFollows: true)
+        }
+    }
+
     @Test func zeroIterationsExitsOneWithoutOutput() throws {
         try withScratch { dir in
             try Self.blurred(in: dir)

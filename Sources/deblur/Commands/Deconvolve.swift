@@ -106,6 +106,8 @@ struct Deconvolve: ParsableCommand {
         if self.`init` != nil && !(m == .rl || m == .rlTV) { throw ValidationError("Please use --init with rl or rl-tv.") }
         if (acceleration || damping != nil) && m != .rl { throw ValidationError("Please use --acceleration and --damping with rl only.") }
         if alpha != nil && m != .hyperLaplacian { throw ValidationError("Please use --alpha with hyper-laplacian only.") }
+        // Without a reference nothing is scored: the flag would be silently ignored.
+        if centerReference && reference == nil { throw ValidationError("Please give --reference SHARP with --center-reference.") }
     }
 
     /// The `key=value` parameters for `ClassicalMethods.make`.
