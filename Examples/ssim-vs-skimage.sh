@@ -2,11 +2,11 @@
 # Times DeblurKit's SSIM and scikit-image's structural_similarity on a 1024² gray pair in
 # the same run and prints the ratio. Run from the package root after `swift build -c release`;
 # needs the peers interpreter (/tmp/peers/bin/python with scikit-image) and peers.py
-# (PEERS=path, default /work/shared/tools/peers.py).
+# (PEERS=path, default Examples/peers.py).
 set -eu
 size=${1:-1024}
 ours=$(.build/release/deblur bench --json --cases ssim --sizes "$size" --repeats 10)
-peer=$(/tmp/peers/bin/python "${PEERS:-/work/shared/tools/peers.py}" bench --size "$size" --repeat 3 | grep '"ssim"')
+peer=$(/tmp/peers/bin/python "${PEERS:-Examples/peers.py}" bench --size "$size" --repeat 3 | grep '"ssim"')
 echo "$ours"
 echo "$peer"
 /tmp/peers/bin/python -c '

@@ -20,7 +20,7 @@ import tifffile
 b = tifffile.imread('$D/blurred.tif'); s = tifffile.imread('$D/scene.tif')
 oy, ox = (s.shape[0] - b.shape[0]) // 2, (s.shape[1] - b.shape[1]) // 2
 tifffile.imwrite('$D/sharp.tif', s[oy:oy + b.shape[0], ox:ox + b.shape[1]])"
-$PY /work/shared/tools/peers.py metrics "$D/sharp.tif" "$D/blurred.tif" | sed 's/^/blurred: /'
+$PY Examples/peers.py metrics "$D/sharp.tif" "$D/blurred.tif" | sed 's/^/blurred: /'
 for method in "wiener --nsr 0.01" "wiener --nsr auto" "tikhonov" "hyper-laplacian" "hyper-laplacian --alpha 1" "rl" "rl-tv"; do
   for boundary in circular reflect taper masked; do
     $B deconvolve "$D/blurred.tif" --psf "$D/psf.tif" --method $method --boundary $boundary \
