@@ -112,6 +112,18 @@ import Testing
         }
     }
 
+    /// The split's options mean nothing without --tune: refused, not silently ignored.
+    @Test(arguments: [["--split-seed", "3"], ["--validation-fraction", "0.5"]])
+    func splitOptionsWithoutTuneAreUsageErrors(option: [String]) throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur(["compare", "ds", "--methods", "wiener", "--csv", "r.csv", "--quiet"] + option)
+            expectCleanFailure(result, naming: option[0], directory: dir, before: before, usageFollows: true)
+            #expect(result.stderrLines.first?.contains("--tune") == true, "\(result)")
+        }
+    }
+
     /// Each shard's JSON records K/N and the dataset's size, so a merge missing a part fails
     /// naming it instead of reporting on two thirds of the dataset.
     @Test func mergeOfAnIncompleteSetOfShardsFailsNamingTheMissingShard() throws {

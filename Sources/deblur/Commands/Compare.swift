@@ -38,11 +38,14 @@ struct Compare: ParsableCommand {
     @Flag(help: "Tune each method's free parameter (NSR, λ, iterations) on a validation split, then score the rest.")
     var tune = false
 
-    @Option(help: "Fraction of items used for tuning with --tune.")
-    var validationFraction = 0.2
+    @Option(help: "Fraction of items used for tuning with --tune (default: 0.2).")
+    var validationFraction: Double?
 
-    @Option(help: "Seed of the validation split.")
-    var splitSeed: UInt64 = 0
+    @Option(help: "Seed of the validation split of --tune (default: 0).")
+    var splitSeed: UInt64?
+
+    /// The split's settings, recorded in the reports even without --tune.
+    var fraction: Double { validationFraction ?? 0.2 }
 
     @Option(help: "Score only the first N items (in id order).")
     var limit: Int?
@@ -76,7 +79,7 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         try checkThreads(threads)
-        guard validationFraction > 0, validationFraction < 1 else {
+        if let validationFraction, !(validationFraction > 0 && validationFraction < 1) {
             throw ValidationError("Please give a --validation-fraction between 0 and 1 (got \(validationFraction)).")
         }
         if let limit, limit < 1 { throw ValidationError("Please give --limit ≥ 1 (got \(limit)).") }
@@ -96,6 +99,10 @@ struct Compare: ParsableCommand {
             throw ValidationError("--tune with --shard would tune every shard on its own split: tune once (--tune --tuned-methods FILE, e.g. with --limit), then give the shards --methods \"$(cat FILE)\".")
         }
         if tunedMethods != nil && !tune { throw ValidationError("--tuned-methods needs --tune.") }
+        // Without --tune there is no split: the options would be silently ignored.
+        if (validationFraction != nil || splitSeed != nil) && !tune {
+            throw ValidationError("--validation-fraction and --split-seed need --tune.")
+        }
         // The reports are written after every item has run, which can take hours: a path
         // that cannot be written is refused before the first item rather than after the last.
         for (path, option) in [(reportPath, "--report"), (csvPath, "--csv"), (htmlPath, "--html"), (tunedMethods, "--tuned-methods"),
@@ -121,7 +128,7 @@ struct Compare: ParsableCommand {
         let items = ComparisonItem.items(of: data, entries)
 
         var settings = ComparisonSettings(dataset: dataset, metrics: metrics.settings, baseline: baseline ?? "",
-                                          tune: tune, validationFraction: validationFraction, splitSeed: splitSeed, threads: threads)
+                                          tune: tune, validationFraction: fraction, splitSeed: splitSeed ?? 0, threads: threads)
         if let baseline, !specs.map(\.description).contains(baseline) {
             throw CLIError("--baseline '\(baseline)' is not one of the methods: \(specs.map(\.description).joined(separator: ", "))")
         }
@@ -130,7 +137,7 @@ struct Compare: ParsableCommand {
         var runner = ComparisonRunner(settings: settings)
         runner.traceItems = traceItems
         runner.previewItems = previewItems
-        let bar = ProgressBar(total: tune ? items.count - max(1, Int((validationFraction * Double(items.count)).rounded(.up))) : items.count,
+        let bar = ProgressBar(total: tune ? items.count - max(1, Int((fraction * Double(items.count)).rounded(.up))) : items.count,
                               label: "compare", quiet: quiet)
         runner.progress = { record, _, _ in bar.advance(status: record.id) }
         if let saveRestored {
