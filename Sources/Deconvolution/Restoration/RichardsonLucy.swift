@@ -365,13 +365,14 @@ final class RichardsonLucySolver {
             let range = row * pw ..< (row + 1) * pw
             var changeSquared: Float = 0, oldSquared: Float = 0
             if let t {
-                // RL-TV (Dey et al. 2006): the TV gradient joins the normalizer Hᵀ M, and
-                // the denominator is kept ≥ 10⁻³ Hᵀ M so a large λ slows down, not flips sign.
+                // RL-TV (Dey et al. 2006): x ← x · Hᵀ(y / Hx) / (1 − λ div), the denominator
+                // kept ≥ 10⁻³ so a large λ slows down, not flips sign. With `.masked` it is
+                // scaled by Hᵀ M, the TV term included: λ div against Hᵀ M alone made the
+                // unobserved margin (Hᵀ M down to 10⁻⁴) swing by up to 1000× per iteration.
                 for i in range {
                     let inverseNormalizer = n?[i] ?? 1
-                    let normalizer: Float = inverseNormalizer > 0 ? 1 / inverseNormalizer : 0
                     let old = xs[i]
-                    let value = normalizer > 0 ? max(old * c[i] / max(normalizer - lambda * t[i], 1e-3 * normalizer), 0) : 0
+                    let value = inverseNormalizer > 0 ? max(old * c[i] * inverseNormalizer / max(1 - lambda * t[i], 1e-3), 0) : 0
                     let d = value - old
                     changeSquared += d * d; oldSquared += old * old; xs[i] = value
                 }
