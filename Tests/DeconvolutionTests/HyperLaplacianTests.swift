@@ -85,4 +85,15 @@ import Foundation
             }
         }
     }
+
+    @Test func differencesBeyondIntRangeFallBackToTheExactShrinkage() {
+        // |v| · 8192 ≥ 2⁶³ trapped in Int(_:) (a float TIFF with one pixel of 1e15 crashed
+        // hyper-laplacian): such v are outside the table and go to the exact solver.
+        let table = ShrinkageTable(alpha: 2.0 / 3.0, beta: 8)
+        table.values.withUnsafeBufferPointer { values in
+            for v: Float in [1e15, -1e15, 1e30, -3e38, .infinity] {
+                #expect(table.lookup(v, values) == shrink(v, alpha: 2.0 / 3.0, beta: 8), "v = \(v)")
+            }
+        }
+    }
 }

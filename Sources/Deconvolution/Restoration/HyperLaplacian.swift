@@ -265,8 +265,10 @@ struct ShrinkageTable {
     @inline(__always) @usableFromInline
     func lookup(_ v: Float, _ values: UnsafeBufferPointer<Float>) -> Float {
         let t = abs(v) * inverseStep
+        // Compared as a float first: Int(t) traps for t ≥ 2⁶³ (or NaN), which a huge sample
+        // in a float TIFF reaches.
+        guard t < Float(values.count - 1) else { return shrink(v, alpha: alpha, beta: beta) }
         let k = Int(t)
-        guard k + 1 < values.count else { return shrink(v, alpha: alpha, beta: beta) }
         let a = values[k], b = values[k + 1]
         // Across the jump from 0 to the non-zero branch interpolation would invent a value.
         if (a == 0) != (b == 0) { return shrink(v, alpha: alpha, beta: beta) }
