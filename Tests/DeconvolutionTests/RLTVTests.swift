@@ -61,4 +61,14 @@ import _TestSupport
     @Test func negativeLambdaIsATypedError() {
         #expect(throws: DeconvolutionError.self) { try RLTV(lambda: -0.01).restore(sharp, psf: boxPSF(3)) }
     }
+
+    @Test func lambdaFromAQuarterOnIsATypedErrorNotADivergence() throws {
+        // λ ≥ 1/4 lets 1 − λ div reach 0; λ = 1 multiplied a constant 0.5 up to 300.
+        for lambda: Float in [0.25, 1, .infinity] {
+            #expect(throws: DeconvolutionError.self) { try RLTV(lambda: lambda).restore(sharp, psf: boxPSF(3)) }
+        }
+        let flat = Image(height: 24, width: 24, value: 0.5)
+        let restored = try RLTV(iterations: 30, lambda: 0.2, boundary: .circular).restore(flat, psf: boxPSF(3))
+        #expect(restored.pixels.allSatisfy { $0.isFinite && $0 < 1 })
+    }
 }

@@ -12,10 +12,11 @@ import Foundation
 ///
 /// - Parameters:
 ///   - iterations: maximum iterations (default 30, ≥ 1).
-///   - lambda: TV weight λ in image units (default 0.002, Dey et al.'s value; 0 gives RL).
+///   - lambda: TV weight λ in image units (default 0.002, Dey et al.'s value; 0 gives RL),
+///     below 1/4 (where 1 − λ div could reach 0 and the iteration diverge).
 ///   - boundary: see `BoundaryHandling` (default `.masked`).
 ///   - initialization, clip, tolerance: as `RichardsonLucy`.
-/// - Throws: `DeconvolutionError` for a negative λ, zero iterations, NaN/∞ pixels or a PSF
+/// - Throws: `DeconvolutionError` for λ outside [0, 1/4), zero iterations, NaN/∞ pixels or a PSF
 ///   larger than the image.
 ///
 /// Reference: N. Dey, L. Blanc-Féraud, C. Zimmer et al., "Richardson–Lucy algorithm with total

@@ -104,8 +104,12 @@ struct RichardsonLucySettings {
         guard damping >= 0 && damping.isFinite else {
             throw DeconvolutionError.invalidParameter(name: "damping", value: String(damping), expected: "a finite value ≥ 0")
         }
-        guard tvLambda >= 0 && tvLambda.isFinite else {
-            throw DeconvolutionError.invalidParameter(name: "lambda", value: String(tvLambda), expected: "a finite value ≥ 0")
+        // |div(∇x / |∇x|)| ≤ 4, so 1 − λ div stays positive only for λ < 1/4; beyond, the
+        // clamped denominator multiplies pixels by up to 1000 per iteration (λ = 1 gave values
+        // of 300 on a constant 0.5 image), which is divergence, not a restoration.
+        guard tvLambda >= 0 && tvLambda < 0.25 else {
+            throw DeconvolutionError.invalidParameter(name: "lambda", value: String(tvLambda),
+                                                      expected: "a value in [0, 0.25) for rl-tv (larger λ diverges; 0.002 is usual)")
         }
         guard tolerance >= 0 && tolerance.isFinite else {
             throw DeconvolutionError.invalidParameter(name: "tolerance", value: String(tolerance), expected: "a finite value ≥ 0")
