@@ -59,6 +59,16 @@ func referenceInput() -> Image {
         #expect(psnr(restored, truth) > psnr(blurred, truth) + 1)
     }
 
+    @Test func automaticNSRKeepsASinusoidalGrating() throws {
+        // A grating's energy sits in two bins, so most bins are at the noise floor and the
+        // median fit of the signal scale was 0: the filter flattened the grating to its mean.
+        let grating = Image(height: 64, width: 64) { _, _, x in 0.5 + 0.4 * Float(sin(2 * Double.pi * Double(x) / 8)) }
+        for boundary in [BoundaryHandling.circular, .masked] {
+            let restored = try Wiener(noiseToSignal: .automatic, boundary: boundary).restore(grating, psf: .identity)
+            #expect(maxAbsDifference(restored, grating) < 0.01, "\(boundary)")
+        }
+    }
+
     @Test func vanishingOTFWithZeroNSRIsAnError() throws {
         // A 2-pixel box (odd-sized with a zero column) has an OTF zero at the Nyquist frequency.
         let psf = try PSF(Image(height: 1, width: 3, pixels: [0, 1, 1]))
