@@ -52,6 +52,28 @@ import _TestSupport
         }
     }
 
+    /// A quiet run without `--trace` restores without an observer (observing costs the masked
+    /// Wiener an inverse FFT per CG step, and `--reference` was scored at every iteration): the
+    /// image and the summary's scores equal a traced run's.
+    @Test(arguments: [["--method", "wiener", "--iterations", "6"], ["--method", "tikhonov", "--boundary", "masked", "--iterations", "6"],
+                      ["--method", "rl", "--iterations", "4"], ["--method", "rl-tv", "--iterations", "3"], ["--method", "hyper-laplacian"]])
+    func anUntracedRunWritesWhatATracedRunWrites(method: [String]) throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let common = ["deconvolve", "blurred.tif", "--psf", "psf.tif", "--reference", "sharp.png",
+                          "--fft-rigor", "estimate", "--quiet", "--json"] + method
+            let plain = try dir.deblur(common + ["-o", "plain.tif"])
+            let traced = try dir.deblur(common + ["-o", "traced.tif", "--trace", "trace.csv"])
+            #expect(plain.status == 0 && traced.status == 0, "\(plain) \(traced)")
+            #expect(try Data(contentsOf: dir.file("plain.tif")) == Data(contentsOf: dir.file("traced.tif")))
+            let scores = try [plain, traced].map { result in
+                let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+                return [summary["psnr_db"] as? Double ?? .nan, summary["ssim"] as? Double ?? .nan]
+            }
+            #expect(scores[0] == scores[1] && scores[0].allSatisfy(\.isFinite), "\(scores)")
+        }
+    }
+
     /// `--trace` writes one row per iteration: RL's iterations, and the masked Wiener's CG
     /// steps (the one-shot reflect Wiener has none). With `--reference` the last row scores
     /// the image written, as `--json` does.

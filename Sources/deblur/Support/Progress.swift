@@ -14,6 +14,9 @@ final class ProgressBar: @unchecked Sendable {
     /// the time before any unit ran (compare's tuning, which is not among the units).
     private var first: (seconds: Double, done: Int)?
 
+    /// Whether the bar is drawn (stderr is a terminal and not `--quiet`).
+    var isDrawn: Bool { enabled }
+
     init(total: Int, label: String, quiet: Bool = false) {
         self.total = max(1, total)
         self.label = label
