@@ -126,28 +126,32 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, m
 }
 
 /// Turns a CG step's iterate on the extended domain into the `IterationState` of the observed
-/// window. Only an observed solve pays for the copies (the estimate, and the previous one for
-/// the relative change), as the iterative methods' observers do.
+/// window. Only an observed solve pays for the copy and the inverse transform that feeds it, as
+/// the iterative methods' observers do. The estimate is one image per solve, overwritten in
+/// place (an observer that keeps one gets its own copy on the next write), and the relative
+/// change is summed while copying, against the values being overwritten, in the order
+/// `IterationState.relativeChange` sums them.
 private func observe(with observer: @escaping IterationObserver, domain: RestorationDomain,
                      start: Double) -> (Int, UnsafeBufferPointer<Float>) -> Bool {
-    var previous: Image?
+    var estimate = Image(height: domain.height, width: domain.width)
+    var hasPrevious = false
     return { iteration, x in
-        var estimate = Image(height: domain.height, width: domain.width)
+        var changeSquared = 0.0, oldSquared = 0.0
         estimate.withUnsafeMutableBufferPointer { e in
             for row in 0..<domain.height {
                 let line = x.baseAddress! + (domain.top + row) * domain.paddedWidth + domain.left
-                (e.baseAddress! + row * domain.width).update(from: line, count: domain.width)
-            }
-        }
-        var change = 0.0
-        if let previous {
-            change = estimate.withUnsafeBufferPointer { e in
-                previous.withUnsafeBufferPointer { p in
-                    IterationState.relativeChange(e.baseAddress!, from: p.baseAddress!, count: e.count)
+                let out = e.baseAddress! + row * domain.width
+                for col in 0..<domain.width {
+                    let old = out[col], new = line[col]
+                    let d = Double(new - old)
+                    changeSquared += d * d
+                    oldSquared += Double(old) * Double(old)
+                    out[col] = new
                 }
             }
         }
-        previous = estimate
+        let change = hasPrevious && oldSquared > 0 ? (changeSquared / oldSquared).squareRoot() : 0
+        hasPrevious = true
         return observer(IterationState(iteration: iteration, relativeChange: change,
                                        elapsed: monotonicSeconds() - start, estimate: estimate))
     }

@@ -189,12 +189,17 @@ final class MaskedLinearSolver {
             rz = updateDirection(residual: res, direction: p, inverseC: c, gamma: Float(rzNew / rz))
             residuals?(iteration, (rz / rz0).squareRoot())
             if let estimates {
-                // The iterate, rows packed to `paddedWidth` (moving each row left is safe in
-                // increasing order); the buffer is rebuilt at the next step.
+                // The iterate, scaled row by row on all cores (done serially over the packed
+                // plane, this pass took ~7 % of an observed 1024² solve), then rows packed to
+                // `paddedWidth` (moving each row left is safe in increasing order); the buffer
+                // is rebuilt at the next step.
                 scratch.pointer.update(from: x, count: plan.spectrumCount)
                 inPlace.inverse(scratch)
-                for row in 0..<ph { (s + row * pw).update(from: s + row * rowStride, count: pw) }
-                for i in 0..<n { s[i] = s[i] * scale + mean }
+                parallelFor(ph) { row in
+                    let line = s + row * rowStride
+                    for col in 0..<pw { line[col] = line[col] * scale + mean }
+                }
+                for row in 1..<ph { (s + row * pw).update(from: s + row * rowStride, count: pw) }
                 if !estimates(iteration, UnsafeBufferPointer(start: s, count: n)) { break }
             }
         }
