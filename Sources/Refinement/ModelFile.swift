@@ -85,7 +85,8 @@ public struct RefinerModel: Sendable {
 public enum ModelFile {
     public static let formatName = "deblurkit-refiner"
     public static let version = 1
-    static let magic = Array("DBKMODEL".utf8)
+    /// The first bytes of every model file.
+    public static let magic = Array("DBKMODEL".utf8)
 
     /// Writes `model` (and optional named extra arrays, e.g. optimizer state) atomically.
     public static func write(_ model: RefinerModel, extra: [(name: String, values: [Float])] = [], to path: String) throws {

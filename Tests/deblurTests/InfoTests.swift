@@ -81,6 +81,32 @@ import _TestSupport
         }
     }
 
+    /// A model file: its header as the file stores it (and what reading it found: the weight
+    /// count, no optimizer state); one flipped byte fails the checksum, naming the file.
+    @Test func modelFileHeaderIsPrintedAndCheckedWhole() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir, as: "m.model")
+            let stored = try ModelFile.read(dir.file("m.model").path).model
+            let result = try dir.deblur("info", "m.model", "--json")
+            #expect(result.status == 0, "\(result)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(report["format"] as? String == "model" && report["checkpoint"] as? Bool == false)
+            #expect(report["parameters"] as? Int == stored.network.parameterCount)
+            let header = try JSONSerialization.data(withJSONObject: try #require(report["header"]))
+            #expect(try JSONDecoder().decode(ModelHeader.self, from: header) == stored.header)
+
+            let text = try dir.deblur("info", "m.model")
+            #expect(text.status == 0 && text.stdout.split(separator: "\n").first == "m.model: DeblurKit model, refiner, \(stored.network.parameterCount) parameters", "\(text)")
+            #expect(text.stdout.contains("base: wiener (") && text.stdout.contains("seed=0") && text.stdout.contains("steps=1"), "\(text)")
+
+            var bytes = try Data(contentsOf: dir.file("m.model"))
+            bytes[bytes.count - 100] ^= 0xFF
+            try bytes.write(to: dir.file("bad.model"))
+            let before = dir.listing()
+            expectCleanFailure(try dir.deblur("info", "bad.model"), naming: "bad.model", directory: dir, before: before)
+        }
+    }
+
     @Test func garbageFileExitsOneNamingIt() throws {
         try withScratch { dir in
             try Data("this is not an image".utf8).write(to: dir.file("junk.png"))

@@ -6,15 +6,19 @@ import Foundation
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Print an image file's size, channels, bit depth and statistics.",
+        abstract: "Print an image file's size, channels, bit depth and statistics, or a model file's header.",
         discussion: """
             Statistics are over the decoded [0, 1] samples of the first page (alpha dropped), \
             as every other command sees them. The noise σ is the estimate that \
             hyper-laplacian:lambda=auto and cnn use when no noise level is given (white Gaussian \
             noise, from the image's 7×7 patch covariance). See Docs/FileFormats.md.
+
+            A model file (train's output, its checkpoint, the shipped model) is checked whole \
+            (checksum, weights against the architecture) and its provenance header printed: \
+            task, architecture, base method, training settings, validation metrics. See Docs/CNN.md.
             """)
 
-    @Argument(help: "A PNG or TIFF file.")
+    @Argument(help: "A PNG or TIFF file, or a model file.")
     var file: String
 
     @Flag(help: "Print one JSON object on stdout.")
@@ -44,6 +48,7 @@ struct Info: ParsableCommand {
     }
 
     func run() throws {
+        if isModelFile(file) { return try describeModel() }
         let (image, info) = try ImageIO.readWithInfo(file)
         let stats = image.statistics()
         let noise = estimatePatchNoiseSigma(image)
@@ -81,5 +86,40 @@ struct Info: ParsableCommand {
         case (false, _): return ", \(others) extra sample\(plural) (dropped)"
         case (true, _): return ", alpha and \(others) more extra sample\(plural) (dropped)"
         }
+    }
+
+    /// Whether `path` starts with a model file's magic (anything else is read as an image).
+    private func isModelFile(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: ModelFile.magic.count)).map { Array($0) == ModelFile.magic } ?? false
+    }
+
+    /// The header of a model file, after reading it whole (a corrupted file is an error here
+    /// as it is for every command that loads it).
+    private func describeModel() throws {
+        let (model, extra) = try ModelFile.read(file)
+        let header = model.header
+        let compact = JSONEncoder()
+        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if json {
+            // The header as the file stores it, with what reading it established beside it.
+            let headerText = String(decoding: try compact.encode(header), as: UTF8.self)
+            print("{\"file\": \(jsonQuoted(file)), \"format\": \"model\", \"header\": \(headerText), \"parameters\": \(model.network.parameterCount), \"checkpoint\": \(!extra.isEmpty)}")
+            return
+        }
+        let a = header.architecture
+        let task = header.resolvedTask == .denoise ? "plug-and-play denoiser" : "refiner"
+        print("\(file): DeblurKit model, \(task)\(extra.isEmpty ? "" : " (checkpoint: optimizer state included)"), "
+              + "\(model.network.parameterCount) parameters")
+        print("architecture: U-Net width \(a.width), depth \(a.depth), \(a.convolutionsPerLevel) convolutions per level, "
+              + "inputs \(a.inputs.map(\.rawValue).joined(separator: ",")), leaky slope \(a.leakySlope)")
+        let parameters = header.base.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        print("base: \(header.base.name)\(parameters.isEmpty ? "" : " (\(parameters))")")
+        let training = try header.training.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(decoding: try compact.encode($0.value), as: UTF8.self))" }
+        print("training: " + (training.isEmpty ? "not recorded" : training.joined(separator: " ")))
+        let metrics = header.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.6g", $0.value))" }
+        print("validation: " + (metrics.isEmpty ? "not recorded" : metrics.joined(separator: ", ")))
+        print("written by DeblurKit \(header.toolVersion)")
     }
 }
