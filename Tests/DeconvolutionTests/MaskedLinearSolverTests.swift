@@ -242,4 +242,21 @@ func naiveLaplacian(_ x: Image) -> Image {
         #expect(seen == 4)
         #expect(maxAbsDifference(stopped, try Wiener(nsr: 0.01, boundary: .masked, iterations: 4).restore(data.observed, psf: psf)) < 1e-6)
     }
+
+    /// The free step hook of progress displays: every CG step, channel by channel, with a
+    /// residual that falls, and the same image as without it.
+    @Test func theStepHookCountsEveryStepWithoutChangingTheResult() throws {
+        let psf = lineMotionPSF()
+        let data = validProtocolData(size: 24, psf: psf, sigma: 0.01, seed: 4)
+        let color = Image.merge([data.observed, data.observed.mapPixels { 1 - $0 }])
+        final class Steps: @unchecked Sendable { var seen = [(Int, Double)]() }
+        let steps = Steps()
+        var method = Wiener(noiseToSignal: .automatic, boundary: .masked, iterations: 7)
+        method.stepProgress = { step, residual in steps.seen.append((step, residual)) }
+        let restored = try method.restore(color, psf: psf)
+        #expect(steps.seen.map(\.0) == Array(1...7) + Array(1...7))
+        #expect(steps.seen[6].1 < steps.seen[0].1 && steps.seen[0].1 < 1)
+        method.stepProgress = nil
+        #expect(maxAbsDifference(restored, try method.restore(color, psf: psf)) == 0)
+    }
 }

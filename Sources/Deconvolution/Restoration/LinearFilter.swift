@@ -47,9 +47,10 @@ func checkMaskedSettings(boundary: BoundaryHandling, iterations: Int, regularize
 /// `maskedIterations` preconditioned CG steps instead (`MaskedLinearSolver`). Callers check
 /// their settings first (`checkMaskedSettings`); the regularizer, which may depend on the
 /// image, is checked here. `observer` sees each CG step of `masked` (channels one after the
-/// other); the one-shot filters have no steps to report.
+/// other), and `stepProgress` counts them with their residual; the one-shot filters have no
+/// steps to report.
 func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, maskedIterations: Int = 30,
-                       observer: IterationObserver? = nil,
+                       observer: IterationObserver? = nil, stepProgress: (@Sendable (Int, Double) -> Void)? = nil,
                        regularizer: (FilterContext) throws -> SpectralRegularizer) throws -> Image {
     try blurred.requireFinite("blurred image")
     if boundary == .masked {
@@ -69,7 +70,7 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, m
                 throw DeconvolutionError.invalidInput(
                     "the PSF's transfer function vanishes at some frequency and the regularization is 0: expected nsr > 0 (or lambda > 0)")
             }
-            planes.append(solver.run(plane, regularizer: r, iterations: maskedIterations,
+            planes.append(solver.run(plane, regularizer: r, iterations: maskedIterations, residuals: stepProgress,
                                      estimates: observer.map { observe(with: $0, domain: domain, start: monotonicSeconds()) }))
         }
         return planes.count == 1 ? planes[0] : Image.merge(planes)

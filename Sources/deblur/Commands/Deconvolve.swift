@@ -126,7 +126,7 @@ struct Deconvolve: ParsableCommand {
     }
 
     func run() throws {
-        let restorer: any Restorer
+        var restorer: any Restorer
         do {
             restorer = try ClassicalMethods.make(method.rawValue, parameters: parameters)
         } catch let error as DeconvolutionError {
@@ -162,8 +162,15 @@ struct Deconvolve: ParsableCommand {
         let restored: Image
         // Observing costs the method a copy of each iterate (masked Wiener and Tikhonov also an
         // inverse FFT per CG step: 1.3–1.7× their solve at 1024²), and scoring an SSIM per
-        // iteration: only a trace or a drawn bar gets an observer, and only a trace scores.
-        let observer: IterationObserver? = trace == nil && !progress.isDrawn ? nil : { state in
+        // iteration: only a trace or a drawn bar gets an observer, and only a trace scores. A
+        // bar alone counts Wiener's and Tikhonov's CG steps through their free step hook.
+        var needsObserver = trace != nil || progress.isDrawn
+        if trace == nil && progress.isDrawn {
+            let advance: @Sendable (Int, Double) -> Void = { _, residual in progress.advance(status: String(format: "residual %.1e", residual)) }
+            if var wiener = restorer as? Wiener { wiener.stepProgress = advance; restorer = wiener; needsObserver = false }
+            if var tikhonov = restorer as? Tikhonov { tikhonov.stepProgress = advance; restorer = tikhonov; needsObserver = false }
+        }
+        let observer: IterationObserver? = !needsObserver ? nil : { state in
             // Channels are restored one after the other; the iteration count restarts.
             if state.iteration <= lastIteration { channel += 1; scoringSeconds = 0 }
             lastIteration = state.iteration
