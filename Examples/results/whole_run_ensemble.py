@@ -19,29 +19,11 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-import imageio.v3 as iio
 import numpy as np
 import tifffile
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-
-def transform(a, k):
-    a = np.rot90(a, k % 4)
-    return np.fliplr(a) if k >= 4 else a
-
-
-def untransform(a, k):
-    a = np.fliplr(a) if k >= 4 else a
-    return np.rot90(a, -(k % 4))
-
-
-def read_unit(path):
-    a = iio.imread(path) if path.endswith(".png") else tifffile.imread(path)
-    if a.dtype == np.uint8:
-        return a / 255.0
-    if a.dtype == np.uint16:
-        return a / 65535.0
-    return a.astype(np.float64)
+from pnp_reference import read, symmetry  # beside this script: the dataset reader, the 8 symmetries
 
 
 def main():
@@ -63,7 +45,7 @@ def main():
         item = items[ident]
         for what in ("blurred", "psf"):
             a = tifffile.imread(os.path.join(dataset, item[what])).astype(np.float32)
-            tifffile.imwrite(os.path.join(scratch, f"{what}_{ident}_{k}.tif"), np.ascontiguousarray(transform(a, k)))
+            tifffile.imwrite(os.path.join(scratch, f"{what}_{ident}_{k}.tif"), np.ascontiguousarray(symmetry(a, k)))
         subprocess.run([deblur, "refine", os.path.join(scratch, f"blurred_{ident}_{k}.tif"),
                         "--psf", os.path.join(scratch, f"psf_{ident}_{k}.tif"), "-o", out, "--quiet"], check=True)
 
@@ -71,8 +53,8 @@ def main():
         list(pool.map(run, [(i, k) for i in scored for k in range(8)]))
     rows = []
     for ident in scored:
-        sharp = read_unit(os.path.join(dataset, items[ident]["sharp"]))
-        outs = [untransform(tifffile.imread(os.path.join(scratch, f"{ident}_{k}.tif")).astype(np.float64), k) for k in range(8)]
+        sharp = read(os.path.join(dataset, items[ident]["sharp"]))
+        outs = [symmetry(tifffile.imread(os.path.join(scratch, f"{ident}_{k}.tif")).astype(np.float64), k, inverse=True) for k in range(8)]
         plain, average = np.clip(outs[0], 0, 1), np.clip(np.mean(outs, axis=0), 0, 1)
         rows.append([peak_signal_noise_ratio(sharp, x, data_range=1) for x in (plain, average)]
                     + [structural_similarity(sharp, x, data_range=1, gaussian_weights=True, sigma=1.5,
