@@ -19,7 +19,7 @@ struct Deblur: ParsableCommand {
 enum Main {
     static func main() {
         do {
-            var command = try Deblur.parseAsRoot()
+            var command = try Deblur.parseAsRoot(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             // Help and --version exit 0 through ArgumentParser; every other failure is one

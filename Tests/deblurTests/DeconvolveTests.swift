@@ -133,7 +133,9 @@ import _TestSupport
         }
     }
 
-    @Test(arguments: [["--method", "wiener", "--nsr=-1"], ["--method", "tikhonov", "--lambda", "nan"]])
+    /// `--nsr -1` (a separate value) used to stop in ArgumentParser with "Missing value".
+    @Test(arguments: [["--method", "wiener", "--nsr=-1"], ["--method", "wiener", "--nsr", "-1"],
+                      ["--method", "tikhonov", "--lambda", "nan"]])
     func invalidRegularizationExitsOneNamingTheValueWithoutOutput(arguments: [String]) throws {
         try withScratch { dir in
             try Self.blurred(in: dir)
