@@ -36,4 +36,30 @@ import Testing
         floats.withUnsafeMutableBytes { SampleConversion.fromImage(image, type: .float32, into: $0) }
         #expect(floats.map(\.bitPattern) == [0, 2, .nan, 1, -1, 0.5].map { Float($0).bitPattern })
     }
+
+    @Test("Integer encoding is k = ⌊v·(2^b − 1) + ½⌋ in exact arithmetic, also for the floats next to a tie, whose Float32 product rounds onto it")
+    func encodingRoundsTheExactProduct() {
+        for (type, maximum) in [(SampleType.uint8, 255), (.uint16, 65535)] {
+            // Every tie (k + ½) / maximum and its two Float32 neighbours (every 7th k for 16 bits).
+            var values: [Float] = []
+            for k in stride(from: 0, to: maximum, by: maximum == 255 ? 1 : 7) {
+                let tie = Float((Double(k) + 0.5) / Double(maximum))
+                values += [tie.nextDown, tie, tie.nextUp]
+            }
+            let image = Image(channels: 1, height: 1, width: values.count, pixels: values)
+            let expected = values.map { Int((Double($0) * Double(maximum) + 0.5).rounded(.down)) }
+            var written: [Int]
+            if type == .uint8 {
+                var bytes = [UInt8](repeating: 0, count: values.count)
+                bytes.withUnsafeMutableBytes { SampleConversion.fromImage(image, type: .uint8, into: $0) }
+                written = bytes.map(Int.init)
+            } else {
+                var words = [UInt16](repeating: 0, count: values.count)
+                words.withUnsafeMutableBytes { SampleConversion.fromImage(image, type: .uint16, into: $0) }
+                written = words.map(Int.init)
+            }
+            let wrong = zip(written, expected).filter { $0 != $1 }.count
+            #expect(wrong == 0, "\(type): \(wrong) of \(values.count) samples one level off")
+        }
+    }
 }
