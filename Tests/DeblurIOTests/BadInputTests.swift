@@ -64,6 +64,12 @@ import _TestSupport
     @Test("A truncated TIFF is corrupt")
     func truncatedTIFF() { Self.expectCorrupt("truncated.tif", mentioning: ["libtiff"]) }
 
+    @Test("Damaged TIFF data that libtiff decodes with only a warning is corrupt, not samples made up (PackBits overrun, JPEG cut short)",
+          arguments: [("packbits_overrun.tif", "Discarding 116 bytes"), ("jpeg_damaged.tif", "premature end of data segment")])
+    func damagedDataWithWarnings(name: String, warning: String) {
+        Self.expectCorrupt(name, mentioning: ["strip 0 is damaged", warning])
+    }
+
     @Test("A zero-height TIFF is refused")
     func zeroHeightTIFF() {
         let (error, stderr) = Self.failure(Self.bad("zero_height.tif"))

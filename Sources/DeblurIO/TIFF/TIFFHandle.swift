@@ -6,6 +6,8 @@ import Foundation
 final class TIFFMessages {
     private(set) var errors: [String] = []
     private(set) var warnings: [String] = []
+    /// Warnings since the last `takeWarnings()`: the reader asks after each strip or tile.
+    private var recentWarnings: [String] = []
 
     /// The temporary file's path and the path users know it by, swapped in messages.
     var alias: (temporary: String, shown: String)?
@@ -14,7 +16,16 @@ final class TIFFMessages {
         var text = text
         if let alias { text = text.replacingOccurrences(of: alias.temporary, with: alias.shown) }
         // A damaged file can make libtiff warn once per strip: keep the first few.
-        if isError { if errors.count < 4 { errors.append(text) } } else if warnings.count < 4 { warnings.append(text) }
+        if isError { if errors.count < 4 { errors.append(text) } } else {
+            if warnings.count < 4 { warnings.append(text) }
+            if recentWarnings.count < 4 { recentWarnings.append(text) }
+        }
+    }
+
+    /// The warnings reported since the previous call, then forgets them.
+    func takeWarnings() -> [String] {
+        defer { recentWarnings = [] }
+        return recentWarnings
     }
 
     /// "libtiff: <errors>" (or the warnings when there are no errors), for error messages.

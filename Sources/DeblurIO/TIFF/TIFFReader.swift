@@ -157,6 +157,24 @@ enum TIFFReader {
         .corrupt(path: handle.path, reason: what + (handle.messages.summary.map { " (\($0))" } ?? ""))
     }
 
+    /// Warnings of libtiff's decoders that leave every sample right: LZW data that ends without
+    /// its end code (a short strip is an error of its own), and a JPEG last strip coded taller
+    /// than the image (the extra rows are dropped).
+    static let harmlessDecodingWarnings = ["not terminated with EOI code", "JPEG strip size exceeds expected dimensions"]
+
+    /// libtiff decodes some damaged data with only a warning and returns the block as if whole:
+    /// libjpeg fills what follows "Corrupt JPEG data: premature end of data segment" with gray,
+    /// PackBits drops what would overrun the row ("Discarding N bytes"). Those samples are
+    /// wrong, so the block is refused as corrupt, with libtiff's words.
+    private static func checkDecodingWarnings(_ handle: TIFFHandle, _ block: String) throws {
+        let damage = handle.messages.takeWarnings().filter { warning in
+            !harmlessDecodingWarnings.contains { warning.contains($0) }
+        }
+        if let first = damage.first {
+            throw IOError.corrupt(path: handle.path, reason: "\(block) is damaged (libtiff: \(first))")
+        }
+    }
+
     private static func readStrips(_ handle: TIFFHandle, _ page: Page, into out: UnsafeMutablePointer<Float>) throws {
         let rowsPerStrip = Int(min(handle.get(TIFFTAG_ROWSPERSTRIP, as: UInt32.self) ?? UInt32.max, UInt32(page.height)))
         guard rowsPerStrip > 0 else { throw failure(handle, "RowsPerStrip is 0") }
@@ -171,6 +189,7 @@ enum TIFFReader {
         // Bounded by the image's own size, which the pixel limit has checked.
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowsPerStrip * rowSamples * page.type.bytes, alignment: 64)
         defer { scratch.deallocate() }
+        _ = handle.messages.takeWarnings()  // the directory's (unknown tags and the like), not the data's
         for strip in 0..<strips {
             let plane = strip / stripsPerPlane, firstRow = (strip % stripsPerPlane) * rowsPerStrip
             if page.planar && plane >= page.colorChannels { break }
@@ -180,6 +199,7 @@ enum TIFFReader {
             guard read == bytes else {
                 throw failure(handle, read < 0 ? "strip \(strip) cannot be read" : "strip \(strip) holds \(read) of \(bytes) bytes")
             }
+            try checkDecodingWarnings(handle, "strip \(strip)")
             SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: rowSamples, pixelStride: samplesPerPixel,
                                      channels: page.planar ? 1 : page.colorChannels, firstChannel: page.planar ? plane : 0,
                                      rows: rows, columns: page.width, into: out, width: page.width, height: page.height,
@@ -211,6 +231,7 @@ enum TIFFReader {
         let tileBytes = tileWidth * tileHeight * samplesPerPixel * page.type.bytes
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 64)
         defer { scratch.deallocate() }
+        _ = handle.messages.takeWarnings()
         for tile in 0..<tiles {
             let plane = tile / (across * down), index = tile % (across * down)
             if page.planar && plane >= page.colorChannels { break }
@@ -219,6 +240,7 @@ enum TIFFReader {
             guard read == tileBytes else {
                 throw failure(handle, read < 0 ? "tile \(tile) cannot be read" : "tile \(tile) holds \(read) of \(tileBytes) bytes")
             }
+            try checkDecodingWarnings(handle, "tile \(tile)")
             // Edge tiles are stored whole; only their part inside the image is converted.
             SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: tileWidth * samplesPerPixel,
                                      pixelStride: samplesPerPixel, channels: page.planar ? 1 : page.colorChannels,

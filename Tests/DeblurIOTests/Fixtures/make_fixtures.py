@@ -14,7 +14,7 @@ PNG bit depths and colour types Pillow cannot write (2/4-bit gray, 16-bit RGBA, 
 come from the minimal encoder `png()` below (zlib + CRC, filter 0). The files under bad/
 are hand-made damaged or unsupported files.
 """
-import os, struct, zlib
+import io, os, struct, zlib
 import numpy as np
 import tifffile
 from PIL import Image
@@ -163,19 +163,32 @@ def main():
     write("bad/zero_height.tif", tiff_header(4, 0, strip_offset=8))
     write("bad/bogus_offsets.tif", tiff_header(4, 3, strip_offset=0x7FFFFFF0))
     write("bad/truncated.tif", tifffile_bytes(np.arange(4096, dtype=np.uint16).reshape(64, 64))[:600])
+    # Damaged data libtiff decodes with only a warning. PackBits: one run of 128 bytes for a
+    # strip of 12 ("Discarding 116 bytes to avoid buffer overrun"). JPEG (Pillow's JPEG-in-TIFF,
+    # 16×16 RGB): the end marker written halfway through the strip's data, zeros after it
+    # ("Corrupt JPEG data: premature end of data segment"; libjpeg fills the rest with gray).
+    write("bad/packbits_overrun.tif", tiff_header(4, 3, strip_offset=8, compression=32773, data=b"\x81\x10"))
+    buffer = io.BytesIO()
+    Image.fromarray(grid(f8, 3, 16, 16, np.uint8), "RGB").save(buffer, format="TIFF", compression="jpeg", quality=90)
+    jpeg = bytearray(buffer.getvalue())
+    with tifffile.TiffFile(io.BytesIO(bytes(jpeg))) as tif:
+        offset, count = tif.pages[0].dataoffsets[0], tif.pages[0].databytecounts[0]
+    jpeg[offset + count // 2: offset + count] = b"\xff\xd9" + bytes(count - 2 - count // 2)
+    write("bad/jpeg_damaged.tif", bytes(jpeg))
 
 
-def tiff_header(width, height, strip_offset):
-    """A little-endian 8-bit gray TIFF with one strip of width·height bytes at `strip_offset`."""
-    entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-               (273, 4, 1, strip_offset), (277, 3, 1, 1), (278, 4, 1, max(height, 1)), (279, 4, 1, width * height % (1 << 32))]
+def tiff_header(width, height, strip_offset, compression=1, data=bytes(range(12))):
+    """A little-endian 8-bit gray TIFF with one strip at `strip_offset`: width·height bytes
+    (uncompressed), or the `data` bytes at offset 8 as they are (compressed)."""
+    count = width * height % (1 << 32) if compression == 1 else len(data)
+    entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, compression), (262, 3, 1, 1),
+               (273, 4, 1, strip_offset), (277, 3, 1, 1), (278, 4, 1, max(height, 1)), (279, 4, 1, count)]
     ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + struct.pack("<I", 0)
-    body = b"II*\0" + struct.pack("<I", 8 + 12)   # 12 bytes of pixel data, then the IFD
-    return body + bytes(range(12)) + ifd
+    body = b"II*\0" + struct.pack("<I", 8 + len(data))   # the pixel data, then the IFD
+    return body + data + ifd
 
 
 def tifffile_bytes(array):
-    import io
     buffer = io.BytesIO()
     tifffile.imwrite(buffer, array, photometric="minisblack")
     return buffer.getvalue()
