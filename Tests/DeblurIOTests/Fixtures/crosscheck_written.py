@@ -38,7 +38,8 @@ def main(deblur):
                 expected = source.astype(np.float32)
             else:
                 scale = 255 if depth == 8 else 65535
-                expected = np.floor(source.astype(np.float32) * np.float32(scale) + np.float32(0.5)).astype(got.dtype)
+                # The exact product of the Float32 sample (FileFormats.md), not a Float32 product.
+                expected = np.floor(source.astype(np.float32).astype(np.float64) * scale + 0.5).astype(got.dtype)
             ok = got.shape == expected.shape and got.dtype == expected.dtype and np.array_equal(got, expected)
             failures += not ok
             print(f"{name}: {got.dtype} {got.shape} {'matches' if ok else 'DIFFERS'}")
