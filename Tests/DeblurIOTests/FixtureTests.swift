@@ -58,6 +58,13 @@ import _TestSupport
         #expect(image == F.expected(channels: 1, height: 2, width: 1_000_003, maximum: 255, F.f8))
     }
 
+    @Test("A 16-bit PNG with sBIT 12 and gAMA 1/2.2 reads its samples as stored: k / 65535, no shift, no gamma")
+    func significantBitsAndGammaPNG() throws {
+        let (image, info) = try ImageIO.readWithInfo(F.fixture("gray16_sbit12_gama.png"))
+        #expect(image == F.expected(channels: 1, height: 3, width: 5, maximum: 65535) { c, y, x in F.f16(c, y, x) & 0xFFF0 })
+        #expect(info.bitsPerSample == 16)
+    }
+
     @Test("Adam7-interlaced PNG reads as the full image")
     func interlacedPNG() throws {
         #expect(try ImageIO.read(F.fixture("interlaced_rgb8.png")) == F.expected(channels: 3, height: 9, width: 11, maximum: 255, F.f8))

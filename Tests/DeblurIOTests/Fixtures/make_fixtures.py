@@ -40,12 +40,13 @@ def chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def png(width, height, bit_depth, color_type, rows, interlace=0, ihdr_size=None):
-    """rows: list of already packed scanlines (bytes, without filter byte)."""
+def png(width, height, bit_depth, color_type, rows, interlace=0, ihdr_size=None, extra=b""):
+    """rows: list of already packed scanlines (bytes, without filter byte); extra: chunks
+    placed between IHDR and IDAT."""
     w, h = ihdr_size or (width, height)
     ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, interlace)
     raw = b"".join(b"\x00" + r for r in rows)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def adam7_png(width, height, pixel):
@@ -113,6 +114,10 @@ def main():
     write("rgba16.png", png(5, 3, 16, 6, rows))
     # 1000003×2 gray, wider than libpng's default limit of 1000000 pixels per side.
     write("wide_gray8.png", png(1000003, 2, 8, 0, [bytes(f8(0, y, x) for x in range(1000003)) for y in range(2)]))
+    # 16-bit gray 5×3 of 12-bit camera data shifted left by 4, tagged so: sBIT 12 and gAMA 1/2.2.
+    # The samples are read as stored (k / 65535), neither shifted back nor gamma-corrected.
+    write("gray16_sbit12_gama.png", png(5, 3, 16, 0, [struct.pack(">5H", *(f16(0, y, x) & 0xFFF0 for x in range(5))) for y in range(3)],
+                                        extra=chunk(b"sBIT", bytes([12])) + chunk(b"gAMA", struct.pack(">I", 45455))))
     # Adam7-interlaced 8-bit RGB 11×9 (every pass non-empty).
     write("interlaced_rgb8.png", adam7_png(11, 9, lambda y, x: bytes(f8(c, y, x) for c in range(3))))
 
