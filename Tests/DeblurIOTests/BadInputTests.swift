@@ -65,7 +65,8 @@ import _TestSupport
     func truncatedTIFF() { Self.expectCorrupt("truncated.tif", mentioning: ["libtiff"]) }
 
     @Test("Damaged TIFF data that libtiff decodes with only a warning is corrupt, not samples made up (PackBits overrun, JPEG cut short)",
-          arguments: [("packbits_overrun.tif", "Discarding 116 bytes"), ("jpeg_damaged.tif", "premature end of data segment")])
+          arguments: [("packbits_overrun.tif", "Discarding 116 bytes"), ("jpeg_damaged.tif", "premature end of data segment"),
+                      ("jpeg_zeroed.tif", "125 extraneous bytes before marker 0xd9")])
     func damagedDataWithWarnings(name: String, warning: String) {
         Self.expectCorrupt(name, mentioning: ["strip 0 is damaged", warning])
     }

@@ -171,15 +171,20 @@ def main():
     # Damaged data libtiff decodes with only a warning. PackBits: one run of 128 bytes for a
     # strip of 12 ("Discarding 116 bytes to avoid buffer overrun"). JPEG (Pillow's JPEG-in-TIFF,
     # 16×16 RGB): the end marker written halfway through the strip's data, zeros after it
-    # ("Corrupt JPEG data: premature end of data segment"; libjpeg fills the rest with gray).
+    # ("Corrupt JPEG data: premature end of data segment"; libjpeg fills the rest with gray);
+    # or the second half zeroed, end marker kept ("125 extraneous bytes before marker 0xd9":
+    # the zeros decode as data, and 192 of the 256 pixels come out wrong, by up to 179 levels).
     write("bad/packbits_overrun.tif", tiff_header(4, 3, strip_offset=8, compression=32773, data=b"\x81\x10"))
     buffer = io.BytesIO()
     Image.fromarray(grid(f8, 3, 16, 16, np.uint8), "RGB").save(buffer, format="TIFF", compression="jpeg", quality=90)
     jpeg = bytearray(buffer.getvalue())
     with tifffile.TiffFile(io.BytesIO(bytes(jpeg))) as tif:
         offset, count = tif.pages[0].dataoffsets[0], tif.pages[0].databytecounts[0]
+    zeroed = bytearray(jpeg)
     jpeg[offset + count // 2: offset + count] = b"\xff\xd9" + bytes(count - 2 - count // 2)
     write("bad/jpeg_damaged.tif", bytes(jpeg))
+    zeroed[offset + count // 2: offset + count - 2] = bytes(count - 2 - count // 2)
+    write("bad/jpeg_zeroed.tif", bytes(zeroed))
 
 
 def tiff_header(width, height, strip_offset, compression=1, data=bytes(range(12))):
