@@ -223,7 +223,7 @@ enum SampleConversion {
     // Written so that NaN fails `v > 0` and lands on 0; the clamped value is in
     // [0, maximum + ½), so the unchecked float → integer conversion below cannot overflow.
     // The product is taken in Double, where v·(2^b − 1) + ½ is exact (24 + 16 significant
-    // bits): in Float32 it rounds, and a float just below a tie (one in ~500 random samples
+    // bits): in Float32 it rounds, and a float just below a tie (one in ~900 uniform samples
     // at 16 bits) landed on the tie and went one level up.
     @inline(__always)
     private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ stride: Int, _ width: Int) {
