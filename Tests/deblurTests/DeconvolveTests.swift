@@ -37,6 +37,21 @@ import _TestSupport
         }
     }
 
+    /// A NaN in a float TIFF used to come out as a PSF-sized patch of NaN, with exit status 0.
+    @Test func blurRefusesNonFiniteSamplesNamingTheFile() throws {
+        try withScratch { dir in
+            var image = Image(height: 16, width: 16, value: 0.25)
+            image[3, 4] = .nan
+            image[9, 9] = -.infinity
+            try ImageIO.write(image, to: dir.file("nan.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1.0, size: 7), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("blur", "nan.tif", "--psf", "psf.tif", "-o", "out.tif")
+            expectCleanFailure(result, naming: "nan.tif", directory: dir, before: before)
+            #expect(result.stderr.contains("2 NaN or infinite samples"), "\(result)")
+        }
+    }
+
     @Test(arguments: [["--method", "wiener"], ["--method", "rl", "--iterations", "5"], ["--method", "wiener", "--iterations", "5"]])
     func deconvolveWritesAnImageOfTheInputSize(method: [String]) throws {
         try withScratch { dir in

@@ -135,4 +135,24 @@ import _TestSupport
             #expect(lines.count == 2)
         }
     }
+    /// A float TIFF with NaN and ∞ samples used to become a dataset whose sharp images had them
+    /// clipped to black and white: it is now refused like a too small file.
+    @Test func anImageWithNonFiniteSamplesIsNamedAndSkipBadLeavesItOut() throws {
+        try withScratch { dir in
+            try FileManager.default.createDirectory(at: dir.file("photos"), withIntermediateDirectories: true)
+            try ImageIO.write(randomImage(height: 64, width: 64, seed: 1), to: dir.file("photos/good.png").path)
+            var bad = randomImage(height: 64, width: 64, seed: 2)
+            for x in 0..<64 { bad[20, x] = .nan; bad[40, x] = .infinity }
+            try ImageIO.write(bad, to: dir.file("photos/bad.tif").path)
+            let arguments = ["synth", "--out", "ds", "--images", "photos", "--count", "3", "--size", "24", "--kernels", "bank", "--quiet"]
+            let before = dir.listing()
+            let refused = try dir.deblur(arguments)
+            expectCleanFailure(refused, naming: "bad.tif", directory: dir, before: before)
+            #expect(refused.stderr.contains("128 NaN or infinite"), "\(refused)")
+            let skipped = try dir.deblur(arguments + ["--skip-bad"])
+            #expect(skipped.status == 0 && skipped.stderr.contains("bad.tif"), "\(skipped)")
+            let items = try String(contentsOf: dir.file("ds/items.jsonl"), encoding: .utf8)
+            #expect(items.split(separator: "\n").count == 3 && !items.contains("bad.tif"), "\(items)")
+        }
+    }
 }

@@ -84,6 +84,11 @@ public struct DatasetGenerator: Sendable {
                     guard image.height >= needHeight && image.width >= needWidth else {
                         throw DatasetsError.badSource(path: path, reason: "it is \(image.height)×\(image.width), smaller than the \(needHeight)×\(needWidth) crop the settings need")
                     }
+                    // The sharp image is clipped to [0, 1] before it is stored, which would turn
+                    // a float TIFF's NaN and ∞ silently into black or white.
+                    guard image.isFinite else {
+                        throw DatasetsError.badSource(path: path, reason: "it contains \(image.nonFiniteCount) NaN or infinite samples, expected finite values")
+                    }
                     images.append(path)
                 } catch let error as DatasetsError {
                     if skipBad, case let .badSource(p, reason) = error { skipped.append((p, reason)); continue }

@@ -29,6 +29,11 @@ struct Blur: ParsableCommand {
         let model = NoiseModel(gaussianSigma: noiseSigma, poissonPeak: noise.poisson, quantizeBits: noise.quantize)
         try model.validate()
         let input = try readImage(image)
+        // A float TIFF can hold NaN or ∞; the convolution would spread each over a PSF-sized
+        // patch of the output, a "blurred image" no method can restore.
+        guard input.isFinite else {
+            throw CLIError("\(image) contains \(input.nonFiniteCount) NaN or infinite samples: expected finite values; nothing written")
+        }
         let kernel = try loadPSF(psf)
         // FFTW_ESTIMATE (the default) plans without timing, so the same command writes the
         // same bytes on every run; FFTW_MEASURE could pick a different, differently rounding plan.
