@@ -57,7 +57,10 @@ extension Comparison {
                           validationItems: root.validation_items ?? [], traces: traces, previews: [])
     }
 
-    /// Merges the reports of disjoint shards of one run: the items of all, sorted by id.
+    /// Merges the reports of disjoint shards of one run: the items of all, sorted by id, and
+    /// their iteration traces in that order; of shards, only the traces of the first items, as
+    /// many as a shard traced, so they are the run's. The result does not depend on the order
+    /// of `parts`: shards are taken in shard order.
     ///
     /// Parts that record their shard (`settings.shard`, written by `--shard K/N`) must be shards
     /// 1…N of one split, each exactly once, of the same dataset size; parts that record none (an
@@ -67,8 +70,14 @@ extension Comparison {
     ///   settings, tuning or shard split, miss or repeat a shard, mix parts with and without a
     ///   shard record, or share an item id; `.noItems` for an empty list.
     public static func merge(_ parts: [(source: String, comparison: Comparison)]) throws -> Comparison {
-        guard let first = parts.first else { throw EvaluationError.noItems(reason: "no comparison reports to merge") }
+        guard !parts.isEmpty else { throw EvaluationError.noItems(reason: "no comparison reports to merge") }
         try checkShardsCover(parts)
+        // Shard order, not argument order: the settings recorded come from the first part, and
+        // a shell glob lists part-10 before part-2.
+        let parts = parts.enumerated().sorted { a, b in
+            (a.element.comparison.settings.shard?.index ?? 0, a.offset) < (b.element.comparison.settings.shard?.index ?? 0, b.offset)
+        }.map(\.element)
+        let first = parts[0]
         var merged = first.comparison
         merged.settings.shard = nil
         var seen = Set(merged.items.map(\.id))
@@ -89,6 +98,19 @@ extension Comparison {
             merged.traces += part.traces
         }
         merged.items.sort { $0.id.compare($1.id, options: .numeric) == .orderedAscending }
+        // Each shard traced its own first items; one run traces the dataset's first ones. Those
+        // are among every shard's first, so keeping as many items as a shard traced, in item
+        // order, gives the run's traces whatever order the parts came in.
+        let position = Dictionary(merged.items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var kept = Set(merged.traces.map(\.item))
+        if first.comparison.settings.shard != nil {
+            let traced = parts.map { Set($0.comparison.traces.map(\.item)).count }.max() ?? 0
+            kept = Set(kept.sorted { (position[$0, default: .max], $0) < (position[$1, default: .max], $1) }.prefix(traced))
+        }
+        merged.traces = merged.traces.enumerated()
+            .filter { kept.contains($0.element.item) }
+            .sorted { (position[$0.element.item, default: .max], $0.offset) < (position[$1.element.item, default: .max], $1.offset) }
+            .map(\.element)
         return merged
     }
 

@@ -61,6 +61,24 @@ import DeblurCore
         #expect(merged.settings.shard == nil && merged.items.map(\.id) == (0..<9).map { String(format: "%03d", $0) })
     }
 
+    @Test func mergedShardsGiveTheRunsTracesAndTheSameReportInAnyArgumentOrder() throws {
+        let traced = [ComparisonMethod(Passthrough()), ComparisonMethod(label: "iterative", restorer: IterativeSubtract(shift: 0.05, iterations: 3))]
+        let whole = ComparisonRunner().run(items: items(Array(0..<9)), methods: traced)
+        let parts = try (1...3).map { k -> (source: String, comparison: Comparison) in
+            var settings = ComparisonSettings()
+            settings.shard = ComparisonShard(index: k, count: 3, datasetItems: 9)
+            let run = ComparisonRunner(settings: settings).run(items: items(Array(stride(from: k - 1, to: 9, by: 3))), methods: traced)
+            return ("part-\(k).json", try reparsed(run))
+        }
+        let forward = try Comparison.merge(parts), backward = try Comparison.merge([parts[2], parts[0], parts[1]])
+        // Each shard traced its own first two items (000, 003 / 001, 004 / 002, 005); the run traced 000 and 001.
+        #expect(whole.traces.map(\.item) == ["000", "001"])
+        #expect(forward.traces.map(\.item) == whole.traces.map(\.item))
+        #expect(forward.traces.map { $0.points.map(\.psnr) } == whole.traces.map { $0.points.map(\.psnr) })
+        #expect(JSONReport.render(backward) == JSONReport.render(forward))
+        #expect(HTMLReport.render(backward) == HTMLReport.render(forward))
+    }
+
     @Test func aMissingShardIsRefusedNamingIt() throws {
         do { _ = try Comparison.merge([shard(1, of: 4, datasetItems: 8), shard(3, of: 4, datasetItems: 8)]); Issue.record("incomplete set accepted") } catch {
             #expect("\(error)".contains("missing 2 shard(s): 2/4, 4/4"), "\(error)")
