@@ -116,7 +116,8 @@ public enum RefinerMethod {
             tiling.tile = v
         }
         guard denoiser else {
-            if let key = parameters.keys.first(where: splitting.contains) {
+            // Sorted: a Dictionary's order changes from process to process, and so would the key named.
+            if let key = parameters.keys.sorted().first(where: splitting.contains) {
                 throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "model, noise_sigma or tile: \(path) is a refiner, not a denoiser")
             }
             return try Refiner(model: model, noiseSigma: sigma, tiling: tiling)

@@ -25,6 +25,23 @@ import Datasets
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": missing]) }
     }
 
+    /// A refiner refuses the splitting's keys naming the first in sorted order: the keys come
+    /// in a Dictionary, whose order changes from process to process.
+    @Test func aRefinerNamesTheFirstSplittingKeyItRefuses() throws {
+        let path = temporaryPath("refiner.model")
+        defer { removeTemporary(path) }
+        try ModelFile.write(tinyModel(), to: path)
+        for round in 0..<8 {
+            // Dictionaries of other capacities and insertion orders, whose iteration orders differ.
+            var rng = SeededRandom(seed: UInt64(round))
+            var parameters = [String: String](minimumCapacity: 4 + rng.integer(below: 60))
+            for key in ["model", "lambda", "iterations", "transforms", "ensemble", "sigma_start"].shuffled(using: &rng) { parameters[key] = key == "model" ? path : "1" }
+            do { _ = try RefinerMethod.make(parameters: parameters); Issue.record("splitting keys accepted by a refiner") } catch {
+                #expect("\(error)".contains("'ensemble'") && "\(error)".contains("is a refiner, not a denoiser"), "\(error)")
+            }
+        }
+    }
+
     /// The classical methods' kebab spelling means the same key; both spellings at once is an error.
     @Test func keysMaySwapUnderscoresForHyphens() throws {
         let path = temporaryPath("denoiser.model")
