@@ -76,7 +76,7 @@ struct Deconvolve: ParsableCommand {
     @Option(name: .shortAndLong, help: "The restored image (PNG or TIFF; TIFF keeps 32-bit floats).")
     var output: String
 
-    @Option(help: "FFTW planning: measure (default; faster transforms, the plans are kept in the wisdom file under ~/.cache/deblurkit) or estimate (no planning time).")
+    @Option(help: "FFTW planning: measure (default; faster transforms, the plans are kept in the wisdom file under ~/.cache/deblurkit; chosen by timing, so the output can differ in the last digits with another machine or wisdom file) or estimate (no planning time; the same bytes on every run, as compare writes).")
     var fftRigor: FFTRigorOption = .measure
 
     @Flag(help: "Print a JSON summary on stdout.")
