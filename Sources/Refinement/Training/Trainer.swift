@@ -387,9 +387,10 @@ final class TrainingLog {
     }
 }
 
-/// One end-to-end step's work: `batch` scenes restored and differentiated, spread over the
-/// cores (each thread its own workspaces and gradient sum, one BLAS and FFT thread each), the
-/// per-thread sums added in a fixed order so the same seed gives the same weights.
+/// One end-to-end step's work: `batch` scenes restored and differentiated, spread over
+/// `BLAS.threads` threads (each its own workspaces and gradient sum, one BLAS and FFT thread
+/// each), the per-thread sums added in a fixed order so the same seed and thread count give
+/// the same weights.
 final class EndToEndStep {
     let training: EndToEndTraining
     let batch: Int
@@ -400,7 +401,9 @@ final class EndToEndStep {
 
     init(_ training: EndToEndTraining, batch: Int, network: UNet) throws {
         self.training = training; self.batch = batch
-        threads = max(1, min(ProcessorInfo.cores, batch))
+        // `--threads`, not the machine's cores: the sums' order follows the thread count, and a
+        // model must be reproducible on another machine from the count its header records.
+        threads = max(1, min(BLAS.threads, batch))
         workspaces = (0..<threads).map { _ in (0..<training.splitting.iterations).map { _ in UNetWorkspace() } }
         sums = Array(repeating: [Float](repeating: 0, count: network.parameterCount), count: threads)
     }

@@ -92,6 +92,18 @@ import Deconvolution
         #expect(abs(try #require(a.validate()).psnr - expected) < 1e-9)
     }
 
+    /// The scenes of a step go to `BLAS.threads` threads (`--threads`, recorded as
+    /// `blas_threads`), not to every core of the machine: the gradient sums' order, and so the
+    /// weights, follow that count.
+    @Test func scenesAreSpreadOverTheConfiguredThreadCount() throws {
+        let training = try Self.training()
+        for count in [1, 2, 3] {
+            let step = try BLAS.withThreads(count) { try EndToEndStep(training, batch: 3, network: tinyDenoiser().network) }
+            #expect(step.threads == count)
+        }
+        #expect(try BLAS.withThreads(8) { try EndToEndStep(training, batch: 3, network: tinyDenoiser().network) }.threads == 3)
+    }
+
     @Test func refinersAndEnsemblesAreRefused() throws {
         var options = TrainingOptions()
         options.steps = 1
