@@ -3,7 +3,14 @@ import Foundation
 /// Writes a file so that readers never see a partial one: `body` writes to a temporary
 /// file beside `path`, which is renamed over `path` only when `body` returns normally.
 /// On a thrown error the temporary file is removed and `path` is untouched.
+///
+/// A symbolic link is followed: the file it points to is replaced and the link kept. A path
+/// that is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) or that leads into
+/// `/proc` (`/dev/stdout` redirected to a file) is written in place: renaming over it would
+/// replace the device node or the link itself.
 public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
+    let (path, inPlace) = writeDestination(of: path)
+    if inPlace { return try body(path) }
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     let temporary = directory + "/." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -18,6 +25,22 @@ public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) t
         try? FileManager.default.removeItem(atPath: temporary)
         throw CoreError.writeFailed(path: path, reason: reason)
     }
+}
+
+/// Where `writeAtomically` writes `path`, and whether in place (no temporary file): a
+/// missing path or a regular file is replaced by rename (through a symbolic link, the file
+/// it points to); a device, pipe or socket, or a link into `/proc`, is written in place.
+public func writeDestination(of path: String) -> (path: String, inPlace: Bool) {
+    var target = stat()
+    // A missing file, or a link to nothing: created by rename as usual.
+    guard stat(path, &target) == 0 else { return (path, false) }
+    let type = target.st_mode & S_IFMT
+    if type != S_IFREG { return (path, type != S_IFDIR) }
+    var link = stat()
+    guard lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK, let resolved = realpath(path, nil) else { return (path, false) }
+    defer { free(resolved) }
+    let real = String(cString: resolved)
+    return real.hasPrefix("/proc/") ? (path, true) : (real, false)
 }
 
 /// What follows the final name in a temporary file's name: `.NAME.tmp-PID-RANDOM`.

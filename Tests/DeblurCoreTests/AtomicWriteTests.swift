@@ -45,4 +45,45 @@ import Testing
             return failed == path && reason.contains("No such file")
         }
     }
+
+    /// A link is followed: the file it points to gets the bytes and the link stays a link
+    /// (renaming over it replaced the link by a regular file).
+    @Test func aLinkIsKeptAndItsFileReplaced() throws {
+        let directory = NSTemporaryDirectory() + "deblurkit-atomic-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/results", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try writeAtomically(Data([1]), to: directory + "/results/report.md")
+        try FileManager.default.createSymbolicLink(atPath: directory + "/latest.md", withDestinationPath: "results/report.md")
+        try writeAtomically(Data([2, 3]), to: directory + "/latest.md")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: directory + "/latest.md") == "results/report.md")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/results/report.md")) == Data([2, 3]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/results") == ["report.md"])
+    }
+
+    /// A link to a device (`/dev/null`) and a named pipe are written in place: a rename put a
+    /// regular file in their place (as root, `--json /dev/null` replaced the system's /dev/null).
+    @Test func aDeviceOrPipeIsWrittenInPlace() throws {
+        let directory = NSTemporaryDirectory() + "deblurkit-atomic-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createSymbolicLink(atPath: directory + "/null", withDestinationPath: "/dev/null")
+        try writeAtomically(Data([1, 2, 3]), to: directory + "/null")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: directory + "/null") == "/dev/null")
+
+        let fifo = directory + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // The read end opened first, without waiting for a writer; less than a pipe's buffer
+        // is written, so the writer never waits for the reads.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { close(reader) }
+        let data = Data((0..<10_000).map { UInt8(truncatingIfNeeded: $0) })
+        try writeAtomically(data, to: fifo)
+        var status = stat()
+        #expect(lstat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO)
+        var received = [UInt8](repeating: 0, count: 20_000)
+        let count = read(reader, &received, received.count)
+        #expect(count == data.count)
+        #expect(Data(received.prefix(max(0, count))) == data)
+    }
 }

@@ -39,11 +39,19 @@ func refuseOverwriting(_ inputs: String..., with output: String, option: String)
 /// Refuses, before a long run, an output path that could not be written at its end: a
 /// directory, or a file in a directory that does not exist or cannot be written (permissions,
 /// a read-only file system). Outputs are written to a temporary file beside the path and
-/// renamed, so it is the directory that must be writable.
-func checkWritableOutput(_ path: String, option: String) throws {
+/// renamed, so it is the directory that must be writable (of the file a symbolic link points
+/// to); a device or pipe (`/dev/stdout`) is written in place, so it must be writable itself.
+func checkWritableOutput(_ given: String, option: String) throws {
     var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw ValidationError("\(option) \(path) is a directory: give a file name.")
+    if FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw ValidationError("\(option) \(given) is a directory: give a file name.")
+    }
+    let (path, inPlace) = writeDestination(of: given)
+    if inPlace {
+        if access(path, W_OK) != 0 {
+            throw ValidationError("\(option) \(path) is not writable (\(String(cString: strerror(errno)))).")
+        }
+        return
     }
     let parent = (path as NSString).deletingLastPathComponent
     if !parent.isEmpty, !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
