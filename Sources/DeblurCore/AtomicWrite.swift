@@ -2,7 +2,8 @@ import Foundation
 
 /// Writes a file so that readers never see a partial one: `body` writes to a temporary
 /// file beside `path`, which is renamed over `path` only when `body` returns normally.
-/// On a thrown error the temporary file is removed and `path` is untouched.
+/// On a thrown error the temporary file is removed and `path` is untouched; an interrupt
+/// removes it too, once the process installed `InterruptCleanup`'s handlers.
 ///
 /// A symbolic link is followed: the file it points to is replaced and the link kept. A path
 /// that is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) or that leads into
@@ -14,6 +15,8 @@ public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) t
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     let temporary = directory + "/." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let registration = InterruptCleanup.register(temporary)
+    defer { InterruptCleanup.unregister(registration) }
     do {
         try body(temporary)
     } catch {

@@ -49,6 +49,9 @@ public enum IOBenchmarks {
     static func run(name: String, extension ext: String, depth: SampleDepth, options: BenchOptions,
                     report: (BenchRecord) -> Void) throws {
         let directory = NSTemporaryDirectory() + "deblur-bench-io-\(getpid())"
+        // The files are hundreds of MB: an interrupted run must not leave them in the temporary folder.
+        let registration = InterruptCleanup.register(directory)
+        defer { InterruptCleanup.unregister(registration) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let type = SampleType(depth)

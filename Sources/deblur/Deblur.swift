@@ -18,6 +18,7 @@ struct Deblur: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        InterruptCleanup.installHandlers()
         do {
             var command = try Deblur.parseAsRoot(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()

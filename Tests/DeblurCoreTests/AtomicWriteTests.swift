@@ -86,4 +86,26 @@ import Testing
         #expect(count == data.count)
         #expect(Data(received.prefix(max(0, count))) == data)
     }
+
+    /// The temporary file is what an interrupt would remove while it is being written, and
+    /// nothing of it is registered once it has become the file.
+    @Test func theTemporaryFileIsRegisteredForInterruptsWhileWritten() throws {
+        let directory = NSTemporaryDirectory() + "deblurkit-atomic-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var temporary = ""
+        try writeAtomically(to: directory + "/a.bin") { path in
+            temporary = path
+            #expect(InterruptCleanup.registered.contains(path))
+            try writeFile(Data([1]), to: path)
+        }
+        #expect(!InterruptCleanup.registered.contains(temporary))
+        #expect(throws: CoreError.self) {
+            try writeAtomically(to: directory + "/b.bin") { path in
+                temporary = path
+                throw CoreError.writeFailed(path: path, reason: "test")
+            }
+        }
+        #expect(!InterruptCleanup.registered.contains(temporary))
+    }
 }

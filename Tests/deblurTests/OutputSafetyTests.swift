@@ -2,7 +2,7 @@ import DeblurKit
 import Foundation
 import Testing
 
-/// What a run leaves when its output is not an ordinary file.
+/// What a run leaves when its output is not an ordinary file, or when it is interrupted.
 @Suite struct OutputSafetyTests {
     /// A report path that is a link to `/dev/stdout` (stdout a file here, so the link leads
     /// into /proc) is written through the link: renaming over it replaced the link with a
@@ -15,6 +15,36 @@ import Testing
             #expect(result.status == 0, "\(result)")
             #expect(result.stdout.contains("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error"), "\(result)")
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: dir.file("out.csv").path)) == "/dev/stdout")
+        }
+    }
+
+    /// `kill` (SIGTERM; Ctrl-C's SIGINT alike) during `bench --cases tiff-io`: the process ends
+    /// by the signal, as before, and its folder of large test files in the temporary directory
+    /// is removed (it was left behind). SIGINT is not sent: a test runner started in the
+    /// background of a script passes it on ignored.
+    @Test func anInterruptedBenchRemovesItsTemporaryFiles() throws {
+        try withScratch { dir in
+            let temporary = dir.file("tmp")
+            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+            let process = Process()
+            process.executableURL = try CLI.executable.get()
+            process.arguments = ["bench", "--cases", "tiff-io", "--sizes", "512", "--repeats", "1000"]
+            process.currentDirectoryURL = dir
+            var environment = ProcessInfo.processInfo.environment
+            environment["TMPDIR"] = temporary.path + "/"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let folder = temporary.file("deblur-bench-io-\(process.processIdentifier)")
+            let deadline = Date().addingTimeInterval(60)
+            while !folder.exists, process.isRunning, Date() < deadline { usleep(10_000) }
+            #expect(folder.exists, "the bench never made its folder")
+            process.terminate()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+            #expect(process.terminationStatus == SIGTERM)
+            #expect(temporary.listing() == [])
         }
     }
 }
