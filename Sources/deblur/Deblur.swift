@@ -22,6 +22,14 @@ enum Main {
         do {
             var command = try Deblur.parseAsRoot(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()
+            // stdout is buffered and exit() drops a failed flush silently: a report printed
+            // to a full disk (`> out.json`, /dev/full) would be cut short under exit status 0.
+            let flushed = fflush(stdout) == 0
+            if !flushed || ferror(stdout) != 0 {
+                // An earlier failed write's errno is gone by now.
+                let reason = flushed ? "a write failed, the output is incomplete" : String(cString: strerror(errno))
+                throw CLIError("cannot write the standard output: \(reason)")
+            }
         } catch {
             // Help and --version exit 0 through ArgumentParser; every other failure is one
             // line on stderr and exit status 1 (usage errors keep ArgumentParser's usage text).

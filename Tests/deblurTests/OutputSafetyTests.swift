@@ -2,7 +2,8 @@ import DeblurKit
 import Foundation
 import Testing
 
-/// What a run leaves when its output is not an ordinary file, or when it is interrupted.
+/// What a run leaves when its output is not an ordinary file, its stdout cannot be written,
+/// or it is interrupted.
 @Suite struct OutputSafetyTests {
     /// A report path that is a link to `/dev/stdout` (stdout a file here, so the link leads
     /// into /proc) is written through the link: renaming over it replaced the link with a
@@ -15,6 +16,18 @@ import Testing
             #expect(result.status == 0, "\(result)")
             #expect(result.stdout.contains("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error"), "\(result)")
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: dir.file("out.csv").path)) == "/dev/stdout")
+        }
+    }
+
+    /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
+    @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            guard let full = FileHandle(forWritingAtPath: "/dev/full") else { return }
+            defer { try? full.close() }
+            let result = try CLI.run(["compare", "ds", "--methods", "blurred", "--json", "-", "--quiet"], in: dir, standardOutput: full)
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines == ["Error: cannot write the standard output: a write failed, the output is incomplete"], "\(result)")
         }
     }
 

@@ -67,9 +67,10 @@ enum CLI {
     }()
 
     /// Runs `deblur arguments…` with `directory` as the working directory; `binary` replaces
-    /// the built executable (a copy of it elsewhere) and `environment` the inherited one.
+    /// the built executable (a copy of it elsewhere), `environment` the inherited one, and
+    /// `standardOutput` the captured stdout (then `stdout` is empty).
     static func run(_ arguments: [String], in directory: URL, binary: URL? = nil,
-                    environment: [String: String]? = nil) throws -> CLIResult {
+                    environment: [String: String]? = nil, standardOutput: FileHandle? = nil) throws -> CLIResult {
         let binary = try binary ?? executable.get()
         let process = Process()
         process.executableURL = binary
@@ -85,7 +86,7 @@ enum CLI {
         try Data().write(to: out)
         try Data().write(to: err)
         let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
-        process.standardOutput = outHandle
+        process.standardOutput = standardOutput ?? outHandle
         process.standardError = errHandle
         process.standardInput = FileHandle.nullDevice
         try process.run()
