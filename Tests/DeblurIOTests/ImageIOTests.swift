@@ -166,6 +166,22 @@ import _TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }
 
+    @Test("A full disk is named as the reason a TIFF or PNG write failed (libtiff said only 'Write error at scanline 0')",
+          arguments: ["tif", "png"])
+    func aFullDiskIsTheReason(ext: String) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A link to /dev/full is written in place, and every write to it fails with ENOSPC.
+        try FileManager.default.createSymbolicLink(atPath: "\(directory)/out.\(ext)", withDestinationPath: "/dev/full")
+        let image = Image(channels: 1, height: 64, width: 64, value: 0.5)
+        #expect {
+            try ImageIO.write(image, to: "\(directory)/out.\(ext)")
+        } throws: { error in
+            guard case let IOError.writeFailed(path, reason) = error else { return false }
+            return path == "\(directory)/out.\(ext)" && reason.contains("No space left on device")
+        }
+    }
+
     @Test("The file type comes from the first bytes: a PNG named .tif reads as PNG")
     func formatIsSniffed() throws {
         let directory = TestFiles.scratch()

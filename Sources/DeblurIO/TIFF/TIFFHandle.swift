@@ -87,11 +87,15 @@ final class TIFFHandle {
 
     private static func record(_ context: UnsafeMutableRawPointer?, _ module: UnsafePointer<CChar>?,
                                _ format: UnsafePointer<CChar>?, _ arguments: CVaListPointer?, isError: Bool) -> Int32 {
+        // libtiff reports a failed write() as "Write error at scanline 0" without its cause: the
+        // cause is still in errno when the handler is called, before anything else runs.
+        let cause = errno
         guard let context, let format, let arguments else { return 1 }
         var buffer = [CChar](repeating: 0, count: 512)
         _ = vsnprintf(&buffer, buffer.count, format, arguments)
         var text = String(cString: buffer)
         if let module, module.pointee != 0 { text = String(cString: module) + ": " + text }
+        if isError, [ENOSPC, EDQUOT, EFBIG, EIO].contains(cause) { text += " (\(String(cString: strerror(cause))))" }
         Unmanaged<TIFFMessages>.fromOpaque(context).takeUnretainedValue().add(text, isError: isError)
         return 1  // handled: libtiff must not call the global handler as well
     }
