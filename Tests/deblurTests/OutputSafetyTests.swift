@@ -60,4 +60,32 @@ import Testing
             #expect(temporary.listing() == [])
         }
     }
+
+    /// An output that is an input, or two outputs that are one file, are refused before the
+    /// run and the input keeps its bytes: `--trace in.tif` replaced the input image by the CSV,
+    /// `--trace d.tif -o d.tif` lost the trace, `--csv ds/items.jsonl` replaced the dataset's
+    /// items list, `--log m.model` wrote log lines over the model, `--init m.model -o m.model`
+    /// replaced the model being fine-tuned after its first epoch.
+    @Test(arguments: [
+        (["deconvolve", "in.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "2", "--trace", "in.tif", "-o", "d.tif"], "--trace in.tif is the input in.tif"),
+        (["deconvolve", "in.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "2", "--trace", "d.tif", "-o", "./d.tif"], "--trace d.tif is also --output ./d.tif"),
+        (["deconvolve", "in.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "2", "--trace", "psf.tif", "-o", "d.tif"], "--trace psf.tif is the input psf.tif"),
+        (["compare", "ds", "--methods", "blurred", "--csv", "ds/items.jsonl", "--quiet"], "--csv ds/items.jsonl is the input ds/items.jsonl"),
+        (["compare", "ds", "--methods", "blurred", "--csv", "r.txt", "--report", "r.txt", "--quiet"], "--csv r.txt is also --report r.txt"),
+        (["train", "--synthetic", "--steps", "1", "-o", "m.model", "--log", "m.model", "--quiet"], "--log m.model is also --output m.model"),
+        (["train", "--synthetic", "--steps", "1", "-o", "m.model", "--init", "m.model", "--quiet"], "--output m.model is the input m.model"),
+    ])
+    func anOutputThatIsAnInputOrAnotherOutputIsRefused(arguments: [String], message: String) throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            try ImageIO.write(Image(channels: 1, height: 16, width: 16, value: 0.5), to: dir.file("in.tif").path)
+            try ImageIO.write(try PSF.disk(radius: 1).image, to: dir.file("psf.tif").path)
+            try Data("not a model".utf8).write(to: dir.file("m.model"))
+            let before = try SynthTests.contents(dir)
+            let listing = dir.listing()
+            let result = try dir.deblur(arguments)
+            expectCleanFailure(result, naming: message, directory: dir, before: listing, usageFollows: true)
+            #expect(try SynthTests.contents(dir) == before)
+        }
+    }
 }

@@ -109,6 +109,15 @@ struct Compare: ParsableCommand {
                                (jsonPath == "-" ? nil : jsonPath, "--json")] {
             if let path { try checkWritableOutput(path, option: option) }
         }
+        // The dataset's own description and items lists, and the parts being merged, are inputs.
+        var inputs = merge
+        if let dataset {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dataset)) ?? []
+            inputs += names.filter { $0 == "dataset.json" || ($0.hasPrefix("items") && $0.hasSuffix(".jsonl")) }
+                .map { (dataset as NSString).appendingPathComponent($0) }
+        }
+        try refuseClashes([("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--tuned-methods", tunedMethods),
+                           ("--json", jsonPath == "-" ? nil : jsonPath)], inputs: inputs)
     }
 
     func run() throws {

@@ -125,6 +125,8 @@ struct Train: ParsableCommand {
         try checkThreads(threads)
         try checkWritableOutput(output, option: "--output")
         if let log { try checkWritableOutput(log, option: "--log") }
+        try refuseClashes([("--output", output), ("--output's checkpoint", output + ".checkpoint"), ("--log", log ?? output + ".log.jsonl")],
+                          inputs: [initial].compactMap { $0 })
         // Checked before the data is synthesized (minutes), not when the checkpoint is read.
         if resume && !FileManager.default.fileExists(atPath: output + ".checkpoint") {
             throw ValidationError("--resume: there is no checkpoint \(output).checkpoint (one is written after each epoch, so a run stopped during its first has none): run without --resume to start afresh.")

@@ -36,6 +36,32 @@ func refuseOverwriting(_ inputs: String..., with output: String, option: String)
     }
 }
 
+/// Refuses two outputs of one run that are the same file (the later would silently replace
+/// the earlier: `--trace d.tif -o d.tif`) and an output that is one of `inputs` (`--trace
+/// in.tif`, `--csv ds/items.jsonl`), before anything runs. Devices and pipes (`/dev/stdout`)
+/// are streams and may take several outputs.
+func refuseClashes(_ outputs: [(option: String, path: String?)], inputs: [String] = []) throws {
+    /// The file a path names: its device and inode when it exists, else its absolute path.
+    func identity(_ path: String) -> String? {
+        let (resolved, inPlace) = writeDestination(of: path)
+        if inPlace { return nil }
+        var s = stat()
+        if stat(resolved, &s) == 0 { return "\(s.st_dev):\(s.st_ino)" }
+        return URL(fileURLWithPath: resolved).standardizedFileURL.path
+    }
+    var seen: [String: (option: String, path: String)] = [:]
+    for case let (option, path?) in outputs {
+        guard let id = identity(path) else { continue }
+        if let earlier = seen[id] {
+            throw ValidationError("\(option) \(path) is also \(earlier.option) \(earlier.path): give each output its own file.")
+        }
+        for input in inputs where identity(input) == id {
+            throw ValidationError("\(option) \(path) is the input \(input): choose another name, the input would be replaced.")
+        }
+        seen[id] = (option, path)
+    }
+}
+
 /// Refuses, before a long run, an output path that could not be written at its end: a
 /// directory, or a file in a directory that does not exist or cannot be written (permissions,
 /// a read-only file system). Outputs are written to a temporary file beside the path and
