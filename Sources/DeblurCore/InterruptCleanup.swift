@@ -49,6 +49,8 @@ public enum InterruptCleanup {
         guard pipe(&ends) == 0 else { return }
         // Not inherited by programs the process starts.
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        // A burst of signals that filled the pipe must not block the handler.
+        _ = fcntl(ends[1], F_SETFL, O_NONBLOCK)
         // Set before any handler can run, so the handler only ever reads it.
         interruptPipeWriteEnd = ends[1]
         installed = true
