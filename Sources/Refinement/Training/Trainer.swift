@@ -145,13 +145,36 @@ public final class Trainer {
     }
 
     /// Restores weights, optimizer state, step and best score from the checkpoint.
-    /// - Throws: `RefinementError.invalidModelFile` if it is missing, bad or from other settings.
-    public func resume() throws {
-        guard let path = checkpointPath else { return }
+    ///
+    /// The run may go on under other settings on purpose (a warm restart: a longer schedule,
+    /// other training images, as the shipped model's recipe does), so those are allowed but
+    /// returned, one "key VALUE there, VALUE now" per setting the checkpoint was written
+    /// with otherwise, for the caller to show; the length, the thread count and the dataset's
+    /// spelling are not listed. Another task or base method would make it another kind of model.
+    /// - Returns: the settings that differ from the checkpoint's, sorted by key.
+    /// - Throws: `RefinementError.invalidModelFile` if it is missing or bad, or was written
+    ///   for another task or base method.
+    @discardableResult
+    public func resume() throws -> [String] {
+        guard let path = checkpointPath else { return [] }
         let (model, extra) = try ModelFile.read(path)
         try Self.checkArchitecture(model, path: path, architecture: network.architecture)
         guard case .number(let s)? = model.header.training["step"] else {
             throw RefinementError.invalidModelFile(path: path, reason: "no training step in the header: not a checkpoint")
+        }
+        let now = self.model(metrics: nil).header
+        func text<T: Encodable>(_ value: T?) -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return value.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? "none"
+        }
+        if model.header.resolvedTask != now.resolvedTask || model.header.base != now.base {
+            throw RefinementError.invalidModelFile(path: path, reason: "it was written for task \(model.header.resolvedTask) on base \(text(model.header.base)), this run is task \(now.resolvedTask) on base \(text(now.base)): start afresh without --resume")
+        }
+        let free: Set<String> = ["step", "steps", "total_steps", "best_psnr", "blas_threads", "dataset"]
+        let then = model.header.training.filter { !free.contains($0.key) }, ours = now.training.filter { !free.contains($0.key) }
+        let differences = Set(then.keys).union(ours.keys).sorted().compactMap { key -> String? in
+            then[key] == ours[key] ? nil : "\(key) \(text(then[key])) there, \(text(ours[key])) now"
         }
         let count = optimizer.state.count
         var state: [[Float]] = []
@@ -170,6 +193,7 @@ public final class Trainer {
             best = ValidationMetrics(loss: model.header.metrics["loss"] ?? .nan, psnr: p, ssim: model.header.metrics["ssim"] ?? .nan,
                                      basePSNR: model.header.metrics["base_psnr"] ?? .nan, baseSSIM: model.header.metrics["base_ssim"] ?? .nan)
         }
+        return differences
     }
 
     /// Runs to `totalSteps`, validating and checkpointing every `stepsPerEpoch` steps.

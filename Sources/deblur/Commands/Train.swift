@@ -229,7 +229,13 @@ struct Train: ParsableCommand {
                                   output: output, logPath: log ?? output + ".log.jsonl")
         if let initialModel, let initial { try trainer.initialize(from: initialModel, path: initial) }
         if let endToEndTraining { try trainer.trainEndToEnd(endToEndTraining) }
-        if resume { try trainer.resume() }
+        if resume {
+            // A warm restart changes settings on purpose; a slip of the command line would too.
+            let changed = try trainer.resume()
+            if !changed.isEmpty, !quiet {
+                FileHandle.standardError.write(Data("note: resuming \(output).checkpoint with other settings than it was written with: \(changed.joined(separator: "; "))\n".utf8))
+            }
+        }
         let bar = ProgressBar(total: trainer.totalSteps, label: "train", quiet: quiet)
         if trainer.step > 0 { bar.advance(trainer.step) }
         var lastValidation = ""

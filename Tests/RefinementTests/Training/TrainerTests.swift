@@ -68,6 +68,35 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(best.header.training["optimizer"] == .string("adam"))
     }
 
+    /// Resuming under other settings is allowed (the shipped recipe's warm restart changes
+    /// the images' contrast) but each change is listed, where it used to go unsaid; a longer
+    /// run lists nothing, and another base method is refused.
+    @Test func resumeWithOtherSettingsListsThemAndAnotherBaseIsRefused() throws {
+        let output = temporaryPath("other.model")
+        defer { removeTemporary(output); removeTemporary(output + ".checkpoint") }
+        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
+        let otherBase = try Trainer(architecture: Self.architecture, base: BaseMethod(name: "tikhonov"), data: Self.data,
+                                    options: Self.options(steps: 4), output: output, logPath: nil)
+        #expect {
+            try otherBase.resume()
+        } throws: { error in
+            guard case let RefinementError.invalidModelFile(path, reason) = error else { return false }
+            return path == output + ".checkpoint" && reason.contains("tikhonov")
+        }
+        #expect(otherBase.step == 0)
+        var other = Self.options(steps: 4)
+        other.seed = 8; other.learningRate = 0.5; other.optimizer = .sgd
+        let changed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: other, output: output, logPath: nil)
+        let listed = try changed.resume()
+        #expect(changed.step == 2)
+        #expect(listed.contains("seed 7 there, 8 now") && listed.contains("optimizer \"adam\" there, \"sgd\" now"), "\(listed)")
+        #expect(listed.contains { $0.hasPrefix("learning_rate") } && !listed.contains { $0.hasPrefix("total_steps") }, "\(listed)")
+        #expect(listed.count == 3, "\(listed)")
+        let longer = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 6), output: output, logPath: nil)
+        #expect(try longer.resume() == [])
+        #expect(longer.step == 2)
+    }
+
     @Test func logIsCreatedAtItsFirstLineSoAStoppedRunLeavesNone() throws {
         let path = temporaryPath("stopped.log.jsonl")
         defer { removeTemporary(path) }
