@@ -71,6 +71,31 @@ public struct Dataset: Sendable {
             throw IOError.badDataset(file: directory, line: nil, reason: "\(ks.count) of \(n) shard files present (items-K-of-\(n).jsonl)")
         }
 
+        return Dataset(directory: directory, settings: settings, items: try readItems(directory, files: itemFiles))
+    }
+
+    /// Loads one items file of a dataset directory with its `dataset.json`: typically a shard's
+    /// `items-K-of-N.jsonl` (`Shard.itemsFileName`), whose items a `deblur synth --shard K/N` run
+    /// (or `DatasetGenerator.write(to:shard:)`) has written while other shards are missing or
+    /// still running, which `load(_:)` refuses as an incomplete dataset. Other items files in the
+    /// directory are not read.
+    /// - Throws: `IOError.badDataset` naming the file (and line): not a directory, no such items
+    ///   file, a line that is not an item, a duplicate id, or a bad `dataset.json`.
+    public static func load(_ directory: String, itemsFile: String) throws -> Dataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IOError.badDataset(file: directory, line: nil, reason: "not a directory")
+        }
+        let settings = try loadSettings(directory)
+        let path = (directory as NSString).appendingPathComponent(itemsFile)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IOError.badDataset(file: path, line: nil, reason: "no such items file")
+        }
+        return Dataset(directory: directory, settings: settings, items: try readItems(directory, files: [itemsFile]))
+    }
+
+    /// The items of `files` (names in `directory`), sorted by id; ids must be unique across them.
+    private static func readItems(_ directory: String, files itemFiles: [String]) throws -> [DatasetItem] {
         var items: [DatasetItem] = []
         var origin: [String: String] = [:]
         let decoder = JSONDecoder()
@@ -97,7 +122,7 @@ public struct Dataset: Sendable {
             }
         }
         items.sort { $0.id < $1.id }
-        return Dataset(directory: directory, settings: settings, items: items)
+        return items
     }
 
     /// `items-K-of-N.jsonl` → (K, N), K from 1 (as `--shard K/N` writes them).

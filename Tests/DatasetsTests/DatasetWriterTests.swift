@@ -37,6 +37,30 @@ import KernelBank
         return files
     }
 
+    /// A node that wrote its shard reads it back before the other shards exist: the shard's
+    /// items are the in-memory items of its indices, and `Shard.all` is the whole dataset.
+    @Test func oneShardLoadsBeforeTheOthersAreWritten() throws {
+        let directory = temporaryDirectory("one-shard")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let generator = try DatasetGenerator(settings: settings())
+        _ = try generator.write(to: directory, shard: try Shard(2, of: 3), threads: 1)
+        #expect(throws: IOError.self) { try Dataset.load(directory) }
+        let part = try Dataset.load(directory, shard: try Shard(2, of: 3))
+        #expect(part.items.map(\.id) == ["000001", "000004"])
+        #expect(part.settings["format"] == .string("deblurkit-dataset"))
+        for entry in part.items {
+            let item = try generator.makeItem(index: Int(entry.id)!)
+            #expect(try ImageIO.read(part.path(entry.blurred)) == item.blurred)
+            #expect(entry.noiseSigma == item.noise.gaussianSigma)
+        }
+        #expect(throws: IOError.badDataset(file: directory + "/items-1-of-3.jsonl", line: nil, reason: "no such items file")) {
+            try Dataset.load(directory, shard: try Shard(1, of: 3))
+        }
+        _ = try generator.write(to: directory, shard: try Shard(1, of: 3), threads: 1)
+        _ = try generator.write(to: directory, shard: try Shard(3, of: 3), threads: 1)
+        #expect(try Dataset.load(directory, shard: .all).items.map(\.id) == ["000000", "000001", "000002", "000003", "000004"])
+    }
+
     @Test func writtenFilesReadBackAsTheInMemoryItems() throws {
         let directory = temporaryDirectory("write")
         defer { try? FileManager.default.removeItem(atPath: directory) }

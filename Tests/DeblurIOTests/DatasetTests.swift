@@ -46,6 +46,34 @@ import Testing
         #expect(dataset.settings.isEmpty)
     }
 
+    @Test("One items file loads alone (a shard written before the others), with dataset.json; its errors name the file")
+    func loadsOneItemsFile() throws {
+        let directory = Self.make([
+            "dataset.json": #"{"format": "deblurkit-dataset", "version": 1, "count": 6}"#,
+            "items-2-of-3.jsonl": Self.item("000004", sigma: 0.02) + "\n" + Self.item("000001") + "\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The directory as a whole is incomplete, and stays refused by `load(_:)`.
+        #expect(throws: IOError.badDataset(file: directory, line: nil, reason: "1 of 3 shard files present (items-K-of-3.jsonl)")) {
+            try Dataset.load(directory)
+        }
+        let shard = try Dataset.load(directory, itemsFile: "items-2-of-3.jsonl")
+        #expect(shard.items.map(\.id) == ["000001", "000004"])
+        #expect(shard.items.map(\.noiseSigma) == [0.01, 0.02])
+        #expect(shard.settings["count"] == .number(6))
+        #expect(shard.path(shard.items[1].blurred) == directory + "/blurred/000004.tif")
+        #expect(throws: IOError.badDataset(file: directory + "/items-1-of-3.jsonl", line: nil, reason: "no such items file")) {
+            try Dataset.load(directory, itemsFile: "items-1-of-3.jsonl")
+        }
+        #expect(throws: IOError.badDataset(file: "/nonexistent-dataset", line: nil, reason: "not a directory")) {
+            try Dataset.load("/nonexistent-dataset", itemsFile: "items.jsonl")
+        }
+        FileManager.default.createFile(atPath: directory + "/items-3-of-3.jsonl", contents: Data((Self.item("000002") + "\n" + Self.item("000002")).utf8))
+        #expect(throws: IOError.badDataset(file: directory + "/items-3-of-3.jsonl", line: 2, reason: "duplicate id \"000002\" (first in items-3-of-3.jsonl line 1)")) {
+            try Dataset.load(directory, itemsFile: "items-3-of-3.jsonl")
+        }
+    }
+
     static func failure(_ files: [String: String]) -> (IOError?, String) {
         let directory = make(files)
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -198,3 +198,14 @@ extension DatasetGenerator {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension Dataset {
+    /// The items one shard wrote (`deblur synth --shard K/N`, `DatasetGenerator.write(to:shard:)`),
+    /// with the directory's `dataset.json`, whether or not the other shards exist yet: its
+    /// `items-K-of-N.jsonl` alone (`Dataset.load(_:itemsFile:)`). `Shard.all` loads the whole
+    /// dataset as `Dataset.load(_:)` does.
+    /// - Throws: `IOError.badDataset` naming the file: no items file of this shard, or a bad line.
+    public static func load(_ directory: String, shard: Shard) throws -> Dataset {
+        shard.count == 1 ? try load(directory) : try load(directory, itemsFile: shard.itemsFileName)
+    }
+}
