@@ -66,9 +66,27 @@ public final class Trainer {
     public let output: String?
     public let logPath: String?
 
+    /// A run that trains a fresh network of `architecture` (seeded by `options.seed`) on `data`.
+    /// - Parameters:
+    ///   - architecture: the network; a denoiser's (`data.task == .denoise`) inputs are
+    ///     `[.estimate, .noise]` or `[.estimate]`, as `PlugAndPlayRestorer` requires.
+    ///   - base: the classical method `data` was made with, recorded in the model's header
+    ///     (`BaseMethod(name: "none")` for a denoiser, which runs none, as `deblur train` writes it).
+    ///   - output: where the best model goes (the checkpoint beside it); nil keeps it in memory.
+    ///   - logPath: the JSON-lines log; nil writes none.
+    /// - Throws: `RefinementError.invalidSetting` for an invalid architecture, a denoiser that
+    ///   would see a blurred image, a batch < 1, a patch size that is not a positive multiple of
+    ///   `2^depth`, a learning rate ≤ 0, or a loss that does not parse. (`run` throws when the
+    ///   log cannot be written.)
     public init(architecture: RefinerArchitecture, base: BaseMethod, data: TrainingData, options: TrainingOptions,
                 output: String?, logPath: String?) throws {
         if let problem = architecture.problem { throw RefinementError.invalidSetting(name: "architecture", value: "\(architecture)", expected: problem) }
+        // Checked here rather than when the model is first used: `PlugAndPlayRestorer` refuses
+        // such a model, so the whole run would be lost.
+        if data.task == .denoise && architecture.inputs.contains(.blurred) {
+            throw RefinementError.invalidSetting(name: "denoiser inputs", value: architecture.inputs.map(\.rawValue).joined(separator: ","),
+                                                 expected: "estimate,noise or estimate (a denoiser sees no blurred image)")
+        }
         guard options.batch >= 1, options.patch >= architecture.sizeMultiple, options.patch % architecture.sizeMultiple == 0 else {
             throw RefinementError.invalidSetting(name: "patch", value: "\(options.patch)", expected: "a positive multiple of \(architecture.sizeMultiple) (2^depth)")
         }

@@ -173,6 +173,27 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(fresh.model(metrics: nil).header.training["initialized_from"] == nil)
     }
 
+    /// A denoiser with a blurred-image plane was trained to the end and only then refused by
+    /// `PlugAndPlayRestorer`; `deblur train` checked it, code calling `Trainer` did not.
+    @Test func aDenoiserWithABlurredInputIsRefusedBeforeTraining() throws {
+        let denoising = TrainingData(training: boxData(count: 4, size: 24, seed: 90), validation: [], description: [:],
+                                     task: .denoise, addedNoise: 0.01...0.05)
+        #expect(throws: RefinementError.invalidSetting(name: "denoiser inputs", value: "estimate,blurred,noise",
+                                                       expected: "estimate,noise or estimate (a denoiser sees no blurred image)")) {
+            try Trainer(architecture: Self.architecture, base: BaseMethod(name: "none"), data: denoising, options: Self.options(steps: 1),
+                        output: nil, logPath: nil)
+        }
+        var planes = Self.architecture
+        planes.inputs = [.estimate, .noise]
+        let model = try Trainer(architecture: planes, base: BaseMethod(name: "none"), data: denoising, options: Self.options(steps: 1),
+                                output: nil, logPath: nil).run()
+        #expect(model.header.resolvedTask == .denoise && model.header.architecture.inputs == [.estimate, .noise])
+        #expect(try PlugAndPlayRestorer(model: model).iterations == 8)
+        // A refiner may see the blurred image: the same architecture trains on refiner data.
+        #expect(try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 1),
+                            output: nil, logPath: nil).totalSteps == 1)
+    }
+
     @Test func patchSamplerAppliesOneTransformToInputsAndTarget() throws {
         let sample = Self.data.training[0]
         let sampler = try PatchSampler(samples: [TrainingSample(estimate: sample.sharp, blurred: sample.sharp, sharp: sample.sharp, noiseSigma: 0.02)],
