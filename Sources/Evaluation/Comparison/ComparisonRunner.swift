@@ -37,8 +37,16 @@ public struct ComparisonRunner: Sendable {
     public init(settings: ComparisonSettings = ComparisonSettings()) { self.settings = settings }
 
     /// Runs `methods` on `items`. `settings.baseline` defaults to `blurred` when present, else the first method.
+    ///
+    /// Labels must be unique (a precondition, checked before any item runs): scores, win counts
+    /// and reports find a method by its label, so two methods of one label would be counted
+    /// against each other's results (label each, e.g. `ComparisonMethod(label: "cnn-\(step)", …)`).
     public func run(items: [ComparisonItem], methods: [ComparisonMethod]) -> Comparison {
         let labels = methods.map(\.label)
+        var seen = Set<String>()
+        for label in labels where !seen.insert(label).inserted {
+            preconditionFailure("ComparisonRunner.run: two methods are labelled '\(label)' (labels: \(labels.joined(separator: ", "))); give each a label of its own")
+        }
         var settings = self.settings
         if settings.baseline.isEmpty || !labels.contains(settings.baseline) {
             settings.baseline = labels.contains("blurred") ? "blurred" : (labels.first ?? "")

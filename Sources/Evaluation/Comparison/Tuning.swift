@@ -10,9 +10,14 @@ extension ComparisonRunner {
     ///
     /// A spec that already sets its free parameter keeps it (the user's choice wins), as does
     /// one whose other settings exclude it (the factory refuses the spec with the parameter set).
-    /// - Throws: `EvaluationError.noItems` when the split leaves no test item, and the
-    ///   factory's error for a spec it cannot make (checked before anything runs).
+    /// - Throws: `EvaluationError.noItems` when the split leaves no test item,
+    ///   `.invalidMethodSpec` for a spec listed twice (as `MethodSpec.parseList` refuses it), and
+    ///   the factory's error for a spec it cannot make (checked before anything runs).
     public func run(items: [ComparisonItem], specs: [MethodSpec], factory: MethodFactory) throws -> Comparison {
+        var seen = Set<String>()
+        for spec in specs where !seen.insert(spec.description).inserted {
+            throw EvaluationError.invalidMethodSpec(spec: spec.description, reason: "listed twice")
+        }
         var runner = self
         runner.settings.methodSpecs = specs.map(\.description)
         // Make every method once up front, so a typo fails fast rather than on every item.

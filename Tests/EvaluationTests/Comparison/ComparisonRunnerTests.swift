@@ -134,6 +134,25 @@ private func psnrOfOffset(_ e: Double) -> Double { 10 * log10(1 / (e * e)) }
         #expect(box.saved.sorted() == ["a/blurred", "a/subtract", "b/blurred", "b/subtract"])
     }
 
+    /// Scores and win counts find a method by its label: two methods of one label were each
+    /// counted against the other's results (both rows read 1 / 0 / 0 wins, the baseline too).
+    @Test func aLabelGivenTwiceIsRefusedBeforeAnyItemRuns() async throws {
+        let specs = [try MethodSpec.parse("subtract:shift=0.05"), try MethodSpec.parse("blurred"), try MethodSpec.parse("subtract:shift=0.05")]
+        #expect(throws: EvaluationError.invalidMethodSpec(spec: "subtract:shift=0.05", reason: "listed twice")) {
+            try ComparisonRunner().run(items: [offsetItem("a", seed: 1)], specs: specs, factory: testFactory)
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = ComparisonRunner().run(items: [offsetItem("a", seed: 1)],
+                                       methods: [ComparisonMethod(label: "m", restorer: Passthrough()),
+                                                 ComparisonMethod(label: "m", restorer: Subtract(shift: 0.05))])
+        }
+        // Distinct labels for the same two restorers run and count as expected.
+        let result = ComparisonRunner().run(items: [offsetItem("a", seed: 1)],
+                                            methods: [ComparisonMethod(label: "m", restorer: Passthrough()),
+                                                      ComparisonMethod(label: "m2", restorer: Subtract(shift: 0.05))])
+        #expect(result.wins.map(\.method) == ["m2"] && result.wins[0].psnrWins == 1)
+    }
+
     @Test func unknownMethodFailsBeforeAnyItemRuns() throws {
         let specs = try MethodSpec.parseList("blurred,nonesuch")
         #expect(throws: EvaluationError.self) {
