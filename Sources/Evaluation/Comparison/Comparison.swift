@@ -89,6 +89,15 @@ public struct Comparison: Sendable {
         return items.contains { !seen.insert($0.kernel ?? "unknown").inserted } || seen.count <= 1
     }
 
+    /// Whether grouping by noise σ says more than the item list: some σ (as reports print it,
+    /// `σ=0.0131`) is shared by two or more items, or there is one σ in all. Datasets that draw σ
+    /// per item from a range (`deblur synth --noise-sigma 0.005:0.03`) have as many levels as
+    /// items, and a table per level would repeat every item.
+    public var noiseGroupsAreInformative: Bool {
+        var seen = Set<String>()
+        return items.contains { !seen.insert($0.noiseSigma.map(formatSigma) ?? "unknown").inserted } || seen.count <= 1
+    }
+
     /// Per-method statistics grouped by noise σ (sorted by σ; unknown last).
     public var byNoise: [(group: String, summaries: [MethodSummary])] {
         let groups = grouped { $0.noiseSigma.map(formatSigma) ?? "unknown" }

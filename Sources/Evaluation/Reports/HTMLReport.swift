@@ -30,7 +30,9 @@ public enum HTMLReport {
                         + (result.kernelGroupsAreInformative
                            ? groupTable("kernel", result.byKernel, methods: result.methods)
                            : "<p class=\"note\">\(escape(ReportFormat.ownKernels(result.items.count)))</p>")
-                        + groupTable("noise σ", result.byNoise, methods: result.methods))
+                        + (result.noiseGroupsAreInformative
+                           ? groupTable("noise σ", result.byNoise, methods: result.methods)
+                           : "<p class=\"note\">\(escape(ReportFormat.ownNoiseLevels(result.items.count)))</p>"))
         if !result.traces.isEmpty {
             let byItem = Dictionary(grouping: result.traces, by: \.item)
             let items = result.traces.map(\.item).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }

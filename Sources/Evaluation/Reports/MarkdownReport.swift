@@ -18,7 +18,11 @@ public enum MarkdownReport {
         let noise = result.byNoise
         if noise.count > 1 || noise.first?.group != "unknown" {
             out += "\n## By noise level\n"
-            for (group, summaries) in noise { out += "\n### \(group)\n\n" + groupTable(summaries) }
+            if result.noiseGroupsAreInformative {
+                for (group, summaries) in noise { out += "\n### \(group)\n\n" + groupTable(summaries) }
+            } else {
+                out += "\n" + ReportFormat.ownNoiseLevels(noise.count) + "\n"
+            }
         }
         if !result.tuning.isEmpty {
             out += "\n## Tuning\n\nChosen on \(result.validationItems.count) validation item(s) (split seed \(result.settings.splitSeed)) by mean PSNR; not scored above.\n\n"

@@ -2,6 +2,12 @@ import Foundation
 
 /// Number formatting shared by the text reports, so Markdown, CSV and HTML agree.
 enum ReportFormat {
+    /// What the reports say instead of one group per noise level when no level repeats.
+    static func ownNoiseLevels(_ count: Int) -> String {
+        "Each item has a noise level of its own (\(count) levels), so a group per level would repeat the items; "
+            + "each item's σ and scores are in the CSV and JSON reports (and the JSON's by_noise)."
+    }
+
     /// What the reports say instead of one group per kernel when no kernel repeats.
     static func ownKernels(_ count: Int) -> String {
         "Each item has a kernel of its own (\(count) kernels), so a group per kernel would repeat the items; "

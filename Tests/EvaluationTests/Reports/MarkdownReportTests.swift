@@ -39,6 +39,29 @@ import DeblurCore
         #expect(HTMLReport.render(shared).contains("<th>kernel</th><th>items</th>"))
     }
 
+    /// A dataset that draws σ per item from a range (`--noise-sigma 0.005:0.03`) has as many
+    /// levels as items: a table per level repeated each item; the reports say so instead.
+    @Test func noiseLevelsOfOneItemEachAreNotGrouped() {
+        var runner = ComparisonRunner()
+        runner.previewItems = 0
+        let own = runner.run(items: (1...3).map { offsetItem("00\($0)", kernel: "disk-3", noise: 0.01 + 0.001 * Double($0), seed: UInt64($0)) },
+                             methods: [ComparisonMethod(Passthrough())])
+        #expect(!own.noiseGroupsAreInformative && own.byNoise.count == 3)
+        let text = MarkdownReport.render(own)
+        #expect(text.contains("## By noise level\n\nEach item has a noise level of its own (3 levels)") && !text.contains("### σ="))
+        #expect(text.contains("### disk-3"))
+        let html = HTMLReport.render(own)
+        #expect(html.contains("Each item has a noise level of its own (3 levels)") && !html.contains("<th>noise σ</th><th>items</th>"))
+
+        // Levels shared by items, or one level in all, keep their groups.
+        let shared = runner.run(items: [offsetItem("001", noise: 0.01, seed: 1), offsetItem("002", noise: 0.01, seed: 2),
+                                        offsetItem("003", noise: 0.02, seed: 3)], methods: [ComparisonMethod(Passthrough())])
+        #expect(shared.noiseGroupsAreInformative && MarkdownReport.render(shared).contains("### σ=0.02"))
+        #expect(HTMLReport.render(shared).contains("<th>noise σ</th><th>items</th>"))
+        let single = runner.run(items: [offsetItem("001", noise: 0.013, seed: 1)], methods: [ComparisonMethod(Passthrough())])
+        #expect(single.noiseGroupsAreInformative && MarkdownReport.render(single).contains("### σ=0.013"))
+    }
+
     @Test func pipesInLabelsAreEscaped() {
         #expect(MarkdownReport.cell("a|b") == "a\\|b")
     }
