@@ -53,7 +53,9 @@ extension DatasetGenerator {
     ///
     /// - Parameters:
     ///   - threads: items generated in parallel (each with one-threaded FFTs).
-    ///   - progress: called after each item with (done, total), from worker threads.
+    ///   - progress: called after each item with (done, total), from worker threads, possibly
+    ///     at the same time and out of order: guard what it changes with a lock. (It is not
+    ///     `@Sendable`, so the compiler does not check this, even in Swift 6 mode.)
     /// - Throws: `DatasetsError` for a mismatching directory, unreadable sources or write failures.
     public func write(to directory: String, shard: Shard = .all, force: Bool = false,
                       threads: Int = ProcessorInfo.cores, progress: ((Int, Int) -> Void)? = nil) throws -> SynthesisSummary {

@@ -146,10 +146,15 @@ public struct ComparisonSettings: Sendable, Codable {
     public var baseline: String
     /// The specs as given on the command line.
     public var methodSpecs: [String]
+    /// Whether `run(items:specs:factory:)` tunes each method's free parameter on a validation
+    /// split first (`--tune`); the split's items are then not scored.
     public var tune: Bool
+    /// The fraction of items held out for tuning (default 0.2), drawn with `splitSeed` (default 0).
     public var validationFraction: Double
     public var splitSeed: UInt64
+    /// Items run in parallel (default all cores), each on one worker.
     public var threads: Int
+    /// The DeblurKit version that made the comparison.
     public var version: String
     /// The part of the dataset this run scored (`--shard K/N`); nil for a whole dataset.
     public var shard: ComparisonShard?

@@ -6,8 +6,9 @@ import Foundation
 /// Items run in parallel on `threads` workers that each take the next unclaimed item, so
 /// at most `threads` items are in memory at once; results land in input order whatever the
 /// timing. While items run in parallel the metrics run single-threaded, and the caller
-/// should keep the methods single-threaded too (the CLI sets `FFT.threads = 1`): one
-/// component owns the cores at a time.
+/// should keep the methods single-threaded too (`deblur compare` runs it inside
+/// `BLAS.withThreads(1)`, which also sets `FFT.threads` to 1): one component owns the cores at
+/// a time.
 ///
 /// A failure (a loader that throws, sharp and blurred of different sizes, a method that
 /// throws or returns the wrong size) is recorded with its reason and the run goes on.
