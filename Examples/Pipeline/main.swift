@@ -46,11 +46,11 @@ do {
         FileHandle.standardError.write(Data("no CNN model (pass --model FILE): the cnn row is left out\n".utf8))
     }
 
-    // 3. Score in parallel (items own the cores, so each FFT is single-threaded) and report.
-    FFT.threads = 1
+    // 3. Score in parallel and report. Items own the cores, so each FFT and each network pass
+    //    is single-threaded: `BLAS.withThreads(1)` sets both, as `deblur compare` does.
     var runner = ComparisonRunner(settings: ComparisonSettings(dataset: "pipeline example (in memory)", metrics: MetricSettings(crop: 0)))
     runner.previewItems = 2
-    let result = runner.run(items: items, methods: methods)
+    let result = BLAS.withThreads(1) { runner.run(items: items, methods: methods) }
     print(MarkdownReport.summaryTable(result))
 
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
