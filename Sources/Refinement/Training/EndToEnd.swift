@@ -149,6 +149,10 @@ public struct EndToEndTraining: Sendable {
     public var settings: SyntheticDataSettings
     public var seed: UInt64
     public var validation: [BlurredScene]
+    /// Threads a step's scenes are spread over (capped by the batch); `nil` takes `BLAS.threads`
+    /// when the step is made. The gradient sums are added in thread order, so the weights depend
+    /// on the count; setting it here keeps a run's count whatever else changes the global one.
+    public var threads: Int?
 
     /// Validation scenes (`settings.validationImages`) are drawn from their own streams of `seed`.
     /// - Throws: `RefinementError.invalidSetting` for a splitting with collaborative steps: the

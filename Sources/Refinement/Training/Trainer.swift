@@ -342,7 +342,7 @@ public final class Trainer {
         training["schedule"] = .string(options.schedule.rawValue)
         training["warmup"] = .number(Double(options.warmup))
         training["loss"] = .string(loss.name)
-        training["blas_threads"] = .number(Double(BLAS.threads))
+        training["blas_threads"] = .number(Double(endToEnd?.threads ?? BLAS.threads))
         if let initializedFrom { training["initialized_from"] = .string(initializedFrom) }
         if let noise = data.addedNoise {
             training["added_noise"] = .array([.number(noise.lowerBound), .number(noise.upperBound)])
@@ -430,7 +430,7 @@ final class TrainingLog {
 }
 
 /// One end-to-end step's work: `batch` scenes restored and differentiated, spread over
-/// `BLAS.threads` threads (each its own workspaces and gradient sum, one BLAS and FFT thread
+/// `training.threads` (default `BLAS.threads`) threads (each its own workspaces and gradient sum, one BLAS and FFT thread
 /// each), the per-thread sums added in a fixed order so the same seed and thread count give
 /// the same weights.
 final class EndToEndStep {
@@ -445,7 +445,7 @@ final class EndToEndStep {
         self.training = training; self.batch = batch
         // `--threads`, not the machine's cores: the sums' order follows the thread count, and a
         // model must be reproducible on another machine from the count its header records.
-        threads = max(1, min(BLAS.threads, batch))
+        threads = max(1, min(training.threads ?? BLAS.threads, batch))
         workspaces = (0..<threads).map { _ in (0..<training.splitting.iterations).map { _ in UNetWorkspace() } }
         sums = Array(repeating: [Float](repeating: 0, count: network.parameterCount), count: threads)
     }

@@ -72,7 +72,9 @@ import Deconvolution
     /// Scenes are fresh per index and fixed by the seed; the same seed trains the same weights
     /// (the batch is spread over threads, and their sums are added in a fixed order).
     @Test func trainingIsDeterministicAndRecordsItself() throws {
-        let training = try Self.training()
+        // Its own thread count: other tests change the global BLAS.threads while this one runs.
+        var training = try Self.training()
+        training.threads = 2
         #expect(maxAbsDifference(try training.trainingScene(4).blurred, try Self.training().trainingScene(4).blurred) == 0)
         #expect(maxAbsDifference(try training.trainingScene(4).sharp, try training.trainingScene(5).sharp) > 0.01)
         let a = try Self.trainer(training), b = try Self.trainer(training)
@@ -92,16 +94,17 @@ import Deconvolution
         #expect(abs(try #require(a.validate()).psnr - expected) < 1e-9)
     }
 
-    /// The scenes of a step go to `BLAS.threads` threads (`--threads`, recorded as
-    /// `blas_threads`), not to every core of the machine: the gradient sums' order, and so the
-    /// weights, follow that count.
+    /// The scenes of a step go to `training.threads` threads (the CLI leaves it to `BLAS.threads`,
+    /// that is `--threads`, recorded as `blas_threads`), not to every core of the machine: the
+    /// gradient sums' order, and so the weights, follow that count.
     @Test func scenesAreSpreadOverTheConfiguredThreadCount() throws {
-        let training = try Self.training()
+        var training = try Self.training()
         for count in [1, 2, 3] {
-            let step = try BLAS.withThreads(count) { try EndToEndStep(training, batch: 3, network: tinyDenoiser().network) }
-            #expect(step.threads == count)
+            training.threads = count
+            #expect(try EndToEndStep(training, batch: 3, network: tinyDenoiser().network).threads == count)
         }
-        #expect(try BLAS.withThreads(8) { try EndToEndStep(training, batch: 3, network: tinyDenoiser().network) }.threads == 3)
+        training.threads = 8
+        #expect(try EndToEndStep(training, batch: 3, network: tinyDenoiser().network).threads == 3)
     }
 
     @Test func refinersAndEnsemblesAreRefused() throws {
