@@ -116,43 +116,27 @@ import _TestSupport
         }
     }
 
-    /// A folder of photographs with one file too small for the crop: refused with the file
-    /// named and `--skip-bad` suggested; with it, the file is listed and the rest is used.
-    @Test func aTooSmallImageIsNamedAndSkipBadLeavesItOut() throws {
+    /// A folder of photographs with one unusable file (too small for the crop; or a float TIFF
+    /// with NaN and ∞ samples, which used to be clipped silently into black and white): refused
+    /// with the file named and `--skip-bad` suggested; with it, the file is listed and the rest is used.
+    @Test(arguments: [("small.png", "--skip-bad"), ("bad.tif", "128 NaN or infinite samples")])
+    func anUnusableImageIsNamedAndSkipBadLeavesItOut(bad: String, message: String) throws {
         try withScratch { dir in
             try FileManager.default.createDirectory(at: dir.file("photos"), withIntermediateDirectories: true)
             try ImageIO.write(randomImage(height: 96, width: 96, seed: 1), to: dir.file("photos/big.png").path)
-            try ImageIO.write(randomImage(height: 12, width: 40, seed: 2), to: dir.file("photos/small.png").path)
+            var image = randomImage(height: bad == "small.png" ? 12 : 64, width: bad == "small.png" ? 40 : 64, seed: 2)
+            if bad == "bad.tif" { for x in 0..<64 { image[20, x] = .nan; image[40, x] = .infinity } }
+            try ImageIO.write(image, to: dir.file("photos/\(bad)").path)
             let arguments = ["synth", "--out", "ds", "--images", "photos", "--count", "2", "--size", "24", "--kernels", "bank", "--quiet"]
             let before = dir.listing()
             let refused = try dir.deblur(arguments)
-            expectCleanFailure(refused, naming: "small.png", directory: dir, before: before)
-            #expect(refused.stderr.contains("--skip-bad"), "\(refused)")
+            expectCleanFailure(refused, naming: bad, directory: dir, before: before)
+            #expect(refused.stderr.contains("--skip-bad") && refused.stderr.contains(message), "\(refused)")
             let skipped = try dir.deblur(arguments + ["--skip-bad"])
             #expect(skipped.status == 0, "\(skipped)")
-            #expect(skipped.stderr.contains("skipped") && skipped.stderr.contains("small.png"), "\(skipped)")
+            #expect(skipped.stderr.contains("skipped") && skipped.stderr.contains(bad), "\(skipped)")
             let lines = try String(contentsOf: dir.file("ds/items.jsonl"), encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 2)
-        }
-    }
-    /// A float TIFF with NaN and ∞ samples used to become a dataset whose sharp images had them
-    /// clipped to black and white: it is now refused like a too small file.
-    @Test func anImageWithNonFiniteSamplesIsNamedAndSkipBadLeavesItOut() throws {
-        try withScratch { dir in
-            try FileManager.default.createDirectory(at: dir.file("photos"), withIntermediateDirectories: true)
-            try ImageIO.write(randomImage(height: 64, width: 64, seed: 1), to: dir.file("photos/good.png").path)
-            var bad = randomImage(height: 64, width: 64, seed: 2)
-            for x in 0..<64 { bad[20, x] = .nan; bad[40, x] = .infinity }
-            try ImageIO.write(bad, to: dir.file("photos/bad.tif").path)
-            let arguments = ["synth", "--out", "ds", "--images", "photos", "--count", "3", "--size", "24", "--kernels", "bank", "--quiet"]
-            let before = dir.listing()
-            let refused = try dir.deblur(arguments)
-            expectCleanFailure(refused, naming: "bad.tif", directory: dir, before: before)
-            #expect(refused.stderr.contains("128 NaN or infinite"), "\(refused)")
-            let skipped = try dir.deblur(arguments + ["--skip-bad"])
-            #expect(skipped.status == 0 && skipped.stderr.contains("bad.tif"), "\(skipped)")
-            let items = try String(contentsOf: dir.file("ds/items.jsonl"), encoding: .utf8)
-            #expect(items.split(separator: "\n").count == 3 && !items.contains("bad.tif"), "\(items)")
         }
     }
 }
