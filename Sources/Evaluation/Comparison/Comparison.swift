@@ -108,6 +108,12 @@ public struct Comparison: Sendable {
     /// Win counts of every method against `settings.baseline`.
     public var wins: [WinCount] { WinCount.counts(items: items, methods: methods, baseline: settings.baseline) }
 
+    /// Mean paired PSNR and SSIM differences of every method to `settings.baseline`, with
+    /// their 95 % bootstrap intervals, over the items both scored.
+    public var againstBaseline: [PairedDifference] {
+        PairedDifference.differences(items: items, methods: methods, baseline: settings.baseline)
+    }
+
     /// Item × method results left unscored: a failed item counts once per method, as in the
     /// `failed` columns of the tables (`failures` lists such an item once).
     public var failedResultCount: Int {

@@ -44,6 +44,10 @@ import DeblurCore
         }
         #expect(merged.byNoise.map(\.group) == whole.byNoise.map(\.group))
         #expect(merged.wins.map(\.psnrWins) == whole.wins.map(\.psnrWins))
+        // The bootstrap intervals too, bit for bit, even against a run given the items in another order.
+        let reordered = ComparisonRunner().run(items: items(Array((0..<9).reversed())), methods: methods)
+        #expect(merged.againstBaseline == whole.againstBaseline && reordered.againstBaseline == whole.againstBaseline)
+        #expect(merged.againstBaseline.first?.count == 9 && merged.againstBaseline.first?.psnr.low != nil)
     }
 
     /// Shard `k` of 3 over items 0…8 as `--shard k/3` writes it, read back from its JSON.

@@ -28,6 +28,8 @@ import _TestSupport
         #expect(abs(result.tuning[0].candidates[0].meanPSNR! - 20) < 1e-4)
         #expect(abs(result.summaries[1].psnr.mean - psnrOfOffset(0.02)) < 1e-3)
         #expect(abs(result.summaries[2].psnr.mean - psnrOfOffset(0.1)) < 1e-3)
+        // The differences to the baseline pair the scored (test) items only.
+        #expect(result.againstBaseline.map(\.count) == [7, 7])
         // The same seed gives the same split.
         let again = try ComparisonRunner(settings: settings).run(items: items, specs: specs, factory: testFactory)
         #expect(again.validationItems == result.validationItems)
