@@ -89,8 +89,8 @@ import Testing
         try withScratch { dir in
             try Self.dataset(in: dir)
             try Self.shards([1, 2, 3], of: 3, in: dir)
-            let merged = try dir.deblur("compare", "--merge", "part-3.json", "part-1.json", "part-2.json", "--csv", "merged.csv")
-            let whole = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "whole.csv", "--quiet")
+            let merged = try dir.deblur("compare", "--merge", "part-3.json", "part-1.json", "part-2.json", "--csv", "merged.csv", "--report", "merged.md")
+            let whole = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--csv", "whole.csv", "--report", "whole.md", "--quiet")
             #expect(merged.status == 0 && whole.status == 0, "\(merged) \(whole)")
             func rows(_ name: String) throws -> [String] {
                 // The seconds column differs between runs: compare everything else.
@@ -105,6 +105,14 @@ import Testing
             #expect(try rows("merged.csv") == rows("whole.csv"))
             let table = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("| blurred") }.map { $0.split(separator: "|").prefix(7).joined(separator: "|") } }
             #expect(table(merged.stdout) == table(whole.stdout) && !table(whole.stdout).isEmpty)
+            // The differences to the baseline and their bootstrap intervals come from the merged scores: one run's.
+            let againstBaseline = { (name: String) throws -> String in
+                let text = try String(contentsOf: dir.file(name), encoding: .utf8)
+                return text.components(separatedBy: "\n## ").first { $0.hasPrefix("Against the baseline") } ?? ""
+            }
+            let section = try againstBaseline("whole.md")
+            #expect(section.contains("\n| wiener | +") && section.contains("| 3 |\n") && !section.contains("[—]"), "\(section)")
+            #expect(try againstBaseline("merged.md") == section)
             let overlap = try dir.deblur("compare", "--merge", "part-1.json", "part-1.json", "--csv", "bad.csv")
             #expect(overlap.status == 1 && overlap.stderr.contains("part-1.json") && !FileManager.default.fileExists(atPath: dir.file("bad.csv").path))
             let tuneShard = try dir.deblur("compare", "ds", "--methods", "wiener", "--shard", "1/3", "--tune", "--quiet")

@@ -2,9 +2,10 @@ import DeblurCore
 import Foundation
 
 /// The comparison as one self-contained HTML page (no external files or scripts): the
-/// sortable summary and per-item tables, PSNR and SSIM bar charts per method (inline SVG),
-/// PSNR-versus-iteration curves of the traced items, side-by-side crops of sharp / blurred /
-/// each method (base64 PNG), the failures and the settings.
+/// sortable summary and per-item tables, the differences to the baseline with their
+/// intervals, PSNR and SSIM bar charts per method (inline SVG), PSNR-versus-iteration curves
+/// of the traced items, side-by-side crops of sharp / blurred / each method (base64 PNG), the
+/// failures and the settings.
 public enum HTMLReport {
     /// Renders the page.
     /// - Parameter encodePNG: encodes a [0, 1] image as PNG bytes for the crops (the CLI
@@ -22,6 +23,8 @@ public enum HTMLReport {
 
         """
         html += section("Summary", summaryTable(result) + "<p class=\"note\">Click a column header to sort. Times are wall-clock seconds of <code>restore</code> per item.</p>")
+        let differences = result.againstBaseline
+        if !differences.isEmpty { html += section("Against the baseline", baselineTable(differences, baseline: result.settings.baseline)) }
         html += section("PSNR and SSIM by method", "<div class=\"charts\">"
                         + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)
                         + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
@@ -83,6 +86,19 @@ public enum HTMLReport {
         return "<table class=\"sortable\"><thead><tr><th>method</th><th>PSNR mean</th><th>PSNR median</th><th>PSNR std</th>"
             + "<th>SSIM mean</th><th>SSIM median</th><th>SSIM std</th><th>s / item</th><th>wins / ties / losses vs \(escape(result.settings.baseline))</th><th>failed</th></tr></thead><tbody>\n"
             + rows + "</tbody></table>"
+    }
+
+    /// Each method's mean paired difference to the baseline with its interval, sortable by the mean.
+    static func baselineTable(_ differences: [PairedDifference], baseline: String) -> String {
+        var rows = ""
+        for d in differences {
+            rows += "<tr><td>\(escape(d.method))</td>"
+            rows += numberCell(d.psnr.mean, ReportFormat.difference(d.psnr, decimals: 2))
+            rows += numberCell(d.ssim.mean, ReportFormat.difference(d.ssim, decimals: 4))
+            rows += numberCell(Double(d.count), String(d.count)) + "</tr>\n"
+        }
+        return "<table class=\"sortable\"><thead><tr><th>method</th><th>ΔPSNR mean [95 % CI]</th><th>ΔSSIM mean [95 % CI]</th><th>items</th></tr></thead><tbody>\n"
+            + rows + "</tbody></table><p class=\"note\">\(escape(ReportFormat.againstBaselineNote(baseline, markdown: false)))</p>"
     }
 
     /// Mean PSNR / SSIM per group (rows) and method (columns), sortable.

@@ -2,7 +2,8 @@ import DeblurCore
 import Foundation
 
 /// The comparison as one JSON document: settings, versions, per-item results, aggregates
-/// (overall, by kernel, by noise level, win counts), tuning, failures and iteration traces.
+/// (overall, by kernel, by noise level, win counts, differences to the baseline with
+/// their bootstrap intervals), tuning, failures and iteration traces.
 /// Non-finite numbers (a +∞ PSNR) are written as `null`; keys are sorted so the file diffs well.
 public enum JSONReport {
     public static func render(_ result: Comparison) -> String {
@@ -39,6 +40,8 @@ public enum JSONReport {
                 "overall": result.summaries.map(summary),
                 "by_kernel": Dictionary(uniqueKeysWithValues: result.byKernel.map { ($0.group, $0.summaries.map(summary)) }),
                 "by_noise": Dictionary(uniqueKeysWithValues: result.byNoise.map { ($0.group, $0.summaries.map(summary)) }),
+                "against_baseline": result.againstBaseline.map(difference),
+                "bootstrap": bootstrap,
                 "wins": result.wins.map { w -> [String: Any] in
                     ["method": w.method, "baseline": w.baseline,
                      "psnr": ["wins": w.psnrWins, "ties": w.psnrTies, "losses": w.psnrLosses],
@@ -67,6 +70,13 @@ public enum JSONReport {
         return ["method": s.method, "count": s.count, "failures": s.failures,
                 "psnr": stat(s.psnr), "ssim": stat(s.ssim), "mse": stat(s.mse), "seconds": stat(s.seconds)]
     }
+
+    static func difference(_ d: PairedDifference) -> [String: Any] {
+        func interval(_ i: BootstrapInterval) -> [String: Any] { ["mean": number(i.mean), "low": number(i.low), "high": number(i.high)] }
+        return ["method": d.method, "baseline": d.baseline, "count": d.count, "psnr": interval(d.psnr), "ssim": interval(d.ssim)]
+    }
+
+    static let bootstrap: [String: Any] = ["level": Bootstrap.level, "resamples": Bootstrap.resamples, "seed": Bootstrap.seed]
 
     static func number(_ v: Double?) -> Any {
         guard let v, v.isFinite else { return NSNull() }

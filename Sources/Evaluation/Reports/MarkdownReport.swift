@@ -1,11 +1,17 @@
 import Foundation
 
 /// The comparison as Markdown: the summary table (printed by `deblur compare`), then the
-/// tables by kernel and by noise level, the tuning decisions and the failures (`--report`).
+/// differences to the baseline with their intervals, the tables by kernel and by noise
+/// level, the tuning decisions and the failures (`--report`).
 public enum MarkdownReport {
     /// The full report.
     public static func render(_ result: Comparison) -> String {
         var out = "# Comparison\n\n" + headline(result) + "\n\n" + summaryTable(result)
+        let differences = result.againstBaseline
+        if !differences.isEmpty {
+            out += "\n## Against the baseline\n\n" + ReportFormat.againstBaselineNote(result.settings.baseline, markdown: true) + "\n\n"
+                + baselineTable(differences)
+        }
         let kernels = result.byKernel
         if kernels.count > 1 || kernels.first?.group != "unknown" {
             out += "\n## By kernel\n"
@@ -65,6 +71,16 @@ public enum MarkdownReport {
             out += "| \(cell(s.method)) | \(ReportFormat.decibels(s.psnr.mean)) | \(ReportFormat.decibels(s.psnr.median)) | "
                 + "\(ReportFormat.decibels(s.psnr.std)) | \(ReportFormat.ssim(s.ssim.mean)) | \(ReportFormat.ssim(s.ssim.median)) | "
                 + "\(ReportFormat.ssim(s.ssim.std)) | \(ReportFormat.seconds(s.seconds.mean)) | \(w) | \(s.failures) |\n"
+        }
+        return out
+    }
+
+    /// Each method's mean paired PSNR and SSIM difference to the baseline with its interval.
+    static func baselineTable(_ differences: [PairedDifference]) -> String {
+        var out = "| method | ΔPSNR mean [95 % CI] | ΔSSIM mean [95 % CI] | items |\n| --- | ---: | ---: | ---: |\n"
+        for d in differences {
+            out += "| \(cell(d.method)) | \(ReportFormat.difference(d.psnr, decimals: 2)) | "
+                + "\(ReportFormat.difference(d.ssim, decimals: 4)) | \(d.count) |\n"
         }
         return out
     }

@@ -26,6 +26,24 @@ enum ReportFormat {
         guard let v, v.isFinite else { return "—" }
         return String(format: "%.4f", v)
     }
+    /// A mean difference, signed, and its interval: `+5.77 [+5.12, +6.40]`; `[—]` without an
+    /// interval, `—` without a mean (no items).
+    static func difference(_ d: BootstrapInterval, decimals: Int) -> String {
+        func signed(_ v: Double) -> String {
+            v.isInfinite ? (v > 0 ? "+inf" : "-inf") : String(format: "%+.\(decimals)f", v)
+        }
+        guard !d.mean.isNaN else { return "—" }
+        guard let low = d.low, let high = d.high else { return signed(d.mean) + " [—]" }
+        return "\(signed(d.mean)) [\(signed(low)), \(signed(high))]"
+    }
+    /// What the reports say above the differences to the baseline.
+    static func againstBaselineNote(_ baseline: String, markdown: Bool) -> String {
+        let name = markdown ? "`\(baseline)`" : baseline
+        return "Mean difference to \(name) (method − baseline) over the items both scored, with a \(percent(Bootstrap.level)) "
+            + "percentile-bootstrap interval (\(Bootstrap.resamples) resamples of those items, seed \(Bootstrap.seed)); "
+            + "items either failed on are left out, and fewer than 2 items give no interval (—)."
+    }
+    static func percent(_ v: Double) -> String { String(format: "%g %%", 100 * v) }
     /// Seconds with 3 significant digits.
     static func seconds(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "—" }

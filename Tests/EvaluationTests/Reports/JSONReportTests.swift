@@ -25,6 +25,13 @@ import DeblurCore
         #expect(abs((psnr["mean"] as! Double) - result.summaries[1].psnr.mean) < 1e-12)
         #expect(Set((aggregates["by_kernel"] as! [String: Any]).keys) == ["motion-9", "disk-3"])
         #expect(Set((aggregates["by_noise"] as! [String: Any]).keys) == ["σ=0.01", "σ=0.02"])
+        // rl<x> against blurred on the two items both scored; 003 failed.
+        let differences = aggregates["against_baseline"] as! [[String: Any]]
+        let paired = result.againstBaseline[0]
+        #expect(differences.count == 1 && differences[0]["method"] as? String == "rl<x>:iterations=4" && differences[0]["count"] as? Int == 2)
+        let ssim = differences[0]["ssim"] as! [String: Any]
+        #expect(abs((ssim["low"] as! Double) - paired.ssim.low!) < 1e-12 && abs((ssim["high"] as! Double) - paired.ssim.high!) < 1e-12)
+        #expect((aggregates["bootstrap"] as! [String: Any])["resamples"] as? Int == 10_000)
         let traces = json["traces"] as! [[String: Any]]
         #expect((traces[0]["iterations"] as! [Int]) == [1, 2, 3, 4])
         #expect((json["failures"] as! [[String: Any]]).count == 1)
