@@ -7,8 +7,9 @@ import Foundation
 ///
 /// A symbolic link is followed: the file it points to is replaced and the link kept. A path
 /// that is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) or that leads into
-/// `/proc` (`/dev/stdout` redirected to a file) is written in place: renaming over it would
-/// replace the device node or the link itself.
+/// `/proc` is written in place: renaming over it would replace the device node or the link
+/// itself. (`/dev/stdout` redirected to a file leads to that file, which an image replaces;
+/// `writeAtomically(_:to:)` writes its data to the descriptor.)
 public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
     let (path, inPlace) = writeDestination(of: path)
     if inPlace { return try body(path) }
@@ -46,6 +47,28 @@ public func writeDestination(of path: String) -> (path: String, inPlace: Bool) {
     return real.hasPrefix("/proc/") ? (path, true) : (real, false)
 }
 
+/// Whether a link of the chain from `path` is in, or points into, `/proc` (`/dev/stdout`,
+/// `/dev/fd/1`, `/proc/self/fd/1`); realpath follows them to the file itself, so the links are
+/// walked one by one.
+private func linkLeadsIntoProc(_ path: String) -> Bool {
+    func inProc(_ p: String) -> Bool { p == "/proc" || p.hasPrefix("/proc/") }
+    var current = path
+    for _ in 0..<40 {
+        let parent = (current as NSString).deletingLastPathComponent
+        guard let resolved = realpath(parent.isEmpty ? "." : parent, nil) else { return false }
+        let directory = String(cString: resolved)
+        free(resolved)
+        if inProc(directory) { return true }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(current, &buffer, buffer.count - 1)
+        guard count > 0 else { return false }
+        let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        current = target.hasPrefix("/") ? target : directory + "/" + target
+        if inProc(current) { return true }
+    }
+    return false
+}
+
 /// What follows the final name in a temporary file's name: `.NAME.tmp-PID-RANDOM`.
 private let temporaryMarker = ".tmp-"
 
@@ -59,7 +82,28 @@ public func atomicWriteTarget(ofTemporary name: String) -> String? {
 
 /// Writes `data` to `path` atomically (temporary file, then rename).
 public func writeAtomically(_ data: Data, to path: String) throws {
+    if let descriptor = standardStream(named: path) {
+        // Opened again by name, stdout redirected to a file would be written from its start,
+        // over (or under) what the process prints there: the data goes to the descriptor
+        // itself, after what stdio has buffered.
+        fflush(descriptor == STDOUT_FILENO ? stdout : stderr)
+        if let failure = writeAll(data, to: descriptor) { throw CoreError.writeFailed(path: path, reason: failure) }
+        return
+    }
     try writeAtomically(to: path) { temporary in try writeFile(data, to: temporary, reportedAs: path) }
+}
+
+/// The descriptor (stdout or stderr) that `path` names as a device, pipe or link into `/proc`
+/// (`/dev/stdout`, a link to it, with stdout a pipe or redirected to a file), or nil.
+private func standardStream(named path: String) -> Int32? {
+    var file = stat()
+    guard stat(path, &file) == 0, file.st_mode & S_IFMT != S_IFDIR else { return nil }
+    guard file.st_mode & S_IFMT != S_IFREG || linkLeadsIntoProc(path) else { return nil }
+    for descriptor in [STDOUT_FILENO, STDERR_FILENO] {
+        var stream = stat()
+        if fstat(descriptor, &stream) == 0, stream.st_dev == file.st_dev, stream.st_ino == file.st_ino { return descriptor }
+    }
+    return nil
 }
 
 /// Writes `data` to `path` in place with POSIX calls. Foundation's `Data.write` and
@@ -81,6 +125,13 @@ private func writeFile(_ data: Data, to path: String, flags: Int32, reportedAs n
     guard fd >= 0 else {
         throw CoreError.writeFailed(path: name ?? path, reason: String(cString: strerror(errno)))
     }
+    var failure = writeAll(data, to: fd)
+    if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+    if let failure { throw CoreError.writeFailed(path: name ?? path, reason: failure) }
+}
+
+/// Writes all of `data` to `fd`; the reason in words when a write fails.
+private func writeAll(_ data: Data, to fd: Int32) -> String? {
     var failure: String?
     data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
         var offset = 0
@@ -93,8 +144,7 @@ private func writeFile(_ data: Data, to path: String, flags: Int32, reportedAs n
             offset += n
         }
     }
-    if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
-    if let failure { throw CoreError.writeFailed(path: name ?? path, reason: failure) }
+    return failure
 }
 
 /// Why a file operation on `path` failed, in words: Foundation on Linux describes most of its

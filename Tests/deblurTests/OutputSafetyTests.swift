@@ -19,6 +19,25 @@ import Testing
         }
     }
 
+    /// `--csv /dev/stdout` with stdout redirected to a file: the rows go there along with the
+    /// table printed after them. realpath led /dev/stdout to the file itself, which was then
+    /// replaced by a new file holding the CSV alone, and the table went to the old, unlinked one.
+    @Test func aReportToStdoutRedirectedToAFileKeepsWhatElseIsPrinted() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            let file = dir.file("out.txt")
+            FileManager.default.createFile(atPath: file.path, contents: Data("earlier\n".utf8))
+            guard let handle = FileHandle(forWritingAtPath: file.path) else { return }
+            handle.seekToEndOfFile()
+            let result = try CLI.run(["compare", "ds", "--methods", "blurred", "--csv", "/dev/stdout", "--quiet"], in: dir, standardOutput: handle)
+            try handle.close()
+            #expect(result.status == 0, "\(result)")
+            let written = try String(contentsOf: file, encoding: .utf8)
+            #expect(written.hasPrefix("earlier\nitem,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error\n"), "\(written)")
+            #expect(written.contains("| method | PSNR mean"), "\(written)")
+        }
+    }
+
     /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
     @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
         try withScratch { dir in
@@ -58,6 +77,21 @@ import Testing
             #expect(process.terminationReason == .uncaughtSignal)
             #expect(process.terminationStatus == SIGTERM)
             #expect(temporary.listing() == [])
+        }
+    }
+
+    /// written, then replaced by the image, as the paths were compared only as spelled.
+    @Test func twoNewOutputsThroughALinkedDirectoryAreRefused() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(channels: 1, height: 16, width: 16, value: 0.5), to: dir.file("in.tif").path)
+            try ImageIO.write(try PSF.disk(radius: 1).image, to: dir.file("psf.tif").path)
+            try FileManager.default.createDirectory(at: dir.file("real"), withIntermediateDirectories: false)
+            try FileManager.default.createSymbolicLink(atPath: dir.file("ld").path, withDestinationPath: "real")
+            let listing = dir.listing()
+            let result = try dir.deblur("deconvolve", "in.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "2",
+                                        "-o", "ld/d.tif", "--trace", "real/d.tif")
+            expectCleanFailure(result, naming: "--trace real/d.tif is also --output ld/d.tif", directory: dir, before: listing, usageFollows: true)
+            #expect(!FileManager.default.fileExists(atPath: dir.file("real/d.tif").path))
         }
     }
 
