@@ -80,6 +80,7 @@ import Testing
         }
     }
 
+    /// Two new outputs that are one file reached through a linked directory: the trace was
     /// written, then replaced by the image, as the paths were compared only as spelled.
     @Test func twoNewOutputsThroughALinkedDirectoryAreRefused() throws {
         try withScratch { dir in

@@ -47,7 +47,11 @@ func refuseClashes(_ outputs: [(option: String, path: String?)], inputs: [String
         if inPlace { return nil }
         var s = stat()
         if stat(resolved, &s) == 0 { return "\(s.st_dev):\(s.st_ino)" }
-        return URL(fileURLWithPath: resolved).standardizedFileURL.path
+        let url = URL(fileURLWithPath: resolved).standardizedFileURL
+        // The directory may be reached through a link: `ld/d.tif` and `real/d.tif` are one file.
+        guard let directory = realpath(url.deletingLastPathComponent().path, nil) else { return url.path }
+        defer { free(directory) }
+        return String(cString: directory) + "/" + url.lastPathComponent
     }
     var seen: [String: (option: String, path: String)] = [:]
     for case let (option, path?) in outputs {
