@@ -58,6 +58,42 @@ import _TestSupport
         #expect(image == F.expected(channels: 1, height: 2, width: 1_000_003, maximum: 255, F.f8))
     }
 
+    /// libtiff decodes such a strip whole with the warning "Old-style LZW codes, convert file",
+    /// which was taken for damage and refused (Pillow reads the same samples).
+    @Test("An LZW TIFF with old-style (LSB-first) codes reads its samples")
+    func oldStyleLZW() throws {
+        let (height, width) = (16, 16)
+        let samples = (0..<height * width).map { UInt8(F.f8(0, $0 / width, $0 % width)) }
+        // 9-bit codes, least significant bit first; a clear code every 200 literals keeps the
+        // table, and so the code width, from growing.
+        var codes = [256]
+        for (i, sample) in samples.enumerated() {
+            if i > 0 && i % 200 == 0 { codes.append(256) }
+            codes.append(Int(sample))
+        }
+        codes.append(257)
+        var strip = [UInt8](), accumulator = 0, bits = 0
+        for code in codes {
+            accumulator |= code << bits; bits += 9
+            while bits >= 8 { strip.append(UInt8(accumulator & 0xFF)); accumulator >>= 8; bits -= 8 }
+        }
+        if bits > 0 { strip.append(UInt8(accumulator & 0xFF)) }
+        // A little-endian TIFF: header, one directory of 10 entries, the strip.
+        let entries: [(tag: UInt16, type: UInt16, value: UInt32)] = [
+            (256, 3, UInt32(width)), (257, 3, UInt32(height)), (258, 3, 8), (259, 3, 5), (262, 3, 1),
+            (273, 4, 8 + 2 + 12 * 10 + 4), (277, 3, 1), (278, 3, UInt32(height)), (279, 4, UInt32(strip.count)), (284, 3, 1),
+        ]
+        var file: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0, UInt8(entries.count), 0]
+        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        for e in entries { file += le(e.tag) + le(e.type) + le(UInt32(1)) + (e.type == 3 ? le(UInt16(e.value)) + [0, 0] : le(e.value)) }
+        file += le(UInt32(0)) + strip
+        let directory = F.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/old_lzw.tif"
+        try Data(file).write(to: URL(fileURLWithPath: path))
+        #expect(try ImageIO.read(path) == F.expected(channels: 1, height: height, width: width, maximum: 255) { c, y, x in F.f8(c, y, x) })
+    }
+
     @Test("A 16-bit PNG with sBIT 12 and gAMA 1/2.2 reads its samples as stored: k / 65535, no shift, no gamma")
     func significantBitsAndGammaPNG() throws {
         let (image, info) = try ImageIO.readWithInfo(F.fixture("gray16_sbit12_gama.png"))

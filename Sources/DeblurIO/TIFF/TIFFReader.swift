@@ -158,9 +158,10 @@ enum TIFFReader {
     }
 
     /// Warnings of libtiff's decoders that leave every sample right: LZW data that ends without
-    /// its end code (a short strip is an error of its own), and a JPEG last strip coded taller
+    /// its end code (a short strip is an error of its own) or written with the pre-1991 bit order
+    /// (libtiff decodes it whole, asking to "convert file"), and a JPEG last strip coded taller
     /// than the image (the extra rows are dropped).
-    static let harmlessDecodingWarnings = ["not terminated with EOI code", "JPEG strip size exceeds expected dimensions"]
+    static let harmlessDecodingWarnings = ["not terminated with EOI code", "Old-style LZW codes", "JPEG strip size exceeds expected dimensions"]
 
     /// libtiff decodes some damaged data with only a warning and returns the block as if whole:
     /// libjpeg fills what follows "Corrupt JPEG data: premature end of data segment" with gray,
