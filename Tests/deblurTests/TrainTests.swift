@@ -137,6 +137,22 @@ enum TrainedModel {
         }
     }
 
+    /// `--resume` with another learning rate goes on and says so, under `--quiet` too (which
+    /// only hides the progress bar, as for every other note): the note was dropped with it.
+    @Test func resumeUnderOtherSettingsSaysSoEvenQuiet() throws {
+        try withScratch { dir in
+            let first = try dir.deblur(TrainedModel.arguments)
+            #expect(first.status == 0, "\(first)")
+            var arguments = TrainedModel.arguments
+            arguments[arguments.firstIndex(of: "--steps")! + 1] = "2"
+            let resumed = try dir.deblur(arguments + ["--lr", "0.002", "--resume"])
+            #expect(resumed.status == 0, "\(resumed)")
+            #expect(resumed.stderrLines.count == 1, "\(resumed)")
+            #expect(resumed.stderr.hasPrefix("note: resuming m.model.checkpoint with other settings than it was written with: learning_rate 0.00100"), "\(resumed)")
+            #expect(resumed.stderr.contains("there, 0.00200"), "\(resumed)")
+        }
+    }
+
     /// `--unrolled` restores with the model being fine-tuned: without `--init` (or for a
     /// refiner) it is a usage error, before any data is made.
     @Test func unrolledWithoutAnInitialDenoiserExitsOne() throws {

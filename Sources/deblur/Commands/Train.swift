@@ -232,7 +232,9 @@ struct Train: ParsableCommand {
         if resume {
             // A warm restart changes settings on purpose; a slip of the command line would too.
             let changed = try trainer.resume()
-            if !changed.isEmpty, !quiet {
+            // Printed under --quiet too, which only hides the progress bar: a batch job is where
+            // a slip of the command line would otherwise go unseen.
+            if !changed.isEmpty {
                 FileHandle.standardError.write(Data("note: resuming \(output).checkpoint with other settings than it was written with: \(changed.joined(separator: "; "))\n".utf8))
             }
         }
