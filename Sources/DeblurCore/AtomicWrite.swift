@@ -94,8 +94,9 @@ public func writeAtomically(_ data: Data, to path: String) throws {
 }
 
 /// The descriptor (stdout or stderr) that `path` names as a device, pipe or link into `/proc`
-/// (`/dev/stdout`, a link to it, with stdout a pipe or redirected to a file), or nil.
-private func standardStream(named path: String) -> Int32? {
+/// (`/dev/stdout`, a link to it, with stdout a pipe or redirected to a file), or nil: where
+/// `writeAtomically(_:to:)` writes as a stream.
+public func standardStream(named path: String) -> Int32? {
     var file = stat()
     guard stat(path, &file) == 0, file.st_mode & S_IFMT != S_IFDIR else { return nil }
     guard file.st_mode & S_IFMT != S_IFREG || linkLeadsIntoProc(path) else { return nil }

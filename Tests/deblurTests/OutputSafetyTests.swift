@@ -38,6 +38,23 @@ import Testing
         }
     }
 
+    /// Two reports to `/dev/stdout` with stdout redirected to a file: both reach it, as they do
+    /// through a pipe; they were refused as one file given twice.
+    @Test func twoReportsToStdoutRedirectedToAFileBothReachIt() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            FileManager.default.createFile(atPath: dir.file("out.txt").path, contents: nil)
+            guard let handle = FileHandle(forWritingAtPath: dir.file("out.txt").path) else { return }
+            let result = try CLI.run(["compare", "ds", "--methods", "blurred", "--csv", "/dev/stdout", "--report", "/dev/stdout", "--quiet"],
+                                     in: dir, standardOutput: handle)
+            try handle.close()
+            #expect(result.status == 0, "\(result)")
+            let written = try String(contentsOf: dir.file("out.txt"), encoding: .utf8)
+            #expect(written.contains("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error\n"), "\(written)")
+            #expect(written.contains("# Comparison\n"), "\(written)")
+        }
+    }
+
     /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
     @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
         try withScratch { dir in

@@ -44,7 +44,7 @@ func refuseClashes(_ outputs: [(option: String, path: String?)], inputs: [String
     /// The file a path names: its device and inode when it exists, else its absolute path.
     func identity(_ path: String) -> String? {
         let (resolved, inPlace) = writeDestination(of: path)
-        if inPlace { return nil }
+        if inPlace || standardStream(named: path) != nil { return nil }
         var s = stat()
         if stat(resolved, &s) == 0 { return "\(s.st_dev):\(s.st_ino)" }
         let url = URL(fileURLWithPath: resolved).standardizedFileURL
@@ -77,7 +77,7 @@ func checkWritableOutput(_ given: String, option: String) throws {
         throw ValidationError("\(option) \(given) is a directory: give a file name.")
     }
     let (path, inPlace) = writeDestination(of: given)
-    if inPlace {
+    if inPlace || standardStream(named: given) != nil {
         if access(path, W_OK) != 0 {
             throw ValidationError("\(option) \(path) is not writable (\(String(cString: strerror(errno)))).")
         }
