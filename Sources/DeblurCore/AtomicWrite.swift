@@ -36,8 +36,9 @@ public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) t
 /// it points to); a device, pipe or socket, or a link into `/proc`, is written in place.
 public func writeDestination(of path: String) -> (path: String, inPlace: Bool) {
     var target = stat()
-    // A missing file, or a link to nothing: created by rename as usual.
-    guard stat(path, &target) == 0 else { return (path, false) }
+    // A missing file, or a link to nothing: created by rename as usual, unless the link leads
+    // into /proc (`/dev/stdout` with stdout closed), which a rename would replace.
+    guard stat(path, &target) == 0 else { return (path, linkLeadsIntoProc(path)) }
     let type = target.st_mode & S_IFMT
     if type != S_IFREG { return (path, type != S_IFDIR) }
     var link = stat()

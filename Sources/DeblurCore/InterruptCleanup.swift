@@ -45,10 +45,17 @@ public enum InterruptCleanup {
     public static func installHandlers() {
         lock.lock(); defer { lock.unlock() }
         guard !installed else { return }
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { return }
-        // Not inherited by programs the process starts.
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        var pair: [Int32] = [-1, -1]
+        guard pipe(&pair) == 0 else { return }
+        // Above 2, and not inherited by programs the process starts: run with stdout or stderr
+        // closed (`>&- 2>&-`), the pipe took their numbers, so the error messages (or a report
+        // to /dev/stdout) went into the pipe and its first byte was taken for a signal.
+        let ends = pair.map { end -> Int32 in
+            let moved = fcntl(end, F_DUPFD_CLOEXEC, 3)
+            close(end)
+            return moved
+        }
+        guard ends.allSatisfy({ $0 >= 0 }) else { return }
         // A burst of signals that filled the pipe must not block the handler.
         _ = fcntl(ends[1], F_SETFL, O_NONBLOCK)
         // Set before any handler can run, so the handler only ever reads it.
@@ -82,8 +89,12 @@ public enum InterruptCleanup {
 
     private static func removeAndRaise(readingFrom descriptor: Int32) {
         var number: UInt8 = 0
-        while read(descriptor, &number, 1) != 1 {
-            if errno != EINTR { return }
+        while true {
+            let count = read(descriptor, &number, 1)
+            // The handler writes only these three; anything else did not come from it.
+            if count == 1 { if [SIGINT, SIGTERM, SIGHUP].contains(Int32(number)) { break } else { continue } }
+            if count < 0 && errno == EINTR { continue }
+            return
         }
         let signal = Int32(number)
         // Held until the process ends: no temporary is registered, or left, after this.

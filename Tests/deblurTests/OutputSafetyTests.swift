@@ -55,6 +55,25 @@ import Testing
         }
     }
 
+    /// stdout closed (`>&-`) and an output through a link to /proc/self/fd/1: the interrupt
+    /// pipe took descriptor 1, so the image went into it, its first byte was taken for a signal
+    /// and the run ended with status 201 and no word (233 for a CSV report); with the pipe above
+    /// 2 the link leads nowhere, which is refused, not renamed over (/dev/stdout is such a link).
+    @Test(arguments: [("blur in.tif --psf psf.tif -o out.tif", "out.tif"), ("compare ds --methods blurred --csv out.tif --quiet", "--csv out.tif")])
+    func anOutputToAClosedStdoutFailsNamingItAndKeepsTheLink(command: String, named: String) throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            try ImageIO.write(Image(channels: 1, height: 16, width: 16, value: 0.5), to: dir.file("in.tif").path)
+            try ImageIO.write(try PSF.disk(radius: 1).image, to: dir.file("psf.tif").path)
+            try FileManager.default.createSymbolicLink(atPath: dir.file("out.tif").path, withDestinationPath: "/proc/self/fd/1")
+            let result = try CLI.run(["-c", "exec \"$0\" \(command) >&-", try CLI.executable.get().path],
+                                     in: dir, binary: URL(fileURLWithPath: "/bin/sh"))
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines.first?.contains(named) == true, "\(result)")
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: dir.file("out.tif").path)) == "/proc/self/fd/1")
+        }
+    }
+
     /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
     @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
         try withScratch { dir in
