@@ -24,7 +24,7 @@ public func writeAtomically(to path: String, _ body: (_ temporaryPath: String) t
         try? FileManager.default.removeItem(atPath: temporary)
         throw error
     }
-    if rename(temporary, path) != 0 {
+    if InterruptCleanup.finishing(registration, { rename(temporary, path) }) != 0 {
         let reason = String(cString: strerror(errno))
         try? FileManager.default.removeItem(atPath: temporary)
         throw CoreError.writeFailed(path: path, reason: reason)

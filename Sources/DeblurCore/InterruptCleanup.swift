@@ -29,6 +29,17 @@ public enum InterruptCleanup {
         paths[token] = nil
     }
 
+    /// Runs `body` (the rename that makes a registered temporary final) under the lock the
+    /// interrupt's cleanup takes, and unregisters `token` with it: the cleanup then removes the
+    /// temporary before the rename or not at all. Without it, a temporary removed just before
+    /// its rename made the command fail with "No such file" while the signal was on its way.
+    public static func finishing(_ token: Int, _ body: () -> Int32) -> Int32 {
+        lock.lock(); defer { lock.unlock() }
+        let result = body()
+        paths[token] = nil
+        return result
+    }
+
     /// The paths an interrupt would remove now.
     public static var registered: [String] {
         lock.lock(); defer { lock.unlock() }

@@ -108,4 +108,20 @@ import Testing
         }
         #expect(!InterruptCleanup.registered.contains(temporary))
     }
+
+    /// The rename that makes a temporary final runs with the path still registered and drops it
+    /// in the same step: the cleanup, which takes the same lock, sees either the temporary
+    /// before the rename or nothing.
+    @Test func finishingRunsTheRenameWhileRegisteredThenUnregisters() {
+        let path = "/nonexistent/deblurkit-finishing-\(UUID().uuidString)"
+        let token = InterruptCleanup.register(path)
+        var seen = false
+        let result = InterruptCleanup.finishing(token) {
+            // The lock is held here; `registered` would wait for it, so only the result is kept.
+            seen = true
+            return 7
+        }
+        #expect(seen && result == 7)
+        #expect(!InterruptCleanup.registered.contains(path))
+    }
 }
