@@ -191,8 +191,16 @@ public final class Trainer {
         }
         let free: Set<String> = ["step", "steps", "total_steps", "best_psnr", "blas_threads", "dataset"]
         let then = model.header.training.filter { !free.contains($0.key) }, ours = now.training.filter { !free.contains($0.key) }
+        // Float settings are stored widened to Double: 0.001 would read 0.0010000000474974513.
+        func setting(_ value: JSONValue?) -> String {
+            if case .number(let d)? = value {
+                if d == d.rounded(), abs(d) < 0x1p53 { return "\(Int64(d))" }
+                if Double(Float(d)) == d { return "\(Float(d))" }
+            }
+            return text(value)
+        }
         let differences = Set(then.keys).union(ours.keys).sorted().compactMap { key -> String? in
-            then[key] == ours[key] ? nil : "\(key) \(text(then[key])) there, \(text(ours[key])) now"
+            then[key] == ours[key] ? nil : "\(key) \(setting(then[key])) there, \(setting(ours[key])) now"
         }
         let count = optimizer.state.count
         var state: [[Float]] = []

@@ -90,7 +90,7 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         let listed = try changed.resume()
         #expect(changed.step == 2)
         #expect(listed.contains("seed 7 there, 8 now") && listed.contains("optimizer \"adam\" there, \"sgd\" now"), "\(listed)")
-        #expect(listed.contains { $0.hasPrefix("learning_rate") } && !listed.contains { $0.hasPrefix("total_steps") }, "\(listed)")
+        #expect(listed.contains("learning_rate 0.001 there, 0.5 now") && !listed.contains { $0.hasPrefix("total_steps") }, "\(listed)")
         #expect(listed.count == 3, "\(listed)")
         let longer = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 6), output: output, logPath: nil)
         #expect(try longer.resume() == [])
