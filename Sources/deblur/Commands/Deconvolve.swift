@@ -86,7 +86,6 @@ struct Deconvolve: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        try refuseOverwriting(image, psf, reference ?? image, with: output, option: "--output")
         try refuseClashes([("--output", output), ("--trace", trace)], inputs: [image, psf, reference ?? image])
         // A masked or iterative restoration of a large image takes minutes: refuse an output
         // that could not be written before running it, not after.

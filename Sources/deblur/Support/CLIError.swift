@@ -26,14 +26,7 @@ func checkThreads(_ threads: Int?) throws {
 /// Refuses an output that is one of the inputs (the same file under any name): the atomic
 /// rename would replace the input before anyone noticed.
 func refuseOverwriting(_ inputs: String..., with output: String, option: String) throws {
-    func identity(_ path: String) -> (UInt64, UInt64)? {
-        var s = stat()
-        return stat(path, &s) == 0 ? (UInt64(s.st_dev), UInt64(s.st_ino)) : nil
-    }
-    guard let target = identity(output) else { return }
-    for input in inputs where identity(input).map({ $0 == target }) == true {
-        throw ValidationError("\(option) \(output) is the input \(input): choose another name, the input would be replaced.")
-    }
+    try refuseClashes([(option, output)], inputs: inputs)
 }
 
 /// Refuses two outputs of one run that are the same file (the later would silently replace
