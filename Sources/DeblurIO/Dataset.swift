@@ -48,10 +48,6 @@ public struct Dataset: Sendable {
     ///   different N or fewer than N of them, or a `dataset.json` that is not a JSON object
     ///   of format `deblurkit-dataset`.
     public static func load(_ directory: String) throws -> Dataset {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw IOError.badDataset(file: directory, line: nil, reason: "not a directory")
-        }
         let settings = try loadSettings(directory)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         var itemFiles: [String] = []
@@ -82,10 +78,6 @@ public struct Dataset: Sendable {
     /// - Throws: `IOError.badDataset` naming the file (and line): not a directory, no such items
     ///   file, a line that is not an item, a duplicate id, or a bad `dataset.json`.
     public static func load(_ directory: String, itemsFile: String) throws -> Dataset {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw IOError.badDataset(file: directory, line: nil, reason: "not a directory")
-        }
         let settings = try loadSettings(directory)
         let path = (directory as NSString).appendingPathComponent(itemsFile)
         guard FileManager.default.fileExists(atPath: path) else {
@@ -134,7 +126,12 @@ public struct Dataset: Sendable {
         return (k, n)
     }
 
+    /// The `dataset.json` of `directory` (empty when there is none), after checking that it is a directory.
     private static func loadSettings(_ directory: String) throws -> [String: JSONValue] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IOError.badDataset(file: directory, line: nil, reason: "not a directory")
+        }
         let path = (directory as NSString).appendingPathComponent("dataset.json")
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         guard let data = FileManager.default.contents(atPath: path) else { throw IOError.badDataset(file: path, line: nil, reason: "cannot be read as UTF-8 text") }
