@@ -55,7 +55,7 @@ private func linkLeadsIntoProc(_ path: String) -> Bool {
     func inProc(_ p: String) -> Bool { p == "/proc" || p.hasPrefix("/proc/") }
     var current = path
     for _ in 0..<40 {
-        let parent = (current as NSString).deletingLastPathComponent
+        let parent = parentPath(of: current)
         guard let resolved = realpath(parent.isEmpty ? "." : parent, nil) else { return false }
         let directory = String(cString: resolved)
         free(resolved)
@@ -154,7 +154,7 @@ private func writeAll(_ data: Data, to fd: Int32) -> String? {
 public func fileErrorReason(_ error: Error, path: String) -> String {
     let manager = FileManager.default
     var isDirectory: ObjCBool = false
-    let parent = (path as NSString).deletingLastPathComponent
+    let parent = parentPath(of: path)
     if let cocoa = error as? CocoaError {
         switch cocoa.code {
         case .fileWriteFileExists: return "a file of that name exists"

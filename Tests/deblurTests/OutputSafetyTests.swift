@@ -5,6 +5,18 @@ import Testing
 /// What a run leaves when its output is not an ordinary file, its stdout cannot be written,
 /// or it is interrupted.
 @Suite struct OutputSafetyTests {
+    /// Outputs named by one character: Foundation's `deletingLastPathComponent` trapped on them
+    /// (`compare --csv r` crashed with SIGILL before the run began).
+    @Test func oneCharacterOutputNamesAreWritten() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--csv", "r", "--json", "-", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            #expect(try String(contentsOf: dir.file("r"), encoding: .utf8).hasPrefix("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error\n"))
+            #expect(result.stdout.contains("\"format\": \"deblurkit-comparison\"") || result.stdout.contains("\"format\":\"deblurkit-comparison\""), "\(result)")
+        }
+    }
+
     /// A report path that is a link to `/dev/stdout` (stdout a file here, so the link leads
     /// into /proc) is written through the link: renaming over it replaced the link with a
     /// regular file (and, as root, `--csv /dev/stdout` replaced the system's device link).

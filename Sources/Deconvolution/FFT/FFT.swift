@@ -129,7 +129,7 @@ public enum FFT {
     public static func exportWisdom(to path: String = defaultWisdomPath) -> Bool {
         lock.lock(); defer { lock.unlock() }
         initializeLocked()
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = parentPath(of: path)
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return fftwf_export_wisdom_to_filename(path) != 0
     }

@@ -393,7 +393,7 @@ final class TrainingLog {
         self.path = path
         self.append = append
         existed = FileManager.default.fileExists(atPath: path)
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = parentPath(of: path)
         let writable = existed ? access(path, W_OK) == 0 : access(parent.isEmpty ? "." : parent, W_OK) == 0
         guard writable else {
             throw RefinementError.invalidSetting(name: "log", value: path, expected: "a writable file path (\(String(cString: strerror(errno))))")

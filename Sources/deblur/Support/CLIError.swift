@@ -76,7 +76,7 @@ func checkWritableOutput(_ given: String, option: String) throws {
         }
         return
     }
-    let parent = (path as NSString).deletingLastPathComponent
+    let parent = parentPath(of: path)
     if !parent.isEmpty, !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
         throw ValidationError("\(option) \(path): the directory \(parent) does not exist.")
     }
