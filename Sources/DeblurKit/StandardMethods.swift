@@ -1,8 +1,10 @@
+import Foundation
+
 /// The method language of `deblur compare --methods`, for scripts that run comparisons from
 /// Swift: the same names, parameters and tuning grids as the command line.
 extension MethodFactory {
-    /// `blurred` (the input itself), the classical methods (`ClassicalMethods.names`) and `cnn`
-    /// (`RefinerMethod`), each with its `--tune` grid.
+    /// `blurred` (the input itself), the classical methods (`ClassicalMethods.names`), `cnn`
+    /// (`RefinerMethod`), each with its `--tune` grid, and `saved:dir=DIR` (`SavedRestorations`).
     /// - Throws: `EvaluationError.invalidMethodSpec` for an unknown name or parameters on
     ///   `blurred`; the method modules' errors for a bad parameter.
     public static let standard = MethodFactory(make: { spec in
@@ -12,11 +14,13 @@ extension MethodFactory {
             return Passthrough()
         case "cnn":
             return try RefinerMethod.make(parameters: spec.parameterDictionary)
+        case "saved":
+            return try SavedRestorations.make(parameters: spec.parameterDictionary)
         case let name where ClassicalMethods.names.contains(name):
             return try ClassicalMethods.make(name, parameters: spec.parameterDictionary)
         default:
             throw EvaluationError.invalidMethodSpec(spec: spec.description,
-                                                    reason: "expected blurred, \(ClassicalMethods.names.joined(separator: ", ")) or cnn")
+                                                    reason: "expected blurred, \(ClassicalMethods.names.joined(separator: ", ")), cnn or saved")
         }
     }, tuningGrid: { ClassicalMethods.tuningGrid($0) })
 }
@@ -32,5 +36,74 @@ extension ComparisonItem {
                            psf: try ImageIO.readPSF(dataset.path(entry.psf)))
             }
         }
+    }
+}
+
+/// Restorations made elsewhere (a PyTorch model, MATLAB's `deconvwnr`, an earlier run's
+/// `compare --save-restored`), scored beside the built-in methods: `compare --methods
+/// "wiener:nsr=auto,saved:dir=torch-out"` reads item `000017`'s restoration from
+/// `torch-out/000017.tif` (or `.tiff`, `.png`). It must have the sharp image's size and
+/// channels; the samples are read as everywhere (8/16-bit to [0, 1], float TIFF as stored). An
+/// item without its file, or with two (`000017.tif` and `000017.png`), fails alone, with the
+/// reason; a folder that does not exist refuses the method before any item runs. Not timed:
+/// the reports show "–" for its seconds.
+public struct SavedRestorations: ItemRestorer {
+    /// The folder holding `<item id>.tif|.tiff|.png`.
+    public var directory: String
+    /// The extensions looked for, in this order.
+    public static let extensions = ["tif", "tiff", "png"]
+
+    public init(directory: String) { self.directory = directory }
+
+    /// From a spec's parameters: `dir` and nothing else.
+    /// - Throws: `EvaluationError.invalidValue` for another key or a missing `dir`.
+    public static func make(parameters: [String: String]) throws -> SavedRestorations {
+        if let other = parameters.keys.sorted().first(where: { $0 != "dir" }) {
+            throw EvaluationError.invalidValue(name: "saved parameter", value: "'\(other)'", expected: "dir=FOLDER only")
+        }
+        guard let directory = parameters["dir"] else {
+            throw EvaluationError.invalidValue(name: "saved method", value: "without dir", expected: "saved:dir=FOLDER (a folder of <item id>.tif or .png)")
+        }
+        let method = SavedRestorations(directory: directory)
+        try method.checkSettings()
+        return method
+    }
+
+    public var name: String { "saved(dir=\(directory))" }
+
+    public func checkSettings() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw IOError.cannotOpen(path: directory, reason: "no such folder (saved:dir= names a folder of <item id>.tif or .png)")
+        }
+        guard isDirectory.boolValue else {
+            throw IOError.cannotOpen(path: directory, reason: "not a folder (saved:dir= names a folder of <item id>.tif or .png)")
+        }
+    }
+
+    /// The file of item `id`.
+    /// - Throws: `IOError.cannotOpen` when there is none or more than one.
+    public func path(of id: String) throws -> String {
+        // An id is a file name here: one with a separator would read outside the folder.
+        guard !id.isEmpty, !id.contains("/"), id != ".", id != ".." else {
+            throw IOError.cannotOpen(path: directory, reason: "item id '\(id)' cannot name a file in it")
+        }
+        let base = directory.hasSuffix("/") ? directory + id : directory + "/" + id
+        let found = Self.extensions.map { base + "." + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+        guard found.count == 1 else {
+            throw IOError.cannotOpen(path: base + "." + Self.extensions.joined(separator: "|."),
+                                     reason: found.isEmpty ? "no such file (the restoration of item \(id))"
+                                                           : "more than one (\(found.joined(separator: ", "))): keep one")
+        }
+        return found[0]
+    }
+
+    public func restore(item id: String, blurred: Image, psf: PSF) throws -> Image {
+        try ImageIO.read(try path(of: id))
+    }
+
+    /// Without an item there is no file to read: this method works only inside a comparison.
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        throw EvaluationError.invalidValue(name: "method", value: "saved", expected: "a comparison, which names the item to read (deblur compare)")
     }
 }

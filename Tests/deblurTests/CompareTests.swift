@@ -275,6 +275,90 @@ import Testing
         }
     }
 
+    /// `saved:dir=` scores restorations made elsewhere. An earlier run's `--save-restored`
+    /// images read back give the method's scores to the last digit, untimed; the same image
+    /// as an 8-bit PNG scores as `deblur metrics` scores that file.
+    @Test func savedRestorationsScoreAsTheMethodThatMadeThem() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let first = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
+            #expect(first.status == 0, "\(first)")
+            try FileManager.default.createDirectory(at: dir.file("png"), withIntermediateDirectories: true)
+            for id in ["000000", "000001", "000002"] {
+                let converted = try dir.deblur("convert", "restored/wiener_nsr=auto/\(id).tif", "png/\(id).png", "--bit-depth", "8")
+                #expect(converted.status == 0, "\(converted)")
+            }
+            let result = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto,saved:dir=restored/wiener_nsr=auto,saved:dir=png",
+                                        "--csv", "scores.csv", "--quiet", "--threads", "1")
+            #expect(result.status == 0, "\(result)")
+            let rows = try Self.csv("scores.csv", in: dir)
+            let h = rows[0]
+            let item = try #require(h.firstIndex(of: "item")), m = try #require(h.firstIndex(of: "method")),
+                psnr = try #require(h.firstIndex(of: "psnr")), ssim = try #require(h.firstIndex(of: "ssim")),
+                seconds = try #require(h.firstIndex(of: "seconds"))
+            let byMethod = Dictionary(grouping: rows.dropFirst(), by: { $0[m] })
+            let made = try #require(byMethod["wiener:nsr=auto"]), saved = try #require(byMethod["saved:dir=restored/wiener_nsr=auto"]),
+                png = try #require(byMethod["saved:dir=png"])
+            #expect(made.count == 3 && saved.count == 3 && png.count == 3)
+            for (a, b) in zip(made, saved) {
+                #expect(a[item] == b[item] && a[psnr] == b[psnr] && a[ssim] == b[ssim], "\(a) against \(b)")
+                #expect(!a[seconds].isEmpty && b[seconds].isEmpty, "\(a) against \(b)")
+            }
+            for row in png {
+                let metrics = try dir.deblur("metrics", "ds/sharp/\(row[item]).png", "png/\(row[item]).png", "--json")
+                let json = try #require(JSONSerialization.jsonObject(with: Data(metrics.stdout.utf8)) as? [String: Any])
+                let expected = try #require(json["psnr"] as? Double), read = try #require(Double(row[psnr]))
+                #expect(abs(read - expected) < 1e-9, "\(row)")
+                #expect(read < (Double(made.first { $0[item] == row[item] }![psnr]) ?? 0) + 0.5)
+            }
+        }
+    }
+
+    /// An item without its file, or with two, fails alone with the reason; a folder that does
+    /// not exist, or a parameter other than `dir`, refuses the method before any item runs.
+    @Test func savedRestorationsMissingOrAmbiguousFailThatItemOnly() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            _ = try dir.deblur("compare", "ds", "--methods", "blurred", "--save-restored", "restored", "--quiet")
+            let folder = dir.file("restored/blurred")
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("000001.tif"))
+            try FileManager.default.copyItem(at: folder.appendingPathComponent("000002.tif"), to: folder.appendingPathComponent("000002.png"))
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,saved:dir=restored/blurred", "--csv", "scores.csv", "--quiet")
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("000001.tif|.tiff|.png: no such file"), "\(result)")
+            #expect(result.stderr.contains("more than one"), "\(result)")
+            let rows = try Self.csv("scores.csv", in: dir).filter { $0.contains("saved:dir=restored/blurred") }
+            #expect(rows.count == 3)
+            #expect(rows.filter { $0.last?.isEmpty == true }.map(\.first) == ["000000"], "\(rows)")
+
+            for (spec, culprit) in [("saved:dir=nothing", "nothing"), ("saved:dir=ds/items.jsonl", "ds/items.jsonl"),
+                                    ("saved:dir=restored,x=1", "'x'"), ("saved", "dir")] {
+                let before = dir.listing()
+                let refused = try dir.deblur("compare", "ds", "--methods", "blurred," + spec, "--csv", "refused.csv", "--quiet")
+                expectCleanFailure(refused, naming: culprit, directory: dir, before: before)
+            }
+        }
+    }
+
+    /// `-` names stdout for any one report, which is then printed instead of the table (it
+    /// wrote a file named `-` for all but `--json`); two reports cannot share it.
+    @Test func anyOneReportCanGoToStdout() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let starts = ["--csv": "item,kernel,noise_sigma,method,", "--report": "# Comparison\n", "--html": "<!doctype html>", "--json": "{"]
+            for (option, start) in starts.sorted(by: { $0.key < $1.key }) {
+                let result = try dir.deblur("compare", "ds", "--methods", "blurred", option, "-", "--csv", option == "--csv" ? "-" : "rows.csv", "--quiet")
+                #expect(result.status == 0, "\(result)")
+                #expect(result.stdout.hasPrefix(start), "\(option): \(result.stdout.prefix(80))")
+                #expect(!result.stdout.contains("| method | PSNR mean") || option == "--report", "\(option) printed the table too")
+                #expect(!FileManager.default.fileExists(atPath: dir.file("-").path))
+            }
+            let before = dir.listing()
+            let both = try dir.deblur("compare", "ds", "--methods", "blurred", "--csv", "-", "--json", "-", "--quiet")
+            expectCleanFailure(both, naming: "--csv - and --json -", directory: dir, before: before, usageFollows: true)
+        }
+    }
+
     @Test func missingDatasetExitsOneNamingIt() throws {
         try withScratch { dir in
             let result = try dir.deblur("compare", "nodata", "--methods", "blurred", "--csv", "scores.csv", "--quiet")

@@ -33,6 +33,14 @@ public struct ComparisonItem: Sendable {
     }
 }
 
+/// A method whose output depends on which item it restores, not only on the blurred image:
+/// restorations made elsewhere and read by the item's id (`saved:dir=DIR`). The runner calls
+/// `restore(item:blurred:psf:)` instead of `restore(_:psf:observer:)` and records no time for
+/// it (whatever made the images was timed elsewhere, if at all).
+public protocol ItemRestorer: Restorer {
+    func restore(item id: String, blurred: Image, psf: PSF) throws -> Image
+}
+
 /// A method in a comparison: its column label and the restorer that runs it.
 public struct ComparisonMethod: Sendable {
     /// The column label (usually the spec as written, `rl:iterations=30`).

@@ -12,6 +12,7 @@ import Foundation
 ///
 /// A failure (a loader that throws, sharp and blurred of different sizes, a method that
 /// throws or returns the wrong size) is recorded with its reason and the run goes on.
+/// An `ItemRestorer` is given the item's id and is not timed.
 ///
 /// ```swift
 /// let runner = ComparisonRunner(settings: ComparisonSettings(metrics: MetricSettings(crop: 10)))
@@ -139,8 +140,14 @@ public struct ComparisonRunner: Sendable {
             } : nil
             let start = monotonicSeconds()
             do {
-                let restored = try method.restorer.restore(blurred, psf: loaded.psf, observer: observer)
-                let seconds = monotonicSeconds() - start - scoringSeconds
+                let restored: Image, seconds: Double?
+                if let byItem = method.restorer as? any ItemRestorer {
+                    restored = try byItem.restore(item: item.id, blurred: blurred, psf: loaded.psf)
+                    seconds = nil
+                } else {
+                    restored = try method.restorer.restore(blurred, psf: loaded.psf, observer: observer)
+                    seconds = monotonicSeconds() - start - scoringSeconds
+                }
                 guard restored.channels == sharp.channels, restored.height == sharp.height, restored.width == sharp.width else {
                     throw EvaluationError.sizeMismatch(what: "output of \(method.label)", expected: geometry(sharp), actual: geometry(restored))
                 }

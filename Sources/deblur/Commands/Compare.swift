@@ -8,7 +8,8 @@ struct Compare: ParsableCommand {
         abstract: "Score several methods side by side on a dataset.",
         discussion: """
         Methods are specs name[:key=value,...], comma-separated: blurred, wiener:nsr=auto, tikhonov:lambda=0.002, \
-        rl:iterations=30,boundary=masked, rl-tv, hyper-laplacian, cnn:model=FILE. Every item is restored by every \
+        rl:iterations=30,boundary=masked, rl-tv, hyper-laplacian, cnn:model=FILE, saved:dir=FOLDER (restorations \
+        made elsewhere, FOLDER/<item id>.tif or .png). Every item is restored by every \
         method and scored against its sharp image; items run in parallel. Prints the summary table (Markdown) on \
         stdout; failed items are listed and make the exit status 1 after all outputs are written.
         Large datasets: run shards (--shard K/N --json part-K.json, e.g. as a job array), then \
@@ -53,16 +54,16 @@ struct Compare: ParsableCommand {
     @Option(help: "Items restored at once (default: all cores; each method then runs single-threaded).")
     var threads = ProcessorInfo.cores
 
-    @Option(name: .customLong("report"), help: "Write the full Markdown report (tables by kernel and noise, tuning, failures).")
+    @Option(name: .customLong("report"), help: "Write the full Markdown report (tables by kernel and noise, tuning, failures); '-' prints it instead of the table.")
     var reportPath: String?
 
     @Option(name: .customLong("json"), help: "Write everything as JSON (settings, versions, per item, aggregates); '-' prints it instead of the table.")
     var jsonPath: String?
 
-    @Option(name: .customLong("csv"), help: "Write one CSV row per item × method.")
+    @Option(name: .customLong("csv"), help: "Write one CSV row per item × method; '-' prints it instead of the table.")
     var csvPath: String?
 
-    @Option(name: .customLong("html"), help: "Write a self-contained HTML report with charts and side-by-side crops.")
+    @Option(name: .customLong("html"), help: "Write a self-contained HTML report with charts and side-by-side crops; '-' prints it instead of the table.")
     var htmlPath: String?
 
     @Option(help: "Save every restored image as DIR/<method>/<id>.tif (32-bit float).")
@@ -77,8 +78,17 @@ struct Compare: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    /// The report options, with the file each names (nil: not given, or '-': stdout).
+    var reportFiles: [(option: String, path: String?)] {
+        [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath)].map { ($0.0, $0.1 == "-" ? nil : $0.1) }
+    }
+
     func validate() throws {
         try checkThreads(threads)
+        let toStdout = [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath)].filter { $0.1 == "-" }.map(\.0)
+        if toStdout.count > 1 {
+            throw ValidationError("Only one report can take stdout ('-'); got \(toStdout.map { "\($0) -" }.joined(separator: " and ")): name a file for the others.")
+        }
         if let validationFraction, !(validationFraction > 0 && validationFraction < 1) {
             throw ValidationError("Please give a --validation-fraction between 0 and 1 (got \(validationFraction)).")
         }
@@ -105,8 +115,7 @@ struct Compare: ParsableCommand {
         }
         // The reports are written after every item has run, which can take hours: a path
         // that cannot be written is refused before the first item rather than after the last.
-        for (path, option) in [(reportPath, "--report"), (csvPath, "--csv"), (htmlPath, "--html"), (tunedMethods, "--tuned-methods"),
-                               (jsonPath == "-" ? nil : jsonPath, "--json")] {
+        for (option, path) in reportFiles + [("--tuned-methods", tunedMethods)] {
             if let path { try checkWritableOutput(path, option: option) }
         }
         // The dataset's own description and items lists, and the parts being merged, are inputs.
@@ -116,8 +125,7 @@ struct Compare: ParsableCommand {
             inputs += names.filter { $0 == "dataset.json" || ($0.hasPrefix("items") && $0.hasSuffix(".jsonl")) }
                 .map { (dataset as NSString).appendingPathComponent($0) }
         }
-        try refuseClashes([("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--tuned-methods", tunedMethods),
-                           ("--json", jsonPath == "-" ? nil : jsonPath)], inputs: inputs)
+        try refuseClashes(reportFiles + [("--tuned-methods", tunedMethods)], inputs: inputs)
     }
 
     func run() throws {
@@ -200,15 +208,21 @@ struct Compare: ParsableCommand {
 
     /// Writes the requested reports, prints the table, and fails (after writing) if any result failed.
     func emit(_ result: Comparison) throws {
-        if let reportPath { try writeAtomically(Data(MarkdownReport.render(result).utf8), to: reportPath) }
-        if let csvPath { try writeAtomically(Data(CSVReport.render(result).utf8), to: csvPath) }
-        if let htmlPath {
-            try writeAtomically(Data(HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }).utf8), to: htmlPath)
+        func render(_ option: String) throws -> String {
+            switch option {
+            case "--report": return MarkdownReport.render(result)
+            case "--csv": return CSVReport.render(result)
+            case "--html": return try HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) })
+            default: return JSONReport.render(result)
+            }
         }
-        if let jsonPath, jsonPath != "-" { try writeAtomically(Data(JSONReport.render(result).utf8), to: jsonPath) }
-        if jsonPath == "-" {
-            print(JSONReport.render(result), terminator: "")
-        } else {
+        var printed = false
+        for (option, given) in [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath)] {
+            guard let given else { continue }
+            if given == "-" { print(try render(option), terminator: ""); printed = true }
+            else { try writeAtomically(Data(try render(option).utf8), to: given) }
+        }
+        if !printed {
             print(MarkdownReport.headline(result) + "\n")
             print(MarkdownReport.summaryTable(result), terminator: "")
             for t in result.tuning { print("tuned \(t.method): \(t.parameter) = \(t.chosen)") }
