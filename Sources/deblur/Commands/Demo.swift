@@ -14,7 +14,7 @@ struct Demo: ParsableCommand {
         (swift build -c release): numerics in a debug build are slow.
         """)
 
-    @Option(help: "Output folder (created; its dataset is reused when the settings match).")
+    @Option(help: "Output folder (created; its dataset is reused when the settings match, and refused when they differ).")
     var out = "deblur-demo"
 
     @Option(help: "Number of dataset items.")
@@ -54,7 +54,13 @@ struct Demo: ParsableCommand {
         let synth = try Synth.parse(["--out", dataset, "--dead-leaves", String(items), "--size", String(size),
                                      "--kernels", kernels, "--noise-sigma", String(noiseSigma), "--seed", String(seed)]
                                     + (quiet ? ["--quiet"] : []))
-        try synth.run()
+        do {
+            try synth.run()
+        } catch let DatasetsError.settingsMismatch(path, differences) {
+            // synth's own advice, --force, is no demo option; the dataset there is kept, not replaced.
+            throw CLIError("\(path) was generated with different settings (\(differences.joined(separator: "; "))): "
+                           + "give another --out, or delete \(path) to make it afresh")
+        }
 
         var methods = ["blurred", "wiener:nsr=auto", "rl:iterations=30", "hyper-laplacian"]
         if try RefinerMethod.defaultModelPath != nil {
