@@ -131,6 +131,27 @@ func naiveLaplacian(_ x: Image) -> Image {
         }
     }
 
+    /// The masked solve is linear: an observation scaled by 10¹⁹ (a float TIFF in raw units)
+    /// restores to the scaled restoration. Its inner products squared Float samples before
+    /// widening them; from about 10¹⁸ they overflowed, CG stopped before its first step and the
+    /// estimate was the observation's mean everywhere. Beyond what the single-precision
+    /// spectra hold (10³⁷ here), the estimate is NaN rather than that mean.
+    @Test func hugeSamplesRestoreToTheScaledRestorationOrToNaN() throws {
+        let psf = boxPSF(5)
+        let data = validProtocolData(size: 24, psf: psf, sigma: 0.01, seed: 3)
+        let methods: [any Restorer] = [Wiener(nsr: 0.01), Tikhonov(lambda: 0.002)]
+        for method in methods {
+            let reference = try method.restore(data.observed, psf: psf)
+            let factor: Float = 1e19
+            let scaled = try method.restore(data.observed.mapPixels { $0 * factor }, psf: psf)
+            let range = Double(reference.statistics().max - reference.statistics().min)
+            #expect(range > 0.1)
+            #expect(maxAbsDifference(scaled.mapPixels { $0 / factor }, reference) < Float(1e-4 * range), "\(method.name)")
+            let overflowing = try method.restore(data.observed.mapPixels { $0 * 1e37 }, psf: psf)
+            #expect(overflowing.pixels.allSatisfy { $0.isNaN }, "\(method.name)")
+        }
+    }
+
     @Test func maskedObjectiveDecreasesEveryConjugateGradientStep() throws {
         let psf = lineMotionPSF()
         let data = validProtocolData(size: 40, psf: psf, sigma: 0.01, seed: 4)

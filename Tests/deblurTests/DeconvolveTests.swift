@@ -233,6 +233,29 @@ import _TestSupport
             expectCleanFailure(result, naming: "nosuch.tif", directory: dir, before: before)
         }
     }
+
+    /// A float TIFF in raw units far beyond [0, 1]: masked Wiener and Tikhonov restore 10¹⁹
+    /// as they restore 1 (they wrote the image's mean everywhere, exit status 0), and samples
+    /// that overflow the single-precision transforms (10³⁷) are refused, saying so.
+    @Test(arguments: ["wiener", "tikhonov"])
+    func hugeSamplesRestoreScaledOrAreRefusedSayingTheirSize(method: String) throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let blurred = try ImageIO.read(dir.file("blurred.tif").path)
+            try ImageIO.write(Image(height: 24, width: 24, pixels: blurred.pixels.map { $0 * 1e19 }), to: dir.file("huge.tif").path)
+            try ImageIO.write(Image(height: 24, width: 24, pixels: blurred.pixels.map { $0 * 1e37 }), to: dir.file("overflow.tif").path)
+            for (input, output) in [("blurred.tif", "a.tif"), ("huge.tif", "b.tif")] {
+                let result = try dir.deblur("deconvolve", input, "--psf", "psf.tif", "--method", method, "--fft-rigor", "estimate", "--quiet", "-o", output)
+                #expect(result.status == 0, "\(result)")
+            }
+            let unit = try ImageIO.read(dir.file("a.tif").path), scaled = try ImageIO.read(dir.file("b.tif").path)
+            #expect(maxAbsDifference(scaled.pixels.map { $0 / 1e19 }, unit.pixels) < 1e-4, "\(method)")
+            let before = dir.listing()
+            let refused = try dir.deblur("deconvolve", "overflow.tif", "--psf", "psf.tif", "--method", method, "--fft-rigor", "estimate", "-o", "c.tif")
+            expectCleanFailure(refused, naming: "overflow.tif", directory: dir, before: before)
+            #expect(refused.stderr.contains("far outside the nominal [0, 1]: rescale it"), "\(refused)")
+        }
+    }
 }
 
 @Suite struct BlurTests {

@@ -137,6 +137,11 @@ final class MaskedLinearSolver {
         p.update(repeating: 0, count: plan.spectrumCount)
         var rz = updateDirection(residual: res, direction: p, inverseC: c, gamma: 0)
         let rz0 = rz
+        // Spectra that overflowed single precision (samples far outside [0, 1]: about 1e35 on a
+        // small image) leave nothing to solve with. Stopping would return the mean image as if
+        // it were the solution; a NaN estimate is refused downstream, as a one-shot filter's
+        // overflowed transform is.
+        guard rz.isFinite else { x.update(repeating: .nan, count: plan.spectrumCount); return }
         // Converged far below Float's resolution: stop. Single-precision CG run on past this
         // point breaks down (step sizes from underflowing products, or a residual recurrence
         // that drifts and then grows): 1000–3000 steps gave NaN before 2026-11-27.
@@ -169,10 +174,11 @@ final class MaskedLinearSolver {
                     let qr = q[i] * k[i] + q[i + 1] * k[i + 1] + reg * p[i]
                     let qi = q[i + 1] * k[i] - q[i] * k[i + 1] + reg * p[i + 1]
                     q[i] = qr; q[i + 1] = qi
-                    acc += self.columnWeights[v] * Double(p[i] * qr + p[i + 1] * qi)
+                    acc += self.columnWeights[v] * (Double(p[i]) * Double(qr) + Double(p[i + 1]) * Double(qi))
                 }
                 return acc
             }
+            guard pq.isFinite else { x.update(repeating: .nan, count: plan.spectrumCount); return }
             guard pq > 0 else { break }
             let alpha = Float(rz / pq)
             // x ← x + α p, r ← r − α q, fused with the new ⟨r, C⁻¹ r⟩.
@@ -182,10 +188,11 @@ final class MaskedLinearSolver {
                     let j = row * sw + v, i = 2 * j
                     x[i] += alpha * p[i]; x[i + 1] += alpha * p[i + 1]
                     res[i] -= alpha * q[i]; res[i + 1] -= alpha * q[i + 1]
-                    acc += self.columnWeights[v] * Double(res[i] * res[i] + res[i + 1] * res[i + 1]) * Double(c[j])
+                    acc += self.columnWeights[v] * (Double(res[i]) * Double(res[i]) + Double(res[i + 1]) * Double(res[i + 1])) * Double(c[j])
                 }
                 return acc
             }
+            guard rzNew.isFinite else { x.update(repeating: .nan, count: plan.spectrumCount); return }
             rz = updateDirection(residual: res, direction: p, inverseC: c, gamma: Float(rzNew / rz))
             residuals?(iteration, (rz / rz0).squareRoot())
             if let estimates {
@@ -230,7 +237,7 @@ final class MaskedLinearSolver {
             for v in 0..<sw {
                 let j = row * sw + v, i = 2 * j
                 let zr = res[i] * c[j], zi = res[i + 1] * c[j]
-                acc += self.columnWeights[v] * Double(res[i] * zr + res[i + 1] * zi)
+                acc += self.columnWeights[v] * (Double(res[i]) * Double(zr) + Double(res[i + 1]) * Double(zi))
                 p[i] = zr + gamma * p[i]
                 p[i + 1] = zi + gamma * p[i + 1]
             }

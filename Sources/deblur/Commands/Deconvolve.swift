@@ -198,7 +198,12 @@ struct Deconvolve: ParsableCommand {
         if fftRigor == .measure { FFT.exportWisdom() }
         let seconds = Date().timeIntervalSince(start)
         guard restored.isFinite else {
-            throw CLIError("\(restorer.name) produced non-finite values on \(image); nothing written (try a larger --nsr or --lambda)")
+            // Samples far outside the nominal [0, 1] (a float TIFF in raw units) can overflow the
+            // single-precision transforms, which no regularization weight cures.
+            let range = blurred.statistics(), reach = max(abs(range.min), abs(range.max))
+            let hint = reach > 1e6 ? String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it", reach)
+                                   : "try a larger --nsr or --lambda"
+            throw CLIError("\(restorer.name) produced non-finite values on \(image); nothing written (\(hint))")
         }
         if let trace {
             try writeAtomically(Data((rows.joined(separator: "\n") + "\n").utf8), to: trace)
