@@ -41,7 +41,7 @@ enum Main {
                 let path = cocoa.filePath ?? cocoa.url?.path ?? "a file"
                 message = "cannot write \(path): \(fileErrorReason(cocoa, path: path))"
             }
-            FileHandle.standardError.write(Data(((message.hasPrefix("Error") ? "" : "Error: ") + message + "\n").utf8))
+            writeStandardError((message.hasPrefix("Error") ? "" : "Error: ") + message + "\n")
             Foundation.exit(1)
         }
     }

@@ -86,6 +86,22 @@ import Testing
         }
     }
 
+    /// stderr closed (`2>&-`) or full: a message that cannot be written is lost and the run
+    /// ends with its own status (1 for the missing file, 0 for a conversion that notes its
+    /// clamping); the failed write trapped, status 132 (SIGILL), before any cleanup.
+    @Test(arguments: ["2>&-", "2>/dev/full"])
+    func anUnwritableStderrLosesTheMessageNotTheExitStatus(redirection: String) throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 4, width: 4, value: 1.5), to: dir.file("bright.tif").path)
+            let deblur = try CLI.executable.get().path
+            let missing = try CLI.run(["-c", "exec \"$0\" info nosuch.tif \(redirection)", deblur], in: dir, binary: URL(fileURLWithPath: "/bin/sh"))
+            #expect(missing.status == 1, "\(missing)")
+            let converted = try CLI.run(["-c", "exec \"$0\" convert bright.tif out.png \(redirection)", deblur], in: dir, binary: URL(fileURLWithPath: "/bin/sh"))
+            #expect(converted.status == 0 && converted.stdout.hasPrefix("wrote out.png"), "\(converted)")
+            #expect(try ImageIO.read(dir.file("out.png").path).pixels == [Float](repeating: 1, count: 16))
+        }
+    }
+
     /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
     @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
         try withScratch { dir in

@@ -169,7 +169,7 @@ struct Compare: ParsableCommand {
 
         if tune && !quiet {
             runner.tuningProgress = { candidate, index, count in
-                FileHandle.standardError.write(Data("compare: tuning \(candidate) (\(index + 1)/\(count)) on the validation split\n".utf8))
+                writeStandardError("compare: tuning \(candidate) (\(index + 1)/\(count)) on the validation split\n")
             }
         }
         // One component owns the cores: items in parallel, so each transform, product and
@@ -230,9 +230,9 @@ struct Compare: ParsableCommand {
         let failures = result.failures
         if !failures.isEmpty {
             for f in failures.prefix(20) {
-                FileHandle.standardError.write(Data("failed: item \(f.item)\(f.method.map { ", \($0)" } ?? ""): \(f.reason)\n".utf8))
+                writeStandardError("failed: item \(f.item)\(f.method.map { ", \($0)" } ?? ""): \(f.reason)\n")
             }
-            if failures.count > 20 { FileHandle.standardError.write(Data("… and \(failures.count - 20) more (see the report)\n".utf8)) }
+            if failures.count > 20 { writeStandardError("… and \(failures.count - 20) more (see the report)\n") }
             throw CLIError("\(result.failedResultCount) item/method result(s) failed out of \(result.items.count * result.methods.count)")
         }
     }

@@ -61,7 +61,7 @@ struct Convert: ParsableCommand {
         if depth != .float32 {
             let clamped = image.pixels.reduce(0) { $0 + ($1 >= 0 && $1 <= 1 ? 0 : 1) }
             if clamped > 0 {
-                FileHandle.standardError.write(Data("note: \(clamped) of \(image.count) samples outside [0, 1] were clamped\n".utf8))
+                writeStandardError("note: \(clamped) of \(image.count) samples outside [0, 1] were clamped\n")
             }
         }
         try ImageIO.write(image, to: output, depth: depth)

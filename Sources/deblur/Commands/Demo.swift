@@ -108,6 +108,6 @@ struct Demo: ParsableCommand {
     }
 
     private func log(_ message: String) {
-        if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        if !quiet { writeStandardError(message + "\n") }
     }
 }

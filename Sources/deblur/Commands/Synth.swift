@@ -137,7 +137,7 @@ struct Synth: ParsableCommand {
             throw CLIError("\(error) (--skip-bad leaves such files out)")
         }
         for (path, reason) in generator.skipped {
-            FileHandle.standardError.write(Data("skipped \(path): \(reason)\n".utf8))
+            writeStandardError("skipped \(path): \(reason)\n")
         }
         let bar = ProgressBar(total: (0..<settings.count).filter(shard.contains).count, label: "synth", quiet: quiet)
         var reported = 0

@@ -235,7 +235,7 @@ struct Train: ParsableCommand {
             // Printed under --quiet too, which only hides the progress bar: a batch job is where
             // a slip of the command line would otherwise go unseen.
             if !changed.isEmpty {
-                FileHandle.standardError.write(Data("note: resuming \(output).checkpoint with other settings than it was written with: \(changed.joined(separator: "; "))\n".utf8))
+                writeStandardError("note: resuming \(output).checkpoint with other settings than it was written with: \(changed.joined(separator: "; "))\n")
             }
         }
         let bar = ProgressBar(total: trainer.totalSteps, label: "train", quiet: quiet)

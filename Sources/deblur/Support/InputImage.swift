@@ -14,6 +14,5 @@ func readImage(_ path: String) throws -> Image {
 func notePages(_ info: ImageFileInfo, of path: String) {
     guard info.pages > 1 else { return }
     let layout = info.channels == 3 ? "RGB" : "gray"
-    FileHandle.standardError.write(Data(
-        "note: \(path) has \(info.pages) pages; only the first (\(info.height)×\(info.width), \(layout)) is read\n".utf8))
+    writeStandardError("note: \(path) has \(info.pages) pages; only the first (\(info.height)×\(info.width), \(layout)) is read\n")
 }

@@ -44,7 +44,7 @@ final class ProgressBar: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard enabled else { return }
         draw(force: true)
-        FileHandle.standardError.write(Data("\n".utf8))
+        writeStandardError("\n")
     }
 
     /// Seconds left: at the rate since the first unit was done once a second one is, else at
@@ -68,6 +68,6 @@ final class ProgressBar: @unchecked Sendable {
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: cells - filled)
         let eta = Self.remaining(now: now, done: done, total: total, first: first).map { String(format: " eta %.0fs", $0) } ?? ""
         let line = String(format: "\r%@ %@ %d/%d %.0fs%@ %@\u{1B}[K", label, bar, done, total, now, eta, suffix)
-        FileHandle.standardError.write(Data(line.utf8))
+        writeStandardError(line)
     }
 }
