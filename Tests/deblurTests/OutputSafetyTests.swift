@@ -114,6 +114,24 @@ import Testing
         }
     }
 
+    /// `--version` and every form of help on a full device fail as any other output does:
+    /// ArgumentParser printed them and exited 0, the failed flush lost. On a file they are
+    /// unchanged.
+    @Test(arguments: [["--version"], ["--help"], ["info", "--help"], ["help", "info"]])
+    func helpAndVersionThatCannotBeWrittenFailTheRun(arguments: [String]) throws {
+        try withScratch { dir in
+            guard let full = FileHandle(forWritingAtPath: "/dev/full") else { return }
+            defer { try? full.close() }
+            let failed = try CLI.run(arguments, in: dir, standardOutput: full)
+            #expect(failed.status == 1, "\(failed)")
+            #expect(failed.stderrLines == ["Error: cannot write the standard output: No space left on device"], "\(failed)")
+            let written = try CLI.run(arguments, in: dir)
+            #expect(written.status == 0 && written.stderr.isEmpty, "\(written)")
+            let expected = arguments == ["--version"] ? DeblurKitVersion.string : "USAGE: deblur"
+            #expect(written.stdout.contains(expected), "\(written)")
+        }
+    }
+
     /// `kill` (SIGTERM; Ctrl-C's SIGINT alike) during `bench --cases tiff-io`: the process ends
     /// by the signal, as before, and its folder of large test files in the temporary directory
     /// is removed (it was left behind). SIGINT is not sent: a test runner started in the
