@@ -122,19 +122,20 @@ public struct Image: Sendable, Equatable {
         return Image(channels: 1, height: height, width: width, pixels: out)
     }
 
-    /// Minimum and maximum of the finite samples (NaN when there are none), and the mean of all
-    /// samples (accumulated in Float64; NaN or ±∞ when any sample is).
+    /// Minimum, maximum and mean (accumulated in Float64) of the finite samples; NaN when there
+    /// are none. NaN and ±∞ are left out of all three alike: one NaN made the mean NaN while
+    /// the range was still that of the others.
     public func statistics() -> (min: Float, max: Float, mean: Double) {
         guard !pixels.isEmpty else { return (0, 0, 0) }
-        var lo = Float.infinity, hi = -Float.infinity, sum = 0.0
+        var lo = Float.infinity, hi = -Float.infinity, sum = 0.0, count = 0
         pixels.withUnsafeBufferPointer { p in
-            for v in p {
-                sum += Double(v)
+            for v in p where v.isFinite {
                 // `min` alone passes NaN over but not ±∞, which would then stand for the range.
-                if v.isFinite { lo = Swift.min(lo, v); hi = Swift.max(hi, v) }
+                sum += Double(v); count += 1
+                lo = Swift.min(lo, v); hi = Swift.max(hi, v)
             }
         }
-        return lo > hi ? (.nan, .nan, sum / Double(pixels.count)) : (lo, hi, sum / Double(pixels.count))
+        return count == 0 ? (.nan, .nan, .nan) : (lo, hi, sum / Double(count))
     }
 
     /// True when every sample is finite (no NaN, no ±∞).

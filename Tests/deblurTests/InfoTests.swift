@@ -25,7 +25,9 @@ import _TestSupport
         }
     }
 
-    /// NaN samples are counted and said plainly (an all-NaN image read "min inf max -inf").
+    /// NaN samples are counted and said plainly (an all-NaN image read "min inf max -inf"); the
+    /// mean is of the finite samples, as the range is (it read "mean nan"), and the noise σ is
+    /// not defined (it read "noise σ ≈ nan").
     @Test func nonFiniteSamplesAreCounted() throws {
         try withScratch { dir in
             var image = Image(height: 4, width: 5, value: 0.25)
@@ -35,8 +37,11 @@ import _TestSupport
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             // ±∞ are left out of the range as NaN is (min read -inf, max inf).
             #expect(object["non_finite"] as? Int == 3 && object["min"] as? Double == 0.25 && object["max"] as? Double == 0.5, "\(json)")
+            // 16 samples of 0.25 and one of 0.5.
+            #expect(abs((object["mean"] as? Double ?? .nan) - 4.5 / 17) < 1e-12 && object["noise_sigma"] as? String == "nan", "\(json)")
             let text = try dir.deblur("info", "n.tif")
-            #expect(text.status == 0 && text.stdout.contains("min 0.25  max 0.5") && text.stdout.contains("3 of 20 samples are NaN or infinite"), "\(text)")
+            #expect(text.status == 0 && text.stdout.contains("min 0.25  max 0.5  mean 0.264706  noise σ not defined\n"), "\(text)")
+            #expect(text.stdout.contains("3 of 20 samples are NaN or infinite: min, max and mean are of the others, the noise σ is not defined"), "\(text)")
         }
     }
 

@@ -11,7 +11,9 @@ struct Info: ParsableCommand {
             Statistics are over the decoded [0, 1] samples of the first page (alpha dropped), \
             as every other command sees them. The noise σ is the estimate that \
             hyper-laplacian:lambda=auto and cnn use when no noise level is given (white Gaussian \
-            noise, from the image's 7×7 patch covariance). See Docs/FileFormats.md.
+            noise, from the image's 7×7 patch covariance). NaN and infinite samples are counted \
+            and left out of the minimum, maximum and mean; with any, the noise σ is not defined \
+            (no method restores such an image). See Docs/FileFormats.md.
 
             A model file (train's output, its checkpoint, the shipped model) is checked whole \
             (checksum, weights against the architecture) and its provenance header printed: \
@@ -43,7 +45,7 @@ struct Info: ParsableCommand {
         var max: Float
         var mean: Double
         var noise_sigma: Double
-        /// NaN and ±∞ samples (min and max leave them out; the mean does not).
+        /// NaN and ±∞ samples (min, max and mean leave them out; with any, noise_sigma is "nan").
         var non_finite: Int
     }
 
@@ -51,8 +53,10 @@ struct Info: ParsableCommand {
         if isModelFile(file) { return try describeModel() }
         let (image, info) = try ImageIO.readWithInfo(file)
         let stats = image.statistics()
-        let noise = estimatePatchNoiseSigma(image)
         let nonFinite = image.nonFiniteCount
+        // Not over the finite samples alone: it is the level lambda=auto and cnn would use, and
+        // no method restores an image with such samples.
+        let noise = nonFinite == 0 ? estimatePatchNoiseSigma(image) : .nan
         if json {
             let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
                                 channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
@@ -70,9 +74,10 @@ struct Info: ParsableCommand {
         print("\(file): \(info.format.rawValue.uppercased()) \(info.height)×\(info.width), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
               + dropped(info) + (info.orientation != 1 ? ", orientation \(info.orientation) (not applied)" : "")
               + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
-        print(String(format: "min %.6g  max %.6g  mean %.6g  noise σ ≈ %.3g", stats.min, stats.max, stats.mean, noise))
+        print(String(format: "min %.6g  max %.6g  mean %.6g  ", stats.min, stats.max, stats.mean)
+              + (noise.isNaN ? "noise σ not defined" : String(format: "noise σ ≈ %.3g", noise)))
         if nonFinite > 0 {
-            print("\(nonFinite) of \(image.count) samples are NaN or infinite: min and max are of the others; no method will restore this image")
+            print("\(nonFinite) of \(image.count) samples are NaN or infinite: min, max and mean are of the others, the noise σ is not defined; no method will restore this image")
         }
     }
 
