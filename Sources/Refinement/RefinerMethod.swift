@@ -21,7 +21,8 @@ public struct Refiner: Restorer {
             throw RefinementError.invalidSetting(name: "model task", value: model.header.resolvedTask.rawValue, expected: "refine (a denoiser runs as PlugAndPlayRestorer)")
         }
         self.model = model
-        self.base = try ClassicalMethods.make(model.header.base.name, parameters: model.header.base.parameters)
+        let base = model.header.base
+        self.base = try ClassicalMethods.make(base.name, parameters: ClassicalMethods.withoutUnusedKeys(base.name, parameters: base.parameters))
         self.noiseSigma = noiseSigma
         self.tiling = tiling
     }

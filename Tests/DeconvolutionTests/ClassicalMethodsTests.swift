@@ -13,8 +13,8 @@ import _TestSupport
         #expect(sigma.noiseToSignal == .noiseSigma(0.02))
         let tikhonov = try #require(try ClassicalMethods.make(spec: "tikhonov:lambda=0.002") as? Tikhonov)
         #expect(tikhonov.lambda == 0.002 && tikhonov.regularizer == .laplacian && tikhonov.boundary == .masked)
-        let cg = try #require(try ClassicalMethods.make(spec: "tikhonov:iterations=12,boundary=reflect") as? Tikhonov)
-        #expect(cg.iterations == 12 && cg.boundary == .reflect)
+        let cg = try #require(try ClassicalMethods.make(spec: "tikhonov:iterations=12,boundary=masked") as? Tikhonov)
+        #expect(cg.iterations == 12 && cg.boundary == .masked)
         let tv = try #require(try ClassicalMethods.make(spec: "rl-tv:lambda=0.01") as? RLTV)
         #expect(tv.lambda == 0.01 && tv.boundary == .masked)
         let hl = try #require(try ClassicalMethods.make(spec: "hyper-laplacian:alpha=1,lambda=3000") as? HyperLaplacian)
@@ -38,6 +38,24 @@ import _TestSupport
         #expect(ParameterKeys.canonical(["a_b": "1", "c": "2"], known: ["a-b"]) == (["a-b": "1", "c": "2"], nil))
     }
 
+    /// The record of a one-shot Wiener or Tikhonov carries no CG steps, so it is made again
+    /// as it was; a header that recorded the default steps there (written before 2026-11-27)
+    /// is read without them.
+    @Test func resolvedOneShotFiltersRecordNoIterations() throws {
+        for name in ["wiener", "tikhonov"] {
+            let resolved = try ClassicalMethods.resolvedParameters(name, parameters: ["boundary": "reflect"])
+            #expect(resolved["iterations"] == nil && resolved["boundary"] == "reflect", "\(resolved)")
+            _ = try ClassicalMethods.make(name, parameters: resolved)
+            #expect(try ClassicalMethods.resolvedParameters(name, parameters: [:])["iterations"] == "30")
+            let old = resolved.merging(["iterations": "30"]) { $1 }
+            #expect(throws: DeconvolutionError.self) { try ClassicalMethods.make(name, parameters: old) }
+            #expect(ClassicalMethods.withoutUnusedKeys(name, parameters: old) == resolved)
+        }
+        let masked = ["boundary": "masked", "iterations": "5"]
+        #expect(ClassicalMethods.withoutUnusedKeys("wiener", parameters: masked) == masked)
+        #expect(ClassicalMethods.withoutUnusedKeys("rl", parameters: ["boundary": "reflect", "iterations": "5"])["iterations"] == "5")
+    }
+
     @Test func madeMethodRestoresLikeTheDirectOne() throws {
         let blurred = naiveCircularConvolve(testScene(height: 20, width: 20, seed: 1), asymmetricPSF())
         let made = try ClassicalMethods.make(spec: "rl:iterations=7")
@@ -54,6 +72,9 @@ import _TestSupport
             ("rl:iterations=0", "iterations"), ("rl:damping=-1", "damping"), ("rl-tv:lambda=-1", "lambda"),
             ("tikhonov:lambda=-1", "-1"), ("wiener:nsr=-1", "-1"), ("wiener:nsr=0", "regularization"), ("wiener:noise-sigma=0", "regularization"), ("wiener:iterations=0", "iterations"),
             ("hyper-laplacian:alpha=5", "alpha"), ("hyper-laplacian:beta-max=0.5", "betaMax=0.5"),
+            // A parameter that does nothing: CG steps of a one-shot filter (accepted and ignored before).
+            ("tikhonov:iterations=12,boundary=reflect", "tikhonov parameter iterations: expected it only with boundary=masked"),
+            ("wiener:boundary=circular,iterations=5", "boundary=circular is a one-shot filter"),
         ]
         for (spec, named) in cases {
             do {

@@ -18,6 +18,16 @@ import Datasets
         #expect(maxAbs(out.channel(1).pixels, expected.pixels) < 1e-5)
     }
 
+    /// A header written before 2026-11-27 recorded wiener's default CG steps beside a one-shot
+    /// boundary, a pair the method now refuses: the model still loads, its base as it ran.
+    @Test func aBaseRecordedWithIterationsBesideAOneShotBoundaryStillLoads() throws {
+        var model = tinyModel()
+        model.header.base = BaseMethod(name: "wiener", parameters: ["nsr": "0.01", "boundary": "reflect", "iterations": "30"])
+        let refiner = try Refiner(model: model)
+        let base = try #require(refiner.base as? Wiener)
+        #expect(base.boundary == .reflect && base.noiseToSignal == .ratio(0.01))
+    }
+
     @Test func unknownParametersAndMissingModelsAreErrors() {
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["modle": "x"]) }
         let missing = temporaryPath("missing.model")

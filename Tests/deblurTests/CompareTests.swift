@@ -250,8 +250,11 @@ import Testing
     }
 
     /// An unknown method, or a value every image would refuse, stops compare before any item
-    /// runs (those values once failed item by item and wrote a report of failures).
-    @Test(arguments: [("blurred,sharpen-magic", "sharpen-magic"), ("blurred,tikhonov:lambda=-1", "-1"), ("rl:iterations=0", "iterations")])
+    /// runs (those values once failed item by item and wrote a report of failures); so does a
+    /// parameter that would do nothing (CG steps of a one-shot filter, once silently ignored).
+    @Test(arguments: [("blurred,sharpen-magic", "sharpen-magic"), ("blurred,tikhonov:lambda=-1", "-1"), ("rl:iterations=0", "iterations"),
+                      ("blurred,wiener:iterations=5,boundary=reflect", "invalid wiener parameter iterations: expected it only with boundary=masked"),
+                      ("tikhonov:boundary=circular,iterations=7", "invalid tikhonov parameter iterations")])
     func badMethodExitsOneNamingItWithoutOutput(methods: String, named: String) throws {
         try withScratch { dir in
             try Self.dataset(in: dir)

@@ -5,8 +5,8 @@ import DeblurCore
 ///
 /// | name | type | keys (besides `boundary=circular|reflect|taper|masked`) |
 /// | --- | --- | --- |
-/// | `wiener` | `Wiener` | `nsr=<x>|auto`, `noise-sigma=<σ>`, `iterations` (CG steps of `masked`, 30) |
-/// | `tikhonov` | `Tikhonov` | `lambda=<λ>`, `regularizer=laplacian|gradient|identity`, `iterations` |
+/// | `wiener` | `Wiener` | `nsr=<x>|auto`, `noise-sigma=<σ>`, `iterations` (CG steps of `masked`, 30; refused with another boundary) |
+/// | `tikhonov` | `Tikhonov` | `lambda=<λ>`, `regularizer=laplacian|gradient|identity`, `iterations` (as wiener's) |
 /// | `rl` | `RichardsonLucy` | `iterations`, `acceleration=true|false`, `damping`, `init=observed|constant`, `clip`, `tolerance` |
 /// | `rl-tv` | `RLTV` | `iterations`, `lambda`, `init`, `clip`, `tolerance` |
 /// | `hyper-laplacian` | `HyperLaplacian` | `alpha=2/3|1|<x>`, `lambda=<λ>|auto`, `beta-max`, `inner-iterations` |
@@ -43,7 +43,19 @@ public enum ClassicalMethods {
         var resolved = defaults[name] ?? [:]
         if name == "wiener" && parameters["noise-sigma"] != nil { resolved["nsr"] = nil }
         for (key, value) in parameters { resolved[key] = value }
-        return resolved
+        // The CG steps' default belongs to the masked boundary only: recorded beside another,
+        // the record would be refused when read back.
+        return withoutUnusedKeys(name, parameters: resolved)
+    }
+
+    /// `parameters` less the keys the other keys make useless, which `make` refuses: wiener's
+    /// and tikhonov's `iterations` beside a boundary other than `masked`. Model headers written
+    /// before 2026-11-27 recorded the default steps there (`resolvedParameters` did), and are
+    /// read through this.
+    public static func withoutUnusedKeys(_ name: String, parameters: [String: String]) -> [String: String] {
+        guard usesIterationsOnlyWhenMasked(name), let boundary = parameters["boundary"],
+              boundary != BoundaryHandling.masked.rawValue else { return parameters }
+        return parameters.filter { $0.key != "iterations" }
     }
 
     /// A method from its name and `key=value` parameters (`rl` with `["iterations": "30",
@@ -70,6 +82,16 @@ public enum ClassicalMethods {
             throw DeconvolutionError.invalidParameter(name: "\(name) parameter", value: key, expected: "one of \(allowed.joined(separator: ", "))")
         }
         let p = Parameters(values: parameters)
+        // Wiener and Tikhonov count CG steps only in the masked solve; the other boundaries are
+        // one-shot filters, where `iterations=` was accepted and silently did nothing.
+        if usesIterationsOnlyWhenMasked(name), parameters["iterations"] != nil {
+            let boundary = try p.choice("boundary", default: BoundaryHandling.masked)
+            guard boundary == .masked else {
+                throw DeconvolutionError.invalidParameter(
+                    name: "\(name) parameter", value: "iterations",
+                    expected: "it only with boundary=masked (the CG steps of its solve; boundary=\(boundary.rawValue) is a one-shot filter)")
+            }
+        }
         switch name {
         case "wiener":
             let boundary = try p.choice("boundary", default: BoundaryHandling.masked)
@@ -112,6 +134,9 @@ public enum ClassicalMethods {
                                   boundary: try p.choice("boundary", default: BoundaryHandling.masked))
         }
     }
+
+    /// Whether `iterations` counts the CG steps of the `masked` boundary alone (Wiener, Tikhonov).
+    static func usesIterationsOnlyWhenMasked(_ name: String) -> Bool { name == "wiener" || name == "tikhonov" }
 
     /// A method from a spec `name[:key=value,key=value…]` (`rl:iterations=30,boundary=masked`).
     /// - Throws: `DeconvolutionError.invalidParameter` for a malformed pair or as `make`.
