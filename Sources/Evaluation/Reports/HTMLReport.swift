@@ -54,12 +54,12 @@ public enum HTMLReport {
             }.joined() + "</ul>")
         }
         if !result.tuning.isEmpty {
-            html += section("Tuning", "<table><thead><tr><th>method</th><th>parameter</th><th>chosen</th><th>candidates (mean validation PSNR)</th></tr></thead><tbody>"
+            html += section("Tuning", "<div class=\"scroll\"><table><thead><tr><th>method</th><th>parameter</th><th>chosen</th><th>candidates (mean validation PSNR)</th></tr></thead><tbody>"
                             + result.tuning.map { t in
                                 "<tr><td>\(escape(t.method))</td><td>\(escape(t.parameter))</td><td><b>\(escape(t.chosen))</b></td><td>"
                                     + escape(t.candidates.map { "\($0.value): \(ReportFormat.decibels($0.meanPSNR))" }.joined(separator: ", "))
                                     + "</td></tr>"
-                            }.joined() + "</tbody></table><p class=\"note\">Validation items (not scored above): \(escape(result.validationItems.joined(separator: ", ")))</p>")
+                            }.joined() + "</tbody></table></div><p class=\"note\">Validation items (not scored above): \(escape(result.validationItems.joined(separator: ", ")))</p>")
         }
         let settings = JSONWriter.write(JSONReport.object(result)["settings"]!)
         html += section("Settings", "<pre>\(escape(settings))</pre><p class=\"note\">DeblurKit \(escape(result.settings.version))</p>")
@@ -83,9 +83,9 @@ public enum HTMLReport {
                 + (w.map { numberCell(Double($0.psnrWins), "\($0.psnrWins) / \($0.psnrTies) / \($0.psnrLosses)") } ?? "<td data-v=\"-1\">baseline</td>")
                 + numberCell(Double(s.failures), String(s.failures)) + "</tr>\n"
         }
-        return "<table class=\"sortable\"><thead><tr><th>method</th><th>PSNR mean</th><th>PSNR median</th><th>PSNR std</th>"
+        return "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>method</th><th>PSNR mean</th><th>PSNR median</th><th>PSNR std</th>"
             + "<th>SSIM mean</th><th>SSIM median</th><th>SSIM std</th><th>s / item</th><th>wins / ties / losses vs \(escape(result.settings.baseline))</th><th>failed</th></tr></thead><tbody>\n"
-            + rows + "</tbody></table>"
+            + rows + "</tbody></table></div>"
     }
 
     /// Each method's mean paired difference to the baseline with its interval, sortable by the mean.
@@ -97,8 +97,8 @@ public enum HTMLReport {
             rows += numberCell(d.ssim.mean, ReportFormat.difference(d.ssim, decimals: 4))
             rows += numberCell(Double(d.count), String(d.count)) + "</tr>\n"
         }
-        return "<table class=\"sortable\"><thead><tr><th>method</th><th>ΔPSNR mean [95 % CI]</th><th>ΔSSIM mean [95 % CI]</th><th>items</th></tr></thead><tbody>\n"
-            + rows + "</tbody></table><p class=\"note\">\(escape(ReportFormat.againstBaselineNote(baseline, markdown: false)))</p>"
+        return "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>method</th><th>ΔPSNR mean [95 % CI]</th><th>ΔSSIM mean [95 % CI]</th><th>items</th></tr></thead><tbody>\n"
+            + rows + "</tbody></table></div><p class=\"note\">\(escape(ReportFormat.againstBaselineNote(baseline, markdown: false)))</p>"
     }
 
     /// Mean PSNR / SSIM per group (rows) and method (columns), sortable.
@@ -247,7 +247,7 @@ public enum HTMLReport {
     h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
     h3{font-size:14px;margin:14px 0 6px}.meta,.note{color:#666}.note{font-size:12px}
     table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin-bottom:10px}th,td{padding:4px 9px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
-    th{background:#f6f6f6;cursor:pointer;user-select:none;white-space:nowrap}th.asc:after{content:" ▲"}th.desc:after{content:" ▼"}
+    th{background:#f6f6f6;cursor:pointer;user-select:none;white-space:normal;vertical-align:bottom}th.asc:after{content:" ▲"}th.desc:after{content:" ▼"}
     td.num{text-align:right}td.failed{color:#b00;text-align:center}.scroll{overflow-x:auto}
     .charts{display:flex;flex-wrap:wrap;gap:24px}.chart text{font-size:12px;fill:#333}.chart .title{font-weight:600}
     .chart .tick{font-size:11px;fill:#555}.chart .axis{stroke:#999}

@@ -24,6 +24,24 @@ import DeblurCore
         #expect(html.contains("rl&lt;x&gt;:iterations=4") && !html.contains("rl<x>"))
     }
 
+    /// Every table scrolls sideways inside the page column, and headers wrap: the summary, the
+    /// differences to the baseline and the tuning table were bare and their headers kept on one
+    /// line, so the summary's last column ("failed") went past the window at 1280 px, where
+    /// only the page could scroll.
+    @Test func everyTableScrollsInsideThePageColumn() throws {
+        var result = sampleResult()
+        result.tuning = [TuningRecord(method: "wiener", parameter: "nsr", candidates: [("0.01", 20.5), ("0.1", nil)], chosen: "0.01",
+                                      tunedSpec: try MethodSpec.parse("wiener:nsr=0.01"))]
+        let html = HTMLReport.render(result)
+        let tables = html.components(separatedBy: "<table").count - 1
+        #expect(tables == 6)  // summary, against the baseline, kernel, noise, items, tuning
+        #expect(html.components(separatedBy: "<div class=\"scroll\"><table").count - 1 == tables)
+        #expect(html.components(separatedBy: "</table></div>").count - 1 == tables)
+        #expect(html.contains(".scroll{overflow-x:auto}"))
+        // Headers may wrap, so the summary fits the column before it has to scroll.
+        #expect(html.contains("th{background:#f6f6f6;cursor:pointer;user-select:none;white-space:normal"))
+    }
+
     @Test func cropsSectionExplainsAMissingEncoder() {
         #expect(HTMLReport.render(sampleResult()).contains("no PNG encoder"))
     }
