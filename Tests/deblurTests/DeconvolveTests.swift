@@ -258,6 +258,83 @@ import _TestSupport
     }
 }
 
+/// Images in other units than [0, 1] (a float TIFF of 0–255): `--data-range` restores them on
+/// the scale the methods are set for, and without it the scale-dependent ones say so.
+@Suite struct DataRangeTests {
+    /// The blurred image of `DeconvolveTests.blurred` times 255, as `b255.tif`.
+    static func inEightBitUnits(in dir: URL) throws {
+        try DeconvolveTests.blurred(in: dir)
+        let blurred = try ImageIO.read(dir.file("blurred.tif").path)
+        try ImageIO.write(Image(height: 24, width: 24, pixels: blurred.pixels.map { $0 * 255 }), to: dir.file("b255.tif").path)
+    }
+
+    /// The hyper-Laplacian's λ follows the estimated σ of a [0, 1] image: on the same image in
+    /// 0–255 units it restored something else (19 dB from the [0, 1] result on a dead-leaves
+    /// item), with no word. With `--data-range 255` the result is the [0, 1] one times 255.
+    @Test func theHyperLaplacianNotesTheScaleAndDataRangeRestoresOnIt() throws {
+        let method = "hyper-laplacian"
+        try withScratch { dir in
+            try Self.inEightBitUnits(in: dir)
+            let common = ["--psf", "psf.tif", "--method", method, "--fft-rigor", "estimate", "--quiet"]
+            let unit = try dir.deblur(["deconvolve", "blurred.tif", "-o", "unit.tif"] + common)
+            #expect(unit.status == 0 && unit.stderr.isEmpty, "\(unit)")
+            let ranged = try dir.deblur(["deconvolve", "b255.tif", "--data-range", "255", "-o", "ranged.tif"] + common)
+            #expect(ranged.status == 0 && ranged.stderr.isEmpty, "\(ranged)")
+            let raw = try dir.deblur(["deconvolve", "b255.tif", "-o", "raw.tif"] + common)
+            #expect(raw.status == 0, "\(raw)")
+            #expect(raw.stderrLines.count == 1 && raw.stderr.contains("note: b255.tif's samples reach 2") && raw.stderr.contains("--data-range W"), "\(raw)")
+            let a = try ImageIO.read(dir.file("unit.tif").path), b = try ImageIO.read(dir.file("ranged.tif").path),
+                c = try ImageIO.read(dir.file("raw.tif").path)
+            #expect(maxAbsDifference(b.pixels.map { $0 / 255 }, a.pixels) < 1e-3, "\(method)")
+            #expect(maxAbsDifference(c.pixels.map { $0 / 255 }, a.pixels) > 1e-3, "\(method): the raw run should differ, or the note is wrong")
+        }
+    }
+
+    /// Wiener and Tikhonov (linear, their weight a ratio) and RL (multiplicative) restore any
+    /// units alike: no note, and `--data-range` changes nothing but rounding.
+    @Test(arguments: ["wiener", "tikhonov", "rl"])
+    func aScaleFreeMethodGivesNoNote(method: String) throws {
+        try withScratch { dir in
+            try Self.inEightBitUnits(in: dir)
+            let common = ["--psf", "psf.tif", "--method", method, "--fft-rigor", "estimate", "--quiet"]
+            let raw = try dir.deblur(["deconvolve", "b255.tif", "-o", "raw.tif"] + common)
+            #expect(raw.status == 0 && raw.stderr.isEmpty, "\(raw)")
+            let ranged = try dir.deblur(["deconvolve", "b255.tif", "--data-range", "255", "-o", "ranged.tif"] + common)
+            #expect(ranged.status == 0, "\(ranged)")
+            let a = try ImageIO.read(dir.file("raw.tif").path), b = try ImageIO.read(dir.file("ranged.tif").path)
+            #expect(maxAbsDifference(a.pixels.map { $0 / 255 }, b.pixels.map { $0 / 255 }) < 1e-3, "\(method)")
+        }
+    }
+
+    /// The CNN, trained on [0, 1], gets the same note and the same cure.
+    @Test func refineNotesTheScaleAndDataRangeRestoresOnIt() throws {
+        try withScratch { dir in
+            try Self.inEightBitUnits(in: dir)
+            let common = ["--psf", "psf.tif", "--quiet", "--param", "iterations=2", "--param", "collaborative=0"]
+            let unit = try dir.deblur(["refine", "blurred.tif", "-o", "unit.tif"] + common)
+            #expect(unit.status == 0 && unit.stderr.isEmpty, "\(unit)")
+            let ranged = try dir.deblur(["refine", "b255.tif", "--data-range", "255", "-o", "ranged.tif"] + common)
+            #expect(ranged.status == 0 && ranged.stderr.isEmpty, "\(ranged)")
+            let raw = try dir.deblur(["refine", "b255.tif", "-o", "raw.tif"] + common)
+            #expect(raw.status == 0 && raw.stderr.contains("the CNN's settings are for [0, 1]"), "\(raw)")
+            let a = try ImageIO.read(dir.file("unit.tif").path), b = try ImageIO.read(dir.file("ranged.tif").path)
+            #expect(maxAbsDifference(b.pixels.map { $0 / 255 }, a.pixels) < 1e-3)
+        }
+    }
+
+    @Test(arguments: [["deconvolve", "b255.tif", "--psf", "psf.tif", "--method", "rl"], ["refine", "b255.tif", "--psf", "psf.tif"]])
+    func aDataRangeThatIsNotPositiveIsRefusedNamingIt(command: [String]) throws {
+        try withScratch { dir in
+            try Self.inEightBitUnits(in: dir)
+            for value in ["0", "-255", "nan", "inf"] {
+                let before = dir.listing()
+                let result = try dir.deblur(command + ["--data-range", value, "-o", "out.tif"])
+                expectCleanFailure(result, naming: "--data-range", directory: dir, before: before, usageFollows: true)
+            }
+        }
+    }
+}
+
 @Suite struct BlurTests {
     @Test func unsupportedOutputExtensionExitsOneNamingItWithoutOutput() throws {
         try withScratch { dir in

@@ -64,6 +64,9 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "hyper-laplacian: exponent of the gradient prior, 2/3 (default) or 1 (TV).")
     var alpha: String?
 
+    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the method restores the image divided by it, on the [0, 1] scale its parameters are set for, and the output is multiplied back. --noise-sigma, --damping and --reference's scores are then on the [0, 1] scale.")
+    var dataRange: Double?
+
     @Option(help: "Write a per-iteration CSV trace to this file.")
     var trace: String?
 
@@ -108,6 +111,7 @@ struct Deconvolve: ParsableCommand {
         if alpha != nil && m != .hyperLaplacian { throw ValidationError("Please use --alpha with hyper-laplacian only.") }
         // Without a reference nothing is scored: the flag would be silently ignored.
         if centerReference && reference == nil { throw ValidationError("Please give --reference SHARP with --center-reference.") }
+        try checkDataRange(dataRange)
     }
 
     /// The `key=value` parameters for `ClassicalMethods.make`.
@@ -132,11 +136,19 @@ struct Deconvolve: ParsableCommand {
         } catch let error as DeconvolutionError {
             throw CLIError(error.description)
         }
-        let blurred = try readImage(image)
+        var blurred = try readImage(image)
+        if let dataRange { blurred = scaled(blurred, by: Float(1 / dataRange)) }
+        // Wiener (its NSR a ratio, or estimated as one), Tikhonov and RL give the same result in
+        // any units (RL-TV up to its gradient's smoothing ε); a σ, a damping threshold or the
+        // hyper-Laplacian's weight (the |∇x|^α prior is not homogeneous of degree 2) do not.
+        else if method == .hyperLaplacian || noiseSigma != nil || damping != nil {
+            noteScale(of: blurred, path: image, method: method.rawValue)
+        }
         let kernel = try loadPSF(psf)
         var sharp: Image?
         if let reference {
             var r = try readImage(reference)
+            if let dataRange { r = scaled(r, by: Float(1 / dataRange)) }
             let offset = validBlurOffset(reference: r, image: blurred)
             if centerReference, let (top, left) = offset { r = r.cropped(top: top, left: left, height: blurred.height, width: blurred.width) }
             guard r.channels == blurred.channels && r.height == blurred.height && r.width == blurred.width else {
@@ -200,15 +212,15 @@ struct Deconvolve: ParsableCommand {
         guard restored.isFinite else {
             // Samples far outside the nominal [0, 1] (a float TIFF in raw units) can overflow the
             // single-precision transforms, which no regularization weight cures.
-            let range = blurred.statistics(), reach = max(abs(range.min), abs(range.max))
-            let hint = reach > 1e6 ? String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it", reach)
+            let range = blurred.statistics(), reach = Double(max(abs(range.min), abs(range.max))) * (dataRange ?? 1)
+            let hint = reach > 1e6 ? String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it, or pass --data-range W (the value of white)", reach)
                                    : "try a larger --nsr or --lambda"
             throw CLIError("\(restorer.name) produced non-finite values on \(image); nothing written (\(hint))")
         }
         if let trace {
             try writeAtomically(Data((rows.joined(separator: "\n") + "\n").utf8), to: trace)
         }
-        try ImageIO.write(restored, to: output)
+        try ImageIO.write(dataRange.map { scaled(restored, by: Float($0)) } ?? restored, to: output)
         if json {
             var fields = ["\"method\": \(jsonQuoted(restorer.name))", "\"output\": \(jsonQuoted(output))", "\"seconds\": \(String(format: "%.4f", seconds))"]
             if let sharp {

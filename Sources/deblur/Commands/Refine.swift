@@ -21,6 +21,8 @@ struct Refine: ParsableCommand {
     var output: String
     @Option(help: "Gaussian noise σ on the [0, 1] scale for the noise-level input (default: estimated from the image).")
     var noiseSigma: Double?
+    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the CNN restores the image divided by it, on the [0, 1] scale it was trained on, and the output is multiplied back. --noise-sigma stays on the [0, 1] scale.")
+    var dataRange: Double?
     @Option(help: "Tile side in pixels (a denoiser model runs images up to 512² whole).")
     var tile = 256
     @Option(help: "OpenBLAS threads (default: all cores).")
@@ -38,6 +40,7 @@ struct Refine: ParsableCommand {
         guard tile >= 16 else { throw ValidationError("Please give --tile ≥ 16 (got \(tile)).") }
         if let noiseSigma, !(0...1).contains(noiseSigma) { throw ValidationError("Please give a --noise-sigma in [0, 1] (got \(noiseSigma)).") }
         try checkThreads(threads)
+        try checkDataRange(dataRange)
         try refuseOverwriting(image, psf, with: output, option: "--output")
         // Refining a large image takes minutes: a path that cannot be written is refused first.
         try checkWritableOutput(output, option: "--output")
@@ -46,7 +49,8 @@ struct Refine: ParsableCommand {
     func run() throws {
         if let threads { BLAS.threads = threads }
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
-        let blurred = try readImage(image)
+        var blurred = try readImage(image)
+        if let dataRange { blurred = scaled(blurred, by: Float(1 / dataRange)) } else { noteScale(of: blurred, path: image, method: "the CNN") }
         let kernel = try loadPSF(psf)
         var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }
@@ -83,7 +87,7 @@ struct Refine: ParsableCommand {
             throw CLIError("\(image): \(error.description)")
         }
         let seconds = monotonicSeconds() - start
-        try ImageIO.write(refined, to: output)
+        try ImageIO.write(dataRange.map { scaled(refined, by: Float($0)) } ?? refined, to: output)
         if json {
             print("{\"output\": \(jsonQuoted(output)), \"method\": \(jsonQuoted(refiner.name)), \"height\": \(refined.height), \"width\": \(refined.width), \"channels\": \(refined.channels), \"seconds\": \(String(format: "%.4f", seconds))}")
         }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import DeblurKit
 import Foundation
 
@@ -15,4 +16,32 @@ func notePages(_ info: ImageFileInfo, of path: String) {
     guard info.pages > 1 else { return }
     let layout = info.channels == 3 ? "RGB" : "gray"
     writeStandardError("note: \(path) has \(info.pages) pages; only the first (\(info.height)×\(info.width), \(layout)) is read\n")
+}
+
+/// `image` with every sample multiplied by `factor` (a `--data-range` conversion).
+func scaled(_ image: Image, by factor: Float) -> Image {
+    var copy = image
+    copy.withUnsafeMutableBufferPointer { samples in
+        for i in samples.indices { samples[i] *= factor }
+    }
+    return copy
+}
+
+/// Checks a `--data-range` value: the samples' nominal maximum, finite and above 0.
+func checkDataRange(_ range: Double?) throws {
+    if let range, !(range > 0 && range.isFinite) {
+        throw ValidationError("Please give a --data-range > 0 (the value of white in the image's units; got \(range)).")
+    }
+}
+
+/// The stderr note for an image whose samples leave the nominal [0, 1] by far (a float TIFF in
+/// raw units, 0–255 or counts) restored by `method`, whose regularization is set for that scale:
+/// the result is not the [0, 1] result in other units, and nothing else would say so.
+func noteScale(of image: Image, path: String, method: String) {
+    let (low, high, _) = image.statistics()
+    guard high > 1.5 || low < -0.5, low.isFinite, high.isFinite else { return }
+    let reach = low < -0.5 && -low > high ? low : high
+    writeStandardError("note: \(path)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1], and \(method)'s "
+                       + "settings are for [0, 1]: its result is not the [0, 1] result in other units. Pass --data-range W, W the value "
+                       + "of white in the image's units (255 for 8-bit, 65535 for 16-bit data), to restore it on that scale\n")
 }
