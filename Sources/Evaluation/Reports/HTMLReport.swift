@@ -145,24 +145,29 @@ public enum HTMLReport {
 
     static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
-    /// Horizontal bars, one per method, value printed at the end of each bar.
+    /// Horizontal bars, one per method, value printed at the end of each bar. Each label sits
+    /// whole above its bar: specs such as `saved:dir=runs/v3` or `cnn:model=…` differ at their
+    /// ends, which a label cut to a fixed width beside the bar hid.
     static func barChart(title: String, values: [(String, Double)], decimals: Int, fromZero: Bool) -> String {
         let finite = values.map(\.1).filter(\.isFinite)
-        let labelWidth = 170.0, barSpace = 260.0, rowHeight = 24.0
-        let height = 34 + rowHeight * Double(values.count) + 10
+        let barSpace = 340.0, rowHeight = 38.0
+        // About 7 px per character of the 12 px sans-serif labels.
+        let longest = Double(values.map(\.0.count).max() ?? 0) * 7 + 10
+        let width = max(barSpace + 70, longest)
+        let height = 34 + rowHeight * Double(values.count) + 4
         // PSNR bars start a little below the worst mean (whole dB) so differences stay visible.
         let hi = finite.max() ?? 1
         let lo = fromZero ? 0 : (min(finite.min() ?? 0, hi) - 1 - (finite.count < 2 ? 1 : 0)).rounded(.down)
-        var svg = "<svg class=\"chart\" width=\"\(Int(labelWidth + barSpace + 70))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
+        var svg = "<svg class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
         svg += "<text x=\"0\" y=\"16\" class=\"title\">\(escape(title))\(fromZero ? "" : " — axis from \(String(format: "%g", lo))")</text>"
         for (i, (label, value)) in values.enumerated() {
             let y = 30 + rowHeight * Double(i)
             let fraction = value.isFinite ? max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) : (value > 0 ? 1 : 0)
             let w = max(1, fraction * barSpace)
-            svg += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(truncated(label, 26)))</text>"
-            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 7)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
+            svg += "<text x=\"0\" y=\"\(y + 12)\" class=\"tick\">\(escape(label))</text>"
+            svg += "<rect x=\"0\" y=\"\(y + 16)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 22)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
             let text = value.isFinite ? String(format: "%.\(decimals)f", value) : (value.isNaN ? "—" : "inf")
-            svg += "<text x=\"\(String(format: "%.1f", labelWidth + w + 5))\" y=\"\(y + 15)\">\(text)</text>"
+            svg += "<text x=\"\(String(format: "%.1f", w + 5))\" y=\"\(y + 28)\">\(text)</text>"
         }
         return svg + "</svg>"
     }

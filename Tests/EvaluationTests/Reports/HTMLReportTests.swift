@@ -24,6 +24,22 @@ import DeblurCore
         #expect(html.contains("rl&lt;x&gt;:iterations=4") && !html.contains("rl<x>"))
     }
 
+    /// A bar chart's labels are whole, each above its bar, and the chart is as wide as the
+    /// longest: cut to 26 characters beside the bars, `saved:dir=runs/2026-11-27/a` and
+    /// `…/b` read alike, and long specs were clipped on the left.
+    @Test func barChartLabelsAreWholeAndTheChartFitsThem() throws {
+        let short = ("blurred", 20.0), long = (String(repeating: "x", count: 70) + ":dir=runs/2026-11-27/b", 25.5)
+        let svg = HTMLReport.barChart(title: "mean PSNR (dB)", values: [short, long], decimals: 2, fromZero: false)
+        #expect(svg.contains(">\(long.0)</text>") && svg.contains(">blurred</text>"))
+        #expect(!svg.contains("…"))
+        let width = try #require(svg.firstMatch(of: #/width="(\d+)"/#).flatMap { Double($0.1) })
+        #expect(width >= Double(long.0.count) * 6.2, "\(width)")
+        // The longer bar is the better mean; both values printed after their bars.
+        let bars = svg.matches(of: #/<rect x="0" y="[\d.]+" width="([\d.]+)"/#).compactMap { Double($0.1) }
+        #expect(bars.count == 2 && bars[1] > bars[0], "\(bars)")
+        #expect(svg.contains(">20.00</text>") && svg.contains(">25.50</text>"))
+    }
+
     /// Every table scrolls sideways inside the page column, and headers wrap: the summary, the
     /// differences to the baseline and the tuning table were bare and their headers kept on one
     /// line, so the summary's last column ("failed") went past the window at 1280 px, where
