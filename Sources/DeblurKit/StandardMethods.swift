@@ -81,17 +81,30 @@ public struct SavedRestorations: ItemRestorer {
         }
     }
 
-    /// The file of item `id`.
+    /// The name `deblur compare --save-restored` gives an item id or a method label on disk:
+    /// every character but letters, digits, `.`, `_`, `=` and `-` becomes `_` (`img 01` →
+    /// `img_01`, `wiener:nsr=auto` → `wiener_nsr=auto`).
+    public static func fileName(_ text: String) -> String {
+        String(text.map { $0.isLetter || $0.isNumber || "._=-".contains($0) ? $0 : "_" })
+    }
+
+    /// The file of item `id`: `<id>.tif|.tiff|.png`, or, when there is none and the id holds
+    /// other characters, the name `--save-restored` wrote it under (`fileName(_:)`).
     /// - Throws: `IOError.cannotOpen` when there is none or more than one.
     public func path(of id: String) throws -> String {
-        // An id is a file name here: one with a separator would read outside the folder.
-        guard !id.isEmpty, !id.contains("/"), id != ".", id != ".." else {
-            throw IOError.cannotOpen(path: directory, reason: "item id '\(id)' cannot name a file in it")
+        func files(_ name: String) -> [String] {
+            // A name with a separator would read outside the folder.
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { return [] }
+            let base = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            return Self.extensions.map { base + "." + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
         }
-        let base = directory.hasSuffix("/") ? directory + id : directory + "/" + id
-        let found = Self.extensions.map { base + "." + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+        let safe = Self.fileName(id)
+        var found = files(id)
+        if found.isEmpty && safe != id { found = files(safe) }
         guard found.count == 1 else {
-            throw IOError.cannotOpen(path: base + "." + Self.extensions.joined(separator: "|."),
+            let names = (safe == id ? [id] : [id, safe]).map { "\($0).\(Self.extensions.joined(separator: "|."))" }
+            let base = directory.hasSuffix("/") ? directory : directory + "/"
+            throw IOError.cannotOpen(path: base + names.joined(separator: " or "),
                                      reason: found.isEmpty ? "no such file (the restoration of item \(id))"
                                                            : "more than one (\(found.joined(separator: ", "))): keep one")
         }

@@ -343,6 +343,35 @@ import Testing
         }
     }
 
+    /// Ids holding characters `--save-restored` replaces in file names (`img 1` → `img_1.tif`,
+    /// `a/b` → `a_b.tif`) are read back from those names: `saved:dir=` looked for `img 1.tif`
+    /// and refused `a/b`, so an earlier run's images of such a dataset all failed.
+    @Test func savedRestorationsOfOddIdsAreReadUnderTheNamesSaveRestoredGives() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let itemsFile = dir.file("ds/items.jsonl")
+            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
+            let ids = ["img 1", "a/b", "c:d"]
+            let renamed = zip(lines, ids).map { line, id in
+                line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"")
+            }
+            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            let first = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
+            #expect(first.status == 0, "\(first)")
+            #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.file("restored/wiener_nsr=auto").path))
+                    == ["img_1.tif", "a_b.tif", "c_d.tif"])
+            let result = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto,saved:dir=restored/wiener_nsr=auto",
+                                        "--csv", "scores.csv", "--quiet", "--threads", "1")
+            #expect(result.status == 0, "\(result)")
+            let rows = try Self.csv("scores.csv", in: dir).dropFirst()
+            #expect(rows.count == 6, "\(rows)")
+            for id in ids {
+                let scores = rows.filter { $0[0] == id }.map { $0[5] }
+                #expect(scores.count == 2 && !scores[0].isEmpty && scores[0] == scores[1], "\(id): \(scores)")
+            }
+        }
+    }
+
     /// `-` names stdout for any one report, which is then printed instead of the table (it
     /// wrote a file named `-` for all but `--json`); two reports cannot share it.
     @Test func anyOneReportCanGoToStdout() throws {

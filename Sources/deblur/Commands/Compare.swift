@@ -161,9 +161,9 @@ struct Compare: ParsableCommand {
             let root = saveRestored
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             runner.saveRestored = { id, method, image in
-                let directory = (root as NSString).appendingPathComponent(Self.fileName(method))
+                let directory = (root as NSString).appendingPathComponent(SavedRestorations.fileName(method))
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try ImageIO.write(image, to: (directory as NSString).appendingPathComponent(Self.fileName(id) + ".tif"))
+                try ImageIO.write(image, to: (directory as NSString).appendingPathComponent(SavedRestorations.fileName(id) + ".tif"))
             }
         }
 
@@ -235,10 +235,5 @@ struct Compare: ParsableCommand {
             if failures.count > 20 { writeStandardError("… and \(failures.count - 20) more (see the report)\n") }
             throw CLIError("\(result.failedResultCount) item/method result(s) failed out of \(result.items.count * result.methods.count)")
         }
-    }
-
-    /// A file-system-safe name for a method label or item id.
-    static func fileName(_ text: String) -> String {
-        String(text.map { $0.isLetter || $0.isNumber || "._=-".contains($0) ? $0 : "_" })
     }
 }

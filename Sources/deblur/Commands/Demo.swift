@@ -94,7 +94,7 @@ struct Demo: ParsableCommand {
         for item in data.items.prefix(pictures) {
             var panels = [try ImageIO.read(data.path(item.sharp)), try ImageIO.read(data.path(item.blurred))]
             for folder in folders {
-                let path = restored + "/" + folder + "/" + Compare.fileName(item.id) + ".tif"
+                let path = restored + "/" + folder + "/" + SavedRestorations.fileName(item.id) + ".tif"
                 if FileManager.default.fileExists(atPath: path) { panels.append(try ImageIO.read(path)) }
             }
             let path = root + "/side-by-side-\(item.id).png"
