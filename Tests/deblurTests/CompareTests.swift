@@ -372,6 +372,29 @@ import Testing
         }
     }
 
+    /// `--save-restored` writing into the folder a `saved:dir=` reads is refused before the
+    /// run, the folder untouched: the run replaced each earlier image with its own, and a
+    /// method listed before the saved one had its new images scored as the saved ones.
+    @Test(arguments: ["saved:dir=runs/wiener_nsr=auto", "saved:dir=runs/wiener_nsr=auto/"])
+    func saveRestoredIntoTheFolderASavedMethodReadsIsRefused(saved: String) throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let earlier = try dir.deblur("compare", "ds", "--methods", "tikhonov:lambda=0.01", "--save-restored", "runs", "--quiet")
+            #expect(earlier.status == 0, "\(earlier)")
+            try FileManager.default.moveItem(at: dir.file("runs/tikhonov_lambda=0.01"), to: dir.file("runs/wiener_nsr=auto"))
+            let kept = try SynthTests.contents(dir.file("runs"))
+            let before = dir.listing()
+            let result = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto," + saved, "--save-restored", "runs",
+                                        "--csv", "scores.csv", "--quiet")
+            expectCleanFailure(result, naming: "--save-restored runs would write wiener:nsr=auto's images into runs/wiener_nsr=auto",
+                               directory: dir, before: before, usageFollows: true)
+            #expect(try SynthTests.contents(dir.file("runs")) == kept)
+            let elsewhere = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto," + saved, "--save-restored", "new",
+                                           "--csv", "scores.csv", "--quiet")
+            #expect(elsewhere.status == 0, "\(elsewhere)")
+        }
+    }
+
     /// `-` names stdout for any one report, which is then printed instead of the table (it
     /// wrote a file named `-` for all but `--json`); two reports cannot share it.
     @Test func anyOneReportCanGoToStdout() throws {

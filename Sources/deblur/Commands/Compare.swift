@@ -126,6 +126,29 @@ struct Compare: ParsableCommand {
                 .map { (dataset as NSString).appendingPathComponent($0) }
         }
         try refuseClashes(reportFiles + [("--tuned-methods", tunedMethods)], inputs: inputs)
+        if let saveRestored, let methods, let specs = try? MethodSpec.parseList(methods) {
+            try refuseSavingInto(specs, root: saveRestored)
+        }
+    }
+
+    /// Refuses a `--save-restored` folder of a method that `saved:dir=` reads: each item's
+    /// image would be replaced by this run's before or after the saved one is read, so an
+    /// earlier version's restorations were lost and, read after, scored as this run's.
+    func refuseSavingInto(_ specs: [MethodSpec], root: String) throws {
+        func identity(_ path: String) -> String? {
+            var s = stat()
+            return stat(path, &s) == 0 ? "\(s.st_dev):\(s.st_ino)" : nil
+        }
+        for read in specs where read.name == "saved" {
+            guard let folder = read.parameterDictionary["dir"], let readID = identity(folder) else { continue }
+            for written in specs {
+                let target = (root as NSString).appendingPathComponent(SavedRestorations.fileName(written.description))
+                if identity(target) == readID {
+                    throw ValidationError("--save-restored \(root) would write \(written.description)'s images into \(target), "
+                                          + "the folder \(read.description) reads (its files would be replaced): give another --save-restored folder.")
+                }
+            }
+        }
     }
 
     func run() throws {
