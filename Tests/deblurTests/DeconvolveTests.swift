@@ -322,6 +322,42 @@ import _TestSupport
         }
     }
 
+    /// A PNG is on the [0, 1] scale whatever `--data-range` says of the input: an 8-bit sharp
+    /// reference was divided by 255 too (PSNR 72 dB for a 26 dB restoration), and a PNG output
+    /// got the result times 255, clamped to white. Now the scores and the PNG are the [0, 1] run's.
+    @Test func aDataRangeRunScoresAPNGReferenceAsReadAndWritesAPNGOnItsScale() throws {
+        try withScratch { dir in
+            try Self.inEightBitUnits(in: dir)
+            let common = ["--psf", "psf.tif", "--method", "hyper-laplacian", "--fft-rigor", "estimate", "--quiet", "--json", "--reference", "sharp.png"]
+            let unit = try dir.deblur(["deconvolve", "blurred.tif", "-o", "unit.png"] + common)
+            let ranged = try dir.deblur(["deconvolve", "b255.tif", "--data-range", "255", "-o", "ranged.png"] + common)
+            #expect(unit.status == 0 && ranged.status == 0, "\(unit)\n\(ranged)")
+            func score(_ result: CLIResult) throws -> Double {
+                let json = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+                return try #require(json["psnr_db"] as? Double)
+            }
+            let a = try score(unit), b = try score(ranged)
+            #expect(a > 5 && a < 40 && abs(a - b) < 0.05, "\(a) against \(b)")
+            let png = try ImageIO.read(dir.file("ranged.png").path), reference = try ImageIO.read(dir.file("unit.png").path)
+            #expect(maxAbsDifference(png.pixels, reference.pixels) <= 1.5 / 255, "\(png.statistics())")
+        }
+    }
+
+    /// An integer input is on the [0, 1] scale already: `--data-range` would divide it again
+    /// (an 8-bit PNG with `--data-range 255` was restored as a near-black image and scored
+    /// against a reference divided alike), so it is refused naming the file.
+    @Test(arguments: [["deconvolve", "b8.png", "--psf", "psf.tif", "--method", "rl"], ["refine", "b8.png", "--psf", "psf.tif"]])
+    func anIntegerImageWithADataRangeIsRefusedNamingIt(command: [String]) throws {
+        try withScratch { dir in
+            try Self.inEightBitUnits(in: dir)
+            let converted = try dir.deblur("convert", "blurred.tif", "b8.png", "--bit-depth", "8")
+            #expect(converted.status == 0, "\(converted)")
+            let before = dir.listing()
+            let result = try dir.deblur(command + ["--data-range", "255", "-o", "out.tif", "--quiet"])
+            expectCleanFailure(result, naming: "--data-range 255: b8.png holds 8-bit integer samples", directory: dir, before: before)
+        }
+    }
+
     @Test(arguments: [["deconvolve", "b255.tif", "--psf", "psf.tif", "--method", "rl"], ["refine", "b255.tif", "--psf", "psf.tif"]])
     func aDataRangeThatIsNotPositiveIsRefusedNamingIt(command: [String]) throws {
         try withScratch { dir in

@@ -64,7 +64,7 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "hyper-laplacian: exponent of the gradient prior, 2/3 (default) or 1 (TV).")
     var alpha: String?
 
-    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the method restores the image divided by it, on the [0, 1] scale its parameters are set for, and the output is multiplied back. --noise-sigma, --damping and --reference's scores are then on the [0, 1] scale.")
+    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the method restores the image divided by it, on the [0, 1] scale its parameters are set for, and a TIFF output is multiplied back (a PNG output is on the [0, 1] scale). --noise-sigma, --damping and --reference's scores are then on the [0, 1] scale (a float reference divided alike, a PNG one as read).")
     var dataRange: Double?
 
     @Option(help: "Write a per-iteration CSV trace to this file.")
@@ -136,19 +136,17 @@ struct Deconvolve: ParsableCommand {
         } catch let error as DeconvolutionError {
             throw CLIError(error.description)
         }
-        var blurred = try readImage(image)
-        if let dataRange { blurred = scaled(blurred, by: Float(1 / dataRange)) }
+        let blurred = try dataRange.map { try readImage(image, dataRange: $0) } ?? readImage(image)
         // Wiener (its NSR a ratio, or estimated as one), Tikhonov and RL give the same result in
         // any units (RL-TV up to its gradient's smoothing ε); a σ, a damping threshold or the
         // hyper-Laplacian's weight (the |∇x|^α prior is not homogeneous of degree 2) do not.
-        else if method == .hyperLaplacian || noiseSigma != nil || damping != nil {
+        if dataRange == nil, method == .hyperLaplacian || noiseSigma != nil || damping != nil {
             noteScale(of: blurred, path: image, method: method.rawValue)
         }
         let kernel = try loadPSF(psf)
         var sharp: Image?
         if let reference {
-            var r = try readImage(reference)
-            if let dataRange { r = scaled(r, by: Float(1 / dataRange)) }
+            var r = try dataRange.map { try readImage(reference, dataRange: $0, reference: true) } ?? readImage(reference)
             let offset = validBlurOffset(reference: r, image: blurred)
             if centerReference, let (top, left) = offset { r = r.cropped(top: top, left: left, height: blurred.height, width: blurred.width) }
             guard r.channels == blurred.channels && r.height == blurred.height && r.width == blurred.width else {
@@ -220,7 +218,7 @@ struct Deconvolve: ParsableCommand {
         if let trace {
             try writeAtomically(Data((rows.joined(separator: "\n") + "\n").utf8), to: trace)
         }
-        try ImageIO.write(dataRange.map { scaled(restored, by: Float($0)) } ?? restored, to: output)
+        try ImageIO.write(outputImage(restored, to: output, dataRange: dataRange), to: output)
         if json {
             var fields = ["\"method\": \(jsonQuoted(restorer.name))", "\"output\": \(jsonQuoted(output))", "\"seconds\": \(String(format: "%.4f", seconds))"]
             if let sharp {

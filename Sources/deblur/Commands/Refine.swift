@@ -21,7 +21,7 @@ struct Refine: ParsableCommand {
     var output: String
     @Option(help: "Gaussian noise σ on the [0, 1] scale for the noise-level input (default: estimated from the image).")
     var noiseSigma: Double?
-    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the CNN restores the image divided by it, on the [0, 1] scale it was trained on, and the output is multiplied back. --noise-sigma stays on the [0, 1] scale.")
+    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the CNN restores the image divided by it, on the [0, 1] scale it was trained on, and a TIFF output is multiplied back (a PNG output is on the [0, 1] scale). --noise-sigma stays on the [0, 1] scale.")
     var dataRange: Double?
     @Option(help: "Tile side in pixels (a denoiser model runs images up to 512² whole).")
     var tile = 256
@@ -49,8 +49,8 @@ struct Refine: ParsableCommand {
     func run() throws {
         if let threads { BLAS.threads = threads }
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
-        var blurred = try readImage(image)
-        if let dataRange { blurred = scaled(blurred, by: Float(1 / dataRange)) } else { noteScale(of: blurred, path: image, method: "the CNN") }
+        let blurred = try dataRange.map { try readImage(image, dataRange: $0) } ?? readImage(image)
+        if dataRange == nil { noteScale(of: blurred, path: image, method: "the CNN") }
         let kernel = try loadPSF(psf)
         var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }
@@ -87,7 +87,7 @@ struct Refine: ParsableCommand {
             throw CLIError("\(image): \(error.description)")
         }
         let seconds = monotonicSeconds() - start
-        try ImageIO.write(dataRange.map { scaled(refined, by: Float($0)) } ?? refined, to: output)
+        try ImageIO.write(outputImage(refined, to: output, dataRange: dataRange), to: output)
         if json {
             print("{\"output\": \(jsonQuoted(output)), \"method\": \(jsonQuoted(refiner.name)), \"height\": \(refined.height), \"width\": \(refined.width), \"channels\": \(refined.channels), \"seconds\": \(String(format: "%.4f", seconds))}")
         }

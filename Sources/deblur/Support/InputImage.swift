@@ -27,6 +27,30 @@ func scaled(_ image: Image, by factor: Float) -> Image {
     return copy
 }
 
+/// Reads an image for a run at `--data-range W`. A float file's samples are divided by W, onto
+/// the [0, 1] scale the methods are set for. An integer file (PNG, 8- or 16-bit TIFF) is read on
+/// that scale already, white being 1: an input is refused (divided again, it was restored as a
+/// near-black image), a `reference` is read as it is (divided, an 8-bit sharp PNG scored a
+/// restoration 72 dB).
+func readImage(_ path: String, dataRange: Double, reference: Bool = false) throws -> Image {
+    let (image, info) = try ImageIO.readWithInfo(path)
+    notePages(info, of: path)
+    if info.isFloat { return scaled(image, by: Float(1 / dataRange)) }
+    guard reference else {
+        throw CLIError("--data-range \(String(format: "%g", dataRange)): \(path) holds \(info.bitsPerSample)-bit integer samples, read on "
+                       + "the [0, 1] scale already (white is 1); --data-range W is for a float TIFF in other units")
+    }
+    return image
+}
+
+/// The image a run at `--data-range W` writes to `path`: the [0, 1] result times W in a TIFF
+/// (32-bit float, in the input's units); in a PNG, whose samples are on the [0, 1] scale with
+/// white at full scale, the result as it is (times W, every sample above 1 was clamped to white).
+func outputImage(_ restored: Image, to path: String, dataRange: Double?) -> Image {
+    guard let dataRange, ImageFormat(path: path) != .png else { return restored }
+    return scaled(restored, by: Float(dataRange))
+}
+
 /// Checks a `--data-range` value: the samples' nominal maximum, finite and above 0.
 func checkDataRange(_ range: Double?) throws {
     if let range, !(range > 0 && range.isFinite) {
