@@ -186,7 +186,11 @@ public final class Trainer {
             encoder.outputFormatting = [.sortedKeys]
             return value.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? "none"
         }
-        if model.header.resolvedTask != now.resolvedTask || model.header.base != now.base {
+        // A checkpoint written before 2026-11-27 recorded wiener's and tikhonov's default CG
+        // steps beside a one-shot boundary, which this run's base no longer carries: the same base.
+        let recordedBase = BaseMethod(name: model.header.base.name,
+                              parameters: ClassicalMethods.withoutUnusedKeys(model.header.base.name, parameters: model.header.base.parameters))
+        if model.header.resolvedTask != now.resolvedTask || recordedBase != now.base {
             throw RefinementError.invalidModelFile(path: path, reason: "it was written for task \(model.header.resolvedTask) on base \(text(model.header.base)), this run is task \(now.resolvedTask) on base \(text(now.base)): start afresh without --resume")
         }
         let free: Set<String> = ["step", "steps", "total_steps", "best_psnr", "blas_threads", "dataset"]

@@ -97,6 +97,20 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(longer.step == 2)
     }
 
+    /// A checkpoint written before 2026-11-27 with a one-shot Wiener base recorded its default
+    /// CG steps (`iterations=30` beside `boundary=reflect`), which `train` no longer records:
+    /// resuming it was refused as another base method, the run's steps lost.
+    @Test func aCheckpointWhoseBaseRecordedUnusedIterationsResumes() throws {
+        let output = temporaryPath("old-base.model")
+        defer { removeTemporary(output); removeTemporary(output + ".checkpoint") }
+        let old = BaseMethod(name: "wiener", parameters: ["nsr": "0.01", "boundary": "reflect", "iterations": "30"])
+        try Trainer(architecture: Self.architecture, base: old, data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
+        let now = BaseMethod(name: "wiener", parameters: ["nsr": "0.01", "boundary": "reflect"])
+        let resumed = try Trainer(architecture: Self.architecture, base: now, data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+        #expect(try resumed.resume() == [])
+        #expect(resumed.step == 2)
+    }
+
     @Test func logIsCreatedAtItsFirstLineSoAStoppedRunLeavesNone() throws {
         let path = temporaryPath("stopped.log.jsonl")
         defer { removeTemporary(path) }
