@@ -414,6 +414,21 @@ import Testing
         }
     }
 
+    /// `--tuned-methods -` prints the tuned list alone on stdout, as `-` does for the reports
+    /// (it wrote a file named `-`), so a script can take it as `$(…)`; it cannot share stdout.
+    @Test func theTunedMethodListCanGoToStdout() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--tune", "--tuned-methods", "-", "--csv", "rows.csv", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.wholeMatch(of: #/blurred,wiener:nsr=[0-9.e-]+\n/#) != nil, "\(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("-").path))
+            let before = dir.listing()
+            let both = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--tune", "--tuned-methods", "-", "--json", "-", "--quiet")
+            expectCleanFailure(both, naming: "--json - and --tuned-methods -", directory: dir, before: before, usageFollows: true)
+        }
+    }
+
     @Test func missingDatasetExitsOneNamingIt() throws {
         try withScratch { dir in
             let result = try dir.deblur("compare", "nodata", "--methods", "blurred", "--csv", "scores.csv", "--quiet")

@@ -28,7 +28,7 @@ struct Compare: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Merge the --json reports of a sharded run (no dataset, no methods) and write the reports of the whole.")
     var merge: [String] = []
 
-    @Option(help: "With --tune: write the method list with the tuned values filled in, for runs that reuse them (shards).")
+    @Option(help: "With --tune: write the method list with the tuned values filled in, for runs that reuse them (shards); '-' prints it instead of the table.")
     var tunedMethods: String?
 
     @OptionGroup var metrics: MetricOptions
@@ -78,14 +78,17 @@ struct Compare: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
-    /// The report options, with the file each names (nil: not given, or '-': stdout).
-    var reportFiles: [(option: String, path: String?)] {
-        [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath)].map { ($0.0, $0.1 == "-" ? nil : $0.1) }
+    /// The outputs '-' can send to stdout, as given.
+    var outputs: [(option: String, path: String?)] {
+        [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath), ("--tuned-methods", tunedMethods)]
     }
+
+    /// The outputs with the file each names (nil: not given, or '-': stdout).
+    var outputFiles: [(option: String, path: String?)] { outputs.map { ($0.option, $0.path == "-" ? nil : $0.path) } }
 
     func validate() throws {
         try checkThreads(threads)
-        let toStdout = [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath)].filter { $0.1 == "-" }.map(\.0)
+        let toStdout = outputs.filter { $0.path == "-" }.map(\.option)
         if toStdout.count > 1 {
             throw ValidationError("Only one report can take stdout ('-'); got \(toStdout.map { "\($0) -" }.joined(separator: " and ")): name a file for the others.")
         }
@@ -115,7 +118,7 @@ struct Compare: ParsableCommand {
         }
         // The reports are written after every item has run, which can take hours: a path
         // that cannot be written is refused before the first item rather than after the last.
-        for (option, path) in reportFiles + [("--tuned-methods", tunedMethods)] {
+        for (option, path) in outputFiles {
             if let path { try checkWritableOutput(path, option: option) }
         }
         // The dataset's own description and items lists, and the parts being merged, are inputs.
@@ -125,7 +128,7 @@ struct Compare: ParsableCommand {
             inputs += names.filter { $0 == "dataset.json" || ($0.hasPrefix("items") && $0.hasSuffix(".jsonl")) }
                 .map { (dataset as NSString).appendingPathComponent($0) }
         }
-        try refuseClashes(reportFiles + [("--tuned-methods", tunedMethods)], inputs: inputs)
+        try refuseClashes(outputFiles, inputs: inputs)
         if let saveRestored, let methods, let specs = try? MethodSpec.parseList(methods) {
             try refuseSavingInto(specs, root: saveRestored)
         }
@@ -204,7 +207,7 @@ struct Compare: ParsableCommand {
         if let tunedMethods {
             let tuned = Dictionary(uniqueKeysWithValues: result.tuning.map { ($0.method, $0.tunedSpec.description) })
             let list = specs.map { tuned[$0.description] ?? $0.description }.joined(separator: ",")
-            try writeAtomically(Data((list + "\n").utf8), to: tunedMethods)
+            if tunedMethods == "-" { print(list) } else { try writeAtomically(Data((list + "\n").utf8), to: tunedMethods) }
         }
         try emit(result)
     }
@@ -245,7 +248,7 @@ struct Compare: ParsableCommand {
             if given == "-" { print(try render(option), terminator: ""); printed = true }
             else { try writeAtomically(Data(try render(option).utf8), to: given) }
         }
-        if !printed {
+        if !printed && tunedMethods != "-" {
             print(MarkdownReport.headline(result) + "\n")
             print(MarkdownReport.summaryTable(result), terminator: "")
             for t in result.tuning { print("tuned \(t.method): \(t.parameter) = \(t.chosen)") }
