@@ -111,8 +111,18 @@ public struct SavedRestorations: ItemRestorer {
         return found[0]
     }
 
+    /// - Throws: as `path(of:)`, the file's read errors, and `EvaluationError.sizeMismatch`
+    ///   naming the file when its size or channels are not the item's.
     public func restore(item id: String, blurred: Image, psf: PSF) throws -> Image {
-        try ImageIO.read(try path(of: id))
+        let file = try path(of: id)
+        let image = try ImageIO.read(file)
+        // The runner checks the size too, but names the method: the file is what to look at.
+        guard image.channels == blurred.channels, image.height == blurred.height, image.width == blurred.width else {
+            throw EvaluationError.sizeMismatch(what: "\(file) (the restoration of item \(id))",
+                                               expected: "the item's \(blurred.channels)×\(blurred.height)×\(blurred.width)",
+                                               actual: "\(image.channels)×\(image.height)×\(image.width)")
+        }
+        return image
     }
 
     /// Without an item there is no file to read: this method works only inside a comparison.

@@ -334,6 +334,13 @@ import Testing
             #expect(rows.count == 3)
             #expect(rows.filter { $0.last?.isEmpty == true }.map(\.first) == ["000000"], "\(rows)")
 
+            // Another size names the file, not only the method.
+            try ImageIO.write(Image(height: 8, width: 8, value: 0.5), to: folder.appendingPathComponent("000001.tif").path)
+            let small = try dir.deblur("compare", "ds", "--methods", "saved:dir=restored/blurred", "--csv", "scores.csv", "--quiet")
+            #expect(small.status == 1, "\(small)")
+            #expect(small.stderr.contains("size mismatch for restored/blurred/000001.tif (the restoration of item 000001): expected the item's 1×32×32, got 1×8×8"),
+                    "\(small)")
+
             for (spec, culprit) in [("saved:dir=nothing", "nothing"), ("saved:dir=ds/items.jsonl", "ds/items.jsonl"),
                                     ("saved:dir=restored,x=1", "'x'"), ("saved", "dir")] {
                 let before = dir.listing()
