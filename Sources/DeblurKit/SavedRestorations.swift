@@ -1,0 +1,93 @@
+import Foundation
+
+/// Restorations made elsewhere (a PyTorch model, MATLAB's `deconvwnr`, an earlier run's
+/// `compare --save-restored`), scored beside the built-in methods: `compare --methods
+/// "wiener:nsr=auto,saved:dir=torch-out"` reads item `000017`'s restoration from
+/// `torch-out/000017.tif` (or `.tiff`, `.png`). It must have the sharp image's size and
+/// channels; the samples are read as everywhere (8/16-bit to [0, 1], float TIFF as stored). An
+/// item without its file, or with two (`000017.tif` and `000017.png`), fails alone, with the
+/// reason; a folder that does not exist refuses the method before any item runs. Not timed:
+/// the reports show "–" for its seconds.
+public struct SavedRestorations: ItemRestorer {
+    /// The folder holding `<item id>.tif|.tiff|.png`.
+    public var directory: String
+    /// The extensions looked for, in this order.
+    public static let extensions = ["tif", "tiff", "png"]
+
+    public init(directory: String) { self.directory = directory }
+
+    /// From a spec's parameters: `dir` and nothing else.
+    /// - Throws: `EvaluationError.invalidValue` for another key or a missing `dir`.
+    public static func make(parameters: [String: String]) throws -> SavedRestorations {
+        if let other = parameters.keys.sorted().first(where: { $0 != "dir" }) {
+            throw EvaluationError.invalidValue(name: "saved parameter", value: "'\(other)'", expected: "dir=FOLDER only")
+        }
+        guard let directory = parameters["dir"] else {
+            throw EvaluationError.invalidValue(name: "saved method", value: "without dir", expected: "saved:dir=FOLDER (a folder of <item id>.tif or .png)")
+        }
+        let method = SavedRestorations(directory: directory)
+        try method.checkSettings()
+        return method
+    }
+
+    public var name: String { "saved(dir=\(directory))" }
+
+    public func checkSettings() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw IOError.cannotOpen(path: directory, reason: "no such folder (saved:dir= names a folder of <item id>.tif or .png)")
+        }
+        guard isDirectory.boolValue else {
+            throw IOError.cannotOpen(path: directory, reason: "not a folder (saved:dir= names a folder of <item id>.tif or .png)")
+        }
+    }
+
+    /// The name `deblur compare --save-restored` gives an item id or a method label on disk:
+    /// every character but letters, digits, `.`, `_`, `=` and `-` becomes `_` (`img 01` →
+    /// `img_01`, `wiener:nsr=auto` → `wiener_nsr=auto`).
+    public static func fileName(_ text: String) -> String {
+        String(text.map { $0.isLetter || $0.isNumber || "._=-".contains($0) ? $0 : "_" })
+    }
+
+    /// The file of item `id`: `<id>.tif|.tiff|.png`, or, when there is none and the id holds
+    /// other characters, the name `--save-restored` wrote it under (`fileName(_:)`).
+    /// - Throws: `IOError.cannotOpen` when there is none or more than one.
+    public func path(of id: String) throws -> String {
+        func files(_ name: String) -> [String] {
+            // A name with a separator would read outside the folder.
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { return [] }
+            let base = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            return Self.extensions.map { base + "." + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+        }
+        let safe = Self.fileName(id)
+        var found = files(id)
+        if found.isEmpty && safe != id { found = files(safe) }
+        guard found.count == 1 else {
+            let names = (safe == id ? [id] : [id, safe]).map { "\($0).\(Self.extensions.joined(separator: "|."))" }
+            let base = directory.hasSuffix("/") ? directory : directory + "/"
+            throw IOError.cannotOpen(path: base + names.joined(separator: " or "),
+                                     reason: found.isEmpty ? "no such file (the restoration of item \(id))"
+                                                           : "more than one (\(found.joined(separator: ", "))): keep one")
+        }
+        return found[0]
+    }
+
+    /// - Throws: as `path(of:)`, the file's read errors, and `EvaluationError.sizeMismatch`
+    ///   naming the file when its size or channels are not the item's.
+    public func restore(item id: String, blurred: Image, psf: PSF) throws -> Image {
+        let file = try path(of: id)
+        let image = try ImageIO.read(file)
+        // The runner checks the size too, but names the method: the file is what to look at.
+        guard image.channels == blurred.channels, image.height == blurred.height, image.width == blurred.width else {
+            throw EvaluationError.sizeMismatch(what: "\(file) (the restoration of item \(id))",
+                                               expected: "the item's \(blurred.channels)×\(blurred.height)×\(blurred.width)",
+                                               actual: "\(image.channels)×\(image.height)×\(image.width)")
+        }
+        return image
+    }
+
+    /// Without an item there is no file to read: this method works only inside a comparison.
+    public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        throw EvaluationError.invalidValue(name: "method", value: "saved", expected: "a comparison, which names the item to read (deblur compare)")
+    }
+}
