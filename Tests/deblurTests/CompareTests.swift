@@ -379,6 +379,23 @@ import Testing
         }
     }
 
+    /// Two item ids that `--save-restored` turns into one file name (`a b`, `a_b`) are refused
+    /// before the run: the second item's image replaced the first's, and `saved:dir=` then read
+    /// it for both.
+    @Test func saveRestoredRefusesIdsThatShareAFileName() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let itemsFile = dir.file("ds/items.jsonl")
+            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
+            let renamed = zip(lines, ["a b", "a_b", "c"]).map { line, id in line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"") }
+            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            let before = dir.listing()
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--save-restored", "restored", "--csv", "scores.csv", "--quiet")
+            expectCleanFailure(result, naming: "--save-restored restored: items 'a b' and 'a_b' would both be saved as a_b.tif",
+                               directory: dir, before: before)
+        }
+    }
+
     /// `--save-restored` writing into the folder a `saved:dir=` reads is refused before the
     /// run, the folder untouched: the run replaced each earlier image with its own, and a
     /// method listed before the saved one had its new images scored as the saved ones.

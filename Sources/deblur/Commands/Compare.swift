@@ -185,6 +185,19 @@ struct Compare: ParsableCommand {
         runner.progress = { record, _, _ in bar.advance(status: record.id) }
         if let saveRestored {
             let root = saveRestored
+            // Names that become one file name would replace each other's images, and a later
+            // saved:dir= would read the survivor for both.
+            for (what, names, suffix) in [("items", items.map(\.id), ".tif"), ("methods", specs.map(\.description), "/")] {
+                var seen: [String: String] = [:]
+                for name in names {
+                    let file = SavedRestorations.fileName(name)
+                    if let other = seen[file] {
+                        throw CLIError("--save-restored \(root): \(what) '\(other)' and '\(name)' would both be saved as \(file)\(suffix) "
+                                       + "(every character but letters, digits and ._=- becomes _); nothing written")
+                    }
+                    seen[file] = name
+                }
+            }
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             runner.saveRestored = { id, method, image in
                 let directory = (root as NSString).appendingPathComponent(SavedRestorations.fileName(method))
