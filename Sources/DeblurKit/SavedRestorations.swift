@@ -11,26 +11,37 @@ import Foundation
 public struct SavedRestorations: ItemRestorer {
     /// The folder holding `<item id>.tif|.tiff|.png`.
     public var directory: String
+    /// The value of white of float restorations written in other units than [0, 1] (0–255 from
+    /// a network trained so): their samples are divided by it. Integer files are read on
+    /// [0, 1] as always. Nil: float samples as stored, and one leaving [−0.5, 1.5] fails its item.
+    public var dataRange: Double?
     /// The extensions looked for, in this order.
     public static let extensions = ["tif", "tiff", "png"]
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String, dataRange: Double? = nil) { self.directory = directory; self.dataRange = dataRange }
 
     /// From a spec's parameters: `dir` and nothing else.
     /// - Throws: `EvaluationError.invalidValue` for another key or a missing `dir`.
     public static func make(parameters: [String: String]) throws -> SavedRestorations {
-        if let other = parameters.keys.sorted().first(where: { $0 != "dir" }) {
-            throw EvaluationError.invalidValue(name: "saved parameter", value: "'\(other)'", expected: "dir=FOLDER only")
+        if let other = parameters.keys.sorted().first(where: { $0 != "dir" && $0 != "range" }) {
+            throw EvaluationError.invalidValue(name: "saved parameter", value: "'\(other)'", expected: "dir=FOLDER and range=W")
+        }
+        var dataRange: Double?
+        if let text = parameters["range"] {
+            guard let value = Double(text), value > 0, value.isFinite else {
+                throw EvaluationError.invalidValue(name: "saved parameter range", value: text, expected: "the value of white of float restorations, a number > 0")
+            }
+            dataRange = value
         }
         guard let directory = parameters["dir"] else {
             throw EvaluationError.invalidValue(name: "saved method", value: "without dir", expected: "saved:dir=FOLDER (a folder of <item id>.tif or .png)")
         }
-        let method = SavedRestorations(directory: directory)
+        let method = SavedRestorations(directory: directory, dataRange: dataRange)
         try method.checkSettings()
         return method
     }
 
-    public var name: String { "saved(dir=\(directory))" }
+    public var name: String { "saved(dir=\(directory)\(dataRange.map { ",range=\($0)" } ?? ""))" }
 
     public func checkSettings() throws {
         var isDirectory: ObjCBool = false
@@ -76,7 +87,21 @@ public struct SavedRestorations: ItemRestorer {
     ///   naming the file when its size or channels are not the item's.
     public func restore(item id: String, blurred: Image, psf: PSF) throws -> Image {
         let file = try path(of: id)
-        let image = try ImageIO.read(file)
+        var (image, info) = try ImageIO.readWithInfo(file)
+        if info.isFloat, let dataRange {
+            let scale = Float(1 / dataRange)
+            image.withUnsafeMutableBufferPointer { samples in
+                for i in samples.indices { samples[i] *= scale }
+            }
+        } else if info.isFloat {
+            // Scored as stored, a restoration in 0–255 units reads as a PSNR near −40 dB: a unit
+            // slip, which the scores alone would not show.
+            let (low, high, _) = image.statistics()
+            if high > 1.5 || low < -0.5 {
+                throw EvaluationError.invalidValue(name: "restoration \(file)", value: String(format: "with samples reaching %.4g", high > 1.5 ? high : low),
+                                                   expected: "float samples on the [0, 1] scale of the sharp image (give saved:dir=…,range=W, W the value of white, for other units)")
+            }
+        }
         // The runner checks the size too, but names the method: the file is what to look at.
         guard image.channels == blurred.channels, image.height == blurred.height, image.width == blurred.width else {
             throw EvaluationError.sizeMismatch(what: "\(file) (the restoration of item \(id))",

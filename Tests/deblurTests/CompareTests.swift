@@ -317,6 +317,39 @@ import Testing
         }
     }
 
+    /// Float restorations in 0–255 units (a network trained so) scored as stored read as a PSNR
+    /// near −40 dB: they fail their item naming the file and `range=`, and with `range=255`
+    /// they score as the same images on [0, 1].
+    @Test func savedFloatRestorationsInOtherUnitsFailOrAreScaledByRange() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            _ = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
+            try FileManager.default.createDirectory(at: dir.file("units"), withIntermediateDirectories: true)
+            for id in ["000000", "000001", "000002"] {
+                let image = try ImageIO.read(dir.file("restored/wiener_nsr=auto/\(id).tif").path)
+                try ImageIO.write(Image(height: image.height, width: image.width, pixels: image.pixels.map { $0 * 255 }),
+                                  to: dir.file("units/\(id).tif").path)
+            }
+            let raw = try dir.deblur("compare", "ds", "--methods", "blurred,saved:dir=units", "--quiet")
+            #expect(raw.status == 1, "\(raw)")
+            #expect(raw.stderr.contains("units/000000.tif") && raw.stderr.contains("range=W"), "\(raw)")
+            // The label holds a comma, which the CSV quotes: read the JSON.
+            let run = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto,saved:dir=units,range=255", "--json", "-", "--quiet")
+            #expect(run.status == 0, "\(run)")
+            let json = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let items = try #require(json["items"] as? [[String: Any]])
+            #expect(items.count == 3)
+            for item in items {
+                let results = try #require(item["results"] as? [[String: Any]])
+                let psnr = Dictionary(uniqueKeysWithValues: results.map { ($0["method"] as? String ?? "", $0["psnr"] as? Double ?? .nan) })
+                let made = try #require(psnr["wiener:nsr=auto"]), scaled = try #require(psnr["saved:dir=units,range=255"])
+                #expect(abs(made - scaled) < 1e-4, "\(psnr)")
+            }
+            let bad = try dir.deblur("compare", "ds", "--methods", "saved:dir=units,range=0", "--quiet")
+            #expect(bad.status == 1 && bad.stderr.contains("range"), "\(bad)")
+        }
+    }
+
     /// An item without its file, or with two, fails alone with the reason; a folder that does
     /// not exist, or a parameter other than `dir`, refuses the method before any item runs.
     @Test func savedRestorationsMissingOrAmbiguousFailThatItemOnly() throws {
