@@ -247,19 +247,19 @@ struct Compare: ParsableCommand {
 
     /// Writes the requested reports, prints the table, and fails (after writing) if any result failed.
     func emit(_ result: Comparison) throws {
-        func render(_ option: String) throws -> String {
+        func render(_ option: String) -> String {
             switch option {
             case "--report": return MarkdownReport.render(result)
             case "--csv": return CSVReport.render(result)
-            case "--html": return try HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) })
+            case "--html": return HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) })
             default: return JSONReport.render(result)
             }
         }
         var printed = false
         for (option, given) in [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath)] {
             guard let given else { continue }
-            if given == "-" { print(try render(option), terminator: ""); printed = true }
-            else { try writeAtomically(Data(try render(option).utf8), to: given) }
+            if given == "-" { print(render(option), terminator: ""); printed = true }
+            else { try writeAtomically(Data(render(option).utf8), to: given) }
         }
         if !printed && tunedMethods != "-" {
             print(MarkdownReport.headline(result) + "\n")
