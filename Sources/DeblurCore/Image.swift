@@ -138,6 +138,15 @@ public struct Image: Sendable, Equatable {
         return count == 0 ? (.nan, .nan, .nan) : (lo, hi, sum / Double(count))
     }
 
+    /// Every sample multiplied by `factor`: a change of units (an image of 0–255 onto [0, 1]).
+    public func scaled(by factor: Float) -> Image {
+        var copy = self
+        copy.withUnsafeMutableBufferPointer { samples in
+            for i in samples.indices { samples[i] *= factor }
+        }
+        return copy
+    }
+
     /// True when every sample is finite (no NaN, no ±∞).
     public var isFinite: Bool { pixels.allSatisfy { $0.isFinite } }
 

@@ -89,10 +89,7 @@ public struct SavedRestorations: ItemRestorer {
         let file = try path(of: id)
         var (image, info) = try ImageIO.readWithInfo(file)
         if info.isFloat, let dataRange {
-            let scale = Float(1 / dataRange)
-            image.withUnsafeMutableBufferPointer { samples in
-                for i in samples.indices { samples[i] *= scale }
-            }
+            image = image.scaled(by: Float(1 / dataRange))
         } else if info.isFloat {
             // Scored as stored, a restoration in 0–255 units reads as a PSNR near −40 dB: a unit
             // slip, which the scores alone would not show.

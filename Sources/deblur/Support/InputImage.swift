@@ -18,15 +18,6 @@ func notePages(_ info: ImageFileInfo, of path: String) {
     writeStandardError("note: \(path) has \(info.pages) pages; only the first (\(info.height)×\(info.width), \(layout)) is read\n")
 }
 
-/// `image` with every sample multiplied by `factor` (a `--data-range` conversion).
-func scaled(_ image: Image, by factor: Float) -> Image {
-    var copy = image
-    copy.withUnsafeMutableBufferPointer { samples in
-        for i in samples.indices { samples[i] *= factor }
-    }
-    return copy
-}
-
 /// Reads an image for a run at `--data-range W`. A float file's samples are divided by W, onto
 /// the [0, 1] scale the methods are set for. An integer file (PNG, 8- or 16-bit TIFF) is read on
 /// that scale already, white being 1: an input is refused (divided again, it was restored as a
@@ -35,7 +26,7 @@ func scaled(_ image: Image, by factor: Float) -> Image {
 func readImage(_ path: String, dataRange: Double, reference: Bool = false) throws -> Image {
     let (image, info) = try ImageIO.readWithInfo(path)
     notePages(info, of: path)
-    if info.isFloat { return scaled(image, by: Float(1 / dataRange)) }
+    if info.isFloat { return image.scaled(by: Float(1 / dataRange)) }
     guard reference else {
         throw CLIError("--data-range \(String(format: "%g", dataRange)): \(path) holds \(info.bitsPerSample)-bit integer samples, read on "
                        + "the [0, 1] scale already (white is 1); --data-range W is for a float TIFF in other units")
@@ -48,7 +39,7 @@ func readImage(_ path: String, dataRange: Double, reference: Bool = false) throw
 /// white at full scale, the result as it is (times W, every sample above 1 was clamped to white).
 func outputImage(_ restored: Image, to path: String, dataRange: Double?) -> Image {
     guard let dataRange, ImageFormat(path: path) != .png else { return restored }
-    return scaled(restored, by: Float(dataRange))
+    return restored.scaled(by: Float(dataRange))
 }
 
 /// Checks a `--data-range` value: the samples' nominal maximum, finite and above 0.
