@@ -72,7 +72,7 @@ struct GeometryTests {
         #expect(throws: CoreError.self) { try PSF(Image(height: 1, width: 3, pixels: [1, .nan, 1])) }
         #expect(throws: CoreError.self) { try PSF(Image(channels: 3, height: 1, width: 1, value: 1)) }
         // A kernel stored at 1e-40 (a sum below Float's range) once normalized to ∞.
-        let tiny = try PSF(Image(height: 3, width: 3, value: 1e-40))
+        let tiny = try PSF(Image(height: 3, width: 3, value: Float(1e-40 as Double)))
         #expect(tiny.image.pixels.allSatisfy { abs($0 - 1.0 / 9) < 1e-7 })
     }
 

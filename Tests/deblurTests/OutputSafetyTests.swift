@@ -38,7 +38,7 @@ import Testing
         try withScratch { dir in
             try CompareTests.dataset(in: dir)
             let file = dir.file("out.txt")
-            FileManager.default.createFile(atPath: file.path, contents: Data("earlier\n".utf8))
+            _ = FileManager.default.createFile(atPath: file.path, contents: Data("earlier\n".utf8))
             guard let handle = FileHandle(forWritingAtPath: file.path) else { return }
             handle.seekToEndOfFile()
             let result = try CLI.run(["compare", "ds", "--methods", "blurred", "--csv", "/dev/stdout", "--quiet"], in: dir, standardOutput: handle)
@@ -55,7 +55,7 @@ import Testing
     @Test func twoReportsToStdoutRedirectedToAFileBothReachIt() throws {
         try withScratch { dir in
             try CompareTests.dataset(in: dir)
-            FileManager.default.createFile(atPath: dir.file("out.txt").path, contents: nil)
+            _ = FileManager.default.createFile(atPath: dir.file("out.txt").path, contents: nil)
             guard let handle = FileHandle(forWritingAtPath: dir.file("out.txt").path) else { return }
             let result = try CLI.run(["compare", "ds", "--methods", "blurred", "--csv", "/dev/stdout", "--report", "/dev/stdout", "--quiet"],
                                      in: dir, standardOutput: handle)
