@@ -96,7 +96,7 @@ public struct SavedRestorations: ItemRestorer {
             let (low, high, _) = image.statistics()
             if high > 1.5 || low < -0.5 {
                 throw EvaluationError.invalidValue(name: "restoration \(file)", value: String(format: "with samples reaching %.4g", high > 1.5 ? high : low),
-                                                   expected: "float samples on the [0, 1] scale of the sharp image (give saved:dir=…,range=W, W the value of white, for other units)")
+                                                   expected: "float samples on the [0, 1] scale of the sharp image (give saved:dir=…,range=W, W the value of white, for other units; range=1 scores them as stored)")
             }
         }
         // The runner checks the size too, but names the method: the file is what to look at.
