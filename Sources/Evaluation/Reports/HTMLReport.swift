@@ -174,7 +174,8 @@ public enum HTMLReport {
 
     /// PSNR after each iteration, one polyline per traced method of one item.
     static func lineChart(item: String, traces: [IterationTrace], methods: [String]) -> String {
-        // The legend sits under the plot, one row per method, so it never hides a curve.
+        // The legend sits under the plot, one row per method, so it never hides a curve; its
+        // labels are whole (specs differ at their ends), the picture as wide as the longest.
         let plotHeight = 240.0, legendRow = 16.0
         let width = 460.0, height = plotHeight + legendRow * Double(traces.count) + 6, left = 48.0, right = 12.0, top = 26.0
         let bottom = height - plotHeight + 34.0
@@ -185,7 +186,9 @@ public enum HTMLReport {
         if hi - lo < 0.5 { lo -= 0.25; hi += 0.25 }
         func px(_ i: Int) -> Double { left + (Double(i) - 1) / max(1, maxIteration - 1) * (width - left - right) }
         func py(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * (height - top - bottom) }
-        var svg = "<svg class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"PSNR versus iteration, item \(escape(item))\">"
+        let legends = traces.map { "\($0.method) (\($0.points.count) iterations)" }
+        let pictureWidth = max(width, left + 14 + 7 * Double(legends.map(\.count).max() ?? 0))
+        var svg = "<svg class=\"chart\" width=\"\(Int(pictureWidth))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"PSNR versus iteration, item \(escape(item))\">"
         svg += "<text x=\"0\" y=\"16\" class=\"title\">item \(escape(item)): PSNR (dB) vs iteration</text>"
         svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" class=\"axis\"/>"
         svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" class=\"axis\"/>"
@@ -203,7 +206,7 @@ public enum HTMLReport {
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"><title>\(escape(trace.method))</title></polyline>"
             let legendY = plotHeight + legendRow * Double(n)
             svg += "<rect x=\"\(left)\" y=\"\(legendY)\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
-            svg += "<text x=\"\(left + 14)\" y=\"\(legendY + 9)\" class=\"tick\">\(escape(truncated(trace.method, 40))) (\(trace.points.count) iterations)</text>"
+            svg += "<text x=\"\(left + 14)\" y=\"\(legendY + 9)\" class=\"tick\">\(escape(legends[n]))</text>"
         }
         return svg + "</svg>"
     }
@@ -228,7 +231,6 @@ public enum HTMLReport {
         return html
     }
 
-    static func truncated(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
     /// Escapes text for HTML element content and attribute values.
     static func escape(_ s: String) -> String {

@@ -40,6 +40,17 @@ import DeblurCore
         #expect(svg.contains(">20.00</text>") && svg.contains(">25.50</text>"))
     }
 
+    /// The iteration chart's legend names each method whole (it was cut at 40 characters, so
+    /// two `cnn:model=runs/…` sweeps read alike), and the picture widens to hold it.
+    @Test func lineChartLegendsAreWhole() throws {
+        let long = "rl:iterations=50,boundary=masked,init=constant,acceleration=true"
+        let svg = HTMLReport.lineChart(item: "001", traces: [IterationTrace(item: "001", method: long, points: [(1, 20), (2, 21), (3, 21.5)])],
+                                       methods: [long])
+        #expect(svg.contains(">\(long) (3 iterations)</text>"), "\(svg)")
+        let width = try #require(svg.firstMatch(of: #/width="(\d+)"/#).flatMap { Double($0.1) })
+        #expect(width >= 48 + 14 + Double(long.count + 15) * 6.2, "\(width)")
+    }
+
     /// Every table scrolls sideways inside the page column, and headers wrap: the summary, the
     /// differences to the baseline and the tuning table were bare and their headers kept on one
     /// line, so the summary's last column ("failed") went past the window at 1280 px, where
