@@ -258,6 +258,26 @@ import _TestSupport
     }
 }
 
+extension DeconvolveTests {
+    /// Automatic Wiener on samples near 1e19: the estimated levels leave single precision and the
+    /// method refuses a regularization of 0, which alone sent the user after --nsr. The error now
+    /// says how far the samples reach, and `--data-range` restores the image.
+    @Test func anAutomaticWienerOnHugeSamplesSaysHowLargeTheyAre() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let blurred = try ImageIO.read(dir.file("blurred.tif").path)
+            try ImageIO.write(Image(height: 24, width: 24, pixels: blurred.pixels.map { $0 * 1e19 }), to: dir.file("huge.tif").path)
+            let common = ["--psf", "psf.tif", "--method", "wiener", "--nsr", "auto", "--fft-rigor", "estimate", "--quiet"]
+            let before = dir.listing()
+            let refused = try dir.deblur(["deconvolve", "huge.tif", "-o", "a.tif"] + common)
+            expectCleanFailure(refused, naming: "huge.tif", directory: dir, before: before)
+            #expect(refused.stderr.contains("its samples reach ") && refused.stderr.contains("e+1") && refused.stderr.contains("--data-range"), "\(refused)")
+            let ranged = try dir.deblur(["deconvolve", "huge.tif", "--data-range", "1e19", "-o", "b.tif"] + common)
+            #expect(ranged.status == 0, "\(ranged)")
+        }
+    }
+}
+
 /// Images in other units than [0, 1] (a float TIFF of 0–255): `--data-range` restores them on
 /// the scale the methods are set for, and without it the scale-dependent ones say so.
 @Suite struct DataRangeTests {

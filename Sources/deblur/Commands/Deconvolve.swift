@@ -129,6 +129,14 @@ struct Deconvolve: ParsableCommand {
         return p
     }
 
+    /// What to say of an image whose samples reach far past the nominal [0, 1] (a float TIFF in
+    /// raw units), in the input's own units; nil for an ordinary image.
+    func samplesReach(_ blurred: Image) -> String? {
+        let range = blurred.statistics(), reach = Double(max(abs(range.min), abs(range.max))) * (dataRange ?? 1)
+        guard reach > 1e6 else { return nil }
+        return String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it, or pass --data-range W (the value of white)", reach)
+    }
+
     func run() throws {
         var restorer: any Restorer
         do {
@@ -202,7 +210,9 @@ struct Deconvolve: ParsableCommand {
         do {
             restored = try restorer.restore(blurred, psf: kernel, observer: observer)
         } catch let error as DeconvolutionError {
-            throw CLIError("\(image): \(error.description)")
+            // Samples far outside [0, 1] make the estimated noise or signal level overflow or
+            // vanish in single precision, which the error names as a regularization of 0.
+            throw CLIError("\(image): \(error.description)\(samplesReach(blurred).map { " (" + $0 + ")" } ?? "")")
         }
         progress.finish()
         if fftRigor == .measure { FFT.exportWisdom() }
@@ -210,9 +220,7 @@ struct Deconvolve: ParsableCommand {
         guard restored.isFinite else {
             // Samples far outside the nominal [0, 1] (a float TIFF in raw units) can overflow the
             // single-precision transforms, which no regularization weight cures.
-            let range = blurred.statistics(), reach = Double(max(abs(range.min), abs(range.max))) * (dataRange ?? 1)
-            let hint = reach > 1e6 ? String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it, or pass --data-range W (the value of white)", reach)
-                                   : "try a larger --nsr or --lambda"
+            let hint = samplesReach(blurred) ?? "try a larger --nsr or --lambda"
             throw CLIError("\(restorer.name) produced non-finite values on \(image); nothing written (\(hint))")
         }
         if let trace {
