@@ -316,7 +316,9 @@ final class RichardsonLucySolver {
                     // deconvlucy's damping: where the Poisson deviance is below DAMPAR²/2 the
                     // ratio is pulled towards 1 by a smooth step, stopping noise amplification.
                     let deviance = observed > 0 ? observed * logf(ratio) + reblurred - observed : reblurred
-                    let g = min(deviance / damping22, 1)
+                    // The deviance is ≥ 0, but where the fit is good it rounds below 0 by ~10⁻⁷·y;
+                    // over a small DAMPAR²/2 that made g hugely negative, g⁹ infinite, x NaN.
+                    let g = min(max(deviance, 0) / damping22, 1)
                     let g9 = powf(g, 9)
                     r[px] = 1 + g9 * (10 - 9 * g) * (ratio - 1)
                 }
