@@ -350,6 +350,40 @@ import Testing
         }
     }
 
+    /// A restoration on the [0, 1] scale whose edges ring far past it (scikit-image's
+    /// `richardson_lucy` with `clip=False` on a `valid` blur reaches 4–18) is scored as stored:
+    /// the unit check looks at the median sample, not the extremes, which refused every item of
+    /// Docs/Evaluation.md's own scikit-image example.
+    @Test func savedFloatRestorationsRingingAtTheEdgesAreScored() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            _ = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
+            try FileManager.default.createDirectory(at: dir.file("ringing"), withIntermediateDirectories: true)
+            for id in ["000000", "000001", "000002"] {
+                let image = try ImageIO.read(dir.file("restored/wiener_nsr=auto/\(id).tif").path)
+                let ringing = Image(height: image.height, width: image.width) { _, y, x in
+                    let edge = min(y, x, image.height - 1 - y, image.width - 1 - x)
+                    return edge == 0 ? 6 : edge == 1 ? -3 : image[0, y, x]
+                }
+                try ImageIO.write(ringing, to: dir.file("ringing/\(id).tif").path)
+            }
+            let run = try dir.deblur("compare", "ds", "--methods", "blurred,saved:dir=ringing", "--crop", "2", "--json", "-", "--quiet")
+            #expect(run.status == 0, "\(run)")
+            let json = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let items = try #require(json["items"] as? [[String: Any]])
+            let made = try dir.deblur("compare", "ds", "--methods", "blurred,wiener:nsr=auto", "--crop", "2", "--json", "-", "--quiet")
+            let reference = try #require(JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])
+            let referenceItems = try #require(reference["items"] as? [[String: Any]])
+            #expect(items.count == 3 && referenceItems.count == 3)
+            for (item, referenceItem) in zip(items, referenceItems) {
+                let saved = try #require((item["results"] as? [[String: Any]])?.first { $0["method"] as? String == "saved:dir=ringing" })
+                let wiener = try #require((referenceItem["results"] as? [[String: Any]])?.first { $0["method"] as? String == "wiener:nsr=auto" })
+                // Inside the 2-pixel crop the files are Wiener's restorations, bit for bit.
+                #expect(abs(try #require(saved["psnr"] as? Double) - (try #require(wiener["psnr"] as? Double))) < 1e-9, "\(saved) \(wiener)")
+            }
+        }
+    }
+
     /// An item without its file, or with two, fails alone with the reason; a folder that does
     /// not exist, or a parameter other than `dir`, refuses the method before any item runs.
     @Test func savedRestorationsMissingOrAmbiguousFailThatItemOnly() throws {
