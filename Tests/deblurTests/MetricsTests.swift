@@ -36,6 +36,26 @@ import _TestSupport
         }
     }
 
+    /// Float TIFFs in photon counts scored at the default data range 1 give −75 dB and a low SSIM
+    /// that look like real scores (scikit-image refuses such images without data_range): a note
+    /// on stderr names the reference and --data-range; the scores themselves are unchanged.
+    @Test func referenceFarOutsideUnitRangeGetsADataRangeNote() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 16, width: 16) { _, y, x in Float(1000 + 100 * x + 7 * y) }, to: dir.file("a.tif").path)
+            try ImageIO.write(Image(height: 16, width: 16) { _, y, x in Float(1010 + 100 * x + 7 * y) }, to: dir.file("b.tif").path)
+            let plain = try dir.deblur("metrics", "a.tif", "b.tif", "--json")
+            #expect(plain.status == 0, "\(plain)")
+            #expect(plain.stderr.contains("a.tif") && plain.stderr.contains("--data-range"), "\(plain)")
+            #expect(abs(try #require(Self.json(plain)["psnr"] as? Double) - (-20)) < 1e-4)
+            let ranged = try dir.deblur("metrics", "a.tif", "b.tif", "--json", "--data-range", "2000")
+            #expect(ranged.status == 0 && ranged.stderr.isEmpty, "\(ranged)")
+            #expect(abs(try #require(Self.json(ranged)["psnr"] as? Double) - 20 * log10(200.0)) < 1e-4)
+            try ImageIO.write(Image(height: 16, width: 16, value: 0.3), to: dir.file("c.tif").path)
+            let quiet = try dir.deblur("metrics", "c.tif", "c.tif")
+            #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet)")
+        }
+    }
+
     @Test func sizeMismatchExitsOneNamingBothFiles() throws {
         try withScratch { dir in
             try ImageIO.write(randomImage(height: 16, width: 16, seed: 1), to: dir.file("a.tif").path)

@@ -76,6 +76,18 @@ struct Metrics: ParsableCommand {
         for (path, picture) in [(reference, x), (image, y)] where !picture.isFinite {
             throw CLIError("\(path) contains NaN or infinite samples: a score of it would mean nothing")
         }
+        if metrics.dataRange == nil {
+            // A float TIFF in other units (photon counts, 0–255) scored at R = 1 gives numbers that
+            // look like scores (−75 dB) and are not; scikit-image refuses such images without a
+            // data_range. The reference only: a restoration may ring past [0, 1] at its edges.
+            let (low, high, _) = x.statistics()
+            if high > 1.5 || low < -0.5, low.isFinite, high.isFinite {
+                let reach = low < -0.5 && -low > high ? low : high
+                writeStandardError("note: \(reference)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1] "
+                                   + "of the default --data-range 1: PSNR and SSIM are on that scale. Pass --data-range W, W the value of "
+                                   + "white in the images' units, to score them on theirs\n")
+            }
+        }
         let offset = validBlurOffset(reference: x, image: y)
         guard x.channels == y.channels, centerReference ? offset != nil : (x.height == y.height && x.width == y.width) else {
             var message = "\(image) is \(y.channels)×\(y.height)×\(y.width) (channels×height×width) but the reference \(reference) is \(x.channels)×\(x.height)×\(x.width)"
