@@ -176,6 +176,8 @@ struct Deconvolve: ParsableCommand {
         var channel = -1
         var lastIteration = Int.max
         var scoringSeconds = 0.0
+        // The whole run's scoring, left out of the summary's seconds as each row leaves out its channel's.
+        var totalScoringSeconds = 0.0
         let start = Date()
         let restored: Image
         // Observing costs the method a copy of each iterate (masked Wiener and Tikhonov also an
@@ -196,7 +198,11 @@ struct Deconvolve: ParsableCommand {
             var row = "\(channel),\(state.iteration),\(String(format: "%.6f", state.elapsed - scoringSeconds)),\(String(format: "%.6g", state.relativeChange))"
             if trace != nil, let sharp {
                 let scoringStart = Date()
-                defer { scoringSeconds += Date().timeIntervalSince(scoringStart) }
+                defer {
+                    let spent = Date().timeIntervalSince(scoringStart)
+                    scoringSeconds += spent
+                    totalScoringSeconds += spent
+                }
                 // Scored per channel: the trace has one row per channel and iteration.
                 let truth = blurred.channels == 1 ? sharp : sharp.channel(min(channel, sharp.channels - 1))
                 let p = (try? psnr(truth, state.estimate)) ?? .nan
@@ -216,7 +222,7 @@ struct Deconvolve: ParsableCommand {
         }
         progress.finish()
         if fftRigor == .measure { FFT.exportWisdom() }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = Date().timeIntervalSince(start) - totalScoringSeconds
         guard restored.isFinite else {
             // Samples far outside the nominal [0, 1] (a float TIFF in raw units) can overflow the
             // single-precision transforms, which no regularization weight cures.
