@@ -12,7 +12,8 @@ built-in methods with the same metrics, tuning split, reports and paired interva
 
 Methods: `rl` (restoration.richardson_lucy, clip off), `wiener` (restoration.wiener with
 --balance), `unsupervised-wiener` (restoration.unsupervised_wiener, seeded). Needs
-scikit-image and tifffile (pip install scikit-image tifffile); gray datasets only.
+scikit-image and tifffile (pip install scikit-image tifffile); color items are restored
+channel by channel.
 """
 import argparse, json, os, sys, time
 
@@ -47,20 +48,29 @@ def main():
     for item in items:
         blurred = read(os.path.join(args.dataset, item["blurred"]))
         psf = read(os.path.join(args.dataset, item["psf"]))
-        if blurred.ndim != 2:
-            sys.exit(f"{item['blurred']}: gray images only")
+        if blurred.ndim == 3 and blurred.shape[-1] not in (3, 4) and blurred.shape[0] == 3:
+            blurred = np.moveaxis(blurred, 0, -1)  # a planar RGB TIFF, read as (channel, y, x)
+        if blurred.ndim == 3:
+            blurred = blurred[..., :3]  # RGB; an alpha channel is dropped, as deblur does
+        elif blurred.ndim != 2:
+            sys.exit(f"{item['blurred']}: expected a gray or RGB image, got shape {blurred.shape}")
         start = time.perf_counter()
-        if args.method == "rl":
-            restored = restoration.richardson_lucy(blurred, psf, num_iter=args.iterations, clip=False)
-        elif args.method == "wiener":
-            restored = restoration.wiener(blurred, psf, args.balance, clip=False)
-        else:
-            restored, _ = restoration.unsupervised_wiener(blurred, psf, clip=False, rng=0)
+        # Color images channel by channel, as DeblurKit restores them.
+        planes = [blurred] if blurred.ndim == 2 else [blurred[..., c] for c in range(blurred.shape[-1])]
+        restored_planes = []
+        for plane in planes:
+            if args.method == "rl":
+                restored_planes.append(restoration.richardson_lucy(plane, psf, num_iter=args.iterations, clip=False))
+            elif args.method == "wiener":
+                restored_planes.append(restoration.wiener(plane, psf, args.balance, clip=False))
+            else:
+                restored_planes.append(restoration.unsupervised_wiener(plane, psf, clip=False, rng=0)[0])
+        restored = restored_planes[0] if blurred.ndim == 2 else np.stack(restored_planes, axis=-1)
         seconds += time.perf_counter() - start
         # Written under a temporary name and renamed, as deblur writes: an interrupted run
         # leaves no half-written file for compare to score.
         path = os.path.join(args.out, item["id"] + ".tif")
-        tifffile.imwrite(path + ".tmp", restored.astype(np.float32), photometric="minisblack")
+        tifffile.imwrite(path + ".tmp", restored.astype(np.float32), photometric="minisblack" if restored.ndim == 2 else "rgb")
         os.replace(path + ".tmp", path)
     print(f"{len(items)} item(s) restored with skimage {args.method} into {args.out} "
           f"({seconds / max(len(items), 1):.3f} s per item)")
