@@ -402,6 +402,28 @@ extension DeconvolveTests {
 }
 
 @Suite struct BlurTests {
+    /// A float TIFF in photon counts blurred with `--noise-sigma`, `--poisson` or `--quantize`,
+    /// or written to a PNG: those are on the [0, 1] scale (σ = 0.01 is no noise at all on counts,
+    /// `--quantize 16` clipped two thirds of a star field to white), so blur says so on stderr,
+    /// naming the file; a plain float blur of the same image, or any of them on [0, 1] data, says nothing.
+    @Test func countsWithUnitScaleNoiseOrIntegerOutputGetANote() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 24, width: 24) { _, y, x in Float(100 * x + 40 * y) }, to: dir.file("counts.tif").path)
+            try ImageIO.write(Image(height: 24, width: 24) { _, y, x in Float(x + y) / 48 }, to: dir.file("unit.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("psf.tif").path)
+            for extra in [["--noise-sigma", "0.01", "-o", "n.tif"], ["--poisson", "100", "-o", "p.tif"],
+                          ["--quantize", "16", "-o", "q.png"], ["-o", "o.png"]] {
+                let result = try dir.deblur(["blur", "counts.tif", "--psf", "psf.tif"] + extra)
+                #expect(result.status == 0, "\(result)")
+                #expect(result.stderr.contains("note: counts.tif") && result.stderr.contains("[0, 1]"), "\(extra): \(result)")
+            }
+            let plain = try dir.deblur("blur", "counts.tif", "--psf", "psf.tif", "-o", "plain.tif")
+            #expect(plain.status == 0 && plain.stderr.isEmpty, "\(plain)")
+            let unit = try dir.deblur("blur", "unit.tif", "--psf", "psf.tif", "--noise-sigma", "0.01", "--quantize", "16", "-o", "u.png")
+            #expect(unit.status == 0 && unit.stderr.isEmpty, "\(unit)")
+        }
+    }
+
     @Test func unsupportedOutputExtensionExitsOneNamingItWithoutOutput() throws {
         try withScratch { dir in
             try ImageIO.write(randomImage(height: 8, width: 8, seed: 1), to: dir.file("sharp.png").path)

@@ -34,6 +34,7 @@ struct Blur: ParsableCommand {
         guard input.isFinite else {
             throw CLIError("\(image) contains \(input.nonFiniteCount) NaN or infinite samples: expected finite values; nothing written")
         }
+        noteNoiseScale(of: input)
         let kernel = try loadPSF(psf)
         // FFTW_ESTIMATE (the default) plans without timing, so the same command writes the
         // same bytes on every run; FFTW_MEASURE could pick a different, differently rounding plan.
@@ -47,5 +48,22 @@ struct Blur: ParsableCommand {
         } else {
             print("blurred \(input.height)×\(input.width) by a \(kernel.height)×\(kernel.width) PSF (\(boundary.rawValue)) → \(output) \(noisy.height)×\(noisy.width)")
         }
+    }
+
+    /// A float TIFF in other units (photon counts, 0–255) takes the noise options as they are, on
+    /// the [0, 1] scale, where σ = 0.01 is no noise at all on counts and an integer output clips
+    /// nearly every sample to white: say so, as `deconvolve` does for its settings.
+    func noteNoiseScale(of input: Image) {
+        let integerOutput = noise.quantize != nil || ImageFormat(path: output) == .png
+        guard noiseSigma > 0 || noise.poisson != nil || integerOutput else { return }
+        let (low, high, _) = input.statistics()
+        guard high > 1.5 || low < -0.5 else { return }
+        let reach = low < -0.5 && -low > high ? low : high
+        let affected = [noiseSigma > 0 ? "--noise-sigma" : nil, noise.poisson != nil ? "--poisson" : nil,
+                        integerOutput ? "the integer output (clipped to [0, 1])" : nil].compactMap { $0 }
+        writeStandardError("note: \(image)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1], and "
+                           + "\(affected.dropLast().joined(separator: ", "))\(affected.count > 1 ? " and " : "")\(affected.last!) "
+                           + "\(affected.count == 1 ? "is" : "are") on the [0, 1] scale: divide the "
+                           + "image by its value of white first for noise of that level in its units\n")
     }
 }
