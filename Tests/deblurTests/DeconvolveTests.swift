@@ -111,6 +111,24 @@ import _TestSupport
         }
     }
 
+    /// A float TIFF in photon counts restored into a PNG comes out white wherever a count is
+    /// above 1 (the PNG holds [0, 1]): a note names the output and --data-range; a TIFF output,
+    /// or the PNG with --data-range (the [0, 1] restoration), gets none.
+    @Test func countsRestoredIntoAPNGGetANote() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 24, width: 24) { _, y, x in Float(100 + 100 * x + 40 * y) }, to: dir.file("counts.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("psf.tif").path)
+            let png = try dir.deblur("deconvolve", "counts.tif", "--psf", "psf.tif", "--method", "rl", "-o", "out.png", "--quiet", "--fft-rigor", "estimate")
+            #expect(png.status == 0, "\(png)")
+            #expect(png.stderr.contains("out.png") && png.stderr.contains("--data-range"), "\(png)")
+            let tif = try dir.deblur("deconvolve", "counts.tif", "--psf", "psf.tif", "--method", "rl", "-o", "out.tif", "--quiet", "--fft-rigor", "estimate")
+            #expect(tif.status == 0 && tif.stderr.isEmpty, "\(tif)")
+            let ranged = try dir.deblur("deconvolve", "counts.tif", "--psf", "psf.tif", "--method", "rl", "--data-range", "4000", "-o", "r.png",
+                                        "--quiet", "--fft-rigor", "estimate")
+            #expect(ranged.status == 0 && ranged.stderr.isEmpty, "\(ranged)")
+        }
+    }
+
     /// `--json`'s `seconds` is the method's time, as the trace's are: the per-iteration PSNR and
     /// SSIM that `--trace --reference` computes are left out (50 RL iterations on 128² took 0.06 s,
     /// and the summary said 1.8 s in a debug build, nearly all of it scoring).

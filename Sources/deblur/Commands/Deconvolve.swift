@@ -150,6 +150,8 @@ struct Deconvolve: ParsableCommand {
         // hyper-Laplacian's weight (the |∇x|^α prior is not homogeneous of degree 2) do not.
         if dataRange == nil, method == .hyperLaplacian || noiseSigma != nil || damping != nil {
             noteScale(of: blurred, path: image, method: method.rawValue)
+        } else if dataRange == nil, ImageFormat(path: output) == .png {
+            notePNGOutput(output, of: blurred, path: image)
         }
         let kernel = try loadPSF(psf)
         var sharp: Image?
