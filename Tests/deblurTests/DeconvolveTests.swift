@@ -111,6 +111,26 @@ import _TestSupport
         }
     }
 
+    /// A TIFF's extra samples are dropped on reading, and tifffile writes a (4, y, x) stack, four
+    /// z-slices, as one planar RGBA page: deconvolve restored three slices as RGB and lost the
+    /// fourth without a word. It now says so, as it does for pages; a plain RGB TIFF gets no note.
+    @Test func tiffExtraSamplesDroppedGetANote() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("DeblurIOTests/Fixtures")
+        try withScratch { dir in
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent("rgba8.tif"), to: dir.file("rgba.tif"))
+            try ImageIO.write(try ImageIO.read(dir.file("rgba.tif").path), to: dir.file("rgb.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.5, size: 3), to: dir.file("psf.tif").path)
+            let rgba = try dir.deblur("deconvolve", "rgba.tif", "--psf", "psf.tif", "--method", "wiener", "--boundary", "reflect",
+                                      "-o", "out.tif", "--quiet", "--fft-rigor", "estimate")
+            #expect(rgba.status == 0, "\(rgba)")
+            #expect(rgba.stderr.contains("note: rgba.tif") && rgba.stderr.contains("dropped"), "\(rgba)")
+            let rgb = try dir.deblur("deconvolve", "rgb.tif", "--psf", "psf.tif", "--method", "wiener", "--boundary", "reflect",
+                                     "-o", "out2.tif", "--quiet", "--fft-rigor", "estimate")
+            #expect(rgb.status == 0 && rgb.stderr.isEmpty, "\(rgb)")
+        }
+    }
+
     /// A float TIFF in photon counts restored into a PNG comes out white wherever a count is
     /// above 1 (the PNG holds [0, 1]): a note names the output and --data-range; a TIFF output,
     /// or the PNG with --data-range (the [0, 1] restoration), gets none.

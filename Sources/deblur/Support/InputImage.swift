@@ -11,11 +11,20 @@ func readImage(_ path: String) throws -> Image {
     return image
 }
 
-/// The stderr note of `readImage` for a file already read.
+/// The stderr notes of `readImage` for a file already read: other pages, and a TIFF's extra
+/// samples, which are dropped. A TIFF's "alpha" is often data: tifffile writes a (4, y, x)
+/// stack, four slices, as one planar RGBA page (and a (3, y, x) one as RGB).
 func notePages(_ info: ImageFileInfo, of path: String) {
-    guard info.pages > 1 else { return }
     let layout = info.channels == 3 ? "RGB" : "gray"
-    writeStandardError("note: \(path) has \(info.pages) pages; only the first (\(info.height)×\(info.width), \(layout)) is read\n")
+    if info.pages > 1 {
+        writeStandardError("note: \(path) has \(info.pages) pages; only the first (\(info.height)×\(info.width), \(layout)) is read\n")
+    }
+    if info.format == .tiff && info.extraSamples > 0 {
+        let what = info.extraSamples == 1 ? (info.hasAlpha ? "1 extra sample per pixel (alpha)" : "1 extra sample per pixel")
+                                          : "\(info.extraSamples) extra samples per pixel"
+        writeStandardError("note: \(path) has \(what) beyond its \(layout), dropped: only the \(layout) is read "
+                           + "(a stack that tifffile stored as planar RGBA loses a slice: write it with photometric='minisblack')\n")
+    }
 }
 
 /// Reads an image for a run at `--data-range W`. A float file's samples are divided by W, onto
