@@ -38,7 +38,8 @@ import _TestSupport
 
     /// Float TIFFs in photon counts scored at the default data range 1 give −75 dB and a low SSIM
     /// that look like real scores (scikit-image refuses such images without data_range): a note
-    /// on stderr names the reference and --data-range; the scores themselves are unchanged.
+    /// on stderr names the reference and --data-range, or the image whose median is far outside
+    /// [0, 1] against a [0, 1] reference; the scores themselves are unchanged.
     @Test func referenceFarOutsideUnitRangeGetsADataRangeNote() throws {
         try withScratch { dir in
             try ImageIO.write(Image(height: 16, width: 16) { _, y, x in Float(1000 + 100 * x + 7 * y) }, to: dir.file("a.tif").path)
@@ -53,6 +54,14 @@ import _TestSupport
             try ImageIO.write(Image(height: 16, width: 16, value: 0.3), to: dir.file("c.tif").path)
             let quiet = try dir.deblur("metrics", "c.tif", "c.tif")
             #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet)")
+            // An image in 0–255 units against a [0, 1] reference: the image is named.
+            try ImageIO.write(Image(height: 16, width: 16, value: 0.3 * 255), to: dir.file("d.tif").path)
+            let units = try dir.deblur("metrics", "c.tif", "d.tif")
+            #expect(units.status == 0 && units.stderr.contains("d.tif") && units.stderr.contains("other units"), "\(units)")
+            // A [0, 1] image ringing past it at the edges is no unit slip.
+            try ImageIO.write(Image(height: 16, width: 16) { _, y, x in min(y, x) == 0 ? 6 : 0.3 }, to: dir.file("e.tif").path)
+            let ringing = try dir.deblur("metrics", "c.tif", "e.tif")
+            #expect(ringing.status == 0 && ringing.stderr.isEmpty, "\(ringing)")
         }
     }
 

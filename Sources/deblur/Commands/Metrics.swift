@@ -79,13 +79,20 @@ struct Metrics: ParsableCommand {
         if metrics.dataRange == nil {
             // A float TIFF in other units (photon counts, 0–255) scored at R = 1 gives numbers that
             // look like scores (−75 dB) and are not; scikit-image refuses such images without a
-            // data_range. The reference only: a restoration may ring past [0, 1] at its edges.
+            // data_range. The reference by its extremes; the image by its median, since a
+            // restoration on [0, 1] may ring far past it at its edges.
             let (low, high, _) = x.statistics()
+            let finite = y.pixels.filter { $0.isFinite }.sorted()
+            let middle = finite.isEmpty ? 0 : finite[finite.count / 2]
             if high > 1.5 || low < -0.5, low.isFinite, high.isFinite {
                 let reach = low < -0.5 && -low > high ? low : high
                 writeStandardError("note: \(reference)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1] "
                                    + "of the default --data-range 1: PSNR and SSIM are on that scale. Pass --data-range W, W the value of "
                                    + "white in the images' units, to score them on theirs\n")
+            } else if middle > 1.5 || middle < -0.5 {
+                writeStandardError("note: \(image)'s median sample is \(String(format: "%.4g", middle)), far outside the nominal [0, 1] "
+                                   + "of \(reference) and of the default --data-range 1: is it in other units (0–255, counts)? Divide it "
+                                   + "by its value of white to score it against \(reference)\n")
             }
         }
         let offset = validBlurOffset(reference: x, image: y)
