@@ -138,6 +138,22 @@ public struct Image: Sendable, Equatable {
         return count == 0 ? (.nan, .nan, .nan) : (lo, hi, sum / Double(count))
     }
 
+    /// The finite sample farthest outside [0, 1] when the samples leave [−0.5, 1.5], the sign of
+    /// an image in other units (a float TIFF of 0–255 or photon counts); nil otherwise.
+    public func farOutsideUnitRange() -> Float? {
+        let (low, high, _) = statistics()
+        guard low.isFinite, high.isFinite, high > 1.5 || low < -0.5 else { return nil }
+        return low < -0.5 && -low > high ? low : high
+    }
+
+    /// The median of the finite samples (the mean of the middle two for an even count; 0 for
+    /// none): what tells an image's units when its edges may ring far past them.
+    public func medianSample() -> Float {
+        let sorted = pixels.filter(\.isFinite).sorted(), n = sorted.count
+        guard n > 0 else { return 0 }
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+
     /// Every sample multiplied by `factor`: a change of units (an image of 0–255 onto [0, 1]).
     public func scaled(by factor: Float) -> Image {
         var copy = self

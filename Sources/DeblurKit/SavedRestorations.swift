@@ -95,7 +95,7 @@ public struct SavedRestorations: ItemRestorer {
             // slip, which the scores alone would not show. The median tells the units; the
             // extremes do not: a [0, 1] restoration may ring far past 1 at its edges (scikit-image's
             // richardson_lucy with clip=False on a valid blur reaches 4–18 there).
-            let middle = median(image.pixels.filter { $0.isFinite })
+            let middle = image.medianSample()
             if middle > 1.5 || middle < -0.5 {
                 throw EvaluationError.invalidValue(name: "restoration \(file)", value: String(format: "with a median sample of %.4g", middle),
                                                    expected: "float samples on the [0, 1] scale of the sharp image (give saved:dir=…,range=W, W the value of white, for other units; range=1 scores them as stored)")
@@ -108,13 +108,6 @@ public struct SavedRestorations: ItemRestorer {
                                                actual: "\(image.channels)×\(image.height)×\(image.width)")
         }
         return image
-    }
-
-    /// The median of `samples` (the mean of the middle two for an even count); 0 for none.
-    private func median(_ samples: [Float]) -> Float {
-        guard !samples.isEmpty else { return 0 }
-        let sorted = samples.sorted(), n = sorted.count
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }
 
     /// Without an item there is no file to read: this method works only inside a comparison.

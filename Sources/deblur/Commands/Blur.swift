@@ -56,9 +56,7 @@ struct Blur: ParsableCommand {
     func noteNoiseScale(of input: Image) {
         let integerOutput = noise.quantize != nil || ImageFormat(path: output) == .png
         guard noiseSigma > 0 || noise.poisson != nil || integerOutput else { return }
-        let (low, high, _) = input.statistics()
-        guard high > 1.5 || low < -0.5 else { return }
-        let reach = low < -0.5 && -low > high ? low : high
+        guard let reach = input.farOutsideUnitRange() else { return }
         let affected = [noiseSigma > 0 ? "--noise-sigma" : nil, noise.poisson != nil ? "--poisson" : nil,
                         integerOutput ? "the integer output (clipped to [0, 1])" : nil].compactMap { $0 }
         writeStandardError("note: \(image)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1], and "

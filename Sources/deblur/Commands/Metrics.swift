@@ -81,11 +81,8 @@ struct Metrics: ParsableCommand {
             // look like scores (−75 dB) and are not; scikit-image refuses such images without a
             // data_range. The reference by its extremes; the image by its median, since a
             // restoration on [0, 1] may ring far past it at its edges.
-            let (low, high, _) = x.statistics()
-            let finite = y.pixels.filter { $0.isFinite }.sorted()
-            let middle = finite.isEmpty ? 0 : finite[finite.count / 2]
-            if high > 1.5 || low < -0.5, low.isFinite, high.isFinite {
-                let reach = low < -0.5 && -low > high ? low : high
+            let middle = y.medianSample()
+            if let reach = x.farOutsideUnitRange() {
                 writeStandardError("note: \(reference)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1] "
                                    + "of the default --data-range 1: PSNR and SSIM are on that scale. Pass --data-range W, W the value of "
                                    + "white in the images' units, to score them on theirs\n")

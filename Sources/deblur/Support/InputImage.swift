@@ -61,9 +61,8 @@ func checkDataRange(_ range: Double?) throws {
 /// The stderr note for a PNG `output` of an image in other units (a float TIFF of counts): the PNG
 /// holds [0, 1], so every sample above 1 is written white, a picture of nothing.
 func notePNGOutput(_ output: String, of image: Image, path: String) {
-    let (low, high, _) = image.statistics()
-    guard high > 1.5 || low < -0.5, low.isFinite, high.isFinite else { return }
-    writeStandardError("note: \(path)'s samples reach \(String(format: "%.4g", low < -0.5 && -low > high ? low : high)), far outside the "
+    guard let reach = image.farOutsideUnitRange() else { return }
+    writeStandardError("note: \(path)'s samples reach \(String(format: "%.4g", reach)), far outside the "
                        + "nominal [0, 1], and \(output) holds [0, 1], clipped: pass --data-range W, W the value of white in the image's "
                        + "units, to write the [0, 1] restoration there, or write a .tif\n")
 }
@@ -72,9 +71,7 @@ func notePNGOutput(_ output: String, of image: Image, path: String) {
 /// raw units, 0–255 or counts) restored by `method`, whose regularization is set for that scale:
 /// the result is not the [0, 1] result in other units, and nothing else would say so.
 func noteScale(of image: Image, path: String, method: String) {
-    let (low, high, _) = image.statistics()
-    guard high > 1.5 || low < -0.5, low.isFinite, high.isFinite else { return }
-    let reach = low < -0.5 && -low > high ? low : high
+    guard let reach = image.farOutsideUnitRange() else { return }
     writeStandardError("note: \(path)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1], and \(method)'s "
                        + "settings are for [0, 1]: its result is not the [0, 1] result in other units. Pass --data-range W, W the value "
                        + "of white in the image's units (255 for 8-bit, 65535 for 16-bit data), to restore it on that scale\n")
