@@ -31,7 +31,7 @@ let committedBank = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("deblurkit-bank-copy-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/trajectory-13-1.tif", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/trajectory-13-1.tif", contents: Data())
         let copied = try KernelBank.copy(kind: "trajectory", to: folder, from: committedBank)
         let expected = try KernelBank.entries(in: committedBank).filter { $0.kind == "trajectory" }
         #expect(copied == expected && copied.count >= 2)

@@ -145,7 +145,7 @@ import _TestSupport
             }
             if trial % 5 == 0 { bytes.removeLast(rng.integer(below: bytes.count / 2)) }
             let path = "\(directory)/mutant.\(kind == "png" ? "png" : "tif")"
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             do {
                 let image = try ImageIO.read(path)
                 #expect(image.count == image.channels * image.height * image.width)

@@ -11,7 +11,7 @@ import Testing
     static func make(_ files: [String: String]) -> String {
         let directory = TestFiles.scratch()
         for (name, text) in files {
-            FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(text.utf8))
         }
         return directory
     }
@@ -68,7 +68,7 @@ import Testing
         #expect(throws: IOError.badDataset(file: "/nonexistent-dataset", line: nil, reason: "not a directory")) {
             try Dataset.load("/nonexistent-dataset", itemsFile: "items.jsonl")
         }
-        FileManager.default.createFile(atPath: directory + "/items-3-of-3.jsonl", contents: Data((Self.item("000002") + "\n" + Self.item("000002")).utf8))
+        _ = FileManager.default.createFile(atPath: directory + "/items-3-of-3.jsonl", contents: Data((Self.item("000002") + "\n" + Self.item("000002")).utf8))
         #expect(throws: IOError.badDataset(file: directory + "/items-3-of-3.jsonl", line: 2, reason: "duplicate id \"000002\" (first in items-3-of-3.jsonl line 1)")) {
             try Dataset.load(directory, itemsFile: "items-3-of-3.jsonl")
         }

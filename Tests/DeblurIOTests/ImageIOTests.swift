@@ -187,7 +187,7 @@ import _TestSupport
         let directory = TestFiles.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let image = ImageIOTests.quantizedImage(channels: 1, height: 3, width: 4, levels: 255, seed: 1)
-        try FileManager.default.createFile(atPath: "\(directory)/png.tif", contents: ImageIO.encodePNG(image))
+        _ = try FileManager.default.createFile(atPath: "\(directory)/png.tif", contents: ImageIO.encodePNG(image))
         let (read, info) = try ImageIO.readWithInfo("\(directory)/png.tif")
         #expect(read == image && info.format == .png)
     }
