@@ -138,20 +138,21 @@ struct Compare: ParsableCommand {
     /// image would be replaced by this run's before or after the saved one is read, so an
     /// earlier version's restorations were lost and, read after, scored as this run's.
     func refuseSavingInto(_ specs: [MethodSpec], root: String) throws {
-        func identity(_ path: String) -> String? {
-            var s = stat()
-            return stat(path, &s) == 0 ? "\(s.st_dev):\(s.st_ino)" : nil
-        }
         for read in specs where read.name == "saved" {
-            guard let folder = read.parameterDictionary["dir"], let readID = identity(folder) else { continue }
+            guard let folder = read.parameterDictionary["dir"], let readID = existingFileIdentity(folder) else { continue }
             for written in specs {
-                let target = (root as NSString).appendingPathComponent(SavedRestorations.fileName(written.description))
-                if identity(target) == readID {
+                let target = Self.restoredFolder(root: root, method: written.description)
+                if existingFileIdentity(target) == readID {
                     throw ValidationError("--save-restored \(root) would write \(written.description)'s images into \(target), "
                                           + "the folder \(read.description) reads (its files would be replaced): give another --save-restored folder.")
                 }
             }
         }
+    }
+
+    /// Where `--save-restored ROOT` puts the images of the method labelled `method`.
+    static func restoredFolder(root: String, method: String) -> String {
+        (root as NSString).appendingPathComponent(SavedRestorations.fileName(method))
     }
 
     func run() throws {
@@ -200,7 +201,7 @@ struct Compare: ParsableCommand {
             }
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             runner.saveRestored = { id, method, image in
-                let directory = (root as NSString).appendingPathComponent(SavedRestorations.fileName(method))
+                let directory = Self.restoredFolder(root: root, method: method)
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 try ImageIO.write(image, to: (directory as NSString).appendingPathComponent(SavedRestorations.fileName(id) + ".tif"))
             }
@@ -256,8 +257,7 @@ struct Compare: ParsableCommand {
             }
         }
         var printed = false
-        for (option, given) in [("--report", reportPath), ("--csv", csvPath), ("--html", htmlPath), ("--json", jsonPath)] {
-            guard let given else { continue }
+        for case let (option, given?) in outputs where option != "--tuned-methods" {
             if given == "-" { print(render(option), terminator: ""); printed = true }
             else { try writeAtomically(Data(render(option).utf8), to: given) }
         }

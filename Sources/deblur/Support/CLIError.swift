@@ -38,8 +38,7 @@ func refuseClashes(_ outputs: [(option: String, path: String?)], inputs: [String
     func identity(_ path: String) -> String? {
         let (resolved, inPlace) = writeDestination(of: path)
         if inPlace || standardStream(named: path) != nil { return nil }
-        var s = stat()
-        if stat(resolved, &s) == 0 { return "\(s.st_dev):\(s.st_ino)" }
+        if let existing = existingFileIdentity(resolved) { return existing }
         let url = URL(fileURLWithPath: resolved).standardizedFileURL
         // The directory may be reached through a link: `ld/d.tif` and `real/d.tif` are one file.
         guard let directory = realpath(url.deletingLastPathComponent().path, nil) else { return url.path }
@@ -57,6 +56,13 @@ func refuseClashes(_ outputs: [(option: String, path: String?)], inputs: [String
         }
         seen[id] = (option, path)
     }
+}
+
+/// The device and inode of an existing file or folder (one key for every name it has, links
+/// followed); nil when nothing is there.
+func existingFileIdentity(_ path: String) -> String? {
+    var s = stat()
+    return stat(path, &s) == 0 ? "\(s.st_dev):\(s.st_ino)" : nil
 }
 
 /// Refuses, before a long run, an output path that could not be written at its end: a
