@@ -82,10 +82,19 @@ import KernelBank
         }
     }
 
-    @Test func shardsInAnyOrderWriteTheSameFilesAsOneRun() throws {
+    /// Dead leaves, and photographs in `cycle` order, whose passes (4 photos, 10 items) straddle
+    /// the shards: an item's photo comes from its pass's permutation, not from earlier items.
+    @Test(arguments: ["dead leaves", "photos in cycle"])
+    func shardsInAnyOrderWriteTheSameFilesAsOneRun(source: String) throws {
         let whole = temporaryDirectory("whole"), sharded = temporaryDirectory("sharded")
-        defer { try? FileManager.default.removeItem(atPath: whole); try? FileManager.default.removeItem(atPath: sharded) }
-        let generator = try DatasetGenerator(settings: settings())
+        let photos = try photoFolder("shard-photos", count: 4)
+        defer { for d in [whole, sharded, photos] { try? FileManager.default.removeItem(atPath: d) } }
+        var s = settings()
+        if source == "photos in cycle" {
+            s = photoSettings(photos, count: 10)
+            s.imageOrder = .cycle
+        }
+        let generator = try DatasetGenerator(settings: s)
         _ = try generator.write(to: whole, threads: 1)
         _ = try generator.write(to: sharded, shard: try Shard(3, of: 3), threads: 2)
         _ = try generator.write(to: sharded, shard: try Shard(1, of: 3), threads: 1)
@@ -96,7 +105,7 @@ import KernelBank
         #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
         // Switching the split replaces the other split's items files; nothing is regenerated.
         let summary = try generator.write(to: sharded)
-        #expect(summary.skipped == 5)
+        #expect(summary.skipped == s.count)
         #expect(!FileManager.default.fileExists(atPath: sharded + "/items-2-of-3.jsonl"))
         #expect(try Dataset.load(sharded).items == (try Dataset.load(whole).items))
     }
@@ -220,6 +229,106 @@ import KernelBank
         #expect(item.sharp.height == 20 && item.sharp.width == 18)
         _ = try generator.write(to: out)
         #expect(try Dataset.load(out).items.count == 5)
+    }
+
+    /// A folder of `count` photographs told apart by their height (30, 31, …; 26 wide), for
+    /// `--whole-images` items whose sharp image shows which photograph they used.
+    func photoFolder(_ name: String, count: Int) throws -> String {
+        let folder = temporaryDirectory(name)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for k in 0..<count {
+            try ImageIO.write(randomImage(height: 30 + k, width: 26, seed: UInt64(k)), to: folder + "/photo-\(k).png", depth: .uint8)
+        }
+        return folder
+    }
+
+    func photoSettings(_ folder: String, count: Int) -> SynthesisSettings {
+        var s = settings()
+        s.count = count
+        s.sharpSource = .images
+        s.imagesDirectory = folder
+        s.wholeImages = true
+        return s
+    }
+
+    /// The photograph item `index` used: its sharp image is the valid part of the whole photo,
+    /// 7 − 1 rows shorter (the trajectories are 7 × 7).
+    func photoUsed(_ generator: DatasetGenerator, _ index: Int) throws -> Int {
+        try generator.makeItem(index: index).sharp.height + 6 - 30
+    }
+
+    /// The default draws each item's photograph with replacement from the item's own stream:
+    /// pinned, so that adding other orders leaves existing datasets as they were.
+    @Test func photosAreDrawnWithReplacementByDefaultAsBefore() throws {
+        let folder = try photoFolder("photos-random", count: 4)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let generator = try DatasetGenerator(settings: photoSettings(folder, count: 12))
+        let used = try (0..<12).map { try photoUsed(generator, $0) }
+        #expect(used == [2, 0, 1, 3, 0, 0, 2, 2, 1, 3, 3, 0], "\(used)")
+    }
+
+    /// `cycle` passes over the photos, each pass a permutation of its own: with count = 2N each
+    /// photo is used exactly twice, and with count = 10 of 4 photos two or three times. Only the
+    /// photo changes: the kernel and the noise are those of the same item in `random` order.
+    @Test func cycleUsesEveryPhotoCountOverNTimes() throws {
+        let folder = try photoFolder("photos-cycle", count: 4)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var s = photoSettings(folder, count: 24)
+        s.imageOrder = .cycle
+        let generator = try DatasetGenerator(settings: s)
+        let used = try (0..<24).map { try photoUsed(generator, $0) }
+        let passes = stride(from: 0, to: 24, by: 4).map { Array(used[$0..<$0 + 4]) }
+        for pass in passes { #expect(pass.sorted() == [0, 1, 2, 3], "\(used)") }
+        // Reshuffled for each pass, not one order repeated.
+        #expect(Set(passes).count > 1, "\(used)")
+        s.count = 8
+        let twice = try DatasetGenerator(settings: s)
+        let usedTwice = try (0..<8).map { try photoUsed(twice, $0) }
+        #expect((0..<4).map { k in usedTwice.filter { $0 == k }.count } == [2, 2, 2, 2], "\(usedTwice)")
+        // The photo of an item depends on the seed and the index, not on the count.
+        #expect(usedTwice == Array(used.prefix(8)))
+        s.count = 10
+        let ten = try DatasetGenerator(settings: s)
+        let usedTen = try (0..<10).map { try photoUsed(ten, $0) }
+        let counts = (0..<4).map { k in usedTen.filter { $0 == k }.count }
+        #expect(counts.sorted() == [2, 2, 3, 3], "\(counts)")
+        var random = s
+        random.imageOrder = .random
+        let other = try DatasetGenerator(settings: random)
+        for index in [0, 5, 9] {
+            let a = try ten.makeItem(index: index), b = try other.makeItem(index: index)
+            #expect(a.psf == b.psf && a.kernelName == b.kernelName && a.noise == b.noise)
+            #expect(ten.manifestEntry(index: index) == other.manifestEntry(index: index))
+        }
+    }
+
+    /// `dataset.json` records `image_order` only when it is not `random`: the default settings
+    /// write the file they wrote before the option existed (so such datasets resume), and a
+    /// directory made in one order is refused in the other.
+    @Test func imageOrderIsRecordedWhenItIsNotTheDefault() throws {
+        let folder = try photoFolder("photos-recorded", count: 3), out = temporaryDirectory("recorded")
+        defer { for d in [folder, out] { try? FileManager.default.removeItem(atPath: d) } }
+        var s = photoSettings(folder, count: 3)
+        let random = try DatasetGenerator(settings: s).datasetJSON()
+        #expect(random["image_order"] == nil && random["whole_images"] == .bool(true))
+        s.imageOrder = .cycle
+        let cycle = try DatasetGenerator(settings: s)
+        #expect(try cycle.datasetJSON()["image_order"] == .string("cycle"))
+        var decoded = try JSONDecoder().decode(SynthesisSettings.self, from: try JSONEncoder().encode(s))
+        #expect(decoded == s)
+        s.imageOrder = .random
+        decoded = try JSONDecoder().decode(SynthesisSettings.self, from: try JSONEncoder().encode(s))
+        #expect(decoded == s)
+        _ = try DatasetGenerator(settings: s).write(to: out, threads: 1)
+        do { _ = try cycle.write(to: out, threads: 1); Issue.record("a random-order directory resumed in cycle order") } catch {
+            #expect("\(error)".contains("image_order: absent there, \"cycle\" now"), "\(error)")
+        }
+        // An order means nothing without photographs.
+        var leaves = settings()
+        leaves.imageOrder = .cycle
+        #expect(throws: DatasetsError.invalidSetting(name: "image order", value: "cycle", expected: "random with dead leaves (an order applies to a folder of images)")) {
+            try DatasetGenerator(settings: leaves)
+        }
     }
 
     @Test func kernelFolderSourceDrawsKernelsFromTheFiles() throws {

@@ -54,15 +54,28 @@ import _TestSupport
         }
     }
 
+    /// Three photographs 40 to 42 rows high (36 wide) in `dir/photos`: a `--whole-images` item's
+    /// sharp image shows which one it used.
+    static func photos(in dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir.file("photos"), withIntermediateDirectories: true)
+        for k in 0..<3 {
+            try ImageIO.write(randomImage(height: 40 + k, width: 36, seed: UInt64(k)), to: dir.file("photos/photo-\(k).png").path)
+        }
+    }
+
     /// Items depend on (settings, seed, index) alone: shards 1/2 and 2/2 split items.jsonl and
-    /// write the same image files as one run.
-    @Test func twoShardsTogetherEqualOneRun() throws {
+    /// write the same image files as one run; so do photographs in `cycle` order, whose passes
+    /// over the 3 photos straddle the shards.
+    @Test(arguments: [[], ["--images", "photos", "--whole-images", "--image-order", "cycle", "--count", "7"]])
+    func twoShardsTogetherEqualOneRun(extra: [String]) throws {
         try withScratch { dir in
-            #expect(try dir.deblur(Self.arguments).status == 0)
+            try Self.photos(in: dir)
+            let arguments = Self.arguments + extra
+            #expect(try dir.deblur(arguments).status == 0)
             let whole = try Self.contents(dir.file("ds"))
             try FileManager.default.removeItem(at: dir.file("ds"))
             for k in 1...2 {
-                let result = try dir.deblur(Self.arguments + ["--shard", "\(k)/2"])
+                let result = try dir.deblur(arguments + ["--shard", "\(k)/2"])
                 #expect(result.status == 0, "\(result)")
             }
             let sharded = try Self.contents(dir.file("ds"))
@@ -70,11 +83,32 @@ import _TestSupport
                 String(decoding: data ?? Data(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
             }
             let shardLines = lines(sharded["items-1-of-2.jsonl"]) + lines(sharded["items-2-of-2.jsonl"])
-            #expect(shardLines.count == 3)
+            #expect(shardLines.count == (extra.isEmpty ? 3 : 7))
             #expect(shardLines.sorted() == lines(whole["items.jsonl"]).sorted())
             for (name, data) in whole where name.hasSuffix(".png") || name.hasSuffix(".tif") {
                 #expect(sharded[name] == data, "\(name) differs between the sharded and the whole run")
             }
+            #expect(sharded["dataset.json"] == whole["dataset.json"])
+        }
+    }
+
+    /// `--image-order cycle` with `--count` = 2N uses each of the N photographs exactly twice
+    /// (by default items draw them with replacement: some are used more often) and records
+    /// the order in dataset.json.
+    @Test func cycleOrderUsesEachPhotoExactlyTwiceForTwiceAsManyItems() throws {
+        try withScratch { dir in
+            try Self.photos(in: dir)
+            let result = try dir.deblur("synth", "--out", "ds", "--images", "photos", "--whole-images", "--image-order", "cycle",
+                                        "--count", "6", "--trajectories", "7", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            // The valid part of a whole photo 40 + k rows high is 40 + k − 6 rows high.
+            let used = try (0..<6).map { try ImageIO.read(dir.file("ds/sharp/00000\($0).png").path).height - 34 }
+            #expect((0..<3).map { k in used.filter { $0 == k }.count } == [2, 2, 2], "\(used)")
+            let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file("ds/dataset.json"))) as? [String: Any])
+            #expect(manifest["image_order"] as? String == "cycle")
+
+            let refused = try dir.deblur("synth", "--out", "leaves", "--image-order", "cycle", "--quiet")
+            #expect(refused.status == 1 && refused.stderr.contains("--image-order needs --images DIR"), "\(refused)")
         }
     }
 

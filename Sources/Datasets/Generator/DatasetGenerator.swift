@@ -11,6 +11,9 @@ import Foundation
 /// uniform for the noise σ, a sharp-image draw (the dead-leaves seed, or the seed that picks
 /// a source image), two uniforms for the crop position, and the noise seed. So an item
 /// depends on (settings, seed, index) alone, and any shard split gives the same files.
+/// With `imageOrder == .cycle` the source image comes instead from pass ⌊i / N⌋'s permutation
+/// of the N images, itself drawn from `SeededRandom(seed: settings.seed, stream: cycleStream +
+/// pass)`; the item's own draws are the same, so its kernel, crop and noise do not change.
 ///
 /// The `valid` protocol (Levin et al. 2009, Sun et al. 2013): a sharp crop larger by the
 /// PSF size − 1 is blurred and only the valid part is kept; `sharp` is its matching centre
@@ -146,6 +149,30 @@ public struct DatasetGenerator: Sendable {
         }
     }
 
+    /// The first stream of the `.cycle` permutations, one per pass: far above the item
+    /// streams (at most 10⁸ items), so no permutation shares an item's sequence.
+    static let cycleStream: UInt64 = 0x4359_434C_0000_0000  // "CYCL"
+
+    /// The index in `imageFiles` of the source image of `plan`'s item.
+    func imageIndex(_ plan: Plan) -> Int {
+        let n = imageFiles.count
+        switch settings.imageOrder {
+        case .random:
+            var pick = SeededRandom(seed: plan.sharpDraw)
+            return pick.integer(below: n)
+        case .cycle:
+            // Fisher–Yates from the front: position k is final after k + 1 swaps, so the pass's
+            // permutation is drawn only as far as this item.
+            var rng = SeededRandom(seed: settings.seed, stream: Self.cycleStream &+ UInt64(plan.index / n))
+            var order = Array(0..<n)
+            let position = plan.index % n
+            for k in 0...position {
+                order.swapAt(k, k + rng.integer(below: n - k))
+            }
+            return order[position]
+        }
+    }
+
     private func noiseModel(_ plan: Plan) -> NoiseModel {
         NoiseModel(gaussianSigma: plan.noiseSigma, poissonPeak: settings.poissonPeak, quantizeBits: settings.quantizeBits)
     }
@@ -205,8 +232,7 @@ public struct DatasetGenerator: Sendable {
         case .deadLeaves:
             source = settings.deadLeaves.generate(height: settings.height + growY, width: settings.width + growX, seed: plan.sharpDraw)
         case .images:
-            var pick = SeededRandom(seed: plan.sharpDraw)
-            let path = imageFiles[pick.integer(below: imageFiles.count)]
+            let path = imageFiles[imageIndex(plan)]
             let image: Image
             do { image = try ImageIO.read(path) } catch { throw DatasetsError.badSource(path: path, reason: "\(error)") }
             if settings.wholeImages {

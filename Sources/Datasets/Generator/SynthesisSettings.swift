@@ -12,6 +12,17 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
         case images
     }
 
+    /// The order in which items use the photographs of `imagesDirectory`.
+    public enum ImageOrder: String, Sendable, Codable, CaseIterable {
+        /// Each item draws a photograph at random from its own stream, with replacement: some
+        /// photographs appear more often than others.
+        case random
+        /// Passes over the photographs, each pass in a seeded random permutation of its own:
+        /// with N photographs item `i` uses photograph `permutation[i / N][i mod N]`, so every
+        /// photograph appears ⌊count / N⌋ or ⌈count / N⌉ times.
+        case cycle
+    }
+
     /// Where PSFs come from.
     public enum KernelSource: String, Sendable, Codable, CaseIterable {
         /// A fresh Boracchi–Foi trajectory per item (`trajectorySize`, `trajectory`).
@@ -36,6 +47,8 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
     public var imagesDirectory: String? = nil
     /// Use whole images instead of random crops (`.images` only).
     public var wholeImages = false
+    /// Which photograph each item uses (`.images` only; default `.random`).
+    public var imageOrder: ImageOrder = .random
     /// Where PSFs come from (default a fresh trajectory per item).
     public var kernelSource: KernelSource = .trajectories
     /// Folder of PSF files for `.folder`, or `bank` for the shipped bank (resolved by the
@@ -60,6 +73,51 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case count, height, width, seed, sharpSource, deadLeaves, imagesDirectory, wholeImages, imageOrder, kernelSource,
+             kernelDirectory, trajectorySize, trajectory, noiseSigmaMin, noiseSigmaMax, poissonPeak, quantizeBits, boundary, sharpBits
+    }
+
+    /// Decodes settings recorded before `imageOrder` existed as `.random`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(Int.self, forKey: .count)
+        height = try c.decode(Int.self, forKey: .height)
+        width = try c.decode(Int.self, forKey: .width)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        sharpSource = try c.decode(SharpSource.self, forKey: .sharpSource)
+        deadLeaves = try c.decode(DeadLeaves.self, forKey: .deadLeaves)
+        imagesDirectory = try c.decodeIfPresent(String.self, forKey: .imagesDirectory)
+        wholeImages = try c.decode(Bool.self, forKey: .wholeImages)
+        imageOrder = try c.decodeIfPresent(ImageOrder.self, forKey: .imageOrder) ?? .random
+        kernelSource = try c.decode(KernelSource.self, forKey: .kernelSource)
+        kernelDirectory = try c.decodeIfPresent(String.self, forKey: .kernelDirectory)
+        trajectorySize = try c.decode(Int.self, forKey: .trajectorySize)
+        trajectory = try c.decode(TrajectoryParameters.self, forKey: .trajectory)
+        noiseSigmaMin = try c.decode(Double.self, forKey: .noiseSigmaMin)
+        noiseSigmaMax = try c.decode(Double.self, forKey: .noiseSigmaMax)
+        poissonPeak = try c.decodeIfPresent(Double.self, forKey: .poissonPeak)
+        quantizeBits = try c.decodeIfPresent(Int.self, forKey: .quantizeBits)
+        boundary = try c.decode(BlurBoundary.self, forKey: .boundary)
+        sharpBits = try c.decode(Int.self, forKey: .sharpBits)
+    }
+
+    /// Leaves `imageOrder` out when it is `.random`, so that `dataset.json` of the default
+    /// settings is the one written before the option existed, and such datasets resume.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(count, forKey: .count); try c.encode(height, forKey: .height); try c.encode(width, forKey: .width)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(sharpSource, forKey: .sharpSource); try c.encode(deadLeaves, forKey: .deadLeaves)
+        try c.encodeIfPresent(imagesDirectory, forKey: .imagesDirectory); try c.encode(wholeImages, forKey: .wholeImages)
+        if imageOrder != .random { try c.encode(imageOrder, forKey: .imageOrder) }
+        try c.encode(kernelSource, forKey: .kernelSource); try c.encodeIfPresent(kernelDirectory, forKey: .kernelDirectory)
+        try c.encode(trajectorySize, forKey: .trajectorySize); try c.encode(trajectory, forKey: .trajectory)
+        try c.encode(noiseSigmaMin, forKey: .noiseSigmaMin); try c.encode(noiseSigmaMax, forKey: .noiseSigmaMax)
+        try c.encodeIfPresent(poissonPeak, forKey: .poissonPeak); try c.encodeIfPresent(quantizeBits, forKey: .quantizeBits)
+        try c.encode(boundary, forKey: .boundary); try c.encode(sharpBits, forKey: .sharpBits)
+    }
+
     /// Checks every field; throws naming the first one out of its domain.
     public func validate() throws {
         guard count >= 1 && count <= 100_000_000 else {
@@ -83,6 +141,9 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
             guard imagesDirectory != nil else {
                 throw DatasetsError.invalidSetting(name: "sharp source", value: "images", expected: "an images directory")
             }
+        }
+        guard imageOrder == .random || sharpSource == .images else {
+            throw DatasetsError.invalidSetting(name: "image order", value: imageOrder.rawValue, expected: "random with dead leaves (an order applies to a folder of images)")
         }
         switch kernelSource {
         case .trajectories:

@@ -2,6 +2,8 @@ import ArgumentParser
 import DeblurKit
 import Foundation
 
+extension SynthesisSettings.ImageOrder: ExpressibleByArgument {}
+
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth", abstract: "Generate a synthetic blurred dataset.",
@@ -21,6 +23,8 @@ struct Synth: ParsableCommand {
     var images: String?
     @Flag(help: "Use whole images from --images instead of random crops.")
     var wholeImages = false
+    @Option(help: "Which image of --images each item uses: random (drawn per item, with replacement) or cycle (passes over the images, each pass in a new seeded random order, so each is used count/N times).")
+    var imageOrder: SynthesisSettings.ImageOrder?
     @Flag(help: "Skip unreadable or too small files in --images / --kernels (listed on stderr) instead of failing.")
     var skipBad = false
     @Option(help: "Item size: N (square) or HxW.")
@@ -96,8 +100,11 @@ struct Synth: ParsableCommand {
             s.sharpSource = .images
             s.imagesDirectory = images
             s.wholeImages = wholeImages
+            s.imageOrder = imageOrder ?? .random
         } else if wholeImages {
             throw CLIError("--whole-images needs --images DIR")
+        } else if imageOrder != nil {
+            throw CLIError("--image-order needs --images DIR")
         }
         let (rmin, rmax) = try Self.range(radii, "radii")
         s.deadLeaves = DeadLeaves(minRadius: rmin, maxRadius: rmax, channels: rgb ? 3 : 1, textureAmplitude: texture, defocusSigma: defocus)
