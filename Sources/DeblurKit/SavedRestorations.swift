@@ -17,8 +17,23 @@ public struct SavedRestorations: ItemRestorer {
     public var dataRange: Double?
     /// The extensions looked for, in this order.
     public static let extensions = ["tif", "tiff", "png"]
+    /// The ids of every item of the dataset (`deblur compare` gives them; empty: unknown). An
+    /// item whose own file is missing is read under the name `--save-restored` gives it
+    /// (`fileName(_:)`) only when no other item has that name: beside an item `a_b`, `a_b.tif`
+    /// is that item's restoration, not `a b`'s.
+    public var itemIDs: [String] = [] { didSet { sharedNames = Self.sharedNames(itemIDs) } }
+    /// The file names of more than one of `itemIDs`, with those ids.
+    private var sharedNames: [String: [String]] = [:]
 
-    public init(directory: String, dataRange: Double? = nil) { self.directory = directory; self.dataRange = dataRange }
+    public init(directory: String, dataRange: Double? = nil, itemIDs: [String] = []) {
+        self.directory = directory; self.dataRange = dataRange
+        self.itemIDs = itemIDs
+        sharedNames = Self.sharedNames(itemIDs)
+    }
+
+    private static func sharedNames(_ ids: [String]) -> [String: [String]] {
+        Dictionary(grouping: Set(ids), by: { fileName($0) }).filter { $0.value.count > 1 }.mapValues { $0.sorted() }
+    }
 
     /// From a spec's parameters: `dir` and nothing else.
     /// - Throws: `EvaluationError.invalidValue` for another key or a missing `dir`.
@@ -61,8 +76,10 @@ public struct SavedRestorations: ItemRestorer {
     }
 
     /// The file of item `id`: `<id>.tif|.tiff|.png`, or, when there is none and the id holds
-    /// other characters, the name `--save-restored` wrote it under (`fileName(_:)`).
-    /// - Throws: `IOError.cannotOpen` when there is none or more than one.
+    /// other characters, the name `--save-restored` wrote it under (`fileName(_:)`), unless
+    /// another of `itemIDs` has that name too.
+    /// - Throws: `IOError.cannotOpen` when there is none or more than one, or when the only name
+    ///   left is another item's.
     public func path(of id: String) throws -> String {
         func files(_ name: String) -> [String] {
             // A name with a separator would read outside the folder.
@@ -71,11 +88,22 @@ public struct SavedRestorations: ItemRestorer {
             return Self.extensions.map { base + "." + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
         }
         let safe = Self.fileName(id)
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        func names(_ name: String) -> String { "\(name).\(Self.extensions.joined(separator: "|."))" }
         var found = files(id)
-        if found.isEmpty && safe != id { found = files(safe) }
+        if found.isEmpty && safe != id {
+            // The file there may be the other item's own restoration, which this item would then
+            // be scored with.
+            if let others = sharedNames[safe]?.filter({ $0 != id }), !others.isEmpty {
+                throw IOError.cannotOpen(path: base + names(id),
+                                         reason: "no such file (the restoration of item '\(id)'); \(names(safe)) is not read in its place: "
+                                               + "item\(others.count == 1 ? "" : "s") \(others.map { "'\($0)'" }.joined(separator: ", ")) "
+                                               + "of the dataset \(others.count == 1 ? "has" : "have") that file name too")
+            }
+            found = files(safe)
+        }
         guard found.count == 1 else {
-            let names = (safe == id ? [id] : [id, safe]).map { "\($0).\(Self.extensions.joined(separator: "|."))" }
-            let base = directory.hasSuffix("/") ? directory : directory + "/"
+            let names = (safe == id ? [id] : [id, safe]).map(names)
             throw IOError.cannotOpen(path: base + names.joined(separator: " or "),
                                      reason: found.isEmpty ? "no such file (the restoration of item \(id))"
                                                            : "more than one (\(found.joined(separator: ", "))): keep one")

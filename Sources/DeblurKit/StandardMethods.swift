@@ -21,6 +21,18 @@ extension MethodFactory {
                                                     reason: "expected blurred, \(ClassicalMethods.names.joined(separator: ", ")), cnn or saved")
         }
     }, tuningGrid: { ClassicalMethods.tuningGrid($0) })
+
+    /// `standard` for the items of one dataset, as `deblur compare` scores them: `saved:dir=`
+    /// knows every item id (`SavedRestorations.itemIDs`), so an item whose file is missing is
+    /// never scored with another item's restoration.
+    public static func standard(itemIDs: [String]) -> MethodFactory {
+        MethodFactory(make: { spec in
+            let method = try standard.make(spec)
+            guard var saved = method as? SavedRestorations else { return method }
+            saved.itemIDs = itemIDs
+            return saved
+        }, tuningGrid: standard.tuningGrid)
+    }
 }
 
 extension ComparisonItem {

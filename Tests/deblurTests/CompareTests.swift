@@ -446,6 +446,43 @@ import Testing
         }
     }
 
+    /// An item whose file is missing falls back to the name `--save-restored` gives it, but not
+    /// when that name is another item's: item `a b` without `a b.tif` read `a_b.tif`, item
+    /// `a_b`'s restoration, and was scored with it (status 0). It fails naming both ids, in a
+    /// shard without `a_b` too; `c:d` still reads `c_d.tif`, which no other item claims.
+    @Test func savedRestorationsNeverReadAnotherItemsFile() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let itemsFile = dir.file("ds/items.jsonl")
+            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
+            let renamed = zip(lines, ["a b", "a_b", "c:d"]).map { line, id in line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"") }
+            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            // Restorations named as another tool might: the blurred images themselves.
+            try FileManager.default.createDirectory(at: dir.file("saved"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: dir.file("ds/blurred/000001.tif"), to: dir.file("saved/a_b.tif"))
+            try FileManager.default.copyItem(at: dir.file("ds/blurred/000002.tif"), to: dir.file("saved/c_d.tif"))
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,saved:dir=saved", "--csv", "scores.csv", "--quiet", "--threads", "1")
+            #expect(result.status == 1, "\(result)")
+            let message = "cannot open saved/a b.tif|.tiff|.png: no such file (the restoration of item 'a b'); "
+                + "a_b.tif|.tiff|.png is not read in its place: item 'a_b' of the dataset has that file name too"
+            #expect(result.stderr.contains("failed: item a b, saved:dir=saved: " + message), "\(result)")
+            let rows = try Self.csv("scores.csv", in: dir).dropFirst()
+            let saved = Dictionary(uniqueKeysWithValues: rows.filter { $0[3] == "saved:dir=saved" }.map { ($0[0], $0) })
+            let blurred = Dictionary(uniqueKeysWithValues: rows.filter { $0[3] == "blurred" }.map { ($0[0], $0) })
+            #expect(saved["a b"]?[5] == "" && saved["a b"]?.last == message, "\(rows)")
+            for id in ["a_b", "c:d"] {
+                #expect(saved[id]?[5] == blurred[id]?[5] && saved[id]?[5].isEmpty == false, "\(rows)")
+            }
+
+            let shard = try dir.deblur("compare", "ds", "--methods", "saved:dir=saved", "--shard", "1/3", "--csv", "shard.csv", "--quiet")
+            #expect(shard.status == 1 && shard.stderr.contains(message), "\(shard)")
+
+            try FileManager.default.copyItem(at: dir.file("ds/blurred/000000.tif"), to: dir.file("saved/a b.tif"))
+            let named = try dir.deblur("compare", "ds", "--methods", "blurred,saved:dir=saved", "--csv", "named.csv", "--quiet")
+            #expect(named.status == 0, "\(named)")
+        }
+    }
+
     /// Two item ids that `--save-restored` turns into one file name (`a b`, `a_b`) are refused
     /// before the run: the second item's image replaced the first's, and `saved:dir=` then read
     /// it for both.

@@ -215,7 +215,9 @@ struct Compare: ParsableCommand {
         // One component owns the cores: items in parallel, so each transform, product and
         // collaborative filter runs on one thread (the CNN's results do not depend on it).
         let result = try BLAS.withThreads(threads > 1 ? 1 : BLAS.threads) {
-            try runner.run(items: items, specs: specs, factory: .standard)
+            // Every item of the dataset, not only this shard's: another item's file is another
+            // item's wherever it runs.
+            try runner.run(items: items, specs: specs, factory: .standard(itemIDs: data.items.map(\.id)))
         }
         bar.finish()
         if let tunedMethods {
