@@ -9,6 +9,12 @@
 import DeblurKit
 import Foundation
 
+/// Writes a line to stderr. `fputs`, not `FileHandle.standardError.write`: that traps when
+/// stderr is closed (`2>&-`) or full, ending the program with status 132 instead of its own.
+func printError(_ line: String) {
+    fputs(line + "\n", stderr)
+}
+
 /// Landweber iteration (Landweber 1951), the plainest iterative deconvolution:
 /// `x ← x + β Hᵀ(y − H x)`, starting from `x₀ = y`, with circular convolution `H`.
 /// Any type conforming to `Restorer` can be compared; reporting each iteration to the
@@ -75,7 +81,7 @@ do {
         do {
             methods.append(ComparisonMethod(label: spec, restorer: try ClassicalMethods.make(parsed.name, parameters: parsed.parameterDictionary)))
         } catch {
-            FileHandle.standardError.write(Data("skipping \(spec): \(error)\n".utf8))
+            printError("skipping \(spec): \(error)")
         }
     }
     var runner = ComparisonRunner(settings: ComparisonSettings(dataset: "synthetic dead leaves (in memory)", metrics: MetricSettings(crop: 8)))
@@ -96,6 +102,6 @@ do {
     print("wrote report.html, report.md and results.csv to \(output)")
     if !result.failures.isEmpty { exit(1) }
 } catch {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    printError("error: \(error)")
     exit(1)
 }

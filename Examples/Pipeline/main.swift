@@ -10,6 +10,12 @@
 import DeblurKit
 import Foundation
 
+/// Writes a line to stderr. `fputs`, not `FileHandle.standardError.write`: that traps when
+/// stderr is closed (`2>&-`) or full, ending the program with status 132 instead of its own.
+func printError(_ line: String) {
+    fputs(line + "\n", stderr)
+}
+
 var arguments = Array(CommandLine.arguments.dropFirst())
 var modelPath: String?
 if let i = arguments.firstIndex(of: "--model"), i + 1 < arguments.count {
@@ -43,7 +49,7 @@ do {
         let refiner = try RefinerMethod.make(parameters: modelPath.map { ["model": $0] } ?? [:])
         methods.append(ComparisonMethod(label: "cnn", restorer: refiner))
     } else {
-        FileHandle.standardError.write(Data("no CNN model (pass --model FILE): the cnn row is left out\n".utf8))
+        printError("no CNN model (pass --model FILE): the cnn row is left out")
     }
 
     // 3. Score in parallel and report. Items own the cores, so each FFT and each network pass
@@ -59,6 +65,6 @@ do {
     print("wrote \(html)")
     if !result.failures.isEmpty { exit(1) }
 } catch {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    printError("error: \(error)")
     exit(1)
 }

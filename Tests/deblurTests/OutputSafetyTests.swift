@@ -102,6 +102,21 @@ import Testing
         }
     }
 
+    /// The example programs write to stderr as the tool does: Examples/Pipeline given a model
+    /// file that does not exist exits 1 with stderr closed or full too, where
+    /// `FileHandle.standardError.write` trapped (status 132). `swift build` and `swift test`
+    /// build the examples beside `deblur`.
+    @Test(arguments: ["", "2>&-", "2>/dev/full"])
+    func theExamplesLoseAnUnwritableStderrMessageNotTheExitStatus(redirection: String) throws {
+        try withScratch { dir in
+            let pipeline = try CLI.executable.get().deletingLastPathComponent().appendingPathComponent("Pipeline")
+            try #require(FileManager.default.isExecutableFile(atPath: pipeline.path), "no \(pipeline.path): build it with `swift build --product Pipeline`")
+            let result = try CLI.run(["-c", "exec \"$0\" --model nosuch.model out \(redirection)", pipeline.path], in: dir, binary: URL(fileURLWithPath: "/bin/sh"))
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("error: invalid model file nosuch.model") == redirection.isEmpty, "\(result)")
+        }
+    }
+
     /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
     @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
         try withScratch { dir in
