@@ -493,3 +493,77 @@ extension DeconvolveTests {
         }
     }
 }
+
+/// The sample depth of a restoration written by `deconvolve` and `refine`.
+@Suite struct OutputDepthTests {
+    static let common = ["--psf", "psf.tif", "--method", "rl", "--iterations", "5", "--fft-rigor", "estimate", "--quiet"]
+
+    /// A 16-bit PNG restored into a PNG came out 8-bit, 8 bits of a microscopy image lost without
+    /// a word. The PNG now keeps the input's depth: 16-bit, the float TIFF output clamped to [0, 1]
+    /// and rounded to 1/65535; `--bit-depth 8` writes 8 bits, `--bit-depth 16` a 16-bit TIFF.
+    @Test(arguments: [1, 3])
+    func aSixteenBitInputIsRestoredIntoASixteenBitPNG(channels: Int) throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(channels: channels, height: 24, width: 24, seed: 5), to: dir.file("in.png").path, depth: .uint16)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
+            for (output, extra) in [("r.tif", []), ("r.png", []), ("r8.png", ["--bit-depth", "8"]), ("r16.tif", ["--bit-depth", "16"])] {
+                let result = try dir.deblur(["deconvolve", "in.png", "-o", output] + Self.common + extra)
+                #expect(result.status == 0 && result.stderr.isEmpty, "\(output): \(result)")
+            }
+            let (float, floatInfo) = try ImageIO.readWithInfo(dir.file("r.tif").path)
+            #expect(floatInfo.isFloat && floatInfo.bitsPerSample == 32)
+            let clamped = float.pixels.map { min(max($0, 0), 1) }
+            for (output, bits) in [("r.png", 16), ("r16.tif", 16), ("r8.png", 8)] {
+                let (image, info) = try ImageIO.readWithInfo(dir.file(output).path)
+                #expect(!info.isFloat && info.bitsPerSample == bits && image.channels == channels, "\(output): \(info)")
+                let step = Float(1 << bits - 1)
+                #expect(maxAbsDifference(image.pixels, clamped) <= 0.5 / step + 1e-7, "\(output)")
+            }
+        }
+    }
+
+    /// A float input (here in 0–255 units, with `--data-range`) gives a 16-bit PNG on the [0, 1]
+    /// scale, as does `--bit-depth 16` into a TIFF: an integer file holds [0, 1] whatever the
+    /// units; the float TIFF holds the restoration in the input's units.
+    @Test func aFloatInputWithADataRangeIsRestoredIntoSixteenBitsOnTheUnitScale() throws {
+        try withScratch { dir in
+            try DataRangeTests.inEightBitUnits(in: dir)
+            for (output, extra) in [("r.tif", []), ("r.png", []), ("r16.tif", ["--bit-depth", "16"])] {
+                let result = try dir.deblur(["deconvolve", "b255.tif", "--data-range", "255", "-o", output] + Self.common + extra)
+                #expect(result.status == 0 && result.stderr.isEmpty, "\(output): \(result)")
+            }
+            let unit = try ImageIO.read(dir.file("r.tif").path).pixels.map { min(max($0 / 255, 0), 1) }
+            #expect(unit.contains { $0 > 0.2 })
+            for output in ["r.png", "r16.tif"] {
+                let (image, info) = try ImageIO.readWithInfo(dir.file(output).path)
+                #expect(!info.isFloat && info.bitsPerSample == 16, "\(output): \(info)")
+                #expect(maxAbsDifference(image.pixels, unit) <= 0.5 / 65535 + 1e-6, "\(output)")
+            }
+        }
+    }
+
+    /// The CNN's PNG keeps the 16-bit input's depth too.
+    @Test func refineWritesASixteenBitPNGForASixteenBitInput() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 24, width: 24, seed: 5), to: dir.file("in.png").path, depth: .uint16)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
+            let result = try dir.deblur("refine", "in.png", "--psf", "psf.tif", "--param", "iterations=2", "--param", "collaborative=0",
+                                        "--threads", "1", "--quiet", "-o", "r.png")
+            #expect(result.status == 0, "\(result)")
+            let info = try ImageIO.info(dir.file("r.png").path)
+            #expect(!info.isFloat && info.bitsPerSample == 16, "\(info)")
+        }
+    }
+
+    /// PNG has no float samples: `--bit-depth 32` with a PNG output is refused before anything runs.
+    @Test(arguments: [["deconvolve", "in.png", "--psf", "psf.tif", "--method", "rl"], ["refine", "in.png", "--psf", "psf.tif"]])
+    func thirtyTwoBitsIntoAPNGExitsOneNamingTheValue(command: [String]) throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 24, width: 24, seed: 5), to: dir.file("in.png").path, depth: .uint16)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur(command + ["--bit-depth", "32", "-o", "out.png"])
+            expectCleanFailure(result, naming: "--bit-depth 8 or 16 for PNG output (got 32)", directory: dir, before: before, usageFollows: true)
+        }
+    }
+}

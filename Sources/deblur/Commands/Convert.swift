@@ -38,12 +38,10 @@ struct Convert: ParsableCommand {
 
     func validate() throws {
         try refuseOverwriting(input, with: output, option: "OUT")
-        guard let format = ImageFormat(path: output) else {
+        guard ImageFormat(path: output) != nil else {
             throw ValidationError("Please give OUT a .png, .tif or .tiff extension (got '\(output)').")
         }
-        if format == .png && bitDepth == .thirtyTwo {
-            throw ValidationError("Please choose --bit-depth 8 or 16 for PNG output; 32-bit float needs a .tif file.")
-        }
+        try checkBitDepth(bitDepth, output: output)
     }
 
     func run() throws {

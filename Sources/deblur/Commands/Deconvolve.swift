@@ -64,7 +64,7 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "hyper-laplacian: exponent of the gradient prior, 2/3 (default) or 1 (TV).")
     var alpha: String?
 
-    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the method restores the image divided by it, on the [0, 1] scale its parameters are set for, and a TIFF output is multiplied back (a PNG output is on the [0, 1] scale). --noise-sigma, --damping and --reference's scores are then on the [0, 1] scale (a float reference divided alike, a PNG one as read).")
+    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the method restores the image divided by it, on the [0, 1] scale its parameters are set for, and a float TIFF output is multiplied back (a PNG or --bit-depth 8|16 output is on the [0, 1] scale). --noise-sigma, --damping and --reference's scores are then on the [0, 1] scale (a float reference divided alike, a PNG one as read).")
     var dataRange: Double?
 
     @Option(help: "Write a per-iteration CSV trace to this file.")
@@ -76,8 +76,11 @@ struct Deconvolve: ParsableCommand {
     @Flag(help: "Score against the centre of --reference, for a valid blur (its sharp image is larger by the PSF size − 1), as metrics --center-reference.")
     var centerReference = false
 
-    @Option(name: .shortAndLong, help: "The restored image (PNG or TIFF; TIFF keeps 32-bit floats).")
+    @Option(name: .shortAndLong, help: "The restored image: .tif (32-bit float) or .png (16-bit for a 16-bit or float input, 8-bit for an 8-bit one); --bit-depth overrides.")
     var output: String
+
+    @Option(name: .customLong("bit-depth"), help: "Output sample depth: 8 or 16 (integer, on the [0, 1] scale, clamped and rounded), 32 (float, TIFF only). Default: 32 for a .tif; for a .png 16, or 8 for an 8-bit input.")
+    var bitDepth: Convert.BitDepth?
 
     @Option(help: "FFTW planning: measure (default; faster transforms, the plans are kept in the wisdom file under ~/.cache/deblurkit; chosen by timing, so the output can differ in the last digits with another machine or wisdom file) or estimate (no planning time; the same bytes on every run, as compare writes).")
     var fftRigor: FFTRigorOption = .measure
@@ -112,6 +115,7 @@ struct Deconvolve: ParsableCommand {
         // Without a reference nothing is scored: the flag would be silently ignored.
         if centerReference && reference == nil { throw ValidationError("Please give --reference SHARP with --center-reference.") }
         try checkDataRange(dataRange)
+        try checkBitDepth(bitDepth, output: output)
     }
 
     /// The `key=value` parameters for `ClassicalMethods.make`.
@@ -144,13 +148,14 @@ struct Deconvolve: ParsableCommand {
         } catch let error as DeconvolutionError {
             throw CLIError(error.description)
         }
-        let blurred = try dataRange.map { try readImage(image, dataRange: $0) } ?? readImage(image)
+        let (blurred, inputInfo) = try readInput(image, dataRange: dataRange)
+        let depth = restoredDepth(to: output, input: inputInfo, bitDepth: bitDepth)
         // Wiener (its NSR a ratio, or estimated as one), Tikhonov and RL give the same result in
         // any units (RL-TV up to its gradient's smoothing ε); a σ, a damping threshold or the
         // hyper-Laplacian's weight (the |∇x|^α prior is not homogeneous of degree 2) do not.
         if dataRange == nil, method == .hyperLaplacian || noiseSigma != nil || damping != nil {
             noteScale(of: blurred, path: image, method: method.rawValue)
-        } else if dataRange == nil, ImageFormat(path: output) == .png {
+        } else if dataRange == nil, depth != .float32 {
             notePNGOutput(output, of: blurred, path: image)
         }
         let kernel = try loadPSF(psf)
@@ -234,7 +239,7 @@ struct Deconvolve: ParsableCommand {
         if let trace {
             try writeAtomically(Data((rows.joined(separator: "\n") + "\n").utf8), to: trace)
         }
-        try ImageIO.write(outputImage(restored, to: output, dataRange: dataRange), to: output)
+        try ImageIO.write(outputImage(restored, depth: depth, dataRange: dataRange), to: output, depth: depth)
         if json {
             var fields = ["\"method\": \(jsonQuoted(restorer.name))", "\"output\": \(jsonQuoted(output))", "\"seconds\": \(String(format: "%.4f", seconds))"]
             if let sharp {

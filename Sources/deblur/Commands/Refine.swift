@@ -17,11 +17,13 @@ struct Refine: ParsableCommand {
     var psf: String
     @Option(help: "The model file (default: the shipped model).")
     var model: String?
-    @Option(name: [.short, .customLong("output")], help: "The refined image (PNG 8-bit or float TIFF, by extension).")
+    @Option(name: [.short, .customLong("output")], help: "The refined image: .tif (32-bit float) or .png (16-bit for a 16-bit or float input, 8-bit for an 8-bit one); --bit-depth overrides.")
     var output: String
+    @Option(name: .customLong("bit-depth"), help: "Output sample depth: 8 or 16 (integer, on the [0, 1] scale, clamped and rounded), 32 (float, TIFF only). Default: 32 for a .tif; for a .png 16, or 8 for an 8-bit input.")
+    var bitDepth: Convert.BitDepth?
     @Option(help: "Gaussian noise σ on the [0, 1] scale for the noise-level input (default: estimated from the image).")
     var noiseSigma: Double?
-    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the CNN restores the image divided by it, on the [0, 1] scale it was trained on, and a TIFF output is multiplied back (a PNG output is on the [0, 1] scale). --noise-sigma stays on the [0, 1] scale.")
+    @Option(help: "The value of white in the image's units (a float TIFF of 0–255 or raw counts): the CNN restores the image divided by it, on the [0, 1] scale it was trained on, and a float TIFF output is multiplied back (a PNG or --bit-depth 8|16 output is on the [0, 1] scale). --noise-sigma stays on the [0, 1] scale.")
     var dataRange: Double?
     @Option(help: "Tile side in pixels (a denoiser model runs images up to 512² whole).")
     var tile = 256
@@ -41,6 +43,7 @@ struct Refine: ParsableCommand {
         if let noiseSigma, !(0...1).contains(noiseSigma) { throw ValidationError("Please give a --noise-sigma in [0, 1] (got \(noiseSigma)).") }
         try checkThreads(threads)
         try checkDataRange(dataRange)
+        try checkBitDepth(bitDepth, output: output)
         try refuseOverwriting(image, psf, with: output, option: "--output")
         // Refining a large image takes minutes: a path that cannot be written is refused first.
         try checkWritableOutput(output, option: "--output")
@@ -49,7 +52,8 @@ struct Refine: ParsableCommand {
     func run() throws {
         if let threads { BLAS.threads = threads }
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
-        let blurred = try dataRange.map { try readImage(image, dataRange: $0) } ?? readImage(image)
+        let (blurred, inputInfo) = try readInput(image, dataRange: dataRange)
+        let depth = restoredDepth(to: output, input: inputInfo, bitDepth: bitDepth)
         if dataRange == nil { noteScale(of: blurred, path: image, method: "the CNN") }
         let kernel = try loadPSF(psf)
         var parameters = ["tile": String(tile)]
@@ -87,7 +91,7 @@ struct Refine: ParsableCommand {
             throw CLIError("\(image): \(error.description)")
         }
         let seconds = monotonicSeconds() - start
-        try ImageIO.write(outputImage(refined, to: output, dataRange: dataRange), to: output)
+        try ImageIO.write(outputImage(refined, depth: depth, dataRange: dataRange), to: output, depth: depth)
         if json {
             print("{\"output\": \(jsonQuoted(output)), \"method\": \(jsonQuoted(refiner.name)), \"height\": \(refined.height), \"width\": \(refined.width), \"channels\": \(refined.channels), \"seconds\": \(String(format: "%.4f", seconds))}")
         }

@@ -33,21 +33,45 @@ func notePages(_ info: ImageFileInfo, of path: String) {
 /// near-black image), a `reference` is read as it is (divided, an 8-bit sharp PNG scored a
 /// restoration 72 dB).
 func readImage(_ path: String, dataRange: Double, reference: Bool = false) throws -> Image {
+    try readInput(path, dataRange: dataRange, reference: reference).image
+}
+
+/// Reads an image as `readImage` does, divided by `dataRange` when one is given, with its file's
+/// description (a restoration's output depth follows the input's).
+func readInput(_ path: String, dataRange: Double?, reference: Bool = false) throws -> (image: Image, info: ImageFileInfo) {
     let (image, info) = try ImageIO.readWithInfo(path)
     notePages(info, of: path)
-    if info.isFloat { return image.scaled(by: Float(1 / dataRange)) }
+    guard let dataRange else { return (image, info) }
+    if info.isFloat { return (image.scaled(by: Float(1 / dataRange)), info) }
     guard reference else {
         throw CLIError("--data-range \(String(format: "%g", dataRange)): \(path) holds \(info.bitsPerSample)-bit integer samples, read on "
                        + "the [0, 1] scale already (white is 1); --data-range W is for a float TIFF in other units")
     }
-    return image
+    return (image, info)
 }
 
-/// The image a run at `--data-range W` writes to `path`: the [0, 1] result times W in a TIFF
-/// (32-bit float, in the input's units); in a PNG, whose samples are on the [0, 1] scale with
-/// white at full scale, the result as it is (times W, every sample above 1 was clamped to white).
-func outputImage(_ restored: Image, to path: String, dataRange: Double?) -> Image {
-    guard let dataRange, ImageFormat(path: path) != .png else { return restored }
+/// The sample depth of a restoration written to `path`: `--bit-depth` when given, else 32-bit
+/// float in a TIFF, and in a PNG the input's integer depth: 16-bit for a 16-bit or float input
+/// (8 bits would drop half of what a 16-bit microscopy image holds), 8-bit for an 8-bit one.
+func restoredDepth(to path: String, input info: ImageFileInfo, bitDepth: Convert.BitDepth?) -> SampleDepth {
+    if let bitDepth { return bitDepth.depth }
+    guard ImageFormat(path: path) == .png else { return .float32 }
+    return info.isFloat || info.bitsPerSample > 8 ? .uint16 : .uint8
+}
+
+/// Refuses `--bit-depth 32` with a PNG `output`: PNG has no float samples.
+func checkBitDepth(_ bitDepth: Convert.BitDepth?, output: String) throws {
+    if ImageFormat(path: output) == .png && bitDepth == .thirtyTwo {
+        throw ValidationError("Please choose --bit-depth 8 or 16 for PNG output (got 32); 32-bit float needs a .tif file.")
+    }
+}
+
+/// The image a run at `--data-range W` writes at `depth`: the [0, 1] result times W as 32-bit
+/// float (a TIFF, in the input's units); as integers (a PNG, or a TIFF of --bit-depth 8 or 16),
+/// whose samples are on the [0, 1] scale with white at full scale, the result as it is (times W,
+/// every sample above 1 was clamped to white).
+func outputImage(_ restored: Image, depth: SampleDepth, dataRange: Double?) -> Image {
+    guard let dataRange, depth == .float32 else { return restored }
     return restored.scaled(by: Float(dataRange))
 }
 
@@ -58,13 +82,14 @@ func checkDataRange(_ range: Double?) throws {
     }
 }
 
-/// The stderr note for a PNG `output` of an image in other units (a float TIFF of counts): the PNG
-/// holds [0, 1], so every sample above 1 is written white, a picture of nothing.
+/// The stderr note for an integer `output` (a PNG, or a TIFF of --bit-depth 8 or 16) of an image in
+/// other units (a float TIFF of counts): the file holds [0, 1], so every sample above 1 is written
+/// white, a picture of nothing.
 func notePNGOutput(_ output: String, of image: Image, path: String) {
     guard let reach = image.farOutsideUnitRange() else { return }
     writeStandardError("note: \(path)'s samples reach \(String(format: "%.4g", reach)), far outside the "
                        + "nominal [0, 1], and \(output) holds [0, 1], clipped: pass --data-range W, W the value of white in the image's "
-                       + "units, to write the [0, 1] restoration there, or write a .tif\n")
+                       + "units, to write the [0, 1] restoration there, or write a 32-bit float .tif\n")
 }
 
 /// The stderr note for an image whose samples leave the nominal [0, 1] by far (a float TIFF in
