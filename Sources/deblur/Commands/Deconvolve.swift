@@ -133,12 +133,19 @@ struct Deconvolve: ParsableCommand {
         return p
     }
 
-    /// What to say of an image whose samples reach far past the nominal [0, 1] (a float TIFF in
-    /// raw units), in the input's own units; nil for an ordinary image.
-    func samplesReach(_ blurred: Image) -> String? {
-        let range = blurred.statistics(), reach = Double(max(abs(range.min), abs(range.max))) * (dataRange ?? 1)
-        guard reach > 1e6 else { return nil }
-        return String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it, or pass --data-range W (the value of white)", reach)
+    /// What to try when `method` came out non-finite on an image of ordinary scale: its own
+    /// parameters, the ones that stabilize it (every method was told "--nsr or --lambda", which
+    /// RL refuses both of).
+    static func nonFiniteHint(for method: ClassicalMethodName, acceleration: Bool = false) -> String {
+        switch method {
+        case .wiener: return "try a larger --nsr, or --noise-sigma"
+        case .tikhonov: return "try a larger --lambda"
+        // RL-TV's λ weighs the TV term in a divisor 1 − λ div(∇x/|∇x|): larger λ diverges.
+        case .rlTV: return "try a smaller --lambda, or fewer --iterations"
+        // The hyper-Laplacian's λ weighs the data: smaller regularizes more.
+        case .hyperLaplacian: return "try a smaller --lambda (the data weight)"
+        case .rl: return "try fewer --iterations or a --damping threshold" + (acceleration ? ", or leave out --acceleration" : "")
+        }
     }
 
     func run() throws {
@@ -225,7 +232,7 @@ struct Deconvolve: ParsableCommand {
         } catch let error as DeconvolutionError {
             // Samples far outside [0, 1] make the estimated noise or signal level overflow or
             // vanish in single precision, which the error names as a regularization of 0.
-            throw CLIError("\(image): \(error.description)\(samplesReach(blurred).map { " (" + $0 + ")" } ?? "")")
+            throw CLIError("\(image): \(error.description)\(samplesReach(blurred, dataRange: dataRange).map { " (" + $0 + ")" } ?? "")")
         }
         progress.finish()
         if fftRigor == .measure { FFT.exportWisdom() }
@@ -233,7 +240,7 @@ struct Deconvolve: ParsableCommand {
         guard restored.isFinite else {
             // Samples far outside the nominal [0, 1] (a float TIFF in raw units) can overflow the
             // single-precision transforms, which no regularization weight cures.
-            let hint = samplesReach(blurred) ?? "try a larger --nsr or --lambda"
+            let hint = samplesReach(blurred, dataRange: dataRange) ?? Self.nonFiniteHint(for: method, acceleration: acceleration)
             throw CLIError("\(restorer.name) produced non-finite values on \(image); nothing written (\(hint))")
         }
         if let trace {

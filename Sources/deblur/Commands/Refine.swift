@@ -49,6 +49,10 @@ struct Refine: ParsableCommand {
         try checkWritableOutput(output, option: "--output")
     }
 
+    /// What to try when the CNN came out non-finite on an image of ordinary scale: the noise
+    /// level it was given or estimated, and the model.
+    static let nonFiniteHint = "try --noise-sigma S, the noise level on the [0, 1] scale, or another --model"
+
     func run() throws {
         if let threads { BLAS.threads = threads }
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
@@ -91,6 +95,11 @@ struct Refine: ParsableCommand {
             throw CLIError("\(image): \(error.description)")
         }
         let seconds = monotonicSeconds() - start
+        // A NaN or ∞ written to a TIFF (or clamped into a PNG) would pass for a restoration.
+        guard refined.isFinite else {
+            let hint = samplesReach(blurred, dataRange: dataRange) ?? Self.nonFiniteHint
+            throw CLIError("\(refiner.name) produced non-finite values on \(image); nothing written (\(hint))")
+        }
         try ImageIO.write(outputImage(refined, depth: depth, dataRange: dataRange), to: output, depth: depth)
         if json {
             print("{\"output\": \(jsonQuoted(output)), \"method\": \(jsonQuoted(refiner.name)), \"height\": \(refined.height), \"width\": \(refined.width), \"channels\": \(refined.channels), \"seconds\": \(String(format: "%.4f", seconds))}")

@@ -75,6 +75,15 @@ func outputImage(_ restored: Image, depth: SampleDepth, dataRange: Double?) -> I
     return restored.scaled(by: Float(dataRange))
 }
 
+/// What to say of an image whose samples reach far past the nominal [0, 1] (a float TIFF in
+/// raw units) when a restoration of it failed or overflowed, in the input's own units (`image`
+/// is divided by `dataRange` already); nil for an ordinary image.
+func samplesReach(_ image: Image, dataRange: Double?) -> String? {
+    let range = image.statistics(), reach = Double(max(abs(range.min), abs(range.max))) * (dataRange ?? 1)
+    guard reach > 1e6 else { return nil }
+    return String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it, or pass --data-range W (the value of white)", reach)
+}
+
 /// Checks a `--data-range` value: the samples' nominal maximum, finite and above 0.
 func checkDataRange(_ range: Double?) throws {
     if let range, !(range > 0 && range.isFinite) {
