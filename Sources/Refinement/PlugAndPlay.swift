@@ -109,8 +109,15 @@ public struct PlugAndPlayRestorer: Restorer {
         let start = monotonicSeconds()
         return try blurred.mapChannels { channel in
             let data = try MaskedDataProximal(observation: channel, psf: psf)
+            let sigma = noiseSigma ?? estimatePatchNoiseSigma(channel)
+            // An image in raw units far past [0, 1] (samples of 10²⁰ and up) has a noise level
+            // whose data-step weight λσ²/σₖ² overflows single precision, which the solver's
+            // precondition stopped with a crash.
+            guard schedule(noiseSigma: Self.floored(sigma)).allSatisfy({ let a = alpha(sigma: Self.floored(sigma), level: $0); return a > 0 && a.isFinite }) else {
+                throw DeconvolutionError.invalidInput("its noise level, estimated at \(String(format: "%.3g", sigma)), overflows the data step's weight in single precision")
+            }
             var previous = observer == nil ? nil : data.window(data.start())
-            let z = split(data, sigma: noiseSigma ?? estimatePatchNoiseSigma(channel), workspace: workspace, priorStep: { k, z in
+            let z = split(data, sigma: sigma, workspace: workspace, priorStep: { k, z in
                 guard let observer, blurred.channels == 1, let old = previous else { return true }
                 let estimate = data.window(z)
                 let change = estimate.withUnsafeBufferPointer { now in

@@ -437,6 +437,24 @@ extension DeconvolveTests {
             }
         }
     }
+
+    /// Plug-and-play on a float TIFF of samples near 10³⁰ (raw units, no --data-range): the noise
+    /// level estimated from it made the data step's weight overflow to ∞ and the solver's
+    /// precondition crashed refine (signal 4). Now it exits 1 naming the file and --data-range.
+    @Test func refineOfSamplesNearTenToTheThirtyExitsOneInsteadOfCrashing() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 24, width: 24, seed: 3).scaled(by: 1e30), to: dir.file("huge.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 5), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("refine", "huge.tif", "--psf", "psf.tif", "--param", "iterations=2", "--param", "collaborative=0",
+                                        "--threads", "1", "--quiet", "-o", "out.tif")
+            #expect(result.status == 1, "\(result)")
+            // The scale note, then the error.
+            #expect(result.stderrLines.count == 2 && result.stderrLines[0].hasPrefix("note: huge.tif's samples reach"), "\(result)")
+            #expect(result.stderrLines.last!.hasPrefix("Error: huge.tif: its noise level") && result.stderr.contains("--data-range W"), "\(result)")
+            #expect(dir.listing() == before)
+        }
+    }
 }
 
 @Suite struct BlurTests {

@@ -92,7 +92,7 @@ struct Refine: ParsableCommand {
             }
         } catch let error as DeconvolutionError {
             // What is wrong with the image (NaN samples, smaller than the PSF), said of the file.
-            throw CLIError("\(image): \(error.description)")
+            throw CLIError("\(image): \(error.description)\(samplesReach(blurred, dataRange: dataRange).map { " (" + $0 + ")" } ?? "")")
         }
         let seconds = monotonicSeconds() - start
         // A NaN or ∞ written to a TIFF (or clamped into a PNG) would pass for a restoration.
