@@ -42,6 +42,20 @@ import DeblurCore
                 == "{\"a\":\"q\\\"\\\\\\n\\u0001\",\"b\":[0.1,1e-300,26.020599589704712,3]}")
     }
 
+    /// Containers are matched before scalars (a report of thousands of items bridged every
+    /// subtree to Foundation once per scalar case tried first); every kind still writes as before.
+    @Test func writerWritesEveryKindInsideNestedContainers() {
+        let value: [String: Any] = [
+            "list": [[String: Any](), [Any](), NSNull(), true, false, 7, UInt64(9_007_199_254_740_993), 2.0, 0.1,
+                     Double.infinity, NSNumber(value: 5), "s", ["k": [1, [2.5]] as [Any]] as [String: Any]] as [Any],
+            "map": ["z": [String: String](), "a": ["x": "y"]] as [String: Any],
+        ]
+        #expect(JSONWriter.write(value, indent: nil)
+                == #"{"list":[{},[],null,true,false,7,9007199254740993,2,0.1,null,5,"s",{"k":[1,[2.5]]}],"map":{"a":{"x":"y"},"z":{}}}"#)
+        #expect(JSONWriter.write(["a": [1, ["b": NSNull()]] as [Any]] as [String: Any])
+                == "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ]\n}")
+    }
+
     @Test func infinitePSNRIsWrittenAsNull() throws {
         let item = offsetItem("same", seed: 3)
         let result = ComparisonRunner().run(items: [item], methods: [ComparisonMethod(label: "exact", restorer: Subtract(shift: 0.1))])
