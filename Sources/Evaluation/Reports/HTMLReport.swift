@@ -61,7 +61,9 @@ public enum HTMLReport {
                                     + "</td></tr>"
                             }.joined() + "</tbody></table></div><p class=\"note\">Validation items (not scored above): \(escape(result.validationItems.joined(separator: ", ")))</p>")
         }
-        let settings = JSONWriter.write(JSONReport.object(result)["settings"]!)
+        // The settings alone: the whole JSON object would bootstrap the intervals again and
+        // group every item by kernel and noise level, for nothing shown here.
+        let settings = JSONWriter.write(JSONReport.settings(result.settings))
         html += section("Settings", "<pre>\(escape(settings))</pre><p class=\"note\">DeblurKit \(escape(result.settings.version))</p>")
         html += "<script>\(script)</script>\n</body></html>\n"
         return html

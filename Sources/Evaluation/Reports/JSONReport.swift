@@ -17,14 +17,7 @@ public enum JSONReport {
             "format": "deblurkit-comparison",
             "format_version": 1,
             "versions": ["deblurkit": s.version, "os": ProcessInfo.processInfo.operatingSystemVersionString],
-            "settings": [
-                "dataset": s.dataset, "baseline": s.baseline, "methods": s.methodSpecs, "threads": s.threads,
-                "tune": s.tune, "validation_fraction": s.validationFraction, "split_seed": s.splitSeed,
-                "data_range": s.metrics.dataRange, "crop": s.metrics.crop, "ssim_preset": s.metrics.ssimPreset.rawValue,
-                "luminance_only": s.metrics.luminanceOnly,
-                "shard": s.shard.map { ["index": $0.index, "count": $0.count, "dataset_items": $0.datasetItems ?? NSNull()] as [String: Any] }
-                    ?? NSNull(),
-            ] as [String: Any],
+            "settings": settings(s),
             "methods": result.methods,
             "items": result.items.map { record -> [String: Any] in
                 [
@@ -60,6 +53,18 @@ public enum JSONReport {
                 ["item": t.item, "method": t.method,
                  "iterations": t.points.map(\.iteration), "psnr": t.points.map { number($0.psnr) }]
             },
+        ]
+    }
+
+    /// The `settings` object alone (the HTML report shows it), without the aggregates' cost.
+    static func settings(_ s: ComparisonSettings) -> [String: Any] {
+        [
+            "dataset": s.dataset, "baseline": s.baseline, "methods": s.methodSpecs, "threads": s.threads,
+            "tune": s.tune, "validation_fraction": s.validationFraction, "split_seed": s.splitSeed,
+            "data_range": s.metrics.dataRange, "crop": s.metrics.crop, "ssim_preset": s.metrics.ssimPreset.rawValue,
+            "luminance_only": s.metrics.luminanceOnly,
+            "shard": s.shard.map { ["index": $0.index, "count": $0.count, "dataset_items": $0.datasetItems ?? NSNull()] as [String: Any] }
+                ?? NSNull(),
         ]
     }
 

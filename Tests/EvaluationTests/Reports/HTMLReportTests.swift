@@ -24,6 +24,17 @@ import DeblurCore
         #expect(html.contains("rl&lt;x&gt;:iterations=4") && !html.contains("rl<x>"))
     }
 
+    /// The Settings section shows the JSON report's `settings` object, written from the settings
+    /// alone (rendering the whole JSON object for it bootstrapped the intervals a second time).
+    @Test func settingsSectionIsTheJSONReportsSettings() throws {
+        var result = sampleResult()
+        result.settings.shard = ComparisonShard(index: 2, count: 3, datasetItems: 9)
+        let html = HTMLReport.render(result)
+        let json = JSONWriter.write(JSONReport.object(result)["settings"]!)
+        #expect(json.contains("\"dataset_items\": 9") && json.contains("\"ssim_preset\": \"wang2004\""))
+        #expect(html.contains("<h2>Settings</h2>\n<pre>\(HTMLReport.escape(json))</pre>"))
+    }
+
     /// A bar chart's labels are whole, each above its bar, and the chart is as wide as the
     /// longest: cut to 26 characters beside the bars, `saved:dir=runs/2026-11-27/a` and
     /// `…/b` read alike, and long specs were clipped on the left.
