@@ -120,6 +120,24 @@ import Testing
         }
     }
 
+    /// `--html-items N` lists the first N items in the HTML report's per-item table (default
+    /// 1 000); a negative count is refused before any item runs.
+    @Test func htmlItemsLimitsThePerItemTable() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--html", "one.html", "--html-items", "1",
+                                        "--csv", "all.csv", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            let html = try String(contentsOf: dir.file("one.html"), encoding: .utf8)
+            let ids = try Self.csv("all.csv", in: dir).dropFirst().map { $0[0] }
+            #expect(ids.count == 3 && html.contains("<tr><td>\(ids[0])</td>") && !html.contains("<tr><td>\(ids[1])</td>"))
+            #expect(html.contains("The first 1 of 3 items"))
+            let before = dir.listing()
+            let negative = try dir.deblur("compare", "ds", "--methods", "blurred", "--html", "x.html", "--html-items", "-1", "--quiet")
+            expectCleanFailure(negative, naming: "--html-items", directory: dir, before: before, usageFollows: true)
+        }
+    }
+
     /// The split's options mean nothing without --tune: refused, not silently ignored.
     @Test(arguments: [["--split-seed", "3"], ["--validation-fraction", "0.5"]])
     func splitOptionsWithoutTuneAreUsageErrors(option: [String]) throws {

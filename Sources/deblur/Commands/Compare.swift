@@ -75,6 +75,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Items shown as side-by-side crops in the HTML report.")
     var previewItems = 3
 
+    @Option(help: "Items listed in the HTML report's per-item table, the first ones (default: 1000; the CSV and JSON list every item).")
+    var htmlItems = HTMLReport.defaultItemRows
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -96,7 +99,7 @@ struct Compare: ParsableCommand {
             throw ValidationError("Please give a --validation-fraction between 0 and 1 (got \(validationFraction)).")
         }
         if let limit, limit < 1 { throw ValidationError("Please give --limit ≥ 1 (got \(limit)).") }
-        guard traceItems >= 0, previewItems >= 0 else { throw ValidationError("Please give --trace-items and --preview-items ≥ 0.") }
+        guard traceItems >= 0, previewItems >= 0, htmlItems >= 0 else { throw ValidationError("Please give --trace-items, --preview-items and --html-items ≥ 0.") }
         if merge.isEmpty {
             guard dataset != nil, methods != nil else { throw ValidationError("Please give a DATASET and --methods (or --merge REPORT.json ...).") }
         } else {
@@ -254,7 +257,7 @@ struct Compare: ParsableCommand {
             switch option {
             case "--report": return MarkdownReport.render(result)
             case "--csv": return CSVReport.render(result)
-            case "--html": return HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) })
+            case "--html": return HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }, itemRows: htmlItems)
             default: return JSONReport.render(result)
             }
         }
