@@ -57,7 +57,8 @@ extension Comparison {
                           validationItems: root.validation_items ?? [], traces: traces, previews: [])
     }
 
-    /// Merges the reports of disjoint shards of one run: the items of all, sorted by id, and
+    /// Merges the reports of disjoint shards of one run: the items of all, sorted by id with `<`
+    /// (the order `Dataset.load` gives a dataset's items, so a run's on a dataset), and
     /// their iteration traces in that order; of shards, only the traces of the first items, as
     /// many as a shard traced, so they are the run's. The result does not depend on the order
     /// of `parts`: shards are taken in shard order.
@@ -97,7 +98,9 @@ extension Comparison {
             merged.items += part.items
             merged.traces += part.traces
         }
-        merged.items.sort { $0.id.compare($1.id, options: .numeric) == .orderedAscending }
+        // A dataset's order (`Dataset.load` sorts ids with `<`), which one run keeps: in numeric
+        // order, ids img1…img12 came out img1, img2, … and the traces kept were img2's, not img10's.
+        merged.items.sort { $0.id < $1.id }
         // Each shard traced its own first items; one run traces the dataset's first ones. Those
         // are among every shard's first, so keeping as many items as a shard traced, in item
         // order, gives the run's traces whatever order the parts came in.

@@ -83,6 +83,26 @@ import DeblurCore
         #expect(HTMLReport.render(backward) == HTMLReport.render(forward))
     }
 
+    /// Ids that are not zero-padded (img1 … img12) merge in a dataset's order, `<`, which the
+    /// run had: numeric order listed img2 after img1 and kept img2's trace instead of img10's.
+    @Test func mergedShardsKeepTheDatasetsOrderOfIdsThatAreNotZeroPadded() throws {
+        let traced = [ComparisonMethod(Passthrough()), ComparisonMethod(label: "iterative", restorer: IterativeSubtract(shift: 0.05, iterations: 3))]
+        let ids = (1...12).map { "img\($0)" }.sorted()   // as Dataset.load gives them: img1, img10, img11, img12, img2, …
+        let all = ids.enumerated().map { offsetItem($1, kernel: "disk-3", noise: 0.01, seed: UInt64($0)) }
+        let whole = ComparisonRunner().run(items: all, methods: traced)
+        let parts = try (1...3).map { k -> (source: String, comparison: Comparison) in
+            var settings = ComparisonSettings()
+            settings.shard = ComparisonShard(index: k, count: 3, datasetItems: 12)
+            let run = ComparisonRunner(settings: settings).run(items: all.enumerated().filter { $0.offset % 3 == k - 1 }.map(\.element), methods: traced)
+            return ("part-\(k).json", try reparsed(run))
+        }
+        let merged = try Comparison.merge(parts)
+        #expect(whole.traces.map(\.item) == ["img1", "img10"])
+        #expect(merged.items.map(\.id) == ids && merged.traces.map(\.item) == whole.traces.map(\.item))
+        #expect(CSVReport.render(merged).split(separator: "\n").map { $0.split(separator: ",").prefix(7) }
+                == CSVReport.render(whole).split(separator: "\n").map { $0.split(separator: ",").prefix(7) })
+    }
+
     @Test func aMissingShardIsRefusedNamingIt() throws {
         do { _ = try Comparison.merge([shard(1, of: 4, datasetItems: 8), shard(3, of: 4, datasetItems: 8)]); Issue.record("incomplete set accepted") } catch {
             #expect("\(error)".contains("missing 2 shard(s): 2/4, 4/4"), "\(error)")
