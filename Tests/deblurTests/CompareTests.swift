@@ -518,6 +518,25 @@ import Testing
         }
     }
 
+    /// Shards (or a --limit run) that save different items under one file name: item ids are
+    /// checked across the whole dataset. Shard 2/2 saved item `a_b` as a_b.tif, shard 1/2 then
+    /// item `a b` over it, and `saved:dir=` scored `a_b` with `a b`'s restoration (status 0 for it).
+    @Test(arguments: [["--shard", "1/2"], ["--shard", "2/2"], ["--limit", "1"]])
+    func saveRestoredRefusesIdsThatShareAFileNameInOtherShards(selection: [String]) throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let itemsFile = dir.file("ds/items.jsonl")
+            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
+            let renamed = zip(lines, ["a b", "a_b", "c"]).map { line, id in line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"") }
+            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            let before = dir.listing()
+            let result = try dir.deblur(["compare", "ds", "--methods", "blurred", "--save-restored", "restored", "--csv", "scores.csv", "--quiet"]
+                                        + selection)
+            expectCleanFailure(result, naming: "--save-restored restored: items 'a b' and 'a_b' would both be saved as a_b.tif",
+                               directory: dir, before: before)
+        }
+    }
+
     /// `--save-restored` writing into the folder a `saved:dir=` reads is refused before the
     /// run, the folder untouched: the run replaced each earlier image with its own, and a
     /// method listed before the saved one had its new images scored as the saved ones.

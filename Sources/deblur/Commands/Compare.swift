@@ -190,8 +190,10 @@ struct Compare: ParsableCommand {
         if let saveRestored {
             let root = saveRestored
             // Names that become one file name would replace each other's images, and a later
-            // saved:dir= would read the survivor for both.
-            for (what, names, suffix) in [("items", items.map(\.id), ".tif"), ("methods", specs.map(\.description), "/")] {
+            // saved:dir= would read the survivor for both. Every item of the dataset, not only
+            // this shard's or --limit's: the shard (or run) that saves the other item writes the
+            // same file, whichever runs last wins, and saved:dir= reads it as its own.
+            for (what, names, suffix) in [("items", data.items.map(\.id), ".tif"), ("methods", specs.map(\.description), "/")] {
                 var seen: [String: String] = [:]
                 for name in names {
                     let file = SavedRestorations.fileName(name)
