@@ -75,7 +75,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Items shown as side-by-side crops in the HTML report.")
     var previewItems = 3
 
-    @Option(help: "Items listed in the HTML report's per-item table, the first ones (default: 1000; the CSV and JSON list every item).")
+    @Option(help: "Items listed in the HTML report's per-item table, the first ones; the CSV and JSON list every item.")
     var htmlItems = HTMLReport.defaultItemRows
 
     @Flag(help: "No progress bar.")

@@ -76,10 +76,10 @@ struct Deconvolve: ParsableCommand {
     @Flag(help: "Score against the centre of --reference, for a valid blur (its sharp image is larger by the PSF size − 1), as metrics --center-reference.")
     var centerReference = false
 
-    @Option(name: .shortAndLong, help: "The restored image: .tif (32-bit float) or .png (16-bit for a 16-bit or float input, 8-bit for an 8-bit one); --bit-depth overrides.")
+    @Option(name: .shortAndLong, help: "The restored image: .tif (32-bit float) or .png (16-bit for a 16-bit or float input, 8-bit for one of 8 bits or fewer); --bit-depth overrides.")
     var output: String
 
-    @Option(name: .customLong("bit-depth"), help: "Output sample depth: 8 or 16 (integer, on the [0, 1] scale, clamped and rounded), 32 (float, TIFF only). Default: 32 for a .tif; for a .png 16, or 8 for an 8-bit input.")
+    @Option(name: .customLong("bit-depth"), help: "Output sample depth: 8 or 16 (integer, on the [0, 1] scale, clamped and rounded), 32 (float, TIFF only). Default: 32 for a .tif; for a .png 16, or 8 for an input of 8 bits or fewer.")
     var bitDepth: Convert.BitDepth?
 
     @Option(help: "FFTW planning: measure (default; faster transforms, the plans are kept in the wisdom file under ~/.cache/deblurkit; chosen by timing, so the output can differ in the last digits with another machine or wisdom file) or estimate (no planning time; the same bytes on every run, as compare writes).")

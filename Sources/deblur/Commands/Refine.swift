@@ -17,9 +17,9 @@ struct Refine: ParsableCommand {
     var psf: String
     @Option(help: "The model file (default: the shipped model).")
     var model: String?
-    @Option(name: [.short, .customLong("output")], help: "The refined image: .tif (32-bit float) or .png (16-bit for a 16-bit or float input, 8-bit for an 8-bit one); --bit-depth overrides.")
+    @Option(name: [.short, .customLong("output")], help: "The refined image: .tif (32-bit float) or .png (16-bit for a 16-bit or float input, 8-bit for one of 8 bits or fewer); --bit-depth overrides.")
     var output: String
-    @Option(name: .customLong("bit-depth"), help: "Output sample depth: 8 or 16 (integer, on the [0, 1] scale, clamped and rounded), 32 (float, TIFF only). Default: 32 for a .tif; for a .png 16, or 8 for an 8-bit input.")
+    @Option(name: .customLong("bit-depth"), help: "Output sample depth: 8 or 16 (integer, on the [0, 1] scale, clamped and rounded), 32 (float, TIFF only). Default: 32 for a .tif; for a .png 16, or 8 for an input of 8 bits or fewer.")
     var bitDepth: Convert.BitDepth?
     @Option(help: "Gaussian noise σ on the [0, 1] scale for the noise-level input (default: estimated from the image).")
     var noiseSigma: Double?

@@ -52,7 +52,7 @@ func readInput(_ path: String, dataRange: Double?, reference: Bool = false) thro
 
 /// The sample depth of a restoration written to `path`: `--bit-depth` when given, else 32-bit
 /// float in a TIFF, and in a PNG the input's integer depth: 16-bit for a 16-bit or float input
-/// (8 bits would drop half of what a 16-bit microscopy image holds), 8-bit for an 8-bit one.
+/// (8 bits would drop half of what a 16-bit microscopy image holds), 8-bit for one of 8 bits or fewer.
 func restoredDepth(to path: String, input info: ImageFileInfo, bitDepth: Convert.BitDepth?) -> SampleDepth {
     if let bitDepth { return bitDepth.depth }
     guard ImageFormat(path: path) == .png else { return .float32 }
