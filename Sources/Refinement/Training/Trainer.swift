@@ -167,8 +167,8 @@ public final class Trainer {
     /// The run may go on under other settings on purpose (a warm restart: a longer schedule,
     /// other training images, as the shipped model's recipe does), so those are allowed but
     /// returned, one "key VALUE there, VALUE now" per setting the checkpoint was written
-    /// with otherwise, for the caller to show; the length, the thread count and the dataset's
-    /// spelling are not listed. Another task or base method would make it another kind of model.
+    /// with otherwise, for the caller to show; the length, the steps per epoch, the thread
+    /// count and the dataset's spelling are not listed. Another task or base method would make it another kind of model.
     /// - Returns: the settings that differ from the checkpoint's, sorted by key.
     /// - Throws: `RefinementError.invalidModelFile` if it is missing or bad, or was written
     ///   for another task or base method.
@@ -193,7 +193,7 @@ public final class Trainer {
         if model.header.resolvedTask != now.resolvedTask || recordedBase != now.base {
             throw RefinementError.invalidModelFile(path: path, reason: "it was written for task \(model.header.resolvedTask) on base \(text(model.header.base)), this run is task \(now.resolvedTask) on base \(text(now.base)): start afresh without --resume")
         }
-        let free: Set<String> = ["step", "steps", "total_steps", "best_psnr", "blas_threads", "dataset"]
+        let free: Set<String> = ["step", "steps", "total_steps", "steps_per_epoch", "best_psnr", "blas_threads", "dataset"]
         let then = model.header.training.filter { !free.contains($0.key) }, ours = now.training.filter { !free.contains($0.key) }
         // Float settings are stored widened to Double: 0.001 would read 0.0010000000474974513.
         func setting(_ value: JSONValue?) -> String {
@@ -345,6 +345,9 @@ public final class Trainer {
         training["seed"] = .integer(options.seed)  // a Double would round seeds above 2⁵³
         training["steps"] = .number(Double(step))
         training["total_steps"] = .number(Double(totalSteps))
+        // Which steps are scored decides which weights are kept as the best model: without it a
+        // model kept before the last step cannot be reproduced from its header.
+        training["steps_per_epoch"] = .number(Double(stepsPerEpoch))
         training["batch"] = .number(Double(options.batch))
         training["patch"] = .number(Double(options.patch))
         training["optimizer"] = .string(options.optimizer.rawValue)

@@ -48,6 +48,18 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect((trainer.optimizer as? Adam)?.weightDecay ?? 0 == applied)
     }
 
+    /// The header records the steps per epoch, given or derived from the data (4 images of
+    /// 24² over batches of 2 patches of 16²: 4): the best model is kept at an epoch's end, so
+    /// a model kept before the last step (step 320 of 400 with 40 per epoch) was reproduced
+    /// from its header as another (step 324 with the data's 81).
+    @Test(arguments: [(Int?.some(2), 2), (nil, 4)])
+    func headerRecordsTheStepsPerEpoch(given: Int?, recorded: Int) throws {
+        var options = Self.options(steps: 4)
+        options.stepsPerEpoch = given
+        let model = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: options, output: nil, logPath: nil).run()
+        #expect(model.header.training["steps_per_epoch"] == .number(Double(recorded)))
+    }
+
     @Test func resumedRunEqualsUninterruptedRunAndWritesLogCheckpointAndBestModel() throws {
         let whole = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: nil, logPath: nil)
         try whole.run()
@@ -92,7 +104,10 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(listed.contains("seed 7 there, 8 now") && listed.contains("optimizer \"adam\" there, \"sgd\" now"), "\(listed)")
         #expect(listed.contains("learning_rate 0.001 there, 0.5 now") && !listed.contains { $0.hasPrefix("total_steps") }, "\(listed)")
         #expect(listed.count == 3, "\(listed)")
-        let longer = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 6), output: output, logPath: nil)
+        // Validating more or less often changes no weight: not listed either.
+        var longerOptions = Self.options(steps: 6)
+        longerOptions.stepsPerEpoch = 3
+        let longer = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: longerOptions, output: output, logPath: nil)
         #expect(try longer.resume() == [])
         #expect(longer.step == 2)
     }
