@@ -137,6 +137,22 @@ enum TrainedModel {
         }
     }
 
+    /// `--resume` refuses a checkpoint of another network, or a damaged one, naming it before
+    /// the data is made: it used to read the checkpoint only after loading the dataset or
+    /// synthesizing the images (minutes), so here the empty dataset was reported instead.
+    @Test(arguments: [false, true])
+    func resumeRefusesAnotherOrDamagedCheckpointBeforeTheData(truncated: Bool) throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir)
+            try TrainedModel.copy(to: dir, as: "m.model.checkpoint")
+            if truncated { try Data(try Data(contentsOf: dir.file("m.model.checkpoint")).prefix(200)).write(to: dir.file("m.model.checkpoint")) }
+            try FileManager.default.createDirectory(at: dir.file("empty"), withIntermediateDirectories: true)
+            let before = dir.listing()
+            let result = try dir.deblur("train", "--dataset", "empty", "--width", truncated ? "4" : "6", "--steps", "2", "-o", "m.model", "--resume", "--quiet")
+            expectCleanFailure(result, naming: "m.model.checkpoint", directory: dir, before: before)
+        }
+    }
+
     /// `--resume` with another learning rate goes on and says so, under `--quiet` too (which
     /// only hides the progress bar, as for every other note): the note was dropped with it.
     @Test func resumeUnderOtherSettingsSaysSoEvenQuiet() throws {

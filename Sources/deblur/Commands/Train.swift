@@ -175,6 +175,12 @@ struct Train: ParsableCommand {
         if let initialModel, let initial {
             try Trainer.checkInitial(initialModel, path: initial, architecture: architecture, task: task)
         }
+        // So is the checkpoint of --resume: a damaged one, or one of another network or task,
+        // was refused only once the data had been made.
+        if resume {
+            let checkpoint = output + ".checkpoint"
+            try Trainer.checkInitial(try ModelFile.read(checkpoint).model, path: checkpoint, architecture: architecture, task: task)
+        }
 
         let data: TrainingData
         var endToEndTraining: EndToEndTraining?
