@@ -321,6 +321,16 @@ enum TrainedModel {
         }
     }
 
+    /// The samples are written before the graph; when the graph then cannot be written (here
+    /// into a missing folder), they were left behind: a folder of four TIFFs from a failed run.
+    @Test func anUnwritableGraphLeavesNoSamples() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir)
+            let result = try dir.deblur("export-onnx", "m.model", "-o", "nofolder/m.onnx", "--samples", "samples")
+            expectCleanFailure(result, naming: "nofolder/m.onnx", directory: dir, before: ["m.model"])
+        }
+    }
+
     @Test func missingModelExitsOneWithoutOutput() throws {
         try withScratch { dir in
             let result = try dir.deblur("export-onnx", "none.model", "-o", "m.onnx")

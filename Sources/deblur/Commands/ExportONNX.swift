@@ -31,21 +31,34 @@ struct ExportONNX: ParsableCommand {
 
     func run() throws {
         let refiner = try ModelFile.read(model).model
-        // The samples come first: if they cannot be written, no ONNX file is left behind either.
-        if let samples {
-            try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
-            let m = refiner.network.architecture.sizeMultiple
-            let size = max(m, (sampleSize + m - 1) / m * m)
-            var rng = SeededRandom(seed: seed)
-            let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
-            var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
-            x.data = planes.flatMap(\.pixels)
-            let y = refiner.network(x)
-            for (input, plane) in zip(refiner.network.architecture.inputs, planes) {
-                try ImageIO.writeTIFFPages([plane], to: (samples as NSString).appendingPathComponent(input.rawValue + ".tif"))
+        // The samples come first: if they cannot be written, no ONNX file is left behind either;
+        // and if the ONNX file cannot be written, the samples written for it are removed.
+        var written: [String] = []
+        var createdFolder = false
+        do {
+            if let samples {
+                createdFolder = !FileManager.default.fileExists(atPath: samples)
+                try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
+                let m = refiner.network.architecture.sizeMultiple
+                let size = max(m, (sampleSize + m - 1) / m * m)
+                var rng = SeededRandom(seed: seed)
+                let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
+                var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
+                x.data = planes.flatMap(\.pixels)
+                let y = refiner.network(x)
+                for (name, plane) in zip(refiner.network.architecture.inputs.map(\.rawValue) + ["output"], planes + [y.image(0)]) {
+                    let path = (samples as NSString).appendingPathComponent(name + ".tif")
+                    try ImageIO.writeTIFFPages([plane], to: path)
+                    written.append(path)
+                }
             }
-            try ImageIO.writeTIFFPages([y.image(0)], to: (samples as NSString).appendingPathComponent("output.tif"))
+            try ONNXExport.write(refiner, to: output)
+        } catch {
+            for path in written { try? FileManager.default.removeItem(atPath: path) }
+            if createdFolder, let samples, (try? FileManager.default.contentsOfDirectory(atPath: samples))?.isEmpty == true {
+                try? FileManager.default.removeItem(atPath: samples)
+            }
+            throw error
         }
-        try ONNXExport.write(refiner, to: output)
     }
 }
