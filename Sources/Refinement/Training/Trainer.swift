@@ -58,6 +58,9 @@ public final class Trainer {
     var bestModel: RefinerModel?
     /// The model file whose weights this run started from (`initialize(from:path:)`), if any.
     public private(set) var initializedFrom: String?
+    /// `(first step, thread count)` of each stretch of the run trained under one `--threads`,
+    /// when a resume changed it: the weights then equal no single count's, and the header says so.
+    var threadStretches: [(step: Int, threads: Int)] = []
     /// Set by `trainEndToEnd`: the denoiser learns through the whole plug-and-play splitting
     /// on blurred scenes instead of from noisy patches.
     public private(set) var endToEnd: EndToEndTraining?
@@ -167,8 +170,10 @@ public final class Trainer {
     /// The run may go on under other settings on purpose (a warm restart: a longer schedule,
     /// other training images, as the shipped model's recipe does), so those are allowed but
     /// returned, one "key VALUE there, VALUE now" per setting the checkpoint was written
-    /// with otherwise, for the caller to show; the length, the steps per epoch, the thread
-    /// count and the dataset's spelling are not listed. Another task or base method would make it another kind of model.
+    /// with otherwise, for the caller to show; the length, the steps per epoch and the
+    /// dataset's spelling are not listed. Another thread count is listed too, and recorded in
+    /// the header as `blas_threads_history` (`[first step, threads]` per stretch). Another
+    /// task or base method would make it another kind of model.
     /// - Returns: the settings that differ from the checkpoint's, sorted by key.
     /// - Throws: `RefinementError.invalidModelFile` if it is missing or bad, or was written
     ///   for another task or base method.
@@ -193,7 +198,7 @@ public final class Trainer {
         if model.header.resolvedTask != now.resolvedTask || recordedBase != now.base {
             throw RefinementError.invalidModelFile(path: path, reason: "it was written for task \(model.header.resolvedTask) on base \(text(model.header.base)), this run is task \(now.resolvedTask) on base \(text(now.base)): start afresh without --resume")
         }
-        let free: Set<String> = ["step", "steps", "total_steps", "steps_per_epoch", "best_psnr", "blas_threads", "dataset"]
+        let free: Set<String> = ["step", "steps", "total_steps", "steps_per_epoch", "best_psnr", "blas_threads", "blas_threads_history", "dataset"]
         let then = model.header.training.filter { !free.contains($0.key) }, ours = now.training.filter { !free.contains($0.key) }
         // Float settings are stored widened to Double: 0.001 would read 0.0010000000474974513.
         func setting(_ value: JSONValue?) -> String {
@@ -203,8 +208,27 @@ public final class Trainer {
             }
             return text(value)
         }
-        let differences = Set(then.keys).union(ours.keys).sorted().compactMap { key -> String? in
+        var differences = Set(then.keys).union(ours.keys).sorted().compactMap { key -> String? in
             then[key] == ours[key] ? nil : "\(key) \(setting(then[key])) there, \(setting(ours[key])) now"
+        }
+        // Another thread count sums the gradients in another order: the run goes on, but its
+        // weights are then those of no uninterrupted run, and the header's one count would not
+        // reproduce them. Listed, and each stretch recorded.
+        var stretches: [(step: Int, threads: Int)] = []
+        if case .array(let recorded)? = model.header.training["blas_threads_history"] {
+            for entry in recorded {
+                if case .array(let pair) = entry, pair.count == 2, case .number(let from) = pair[0], case .number(let count) = pair[1] {
+                    stretches.append((Int(from), Int(count)))
+                }
+            }
+        } else if case .number(let count)? = model.header.training["blas_threads"] {
+            stretches = [(0, Int(count))]
+        }
+        let threadsNow = endToEnd?.threads ?? BLAS.threads
+        if let last = stretches.last, last.threads != threadsNow, Int(s) < totalSteps {
+            differences.append("blas_threads \(last.threads) there, \(threadsNow) now (from step \(Int(s)) on: the weights will be those of neither count)")
+            differences.sort()
+            stretches.append((Int(s), threadsNow))
         }
         let count = optimizer.state.count
         var state: [[Float]] = []
@@ -216,6 +240,7 @@ public final class Trainer {
         }
         network = model.network
         optimizer.state = state
+        threadStretches = stretches.count > 1 ? stretches : []
         step = Int(s)
         optimizer.step = step
         if case .number(let p)? = model.header.training["best_psnr"], let previous = try? ModelFile.read(output!).model {
@@ -358,6 +383,9 @@ public final class Trainer {
         training["warmup"] = .number(Double(options.warmup))
         training["loss"] = .string(loss.name)
         training["blas_threads"] = .number(Double(endToEnd?.threads ?? BLAS.threads))
+        if !threadStretches.isEmpty {
+            training["blas_threads_history"] = .array(threadStretches.map { .array([.number(Double($0.step)), .number(Double($0.threads))]) })
+        }
         if let initializedFrom { training["initialized_from"] = .string(initializedFrom) }
         if let noise = data.addedNoise {
             training["added_noise"] = .array([.number(noise.lowerBound), .number(noise.upperBound)])

@@ -100,7 +100,7 @@ struct Train: ParsableCommand {
     var endToEnd = false
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights (same architecture and task) instead of a random initialization: fine-tuning.", valueName: "model"))
     var initial: String?
-    @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights; another thread count adds the gradients in another order, so its weights differ in the last digits (the model header records blas_threads).")
+    @Option(help: "OpenBLAS threads (default: all cores). Same seed and threads → same weights; another thread count adds the gradients in another order, so its weights differ in the last digits (the model header records blas_threads; a resume under another count is noted and recorded as blas_threads_history).")
     var threads: Int?
     @Option(help: "JSON-lines training log (default: OUTPUT.log.jsonl).")
     var log: String?

@@ -112,6 +112,32 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(longer.step == 2)
     }
 
+    /// A run resumed under another thread count sums its gradients in another order from then
+    /// on: its weights are those of neither count, yet the note listed nothing and the header
+    /// recorded only the last count, which reproduced another model. Now the change is listed
+    /// and each stretch recorded; resuming again with the same count lists nothing.
+    @Test func resumeUnderAnotherThreadCountListsAndRecordsIt() throws {
+        let output = temporaryPath("threads.model")
+        defer { removeTemporary(output); removeTemporary(output + ".checkpoint") }
+        try BLAS.withThreads(1) {
+            try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
+        }
+        let model = try BLAS.withThreads(2) { () throws -> RefinerModel in
+            let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+            let listed = try resumed.resume()
+            #expect(listed.count == 1 && listed[0].hasPrefix("blas_threads 1 there, 2 now (from step 2 on"), "\(listed)")
+            return try resumed.run()
+        }
+        let history = JSONValue.array([.array([.number(0), .number(1)]), .array([.number(2), .number(2)])])
+        #expect(model.header.training["blas_threads_history"] == history)
+        #expect(try ModelFile.read(output + ".checkpoint").model.header.training["blas_threads_history"] == history)
+        try BLAS.withThreads(2) {
+            let again = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 6), output: output, logPath: nil)
+            #expect(try again.resume() == [])
+            #expect(try again.run().header.training["blas_threads_history"] == history)
+        }
+    }
+
     /// A checkpoint written before 2026-11-27 with a one-shot Wiener base recorded its default
     /// CG steps (`iterations=30` beside `boundary=reflect`), which `train` no longer records:
     /// resuming it was refused as another base method, the run's steps lost.
