@@ -272,6 +272,10 @@ public final class Trainer {
                             "val_psnr": .number(metrics.psnr), "val_ssim": .number(metrics.ssim),
                             "base_psnr": .number(metrics.basePSNR), "base_ssim": .number(metrics.baseSSIM)])
             report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
+            // The starting model is the one to beat: a fine-tune whose every epoch scores lower
+            // (too high a rate, data that mislead it) keeps it, rather than its best worse epoch.
+            best = metrics; bestModel = model(metrics: metrics)
+            if let output { try ModelFile.write(bestModel!, to: output) }
         }
         while step < totalSteps {
             let value: Double
