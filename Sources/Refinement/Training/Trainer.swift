@@ -274,9 +274,12 @@ public final class Trainer {
             report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
             // The starting model is the one to beat: a fine-tune whose every epoch scores lower
             // (too high a rate, data that mislead it) keeps it, rather than its best worse epoch.
+            // It is written at the first epoch's end, as any run's first model: a fine-tune
+            // stopped before then leaves no -o behind.
             best = metrics; bestModel = model(metrics: metrics)
-            if let output { try ModelFile.write(bestModel!, to: output) }
         }
+        // A resumed run's best model is already in -o (read back by resume()).
+        var outputWritten = step > 0 && bestModel != nil
         while step < totalSteps {
             let value: Double
             gradients.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
@@ -312,7 +315,10 @@ public final class Trainer {
                                 "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
                 lossSum = 0; lossCount = 0
                 if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
-                if let output, improved { try ModelFile.write(bestModel!, to: output) }
+                if let output, improved || !outputWritten, let bestModel {
+                    try ModelFile.write(bestModel, to: output)
+                    outputWritten = true
+                }
                 if let checkpointPath {
                     var checkpoint = model(metrics: metrics)
                     checkpoint.header.training["step"] = .number(Double(step))
