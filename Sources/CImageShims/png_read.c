@@ -105,6 +105,10 @@ dk_png_reader *dk_png_open(const char *path, const void *data, size_t size, uint
     // libpng's default limit of 1000000 pixels per side would call a valid 2000000 × 100 image
     // corrupt; the checks below, before any row buffer exists, decide instead.
     png_set_user_limits(reader->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    // libpng ignores APNG's chunks; keeping the two that precede IDAT tells an animation's frame
+    // count, which the reader reports (only the default image is decoded).
+    static const png_byte animation_chunks[] = "acTL\0fcTL\0";
+    png_set_keep_unknown_chunks(reader->png, PNG_HANDLE_CHUNK_ALWAYS, animation_chunks, 2);
     png_read_info(reader->png, reader->info);
 
     dk_png_header h;
@@ -116,6 +120,16 @@ dk_png_reader *dk_png_open(const char *path, const void *data, size_t size, uint
     h.interlaced = png_get_interlace_type(reader->png, reader->info) != PNG_INTERLACE_NONE;
     int has_trns = png_get_valid(reader->png, reader->info, PNG_INFO_tRNS) != 0;
     h.has_alpha = (h.color_type & PNG_COLOR_MASK_ALPHA) != 0 || has_trns;
+    png_unknown_chunkp chunks = NULL;
+    int chunk_count = png_get_unknown_chunks(reader->png, reader->info, &chunks);
+    for (int i = 0; i < chunk_count; i++) {
+        if (memcmp(chunks[i].name, "acTL", 4) == 0 && chunks[i].size >= 8) {
+            const png_byte *d = chunks[i].data;
+            h.animation_frames = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+        } else if (memcmp(chunks[i].name, "fcTL", 4) == 0) {
+            h.default_image_is_frame = 1;
+        }
+    }
     if ((uint64_t)h.width * h.height > max_pixels || h.width > DK_PNG_MAX_WIDTH) {
         // png_read_update_info would allocate (and clear) a row of the claimed width.
         reader->header = h;

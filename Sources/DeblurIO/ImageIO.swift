@@ -32,7 +32,9 @@ public struct ImageFileInfo: Sendable, Equatable {
     public var bitsPerSample: Int
     public var isFloat: Bool
     public var hasAlpha: Bool
-    /// Pages (TIFF directories); 1 for PNG.
+    /// Pages (TIFF directories), or an APNG's images (its frames, and its default image when that
+    /// is not a frame); 1 for a still PNG. Only the first, the TIFF's first page or the APNG's default
+    /// image, is read.
     public var pages: Int
     /// Samples per pixel beyond `channels`, dropped on reading: alpha, and a TIFF's other extra
     /// samples (a second fluorescence channel stored as an extra sample is one).

@@ -65,6 +65,34 @@ import _TestSupport
         }
     }
 
+    /// An APNG reads as its default image; its other frames are left out, and every command says so.
+    @Test func animatedPNGInputsAreNotedOnStderr() throws {
+        try withScratch { dir in
+            let image = randomImage(height: 16, width: 16, seed: 4)
+            var bytes = [UInt8](try ImageIO.encodePNG(image))
+            func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+                let body = Array(type.utf8) + data
+                var crc: UInt32 = 0xFFFF_FFFF
+                for byte in body {
+                    crc ^= UInt32(byte)
+                    for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+                }
+                let be = { (v: UInt32) in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+                return be(UInt32(data.count)) + body + be(~crc)
+            }
+            // acTL: 2 frames, looping; no fcTL before IDAT, so the default image is not a frame.
+            let idat = (8..<bytes.count - 4).first { Array(bytes[$0..<$0 + 4]) == Array("IDAT".utf8) }!
+            bytes.insert(contentsOf: chunk("acTL", [0, 0, 0, 2, 0, 0, 0, 0]), at: idat - 4)
+            try Data(bytes).write(to: dir.file("anim.png"))
+            let info = try dir.deblur("info", "anim.png")
+            #expect(info.status == 0 && info.stdout.contains(", animated, 3 images (default image read)"), "\(info)")
+            let result = try dir.deblur("convert", "anim.png", "out.tif")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stderr.contains("note: anim.png is an animated PNG of 3 images; only its default image (16×16, gray)"), "\(result)")
+            #expect(try ImageIO.read(dir.file("out.tif").path) == ImageIO.read(dir.file("anim.png").path))
+        }
+    }
+
     @Test func outputInAMissingFolderExitsOneNamingIt() throws {
         try withScratch { dir in
             try ImageIO.write(randomImage(height: 4, width: 4, seed: 1), to: dir.file("in.png").path)

@@ -33,6 +33,10 @@ typedef struct dk_png_header {
     int channels;           // 1…4 after expansion, alpha included
     int has_alpha;          // alpha channel or tRNS chunk present
     int interlaced;
+    // An APNG's acTL frame count (0 for a still PNG), and whether its default (IDAT) image is
+    // the first of those frames (an fcTL before IDAT) rather than an image of its own.
+    uint32_t animation_frames;
+    int default_image_is_frame;
 } dk_png_header;
 
 /// Opens a PNG file (path) or memory buffer (data/size, when path is NULL) and reads its

@@ -9,7 +9,8 @@ import Foundation
 /// gray+alpha, RGB, RGBA (8/16-bit) and palette (expanded to RGB). Samples are mapped
 /// linearly, k / (2^b − 1); no gamma, sRGB or ICC transform is applied (gAMA/iCCP chunks are
 /// ignored), so values are the file's numbers. Alpha (an alpha channel or a tRNS chunk) is
-/// dropped, not composited.
+/// dropped, not composited. An APNG (animated PNG) reads as its default image, the one still-image
+/// readers show; its frame count is reported as `pages`.
 enum PNGReader {
     /// Reads a PNG file.
     static func read(_ path: String) throws -> (image: Image, info: ImageFileInfo) {
@@ -58,7 +59,14 @@ enum PNGReader {
         return ImageFileInfo(format: .png, width: width, height: height, channels: colorChannels,
                              // A palette's entries are 8-bit samples, whatever the index width.
                              bitsPerSample: header.color_type == 3 ? 8 : Int(header.file_bit_depth), isFloat: false,
-                             hasAlpha: header.has_alpha != 0, pages: 1)
+                             hasAlpha: header.has_alpha != 0, pages: pages(of: header))
+    }
+
+    /// The images an APNG holds, its default image first: the animation's frames, plus the default
+    /// image when it is not one of them. 1 for a still PNG.
+    private static func pages(of header: dk_png_header) -> Int {
+        guard header.animation_frames > 0 else { return 1 }
+        return Int(header.animation_frames) + (header.default_image_is_frame != 0 ? 0 : 1)
     }
 
     private static func decode(path: String, source: UnsafeRawBufferPointer?) throws -> (image: Image, info: ImageFileInfo) {

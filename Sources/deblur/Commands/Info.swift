@@ -73,7 +73,7 @@ struct Info: ParsableCommand {
         let depth = info.isFloat ? "\(info.bitsPerSample)-bit float" : "\(info.bitsPerSample)-bit integer"
         print("\(file): \(info.format.rawValue.uppercased()) \(info.height)×\(info.width), \(layout) (\(info.channels) channel\(info.channels == 1 ? "" : "s")), \(depth)"
               + dropped(info) + (info.orientation != 1 ? ", orientation \(info.orientation) (not applied)" : "")
-              + (info.pages > 1 ? ", \(info.pages) pages (first read)" : ""))
+              + (info.pages > 1 ? (info.format == .png ? ", animated, \(info.pages) images (default image read)" : ", \(info.pages) pages (first read)") : ""))
         print(String(format: "min %.6g  max %.6g  mean %.6g  ", stats.min, stats.max, stats.mean)
               + (noise.isNaN ? "noise σ not defined" : String(format: "noise σ ≈ %.3g", noise)))
         if nonFinite > 0 {

@@ -3,7 +3,7 @@ import DeblurKit
 import Foundation
 
 /// Reads an image file as `ImageIO.read` does, and says on stderr when a multi-page TIFF's other
-/// pages are left out: ImageJ hyperstacks, OME-TIFF and tifffile's (channel, y, x) stacks keep
+/// pages (or an animated PNG's frames) are left out: ImageJ hyperstacks, OME-TIFF and tifffile's (channel, y, x) stacks keep
 /// channels and slices in pages, so the first page alone is often not the whole image.
 func readImage(_ path: String) throws -> Image {
     let (image, info) = try ImageIO.readWithInfo(path)
@@ -16,7 +16,10 @@ func readImage(_ path: String) throws -> Image {
 /// stack, four slices, as one planar RGBA page (and a (3, y, x) one as RGB).
 func notePages(_ info: ImageFileInfo, of path: String) {
     let layout = info.channels == 3 ? "RGB" : "gray"
-    if info.pages > 1 {
+    if info.pages > 1 && info.format == .png {
+        writeStandardError("note: \(path) is an animated PNG of \(info.pages) images; only its default image (\(info.height)×\(info.width), \(layout)), "
+                           + "the one still-image viewers show, is read\n")
+    } else if info.pages > 1 {
         writeStandardError("note: \(path) has \(info.pages) pages; only the first (\(info.height)×\(info.width), \(layout)) is read\n")
     }
     if info.format == .tiff && info.extraSamples > 0 {
