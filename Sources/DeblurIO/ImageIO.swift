@@ -181,7 +181,14 @@ public enum ImageIO {
             if ferror(file) != 0 { throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
             throw IOError.corrupt(path: path, reason: "the file is empty")
         }
-        if count == 8 && magic == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { return .png }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        if count == 8 && magic == png { return .png }
+        // A PNG or TIFF cut within its first 8 bytes is a damaged file, not another format.
+        let start = Array(magic.prefix(count))
+        if count < 8 && [png, [0x49, 0x49, 42, 0], [0x49, 0x49, 43, 0], [0x4D, 0x4D, 0, 42], [0x4D, 0x4D, 0, 43]].contains(where: { $0.starts(with: start) }) {
+            throw IOError.corrupt(path: path, reason: "the file is only \(count) byte\(count == 1 ? "" : "s") long, the start of a "
+                                  + "\(start[0] == 0x89 ? "PNG" : "TIFF") header (truncated file)")
+        }
         if count >= 4 && ((magic[0] == 0x49 && magic[1] == 0x49 && (magic[2] == 42 || magic[2] == 43) && magic[3] == 0) ||
                           (magic[0] == 0x4D && magic[1] == 0x4D && magic[2] == 0 && (magic[3] == 42 || magic[3] == 43))) {
             return .tiff

@@ -85,6 +85,24 @@ import _TestSupport
                                       reason: "not a PNG or TIFF file (it starts with bytes 47 49 46 38 39 61 1a 0a)"))
     }
 
+    @Test("A PNG or TIFF cut within its signature is a truncated file, not 'not a PNG or TIFF file'",
+          arguments: [([0x89, 0x50, 0x4E, 0x47] as [UInt8], "only 4 bytes long, the start of a PNG header"),
+                      ([0x4D, 0x4D, 0], "only 3 bytes long, the start of a TIFF header"),
+                      ([0x49], "only 1 byte long, the start of a TIFF header")])
+    func truncatedSignature(bytes: [UInt8], words: String) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/cut.png"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let (error, _) = Self.failure(path)
+        guard case let .corrupt(reportedPath, reason)? = error else {
+            Issue.record("expected IOError.corrupt, got \(String(describing: error))")
+            return
+        }
+        #expect(reportedPath == path)
+        #expect(reason.contains(words) && reason.contains("truncated"), "\(reason)")
+    }
+
     @Test("Headers claiming 100000 × 100000 pixels are refused before allocating (PNG and TIFF)",
           arguments: ["huge.png", "huge.tif"])
     func hugeHeader(name: String) {
