@@ -63,4 +63,32 @@ import Testing
         let image = try ImageIO.read(path)
         #expect(image == Image(channels: 1, height: height, width: width) { _, y, x in Float(value(y, x)) / 255 })
     }
+
+    /// GDAL's SPARSE_OK files leave empty blocks unwritten (offset and byte count 0), as libtiff
+    /// does with a tile never written: refused as unsupported, saying so, not as damage.
+    @Test("A sparse tiled TIFF (a tile never written) is refused as unsupported, naming the tile and GDAL's option")
+    func sparseTileIsUnsupported() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/sparse.tif"
+        let handle = try TIFFHandle.open(path, mode: "w")
+        for (tag, value) in [(TIFFTAG_IMAGEWIDTH, 40), (TIFFTAG_IMAGELENGTH, 20), (TIFFTAG_SAMPLESPERPIXEL, 1), (TIFFTAG_BITSPERSAMPLE, 8),
+                             (TIFFTAG_PHOTOMETRIC, Int(PHOTOMETRIC_MINISBLACK)), (TIFFTAG_TILEWIDTH, 16), (TIFFTAG_TILELENGTH, 16)] {
+            try handle.set(tag, value)
+        }
+        var tile = [UInt8](repeating: 200, count: 16 * 16)
+        for index: UInt32 in [0, 2, 3, 4, 5] {  // tile 1 is left out
+            _ = tile.withUnsafeMutableBytes { TIFFWriteEncodedTile(handle.tiff, index, $0.baseAddress, tmsize_t($0.count)) }
+        }
+        #expect(TIFFWriteDirectory(handle.tiff) == 1)
+        try handle.close()
+        do {
+            _ = try ImageIO.read(path)
+        } catch let IOError.unsupported(reported, reason) {
+            #expect(reported == path)
+            #expect(reason.hasPrefix("tile 1 is not stored") && reason.contains("SPARSE_OK"), "\(reason)")
+        } catch {
+            Issue.record("expected IOError.unsupported, got \(error)")
+        }
+    }
 }

@@ -176,6 +176,17 @@ enum TIFFReader {
         }
     }
 
+    /// A block with neither offset nor byte count was never written: GDAL leaves empty blocks so
+    /// (SPARSE_OK), meaning 0 or its nodata value, which the file alone does not say. libtiff
+    /// calls it an "invalid byte count", which would read as damage.
+    private static func checkStored(_ handle: TIFFHandle, _ index: Int, _ block: String) throws {
+        let strile = UInt32(index)
+        guard TIFFGetStrileByteCount(handle.tiff, strile) == 0, TIFFGetStrileOffset(handle.tiff, strile) == 0 else { return }
+        throw IOError.unsupported(path: handle.path, reason: "\(block) \(index) is not stored (offset and byte count 0: a sparse file, "
+                                  + "as GDAL writes with SPARSE_OK, whose empty blocks mean 0 or its nodata value); rewrite it with every "
+                                  + "block stored, e.g. gdal_translate -co SPARSE_OK=FALSE IN OUT")
+    }
+
     private static func readStrips(_ handle: TIFFHandle, _ page: Page, into out: UnsafeMutablePointer<Float>) throws {
         let rowsPerStrip = Int(min(handle.get(TIFFTAG_ROWSPERSTRIP, as: UInt32.self) ?? UInt32.max, UInt32(page.height)))
         guard rowsPerStrip > 0 else { throw failure(handle, "RowsPerStrip is 0") }
@@ -196,6 +207,7 @@ enum TIFFReader {
             if page.planar && plane >= page.colorChannels { break }
             let rows = min(rowsPerStrip, page.height - firstRow)
             let bytes = rows * rowSamples * page.type.bytes
+            try checkStored(handle, strip, "strip")
             let read = TIFFReadEncodedStrip(handle.tiff, UInt32(strip), scratch.baseAddress, tmsize_t(bytes))
             guard read == bytes else {
                 throw failure(handle, read < 0 ? "strip \(strip) cannot be read" : "strip \(strip) holds \(read) of \(bytes) bytes")
@@ -237,6 +249,7 @@ enum TIFFReader {
             let plane = tile / (across * down), index = tile % (across * down)
             if page.planar && plane >= page.colorChannels { break }
             let x0 = (index % across) * tileWidth, y0 = (index / across) * tileHeight
+            try checkStored(handle, tile, "tile")
             let read = TIFFReadEncodedTile(handle.tiff, UInt32(tile), scratch.baseAddress, tmsize_t(tileBytes))
             guard read == tileBytes else {
                 throw failure(handle, read < 0 ? "tile \(tile) cannot be read" : "tile \(tile) holds \(read) of \(tileBytes) bytes")
