@@ -121,6 +121,16 @@ final class TIFFHandle {
         return found == 1 ? value : nil
     }
 
+    /// An ASCII tag's text (`ImageDescription`), or nil when absent.
+    func string(_ tag: Int32) -> String? {
+        var text: UnsafeMutablePointer<CChar>?
+        let found = withUnsafeMutablePointer(to: &text) { pointer in
+            withVaList([pointer]) { TIFFVGetField(tiff, UInt32(tag), $0) }
+        }
+        guard found == 1, let text else { return nil }
+        return String(cString: text)
+    }
+
     /// The EXTRASAMPLES tag's list (empty when absent).
     func extraSamples() -> [UInt16] {
         var count: UInt16 = 0

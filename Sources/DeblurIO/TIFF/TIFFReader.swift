@@ -24,27 +24,51 @@ enum TIFFReader {
     static func read(_ path: String) throws -> (image: Image, info: ImageFileInfo) {
         let handle = try TIFFHandle.open(path, mode: "r")
         let page = try describe(handle)
+        let images = describedImages(handle, page)
         let image = try readPage(handle, page)
-        return (image, info(page, pages: Int(TIFFNumberOfDirectories(handle.tiff))))
+        return (image, info(page, pages: max(Int(TIFFNumberOfDirectories(handle.tiff)), images ?? 1)))
     }
 
     /// Reads the header of the first page only.
     static func info(_ path: String) throws -> ImageFileInfo {
         let handle = try TIFFHandle.open(path, mode: "r")
-        return info(try describe(handle), pages: Int(TIFFNumberOfDirectories(handle.tiff)))
+        let page = try describe(handle)
+        return info(page, pages: max(Int(TIFFNumberOfDirectories(handle.tiff)), describedImages(handle, page) ?? 1))
     }
 
     /// Reads every page, in file order.
     static func readPages(_ path: String) throws -> [Image] {
         let handle = try TIFFHandle.open(path, mode: "r")
         var pages: [Image] = []
+        let images = describedImages(handle, try describe(handle))
         repeat {
             pages.append(try readPage(handle, try describe(handle)))
         } while TIFFReadDirectory(handle.tiff) == 1
         if let errors = handle.messages.errors.first {
             throw IOError.corrupt(path: path, reason: "after page \(pages.count): libtiff: \(errors)")
         }
+        if let images, images > pages.count {
+            throw IOError.unsupported(path: path, reason: "its description gives \(images) images but only \(pages.count) have a TIFF directory "
+                                      + "(ImageJ's layout above 4 GB, tifffile's truncate=True): the others are stored back to back after "
+                                      + "the first; split it with tifffile first")
+        }
         return pages
+    }
+
+    /// The images the first page's ImageDescription says the file holds, when a writer stored a
+    /// stack's images back to back after one directory: ImageJ does above 4 GB ("images=N"),
+    /// tifffile with `truncate=True` ({"shape": [...], "truncated": true}). libtiff sees one page.
+    static func describedImages(_ handle: TIFFHandle, _ page: Page) -> Int? {
+        guard let text = handle.string(TIFFTAG_IMAGEDESCRIPTION) else { return nil }
+        if text.hasPrefix("ImageJ=") {
+            let line = text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("images=") }
+            return line.flatMap { Int($0.dropFirst("images=".count)) }
+        }
+        guard text.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              object["truncated"] as? Bool == true, let shape = object["shape"] as? [Int], !shape.isEmpty else { return nil }
+        let pageSamples = page.width * page.height * page.samplesPerPixel
+        let total = shape.reduce(1) { $0.multipliedReportingOverflow(by: max($1, 0)).overflow ? Int.max : $0 * max($1, 0) }
+        return pageSamples > 0 && total != Int.max ? total / pageSamples : nil
     }
 
     private static func info(_ page: Page, pages: Int) -> ImageFileInfo {
