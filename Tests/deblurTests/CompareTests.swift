@@ -8,6 +8,15 @@ import Testing
         #expect(result.status == 0, "\(result)")
     }
 
+    /// A fresh 3-item dataset in `dir` whose items are named `ids` in order.
+    static func dataset(in dir: URL, ids: [String]) throws {
+        try dataset(in: dir)
+        let itemsFile = dir.file("ds/items.jsonl")
+        let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
+        let renamed = zip(lines, ids).map { line, id in line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"") }
+        try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+    }
+
     /// Scores `methods` on a fresh 3-item dataset in `dir` (one thread): the CSV's cells.
     static func scores(_ methods: String, in dir: URL) throws -> [[String]] {
         try dataset(in: dir)
@@ -440,14 +449,8 @@ import Testing
     /// and refused `a/b`, so an earlier run's images of such a dataset all failed.
     @Test func savedRestorationsOfOddIdsAreReadUnderTheNamesSaveRestoredGives() throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            let itemsFile = dir.file("ds/items.jsonl")
-            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
             let ids = ["img 1", "a/b", "c:d"]
-            let renamed = zip(lines, ids).map { line, id in
-                line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"")
-            }
-            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            try Self.dataset(in: dir, ids: ids)
             let first = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
             #expect(first.status == 0, "\(first)")
             #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.file("restored/wiener_nsr=auto").path))
@@ -470,11 +473,7 @@ import Testing
     /// shard without `a_b` too; `c:d` still reads `c_d.tif`, which no other item claims.
     @Test func savedRestorationsNeverReadAnotherItemsFile() throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            let itemsFile = dir.file("ds/items.jsonl")
-            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
-            let renamed = zip(lines, ["a b", "a_b", "c:d"]).map { line, id in line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"") }
-            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            try Self.dataset(in: dir, ids: ["a b", "a_b", "c:d"])
             // Restorations named as another tool might: the blurred images themselves.
             try FileManager.default.createDirectory(at: dir.file("saved"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: dir.file("ds/blurred/000001.tif"), to: dir.file("saved/a_b.tif"))
@@ -506,11 +505,7 @@ import Testing
     /// it for both.
     @Test func saveRestoredRefusesIdsThatShareAFileName() throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            let itemsFile = dir.file("ds/items.jsonl")
-            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
-            let renamed = zip(lines, ["a b", "a_b", "c"]).map { line, id in line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"") }
-            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            try Self.dataset(in: dir, ids: ["a b", "a_b", "c"])
             let before = dir.listing()
             let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--save-restored", "restored", "--csv", "scores.csv", "--quiet")
             expectCleanFailure(result, naming: "--save-restored restored: items 'a b' and 'a_b' would both be saved as a_b.tif",
@@ -524,11 +519,7 @@ import Testing
     @Test(arguments: [["--shard", "1/2"], ["--shard", "2/2"], ["--limit", "1"]])
     func saveRestoredRefusesIdsThatShareAFileNameInOtherShards(selection: [String]) throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            let itemsFile = dir.file("ds/items.jsonl")
-            let lines = try String(contentsOf: itemsFile, encoding: .utf8).split(separator: "\n").map(String.init)
-            let renamed = zip(lines, ["a b", "a_b", "c"]).map { line, id in line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(id)\"") }
-            try (renamed.joined(separator: "\n") + "\n").write(to: itemsFile, atomically: true, encoding: .utf8)
+            try Self.dataset(in: dir, ids: ["a b", "a_b", "c"])
             let before = dir.listing()
             let result = try dir.deblur(["compare", "ds", "--methods", "blurred", "--save-restored", "restored", "--csv", "scores.csv", "--quiet"]
                                         + selection)
