@@ -140,6 +140,39 @@ import KernelBank
         #expect(try itemFiles(directory) == before)
     }
 
+    /// Shards of a job array finish at about the same time, and each removes the items files of
+    /// another split that it listed (`items.jsonl` of an earlier whole run): all but the first
+    /// found them gone and failed ("cannot remove the stale items file: no such file or
+    /// directory") without writing their own items file.
+    @Test func staleItemsFileRemovedByAnotherShardFirstIsNoError() throws {
+        let directory = temporaryDirectory("stale-race")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let generator = try DatasetGenerator(settings: settings())
+        _ = try generator.write(to: directory, threads: 1)
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: directory + "/items-1-of-4.jsonl"))
+        var listed = [String]()
+        // The other shard removes each file between this run's listing and its removal.
+        try generator.removeItemsFiles(in: directory) { name in
+            listed.append(name)
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+            return true
+        }
+        #expect(listed.sorted() == ["items-1-of-4.jsonl", "items.jsonl"])
+        // What two shards do when they end together: both succeed, and the dataset is whole.
+        let before = try itemFiles(directory)
+        _ = try generator.write(to: directory, threads: 1)
+        let failures = NSLock()
+        var errors = [String]()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            do { _ = try generator.write(to: directory, shard: try Shard(k + 1, of: 2), threads: 1) } catch {
+                failures.lock(); errors.append("\(error)"); failures.unlock()
+            }
+        }
+        #expect(errors.isEmpty)
+        #expect(try Dataset.load(directory).items.map(\.id) == ["000000", "000001", "000002", "000003", "000004"])
+        #expect(try itemFiles(directory) == before)
+    }
+
     @Test func directoryWithOtherSettingsIsRefusedUnlessForced() throws {
         let directory = temporaryDirectory("mismatch")
         defer { try? FileManager.default.removeItem(atPath: directory) }

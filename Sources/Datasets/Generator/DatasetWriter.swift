@@ -160,9 +160,19 @@ extension DatasetGenerator {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names where name.hasPrefix("items") && name.hasSuffix(".jsonl") && filter(name) {
             let path = (directory as NSString).appendingPathComponent(name)
-            do { try FileManager.default.removeItem(atPath: path) } catch {
+            do { try Self.removeIfPresent(path) } catch {
                 throw DatasetsError.fileError(path: path, reason: "cannot remove the stale items file: \(fileErrorReason(error, path: path))")
             }
+        }
+    }
+
+    /// Removes `path`; a file already gone is no error. Shards run at the same time list the
+    /// same stale files, and all but the first find them removed (`ENOENT`) when they get there.
+    static func removeIfPresent(_ path: String) throws {
+        do { try FileManager.default.removeItem(atPath: path) } catch {
+            var status = stat()
+            if lstat(path, &status) != 0, errno == ENOENT { return }
+            throw error
         }
     }
 
@@ -177,7 +187,7 @@ extension DatasetGenerator {
                 let id = stem.dropLast(4)
                 guard !id.isEmpty, id.allSatisfy({ $0.isASCII && $0.isNumber }) else { continue }
                 let path = (folder as NSString).appendingPathComponent(name)
-                do { try FileManager.default.removeItem(atPath: path) } catch {
+                do { try Self.removeIfPresent(path) } catch {
                     throw DatasetsError.fileError(path: path, reason: "cannot remove an item of the old settings: \(fileErrorReason(error, path: path))")
                 }
             }
