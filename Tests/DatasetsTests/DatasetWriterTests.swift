@@ -173,6 +173,36 @@ import KernelBank
         #expect(try itemFiles(directory) == before)
     }
 
+    /// Runs take turns checking and replacing dataset.json by locking a file opened for writing.
+    /// They used to lock the directory itself (opened read-only), which NFS clients, which
+    /// emulate flock with the server's fcntl locks, refuse for an exclusive lock: on NFS every
+    /// run went unlocked, and `--force` shards started together removed each other's new items.
+    @Test func runsWaitForTheLockFileHeldByAnotherRun() throws {
+        let directory = temporaryDirectory("lock")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let lockPath = directory + "/" + DatasetGenerator.lockFileName
+        let held = open(lockPath, O_RDWR | O_CREAT, 0o644)
+        try #require(held >= 0 && flock(held, LOCK_EX) == 0)
+        // What NFS asks of an exclusive lock: the lock file is a regular file, open for writing.
+        var status = stat()
+        #expect(stat(lockPath, &status) == 0 && status.st_mode & S_IFMT == S_IFREG)
+        let generator = try DatasetGenerator(settings: settings())
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var failure: Error?
+        Thread.detachNewThread {
+            do { _ = try generator.write(to: directory, threads: 1) } catch { failure = error }
+            finished.signal()
+        }
+        #expect(finished.wait(timeout: .now() + 0.5) == .timedOut)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/dataset.json"))
+        close(held)
+        #expect(finished.wait(timeout: .now() + 60) == .success)
+        #expect(failure == nil)
+        #expect(try Dataset.load(directory).items.count == 5)
+        #expect(FileManager.default.fileExists(atPath: lockPath))
+    }
+
     @Test func directoryWithOtherSettingsIsRefusedUnlessForced() throws {
         let directory = temporaryDirectory("mismatch")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -70,9 +70,12 @@ extension DatasetGenerator {
         let manifestPath = (directory as NSString).appendingPathComponent("dataset.json")
         let ours = try datasetJSON()
         // Shards started together must not both take the old settings for theirs: the second
-        // would remove the first one's new items. One run at a time checks and replaces them
-        // (best effort: some network file systems refuse locks, and then runs go unlocked).
-        let directoryLock = open(directory, O_RDONLY)
+        // would remove the first one's new items. One run at a time checks and replaces them.
+        // The lock is a file opened for writing, not the directory: NFS clients lock by fcntl on
+        // the server, which grants an exclusive lock only on a file open for writing, so a
+        // directory's lock always failed there (best effort still: a file system mounted
+        // without locking refuses it, and then runs go unlocked).
+        let directoryLock = open((directory as NSString).appendingPathComponent(Self.lockFileName), O_RDWR | O_CREAT, 0o644)
         if directoryLock >= 0 { _ = flock(directoryLock, LOCK_EX) }
         defer { if directoryLock >= 0 { close(directoryLock) } }
         if let existing = fm.contents(atPath: manifestPath) {
@@ -154,6 +157,11 @@ extension DatasetGenerator {
         return SynthesisSummary(items: total, generated: pending.count, skipped: skippedCount,
                                 seconds: monotonicSeconds() - start, stages: stages)
     }
+
+    /// The file in a dataset directory that runs lock while they check and replace `dataset.json`.
+    /// It stays (removing it would let a waiting run lock the removed file while a new run locks
+    /// a new one); readers ignore it.
+    public static let lockFileName = ".deblur-synth.lock"
 
     /// Removes `items.jsonl` and `items-K-of-N.jsonl` files whose name passes `filter`.
     func removeItemsFiles(in directory: String, where filter: (String) -> Bool) throws {
