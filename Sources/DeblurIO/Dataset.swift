@@ -48,6 +48,18 @@ public struct Dataset: Sendable {
     ///   different N or fewer than N of them, or a `dataset.json` that is not a JSON object
     ///   of format `deblurkit-dataset`.
     public static func load(_ directory: String) throws -> Dataset {
+        // A `deblur synth` shard that finishes removes the items files of another split, maybe
+        // between the listing and the reading here: the directory is then listed again, so what
+        // is reported (the dataset, or the shard files missing) is what is there now.
+        for attempt in 1...3 {
+            do { return try loadListed(directory) } catch let removed as ItemsFileRemoved {
+                if attempt == 3 { throw removed.error }
+            }
+        }
+        preconditionFailure("the third attempt returns or throws")
+    }
+
+    private static func loadListed(_ directory: String) throws -> Dataset {
         let settings = try loadSettings(directory)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         var itemFiles: [String] = []
@@ -83,7 +95,17 @@ public struct Dataset: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw IOError.badDataset(file: path, line: nil, reason: "no such items file")
         }
-        return Dataset(directory: directory, settings: settings, items: try readItems(directory, files: [itemsFile]))
+        do {
+            return Dataset(directory: directory, settings: settings, items: try readItems(directory, files: [itemsFile]))
+        } catch let removed as ItemsFileRemoved { throw removed.error }
+    }
+
+    /// An items file listed in the directory was gone when it was opened.
+    private struct ItemsFileRemoved: Error {
+        var path: String
+        var error: IOError {
+            .badDataset(file: path, line: nil, reason: "removed while it was being read: is a deblur synth run changing the dataset? Read it once the run has finished")
+        }
     }
 
     /// The items of `files` (names in `directory`), sorted by id; ids must be unique across them.
@@ -93,7 +115,11 @@ public struct Dataset: Sendable {
         let decoder = JSONDecoder()
         for name in itemFiles {
             let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            let data: Data?
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch CocoaError.fileReadNoSuchFile {
+                throw ItemsFileRemoved(path: path)
+            } catch { data = nil }
+            guard let data, let text = String(data: data, encoding: .utf8) else {
                 throw IOError.badDataset(file: path, line: nil, reason: "cannot be read as UTF-8 text")
             }
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
