@@ -8,7 +8,9 @@
 # each shard writes its own items-K-of-N.jsonl, which readers (deblur compare, deblur train,
 # Dataset.load) merge. A task that dies can simply be resubmitted: complete items are skipped.
 # All tasks must use the same settings: a mismatch with the directory's dataset.json stops the
-# task with an error instead of mixing two datasets.
+# task with an error instead of mixing two datasets. Tasks run at the same time take turns on
+# DIR/.deblur-synth.lock; on a file system mounted without locking, do not add --force to the
+# array (each task would remove the others' new items): delete the old directory instead.
 #
 #SBATCH --job-name=deblur-synth
 #SBATCH --cpus-per-task=4
