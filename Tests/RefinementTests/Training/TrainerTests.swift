@@ -119,7 +119,7 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
     @Test func resumeUnderAnotherThreadCountListsAndRecordsIt() throws {
         let output = temporaryPath("threads.model")
         defer { removeTemporary(output); removeTemporary(output + ".checkpoint") }
-        try BLAS.withThreads(1) {
+        _ = try BLAS.withThreads(1) {
             try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
         }
         let model = try BLAS.withThreads(2) { () throws -> RefinerModel in
