@@ -8,6 +8,18 @@ import Testing
         #expect(result.status == 0, "\(result)")
     }
 
+    /// A fresh 3-item dataset in `dir`, its automatic-Wiener restorations saved by `compare`,
+    /// and each written to `folder` as `transform` changes it, as another tool might have saved it.
+    static func savedWienerRestorations(in dir: URL, folder: String, _ transform: (Image) -> Image) throws {
+        try dataset(in: dir)
+        _ = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
+        try FileManager.default.createDirectory(at: dir.file(folder), withIntermediateDirectories: true)
+        for id in ["000000", "000001", "000002"] {
+            let image = try ImageIO.read(dir.file("restored/wiener_nsr=auto/\(id).tif").path)
+            try ImageIO.write(transform(image), to: dir.file("\(folder)/\(id).tif").path)
+        }
+    }
+
     /// A fresh 3-item dataset in `dir` whose items are named `ids` in order.
     static func dataset(in dir: URL, ids: [String]) throws {
         try dataset(in: dir)
@@ -349,13 +361,8 @@ import Testing
     /// they score as the same images on [0, 1].
     @Test func savedFloatRestorationsInOtherUnitsFailOrAreScaledByRange() throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            _ = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
-            try FileManager.default.createDirectory(at: dir.file("units"), withIntermediateDirectories: true)
-            for id in ["000000", "000001", "000002"] {
-                let image = try ImageIO.read(dir.file("restored/wiener_nsr=auto/\(id).tif").path)
-                try ImageIO.write(Image(height: image.height, width: image.width, pixels: image.pixels.map { $0 * 255 }),
-                                  to: dir.file("units/\(id).tif").path)
+            try Self.savedWienerRestorations(in: dir, folder: "units") { image in
+                Image(height: image.height, width: image.width, pixels: image.pixels.map { $0 * 255 })
             }
             let raw = try dir.deblur("compare", "ds", "--methods", "blurred,saved:dir=units", "--quiet")
             #expect(raw.status == 1, "\(raw)")
@@ -383,16 +390,11 @@ import Testing
     /// Docs/Evaluation.md's own scikit-image example.
     @Test func savedFloatRestorationsRingingAtTheEdgesAreScored() throws {
         try withScratch { dir in
-            try Self.dataset(in: dir)
-            _ = try dir.deblur("compare", "ds", "--methods", "wiener:nsr=auto", "--save-restored", "restored", "--quiet")
-            try FileManager.default.createDirectory(at: dir.file("ringing"), withIntermediateDirectories: true)
-            for id in ["000000", "000001", "000002"] {
-                let image = try ImageIO.read(dir.file("restored/wiener_nsr=auto/\(id).tif").path)
-                let ringing = Image(height: image.height, width: image.width) { _, y, x in
+            try Self.savedWienerRestorations(in: dir, folder: "ringing") { image in
+                Image(height: image.height, width: image.width) { _, y, x in
                     let edge = min(y, x, image.height - 1 - y, image.width - 1 - x)
                     return edge == 0 ? 6 : edge == 1 ? -3 : image[0, y, x]
                 }
-                try ImageIO.write(ringing, to: dir.file("ringing/\(id).tif").path)
             }
             let run = try dir.deblur("compare", "ds", "--methods", "blurred,saved:dir=ringing", "--crop", "2", "--json", "-", "--quiet")
             #expect(run.status == 0, "\(run)")
