@@ -131,7 +131,7 @@ import _TestSupport
     func unsupportedSampleFormats(name: String, words: String, advice: String) {
         let (error, stderr) = Self.failure(Self.bad(name))
         #expect(error == .unsupported(path: Self.bad(name),
-                                      reason: "\(words) samples; expected 8/16-bit unsigned integer or 16/32/64-bit float; \(advice)"))
+                                      reason: "\(words) samples; expected 1/2/4/8/16-bit unsigned integer or 16/32/64-bit float; \(advice)"))
         #expect(stderr.isEmpty)
     }
 

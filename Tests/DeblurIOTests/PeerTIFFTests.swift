@@ -6,8 +6,9 @@ import Testing
 
 /// TIFF layouts other writers use, written here with libtiff as those tools write them:
 /// JPEG-compressed YCbCr (libtiff's, GDAL's and slide scanners' JPEG-in-TIFF) is read as RGB;
-/// palette and CMYK are refused with what to do; extra samples and the Orientation tag are
-/// reported, not applied.
+/// palette images as RGB and 1/2/4-bit gray (CCITT fax-compressed scans among them) through a
+/// table of their levels; CMYK is refused with what to do; extra samples and the Orientation
+/// tag are reported, not applied.
 @Suite struct PeerTIFFTests {
     /// A smooth colour ramp, so that JPEG at quality 95 with 2×2 chroma subsampling stays
     /// within a few levels of it.
@@ -21,21 +22,22 @@ import Testing
         return samples
     }
 
-    /// Writes one 8-bit page with `photometric`, `compression` and `samples` interleaved samples
-    /// per pixel, in strips of 16 rows; `setUp` sets further tags.
-    static func writeTIFF(_ path: String, height: Int, width: Int, samplesPerPixel: Int, photometric: Int32,
+    /// Writes one page with `photometric`, `compression` and `samples` interleaved samples per
+    /// pixel of `bitsPerSample` (8: a byte each; 1, 2 or 4: `samples` holds each row packed, as
+    /// stored), in strips of 16 rows; `setUp` sets further tags.
+    static func writeTIFF(_ path: String, height: Int, width: Int, samplesPerPixel: Int, bitsPerSample: Int = 8, photometric: Int32,
                           compression: Int32, samples: [UInt8], setUp: (TIFFHandle) throws -> Void = { _ in }) throws {
         let handle = try TIFFHandle.open(path, mode: "w")
         try handle.set(TIFFTAG_IMAGEWIDTH, width)
         try handle.set(TIFFTAG_IMAGELENGTH, height)
         try handle.set(TIFFTAG_SAMPLESPERPIXEL, samplesPerPixel)
-        try handle.set(TIFFTAG_BITSPERSAMPLE, 8)
+        try handle.set(TIFFTAG_BITSPERSAMPLE, bitsPerSample)
         try handle.set(TIFFTAG_PLANARCONFIG, Int(PLANARCONFIG_CONTIG))
         try handle.set(TIFFTAG_COMPRESSION, Int(compression))
         try handle.set(TIFFTAG_PHOTOMETRIC, Int(photometric))
         try handle.set(TIFFTAG_ROWSPERSTRIP, 16)
         try setUp(handle)
-        let rowBytes = width * samplesPerPixel
+        let rowBytes = (width * samplesPerPixel * bitsPerSample + 7) / 8
         for (strip, firstRow) in stride(from: 0, to: height, by: 16).enumerated() {
             var rows = Array(samples[firstRow * rowBytes..<min(height, firstRow + 16) * rowBytes])
             let written = rows.withUnsafeMutableBytes {
@@ -76,8 +78,8 @@ import Testing
         #expect(worst <= 4, "largest difference \(worst) levels")
     }
 
-    @Test("Palette, CMYK and uncompressed YCbCr TIFF are refused naming the colour model and the conversion to make",
-          arguments: [("palette", PHOTOMETRIC_PALETTE, 1), ("CMYK", PHOTOMETRIC_SEPARATED, 4), ("YCbCr", PHOTOMETRIC_YCBCR, 3)])
+    @Test("CMYK and uncompressed YCbCr TIFF are refused naming the colour model and the conversion to make",
+          arguments: [("CMYK", PHOTOMETRIC_SEPARATED, 4), ("YCbCr", PHOTOMETRIC_YCBCR, 3)])
     func otherColourModelsAreRefusedWithAdvice(name: String, photometric: Int32, samplesPerPixel: Int) throws {
         let directory = TestFiles.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -85,13 +87,6 @@ import Testing
         let (height, width) = (4, 6)
         try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: samplesPerPixel, photometric: photometric,
                            compression: COMPRESSION_NONE, samples: [UInt8](repeating: 7, count: height * width * samplesPerPixel)) { handle in
-            if photometric == PHOTOMETRIC_PALETTE {
-                var map = [UInt16](repeating: 0, count: 256)
-                let ok = map.withUnsafeMutableBufferPointer { m in
-                    withVaList([m.baseAddress!, m.baseAddress!, m.baseAddress!]) { TIFFVSetField(handle.tiff, UInt32(TIFFTAG_COLORMAP), $0) }
-                }
-                #expect(ok == 1)
-            }
             if photometric == PHOTOMETRIC_YCBCR {
                 let ok = withVaList([Int32(1), Int32(1)]) { TIFFVSetField(handle.tiff, UInt32(TIFFTAG_YCBCRSUBSAMPLING), $0) }
                 #expect(ok == 1)
@@ -227,5 +222,130 @@ import Testing
                 #expect(read.pixels.map(\.bitPattern) == expected.pixels.map(\.bitPattern), "\(path)")
             }
         }
+    }
+
+    /// `values` (each below 2^bits) packed as TIFF stores them: each row from a new byte, the
+    /// first pixel in the high bits.
+    static func pack(_ values: [Int], height: Int, width: Int, bits: Int) -> [UInt8] {
+        let rowBytes = (width * bits + 7) / 8
+        var bytes = [UInt8](repeating: 0, count: height * rowBytes)
+        for y in 0..<height {
+            for x in 0..<width {
+                let bit = x * bits
+                bytes[y * rowBytes + bit / 8] |= UInt8(values[y * width + x] << (8 - bits - bit % 8))
+            }
+        }
+        return bytes
+    }
+
+    static func setColormap(_ handle: TIFFHandle, _ tables: [[UInt16]]) {
+        var (red, green, blue) = (tables[0], tables[1], tables[2])
+        let ok = red.withUnsafeMutableBufferPointer { r in
+            green.withUnsafeMutableBufferPointer { g in
+                blue.withUnsafeMutableBufferPointer { b in
+                    withVaList([r.baseAddress!, g.baseAddress!, b.baseAddress!]) { TIFFVSetField(handle.tiff, UInt32(TIFFTAG_COLORMAP), $0) }
+                }
+            }
+        }
+        #expect(ok == 1)
+    }
+
+    /// Width 13 makes every row end inside a byte; 40 rows make three strips, the last short.
+    @Test("1/2/4-bit gray TIFF reads k as k / (2^b − 1), white 1 also when min-is-white; 1-bit also CCITT G3 / G4 (fax) compressed",
+          arguments: [(1, PHOTOMETRIC_MINISBLACK, COMPRESSION_NONE), (1, PHOTOMETRIC_MINISWHITE, COMPRESSION_CCITTFAX4),
+                      (1, PHOTOMETRIC_MINISWHITE, COMPRESSION_CCITTFAX3), (1, PHOTOMETRIC_MINISBLACK, COMPRESSION_PACKBITS),
+                      (2, PHOTOMETRIC_MINISBLACK, COMPRESSION_LZW), (4, PHOTOMETRIC_MINISWHITE, COMPRESSION_NONE),
+                      (4, PHOTOMETRIC_MINISBLACK, COMPRESSION_ADOBE_DEFLATE)])
+    func packedGray(bits: Int, photometric: Int32, compression: Int32) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/packed.tif"
+        let (height, width) = (40, 13), top = (1 << bits) - 1
+        // Runs of equal values, as a scanned page has, and single pixels between them.
+        let values = (0..<height * width).map { i in (i / 5 % 3 == 0 ? i % 7 : i / 11) % (top + 1) }
+        try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: 1, bitsPerSample: bits, photometric: photometric,
+                           compression: compression, samples: Self.pack(values, height: height, width: width, bits: bits))
+        let (image, info) = try ImageIO.readWithInfo(path)
+        #expect(info == ImageFileInfo(format: .tiff, width: width, height: height, channels: 1, bitsPerSample: bits,
+                                      isFloat: false, hasAlpha: false, pages: 1))
+        let white = photometric == PHOTOMETRIC_MINISWHITE
+        #expect(image == Image(height: height, width: width, pixels: values.map { Float(white ? top - $0 : $0) / Float(top) }))
+    }
+
+    @Test("A palette TIFF reads as the colour map's RGB: 16-bit entries by their high byte, a map of 8-bit entries as it is; 4- and 8-bit indices",
+          arguments: [(8, true), (4, true), (8, false), (1, true)])
+    func paletteReadsAsRGB(bits: Int, sixteenBitMap: Bool) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/palette.tif"
+        let (height, width, levels) = (21, 11, 1 << bits)
+        let colours = (0..<levels).map { k in [(k * 37 + 5) % 256, (255 - k * 11 % 256), (k * k) % 256] }
+        // libtiff's tools and Pillow write an 8-bit colour v as v·257 or v·256; the low byte is noise.
+        let tables = (0..<3).map { c in colours.map { UInt16(sixteenBitMap ? $0[c] << 8 | ($0[c] * 7 % 256) : $0[c]) } }
+        let indices = (0..<height * width).map { ($0 * 7 + $0 / width) % levels }
+        let samples = bits == 8 ? indices.map(UInt8.init) : Self.pack(indices, height: height, width: width, bits: bits)
+        try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: 1, bitsPerSample: bits, photometric: PHOTOMETRIC_PALETTE,
+                           compression: COMPRESSION_LZW, samples: samples) { Self.setColormap($0, tables) }
+        let (image, info) = try ImageIO.readWithInfo(path)
+        #expect(info == ImageFileInfo(format: .tiff, width: width, height: height, channels: 3, bitsPerSample: 8,
+                                      isFloat: false, hasAlpha: false, pages: 1))
+        #expect(image == Image(channels: 3, height: height, width: width) { c, y, x in Float(colours[indices[y * width + x]][c]) / 255 })
+    }
+
+    @Test("A palette image with two samples per pixel, and 1-bit RGB, are refused naming what they hold")
+    func oddPackedLayoutsAreRefused() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/odd.tif"
+        try Self.writeTIFF(path, height: 2, width: 3, samplesPerPixel: 2, photometric: PHOTOMETRIC_PALETTE, compression: COMPRESSION_NONE,
+                           samples: [UInt8](repeating: 1, count: 12)) { handle in
+            try handle.setExtraSamples([UInt16(EXTRASAMPLE_UNASSALPHA)])
+            Self.setColormap(handle, [[UInt16]](repeating: [UInt16](repeating: 9, count: 256), count: 3))
+        }
+        #expect(throws: IOError.unsupported(path: path, reason: "a palette image of 2 8-bit integer samples per pixel; expected one 1/2/4/8/16-bit index; "
+                                                + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")) {
+            try ImageIO.read(path)
+        }
+        try Self.writeTIFF(path, height: 2, width: 3, samplesPerPixel: 3, bitsPerSample: 1, photometric: PHOTOMETRIC_RGB,
+                           compression: COMPRESSION_NONE, samples: [UInt8](repeating: 0xA5, count: 4))
+        #expect(throws: IOError.unsupported(path: path, reason: "3 1-bit samples per pixel; expected 8/16-bit for more than one sample (or one 1-bit gray sample); "
+                                                + "convert it to 8-bit first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")) {
+            try ImageIO.read(path)
+        }
+    }
+
+    /// Tiles of 16 × 16 over 37 × 21 pixels: edge tiles stored whole, only their part inside
+    /// the image read; each tile row starts on a byte of its own.
+    @Test("Tiled 1- and 4-bit gray TIFF reads like the strips", arguments: [1, 4])
+    func packedGrayTiles(bits: Int) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/tiled.tif"
+        let (height, width, tile) = (37, 21, 16), top = (1 << bits) - 1
+        let value = { (y: Int, x: Int) in (x * 3 + y * 5 + x * y) % (top + 1) }
+        let handle = try TIFFHandle.open(path, mode: "w")
+        for (tag, v) in [(TIFFTAG_IMAGEWIDTH, width), (TIFFTAG_IMAGELENGTH, height), (TIFFTAG_SAMPLESPERPIXEL, 1),
+                         (TIFFTAG_BITSPERSAMPLE, bits), (TIFFTAG_PHOTOMETRIC, Int(PHOTOMETRIC_MINISBLACK)),
+                         (TIFFTAG_COMPRESSION, Int(COMPRESSION_ADOBE_DEFLATE)), (TIFFTAG_TILEWIDTH, tile), (TIFFTAG_TILELENGTH, tile)] {
+            try handle.set(tag, v)
+        }
+        var index: UInt32 = 0
+        for y0 in stride(from: 0, to: height, by: tile) {
+            for x0 in stride(from: 0, to: width, by: tile) {
+                // Outside the image the tile holds the top level, which must not leak in.
+                let values = (0..<tile * tile).map { i in
+                    let (y, x) = (y0 + i / tile, x0 + i % tile)
+                    return y < height && x < width ? value(y, x) : top
+                }
+                var bytes = Self.pack(values, height: tile, width: tile, bits: bits)
+                let written = bytes.withUnsafeMutableBytes { TIFFWriteEncodedTile(handle.tiff, index, $0.baseAddress, tmsize_t($0.count)) }
+                #expect(written >= 0)
+                index += 1
+            }
+        }
+        #expect(TIFFWriteDirectory(handle.tiff) == 1)
+        try handle.close()
+        let image = try ImageIO.read(path)
+        #expect(image == Image(channels: 1, height: height, width: width) { _, y, x in Float(value(y, x)) / Float(top) })
     }
 }

@@ -144,6 +144,20 @@ final class TIFFHandle {
         return Array(UnsafeBufferPointer(start: list, count: Int(count)))
     }
 
+    /// The COLORMAP tag's red, green and blue tables of `2^bits` entries each (nil when absent).
+    func colormap(bits: Int) -> [[UInt16]]? {
+        var red: UnsafeMutablePointer<UInt16>?, green: UnsafeMutablePointer<UInt16>?, blue: UnsafeMutablePointer<UInt16>?
+        let found = withUnsafeMutablePointer(to: &red) { r in
+            withUnsafeMutablePointer(to: &green) { g in
+                withUnsafeMutablePointer(to: &blue) { b in
+                    withVaList([r, g, b]) { TIFFVGetField(tiff, UInt32(TIFFTAG_COLORMAP), $0) }
+                }
+            }
+        }
+        guard found == 1, let red, let green, let blue else { return nil }
+        return [red, green, blue].map { (table: UnsafeMutablePointer<UInt16>) in Array(UnsafeBufferPointer(start: table, count: 1 << bits)) }
+    }
+
     /// Sets an integer tag (`TIFFSetField`); libtiff reads 16- and 32-bit tags as C ints here.
     func set(_ tag: Int32, _ value: Int) throws {
         let ok = withVaList([Int32(truncatingIfNeeded: value)]) { TIFFVSetField(tiff, UInt32(tag), $0) }

@@ -4,7 +4,8 @@ import Foundation
 
 /// Reads TIFF files through libtiff: 8/16-bit unsigned and 32-bit float samples, gray
 /// (min-is-black or min-is-white) or RGB, with extra samples (alpha) dropped, stored in strips
-/// or tiles, contiguous or planar, with any compression libtiff was built with.
+/// or tiles, contiguous or planar, with any compression libtiff was built with; and 1/2/4-bit
+/// gray and palette images, through a table of their levels.
 enum TIFFReader {
     /// What one TIFF directory (page) holds, checked against what DeblurKit reads.
     struct Page {
@@ -18,6 +19,20 @@ enum TIFFReader {
         var minIsWhite: Bool
         var hasAlpha: Bool
         var orientation: Int
+        /// Gray samples packed below a byte, or palette indices: read through a table.
+        var indexed: Indexed? = nil
+    }
+
+    /// One-sample pixels of `bits` bits (packed from the high bit of each byte down when below
+    /// 8; each row starts on a byte) whose value `k` stands for `table[c · 2^bits + k]` in
+    /// channel `c`.
+    struct Indexed {
+        var bits: Int
+        var channels: Int
+        var table: [Float]
+
+        /// Bytes of a stored row of `columns` pixels.
+        func rowBytes(_ columns: Int) -> Int { (columns * bits + 7) / 8 }
     }
 
     /// Reads the first page and the header facts (with the number of pages).
@@ -74,7 +89,7 @@ enum TIFFReader {
     private static func info(_ page: Page, pages: Int) -> ImageFileInfo {
         ImageFileInfo(format: .tiff, width: page.width, height: page.height, channels: page.colorChannels,
                       bitsPerSample: page.bitsPerSample, isFloat: page.type.isFloat,
-                      hasAlpha: page.hasAlpha, pages: max(1, pages), extraSamples: page.samplesPerPixel - page.colorChannels,
+                      hasAlpha: page.hasAlpha, pages: max(1, pages), extraSamples: page.samplesPerPixel - (page.indexed == nil ? page.colorChannels : 1),
                       orientation: page.orientation)
     }
 
@@ -93,12 +108,12 @@ enum TIFFReader {
         let photometric = handle.get(TIFFTAG_PHOTOMETRIC, as: UInt16.self, defaulted: false).map(Int32.init)
         let compression = Int32(handle.get(TIFFTAG_COMPRESSION, as: UInt16.self) ?? UInt16(COMPRESSION_NONE))
 
-        // The colour model first: a 4-bit palette or a 1-bit min-is-white file is refused for
-        // what it is, with the conversion that fixes it.
+        // The colour model first: a CMYK or Lab file is refused for what it is, with the
+        // conversion that fixes it.
         let colorChannels: Int
         switch photometric {
         case PHOTOMETRIC_MINISBLACK, PHOTOMETRIC_MINISWHITE: colorChannels = 1
-        case PHOTOMETRIC_RGB: colorChannels = 3
+        case PHOTOMETRIC_RGB, PHOTOMETRIC_PALETTE: colorChannels = 3
         case nil: colorChannels = samples >= 3 ? 3 : 1
         case PHOTOMETRIC_YCBCR? where compression == COMPRESSION_JPEG && !planar:
             // JPEG-in-TIFF stores YCbCr; libjpeg converts it to RGB as it decodes (the
@@ -108,15 +123,21 @@ enum TIFFReader {
             }
             colorChannels = 3
         case let other?:
-            let names: [Int32: String] = [PHOTOMETRIC_PALETTE: "palette", PHOTOMETRIC_SEPARATED: "CMYK",
+            let names: [Int32: String] = [PHOTOMETRIC_SEPARATED: "CMYK",
                                           PHOTOMETRIC_YCBCR: "YCbCr", PHOTOMETRIC_CIELAB: "CIE L*a*b*", PHOTOMETRIC_MASK: "transparency mask"]
             throw IOError.unsupported(path: path, reason: "\(names[other] ?? "photometric \(other)") colour; expected gray or RGB; "
                                       + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")
         }
+        let palette = photometric == PHOTOMETRIC_PALETTE
+        let unsigned = format == SAMPLEFORMAT_UINT || format == SAMPLEFORMAT_VOID
+        // Scanned documents are 1-bit (often CCITT-compressed), some masks and old scanners'
+        // gray 2 or 4: each row is packed, the first pixel in the high bits.
+        let packed = [1, 2, 4].contains(bits) && unsigned
         let type: SampleType
         // TIFF 6.0: a reader treats "undefined" (void) samples as if the field were absent, i.e.
         // unsigned integers; tifffile does, and some copying writers leave it.
         switch (bits, format) {
+        case _ where packed: type = .uint8
         case (8, SAMPLEFORMAT_UINT), (8, SAMPLEFORMAT_VOID): type = .uint8
         case (16, SAMPLEFORMAT_UINT), (16, SAMPLEFORMAT_VOID): type = .uint16
         case (32, SAMPLEFORMAT_IEEEFP): type = .float32
@@ -128,8 +149,7 @@ enum TIFFReader {
             switch format {
             case SAMPLEFORMAT_UINT:
                 kind = "unsigned integer"
-                advice = bits == 1 ? "convert it to 8-bit gray first, e.g. with Pillow: Image.open(IN).convert('L').save(OUT, compression='raw')"
-                    : "scale it to 16-bit unsigned or to 32-bit float in [0, 1] first"
+                advice = "scale it to 16-bit unsigned or to 32-bit float in [0, 1] first"
             case SAMPLEFORMAT_INT:
                 kind = "signed integer"
                 advice = "DeblurKit cannot know their range: scale them to 16-bit unsigned or to 32-bit float in [0, 1] first"
@@ -143,13 +163,22 @@ enum TIFFReader {
                 kind = "untyped (sample format \(format))"
                 advice = "convert it to 8/16-bit unsigned integer or 32-bit float first"
             }
-            throw IOError.unsupported(path: path, reason: "\(bits)-bit \(kind) samples; expected 8/16-bit unsigned integer or 16/32/64-bit float; \(advice)")
+            throw IOError.unsupported(path: path, reason: "\(bits)-bit \(kind) samples; expected 1/2/4/8/16-bit unsigned integer or 16/32/64-bit float; \(advice)")
         }
         if case PHOTOMETRIC_YCBCR? = photometric, colorChannels == 3, type != .uint8 {
             throw IOError.unsupported(path: path, reason: "\(bits)-bit JPEG samples; expected 8-bit")
         }
+        if palette && (type.isFloat || samples != 1) {
+            throw IOError.unsupported(path: path, reason: "a palette image of \(samples) \(bits)-bit \(type.isFloat ? "float" : "integer") samples per pixel; "
+                                      + "expected one 1/2/4/8/16-bit index; convert it to RGB first, e.g. with Pillow: "
+                                      + "Image.open(IN).convert('RGB').save(OUT, compression='raw')")
+        }
+        if packed && !palette && samples != 1 {
+            throw IOError.unsupported(path: path, reason: "\(samples) \(bits)-bit samples per pixel; expected 8/16-bit for more than one sample "
+                                      + "(or one \(bits)-bit gray sample); convert it to 8-bit first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")
+        }
 
-        guard samples >= colorChannels, samples <= colorChannels + 4 else {
+        guard palette || (samples >= colorChannels && samples <= colorChannels + 4) else {
             throw IOError.unsupported(path: path, reason: "\(samples) samples per pixel for \(colorChannels == 1 ? "gray" : "RGB"); expected \(colorChannels) plus at most 4 extra samples")
         }
         let minIsWhite = photometric == PHOTOMETRIC_MINISWHITE
@@ -159,9 +188,25 @@ enum TIFFReader {
         }
         let extras = handle.extraSamples()
         let hasAlpha = extras.contains { Int32($0) == EXTRASAMPLE_ASSOCALPHA || Int32($0) == EXTRASAMPLE_UNASSALPHA }
-        return Page(width: Int(width), height: Int(height), samplesPerPixel: samples, colorChannels: colorChannels,
-                    bitsPerSample: bits, type: type, planar: planar && samples > 1, minIsWhite: minIsWhite, hasAlpha: hasAlpha,
-                    orientation: Int(handle.get(TIFFTAG_ORIENTATION, as: UInt16.self, defaulted: false) ?? 1))
+        var page = Page(width: Int(width), height: Int(height), samplesPerPixel: samples, colorChannels: colorChannels,
+                        bitsPerSample: bits, type: type, planar: planar && samples > 1, minIsWhite: minIsWhite, hasAlpha: hasAlpha,
+                        orientation: Int(handle.get(TIFFTAG_ORIENTATION, as: UInt16.self, defaulted: false) ?? 1))
+        let indexBits = packed ? bits : type.bytes * 8
+        if palette {
+            guard let map = handle.colormap(bits: indexBits) else {
+                throw IOError.corrupt(path: path, reason: "a palette image without its colour map (the ColorMap tag)")
+            }
+            // Entries are 16-bit and their high byte is the colour, as libtiff's RGBA reader and
+            // Pillow take it; a map whose entries all stay below 256 was written 8-bit, a slip
+            // of old writers libtiff accepts too. So a palette has 8-bit colours, as in a PNG.
+            let eightBit = map.allSatisfy { $0.allSatisfy { $0 < 256 } }
+            page.indexed = Indexed(bits: indexBits, channels: 3, table: map.flatMap { $0.map { Float(eightBit ? $0 : $0 >> 8) / 255 } })
+            page.bitsPerSample = 8
+        } else if packed {
+            let top = (1 << bits) - 1
+            page.indexed = Indexed(bits: bits, channels: 1, table: (0...top).map { Float(minIsWhite ? top - $0 : $0) / Float(top) })
+        }
+        return page
     }
 
     /// Decodes the current directory into an image. Each strip or tile is decoded into a small
@@ -222,21 +267,27 @@ enum TIFFReader {
         }
         let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
         let rowSamples = page.width * samplesPerPixel
+        let rowBytes = page.indexed?.rowBytes(page.width) ?? rowSamples * page.type.bytes
         // Bounded by the image's own size, which the pixel limit has checked.
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowsPerStrip * rowSamples * page.type.bytes, alignment: 64)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowsPerStrip * rowBytes, alignment: 64)
         defer { scratch.deallocate() }
         _ = handle.messages.takeWarnings()  // the directory's (unknown tags and the like), not the data's
         for strip in 0..<strips {
             let plane = strip / stripsPerPlane, firstRow = (strip % stripsPerPlane) * rowsPerStrip
             if page.planar && plane >= page.colorChannels { break }
             let rows = min(rowsPerStrip, page.height - firstRow)
-            let bytes = rows * rowSamples * page.type.bytes
+            let bytes = rows * rowBytes
             try checkStored(handle, strip, "strip")
             let read = TIFFReadEncodedStrip(handle.tiff, UInt32(strip), scratch.baseAddress, tmsize_t(bytes))
             guard read == bytes else {
                 throw failure(handle, read < 0 ? "strip \(strip) cannot be read" : "strip \(strip) holds \(read) of \(bytes) bytes")
             }
             try checkDecodingWarnings(handle, "strip \(strip)")
+            if let indexed = page.indexed {
+                convert(scratch.baseAddress!, indexed, rowBytes: rowBytes, rows: rows, columns: page.width, into: out,
+                        width: page.width, height: page.height, y0: firstRow, x0: 0)
+                continue
+            }
             SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: rowSamples, pixelStride: samplesPerPixel,
                                      channels: page.planar ? 1 : page.colorChannels, firstChannel: page.planar ? plane : 0,
                                      rows: rows, columns: page.width, into: out, width: page.width, height: page.height,
@@ -265,7 +316,8 @@ enum TIFFReader {
             throw failure(handle, "\(tiles) tiles where the header implies \(across * down * planes)")
         }
         let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
-        let tileBytes = tileWidth * tileHeight * samplesPerPixel * page.type.bytes
+        let tileRowBytes = page.indexed?.rowBytes(tileWidth) ?? tileWidth * samplesPerPixel * page.type.bytes
+        let tileBytes = tileHeight * tileRowBytes
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 64)
         defer { scratch.deallocate() }
         _ = handle.messages.takeWarnings()
@@ -280,11 +332,38 @@ enum TIFFReader {
             }
             try checkDecodingWarnings(handle, "tile \(tile)")
             // Edge tiles are stored whole; only their part inside the image is converted.
+            if let indexed = page.indexed {
+                convert(scratch.baseAddress!, indexed, rowBytes: tileRowBytes, rows: min(tileHeight, page.height - y0),
+                        columns: min(tileWidth, page.width - x0), into: out, width: page.width, height: page.height, y0: y0, x0: x0)
+                continue
+            }
             SampleConversion.convert(scratch.baseAddress!, type: page.type, rowStride: tileWidth * samplesPerPixel,
                                      pixelStride: samplesPerPixel, channels: page.planar ? 1 : page.colorChannels,
                                      firstChannel: page.planar ? plane : 0, rows: min(tileHeight, page.height - y0),
                                      columns: min(tileWidth, page.width - x0), into: out, width: page.width,
                                      height: page.height, y0: y0, x0: x0, invert: page.minIsWhite)
+        }
+    }
+
+    /// Looks up a block of packed gray samples or palette indices in their table, into the image.
+    private static func convert(_ base: UnsafeRawPointer, _ indexed: Indexed, rowBytes: Int, rows: Int, columns: Int,
+                                into out: UnsafeMutablePointer<Float>, width: Int, height: Int, y0: Int, x0: Int) {
+        let plane = width * height, bits = indexed.bits, mask = (1 << bits) - 1
+        indexed.table.withUnsafeBufferPointer { table in
+            for r in 0..<rows {
+                let row = base + r * rowBytes, target = out + (y0 + r) * width + x0
+                for x in 0..<columns {
+                    let k: Int
+                    switch bits {
+                    case 16: k = Int(row.loadUnaligned(fromByteOffset: 2 * x, as: UInt16.self))
+                    case 8: k = Int(row.load(fromByteOffset: x, as: UInt8.self))
+                    default:
+                        let bit = x * bits
+                        k = Int(row.load(fromByteOffset: bit >> 3, as: UInt8.self) >> (8 - bits - bit & 7)) & mask
+                    }
+                    for c in 0..<indexed.channels { target[c * plane + x] = table[c << bits + k] }
+                }
+            }
         }
     }
 }
