@@ -272,8 +272,8 @@ import Testing
         #expect(image == Image(height: height, width: width, pixels: values.map { Float(white ? top - $0 : $0) / Float(top) }))
     }
 
-    @Test("A palette TIFF reads as the colour map's RGB: 16-bit entries by their high byte, a map of 8-bit entries as it is; 4- and 8-bit indices",
-          arguments: [(8, true), (4, true), (8, false), (1, true)])
+    @Test("A palette TIFF reads as the colour map’s RGB: 16-bit entries by their high byte, a map of 8-bit entries as it is; 1- to 16-bit indices",
+          arguments: [(8, true), (4, true), (8, false), (1, true), (2, false), (16, true)])
     func paletteReadsAsRGB(bits: Int, sixteenBitMap: Bool) throws {
         let directory = TestFiles.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -282,8 +282,12 @@ import Testing
         let colours = (0..<levels).map { k in [(k * 37 + 5) % 256, (255 - k * 11 % 256), (k * k) % 256] }
         // libtiff's tools and Pillow write an 8-bit colour v as v·257 or v·256; the low byte is noise.
         let tables = (0..<3).map { c in colours.map { UInt16(sixteenBitMap ? $0[c] << 8 | ($0[c] * 7 % 256) : $0[c]) } }
-        let indices = (0..<height * width).map { ($0 * 7 + $0 / width) % levels }
-        let samples = bits == 8 ? indices.map(UInt8.init) : Self.pack(indices, height: height, width: width, bits: bits)
+        let indices = (0..<height * width).map { ($0 * 7919 + $0 / width) % levels }
+        let samples = switch bits {
+        case 8: indices.map(UInt8.init)
+        case 16: indices.flatMap { [UInt8($0 & 255), UInt8($0 >> 8)] }   // libtiff writes native (little-endian) order
+        default: Self.pack(indices, height: height, width: width, bits: bits)
+        }
         try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: 1, bitsPerSample: bits, photometric: PHOTOMETRIC_PALETTE,
                            compression: COMPRESSION_LZW, samples: samples) { Self.setColormap($0, tables) }
         let (image, info) = try ImageIO.readWithInfo(path)
