@@ -19,8 +19,10 @@ public enum HTMLReport {
     ///     Without it the crops section says so.
     ///   - itemRows: the per-item table lists the first `itemRows` items (all when there are no
     ///     more), and says how many it leaves out.
+    ///   - againstBaseline: `result.againstBaseline`, when the caller already has it: reports
+    ///     written together then share one bootstrap (computed when nil).
     public static func render(_ result: Comparison, encodePNG: ((Image) throws -> Data)? = nil,
-                              itemRows: Int = defaultItemRows) -> String {
+                              itemRows: Int = defaultItemRows, againstBaseline: [PairedDifference]? = nil) -> String {
         var html = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8">
@@ -32,7 +34,7 @@ public enum HTMLReport {
 
         """
         html += section("Summary", summaryTable(result) + "<p class=\"note\">Click a column header to sort. Times are wall-clock seconds of <code>restore</code> per item.</p>")
-        let differences = result.againstBaseline
+        let differences = againstBaseline ?? result.againstBaseline
         if !differences.isEmpty { html += section("Against the baseline", baselineTable(differences, baseline: result.settings.baseline)) }
         html += section("PSNR and SSIM by method", "<div class=\"charts\">"
                         + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)

@@ -6,12 +6,14 @@ import Foundation
 /// their bootstrap intervals), tuning, failures and iteration traces.
 /// Non-finite numbers (a +∞ PSNR) are written as `null`; keys are sorted so the file diffs well.
 public enum JSONReport {
-    public static func render(_ result: Comparison) -> String {
-        JSONWriter.write(object(result)) + "\n"
+    /// - Parameter againstBaseline: `result.againstBaseline`, when the caller already has it:
+    ///   reports written together then share one bootstrap (computed when nil).
+    public static func render(_ result: Comparison, againstBaseline: [PairedDifference]? = nil) -> String {
+        JSONWriter.write(object(result, againstBaseline: againstBaseline)) + "\n"
     }
 
-    /// The report as nested Foundation values.
-    public static func object(_ result: Comparison) -> [String: Any] {
+    /// The report as nested Foundation values (`againstBaseline` as in `render`).
+    public static func object(_ result: Comparison, againstBaseline: [PairedDifference]? = nil) -> [String: Any] {
         let s = result.settings
         return [
             "format": "deblurkit-comparison",
@@ -33,7 +35,7 @@ public enum JSONReport {
                 "overall": result.summaries.map(summary),
                 "by_kernel": Dictionary(uniqueKeysWithValues: result.byKernel.map { ($0.group, $0.summaries.map(summary)) }),
                 "by_noise": Dictionary(uniqueKeysWithValues: result.byNoise.map { ($0.group, $0.summaries.map(summary)) }),
-                "against_baseline": result.againstBaseline.map(difference),
+                "against_baseline": (againstBaseline ?? result.againstBaseline).map(difference),
                 "bootstrap": bootstrap,
                 "wins": result.wins.map { w -> [String: Any] in
                     ["method": w.method, "baseline": w.baseline,

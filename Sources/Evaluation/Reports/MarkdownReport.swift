@@ -5,9 +5,11 @@ import Foundation
 /// level, the tuning decisions and the failures (`--report`).
 public enum MarkdownReport {
     /// The full report.
-    public static func render(_ result: Comparison) -> String {
+    /// - Parameter againstBaseline: `result.againstBaseline`, when the caller already has it:
+    ///   reports written together then share one bootstrap (computed when nil).
+    public static func render(_ result: Comparison, againstBaseline: [PairedDifference]? = nil) -> String {
         var out = "# Comparison\n\n" + headline(result) + "\n\n" + summaryTable(result)
-        let differences = result.againstBaseline
+        let differences = againstBaseline ?? result.againstBaseline
         if !differences.isEmpty {
             out += "\n## Against the baseline\n\n" + ReportFormat.againstBaselineNote(result.settings.baseline, markdown: true) + "\n\n"
                 + baselineTable(differences)
