@@ -374,6 +374,26 @@ extension DeconvolveTests {
         }
     }
 
+    /// Raw units restored into a PNG without --data-range come out clipped to [0, 1]. `deconvolve`
+    /// with a scale-free method said so, but `refine` (and the hyper-Laplacian) gave only the
+    /// scale note and wrote a PNG white wherever a sample passed 1 without a word: now each
+    /// adds the same clipping line after its scale note.
+    @Test(arguments: [["refine", "--param", "iterations=2", "--param", "collaborative=0", "--threads", "1"],
+                      ["deconvolve", "--method", "hyper-laplacian", "--fft-rigor", "estimate"]])
+    func aScaleDependentMethodIntoAPNGAlsoNotesTheClipping(command: [String]) throws {
+        try withScratch { dir in
+            try Self.inEightBitUnits(in: dir)
+            let rl = try dir.deblur("deconvolve", "b255.tif", "--psf", "psf.tif", "--method", "rl", "--fft-rigor", "estimate", "--quiet", "-o", "raw.png")
+            #expect(rl.status == 0 && rl.stderrLines.count == 1 && rl.stderr.contains("raw.png holds [0, 1], clipped"), "\(rl)")
+            let result = try dir.deblur([command[0], "b255.tif", "--psf", "psf.tif", "--quiet", "-o", "raw.png"] + command.dropFirst())
+            #expect(result.status == 0 && result.stderrLines.count == 2, "\(result)")
+            #expect(result.stderrLines.first?.contains("settings are for [0, 1]") == true, "\(result)")
+            #expect(result.stderrLines.last == rl.stderrLines.first, "\(result)")
+            let written = try ImageIO.read(dir.file("raw.png").path)
+            #expect(written.statistics().max == 1, "the PNG should be clipped white, or the note is wrong")
+        }
+    }
+
     /// Wiener and Tikhonov (linear, their weight a ratio) and RL (multiplicative) restore any
     /// units alike: no note, and `--data-range` changes nothing but rounding.
     @Test(arguments: ["wiener", "tikhonov", "rl"])

@@ -160,10 +160,9 @@ struct Deconvolve: ParsableCommand {
         // Wiener (its NSR a ratio, or estimated as one), Tikhonov and RL give the same result in
         // any units (RL-TV up to its gradient's smoothing ε); a σ, a damping threshold or the
         // hyper-Laplacian's weight (the |∇x|^α prior is not homogeneous of degree 2) do not.
-        if dataRange == nil, method == .hyperLaplacian || noiseSigma != nil || damping != nil {
-            noteScale(of: blurred, path: image, method: method.rawValue)
-        } else if dataRange == nil, depth != .float32 {
-            notePNGOutput(output, of: blurred, path: image)
+        if dataRange == nil {
+            noteUnits(of: blurred, path: image, method: method.rawValue,
+                      scaleDependent: method == .hyperLaplacian || noiseSigma != nil || damping != nil, output: output, depth: depth)
         }
         let kernel = try loadPSF(psf)
         var sharp: Image?

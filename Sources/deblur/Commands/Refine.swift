@@ -58,7 +58,7 @@ struct Refine: ParsableCommand {
         guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
         let (blurred, inputInfo) = try readInput(image, dataRange: dataRange)
         let depth = restoredDepth(to: output, input: inputInfo, bitDepth: bitDepth)
-        if dataRange == nil { noteScale(of: blurred, path: image, method: "the CNN") }
+        if dataRange == nil { noteUnits(of: blurred, path: image, method: "the CNN", scaleDependent: true, output: output, depth: depth) }
         let kernel = try loadPSF(psf)
         var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }

@@ -94,10 +94,20 @@ func checkDataRange(_ range: Double?) throws {
     }
 }
 
+/// The stderr notes for `image`, read from `path` without --data-range and restored by `method`
+/// into `output` of `depth`, when its samples leave the nominal [0, 1] by far: the scale note when
+/// the method's settings depend on the scale, the clipping note when `output` holds integers.
+/// Each says what the other does not, so a scale-dependent method into a PNG (the CNN, the
+/// hyper-Laplacian) gets both; `deconvolve` and `refine` share this so they say the same.
+func noteUnits(of image: Image, path: String, method: String, scaleDependent: Bool, output: String, depth: SampleDepth) {
+    if scaleDependent { noteScale(of: image, path: path, method: method) }
+    if depth != .float32 { notePNGOutput(output, of: image, path: path) }
+}
+
 /// The stderr note for an integer `output` (a PNG, or a TIFF of --bit-depth 8 or 16) of an image in
 /// other units (a float TIFF of counts): the file holds [0, 1], so every sample above 1 is written
 /// white, a picture of nothing.
-func notePNGOutput(_ output: String, of image: Image, path: String) {
+private func notePNGOutput(_ output: String, of image: Image, path: String) {
     guard let reach = image.farOutsideUnitRange() else { return }
     writeStandardError("note: \(path)'s samples reach \(String(format: "%.4g", reach)), far outside the "
                        + "nominal [0, 1], and \(output) holds [0, 1], clipped: pass --data-range W, W the value of white in the image's "
@@ -107,7 +117,7 @@ func notePNGOutput(_ output: String, of image: Image, path: String) {
 /// The stderr note for an image whose samples leave the nominal [0, 1] by far (a float TIFF in
 /// raw units, 0–255 or counts) restored by `method`, whose regularization is set for that scale:
 /// the result is not the [0, 1] result in other units, and nothing else would say so.
-func noteScale(of image: Image, path: String, method: String) {
+private func noteScale(of image: Image, path: String, method: String) {
     guard let reach = image.farOutsideUnitRange() else { return }
     writeStandardError("note: \(path)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1], and \(method)'s "
                        + "settings are for [0, 1]: its result is not the [0, 1] result in other units. Pass --data-range W, W the value "
