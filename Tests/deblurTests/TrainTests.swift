@@ -168,6 +168,43 @@ enum TrainedModel {
         }
     }
 
+    /// `--resume` after `-o` was deleted says so on stderr: from a checkpoint of the best epoch
+    /// it writes `-o` again, the same bytes; from one whose best model went with `-o` (here a
+    /// checkpoint that records 99 dB) it says that model is lost, logs no epoch as best, and
+    /// `-o` holds the best model left. The next epoch used to be logged and kept as the best.
+    @Test func resumeAfterTheModelWasDeletedSaysSoAndKeepsTheBestScore() throws {
+        try withScratch { dir in
+            let first = try dir.deblur(TrainedModel.arguments)
+            #expect(first.status == 0, "\(first)")
+            let written = try Data(contentsOf: dir.file("m.model"))
+            try FileManager.default.removeItem(at: dir.file("m.model"))
+            let restored = try dir.deblur(TrainedModel.arguments + ["--resume"])
+            #expect(restored.status == 0, "\(restored)")
+            #expect(restored.stderrLines.count == 1 && restored.stderr.hasPrefix("note: resuming: m.model is missing; rewrote it from m.model.checkpoint"),
+                    "\(restored)")
+            #expect(try Data(contentsOf: dir.file("m.model")) == written)
+
+            // A checkpoint whose best (99 dB) is not its own model, then -o deleted.
+            let checkpoint = dir.file("m.model.checkpoint").path
+            let (model, extra) = try ModelFile.read(checkpoint)
+            var better = model
+            better.header.training["best_psnr"] = .number(99)
+            try ModelFile.write(better, extra: extra.keys.sorted().map { ($0, extra[$0]!) }, to: checkpoint)
+            try FileManager.default.removeItem(at: dir.file("m.model"))
+            var arguments = TrainedModel.arguments
+            arguments[arguments.firstIndex(of: "--steps")! + 1] = "2"
+            let lost = try dir.deblur(arguments + ["--resume"])
+            #expect(lost.status == 0, "\(lost)")
+            #expect(lost.stderrLines.count == 1 && lost.stderr.hasPrefix("note: resuming: m.model is missing, not the run's best model (validation PSNR 99.00 dB")
+                    && lost.stderr.contains("that model is lost"), "\(lost)")
+            let log = try String(contentsOf: dir.file("m.model.log.jsonl"), encoding: .utf8).split(separator: "\n")
+            #expect(log.count == 2 && log[1].contains("\"best\":false") && log[1].contains("\"step\":2"), "\(log)")
+            let kept = try ModelFile.read(dir.file("m.model").path).model
+            #expect(kept.header.metrics["psnr"].map { $0 < 99 } == true)
+            #expect(try ModelFile.read(checkpoint).model.header.training["best_psnr"] == .number(99))
+        }
+    }
+
     /// `--unrolled` restores with the model being fine-tuned: without `--init` (or for a
     /// refiner) it is a usage error, before any data is made.
     @Test func unrolledWithoutAnInitialDenoiserExitsOne() throws {

@@ -40,6 +40,19 @@ public struct ValidationMetrics: Sendable, Codable, Equatable {
     public var baseSSIM: Double
 }
 
+/// What `Trainer.resume()` did when the model file (`output`) did not hold the best model on
+/// validation that the checkpoint records (`best_psnr`): deleted, unreadable, or another model.
+public enum ResumedOutput: Sendable, Equatable {
+    /// The checkpoint's own weights scored that best (its step was the best epoch): `output`
+    /// was written again from them, the file it held. `problem` says what was wrong with it
+    /// ("is missing"); `step` and `psnr` are the model's.
+    case restored(problem: String, step: Int, psnr: Double)
+    /// The best model (`bestPSNR`) is lost: `output` now holds the best model left, the one there
+    /// or the checkpoint's (`keptStep`, `keptPSNR`), replaced by any better epoch; an epoch is
+    /// logged as the best only above `bestPSNR`, as in the run that was not interrupted.
+    case lost(problem: String, bestPSNR: Double, keptStep: Int, keptPSNR: Double)
+}
+
 /// Trains a refiner: batches from a `PatchSampler`, the chosen loss and optimizer, validation
 /// every epoch, an atomic checkpoint every epoch (weights, optimizer state, step), the best
 /// model on validation PSNR kept at `output`, and a JSON-lines log.
@@ -54,8 +67,14 @@ public final class Trainer {
     var optimizer: any Optimizer
     let loss: any Loss
     public private(set) var step = 0
+    /// The best validation scores so far (after a resume that lost the best model, its PSNR
+    /// alone, the rest NaN).
     public private(set) var best: ValidationMetrics?
+    /// The model at `output`: the best on validation, or after a resume that found the best lost
+    /// (`resumedOutput`), the best left.
     var bestModel: RefinerModel?
+    /// Set by `resume()` when `output` did not hold the best model the checkpoint records.
+    public private(set) var resumedOutput: ResumedOutput?
     /// The model file whose weights this run started from (`initialize(from:path:)`), if any.
     public private(set) var initializedFrom: String?
     /// `(first step, thread count)` of each stretch of the run trained under one `--threads`,
@@ -165,7 +184,9 @@ public final class Trainer {
         endToEnd = training
     }
 
-    /// Restores weights, optimizer state, step and best score from the checkpoint.
+    /// Restores weights, optimizer state, step and best score from the checkpoint; when `output`
+    /// does not hold the best model the checkpoint records, writes the best model there is to it
+    /// and says what happened in `resumedOutput`.
     ///
     /// The run may go on under other settings on purpose (a warm restart: a longer schedule,
     /// other training images, as the shipped model's recipe does), so those are allowed but
@@ -243,12 +264,69 @@ public final class Trainer {
         threadStretches = stretches.count > 1 ? stretches : []
         step = Int(s)
         optimizer.step = step
-        if case .number(let p)? = model.header.training["best_psnr"], let previous = try? ModelFile.read(output!).model {
-            bestModel = previous
-            best = ValidationMetrics(loss: model.header.metrics["loss"] ?? .nan, psnr: p, ssim: model.header.metrics["ssim"] ?? .nan,
-                                     basePSNR: model.header.metrics["base_psnr"] ?? .nan, baseSSIM: model.header.metrics["base_ssim"] ?? .nan)
+        if case .number(let p)? = model.header.training["best_psnr"], let output {
+            try resumeBest(psnr: p, checkpoint: model, output: output)
         }
         return differences
+    }
+
+    /// Takes up the best model so far, which `output` holds and whose validation PSNR `psnr`
+    /// the checkpoint records, as the one later epochs have to beat. When `output` no longer
+    /// holds it (deleted, unreadable, or another model), the checkpoint's own weights are that
+    /// model if they scored `psnr`, and are written back; otherwise it is lost, and `output`
+    /// gets the best model left, the one there or the checkpoint's. Either way `resumedOutput`
+    /// says so, and an epoch counts as the best (logged, and always written) only above `psnr`.
+    private func resumeBest(psnr: Double, checkpoint: RefinerModel, output: String) throws {
+        func metrics(_ m: RefinerModel) -> ValidationMetrics {
+            let v = m.header.metrics
+            return ValidationMetrics(loss: v["loss"] ?? .nan, psnr: v["psnr"] ?? .nan, ssim: v["ssim"] ?? .nan,
+                                     basePSNR: v["base_psnr"] ?? .nan, baseSSIM: v["base_ssim"] ?? .nan)
+        }
+        func steps(_ m: RefinerModel) -> Int {
+            if case .number(let n)? = m.header.training["steps"] { return Int(n) }
+            return -1
+        }
+        var found: RefinerModel?
+        let problem: String
+        if !FileManager.default.fileExists(atPath: output) {
+            problem = "is missing"
+        } else {
+            do {
+                let there = try ModelFile.read(output).model
+                // A model file without a PSNR (none this trainer writes) is taken at its word, as before.
+                let score = there.header.metrics["psnr"] ?? psnr
+                if there.network.architecture != network.architecture {
+                    problem = "holds another network"
+                } else if score >= psnr {
+                    bestModel = there; best = metrics(there)
+                    return
+                } else {
+                    found = there
+                    problem = String(format: "holds a model of %.4f dB", score)
+                }
+            } catch {
+                problem = "cannot be read (\(error))"
+            }
+        }
+        // The checkpoint's weights as the model file of its step: the header written to `output`
+        // then had the same fields but the two a checkpoint adds.
+        var own = checkpoint
+        own.header.training["step"] = nil
+        own.header.training["best_psnr"] = nil
+        let ownPSNR = own.header.metrics["psnr"] ?? -.infinity
+        if ownPSNR >= psnr {
+            bestModel = own; best = metrics(own)
+            resumedOutput = .restored(problem: problem, step: steps(own), psnr: ownPSNR)
+        } else {
+            let foundPSNR = found?.header.metrics["psnr"] ?? -.infinity
+            let kept = foundPSNR > ownPSNR ? found! : own
+            bestModel = kept
+            // Only the score is known of the lost model.
+            best = ValidationMetrics(loss: .nan, psnr: psnr, ssim: .nan, basePSNR: .nan, baseSSIM: .nan)
+            resumedOutput = .lost(problem: problem, bestPSNR: psnr, keptStep: steps(kept), keptPSNR: kept.header.metrics["psnr"] ?? .nan)
+        }
+        // Written now, so that -o exists from here on, as after any epoch.
+        try ModelFile.write(bestModel!, to: output)
     }
 
     /// Runs to `totalSteps`, validating and checkpointing every `stepsPerEpoch` steps.
@@ -308,14 +386,20 @@ public final class Trainer {
                     throw RefinementError.invalidData("training diverged by step \(step) (validation PSNR \(m.psnr), loss \(m.loss)): lower --lr")
                 }
                 let improved = metrics.map { m in best.map { m.psnr > $0.psnr } ?? true } ?? true
-                if improved { best = metrics; bestModel = model(metrics: metrics) }
+                // After a resume that lost the best model, `output` holds the best one left, which
+                // a better epoch replaces even below the lost one's score (not logged as best).
+                let kept = improved || resumedOutput.map { _ in
+                    metrics.map { m in m.psnr > (bestModel?.header.metrics["psnr"] ?? -.infinity) } ?? false
+                } ?? false
+                if improved { best = metrics }
+                if kept { bestModel = model(metrics: metrics) }
                 try log?.write(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
                                 "train_loss": .number(lossSum / Double(max(1, lossCount))), "lr": .number(Double(optimizer.learningRate)),
                                 "val_loss": num(metrics?.loss), "val_psnr": num(metrics?.psnr), "val_ssim": num(metrics?.ssim),
                                 "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
                 lossSum = 0; lossCount = 0
                 if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
-                if let output, improved || !outputWritten, let bestModel {
+                if let output, kept || !outputWritten, let bestModel {
                     try ModelFile.write(bestModel, to: output)
                     outputWritten = true
                 }

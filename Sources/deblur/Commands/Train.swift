@@ -243,6 +243,17 @@ struct Train: ParsableCommand {
             if !changed.isEmpty {
                 writeStandardError("note: resuming \(output).checkpoint with other settings than it was written with: \(changed.joined(separator: "; "))\n")
             }
+            switch trainer.resumedOutput {
+            case let .restored(problem, step, psnr)?:
+                writeStandardError("note: resuming: \(output) \(problem); rewrote it from \(output).checkpoint, whose weights are the run's best "
+                                   + "(step \(step), validation PSNR \(String(format: "%.2f", psnr)) dB)\n")
+            case let .lost(problem, bestPSNR, keptStep, keptPSNR)?:
+                writeStandardError("note: resuming: \(output) \(problem), not the run's best model (validation PSNR "
+                                   + "\(String(format: "%.2f", bestPSNR)) dB, recorded in \(output).checkpoint): that model is lost. \(output) now holds "
+                                   + "the best one left (step \(keptStep), \(String(format: "%.2f", keptPSNR)) dB), replaced by any better epoch; "
+                                   + "the log marks an epoch best only above \(String(format: "%.2f", bestPSNR)) dB\n")
+            case nil: break
+            }
         }
         let bar = ProgressBar(total: trainer.totalSteps, label: "train", quiet: quiet)
         if trainer.step > 0 { bar.advance(trainer.step) }

@@ -218,6 +218,71 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(try ModelFile.read(output).model.network.parameters == start.network.parameters)
     }
 
+    /// A resume after `-o` was deleted counted its next epoch as the best whatever it scored:
+    /// here a fine-tune whose starting model (the best, 20 dB above its epochs) went with `-o`
+    /// logged epoch 2 as best and kept it. Now the checkpoint's `best_psnr` is the one to beat:
+    /// the log is byte for byte the uninterrupted run's (no epoch best), `-o` holds the best
+    /// model left (epoch 1's, from the checkpoint, until a better epoch), and the trainer says
+    /// the best model is lost.
+    @Test func aResumeAfterTheBestModelWasDeletedStillBeatsItsScore() throws {
+        let nearlySharp = boxData(count: 2, size: 20, seed: 95).map { s in
+            TrainingSample(estimate: Image(height: 20, width: 20) { _, y, x in s.sharp[y, x] + 0.001 }, blurred: s.sharp, sharp: s.sharp, noiseSigma: 0.01)
+        }
+        let data = TrainingData(training: Self.data.training, validation: nearlySharp, description: ["source": .string("test")])
+        let start = RefinerModel(header: ModelHeader(architecture: Self.architecture, base: BaseMethod()), network: UNet(architecture: Self.architecture, seed: 3))
+        let output = temporaryPath("lost.model"), whole = temporaryPath("lost-whole.model")
+        defer { for path in [output, whole] { removeTemporary(path); removeTemporary(path + ".checkpoint"); removeTemporary(path + ".log") } }
+        func trainer(steps: Int, to path: String) throws -> Trainer {
+            var options = Self.options(steps: steps)
+            options.learningRate = 1e-2
+            return try Trainer(architecture: Self.architecture, base: BaseMethod(), data: data, options: options, output: path, logPath: path + ".log")
+        }
+        var wholeFlags: [Bool] = [], epochs: [Double] = []
+        let uninterrupted = try trainer(steps: 6, to: whole)
+        try uninterrupted.initialize(from: start, path: "start.model")
+        try uninterrupted.run { event in if case let .validation(epoch, _, m, best) = event, epoch > 0 { wholeFlags.append(best); epochs.append(m.psnr) } }
+        let initial = try #require(uninterrupted.best?.psnr)
+        try #require(wholeFlags == [false, false, false] && epochs.allSatisfy { $0 < initial - 1 }, "\(epochs) against \(initial)")
+
+        let first = try trainer(steps: 2, to: output)
+        try first.initialize(from: start, path: "start.model")
+        try first.run()
+        try FileManager.default.removeItem(atPath: output)
+        let resumed = try trainer(steps: 6, to: output)
+        try resumed.resume()
+        #expect(resumed.resumedOutput == .lost(problem: "is missing", bestPSNR: initial, keptStep: 2, keptPSNR: epochs[0]))
+        // -o is there again at once: the checkpoint's model, the best one left.
+        #expect(try ModelFile.read(output).model.header.metrics["psnr"] == epochs[0])
+        var flags: [Bool] = []
+        let kept = try resumed.run { event in if case let .validation(_, _, _, best) = event { flags.append(best) } }
+        #expect(flags == [false, false])
+        #expect(try String(contentsOfFile: output + ".log", encoding: .utf8) == String(contentsOfFile: whole + ".log", encoding: .utf8))
+        let best = try #require(epochs.max())
+        #expect(kept.header.metrics["psnr"] == best && resumed.best?.psnr == initial)
+        let file = try ModelFile.read(output).model
+        #expect(file.header.metrics["psnr"] == best && file.network.parameters == kept.network.parameters)
+        // The checkpoint still records the lost model's score, for a later resume.
+        #expect(try ModelFile.read(output + ".checkpoint").model.header.training["best_psnr"] == .number(initial))
+    }
+
+    /// When the checkpoint's own weights are the best (its epoch was), a resume after `-o` was
+    /// deleted writes `-o` again from them, byte for byte the file the run had written.
+    @Test func aResumeAfterTheBestModelWasDeletedRewritesItFromABestCheckpoint() throws {
+        let output = temporaryPath("restored.model")
+        defer { removeTemporary(output); removeTemporary(output + ".checkpoint") }
+        var flags: [Bool] = []
+        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+            .run { event in if case let .validation(_, _, _, best) = event { flags.append(best) } }
+        try #require(flags == [true, true], "the last epoch should be the best here")
+        let written = try Data(contentsOf: URL(fileURLWithPath: output))
+        try FileManager.default.removeItem(atPath: output)
+        let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+        try resumed.resume()
+        let psnr = try #require(ModelFile.decode(written).model.header.metrics["psnr"])
+        #expect(resumed.resumedOutput == .restored(problem: "is missing", step: 4, psnr: psnr))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == written)
+    }
+
     @Test func fineTuningStartsFromTheGivenWeightsAndRecordsThem() throws {
         let pretrained = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
         let model = try pretrained.run()
