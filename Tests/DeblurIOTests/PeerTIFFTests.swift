@@ -296,24 +296,72 @@ import Testing
         #expect(image == Image(channels: 3, height: height, width: width) { c, y, x in Float(colours[indices[y * width + x]][c]) / 255 })
     }
 
-    @Test("A palette image with two samples per pixel, and 1-bit RGB, are refused naming what they hold")
+    /// ImageMagick's `-type PaletteAlpha` writes a 4-bit index and a 4-bit alpha per pixel (8-bit
+    /// above 16 colours), Pillow's mode "PA" 8-bit ones, GDAL a planar alpha band; ImageMagick's
+    /// 2/4-bit gray with alpha interleaves the same way. Width 13 ends every row inside a byte.
+    @Test("A palette index or 1/2/4-bit gray sample with an alpha sample reads as its colour, alpha dropped: contiguous or planar",
+          arguments: [(4, PHOTOMETRIC_PALETTE, false), (8, PHOTOMETRIC_PALETTE, false), (2, PHOTOMETRIC_PALETTE, true),
+                      (2, PHOTOMETRIC_MINISBLACK, false), (4, PHOTOMETRIC_MINISWHITE, false), (1, PHOTOMETRIC_MINISBLACK, true)])
+    func indexedWithAlphaDropsIt(bits: Int, photometric: Int32, planar: Bool) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/alpha.tif"
+        let (height, width, levels) = (21, 13, 1 << bits)
+        let palette = photometric == PHOTOMETRIC_PALETTE
+        let values = (0..<height * width).map { ($0 * 7919 + $0 / width) % levels }
+        // Alpha runs against the values, so reading it in their place shows.
+        let alpha = values.map { levels - 1 - $0 / 2 }
+        let colours = (0..<levels).map { k in [(k * 37 + 5) % 256, (255 - k * 11 % 256), (k * k) % 256] }
+        let samples = planar ? Self.pack(values, height: height, width: width, bits: bits) + Self.pack(alpha, height: height, width: width, bits: bits)
+                             : Self.pack(zip(values, alpha).flatMap { [$0, $1] }, height: height, width: 2 * width, bits: bits)
+        let handle = try TIFFHandle.open(path, mode: "w")
+        for (tag, v) in [(TIFFTAG_IMAGEWIDTH, width), (TIFFTAG_IMAGELENGTH, height), (TIFFTAG_SAMPLESPERPIXEL, 2), (TIFFTAG_BITSPERSAMPLE, bits),
+                         (TIFFTAG_PHOTOMETRIC, Int(photometric)), (TIFFTAG_COMPRESSION, Int(COMPRESSION_LZW)), (TIFFTAG_ROWSPERSTRIP, 8),
+                         (TIFFTAG_PLANARCONFIG, Int(planar ? PLANARCONFIG_SEPARATE : PLANARCONFIG_CONTIG))] {
+            try handle.set(tag, v)
+        }
+        try handle.setExtraSamples([UInt16(EXTRASAMPLE_UNASSALPHA)])
+        if palette { Self.setColormap(handle, (0..<3).map { c in colours.map { UInt16($0[c] * 257) } }) }
+        let rowBytes = planar ? (width * bits + 7) / 8 : (2 * width * bits + 7) / 8
+        var strip: UInt32 = 0
+        for plane in 0..<(planar ? 2 : 1) {
+            for firstRow in stride(from: 0, to: height, by: 8) {
+                let start = (plane * height + firstRow) * rowBytes, end = (plane * height + min(height, firstRow + 8)) * rowBytes
+                var bytes = Array(samples[start..<end])
+                #expect(bytes.withUnsafeMutableBytes { TIFFWriteEncodedStrip(handle.tiff, strip, $0.baseAddress, tmsize_t($0.count)) } >= 0)
+                strip += 1
+            }
+        }
+        #expect(TIFFWriteDirectory(handle.tiff) == 1)
+        try handle.close()
+        let (image, info) = try ImageIO.readWithInfo(path)
+        #expect(info == ImageFileInfo(format: .tiff, width: width, height: height, channels: palette ? 3 : 1, bitsPerSample: palette ? 8 : bits,
+                                      isFloat: false, hasAlpha: true, pages: 1, extraSamples: 1))
+        let top = Float(levels - 1)
+        #expect(image == Image(channels: palette ? 3 : 1, height: height, width: width) { c, y, x in
+            let k = values[y * width + x]
+            return palette ? Float(colours[k][c]) / 255 : (photometric == PHOTOMETRIC_MINISWHITE ? top - Float(k) : Float(k)) / top
+        })
+    }
+
+    @Test("1-bit RGB and a palette image of float indices are refused naming what they hold")
     func oddPackedLayoutsAreRefused() throws {
         let directory = TestFiles.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/odd.tif"
-        try Self.writeTIFF(path, height: 2, width: 3, samplesPerPixel: 2, photometric: PHOTOMETRIC_PALETTE, compression: COMPRESSION_NONE,
-                           samples: [UInt8](repeating: 1, count: 12)) { handle in
-            try handle.setExtraSamples([UInt16(EXTRASAMPLE_UNASSALPHA)])
-            Self.setColormap(handle, [[UInt16]](repeating: [UInt16](repeating: 9, count: 256), count: 3))
-        }
-        #expect(throws: IOError.unsupported(path: path, reason: "a palette image of 2 8-bit integer samples per pixel; expected one 1/2/4/8/16-bit index; "
-                                                + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")) {
-            try ImageIO.read(path)
-        }
         try Self.writeTIFF(path, height: 2, width: 3, samplesPerPixel: 3, bitsPerSample: 1, photometric: PHOTOMETRIC_RGB,
                            compression: COMPRESSION_NONE, samples: [UInt8](repeating: 0xA5, count: 4))
-        #expect(throws: IOError.unsupported(path: path, reason: "3 1-bit samples per pixel; expected 8/16-bit for more than one sample (or one 1-bit gray sample); "
-                                                + "convert it to 8-bit first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")) {
+        #expect(throws: IOError.unsupported(path: path, reason: "3 1-bit samples per pixel for RGB; expected 8/16-bit RGB samples (1-bit samples are read "
+                                                + "for gray and palette images); convert it to 8-bit first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")) {
+            try ImageIO.read(path)
+        }
+        try Self.writeTIFF(path, height: 2, width: 3, samplesPerPixel: 1, bitsPerSample: 16, photometric: PHOTOMETRIC_PALETTE,
+                           compression: COMPRESSION_NONE, samples: [UInt8](repeating: 0, count: 12)) { handle in
+            try handle.set(TIFFTAG_SAMPLEFORMAT, Int(SAMPLEFORMAT_IEEEFP))
+            Self.setColormap(handle, [[UInt16]](repeating: [UInt16](repeating: 9, count: 1 << 16), count: 3))
+        }
+        #expect(throws: IOError.unsupported(path: path, reason: "a palette image of 16-bit float samples; expected 1/2/4/8/16-bit integer indices; "
+                                                + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")) {
             try ImageIO.read(path)
         }
     }

@@ -5,7 +5,7 @@ import Foundation
 /// Reads TIFF files through libtiff: 8/16-bit unsigned and 32-bit float samples, gray
 /// (min-is-black or min-is-white) or RGB, with extra samples (alpha) dropped, stored in strips
 /// or tiles, contiguous or planar, with any compression libtiff was built with; and 1/2/4-bit
-/// gray and palette images, through a table of their levels.
+/// gray and palette images, through a table of their levels, with extra samples (alpha) dropped too.
 enum TIFFReader {
     /// What one TIFF directory (page) holds, checked against what DeblurKit reads.
     struct Page {
@@ -23,16 +23,18 @@ enum TIFFReader {
         var indexed: Indexed? = nil
     }
 
-    /// One-sample pixels of `bits` bits (packed from the high bit of each byte down when below
-    /// 8; each row starts on a byte) whose value `k` stands for `table[c · 2^bits + k]` in
-    /// channel `c`.
+    /// Pixels of `stride` samples of `bits` bits (packed from the high bit of each byte down
+    /// when below 8; each row starts on a byte) whose first sample `k` stands for
+    /// `table[c · 2^bits + k]` in channel `c`; the others (alpha) are skipped.
     struct Indexed {
         var bits: Int
         var channels: Int
         var table: [Float]
+        /// Samples per stored pixel: 1, or more when extra samples are interleaved with it.
+        var stride = 1
 
         /// Bytes of a stored row of `columns` pixels.
-        func rowBytes(_ columns: Int) -> Int { (columns * bits + 7) / 8 }
+        func rowBytes(_ columns: Int) -> Int { (columns * stride * bits + 7) / 8 }
     }
 
     /// Reads the first page and the header facts (with the number of pages).
@@ -168,18 +170,22 @@ enum TIFFReader {
         if case PHOTOMETRIC_YCBCR? = photometric, colorChannels == 3, type != .uint8 {
             throw IOError.unsupported(path: path, reason: "\(bits)-bit JPEG samples; expected 8-bit")
         }
-        if palette && (type.isFloat || samples != 1) {
-            throw IOError.unsupported(path: path, reason: "a palette image of \(samples) \(bits)-bit \(type.isFloat ? "float" : "integer") samples per pixel; "
-                                      + "expected one 1/2/4/8/16-bit index; convert it to RGB first, e.g. with Pillow: "
+        if palette && type.isFloat {
+            throw IOError.unsupported(path: path, reason: "a palette image of \(bits)-bit float samples; "
+                                      + "expected 1/2/4/8/16-bit integer indices; convert it to RGB first, e.g. with Pillow: "
                                       + "Image.open(IN).convert('RGB').save(OUT, compression='raw')")
         }
-        if packed && !palette && samples != 1 {
-            throw IOError.unsupported(path: path, reason: "\(samples) \(bits)-bit samples per pixel; expected 8/16-bit for more than one sample "
-                                      + "(or one \(bits)-bit gray sample); convert it to 8-bit first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")
+        // A packed gray sample may come with extra ones (alpha), as a palette index may: both are
+        // read through their table, the extras skipped. Packed RGB is another layout, refused.
+        if packed && !palette && colorChannels != 1 {
+            throw IOError.unsupported(path: path, reason: "\(samples) \(bits)-bit samples per pixel for RGB; expected 8/16-bit RGB samples "
+                                      + "(\(bits)-bit samples are read for gray and palette images); convert it to 8-bit first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")
         }
 
-        guard palette || (samples >= colorChannels && samples <= colorChannels + 4) else {
-            throw IOError.unsupported(path: path, reason: "\(samples) samples per pixel for \(colorChannels == 1 ? "gray" : "RGB"); expected \(colorChannels) plus at most 4 extra samples")
+        let colorSamples = palette ? 1 : colorChannels
+        guard samples >= colorSamples && samples <= colorSamples + 4 else {
+            throw IOError.unsupported(path: path, reason: "\(samples) samples per pixel for \(palette ? "a palette image" : colorChannels == 1 ? "gray" : "RGB"); "
+                                      + "expected \(colorSamples) plus at most 4 extra samples")
         }
         let minIsWhite = photometric == PHOTOMETRIC_MINISWHITE
         if minIsWhite && type.isFloat {
@@ -200,11 +206,13 @@ enum TIFFReader {
             // Pillow take it; a map whose entries all stay below 256 was written 8-bit, a slip
             // of old writers libtiff accepts too. So a palette has 8-bit colours, as in a PNG.
             let eightBit = map.allSatisfy { $0.allSatisfy { $0 < 256 } }
-            page.indexed = Indexed(bits: indexBits, channels: 3, table: map.flatMap { $0.map { Float(eightBit ? $0 : $0 >> 8) / 255 } })
+            page.indexed = Indexed(bits: indexBits, channels: 3, table: map.flatMap { $0.map { Float(eightBit ? $0 : $0 >> 8) / 255 } },
+                                   stride: page.planar ? 1 : samples)
             page.bitsPerSample = 8
         } else if packed {
             let top = (1 << bits) - 1
-            page.indexed = Indexed(bits: bits, channels: 1, table: (0...top).map { Float(minIsWhite ? top - $0 : $0) / Float(top) })
+            page.indexed = Indexed(bits: bits, channels: 1, table: (0...top).map { Float(minIsWhite ? top - $0 : $0) / Float(top) },
+                                   stride: page.planar ? 1 : samples)
         }
         return page
     }
@@ -266,6 +274,8 @@ enum TIFFReader {
             throw failure(handle, "\(strips) strips where the header implies \(stripsPerPlane * planes)")
         }
         let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
+        // A palette index or packed gray sample is the first plane; the others are extra samples.
+        let colorPlanes = page.indexed == nil ? page.colorChannels : 1
         let rowSamples = page.width * samplesPerPixel
         let rowBytes = page.indexed?.rowBytes(page.width) ?? rowSamples * page.type.bytes
         // Bounded by the image's own size, which the pixel limit has checked.
@@ -274,7 +284,7 @@ enum TIFFReader {
         _ = handle.messages.takeWarnings()  // the directory's (unknown tags and the like), not the data's
         for strip in 0..<strips {
             let plane = strip / stripsPerPlane, firstRow = (strip % stripsPerPlane) * rowsPerStrip
-            if page.planar && plane >= page.colorChannels { break }
+            if page.planar && plane >= colorPlanes { break }
             let rows = min(rowsPerStrip, page.height - firstRow)
             let bytes = rows * rowBytes
             try checkStored(handle, strip, "strip")
@@ -316,6 +326,7 @@ enum TIFFReader {
             throw failure(handle, "\(tiles) tiles where the header implies \(across * down * planes)")
         }
         let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
+        let colorPlanes = page.indexed == nil ? page.colorChannels : 1
         let tileRowBytes = page.indexed?.rowBytes(tileWidth) ?? tileWidth * samplesPerPixel * page.type.bytes
         let tileBytes = tileHeight * tileRowBytes
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 64)
@@ -323,7 +334,7 @@ enum TIFFReader {
         _ = handle.messages.takeWarnings()
         for tile in 0..<tiles {
             let plane = tile / (across * down), index = tile % (across * down)
-            if page.planar && plane >= page.colorChannels { break }
+            if page.planar && plane >= colorPlanes { break }
             let x0 = (index % across) * tileWidth, y0 = (index / across) * tileHeight
             try checkStored(handle, tile, "tile")
             let read = TIFFReadEncodedTile(handle.tiff, UInt32(tile), scratch.baseAddress, tmsize_t(tileBytes))
@@ -348,17 +359,17 @@ enum TIFFReader {
     /// Looks up a block of packed gray samples or palette indices in their table, into the image.
     private static func convert(_ base: UnsafeRawPointer, _ indexed: Indexed, rowBytes: Int, rows: Int, columns: Int,
                                 into out: UnsafeMutablePointer<Float>, width: Int, height: Int, y0: Int, x0: Int) {
-        let plane = width * height, bits = indexed.bits, mask = (1 << bits) - 1
+        let plane = width * height, bits = indexed.bits, mask = (1 << bits) - 1, stride = indexed.stride
         indexed.table.withUnsafeBufferPointer { table in
             for r in 0..<rows {
                 let row = base + r * rowBytes, target = out + (y0 + r) * width + x0
                 for x in 0..<columns {
                     let k: Int
                     switch bits {
-                    case 16: k = Int(row.loadUnaligned(fromByteOffset: 2 * x, as: UInt16.self))
-                    case 8: k = Int(row.load(fromByteOffset: x, as: UInt8.self))
+                    case 16: k = Int(row.loadUnaligned(fromByteOffset: 2 * x * stride, as: UInt16.self))
+                    case 8: k = Int(row.load(fromByteOffset: x * stride, as: UInt8.self))
                     default:
-                        let bit = x * bits
+                        let bit = x * stride * bits
                         k = Int(row.load(fromByteOffset: bit >> 3, as: UInt8.self) >> (8 - bits - bit & 7)) & mask
                     }
                     for c in 0..<indexed.channels { target[c * plane + x] = table[c << bits + k] }
