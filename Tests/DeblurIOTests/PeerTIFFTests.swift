@@ -24,8 +24,9 @@ import Testing
 
     /// Writes one page with `photometric`, `compression` and `samples` interleaved samples per
     /// pixel of `bitsPerSample` (8: a byte each; 1, 2 or 4: `samples` holds each row packed, as
-    /// stored), in strips of 16 rows; `setUp` sets further tags.
-    static func writeTIFF(_ path: String, height: Int, width: Int, samplesPerPixel: Int, bitsPerSample: Int = 8, photometric: Int32,
+    /// stored), in strips of 16 rows, without the Photometric tag when `photometric` is nil;
+    /// `setUp` sets further tags.
+    static func writeTIFF(_ path: String, height: Int, width: Int, samplesPerPixel: Int, bitsPerSample: Int = 8, photometric: Int32?,
                           compression: Int32, samples: [UInt8], setUp: (TIFFHandle) throws -> Void = { _ in }) throws {
         let handle = try TIFFHandle.open(path, mode: "w")
         try handle.set(TIFFTAG_IMAGEWIDTH, width)
@@ -34,7 +35,7 @@ import Testing
         try handle.set(TIFFTAG_BITSPERSAMPLE, bitsPerSample)
         try handle.set(TIFFTAG_PLANARCONFIG, Int(PLANARCONFIG_CONTIG))
         try handle.set(TIFFTAG_COMPRESSION, Int(compression))
-        try handle.set(TIFFTAG_PHOTOMETRIC, Int(photometric))
+        if let photometric { try handle.set(TIFFTAG_PHOTOMETRIC, Int(photometric)) }
         try handle.set(TIFFTAG_ROWSPERSTRIP, 16)
         try setUp(handle)
         let rowBytes = (width * samplesPerPixel * bitsPerSample + 7) / 8
@@ -270,6 +271,22 @@ import Testing
                                       isFloat: false, hasAlpha: false, pages: 1))
         let white = photometric == PHOTOMETRIC_MINISWHITE
         #expect(image == Image(height: height, width: width, pixels: values.map { Float(white ? top - $0 : $0) / Float(top) }))
+    }
+
+    /// Fax data is white-is-zero; some fax software leaves out the Photometric tag, which
+    /// libtiff's RGBA reader then takes as min-is-white for CCITT data, min-is-black otherwise.
+    @Test("A 1-bit TIFF without the Photometric tag is min-is-white when CCITT-compressed (a fax), min-is-black otherwise",
+          arguments: [COMPRESSION_CCITTFAX4, COMPRESSION_CCITTFAX3, COMPRESSION_CCITTRLE, COMPRESSION_NONE, COMPRESSION_LZW])
+    func faxWithoutPhotometricIsMinIsWhite(compression: Int32) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/nophotometric.tif"
+        let (height, width) = (20, 13)
+        let values = (0..<height * width).map { ($0 / 3 + $0 / width) % 2 }
+        try Self.writeTIFF(path, height: height, width: width, samplesPerPixel: 1, bitsPerSample: 1, photometric: nil,
+                           compression: compression, samples: Self.pack(values, height: height, width: width, bits: 1))
+        let fax = compression != COMPRESSION_NONE && compression != COMPRESSION_LZW
+        #expect(try ImageIO.read(path) == Image(height: height, width: width, pixels: values.map { Float(fax ? 1 - $0 : $0) }))
     }
 
     @Test("A palette TIFF reads as the colour map’s RGB: 16-bit entries by their high byte, a map of 8-bit entries as it is; 1- to 16-bit indices",

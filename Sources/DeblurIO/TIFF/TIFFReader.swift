@@ -187,7 +187,10 @@ enum TIFFReader {
             throw IOError.unsupported(path: path, reason: "\(samples) samples per pixel for \(palette ? "a palette image" : colorChannels == 1 ? "gray" : "RGB"); "
                                       + "expected \(colorSamples) plus at most 4 extra samples")
         }
-        let minIsWhite = photometric == PHOTOMETRIC_MINISWHITE
+        // A fax file without the Photometric tag is white-is-zero, as fax data is (ITU T.4/T.6):
+        // libtiff's RGBA reader takes it so; any other file without it is min-is-black.
+        let fax = [COMPRESSION_CCITTRLE, COMPRESSION_CCITTRLEW, COMPRESSION_CCITTFAX3, COMPRESSION_CCITTFAX4].contains(compression)
+        let minIsWhite = photometric == PHOTOMETRIC_MINISWHITE || (photometric == nil && colorChannels == 1 && fax)
         if minIsWhite && type.isFloat {
             throw IOError.unsupported(path: path, reason: "min-is-white \(bits)-bit float samples; expected min-is-black for float data; "
                                       + "store 1 − v as min-is-black first")
