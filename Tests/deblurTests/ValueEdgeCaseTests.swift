@@ -20,4 +20,26 @@ import Testing
             }
         }
     }
+
+    /// `--data-range 1e308` divided every sample to 0 and wrote a NaN image under exit status 0;
+    /// 1e-320 made every sample infinite and was blamed on the file.
+    @Test(arguments: [["deconvolve", "--method", "wiener"], ["refine"]])
+    func aDataRangeOutsideSinglePrecisionIsRefused(command: [String]) throws {
+        try withScratch { dir in
+            let psf = try PSF.gaussian(sigma: 1)
+            try ImageIO.writePSF(psf, to: dir.file("psf.tif").path)
+            var image = Image(height: 24, width: 24)
+            for y in 0..<24 { for x in 0..<24 { image[0, y, x] = Float((x * 7 + y * 3) % 11) * 20 } }
+            try ImageIO.write(image, to: dir.file("in.tif").path)
+            let before = dir.listing()
+            for range in ["1e308", "1e-320", "1e31"] {
+                let result = try dir.deblur([command[0], "in.tif", "--psf", "psf.tif"] + command.dropFirst()
+                                            + ["--data-range", range, "-o", "out.tif", "--quiet"])
+                expectCleanFailure(result, naming: "--data-range", directory: dir, before: before, usageFollows: true)
+            }
+            let fine = try dir.deblur([command[0], "in.tif", "--psf", "psf.tif"] + command.dropFirst()
+                                      + ["--data-range", "255", "-o", "out.tif", "--quiet"])
+            #expect(fine.status == 0, "\(fine)")
+        }
+    }
 }

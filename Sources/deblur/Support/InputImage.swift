@@ -45,7 +45,15 @@ func readInput(_ path: String, dataRange: Double?, reference: Bool = false) thro
     let (image, info) = try ImageIO.readWithInfo(path)
     notePages(info, of: path)
     guard let dataRange else { return (image, info) }
-    if info.isFloat { return (image.scaled(by: Float(1 / dataRange)), info) }
+    if info.isFloat {
+        let scaled = image.scaled(by: Float(1 / dataRange))
+        // Samples of 1e30 and more divided by a small W leave single precision.
+        if !scaled.isFinite && image.isFinite {
+            throw CLIError("--data-range \(String(format: "%g", dataRange)): \(path)'s samples divided by it leave single precision "
+                           + "(\(scaled.nonFiniteCount) become infinite): give the value of white in the image's units")
+        }
+        return (scaled, info)
+    }
     guard reference else {
         throw CLIError("--data-range \(String(format: "%g", dataRange)): \(path) holds \(info.bitsPerSample)-bit integer samples, read on "
                        + "the [0, 1] scale already (white is 1); --data-range W is for a float TIFF in other units")
@@ -87,10 +95,13 @@ func samplesReach(_ image: Image, dataRange: Double?) -> String? {
     return String(format: "its samples reach %.3g, far outside the nominal [0, 1]: rescale it, or pass --data-range W (the value of white)", reach)
 }
 
-/// Checks a `--data-range` value: the samples' nominal maximum, finite and above 0.
+/// Checks a `--data-range` value: the samples' nominal maximum, from 1e-30 to 1e30. The image is
+/// divided by it and a float result multiplied back in single precision: --data-range 1e308
+/// divided every sample to 0 and wrote a NaN image with exit status 0, 1e-320 made every
+/// sample infinite and was blamed on the file.
 func checkDataRange(_ range: Double?) throws {
-    if let range, !(range > 0 && range.isFinite) {
-        throw ValidationError("Please give a --data-range > 0 (the value of white in the image's units; got \(range)).")
+    if let range, !(range >= 1e-30 && range <= 1e30) {
+        throw ValidationError("Please give a --data-range from 1e-30 to 1e30 (the value of white in the image's units; got \(range)).")
     }
 }
 
