@@ -43,8 +43,9 @@ public struct SavedRestorations: ItemRestorer {
         }
         var dataRange: Double?
         if let text = parameters["range"] {
-            guard let value = Double(text), value > 0, value.isFinite else {
-                throw EvaluationError.invalidValue(name: "saved parameter range", value: text, expected: "the value of white of float restorations, a number > 0")
+            // The bounds of every data range: dividing by 1e308 made every sample 0.
+            guard let value = Double(text), dataRangeLimits.contains(value) else {
+                throw EvaluationError.invalidValue(name: "saved parameter range", value: text, expected: "the value of white of float restorations, a number from 1e-30 to 1e30")
             }
             dataRange = value
         }

@@ -42,4 +42,25 @@ import Testing
             #expect(fine.status == 0, "\(fine)")
         }
     }
+
+    /// R = 1e308 made SSIM's C1 infinite: every image scored PSNR +∞ and SSIM NaN, exit 0.
+    @Test func aMetricDataRangeOutsideItsBoundsIsRefused() throws {
+        try withScratch { dir in
+            var a = Image(height: 16, width: 16), b = Image(height: 16, width: 16)
+            for i in 0..<256 { a.pixels[i] = Float(i % 7) / 7; b.pixels[i] = Float(i % 5) / 5 }
+            try ImageIO.write(a, to: dir.file("a.tif").path)
+            try ImageIO.write(b, to: dir.file("b.tif").path)
+            let before = dir.listing()
+            for range in ["1e308", "1e-320"] {
+                let result = try dir.deblur("metrics", "a.tif", "b.tif", "--data-range", range, "--ssim-map", "m.tif")
+                expectCleanFailure(result, naming: "--data-range", directory: dir, before: before, usageFollows: true)
+            }
+            #expect(throws: EvaluationError.self) { _ = try psnr(a, b, dataRange: 1e308) }
+            #expect(throws: EvaluationError.self) { _ = try ssim(a, b, dataRange: 1e-320) }
+            // The ends of the bounds still score finite numbers.
+            #expect(try psnr(a, b, dataRange: 1e30).isFinite)
+            #expect(try ssim(a, b, dataRange: 1e30).isFinite)
+            #expect(try ssim(a, b, dataRange: 1e-30).isFinite)
+        }
+    }
 }

@@ -13,7 +13,7 @@ import Foundation
 ///     16-bit files are mapped to [0, 1] when read, so 1 is right for them too).
 /// - Returns: PSNR in dB, `+∞` when the MSE is 0.
 /// - Throws: `EvaluationError.sizeMismatch`, `.imageTooSmall`, or `.invalidValue` for a
-///   data range that is not finite and positive.
+///   data range outside `dataRangeLimits` (1e-30…1e30).
 ///
 /// MATLAB `psnr(X, Y, R)`; scikit-image `metrics.peak_signal_noise_ratio(x, y, data_range=R)`.
 public func psnr(_ reference: Image, _ image: Image, dataRange: Double = 1) throws -> Double {
@@ -26,8 +26,13 @@ public func psnr(mse: Double, dataRange: Double = 1) -> Double {
     mse == 0 ? .infinity : 10 * log10(dataRange * dataRange / mse)
 }
 
+/// The data ranges scored: within them R², SSIM's constants `C1 = (0.01 R)²`, `C2 = (0.03 R)²`
+/// and their products stay finite and nonzero in double precision (R = 1e308 made C1 infinite,
+/// an SSIM of NaN and a PSNR of +∞; R = 1e-320 squared to 0).
+public let dataRangeLimits: ClosedRange<Double> = 1e-30...1e30
+
 func checkDataRange(_ dataRange: Double) throws {
-    guard dataRange.isFinite, dataRange > 0 else {
-        throw EvaluationError.invalidValue(name: "data range", value: String(dataRange), expected: "a finite number > 0")
+    guard dataRangeLimits.contains(dataRange) else {
+        throw EvaluationError.invalidValue(name: "data range", value: String(dataRange), expected: "a number from 1e-30 to 1e30")
     }
 }
