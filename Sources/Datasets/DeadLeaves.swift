@@ -494,7 +494,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
 
     private func gaussianBlurred(_ image: Image, sigma: Double) -> Image {
         let radius = Int((3 * sigma).rounded(.up))
-        var taps = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
+        // The centre tap is 1 whatever σ: below about 1e-154 px 2σ² underflows to 0 and 0 / 0
+        // made it NaN (--lens-blur 1e-320 wrote black sharp images and NaN blurred ones).
+        var taps = (-radius...radius).map { $0 == 0 ? 1 : exp(-Double($0 * $0) / (2 * sigma * sigma)) }
         let total = taps.reduce(0, +)
         taps = taps.map { $0 / total }
         let h = image.height, w = image.width

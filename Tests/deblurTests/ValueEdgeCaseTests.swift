@@ -21,6 +21,24 @@ import Testing
         }
     }
 
+    /// A Gaussian lens blur or background defocus of a denormal σ divided 0 by 0: synth wrote
+    /// black sharp images (and train stopped on NaN blurred ones). σ → 0 is no blur.
+    @Test func aVanishingLensBlurLeavesTheImageUnblurred() throws {
+        try withScratch { dir in
+            for (folder, extra) in [("plain", [String]()), ("lens", ["--lens-blur", "1e-320"]), ("defocus", ["--defocus", "1e-320"])] {
+                let result = try dir.deblur(["synth", "--out", folder, "--count", "1", "--size", "24", "--trajectories", "7",
+                                             "--quiet", "--seed", "3"] + extra)
+                #expect(result.status == 0, "\(extra): \(result)")
+                let blurred = try ImageIO.read(dir.file(folder + "/blurred/000000.tif").path)
+                #expect(blurred.isFinite, "\(extra)")
+            }
+            let plain = try ImageIO.read(dir.file("plain/sharp/000000.png").path)
+            let lens = try ImageIO.read(dir.file("lens/sharp/000000.png").path)
+            #expect(plain.pixels == lens.pixels)
+            #expect(plain.statistics().max > 0.1)
+        }
+    }
+
     /// `--data-range 1e308` divided every sample to 0 and wrote a NaN image under exit status 0;
     /// 1e-320 made every sample infinite and was blamed on the file.
     @Test(arguments: [["deconvolve", "--method", "wiener"], ["refine"]])
