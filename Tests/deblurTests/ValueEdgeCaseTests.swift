@@ -21,6 +21,19 @@ import Testing
         }
     }
 
+    /// A radius below about 1e-154 squared to 0, and the kernel came out NaN ("it contains
+    /// -nan"); any radius up to 0.5 is the 1×1 identity, as 0.3 always was.
+    @Test func aVanishingDiskRadiusIsTheIdentity() throws {
+        try withScratch { dir in
+            for (name, radius) in [("a.tif", "1e-320"), ("b.tif", "1e-200"), ("c.tif", "0.3")] {
+                let result = try dir.deblur("psf", "disk", "--radius", radius, "-o", name)
+                #expect(result.status == 0, "\(radius): \(result)")
+                let psf = try ImageIO.readPSF(dir.file(name).path)
+                #expect(psf.height == 1 && psf.width == 1 && psf.image.pixels == [1], "\(radius)")
+            }
+        }
+    }
+
     /// A Gaussian lens blur or background defocus of a denormal σ divided 0 by 0: synth wrote
     /// black sharp images (and train stopped on NaN blurred ones). σ → 0 is no blur.
     @Test func aVanishingLensBlurLeavesTheImageUnblurred() throws {

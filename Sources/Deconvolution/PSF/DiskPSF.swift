@@ -24,6 +24,9 @@ extension PSF {
         let rad = radius, rad2 = radius * radius
         let crad = Int((rad - 0.5).rounded(.up))
         let side = 2 * crad + 1
+        // A radius of 0.5 or less is the 1×1 identity whatever the areas: computed, a radius
+        // below about 1e-154 squared to 0 and gave 0 / 0 ("it contains -nan").
+        if side == 1 { return try PSF(Image(height: 1, width: 1, pixels: [1]), source: "disk(radius: \(radius))") }
         var grid = [Double](repeating: 0, count: side * side)
         @inline(__always) func at(_ row: Int, _ col: Int) -> Int { row * side + col }  // 0-based
         for row in 0..<side {
