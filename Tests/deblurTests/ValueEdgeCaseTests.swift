@@ -34,6 +34,21 @@ import Testing
         }
     }
 
+    /// An exposure so short that its weights vanished in single precision failed with "it sums
+    /// to 0" naming neither the option nor the value; synth left its directory behind.
+    @Test func anExposureThatIntegratesNothingIsRefusedByName() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("psf", "trajectory", "--exposure", "1e-320", "-o", "k.tif")
+            expectCleanFailure(result, naming: "exposure 1e-320", directory: dir, before: [])
+            let synth = try dir.deblur("synth", "--out", "d", "--count", "1", "--size", "16", "--trajectories", "7",
+                                       "--exposure", "1e-320", "--quiet")
+            expectCleanFailure(synth, naming: "exposure 1e-320", directory: dir, before: [])
+            // The smallest exposure the check lets through still integrates a kernel.
+            let short = try dir.deblur("psf", "trajectory", "--exposure", "1e-33", "-o", "k.tif")
+            #expect(short.status == 0, "\(short)")
+        }
+    }
+
     /// A Gaussian lens blur or background defocus of a denormal σ divided 0 by 0: synth wrote
     /// black sharp images (and train stopped on NaN blurred ones). σ → 0 is no blur.
     @Test func aVanishingLensBlurLeavesTheImageUnblurred() throws {

@@ -47,6 +47,12 @@ public struct TrajectoryParameters: Sendable, Equatable, Codable {
         guard exposure > 0 && exposure <= 1 else {
             throw DeconvolutionError.invalidParameter(name: "trajectory exposure", value: "\(exposure)", expected: "a fraction in (0, 1]")
         }
+        // The first sample's weight is exposure · samples: below 1e-30 the single-precision
+        // kernel received nothing ("it sums to 0", naming neither the option nor its value).
+        guard exposure * Double(samples) >= 1e-30 else {
+            throw DeconvolutionError.invalidParameter(name: "trajectory exposure", value: "\(exposure)",
+                                                      expected: "a fraction in (0, 1] of at least 1e-30 / samples = \(String(format: "%.3g", 1e-30 / Double(samples)))")
+        }
     }
 }
 
