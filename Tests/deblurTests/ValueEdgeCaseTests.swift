@@ -109,4 +109,18 @@ import Testing
             #expect(try ssim(a, b, dataRange: 1e-30).isFinite)
         }
     }
+
+    /// With a same-size boundary a PSF larger than the item made a dataset whose every item
+    /// every method refuses.
+    @Test func synthRefusesAPSFLargerThanItsItemsUnderASameSizeBoundary() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("synth", "--out", "d", "--count", "1", "--size", "32", "--trajectories", "33",
+                                        "--boundary", "circular", "--quiet")
+            expectCleanFailure(result, naming: "33×33", directory: dir, before: [])
+            #expect(result.stderrLines.first?.contains("32×32") == true, "\(result)")
+            // valid blurs a grown crop: the same kernel is fine there.
+            let valid = try dir.deblur("synth", "--out", "v", "--count", "1", "--size", "32", "--trajectories", "33", "--quiet")
+            #expect(valid.status == 0, "\(valid)")
+        }
+    }
 }

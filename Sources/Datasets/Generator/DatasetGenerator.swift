@@ -72,6 +72,15 @@ public struct DatasetGenerator: Sendable {
         self.kernels = kernels
         let kernelHeight = settings.kernelSource == .trajectories ? settings.trajectorySize : kernels.map(\.psf.height).max()!
         let kernelWidth = settings.kernelSource == .trajectories ? settings.trajectorySize : kernels.map(\.psf.width).max()!
+        // Under a same-size boundary a PSF larger than the item gave items every method refuses
+        // ("PSF of 33×33 is larger than the image of 32×32"): a dataset no comparison can use.
+        // (`valid` blurs a crop grown by the PSF; whole images have sizes of their own.)
+        if settings.boundary != .valid && !(settings.sharpSource == .images && settings.wholeImages)
+            && (kernelHeight > settings.height || kernelWidth > settings.width) {
+            throw DatasetsError.invalidSetting(
+                name: "PSF size", value: "\(kernelHeight)×\(kernelWidth)",
+                expected: "at most the item size \(settings.height)×\(settings.width) with boundary \(settings.boundary.rawValue) (no method restores an image smaller than its PSF): smaller kernels, larger items, or boundary valid")
+        }
         var images = [String]()
         if settings.sharpSource == .images, let directory = settings.imagesDirectory {
             let grow = settings.boundary == .valid
