@@ -123,4 +123,23 @@ import Testing
             #expect(valid.status == 0, "\(valid)")
         }
     }
+
+    /// `demo --out ''` standardized to the root folder and wrote its dataset and reports there;
+    /// values synth refuses left the demo's folder (and its kernels) behind; `--noise-sigma -0`
+    /// reached synth as "-0.0", an option name ("Missing value").
+    @Test func demoRefusesAnEmptyFolderAndSynthsBoundsBeforeWritingAnything() throws {
+        try withScratch { dir in
+            for arguments in [["--out", ""], ["--out", "dm", "--items", "2147483648"], ["--out", "dm", "--noise-sigma", "11"]] {
+                let result = try dir.deblur(["demo", "--size", "64", "--items", "1", "--quiet"] + arguments)
+                expectCleanFailure(result, naming: arguments.count == 2 ? "--out" : arguments[2], directory: dir, before: [], usageFollows: true)
+            }
+        }
+    }
+
+    @Test func psfBankRefusesAnEmptyFolder() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("psf", "bank", "--out", "")
+            expectCleanFailure(result, naming: "--out", directory: dir, before: [], usageFollows: true)
+        }
+    }
 }

@@ -36,9 +36,14 @@ struct Demo: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard items >= 1 else { throw ValidationError("Please give --items ≥ 1 (got \(items)).") }
+        // An empty --out standardized to "" and the demo wrote dataset/, kernels/, restored/
+        // and its reports at the root of the file system.
+        guard !out.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("Please give an --out folder (got an empty name).") }
+        // synth's bounds, checked before the output folder is made: a refusal by synth left
+        // the folder and its copied kernels behind.
+        guard (1...100_000_000).contains(items) else { throw ValidationError("Please give --items from 1 to 100000000 (got \(items)).") }
         guard (64...4096).contains(size) else { throw ValidationError("Please give a --size from 64 to 4096 (got \(size)).") }
-        guard noiseSigma >= 0, noiseSigma.isFinite else { throw ValidationError("Please give --noise-sigma ≥ 0 (got \(noiseSigma)).") }
+        guard noiseSigma >= 0, noiseSigma <= 10 else { throw ValidationError("Please give --noise-sigma from 0 to 10 (got \(noiseSigma)).") }
         guard pictures >= 0 else { throw ValidationError("Please give --pictures ≥ 0 (got \(pictures)).") }
     }
 
@@ -52,7 +57,7 @@ struct Demo: ParsableCommand {
         let trajectories = try KernelBank.copy(kind: "trajectory", to: kernels)
         log("demo: \(items) dead-leaves items of \(size)×\(size), \(trajectories.count) bank trajectory kernels, noise σ \(noiseSigma), valid boundaries → \(dataset)")
         let synth = try Synth.parse(["--out", dataset, "--dead-leaves", String(items), "--size", String(size),
-                                     "--kernels", kernels, "--noise-sigma", String(noiseSigma), "--seed", String(seed)]
+                                     "--kernels", kernels, "--noise-sigma=\(noiseSigma)", "--seed", String(seed)]
                                     + (quiet ? ["--quiet"] : []))
         do {
             try synth.run()

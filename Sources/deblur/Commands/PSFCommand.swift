@@ -137,6 +137,10 @@ extension PSFCommand {
         var out = "Kernels"
         @Flag(help: "Print one JSON object per kernel on stdout.")
         var json = false
+        func validate() throws {
+            // An empty --out wrote the bank into the working directory and reported it as /tif.
+            if !list && out.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give an --out folder (got an empty name).") }
+        }
         func run() throws {
             if list {
                 for entry in try KernelBank.entries() {
