@@ -142,4 +142,24 @@ import Testing
             expectCleanFailure(result, naming: "--out", directory: dir, before: [], usageFollows: true)
         }
     }
+
+    /// 2^63 iterations overflowed the progress count of a color image and trapped; 2^31 ran
+    /// for days. The CNN's steps were bounded (1…100) already.
+    @Test func deconvolveAndCompareRefuseIterationsBeyondTheBound() throws {
+        try withScratch { dir in
+            var image = Image(channels: 3, height: 16, width: 16)
+            for i in 0..<image.pixels.count { image.pixels[i] = Float(i % 13) / 13 }
+            try ImageIO.write(image, to: dir.file("in.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            for count in ["9223372036854775807", "100001"] {
+                let result = try dir.deblur("deconvolve", "in.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", count, "-o", "o.tif")
+                expectCleanFailure(result, naming: count, directory: dir, before: before, usageFollows: true)
+            }
+            #expect(throws: DeconvolutionError.self) { _ = try ClassicalMethods.make(spec: "rl-tv:iterations=2147483648") }
+            #expect(throws: DeconvolutionError.self) { _ = try ClassicalMethods.make(spec: "hyper-laplacian:inner-iterations=2147483648") }
+            #expect(throws: DeconvolutionError.self) { _ = try ClassicalMethods.make(spec: "wiener:iterations=100001") }
+            _ = try ClassicalMethods.make(spec: "rl:iterations=100000")
+        }
+    }
 }

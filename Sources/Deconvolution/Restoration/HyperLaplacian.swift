@@ -103,6 +103,9 @@ public struct HyperLaplacian: Restorer {
         if let lambda, !(lambda > 0 && lambda.isFinite) {
             throw DeconvolutionError.invalidParameter(name: "lambda", value: String(lambda), expected: "a finite value > 0")
         }
+        guard innerIterations <= ClassicalMethods.maximumIterations else {
+            throw DeconvolutionError.invalidParameter(name: "inner-iterations", value: String(innerIterations), expected: "an integer from 1 to \(ClassicalMethods.maximumIterations)")
+        }
         // betaMax below betaStart would run no continuation step at all and return the start.
         guard betaStart > 0, betaRate > 1, betaMax.isFinite, betaMax >= betaStart, innerIterations >= 1 else {
             throw DeconvolutionError.invalidParameter(

@@ -28,8 +28,8 @@ struct FilterContext {
 /// regularization (the unobserved margin is fixed by it alone).
 func checkMaskedSettings(boundary: BoundaryHandling, iterations: Int, regularized: Bool) throws {
     guard boundary == .masked else { return }
-    guard iterations >= 1 else {
-        throw DeconvolutionError.invalidParameter(name: "iterations", value: String(iterations), expected: "an integer ≥ 1")
+    guard iterations >= 1 && iterations <= ClassicalMethods.maximumIterations else {
+        throw DeconvolutionError.invalidParameter(name: "iterations", value: String(iterations), expected: "an integer from 1 to \(ClassicalMethods.maximumIterations)")
     }
     guard regularized else {
         throw DeconvolutionError.invalidParameter(

@@ -98,8 +98,8 @@ struct RichardsonLucySettings {
     var tvLambda: Float
 
     func validate() throws {
-        guard iterations >= 1 else {
-            throw DeconvolutionError.invalidParameter(name: "iterations", value: String(iterations), expected: "an integer ≥ 1")
+        guard iterations >= 1 && iterations <= ClassicalMethods.maximumIterations else {
+            throw DeconvolutionError.invalidParameter(name: "iterations", value: String(iterations), expected: "an integer from 1 to \(ClassicalMethods.maximumIterations)")
         }
         guard damping >= 0 && damping.isFinite else {
             throw DeconvolutionError.invalidParameter(name: "damping", value: String(damping), expected: "a finite value ≥ 0")

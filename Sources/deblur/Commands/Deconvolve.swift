@@ -108,7 +108,9 @@ struct Deconvolve: ParsableCommand {
         if iterations != nil && (m == .wiener || m == .tikhonov) && !(boundary == nil || boundary == .masked) {
             throw ValidationError("Please use --iterations with wiener or tikhonov only with --boundary masked (the other boundaries are one-shot filters).")
         }
-        if let iterations, iterations < 1 { throw ValidationError("Please give --iterations ≥ 1 (got \(iterations)).") }
+        if let iterations, !(1...ClassicalMethods.maximumIterations).contains(iterations) {
+            throw ValidationError("Please give --iterations from 1 to \(ClassicalMethods.maximumIterations) (got \(iterations)).")
+        }
         if self.`init` != nil && !(m == .rl || m == .rlTV) { throw ValidationError("Please use --init with rl or rl-tv.") }
         if (acceleration || damping != nil) && m != .rl { throw ValidationError("Please use --acceleration and --damping with rl only.") }
         if alpha != nil && m != .hyperLaplacian { throw ValidationError("Please use --alpha with hyper-laplacian only.") }
