@@ -143,6 +143,34 @@ import Testing
         }
     }
 
+    /// `--base-param nsr=0.1 --base-param nsr=0.2` trained on 0.2 and said nothing; `refine
+    /// --param` refuses a repeated key.
+    @Test func trainRefusesABaseParameterGivenTwice() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--synthetic-images", "1",
+                                        "--image-size", "32", "--patch", "32", "--batch", "1", "--psf-sizes", "7", "--quiet",
+                                        "--base-param", "nsr=0.1", "--base-param", "nsr=0.2", "-o", "m.model")
+            expectCleanFailure(result, naming: "nsr=0.2", directory: dir, before: [])
+        }
+    }
+
+    /// These aborted in an allocation of 26 TB, 240 GB and 100 GB (signal 6), or trapped on the
+    /// step count's overflow (signal 4), instead of a refusal naming the option.
+    @Test(arguments: [["--batch", "2147483648"], ["--synthetic-images", "2147483648"], ["--image-size", "2147483648"],
+                      ["--image-size", "16385"], ["--steps-per-epoch", "4", "--epochs", "9223372036854775807"]])
+    func trainRefusesSettingsThatCannotFit(arguments: [String]) throws {
+        try withScratch { dir in
+            var base = ["train", "--synthetic", "--width", "4", "--synthetic-images", "1", "--image-size", "32", "--patch", "32",
+                        "--batch", "1", "--psf-sizes", "7", "--quiet", "-o", "m.model"]
+            if !arguments.contains("--epochs") { base += ["--steps", "1"] }
+            for option in arguments where option.hasPrefix("--") {
+                if let i = base.firstIndex(of: option) { base.removeSubrange(i...(i + 1)) }
+            }
+            let result = try dir.deblur(base + arguments)
+            expectCleanFailure(result, naming: arguments[arguments.count - 2], directory: dir, before: [], usageFollows: true)
+        }
+    }
+
     /// 2^63 iterations overflowed the progress count of a color image and trapped; 2^31 ran
     /// for days. The CNN's steps were bounded (1…100) already.
     @Test func deconvolveAndCompareRefuseIterationsBeyondTheBound() throws {

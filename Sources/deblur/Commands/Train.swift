@@ -122,6 +122,14 @@ struct Train: ParsableCommand {
         }
         guard batch >= 1 else { throw ValidationError("Please give --batch ≥ 1 (got \(batch)).") }
         guard syntheticImages >= 1, imageSize >= 16 else { throw ValidationError("Please give --synthetic-images ≥ 1 and --image-size ≥ 16.") }
+        // synth's largest side, so that the products below stay far from overflowing.
+        guard imageSize <= 16384 else { throw ValidationError("Please give an --image-size up to 16384 (got \(imageSize)).") }
+        // The progress bar and the schedule count epochs · steps per epoch (about 1000 at most
+        // by default): --epochs 2^63 overflowed it and trapped.
+        if steps == nil, epochs.multipliedReportingOverflow(by: stepsPerEpoch ?? 1000).overflow {
+            throw ValidationError("Please give fewer --epochs (got \(epochs)): \(epochs) × \(stepsPerEpoch ?? 1000) steps per epoch overflows the step count.")
+        }
+        try checkMemory()
         try checkThreads(threads)
         try checkWritableOutput(output, option: "--output")
         if let log { try checkWritableOutput(log, option: "--log") }
@@ -143,12 +151,37 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// Refuses settings whose data or activations could never fit in this machine's memory: the
+    /// allocation aborted the process (--batch 2^31 asked for 26 TB, --synthetic-images 2^31 for
+    /// 240 GB) instead of a refusal naming the option. The estimates are lower bounds (the
+    /// synthetic images' three planes; one full-resolution activation and its gradient), so
+    /// only settings that cannot run are refused.
+    func checkMemory() throws {
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        func gigabytes(_ bytes: Double) -> String { String(format: "%.3g GB", bytes / 1e9) }
+        let activations = Double(batch) * Double(patch) * Double(patch) * Double(max(width, 1)) * 4 * 2
+        if activations > available {
+            throw ValidationError("Please give a smaller --batch or --patch (got \(batch) patches of \(patch)²): one layer's activations and gradients at --width \(width) need at least \(gigabytes(activations)), more than this machine's \(gigabytes(available)).")
+        }
+        if synthetic {
+            // The unrolled images give 8 samples each; 16 validation images are made besides.
+            let images = Double(syntheticImages) + 16 + 8 * Double(max(unrolled, 0))
+            let data = images * Double(imageSize) * Double(imageSize) * 4 * 3
+            if data > available {
+                throw ValidationError("Please give fewer --synthetic-images or a smaller --image-size (got \(syntheticImages) of \(imageSize)²\(unrolled > 0 ? " and \(unrolled) unrolled" : "")): the training data needs at least \(gigabytes(data)), more than this machine's \(gigabytes(available)).")
+            }
+        }
+    }
+
     func run() throws {
         if let threads { BLAS.threads = threads }
         var parameters: [String: String] = [:]
         for p in baseParam {
             let (key, value) = try keyValue(p, option: "base-param")
-            parameters[key] = value
+            // The later value silently won, and the header recorded one the user may not have meant.
+            guard parameters.updateValue(value, forKey: key) == nil else {
+                throw CLIError("invalid --base-param \(p): \(key) is given twice")
+            }
         }
         // The header records every base parameter, defaults included, so a later change of a
         // default cannot silently change the input a trained model expects.
