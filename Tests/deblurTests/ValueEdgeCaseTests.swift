@@ -154,6 +154,18 @@ import Testing
         }
     }
 
+    /// A loss weight of 1e-320 is 0 in the single-precision gradients (nothing was trained, exit
+    /// 0); one of 1e308 overflowed and was blamed on the learning rate.
+    @Test(arguments: ["1e-320*l1", "1e308*l1+1*mse", "0.5*l1+1e7*ssim"])
+    func trainRefusesLossWeightsSinglePrecisionCannotCarry(loss: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--synthetic-images", "1",
+                                        "--image-size", "32", "--patch", "32", "--batch", "1", "--psf-sizes", "7", "--quiet",
+                                        "--loss", loss, "-o", "m.model")
+            expectCleanFailure(result, naming: loss, directory: dir, before: [])
+        }
+    }
+
     /// These aborted in an allocation of 26 TB, 240 GB and 100 GB (signal 6), or trapped on the
     /// step count's overflow (signal 4), instead of a refusal naming the option.
     @Test(arguments: [["--batch", "2147483648"], ["--synthetic-images", "2147483648"], ["--image-size", "2147483648"],

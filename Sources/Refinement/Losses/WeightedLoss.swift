@@ -20,8 +20,11 @@ public struct WeightedLoss: Loss {
             var weight = 1.0
             var name = pieces.last ?? ""
             if pieces.count == 2 {
-                guard let w = Double(pieces[0]), w.isFinite, w > 0 else {
-                    throw RefinementError.invalidSetting(name: "loss", value: specification, expected: "positive weights like 0.8*l1+0.2*ssim")
+                // Bounded: the gradients are single precision, where a weight of 1e-320 is 0 (the
+                // run trained nothing and said so nowhere) and one of 1e308 overflowed ("training
+                // diverged … lower --lr", blaming the learning rate).
+                guard let w = Double(pieces[0]), w >= 1e-6, w <= 1e6 else {
+                    throw RefinementError.invalidSetting(name: "loss", value: specification, expected: "positive weights from 1e-6 to 1e6 like 0.8*l1+0.2*ssim")
                 }
                 weight = w
             } else if pieces.count != 1 {
