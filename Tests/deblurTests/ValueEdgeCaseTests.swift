@@ -202,4 +202,18 @@ import Testing
             _ = try ClassicalMethods.make(spec: "rl:iterations=100000")
         }
     }
+
+    /// A side of 46341 and more crashed FFTW's allocation (a force-unwrapped nil, signal 4);
+    /// an empty list ran nothing and exited 0.
+    @Test(arguments: [["--sizes", "46341"], ["--sizes", "2147483648"], ["--sizes", ""], ["--sizes", "32,,64"],
+                      ["--cases", ""], ["--cases", ","]])
+    func benchRefusesSizesNoImageHasAndEmptyLists(arguments: [String]) throws {
+        try withScratch { dir in
+            var base = ["bench", "--cases", "fft-sizes", "--sizes", "32", "--repeats", "1"]
+            if let i = base.firstIndex(of: arguments[0]) { base.removeSubrange(i...(i + 1)) }
+            let result = try dir.deblur(base + arguments)
+            expectCleanFailure(result, naming: arguments[0], directory: dir, before: [])
+            #expect(result.stdout.isEmpty)
+        }
+    }
 }

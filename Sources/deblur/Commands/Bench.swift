@@ -37,6 +37,10 @@ struct Bench: ParsableCommand {
         }
         let known = Set(Self.allCases.map(\.name))
         let wanted = cases.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        // An empty list ran nothing and exited 0, a blank entry was skipped.
+        if let wanted, wanted.isEmpty || wanted.contains("") {
+            throw CLIError("invalid --cases '\(cases!)': expected case names, comma-separated (deblur bench --list)")
+        }
         if let wanted {
             for name in wanted where !known.contains(name) {
                 throw CLIError("unknown bench case '\(name)': expected one of \(known.sorted().joined(separator: ", "))")
@@ -44,9 +48,12 @@ struct Bench: ParsableCommand {
         }
         var sizeList: [Int]?
         if let sizes {
-            sizeList = try sizes.split(separator: ",").map {
-                guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                    throw CLIError("invalid --sizes entry '\($0)': expected positive integers like 512,1024")
+            // Empty entries kept, so that '' and 512,,1024 are refused rather than read as none or two.
+            sizeList = try sizes.split(separator: ",", omittingEmptySubsequences: false).map {
+                // Up to the readers' largest square image: 46341 and more crashed FFTW's
+                // allocation (a 2^31 side asks for 2^64 bytes), and no image that large is read.
+                guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0, n <= 16384 else {
+                    throw CLIError("invalid --sizes entry '\($0)': expected integers from 1 to 16384 like 512,1024")
                 }
                 return n
             }
