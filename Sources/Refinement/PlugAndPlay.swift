@@ -114,7 +114,9 @@ public struct PlugAndPlayRestorer: Restorer {
             // whose data-step weight λσ²/σₖ² overflows single precision, which the solver's
             // precondition stopped with a crash.
             guard schedule(noiseSigma: Self.floored(sigma)).allSatisfy({ let a = alpha(sigma: Self.floored(sigma), level: $0); return a > 0 && a.isFinite }) else {
-                throw DeconvolutionError.invalidInput("its noise level, estimated at \(String(format: "%.3g", sigma)), overflows the data step's weight in single precision")
+                // lambda or sigma_start far from 1 (1e308, 1e-320) does it too: name all three.
+                throw DeconvolutionError.invalidInput("its noise level, \(noiseSigma == nil ? "estimated at" : "given as") \(String(format: "%.3g", sigma)), with lambda "
+                                                      + "\(String(format: "%g", lambda)) and sigma_start \(String(format: "%g", sigmaStart)), makes the data step's weight λσ²/σₖ² leave single precision")
             }
             var previous = observer == nil ? nil : data.window(data.start())
             let z = split(data, sigma: sigma, workspace: workspace, priorStep: { k, z in

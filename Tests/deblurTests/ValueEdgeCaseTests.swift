@@ -89,6 +89,22 @@ import Testing
         }
     }
 
+    /// A plug-and-play lambda or sigma_start far from 1 overflowed the data step's weight, and
+    /// the error blamed the image's noise level alone.
+    @Test(arguments: ["lambda=1e308", "sigma_start=1e-320"])
+    func pnpNamesTheSettingThatOverflowsItsDataWeight(parameter: String) throws {
+        try withScratch { dir in
+            var image = Image(height: 24, width: 24)
+            for y in 0..<24 { for x in 0..<24 { image[0, y, x] = Float((x * 7 + y * 3) % 11) / 11 } }
+            try ImageIO.write(image, to: dir.file("in.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("refine", "in.tif", "--psf", "psf.tif", "--param", parameter, "-o", "o.tif", "--quiet")
+            expectCleanFailure(result, naming: String(parameter.prefix(while: { $0 != "=" })), directory: dir, before: before)
+            #expect(result.stderrLines.first?.contains("lambda") == true && result.stderrLines.first?.contains("sigma_start") == true, "\(result)")
+        }
+    }
+
     /// R = 1e308 made SSIM's C1 infinite: every image scored PSNR +∞ and SSIM NaN, exit 0.
     @Test func aMetricDataRangeOutsideItsBoundsIsRefused() throws {
         try withScratch { dir in
