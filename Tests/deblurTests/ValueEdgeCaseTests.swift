@@ -219,6 +219,28 @@ import Testing
         }
     }
 
+    /// A parameter that underflows single precision became 0: `--nsr 1e-320` failed as "invalid
+    /// regularization 0", naming neither the option nor its value; `rl:damping=1e-40` ran as 0.
+    @Test func methodParametersThatUnderflowSinglePrecisionAreRefusedByName() throws {
+        for spec in ["wiener:nsr=1e-320", "rl:damping=1e-40", "tikhonov:lambda=-1e-39"] {
+            #expect(throws: DeconvolutionError.self, "\(spec)") { _ = try ClassicalMethods.make(spec: spec) }
+            do { _ = try ClassicalMethods.make(spec: spec) } catch {
+                #expect("\(error)".contains(String(spec.split(separator: "=").last!)), "\(error)")
+            }
+        }
+        _ = try ClassicalMethods.make(spec: "rl:damping=0")
+        _ = try ClassicalMethods.make(spec: "wiener:nsr=2e-38")
+        try withScratch { dir in
+            var image = Image(height: 16, width: 16)
+            for i in 0..<256 { image.pixels[i] = Float(i % 9) / 9 }
+            try ImageIO.write(image, to: dir.file("in.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "in.tif", "--psf", "psf.tif", "--method", "wiener", "--nsr", "1e-320", "-o", "o.tif")
+            expectCleanFailure(result, naming: "nsr 1e-320", directory: dir, before: before)
+        }
+    }
+
     /// A side of 46341 and more crashed FFTW's allocation (a force-unwrapped nil, signal 4);
     /// an empty list ran nothing and exited 0.
     @Test(arguments: [["--sizes", "46341"], ["--sizes", "2147483648"], ["--sizes", ""], ["--sizes", "32,,64"],

@@ -186,8 +186,10 @@ private struct Parameters {
 
     func float(_ key: String) throws -> Float? {
         guard let text = values[key] else { return nil }
-        guard let v = Float(text), v.isFinite else {
-            throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "a finite number within single precision (|x| < 3.4e38)")
+        // A value that rounds to 0 or a subnormal in single precision is refused too: nsr=1e-320
+        // became 0 and was refused as "invalid regularization 0", naming neither key nor value.
+        guard let v = Float(text), v.isFinite, v.isNormal || Double(text) == 0 else {
+            throw DeconvolutionError.invalidParameter(name: key, value: text, expected: "a finite number within single precision (0, or 1.2e-38 ≤ |x| < 3.4e38)")
         }
         return v
     }
