@@ -146,6 +146,12 @@ public enum ModelFile {
         if let bad = header.tensors.first(where: { $0.count < 0 || $0.count > bytes.count / 4 }) {
             throw fail("tensor '\(bad.name)' claims \(bad.count) floats, but the file has \(bytes.count) bytes")
         }
+        // Before the weights are read or a network built: a header naming a huge architecture
+        // over a few floats would otherwise allocate that architecture's weights first.
+        let expectedCount = header.architecture.parameterCount
+        if let parameters = header.tensors.first(where: { $0.name == "parameters" }), parameters.count != expectedCount {
+            throw fail("architecture \(header.architecture) needs \(expectedCount) parameters, the file holds \(parameters.count)")
+        }
         let floats = header.tensors.reduce(0) { $0 + $1.count }
         let expected = 16 + headerLength + 4 * floats + 8
         guard bytes.count == expected else {
@@ -163,7 +169,7 @@ public enum ModelFile {
             arrays[entry.name] = values
         }
         guard let parameters = arrays.removeValue(forKey: "parameters") else { throw fail("no 'parameters' tensor") }
-        let expectedCount = UNet(architecture: header.architecture, parameters: nil).parameterCount
+        // Checked again: with two tensors named "parameters" the last one is kept.
         guard parameters.count == expectedCount else {
             throw fail("architecture \(header.architecture) needs \(expectedCount) parameters, the file holds \(parameters.count)")
         }

@@ -54,6 +54,20 @@ func removeTemporary(_ path: String) {
         #expect(bytes.count == 16 + headerLength + 4 * model.network.parameterCount + 8)
     }
 
+    @Test func architectureParameterCountIsTheBuiltNetworksWithoutBuildingIt() {
+        for width in [1, 3, 8] {
+            for depth in 0...3 {
+                for convolutions in 1...3 {
+                    for inputs: [RefinerInput] in [[.estimate], [.estimate, .noise], [.estimate, .blurred, .noise]] {
+                        let architecture = RefinerArchitecture(width: width, depth: depth, convolutionsPerLevel: convolutions, inputs: inputs)
+                        #expect(architecture.parameterCount == UNet(architecture: architecture, parameters: nil).parameterCount, "\(architecture)")
+                    }
+                }
+            }
+        }
+        #expect(RefinerArchitecture.standard.parameterCount == UNet(architecture: .standard, parameters: nil).parameterCount)
+    }
+
     @Test func truncatedCorruptedWrongVersionAndMismatchedFilesAreRejected() throws {
         let good = [UInt8](try ModelFile.encode(tinyModel()))
         func rejects(_ bytes: [UInt8], _ fragment: String) {
@@ -89,6 +103,18 @@ func removeTemporary(_ path: String) {
             bytes += Array(huge.utf8) + good[(16 + headerLength)...]
             rejects(bytes, "claims \(count) floats")
         }
+        // A header naming the largest architecture over the same few weights: its 2 TB of
+        // weights were allocated before the count was compared (the process aborted).
+        let widest = header.replacingOccurrences(of: "\"width\" : 5", with: "\"width\" : 1024")
+            .replacingOccurrences(of: "\"depth\" : 2", with: "\"depth\" : 6")
+            .replacingOccurrences(of: "\"convolutionsPerLevel\" : 1", with: "\"convolutionsPerLevel\" : 8")
+        var hostile = Array(good[0..<12])
+        ModelFile.append(UInt32(widest.utf8.count), to: &hostile)
+        hostile += Array(widest.utf8) + good[(16 + headerLength) ..< (good.count - 8)]
+        ModelFile.append(ModelFile.fnv1a(hostile[...]), to: &hostile)
+        let widestCount = RefinerArchitecture(width: 1024, depth: 6, convolutionsPerLevel: 8, leakySlope: 0.1).parameterCount
+        #expect(widestCount > 500_000_000_000)
+        rejects(hostile, "needs \(widestCount) parameters, the file holds \(tinyModel().network.parameterCount)")
         let missing = temporaryPath("does-not-exist.model")
         defer { removeTemporary(missing) }
         #expect(throws: RefinementError.self) { try ModelFile.read(missing) }

@@ -48,6 +48,28 @@ public struct RefinerArchitecture: Sendable, Codable, Equatable {
 
     /// Image sizes must be multiples of this (`2^depth`).
     public var sizeMultiple: Int { 1 << depth }
+
+    /// The number of Float32 weights and biases of the `UNet` of this (valid) architecture,
+    /// counted without building it: a model file's header is checked against its data before
+    /// anything that large is allocated (width 1024, depth 6 would be 2 TB).
+    public var parameterCount: Int {
+        precondition(problem == nil, "invalid architecture: \(problem!)")
+        func conv(_ inChannels: Int, _ outChannels: Int, kernel: Int = 3) -> Int { outChannels * inChannels * kernel * kernel + outChannels }
+        var count = 0
+        var channels = inputs.count
+        for l in 0..<depth {
+            let levelWidth = width << l
+            count += conv(channels, levelWidth) + (convolutionsPerLevel - 1) * conv(levelWidth, levelWidth)
+            // The transposed 2×2 convolution up from level l + 1, and the decoder, which reads the
+            // skip connection and the upsampled planes.
+            count += conv(2 * levelWidth, levelWidth, kernel: 2)
+            count += conv(2 * levelWidth, levelWidth) + (convolutionsPerLevel - 1) * conv(levelWidth, levelWidth)
+            channels = levelWidth
+        }
+        let bottleneckWidth = width << depth
+        count += conv(channels, bottleneckWidth) + (convolutionsPerLevel - 1) * conv(bottleneckWidth, bottleneckWidth)
+        return count + conv(depth == 0 ? bottleneckWidth : width, 1, kernel: 1)
+    }
 }
 
 extension RefinerArchitecture: CustomStringConvertible {
