@@ -182,6 +182,39 @@ import _TestSupport
         }
     }
 
+    /// An 8-bit gray TIFF of `width` × `height` in one Deflate strip that holds `rows` rows of
+    /// `sample(i) = 10 + i`, zlib stored (uncompressed) blocks, as writers at level 0 make them.
+    static func deflateTIFF(width: Int, height: Int, rows: Int) -> Data {
+        let samples = (0..<width * rows).map { UInt8(10 + $0 % 240) }
+        var a = 1, b = 0
+        for v in samples { a = (a + Int(v)) % 65521; b = (b + a) % 65521 }
+        var zlib: [UInt8] = [0x78, 0x01, 0x01, UInt8(samples.count & 0xFF), UInt8(samples.count >> 8),
+                             UInt8(~samples.count & 0xFF), UInt8((~samples.count >> 8) & 0xFF)] + samples
+        zlib += [UInt8(b >> 8), UInt8(b & 0xFF), UInt8(a >> 8), UInt8(a & 0xFF)]
+        var bytes: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]
+        func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+        let entries: [(tag: Int, type: Int, value: Int)] = [(256, 3, width), (257, 3, height), (258, 3, 8), (259, 3, 8), (262, 3, 1),
+                                                            (273, 4, 8 + 2 + 9 * 12 + 4), (277, 3, 1), (278, 3, height), (279, 4, zlib.count)]
+        bytes += le(entries.count, 2)
+        for entry in entries { bytes += le(entry.tag, 2) + le(entry.type, 2) + le(1, 4) + le(entry.value, 4) }
+        bytes += le(0, 4) + zlib
+        return Data(bytes)
+    }
+
+    @Test("A Deflate TIFF strip holding more rows than the header gives reads the header's rows, the same on every read (libdeflate left them unwritten)",
+          arguments: [(5, 3, 4), (24, 1, 20), (7, 4, 4)])
+    func deflateStripLongerThanTheHeader(width: Int, height: Int, rows: Int) throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/long-strip.tif"
+        _ = FileManager.default.createFile(atPath: path, contents: Self.deflateTIFF(width: width, height: height, rows: rows))
+        let expected = Image(channels: 1, height: height, width: width) { _, y, x in Float(10 + (y * width + x) % 240) / 255 }
+        for _ in 0..<3 {
+            let image = try ImageIO.read(path)
+            #expect(image == expected)
+        }
+    }
+
     @Test("The file type comes from the first bytes: a PNG named .tif reads as PNG")
     func formatIsSniffed() throws {
         let directory = TestFiles.scratch()

@@ -224,7 +224,16 @@ enum TIFFReader {
     /// scratch buffer and converted while it is still in cache; planes beyond the colour
     /// channels (planar alpha) are not decoded at all.
     static func readPage(_ handle: TIFFHandle, _ page: Page) throws -> Image {
-        try SampleConversion.makeImage(channels: page.colorChannels, height: page.height, width: page.width) { out in
+        // libtiff decodes a whole Deflate strip or tile with libdeflate when it was built with it,
+        // and takes libdeflate's "insufficient space" as success: a block whose data is longer
+        // than the header's size (a last strip written for all its rows, or a wrong width) then
+        // comes back with its samples never written (uninitialised memory, different on every
+        // run). zlib, the other decoder, decodes the first rows as every other reader does.
+        let compression = Int32(handle.get(TIFFTAG_COMPRESSION, as: UInt16.self) ?? UInt16(COMPRESSION_NONE))
+        if compression == COMPRESSION_ADOBE_DEFLATE || compression == COMPRESSION_DEFLATE {
+            try? handle.set(TIFFTAG_DEFLATE_SUBCODEC, Int(DEFLATE_SUBCODEC_ZLIB))
+        }
+        return try SampleConversion.makeImage(channels: page.colorChannels, height: page.height, width: page.width) { out in
             if TIFFIsTiled(handle.tiff) != 0 {
                 try readTiles(handle, page, into: out)
             } else {
