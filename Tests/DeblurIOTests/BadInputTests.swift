@@ -61,6 +61,32 @@ import _TestSupport
     @Test("A TIFF whose strip offset points past the end is corrupt, libtiff's message captured")
     func bogusStripOffsets() { Self.expectCorrupt("bogus_offsets.tif", mentioning: ["strip 0", "libtiff"]) }
 
+    @Test("A TIFF listing 2 strip offsets for 3 strips is corrupt, naming the strip: libtiff pads the offsets with 0 and read the file's header as its last row")
+    func missingStripOffset() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // 8-bit gray, 4 × 3, one row per strip, rows of 200 after the directory and its two arrays.
+        func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+        let arrays = 8 + 2 + 8 * 12 + 4, rows = arrays + 8 + 12
+        let entries: [(tag: Int, type: Int, count: Int, value: Int)] = [
+            (256, 3, 1, 4), (257, 3, 1, 3), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+            (273, 4, 2, arrays), (278, 3, 1, 1), (279, 4, 3, arrays + 8)]
+        var bytes: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0] + le(entries.count, 2)
+        for entry in entries { bytes += le(entry.tag, 2) + le(entry.type, 2) + le(entry.count, 4) + le(entry.value, 4) }
+        bytes += le(0, 4) + le(rows, 4) + le(rows + 4, 4) + le(4, 4) + le(4, 4) + le(4, 4)
+        bytes += [UInt8](repeating: 200, count: 12)
+        let path = directory + "/two-offsets.tif"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let (error, _) = Self.failure(path)
+        guard case let .corrupt(reportedPath, reason)? = error else {
+            Issue.record("expected corrupt, got \(String(describing: error))")
+            return
+        }
+        #expect(reportedPath == path)
+        #expect(reason.contains("strip 2 has no offset"), "\(reason)")
+        #expect(reason.contains("Incorrect count for \"StripOffsets\""), "\(reason)")
+    }
+
     @Test("A truncated TIFF is corrupt")
     func truncatedTIFF() { Self.expectCorrupt("truncated.tif", mentioning: ["libtiff"]) }
 

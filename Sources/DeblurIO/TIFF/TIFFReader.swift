@@ -268,9 +268,17 @@ enum TIFFReader {
     /// A block with neither offset nor byte count was never written: GDAL leaves empty blocks so
     /// (SPARSE_OK), meaning 0 or its nodata value, which the file alone does not say. libtiff
     /// calls it an "invalid byte count", which would read as damage.
-    private static func checkStored(_ handle: TIFFHandle, _ index: Int, _ block: String) throws {
+    ///
+    /// An offset of 0 with a byte count is the TIFF header, never image data: libtiff pads an
+    /// offsets tag shorter than the blocks with zeros ("Incorrect count for "StripOffsets"; tag
+    /// ignored", a directory warning) and would decode the header bytes as the missing blocks.
+    private static func checkStored(_ handle: TIFFHandle, _ index: Int, _ block: String, directoryWarnings: [String]) throws {
         let strile = UInt32(index)
-        guard TIFFGetStrileByteCount(handle.tiff, strile) == 0, TIFFGetStrileOffset(handle.tiff, strile) == 0 else { return }
+        guard TIFFGetStrileOffset(handle.tiff, strile) == 0 else { return }
+        guard TIFFGetStrileByteCount(handle.tiff, strile) == 0 else {
+            let cause = directoryWarnings.first { $0.contains("Offsets") }.map { " (libtiff: \($0))" } ?? ""
+            throw IOError.corrupt(path: handle.path, reason: "\(block) \(index) has no offset: the file lists fewer offsets than the header's \(block)s\(cause)")
+        }
         throw IOError.unsupported(path: handle.path, reason: "\(block) \(index) is not stored (offset and byte count 0: a sparse file, "
                                   + "as GDAL writes with SPARSE_OK, whose empty blocks mean 0 or its nodata value); rewrite it with every "
                                   + "block stored, e.g. gdal_translate -co SPARSE_OK=FALSE IN OUT")
@@ -293,13 +301,13 @@ enum TIFFReader {
         // Bounded by the image's own size, which the pixel limit has checked.
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: rowsPerStrip * rowBytes, alignment: 64)
         defer { scratch.deallocate() }
-        _ = handle.messages.takeWarnings()  // the directory's (unknown tags and the like), not the data's
+        let directoryWarnings = handle.messages.takeWarnings()  // unknown tags and the like, not the data's
         for strip in 0..<strips {
             let plane = strip / stripsPerPlane, firstRow = (strip % stripsPerPlane) * rowsPerStrip
             if page.planar && plane >= colorPlanes { break }
             let rows = min(rowsPerStrip, page.height - firstRow)
             let bytes = rows * rowBytes
-            try checkStored(handle, strip, "strip")
+            try checkStored(handle, strip, "strip", directoryWarnings: directoryWarnings)
             let read = TIFFReadEncodedStrip(handle.tiff, UInt32(strip), scratch.baseAddress, tmsize_t(bytes))
             guard read == bytes else {
                 throw failure(handle, read < 0 ? "strip \(strip) cannot be read" : "strip \(strip) holds \(read) of \(bytes) bytes")
@@ -343,12 +351,12 @@ enum TIFFReader {
         let tileBytes = tileHeight * tileRowBytes
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 64)
         defer { scratch.deallocate() }
-        _ = handle.messages.takeWarnings()
+        let directoryWarnings = handle.messages.takeWarnings()
         for tile in 0..<tiles {
             let plane = tile / (across * down), index = tile % (across * down)
             if page.planar && plane >= colorPlanes { break }
             let x0 = (index % across) * tileWidth, y0 = (index / across) * tileHeight
-            try checkStored(handle, tile, "tile")
+            try checkStored(handle, tile, "tile", directoryWarnings: directoryWarnings)
             let read = TIFFReadEncodedTile(handle.tiff, UInt32(tile), scratch.baseAddress, tmsize_t(tileBytes))
             guard read == tileBytes else {
                 throw failure(handle, read < 0 ? "tile \(tile) cannot be read" : "tile \(tile) holds \(read) of \(tileBytes) bytes")
