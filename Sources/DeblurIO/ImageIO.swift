@@ -171,6 +171,9 @@ public enum ImageIO {
 
     /// The format of a file from its first bytes (PNG signature, TIFF/BigTIFF byte-order mark).
     static func sniff(_ path: String) throws -> ImageFormat {
+        if let kind = streamKind(of: path) {
+            throw IOError.unsupported(path: path, reason: "\(kind), not a file: images are read from files (save it to a file first)")
+        }
         guard let file = fopen(path, "rb") else {
             throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }

@@ -118,6 +118,9 @@ public enum ModelFile {
     /// - Throws: `RefinementError.invalidModelFile` for a missing, truncated, corrupted,
     ///   wrong-version or inconsistent file, naming the path and the problem.
     public static func read(_ path: String) throws -> (model: RefinerModel, extra: [String: [Float]]) {
+        if let kind = streamKind(of: path) {
+            throw RefinementError.invalidModelFile(path: path, reason: "\(kind), not a file: save it to a file first")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RefinementError.invalidModelFile(path: path, reason: "cannot be read (missing or not readable)")
         }

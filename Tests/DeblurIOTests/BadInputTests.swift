@@ -87,6 +87,17 @@ import _TestSupport
         #expect(reason.contains("Incorrect count for \"StripOffsets\""), "\(reason)")
     }
 
+    @Test("A named pipe is refused at once as 'a pipe, not a file' (reading it waited forever for a second writer)")
+    func namedPipe() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/pipe.png"
+        #expect(mkfifo(path, 0o600) == 0)
+        let (error, _) = Self.failure(path)
+        #expect(error == .unsupported(path: path, reason: "a pipe, not a file: images are read from files (save it to a file first)"))
+        #expect(throws: IOError.self) { try ImageIO.info(path) }
+    }
+
     @Test("A truncated TIFF is corrupt")
     func truncatedTIFF() { Self.expectCorrupt("truncated.tif", mentioning: ["libtiff"]) }
 

@@ -115,6 +115,11 @@ func removeTemporary(_ path: String) {
         let widestCount = RefinerArchitecture(width: 1024, depth: 6, convolutionsPerLevel: 8, leakySlope: 0.1).parameterCount
         #expect(widestCount > 500_000_000_000)
         rejects(hostile, "needs \(widestCount) parameters, the file holds \(tinyModel().network.parameterCount)")
+        // A named pipe: opening it waited for a writer forever.
+        let pipe = temporaryPath("pipe.model")
+        defer { removeTemporary(pipe) }
+        #expect(mkfifo(pipe, 0o600) == 0)
+        #expect(throws: RefinementError.invalidModelFile(path: pipe, reason: "a pipe, not a file: save it to a file first")) { try ModelFile.read(pipe) }
         let missing = temporaryPath("does-not-exist.model")
         defer { removeTemporary(missing) }
         #expect(throws: RefinementError.self) { try ModelFile.read(missing) }

@@ -95,6 +95,8 @@ struct Info: ParsableCommand {
 
     /// Whether `path` starts with a model file's magic (anything else is read as an image).
     private func isModelFile(_ path: String) -> Bool {
+        // Opening a named pipe waits for a writer; the image reader refuses it instead.
+        if streamKind(of: path) != nil { return false }
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: ModelFile.magic.count)).map { Array($0) == ModelFile.magic } ?? false
