@@ -121,7 +121,12 @@ public enum RefinerMethod {
             if let key = parameters.keys.sorted().first(where: splitting.contains) {
                 throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "model, noise_sigma or tile: \(path) is a refiner, not a denoiser")
             }
-            return try Refiner(model: model, noiseSigma: sigma, tiling: tiling)
+            // The base comes from the file's header: a bad one is the file's fault, not a flag's.
+            do {
+                return try Refiner(model: model, noiseSigma: sigma, tiling: tiling)
+            } catch {
+                throw RefinementError.invalidModelFile(path: path, reason: "its base method: \(error)")
+            }
         }
         var pnp = try PlugAndPlayRestorer(model: model, noiseSigma: sigma, tiling: tiling)
         if let t = parameters["iterations"] {

@@ -35,6 +35,25 @@ import Datasets
         #expect(throws: RefinementError.self) { try RefinerMethod.make(parameters: ["model": missing]) }
     }
 
+    /// A base method the header names wrongly was reported as if given on the command line
+    /// ("invalid method nonexistent"), without the model file.
+    @Test func aBadBaseMethodInTheHeaderNamesTheModelFile() throws {
+        let path = temporaryPath("bad-base.model")
+        defer { removeTemporary(path) }
+        for base in [BaseMethod(name: "nonexistent"), BaseMethod(name: "rl", parameters: ["nsr": "0.01"])] {
+            var model = tinyModel()
+            model.header.base = base
+            try ModelFile.write(model, to: path)
+            do {
+                _ = try RefinerMethod.make(parameters: ["model": path])
+                Issue.record("a model with base \(base) was accepted")
+            } catch let RefinementError.invalidModelFile(reportedPath, reason) {
+                #expect(reportedPath == path)
+                #expect(reason.hasPrefix("its base method: invalid") && reason.contains(base.name == "rl" ? "nsr" : "nonexistent"), "\(reason)")
+            } catch { Issue.record("unexpected \(error)") }
+        }
+    }
+
     /// A refiner refuses the splitting's keys naming the first in sorted order: the keys come
     /// in a Dictionary, whose order changes from process to process.
     @Test func aRefinerNamesTheFirstSplittingKeyItRefuses() throws {
