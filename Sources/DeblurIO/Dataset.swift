@@ -129,7 +129,12 @@ public struct Dataset: Sendable {
                 do {
                     item = try decoder.decode(DatasetItem.self, from: Data(trimmed.utf8))
                 } catch {
-                    throw IOError.badDataset(file: path, line: index + 1, reason: describe(error))
+                    throw IOError.badDataset(file: path, line: index + 1, reason: seedProblem(trimmed) ?? describe(error))
+                }
+                // The trainer feeds σ to the network as its noise plane: -1 trained on a negative
+                // plane without a word, 1e308 "diverged" as if the learning rate were wrong.
+                guard item.noiseSigma.isFinite, item.noiseSigma >= 0 else {
+                    throw IOError.badDataset(file: path, line: index + 1, reason: "field \"noise_sigma\" is \(item.noiseSigma), expected a number ≥ 0 (σ on the [0, 1] scale)")
                 }
                 let place = "\(name) line \(index + 1)"
                 if let first = origin[item.id] {
@@ -141,6 +146,16 @@ public struct Dataset: Sendable {
         }
         items.sort { $0.id < $1.id }
         return items
+    }
+
+    /// What is wrong with the `seed` of a line that is a JSON object but whose seed is not a
+    /// UInt64 (-1, 1.5, 2⁶⁴): Foundation's decoder calls the whole line "not valid JSON".
+    private static func seedProblem(_ line: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let seed = object["seed"] as? NSNumber, !(seed is Bool) else { return nil }
+        let text = seed.stringValue
+        guard UInt64(text) == nil else { return nil }
+        return "field \"seed\" is \(text), expected an integer from 0 to \(UInt64.max)"
     }
 
     /// `items-K-of-N.jsonl` → (K, N), K from 1 (as `--shard K/N` writes them).

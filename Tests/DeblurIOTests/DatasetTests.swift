@@ -123,6 +123,29 @@ import Testing
         #expect(file.hasSuffix("/items-1-of-1.jsonl") && line == 3 && reason.hasPrefix("not a JSON object"))
     }
 
+    @Test("A noise_sigma that is negative or beyond Double's range is an error naming the line (train fed it to the network as its noise plane)",
+          arguments: ["-1", "-0.5", "1e999"])
+    func badNoiseSigma(sigma: String) {
+        let line = Self.item("b").replacingOccurrences(of: "\"noise_sigma\": 0.01", with: "\"noise_sigma\": \(sigma)")
+        let (error, directory) = Self.failure(["items.jsonl": Self.item("a") + "\n" + line])
+        if sigma == "1e999" {
+            // Foundation refuses a number beyond Double as invalid JSON, before any check of ours.
+            guard case let .badDataset(file, 2, _)? = error else { Issue.record("got \(String(describing: error))"); return }
+            #expect(file == directory + "/items.jsonl")
+        } else {
+            #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2,
+                                         reason: "field \"noise_sigma\" is \(Double(sigma)!), expected a number ≥ 0 (σ on the [0, 1] scale)"))
+        }
+    }
+
+    @Test("A seed that is not a 64-bit unsigned integer is named as such, not as a line that is not JSON", arguments: ["-1", "1.5", "18446744073709551616"])
+    func badSeed(seed: String) {
+        let (error, directory) = Self.failure(["items.jsonl": Self.item("a", extra: ", \"seed\": \(seed)")])
+        guard case let .badDataset(file, 1, reason)? = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(file == directory + "/items.jsonl")
+        #expect(reason.hasPrefix("field \"seed\" is ") && reason.hasSuffix("expected an integer from 0 to 18446744073709551615"), "\(reason)")
+    }
+
     @Test("Duplicate ids across shards are an error naming both places")
     func duplicateIds() {
         let (error, directory) = Self.failure(["items-1-of-2.jsonl": Self.item("a"), "items-2-of-2.jsonl": Self.item("b") + "\n" + Self.item("a")])
