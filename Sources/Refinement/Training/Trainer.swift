@@ -203,9 +203,18 @@ public final class Trainer {
         guard let path = checkpointPath else { return [] }
         let (model, extra) = try ModelFile.read(path)
         try Self.checkArchitecture(model, path: path, architecture: network.architecture)
-        guard case .number(let s)? = model.header.training["step"] else {
+        guard case .number(let recordedStep)? = model.header.training["step"] else {
             throw RefinementError.invalidModelFile(path: path, reason: "no training step in the header: not a checkpoint")
         }
+        // Counts come from the header as Doubles; an edited or foreign checkpoint may hold 1e300
+        // or -5 there, which trapped when converted to Int.
+        func count(_ value: Double, _ name: String, least: Double = 0) throws -> Int {
+            guard value >= least, value <= 0x1p53, value == value.rounded() else {
+                throw RefinementError.invalidModelFile(path: path, reason: "training \(name) is \(value), expected a whole number ≥ \(Int(least))")
+            }
+            return Int(value)
+        }
+        let s = Double(try count(recordedStep, "step"))
         let now = self.model(metrics: nil).header
         func text<T: Encodable>(_ value: T?) -> String {
             let encoder = JSONEncoder()
@@ -238,12 +247,12 @@ public final class Trainer {
         var stretches: [(step: Int, threads: Int)] = []
         if case .array(let recorded)? = model.header.training["blas_threads_history"] {
             for entry in recorded {
-                if case .array(let pair) = entry, pair.count == 2, case .number(let from) = pair[0], case .number(let count) = pair[1] {
-                    stretches.append((Int(from), Int(count)))
+                if case .array(let pair) = entry, pair.count == 2, case .number(let from) = pair[0], case .number(let threads) = pair[1] {
+                    stretches.append((try count(from, "blas_threads_history step"), try count(threads, "blas_threads_history threads", least: 1)))
                 }
             }
-        } else if case .number(let count)? = model.header.training["blas_threads"] {
-            stretches = [(0, Int(count))]
+        } else if case .number(let threads)? = model.header.training["blas_threads"] {
+            stretches = [(0, try count(threads, "blas_threads", least: 1))]
         }
         let threadsNow = endToEnd?.threads ?? BLAS.threads
         if let last = stretches.last, last.threads != threadsNow, Int(s) < totalSteps {

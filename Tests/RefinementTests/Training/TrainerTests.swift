@@ -152,6 +152,27 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(resumed.step == 2)
     }
 
+    /// The header's counts are Doubles: an edited checkpoint's step of 1e300 or -5 trapped
+    /// (signal 4) converting to Int; they are now the file's error.
+    @Test(arguments: [("step", 1e300, "training step is 1e+300"), ("step", -5, "training step is -5.0"), ("step", 2.5, "training step is 2.5"),
+                      ("blas_threads", 1e300, "training blas_threads is 1e+300"), ("blas_threads", 0, "training blas_threads is 0.0, expected a whole number ≥ 1")])
+    func aCheckpointWithAnImpossibleCountIsRefused(key: String, value: Double, words: String) throws {
+        let output = temporaryPath("edited.model")
+        defer { removeTemporary(output) }
+        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
+        var (model, extra) = try ModelFile.read(output + ".checkpoint")
+        model.header.training[key] = .number(value)
+        try ModelFile.write(model, extra: extra.keys.sorted().map { ($0, extra[$0]!) }, to: output + ".checkpoint")
+        let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+        do {
+            try resumed.resume()
+            Issue.record("resumed from a checkpoint with \(key) \(value)")
+        } catch let RefinementError.invalidModelFile(path, reason) {
+            #expect(path == output + ".checkpoint")
+            #expect(reason.contains(words), "\(reason)")
+        }
+    }
+
     @Test func logIsCreatedAtItsFirstLineSoAStoppedRunLeavesNone() throws {
         let path = temporaryPath("stopped.log.jsonl")
         defer { removeTemporary(path) }
