@@ -199,6 +199,9 @@ public struct Dataset: Sendable {
         func field(_ path: [CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
         switch error {
         case let .keyNotFound(key, _): return "missing field \"\(key.stringValue)\""
+        // A line that is JSON but not an object (`[]`, `null`, `"x"`) has no field to name.
+        case let .typeMismatch(_, context) where context.codingPath.isEmpty, let .valueNotFound(_, context) where context.codingPath.isEmpty:
+            return "not a JSON object"
         case let .typeMismatch(type, context): return "field \"\(field(context.codingPath))\" is not a \(type)"
         case let .valueNotFound(type, context): return "field \"\(field(context.codingPath))\" is null, expected a \(type)"
         case let .dataCorrupted(context):

@@ -146,6 +146,12 @@ import Testing
         #expect(reason.hasPrefix("field \"seed\" is ") && reason.hasSuffix("expected an integer from 0 to 18446744073709551615"), "\(reason)")
     }
 
+    @Test("A line that is JSON but not an object is 'not a JSON object', not 'field \"\" is not a Dictionary<String, Any>'", arguments: ["[]", "null", "\"x\"", "7"])
+    func jsonThatIsNotAnObject(line: String) {
+        let (error, directory) = Self.failure(["items.jsonl": Self.item("a") + "\n" + line])
+        #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2, reason: "not a JSON object"))
+    }
+
     @Test("Duplicate ids across shards are an error naming both places")
     func duplicateIds() {
         let (error, directory) = Self.failure(["items-1-of-2.jsonl": Self.item("a"), "items-2-of-2.jsonl": Self.item("b") + "\n" + Self.item("a")])
