@@ -85,6 +85,16 @@ import _TestSupport
         #expect(reportedPath == path)
         #expect(reason.contains("strip 2 has no offset"), "\(reason)")
         #expect(reason.contains("Incorrect count for \"StripOffsets\""), "\(reason)")
+        // Byte counts as short as the offsets: padded with zeros too, which is not a sparse file.
+        var both = bytes
+        both[8 + 2 + 7 * 12 + 4] = 2
+        _ = FileManager.default.createFile(atPath: path, contents: Data(both))
+        let (padded, _) = Self.failure(path)
+        guard case let .corrupt(_, paddedReason)? = padded else {
+            Issue.record("expected corrupt, got \(String(describing: padded))")
+            return
+        }
+        #expect(paddedReason.contains("strip 2 has no offset") && !paddedReason.contains("sparse"), "\(paddedReason)")
     }
 
     @Test("A named pipe is refused at once as 'a pipe, not a file' (reading it waited forever for a second writer)")

@@ -275,8 +275,11 @@ enum TIFFReader {
     private static func checkStored(_ handle: TIFFHandle, _ index: Int, _ block: String, directoryWarnings: [String]) throws {
         let strile = UInt32(index)
         guard TIFFGetStrileOffset(handle.tiff, strile) == 0 else { return }
-        guard TIFFGetStrileByteCount(handle.tiff, strile) == 0 else {
-            let cause = directoryWarnings.first { $0.contains("Offsets") }.map { " (libtiff: \($0))" } ?? ""
+        // Padded, not sparse, when libtiff said the offsets tag was short (its byte counts may be
+        // short too, and padded the same way).
+        let shortTag = directoryWarnings.first { $0.contains("Incorrect count") && $0.contains("Offsets") }
+        guard TIFFGetStrileByteCount(handle.tiff, strile) == 0, shortTag == nil else {
+            let cause = shortTag.map { " (libtiff: \($0))" } ?? ""
             throw IOError.corrupt(path: handle.path, reason: "\(block) \(index) has no offset: the file lists fewer offsets than the header's \(block)s\(cause)")
         }
         throw IOError.unsupported(path: handle.path, reason: "\(block) \(index) is not stored (offset and byte count 0: a sparse file, "
