@@ -133,6 +133,11 @@ public struct Dataset: Sendable {
                 }
                 // The trainer feeds σ to the network as its noise plane: -1 trained on a negative
                 // plane without a word, 1e308 "diverged" as if the learning rate were wrong.
+                // The C calls that open the files stop at a NUL: "blurred/7.tif\u{0}x" opened
+                // blurred/7.tif, another item's image, and scored it without a word.
+                for (field, value) in [("sharp", item.sharp), ("blurred", item.blurred), ("psf", item.psf)] where value.utf8.contains(0) {
+                    throw IOError.badDataset(file: path, line: index + 1, reason: "field \"\(field)\" contains a NUL character (\\u0000), which no file name can hold")
+                }
                 guard item.noiseSigma.isFinite, item.noiseSigma >= 0 else {
                     throw IOError.badDataset(file: path, line: index + 1, reason: "field \"noise_sigma\" is \(item.noiseSigma), expected a number ≥ 0 (σ on the [0, 1] scale)")
                 }

@@ -152,6 +152,13 @@ import Testing
         #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2, reason: "not a JSON object"))
     }
 
+    @Test("A path holding a NUL is an error: it opened the file named by the part before the NUL (another item's image)")
+    func pathWithNul() {
+        let line = Self.item("b").replacingOccurrences(of: "\"blurred/b.tif\"", with: #""blurred/a.tif\u0000b""#)
+        let (error, directory) = Self.failure(["items.jsonl": Self.item("a") + "\n" + line])
+        #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2, reason: "field \"blurred\" contains a NUL character (\\u0000), which no file name can hold"))
+    }
+
     @Test("Duplicate ids across shards are an error naming both places")
     func duplicateIds() {
         let (error, directory) = Self.failure(["items-1-of-2.jsonl": Self.item("a"), "items-2-of-2.jsonl": Self.item("b") + "\n" + Self.item("a")])
