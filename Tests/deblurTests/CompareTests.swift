@@ -105,6 +105,26 @@ import Testing
         }
     }
 
+    /// A part read from a pipe (`--merge <(ssh node cat part.json)`) merges as the file does;
+    /// it was refused as "permission denied".
+    @Test func aMergePartMayBeAPipe() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            try Self.shards([1, 2], of: 2, in: dir)
+            let pipe = dir.file("part-1.pipe").path
+            #expect(mkfifo(pipe, 0o600) == 0)
+            let bytes = try Data(contentsOf: dir.file("part-1.json"))
+            let writer = Thread {
+                if let handle = FileHandle(forWritingAtPath: pipe) { handle.write(bytes); try? handle.close() }
+            }
+            writer.start()
+            let piped = try dir.deblur("compare", "--merge", "part-1.pipe", "part-2.json", "--csv", "-")
+            let file = try dir.deblur("compare", "--merge", "part-1.json", "part-2.json", "--csv", "-")
+            #expect(piped.status == 0, "\(piped)")
+            #expect(piped.stdout == file.stdout && !file.stdout.isEmpty)
+        }
+    }
+
     /// A job array's shards, merged, give the CSV of one run (timings aside) and its table.
     @Test func threeShardsMergedEqualOneRun() throws {
         try withScratch { dir in

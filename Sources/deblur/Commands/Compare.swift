@@ -238,7 +238,16 @@ struct Compare: ParsableCommand {
     func mergedReports() throws -> Comparison {
         let parts = try merge.map { path -> (source: String, comparison: Comparison) in
             let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            do {
+                // A part is read once, whole: a pipe (`--merge <(ssh node cat part.json)`) is read as
+                // a stream, which Data(contentsOf:) refused as "permission denied".
+                if streamKind(of: path) != nil, let handle = FileHandle(forReadingAtPath: path) {
+                    defer { try? handle.close() }
+                    data = try handle.readToEnd() ?? Data()
+                } else {
+                    data = try Data(contentsOf: URL(fileURLWithPath: path))
+                }
+            } catch {
                 throw CLIError("cannot read comparison report \(path): \(fileErrorReason(error, path: path))")
             }
             return (path, try Comparison.parseJSON(data, source: path))
