@@ -80,18 +80,22 @@ public enum ImageIO {
     /// Reads a file and reports its header.
     /// - Throws: as `read(_:)`.
     public static func readWithInfo(_ path: String) throws -> (image: Image, info: ImageFileInfo) {
-        switch try sniff(path) {
-        case .png: return try PNGReader.read(path)
-        case .tiff: return try TIFFReader.read(path)
+        try readingFile(path) { file in
+            switch try sniff(file) {
+            case .png: return try PNGReader.read(file)
+            case .tiff: return try TIFFReader.read(file)
+            }
         }
     }
 
     /// Reads only a file's header (size, depth, channels, pages); allocates no pixels.
     /// - Throws: as `read(_:)`.
     public static func info(_ path: String) throws -> ImageFileInfo {
-        switch try sniff(path) {
-        case .png: return try PNGReader.info(path)
-        case .tiff: return try TIFFReader.info(path)
+        try readingFile(path) { file in
+            switch try sniff(file) {
+            case .png: return try PNGReader.info(file)
+            case .tiff: return try TIFFReader.info(file)
+            }
         }
     }
 
@@ -136,10 +140,46 @@ public enum ImageIO {
     /// Reads every page of a TIFF as separate images (one-channel pages for channel stacks).
     /// - Throws: as `read(_:)`; a PNG file is `.unsupported`.
     public static func readTIFFPages(_ path: String) throws -> [Image] {
-        guard try sniff(path) == .tiff else {
-            throw IOError.unsupported(path: path, reason: "pages are read from TIFF files; this is a PNG")
+        try readingFile(path) { file in
+            guard try sniff(file) == .tiff else {
+                throw IOError.unsupported(path: file, reason: "pages are read from TIFF files; this is a PNG")
+            }
+            return try TIFFReader.readPages(file)
         }
-        return try TIFFReader.readPages(path)
+    }
+
+    /// `body` given `path`, or, when `path` is a pipe (a shell's `<(…)`, a named pipe), a
+    /// temporary copy of everything written into it, removed afterwards; errors name `path`.
+    /// The readers open a file twice (its first bytes, then the decoder) and libtiff seeks:
+    /// a pipe gives neither, and a second open of a named pipe waits for a new writer forever.
+    static func readingFile<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
+        guard let kind = streamKind(of: path) else { return try body(path) }
+        guard kind == "a pipe", let stream = FileHandle(forReadingAtPath: path) else {
+            throw IOError.unsupported(path: path, reason: "\(kind), not a file: images are read from files and pipes (save it to a file first)")
+        }
+        let data: Data
+        do {
+            defer { try? stream.close() }
+            data = try stream.readToEnd() ?? Data()
+        } catch {
+            throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(error.localizedDescription)")
+        }
+        let copy = (NSTemporaryDirectory() as NSString).appendingPathComponent("deblurkit-pipe-") + UUID().uuidString
+        let token = InterruptCleanup.register(copy)
+        defer {
+            unlink(copy)
+            InterruptCleanup.unregister(token)
+        }
+        do {
+            try writeFile(data, to: copy, reportedAs: path)
+        } catch CoreError.writeFailed(_, let reason) {
+            throw IOError.cannotOpen(path: path, reason: "its contents could not be copied to \(NSTemporaryDirectory()): \(reason)")
+        }
+        do {
+            return try body(copy)
+        } catch let error as IOError {
+            throw error.naming(path, insteadOf: copy)
+        }
     }
 
     /// Writes images as the pages of one 32-bit float TIFF, atomically.
@@ -151,9 +191,12 @@ public enum ImageIO {
     }
 
     /// Reads a PSF file (float TIFF, or PNG for viewing) and validates it (`PSF.init`).
-    public static func readPSF(_ path: String) throws -> PSF {
-        let image = try read(path)
-        return try PSF(image.channels == 1 ? image : image.luminance(), source: path)
+    public static func readPSF(_ path: String) throws -> PSF { try readPSFWithInfo(path).psf }
+
+    /// Reads and validates a PSF file, and reports its header (in one read, so a pipe works too).
+    public static func readPSFWithInfo(_ path: String) throws -> (psf: PSF, info: ImageFileInfo) {
+        let (image, info) = try readWithInfo(path)
+        return (try PSF(image.channels == 1 ? image : image.luminance(), source: path), info)
     }
 
     /// Writes a PSF as a 32-bit float TIFF (or 8-bit PNG scaled to its maximum, for viewing).
@@ -171,9 +214,6 @@ public enum ImageIO {
 
     /// The format of a file from its first bytes (PNG signature, TIFF/BigTIFF byte-order mark).
     static func sniff(_ path: String) throws -> ImageFormat {
-        if let kind = streamKind(of: path) {
-            throw IOError.unsupported(path: path, reason: "\(kind), not a file: images are read from files (save it to a file first)")
-        }
         guard let file = fopen(path, "rb") else {
             throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
@@ -227,6 +267,20 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case let .writeFailed(path, reason): return "cannot write \(path): \(reason)"
         case let .badDataset(file, line?, reason): return "dataset file \(file) line \(line): \(reason)"
         case let .badDataset(file, nil, reason): return "dataset \(file): \(reason)"
+        }
+    }
+
+    /// The same error naming `path` where it named `other` (a pipe's temporary copy).
+    func naming(_ path: String, insteadOf other: String) -> IOError {
+        func swap(_ name: String) -> String { name == other ? path : name }
+        func swapText(_ text: String) -> String { text.replacingOccurrences(of: other, with: path) }
+        switch self {
+        case let .cannotOpen(p, reason): return .cannotOpen(path: swap(p), reason: swapText(reason))
+        case let .unsupported(p, reason): return .unsupported(path: swap(p), reason: swapText(reason))
+        case let .corrupt(p, reason): return .corrupt(path: swap(p), reason: swapText(reason))
+        case let .tooLarge(p, w, h, limit): return .tooLarge(path: swap(p), width: w, height: h, limit: limit)
+        case let .writeFailed(p, reason): return .writeFailed(path: swap(p), reason: swapText(reason))
+        case let .badDataset(file, line, reason): return .badDataset(file: swap(file), line: line, reason: swapText(reason))
         }
     }
 }

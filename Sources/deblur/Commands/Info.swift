@@ -95,7 +95,7 @@ struct Info: ParsableCommand {
 
     /// Whether `path` starts with a model file's magic (anything else is read as an image).
     private func isModelFile(_ path: String) -> Bool {
-        // Opening a named pipe waits for a writer; the image reader refuses it instead.
+        // A pipe cannot be read twice: it goes to the image reader, which reads it whole once.
         if streamKind(of: path) != nil { return false }
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }

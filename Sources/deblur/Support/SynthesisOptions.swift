@@ -37,8 +37,9 @@ struct NoiseOptions: ParsableArguments {
 /// Loads a PSF given as a file, or as the name of a kernel in the shipped bank.
 func loadPSF(_ argument: String) throws -> PSF {
     if FileManager.default.fileExists(atPath: argument) {
-        notePages(try ImageIO.info(argument), of: argument)
-        return try ImageIO.readPSF(argument)
+        let (psf, info) = try ImageIO.readPSFWithInfo(argument)
+        notePages(info, of: argument)
+        return psf
     }
     guard !argument.contains("/") else { throw CLIError("cannot read PSF \(argument): no such file") }
     let entries: [KernelBank.Entry]
