@@ -201,6 +201,25 @@ import Testing
         }
     }
 
+    /// A denoiser's training sample holds one plane, not a refiner's three: the memory check
+    /// counted three and refused denoiser runs that fit (9000 images of 512² need 9.4 GB; "at
+    /// least 28.4 GB, more than this machine's 25.3 GB"). The count here needs more than this
+    /// machine's memory for a refiner and about a third of it for a denoiser, which passes the
+    /// check and stops at the next one (a missing -o folder) before any data is made.
+    @Test func trainCountsADenoisersSamplesAsOnePlane() throws {
+        try withScratch { dir in
+            let side = 1024, memory = Double(ProcessInfo.processInfo.physicalMemory)
+            let images = String(Int(memory / Double(side * side * 12)) + 1)
+            let base = ["train", "--synthetic", "--synthetic-images", images, "--image-size", String(side), "--steps", "1", "--quiet",
+                        "-o", "missing/m.model"]
+            let refiner = try dir.deblur(base)
+            expectCleanFailure(refiner, naming: "--synthetic-images", directory: dir, before: [], usageFollows: true)
+            let denoiser = try dir.deblur(base + ["--task", "denoise"])
+            expectCleanFailure(denoiser, naming: "missing", directory: dir, before: [], usageFollows: true)
+            #expect(!denoiser.stderr.contains("--synthetic-images"), "\(denoiser)")
+        }
+    }
+
     /// 2^63 iterations overflowed the progress count of a color image and trapped; 2^31 ran
     /// for days. The CNN's steps were bounded (1…100) already.
     @Test func deconvolveAndCompareRefuseIterationsBeyondTheBound() throws {

@@ -153,9 +153,9 @@ struct Train: ParsableCommand {
 
     /// Refuses settings whose data or activations could never fit in this machine's memory: the
     /// allocation aborted the process (--batch 2^31 asked for 26 TB, --synthetic-images 2^31 for
-    /// 240 GB) instead of a refusal naming the option. The estimates are lower bounds (the
-    /// synthetic images' three planes; one full-resolution activation and its gradient), so
-    /// only settings that cannot run are refused.
+    /// 240 GB) instead of a refusal naming the option. The estimates are lower bounds (the planes
+    /// the synthetic samples hold; one full-resolution activation and its gradient), so only
+    /// settings that cannot run are refused.
     func checkMemory() throws {
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         func gigabytes(_ bytes: Double) -> String { String(format: "%.3g GB", bytes / 1e9) }
@@ -164,9 +164,15 @@ struct Train: ParsableCommand {
             throw ValidationError("Please give a smaller --batch or --patch (got \(batch) patches of \(patch)²): one layer's activations and gradients at --width \(width) need at least \(gigabytes(activations)), more than this machine's \(gigabytes(available)).")
         }
         if synthetic {
-            // The unrolled images give 8 samples each; 16 validation images are made besides.
-            let images = Double(syntheticImages) + 16 + 8 * Double(max(unrolled, 0))
-            let data = images * Double(imageSize) * Double(imageSize) * 4 * 3
+            // A refiner's sample holds three distinct planes (estimate, blurred, sharp); a
+            // denoiser's training sample is its clean image alone, shared by all three, and its
+            // validation one two (noisy, clean). Counting three for a denoiser refused runs that
+            // fit in a third of the memory. An unrolled image gives 8 samples, one estimate each,
+            // sharing its blurred and sharp planes. 16 validation images are made besides.
+            let planes = task == .denoise
+                ? Double(syntheticImages) + 16 * 2 + 10 * Double(max(unrolled, 0))
+                : (Double(syntheticImages) + 16) * 3
+            let data = planes * Double(imageSize) * Double(imageSize) * 4
             if data > available {
                 throw ValidationError("Please give fewer --synthetic-images or a smaller --image-size (got \(syntheticImages) of \(imageSize)²\(unrolled > 0 ? " and \(unrolled) unrolled" : "")): the training data needs at least \(gigabytes(data)), more than this machine's \(gigabytes(available)).")
             }
