@@ -265,7 +265,7 @@ import Testing
     /// A side of 46341 and more crashed FFTW's allocation (a force-unwrapped nil, signal 4);
     /// an empty list ran nothing and exited 0.
     @Test(arguments: [["--sizes", "46341"], ["--sizes", "2147483648"], ["--sizes", ""], ["--sizes", "32,,64"],
-                      ["--cases", ""], ["--cases", ","]])
+                      ["--cases", ""], ["--cases", ","], ["--cases", "fft-sizes,,fft-sizes"], ["--cases", "fft-sizes,"]])
     func benchRefusesSizesNoImageHasAndEmptyLists(arguments: [String]) throws {
         try withScratch { dir in
             var base = ["bench", "--cases", "fft-sizes", "--sizes", "32", "--repeats", "1"]

@@ -36,9 +36,10 @@ struct Bench: ParsableCommand {
             return
         }
         let known = Set(Self.allCases.map(\.name))
-        let wanted = cases.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        // Empty entries kept, as for --sizes, so that 'a,,b' is refused rather than read as 'a,b'.
+        let wanted = cases.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) } }
         // An empty list ran nothing and exited 0, a blank entry was skipped.
-        if let wanted, wanted.isEmpty || wanted.contains("") {
+        if let wanted, wanted.contains("") {
             throw CLIError("invalid --cases '\(cases!)': expected case names, comma-separated (deblur bench --list)")
         }
         if let wanted {
