@@ -100,7 +100,7 @@ func samplesReach(_ image: Image, dataRange: Double?) -> String? {
 /// divided every sample to 0 and wrote a NaN image with exit status 0, 1e-320 made every
 /// sample infinite and was blamed on the file.
 func checkDataRange(_ range: Double?) throws {
-    if let range, !(range >= 1e-30 && range <= 1e30) {
+    if let range, !dataRangeLimits.contains(range) {
         throw ValidationError("Please give a --data-range from 1e-30 to 1e30 (the value of white in the image's units; got \(range)).")
     }
 }
