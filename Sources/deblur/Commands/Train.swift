@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
     var syntheticImages = 256
     @Option(help: "Side of each synthetic image in pixels.")
     var imageSize = 128
-    @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN:MAX like synth's --noise-sigma, or one value (default 0.005:0.03; denoise: 0:0.2). MIN,MAX is read too.")
+    @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN:MAX like synth's --noise-sigma (0 ≤ MIN ≤ MAX ≤ 10), or one value (default 0.005:0.03; denoise: 0:0.2). MIN,MAX is read too.")
     var noiseRange: String?
     @Option(help: "Synthetic PSF sides (odd), comma-separated; each image draws one.")
     var psfSizes = "13,17,21,25,31"
@@ -197,7 +197,8 @@ struct Train: ParsableCommand {
         let baseMethod = denoise ? BaseMethod(name: "none", parameters: [:]) : BaseMethod(name: base, parameters: resolved)
         let restorer = try ClassicalMethods.make(base, parameters: resolved)
         let inputs = self.inputs ?? (denoise ? "estimate,noise" : "estimate,blurred,noise")
-        let inputList = try inputs.split(separator: ",").map { name -> RefinerInput in
+        // Empty entries kept, so that 'estimate,,noise' is refused rather than read as 'estimate,noise'.
+        let inputList = try inputs.split(separator: ",", omittingEmptySubsequences: false).map { name -> RefinerInput in
             guard let i = RefinerInput(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw CLIError("invalid --inputs entry '\(name)': expected estimate, blurred or noise")
             }
@@ -234,8 +235,10 @@ struct Train: ParsableCommand {
             let noiseRange = self.noiseRange ?? (denoise && !endToEnd ? "0:0.2" : "0.005:0.03")
             // Earlier releases documented MIN,MAX; scripts written then keep working.
             let (low, high) = try Synth.range(noiseRange.contains(":") ? noiseRange : noiseRange.replacingOccurrences(of: ",", with: ":"), "noise-range")
-            guard low >= 0, high >= low else {
-                throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN:MAX with 0 ≤ MIN ≤ MAX")
+            // The synthesizer's own bound, checked here so that `inf` is named as typed (it
+            // reached the synthesizer as "invalid noise sigma -nan").
+            guard low >= 0, high >= low, high <= 10 else {
+                throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN:MAX with 0 ≤ MIN ≤ MAX ≤ 10 (σ on the [0, 1] scale)")
             }
             settings.noiseMin = low; settings.noiseMax = high
             if endToEnd { settings.unrolledNoise = low...high }
