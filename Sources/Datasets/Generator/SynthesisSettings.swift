@@ -118,10 +118,13 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
         try c.encode(boundary, forKey: .boundary); try c.encode(sharpBits, forKey: .sharpBits)
     }
 
+    /// The most items one dataset may hold; `demo --items` is checked against it too.
+    public static let maximumCount = 100_000_000
+
     /// Checks every field; throws naming the first one out of its domain.
     public func validate() throws {
-        guard count >= 1 && count <= 100_000_000 else {
-            throw DatasetsError.invalidSetting(name: "item count", value: "\(count)", expected: "1 to 100000000 items")
+        guard count >= 1 && count <= Self.maximumCount else {
+            throw DatasetsError.invalidSetting(name: "item count", value: "\(count)", expected: "1 to \(Self.maximumCount) items")
         }
         guard height >= 1 && width >= 1 && height <= 16384 && width <= 16384 else {
             throw DatasetsError.invalidSetting(name: "image size", value: "\(height)×\(width)", expected: "1 to 16384 pixels per side")

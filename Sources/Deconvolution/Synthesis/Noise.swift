@@ -16,13 +16,18 @@ public struct NoiseModel: Sendable, Equatable, Codable {
         self.gaussianSigma = gaussianSigma; self.poissonPeak = poissonPeak; self.quantizeBits = quantizeBits
     }
 
+    /// The largest Gaussian σ `validate` accepts (ten times the [0, 1] range): the bound that
+    /// `synth`, `train --noise-range` and `demo` check their options against.
+    public static let maximumGaussianSigma: Double = 10
+
     /// True when the model changes nothing.
     public var isNone: Bool { gaussianSigma == 0 && poissonPeak == nil && quantizeBits == nil }
 
     /// Checks every field; throws naming the first one out of its domain.
     public func validate() throws {
-        guard gaussianSigma.isFinite && gaussianSigma >= 0 && gaussianSigma <= 10 else {
-            throw DeconvolutionError.invalidParameter(name: "noise sigma", value: "\(gaussianSigma)", expected: "a finite σ in [0, 10] on the [0, 1] scale")
+        guard gaussianSigma.isFinite && gaussianSigma >= 0 && gaussianSigma <= Self.maximumGaussianSigma else {
+            throw DeconvolutionError.invalidParameter(name: "noise sigma", value: "\(gaussianSigma)",
+                                                      expected: "a finite σ in [0, \(Int(Self.maximumGaussianSigma))] on the [0, 1] scale")
         }
         if let peak = poissonPeak, !(peak.isFinite && peak > 0 && peak <= 1e9) {
             throw DeconvolutionError.invalidParameter(name: "Poisson peak", value: "\(peak)", expected: "a photon count in (0, 1e9]")

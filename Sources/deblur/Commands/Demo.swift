@@ -41,9 +41,13 @@ struct Demo: ParsableCommand {
         guard !out.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("Please give an --out folder (got an empty name).") }
         // synth's bounds, checked before the output folder is made: a refusal by synth left
         // the folder and its copied kernels behind.
-        guard (1...100_000_000).contains(items) else { throw ValidationError("Please give --items from 1 to 100000000 (got \(items)).") }
+        guard (1...SynthesisSettings.maximumCount).contains(items) else {
+            throw ValidationError("Please give --items from 1 to \(SynthesisSettings.maximumCount) (got \(items)).")
+        }
         guard (64...4096).contains(size) else { throw ValidationError("Please give a --size from 64 to 4096 (got \(size)).") }
-        guard noiseSigma >= 0, noiseSigma <= 10 else { throw ValidationError("Please give --noise-sigma from 0 to 10 (got \(noiseSigma)).") }
+        guard noiseSigma >= 0, noiseSigma <= NoiseModel.maximumGaussianSigma else {
+            throw ValidationError("Please give --noise-sigma from 0 to \(Int(NoiseModel.maximumGaussianSigma)) (got \(noiseSigma)).")
+        }
         guard pictures >= 0 else { throw ValidationError("Please give --pictures ≥ 0 (got \(pictures)).") }
     }
 

@@ -237,8 +237,8 @@ struct Train: ParsableCommand {
             let (low, high) = try Synth.range(noiseRange.contains(":") ? noiseRange : noiseRange.replacingOccurrences(of: ",", with: ":"), "noise-range")
             // The synthesizer's own bound, checked here so that `inf` is named as typed (it
             // reached the synthesizer as "invalid noise sigma -nan").
-            guard low >= 0, high >= low, high <= 10 else {
-                throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN:MAX with 0 ≤ MIN ≤ MAX ≤ 10 (σ on the [0, 1] scale)")
+            guard low >= 0, high >= low, high <= NoiseModel.maximumGaussianSigma else {
+                throw CLIError("invalid --noise-range '\(noiseRange)': expected MIN:MAX with 0 ≤ MIN ≤ MAX ≤ \(Int(NoiseModel.maximumGaussianSigma)) (σ on the [0, 1] scale)")
             }
             settings.noiseMin = low; settings.noiseMax = high
             if endToEnd { settings.unrolledNoise = low...high }
