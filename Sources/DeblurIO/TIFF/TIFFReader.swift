@@ -21,6 +21,10 @@ enum TIFFReader {
         var orientation: Int
         /// Gray samples packed below a byte, or palette indices: read through a table.
         var indexed: Indexed? = nil
+
+        /// The stored samples (or planes) of a pixel that carry its colour; the rest are extra
+        /// samples. A palette index is one sample for three channels.
+        var colorSamples: Int { indexed == nil ? colorChannels : 1 }
     }
 
     /// Pixels of `stride` samples of `bits` bits (packed from the high bit of each byte down
@@ -91,7 +95,7 @@ enum TIFFReader {
     private static func info(_ page: Page, pages: Int) -> ImageFileInfo {
         ImageFileInfo(format: .tiff, width: page.width, height: page.height, channels: page.colorChannels,
                       bitsPerSample: page.bitsPerSample, isFloat: page.type.isFloat,
-                      hasAlpha: page.hasAlpha, pages: max(1, pages), extraSamples: page.samplesPerPixel - (page.indexed == nil ? page.colorChannels : 1),
+                      hasAlpha: page.hasAlpha, pages: max(1, pages), extraSamples: page.samplesPerPixel - page.colorSamples,
                       orientation: page.orientation)
     }
 
@@ -297,8 +301,6 @@ enum TIFFReader {
             throw failure(handle, "\(strips) strips where the header implies \(stripsPerPlane * planes)")
         }
         let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
-        // A palette index or packed gray sample is the first plane; the others are extra samples.
-        let colorPlanes = page.indexed == nil ? page.colorChannels : 1
         let rowSamples = page.width * samplesPerPixel
         let rowBytes = page.indexed?.rowBytes(page.width) ?? rowSamples * page.type.bytes
         // Bounded by the image's own size, which the pixel limit has checked.
@@ -307,7 +309,7 @@ enum TIFFReader {
         let directoryWarnings = handle.messages.takeWarnings()  // unknown tags and the like, not the data's
         for strip in 0..<strips {
             let plane = strip / stripsPerPlane, firstRow = (strip % stripsPerPlane) * rowsPerStrip
-            if page.planar && plane >= colorPlanes { break }
+            if page.planar && plane >= page.colorSamples { break }
             let rows = min(rowsPerStrip, page.height - firstRow)
             let bytes = rows * rowBytes
             try checkStored(handle, strip, "strip", directoryWarnings: directoryWarnings)
@@ -349,7 +351,6 @@ enum TIFFReader {
             throw failure(handle, "\(tiles) tiles where the header implies \(across * down * planes)")
         }
         let samplesPerPixel = page.planar ? 1 : page.samplesPerPixel
-        let colorPlanes = page.indexed == nil ? page.colorChannels : 1
         let tileRowBytes = page.indexed?.rowBytes(tileWidth) ?? tileWidth * samplesPerPixel * page.type.bytes
         let tileBytes = tileHeight * tileRowBytes
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: tileBytes, alignment: 64)
@@ -357,7 +358,7 @@ enum TIFFReader {
         let directoryWarnings = handle.messages.takeWarnings()
         for tile in 0..<tiles {
             let plane = tile / (across * down), index = tile % (across * down)
-            if page.planar && plane >= colorPlanes { break }
+            if page.planar && plane >= page.colorSamples { break }
             let x0 = (index % across) * tileWidth, y0 = (index / across) * tileHeight
             try checkStored(handle, tile, "tile", directoryWarnings: directoryWarnings)
             let read = TIFFReadEncodedTile(handle.tiff, UInt32(tile), scratch.baseAddress, tmsize_t(tileBytes))
