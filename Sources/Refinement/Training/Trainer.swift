@@ -214,7 +214,7 @@ public final class Trainer {
             }
             return Int(value)
         }
-        let s = Double(try count(recordedStep, "step"))
+        let recorded = try count(recordedStep, "step")
         let now = self.model(metrics: nil).header
         func text<T: Encodable>(_ value: T?) -> String {
             let encoder = JSONEncoder()
@@ -255,10 +255,10 @@ public final class Trainer {
             stretches = [(0, try count(threads, "blas_threads", least: 1))]
         }
         let threadsNow = endToEnd?.threads ?? BLAS.threads
-        if let last = stretches.last, last.threads != threadsNow, Int(s) < totalSteps {
-            differences.append("blas_threads \(last.threads) there, \(threadsNow) now (from step \(Int(s)) on: the weights will be those of neither count)")
+        if let last = stretches.last, last.threads != threadsNow, recorded < totalSteps {
+            differences.append("blas_threads \(last.threads) there, \(threadsNow) now (from step \(recorded) on: the weights will be those of neither count)")
             differences.sort()
-            stretches.append((Int(s), threadsNow))
+            stretches.append((recorded, threadsNow))
         }
         let count = optimizer.state.count
         var state: [[Float]] = []
@@ -271,7 +271,7 @@ public final class Trainer {
         network = model.network
         optimizer.state = state
         threadStretches = stretches.count > 1 ? stretches : []
-        step = Int(s)
+        step = recorded
         optimizer.step = step
         if case .number(let p)? = model.header.training["best_psnr"], let output {
             try resumeBest(psnr: p, checkpoint: model, output: output)
