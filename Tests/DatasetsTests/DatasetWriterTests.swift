@@ -294,6 +294,24 @@ import KernelBank
         #expect(try Dataset.load(out).items.count == 5)
     }
 
+    /// A named pipe among the images (named like one) used to be listed, and reading it waited
+    /// for a writer forever; a link to an image is still listed.
+    @Test func imageFolderPassesOverPipesAndKeepsLinks() throws {
+        let folder = temporaryDirectory("sources-fifo")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/sub.png", withIntermediateDirectories: true)
+        try ImageIO.write(randomImage(height: 40, width: 50, seed: 1), to: folder + "/a.png", depth: .uint8)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/c.png", withDestinationPath: folder + "/a.png")
+        try FileManager.default.createSymbolicLink(atPath: folder + "/d.png", withDestinationPath: folder + "/missing.png")
+        #expect(mkfifo(folder + "/b.png", 0o600) == 0)
+        var s = settings()
+        s.sharpSource = .images
+        s.imagesDirectory = folder
+        let generator = try DatasetGenerator(settings: s)
+        #expect(generator.imageFiles == [folder + "/a.png", folder + "/c.png"])
+        #expect(generator.skipped.isEmpty)
+    }
+
     /// A folder of `count` photographs told apart by their height (30, 31, …; 26 wide), for
     /// `--whole-images` items whose sharp image shows which photograph they used.
     func photoFolder(_ name: String, count: Int) throws -> String {

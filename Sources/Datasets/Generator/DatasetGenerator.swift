@@ -113,7 +113,10 @@ public struct DatasetGenerator: Sendable {
         self.skipped = skipped
     }
 
-    /// Regular files of a folder, sorted by name, dot files left out.
+    /// Regular files of a folder (or links to them), sorted by name, dot files left out. A named
+    /// pipe, socket or device in the folder is passed over like a subfolder: opening a pipe
+    /// nobody writes to would wait forever, and none of them can hold an image read as a folder's
+    /// member.
     static func listFiles(_ directory: String, what: String) throws -> [String] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
@@ -122,8 +125,8 @@ public struct DatasetGenerator: Sendable {
         var files = [String]()
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = (directory as NSString).appendingPathComponent(name)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue { files.append(path) }
+            var status = stat()
+            if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG { files.append(path) }
         }
         return files
     }
