@@ -42,7 +42,8 @@ enum TrainedModel {
                       (["--task", "denoise", "--inputs", "estimate,blurred"], "estimate,blurred"), (["--noise-range", "0.2,0.1"], "0.2,0.1"), (["--noise-range=-0.1:0.2"], "-0.1:0.2"), (["--noise-range", "0.3:0.1"], "0.3:0.1"), (["--noise-range", "0.1:x"], "0.1:x"),
                       (["--noise-range", "inf"], "'inf'"), (["--noise-range", "0:inf"], "'0:inf'"), (["--noise-range", "0:nan"], "'0:nan'"), (["--inputs", "estimate,,noise"], "entry ''"),
                       (["--shading", "0.5"], "0.5"), (["--patterns", "1.2"], "1.2"), (["--lens-blur", "12"], "12"), (["--contrast", "1.5"], "1.5"), (["--init", "nothere.model"], "nothere.model"),
-                      (["--radii", "5:2"], "radii"), (["--radii", "2:x"], "2:x"), (["--loss", "0.8*l1+"], "0.8*l1+")])
+                      (["--radii", "5:2"], "radii"), (["--radii", "2:x"], "2:x"), (["--loss", "0.8*l1+"], "0.8*l1+"),
+                      (["--weight-decay", "1e6"], "below 1 / lr = 1000"), (["--optimizer", "adamw", "--lr", "2e4"], "weight-decay '0.0001'")])
     func badSettingExitsOneNamingItWithoutModel(flag: [String], named: String) throws {
         try withScratch { dir in
             let result = try dir.deblur(["train", "--synthetic", "--steps", "1", "--width", "4"] + flag + ["-o", "x.model", "--quiet"])

@@ -115,6 +115,14 @@ public final class Trainer {
         guard options.learningRate > 0, options.learningRate.isFinite else {
             throw RefinementError.invalidSetting(name: "lr", value: "\(options.learningRate)", expected: "a positive number")
         }
+        // Each step takes lr × decay of every weight away (no schedule rate exceeds lr): from 1
+        // on the weights are pushed through zero, from 2 they grow without bound, and the run
+        // stopped a step later as "diverged … lower --lr", blaming the rate alone.
+        let decay = options.optimizer.effectiveWeightDecay(options.weightDecay)
+        guard decay >= 0, Double(decay) * Double(options.learningRate) < 1 else {
+            throw RefinementError.invalidSetting(name: "weight-decay", value: "\(decay)",
+                                                 expected: "a number ≥ 0 below 1 / lr = \(String(format: "%g", 1 / Double(options.learningRate))) (lr × weight decay is the share of each weight a step removes)")
+        }
         self.options = options; self.data = data; self.base = base; self.output = output; self.logPath = logPath
         network = UNet(architecture: architecture, seed: options.seed)
         optimizer = options.optimizer.make(parameterCount: network.parameterCount, learningRate: options.learningRate, weightDecay: options.weightDecay)
