@@ -43,6 +43,16 @@ public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Which of `state`'s vectors hold sums or averages of squared gradients (Adam's second
+    /// moment, AdaGrad's accumulator): never negative, or the step's square root is NaN.
+    public var squaredStateIndices: [Int] {
+        switch self {
+        case .adam, .adamw: return [1]
+        case .adagrad: return [0]
+        case .sgd, .momentum, .nesterov: return []
+        }
+    }
+
     /// A fresh optimizer for `parameterCount` parameters with the given step size and decoupled
     /// weight decay (`effectiveWeightDecay(weightDecay)`: sgd, momentum, nesterov and adagrad have none).
     public func make(parameterCount: Int, learningRate: Float, weightDecay: Float = 0) -> any Optimizer {

@@ -274,6 +274,12 @@ public final class Trainer {
             guard let v = extra["optimizer.\(i)"], v.count == network.parameterCount else {
                 throw RefinementError.invalidModelFile(path: path, reason: "optimizer state optimizer.\(i) missing or of the wrong size for \(options.optimizer.rawValue)")
             }
+            // A damaged state made the first step's update NaN, reported as "training diverged
+            // … lower --lr" instead of naming the file.
+            let squared = options.optimizer.squaredStateIndices.contains(i)
+            guard v.allSatisfy({ $0.isFinite && (!squared || $0 >= 0) }) else {
+                throw RefinementError.invalidModelFile(path: path, reason: "optimizer state optimizer.\(i) holds \(squared ? "negative, " : "")NaN or infinite values: start afresh without --resume")
+            }
             state.append(v)
         }
         network = model.network

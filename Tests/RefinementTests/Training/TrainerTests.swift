@@ -173,6 +173,28 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         }
     }
 
+    /// A damaged optimizer state (a NaN moment, a negative second moment, whose square root is
+    /// NaN) made the first resumed step NaN, reported as "training diverged … lower --lr".
+    @Test(arguments: [("optimizer.0", Float.nan, "optimizer.0 holds NaN"), ("optimizer.1", -1, "optimizer.1 holds negative, NaN"),
+                      ("optimizer.1", .infinity, "optimizer.1 holds negative, NaN")])
+    func aCheckpointWithADamagedOptimizerStateIsRefused(name: String, value: Float, words: String) throws {
+        let output = temporaryPath("damaged.model")
+        defer { removeTemporary(output) }
+        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
+        let (model, read) = try ModelFile.read(output + ".checkpoint")
+        var extra = read
+        extra[name]![3] = value
+        try ModelFile.write(model, extra: extra.keys.sorted().map { ($0, extra[$0]!) }, to: output + ".checkpoint")
+        let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+        do {
+            try resumed.resume()
+            Issue.record("resumed from a checkpoint with \(name)[3] = \(value)")
+        } catch let RefinementError.invalidModelFile(path, reason) {
+            #expect(path == output + ".checkpoint")
+            #expect(reason.contains(words), "\(reason)")
+        }
+    }
+
     @Test func logIsCreatedAtItsFirstLineSoAStoppedRunLeavesNone() throws {
         let path = temporaryPath("stopped.log.jsonl")
         defer { removeTemporary(path) }
