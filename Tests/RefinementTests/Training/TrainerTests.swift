@@ -157,20 +157,7 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
     @Test(arguments: [("step", 1e300, "training step is 1e+300"), ("step", -5, "training step is -5.0"), ("step", 2.5, "training step is 2.5"),
                       ("blas_threads", 1e300, "training blas_threads is 1e+300"), ("blas_threads", 0, "training blas_threads is 0.0, expected a whole number ≥ 1")])
     func aCheckpointWithAnImpossibleCountIsRefused(key: String, value: Double, words: String) throws {
-        let output = temporaryPath("edited.model")
-        defer { removeTemporary(output) }
-        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
-        var (model, extra) = try ModelFile.read(output + ".checkpoint")
-        model.header.training[key] = .number(value)
-        try ModelFile.write(model, extra: extra.keys.sorted().map { ($0, extra[$0]!) }, to: output + ".checkpoint")
-        let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
-        do {
-            try resumed.resume()
-            Issue.record("resumed from a checkpoint with \(key) \(value)")
-        } catch let RefinementError.invalidModelFile(path, reason) {
-            #expect(path == output + ".checkpoint")
-            #expect(reason.contains(words), "\(reason)")
-        }
+        try expectResumeRefused(words: words) { model, _ in model.header.training[key] = .number(value) }
     }
 
     /// A damaged optimizer state (a NaN moment, a negative second moment, whose square root is
@@ -178,20 +165,26 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
     @Test(arguments: [("optimizer.0", Float.nan, "optimizer.0 holds NaN"), ("optimizer.1", -1, "optimizer.1 holds negative, NaN"),
                       ("optimizer.1", .infinity, "optimizer.1 holds negative, NaN")])
     func aCheckpointWithADamagedOptimizerStateIsRefused(name: String, value: Float, words: String) throws {
-        let output = temporaryPath("damaged.model")
+        try expectResumeRefused(words: words) { _, extra in extra[name]![3] = value }
+    }
+
+    /// Trains two steps, edits the checkpoint with `edit`, and expects `resume()` to refuse it
+    /// as the checkpoint file's error, in words containing `words`.
+    func expectResumeRefused(words: String, sourceLocation: SourceLocation = #_sourceLocation,
+                             edit: (inout RefinerModel, inout [String: [Float]]) -> Void) throws {
+        let output = temporaryPath("edited.model")
         defer { removeTemporary(output) }
         try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil).run()
-        let (model, read) = try ModelFile.read(output + ".checkpoint")
-        var extra = read
-        extra[name]![3] = value
+        var (model, extra) = try ModelFile.read(output + ".checkpoint")
+        edit(&model, &extra)
         try ModelFile.write(model, extra: extra.keys.sorted().map { ($0, extra[$0]!) }, to: output + ".checkpoint")
         let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
         do {
             try resumed.resume()
-            Issue.record("resumed from a checkpoint with \(name)[3] = \(value)")
+            Issue.record("resumed from an edited checkpoint (expected: \(words))", sourceLocation: sourceLocation)
         } catch let RefinementError.invalidModelFile(path, reason) {
-            #expect(path == output + ".checkpoint")
-            #expect(reason.contains(words), "\(reason)")
+            #expect(path == output + ".checkpoint", sourceLocation: sourceLocation)
+            #expect(reason.contains(words), "\(reason)", sourceLocation: sourceLocation)
         }
     }
 
