@@ -8,15 +8,24 @@ public struct DatasetItem: Codable, Sendable, Equatable {
     public var sharp: String
     public var blurred: String
     public var psf: String
-    /// Gaussian noise σ on the [0, 1] scale (0 when none).
+    /// Gaussian noise σ on the [0, 1] scale (0 when none), at most `maximumNoiseSigma`.
     public var noiseSigma: Double
-    /// `circular`, `reflect`, `replicate` or `valid`.
+    /// One of `boundaries`: `circular`, `reflect`, `replicate` or `valid`.
     public var boundary: String
     public var seed: UInt64?
     /// The kernel's name (bank entry or `trajectory-<seed>`), for grouping results by kernel.
     public var kernel: String?
-    /// Poisson peak photon count, when Poisson noise was added.
+    /// Poisson peak photon count, when Poisson noise was added: in (0, `maximumPoissonPeak`].
     public var poissonPeak: Double?
+
+    // What `deblur synth` itself accepts (`BlurBoundary`, `NoiseModel.validate` in
+    // Deconvolution, which DeblurIO does not import; DatasetsTests checks that they agree).
+    /// The `boundary` names `Dataset.load` accepts, those of `BlurBoundary`.
+    public static let boundaries = ["circular", "reflect", "replicate", "valid"]
+    /// The largest `noiseSigma` `Dataset.load` accepts: `NoiseModel.maximumGaussianSigma`.
+    public static let maximumNoiseSigma: Double = 10
+    /// The largest `poissonPeak` `Dataset.load` accepts, the largest `NoiseModel.validate` takes.
+    public static let maximumPoissonPeak: Double = 1e9
 
     enum CodingKeys: String, CodingKey {
         case id, sharp, blurred, psf, boundary, seed, kernel
@@ -44,7 +53,8 @@ public struct Dataset: Sendable {
     /// Items come from `items.jsonl` and every shard file `items-K-of-N.jsonl`, merged and
     /// sorted by `id`; blank lines are skipped. Image files are not opened here.
     /// - Throws: `IOError.badDataset` naming the file (and line): no items file, a line that is not
-    ///   an item (with the missing or mistyped field), a duplicate id, shard files of
+    ///   an item (with the missing or mistyped field), a `noise_sigma`, `boundary` or
+    ///   `poisson_peak` outside what `deblur synth` accepts, a duplicate id, shard files of
     ///   different N or fewer than N of them, or a `dataset.json` that is not a JSON object
     ///   of format `deblurkit-dataset`.
     public static func load(_ directory: String) throws -> Dataset {
@@ -138,8 +148,19 @@ public struct Dataset: Sendable {
                 for (field, value) in [("sharp", item.sharp), ("blurred", item.blurred), ("psf", item.psf)] where value.utf8.contains(0) {
                     throw IOError.badDataset(file: path, line: index + 1, reason: "field \"\(field)\" contains a NUL character (\\u0000), which no file name can hold")
                 }
-                guard item.noiseSigma.isFinite, item.noiseSigma >= 0 else {
-                    throw IOError.badDataset(file: path, line: index + 1, reason: "field \"noise_sigma\" is \(item.noiseSigma), expected a number ≥ 0 (σ on the [0, 1] scale)")
+                guard item.noiseSigma.isFinite, item.noiseSigma >= 0, item.noiseSigma <= DatasetItem.maximumNoiseSigma else {
+                    throw IOError.badDataset(file: path, line: index + 1, reason: "field \"noise_sigma\" is \(item.noiseSigma), expected a number from 0 to "
+                                             + "\(Int(DatasetItem.maximumNoiseSigma)) (σ on the [0, 1] scale, as deblur synth --noise-sigma takes it)")
+                }
+                // compare and train do not use these two, but they say how the item was made, and a
+                // script reading them would take "same" or a peak of -5 at its word.
+                guard DatasetItem.boundaries.contains(item.boundary) else {
+                    throw IOError.badDataset(file: path, line: index + 1, reason: "field \"boundary\" is \(quoted(item.boundary)), expected "
+                                             + DatasetItem.boundaries.dropLast().joined(separator: ", ") + " or " + DatasetItem.boundaries.last!)
+                }
+                if let peak = item.poissonPeak, !(peak.isFinite && peak > 0 && peak <= DatasetItem.maximumPoissonPeak) {
+                    throw IOError.badDataset(file: path, line: index + 1, reason: "field \"poisson_peak\" is \(peak), expected a photon count "
+                                             + "in (0, 1e9] (as deblur synth --poisson takes it)")
                 }
                 let place = "\(name) line \(index + 1)"
                 if let first = origin[item.id] {
@@ -192,10 +213,17 @@ public struct Dataset: Sendable {
         }
         if let format = settings["format"], format != .string("deblurkit-dataset") {
             // As written in the file ("coco"), not as the Swift case (string("coco")).
-            let text = (try? JSONEncoder().encode(format)).flatMap { String(data: $0, encoding: .utf8) } ?? "\(format)"
-            throw IOError.badDataset(file: path, line: nil, reason: "format is \(text), expected \"deblurkit-dataset\"")
+            throw IOError.badDataset(file: path, line: nil, reason: "format is \(quoted(format)), expected \"deblurkit-dataset\"")
         }
         return settings
+    }
+
+    /// `value` as JSON text: a string in quotes with its control characters escaped, so a
+    /// name holding a newline still makes a one-line message.
+    private static func quoted<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "\(value)"
     }
 
     /// A one-line reason from a `DecodingError`, naming the field.

@@ -82,6 +82,16 @@ import KernelBank
         }
     }
 
+    /// DeblurIO cannot import Deconvolution, so `Dataset.load` keeps its own copy of the ranges
+    /// `deblur synth` accepts: every dataset synth writes must load, and no more.
+    @Test func datasetItemRangesAreTheSynthesisRanges() {
+        #expect(DatasetItem.boundaries == BlurBoundary.allCases.map(\.rawValue))
+        #expect(DatasetItem.maximumNoiseSigma == NoiseModel.maximumGaussianSigma)
+        #expect((try? NoiseModel(gaussianSigma: DatasetItem.maximumNoiseSigma.nextUp).validate()) == nil)
+        #expect((try? NoiseModel(poissonPeak: DatasetItem.maximumPoissonPeak).validate()) != nil)
+        #expect((try? NoiseModel(poissonPeak: DatasetItem.maximumPoissonPeak.nextUp).validate()) == nil)
+    }
+
     /// Dead leaves, and photographs in `cycle` order, whose passes (4 photos, 10 items) straddle
     /// the shards: an item's photo comes from its pass's permutation, not from earlier items.
     @Test(arguments: ["dead leaves", "photos in cycle"])

@@ -123,8 +123,8 @@ import Testing
         #expect(file.hasSuffix("/items-1-of-1.jsonl") && line == 3 && reason.hasPrefix("not a JSON object"))
     }
 
-    @Test("A noise_sigma that is negative or beyond Double's range is an error naming the line (train fed it to the network as its noise plane)",
-          arguments: ["-1", "-0.5", "1e999"])
+    @Test("A noise_sigma that is negative, above deblur synth's 10 or beyond Double's range is an error naming the line (train fed 1e308 to the network as its noise plane and blamed the divergence on --lr)",
+          arguments: ["-1", "-0.5", "10.000001", "25", "1e308", "1e999"])
     func badNoiseSigma(sigma: String) {
         let line = Self.item("b").replacingOccurrences(of: "\"noise_sigma\": 0.01", with: "\"noise_sigma\": \(sigma)")
         let (error, directory) = Self.failure(["items.jsonl": Self.item("a") + "\n" + line])
@@ -134,8 +134,37 @@ import Testing
             #expect(file == directory + "/items.jsonl")
         } else {
             #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2,
-                                         reason: "field \"noise_sigma\" is \(Double(sigma)!), expected a number ≥ 0 (σ on the [0, 1] scale)"))
+                                         reason: "field \"noise_sigma\" is \(Double(sigma)!), expected a number from 0 to 10 (σ on the [0, 1] scale, as deblur synth --noise-sigma takes it)"))
         }
+    }
+
+    @Test("The ends of deblur synth's ranges load: noise_sigma 0 and 10, poisson_peak 1e9 or null, every boundary name")
+    func itemRangesLoad() throws {
+        let lines = [Self.item("a", sigma: 0), Self.item("b", sigma: 10, extra: #", "poisson_peak": 1e9"#),
+                     Self.item("c", extra: #", "poisson_peak": null"#)]
+            + DatasetItem.boundaries.map { Self.item("d-" + $0).replacingOccurrences(of: #""boundary": "valid""#, with: #""boundary": "\#($0)""#) }
+        let directory = Self.make(["items.jsonl": lines.joined(separator: "\n")])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let items = try Dataset.load(directory).items
+        #expect(items.map(\.noiseSigma).prefix(3) == [0, 10, 0.01])
+        #expect(items.map(\.poissonPeak).prefix(3) == [nil, 1e9, nil])
+        #expect(items.dropFirst(3).map(\.boundary) == ["circular", "reflect", "replicate", "valid"])
+    }
+
+    @Test("A boundary other than circular, reflect, replicate or valid is an error naming the line, the value (quoted, escaped) and the accepted names",
+          arguments: [(#""same""#, #""same""#), (#""Valid""#, #""Valid""#), (#""""#, #""""#), (#""a\nb/c""#, #""a\nb/c""#)])
+    func badBoundary(json: String, shown: String) {
+        let line = Self.item("b").replacingOccurrences(of: #""boundary": "valid""#, with: #""boundary": "# + json)
+        let (error, directory) = Self.failure(["items.jsonl": Self.item("a") + "\n" + line])
+        #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2,
+                                     reason: "field \"boundary\" is \(shown), expected circular, reflect, replicate or valid"))
+    }
+
+    @Test("A poisson_peak outside deblur synth's (0, 1e9] is an error naming the line and the value", arguments: ["0", "-5", "1000000001", "1e308"])
+    func badPoissonPeak(peak: String) {
+        let (error, directory) = Self.failure(["items.jsonl": Self.item("a") + "\n" + Self.item("b", extra: ", \"poisson_peak\": \(peak)")])
+        #expect(error == .badDataset(file: directory + "/items.jsonl", line: 2,
+                                     reason: "field \"poisson_peak\" is \(Double(peak)!), expected a photon count in (0, 1e9] (as deblur synth --poisson takes it)"))
     }
 
     @Test("A seed that is not a 64-bit unsigned integer is named as such, not as a line that is not JSON", arguments: ["-1", "1.5", "18446744073709551616"])
