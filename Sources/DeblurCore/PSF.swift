@@ -13,9 +13,7 @@ public struct PSF: Sendable, Equatable {
         guard kernel.channels == 1 else {
             throw CoreError.invalidPSF(source: source, reason: "has \(kernel.channels) channels, expected 1")
         }
-        guard kernel.height % 2 == 1, kernel.width % 2 == 1 else {
-            throw CoreError.invalidPSF(source: source, reason: "is \(kernel.height)×\(kernel.width), expected odd width and height (`deblur psf import` or `PSF.importing` pads it)")
-        }
+        try Self.checkSize(height: kernel.height, width: kernel.width, source: source)
         var sum = 0.0
         for v in kernel.pixels {
             guard v.isFinite else { throw CoreError.invalidPSF(source: source, reason: "contains \(v), expected finite values") }
@@ -34,6 +32,15 @@ public struct PSF: Sendable, Equatable {
             }
         }
         self.image = normalized
+    }
+
+    /// Checks the size rule of `init` alone (odd width and height), so that a file's header can
+    /// be refused before its pixels are read (`ImageIO.readPSF`).
+    /// - Throws: `CoreError.invalidPSF`, with the message `init` gives.
+    public static func checkSize(height: Int, width: Int, source: String = "PSF") throws {
+        guard height % 2 == 1, width % 2 == 1 else {
+            throw CoreError.invalidPSF(source: source, reason: "is \(height)×\(width), expected odd width and height (`deblur psf import` or `PSF.importing` pads it)")
+        }
     }
 
     /// The identity PSF of size 1 × 1.

@@ -193,10 +193,19 @@ public enum ImageIO {
     /// Reads a PSF file (float TIFF, or PNG for viewing) and validates it (`PSF.init`).
     public static func readPSF(_ path: String) throws -> PSF { try readPSFWithInfo(path).psf }
 
-    /// Reads and validates a PSF file, and reports its header (in one read, so a pipe works too).
+    /// Reads and validates a PSF file, and reports its header (a pipe is read once, into one
+    /// temporary copy). The size rule (odd width and height) is checked on the header, before
+    /// any pixel is decoded.
+    /// - Throws: as `read(_:)`; `CoreError.invalidPSF` for a file that is not a valid PSF.
     public static func readPSFWithInfo(_ path: String) throws -> (psf: PSF, info: ImageFileInfo) {
-        let (image, info) = try readWithInfo(path)
-        return (try PSF(image.channels == 1 ? image : image.luminance(), source: path), info)
+        try readingFile(path) { file in
+            // A kernel of 16384 × 16384, even-sided, was decoded whole (1 GB of samples) before
+            // PSF.init refused a size its header gives.
+            let header = try info(file)
+            try PSF.checkSize(height: header.height, width: header.width, source: path)
+            let (image, read) = try readWithInfo(file)
+            return (try PSF(image.channels == 1 ? image : image.luminance(), source: path), read)
+        }
     }
 
     /// Writes a PSF as a 32-bit float TIFF (or 8-bit PNG scaled to its maximum, for viewing).

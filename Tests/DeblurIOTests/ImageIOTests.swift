@@ -235,4 +235,41 @@ import _TestSupport
         try ImageIO.writePSF(psf, to: "\(directory)/k.png")
         #expect(try ImageIO.read("\(directory)/k.png").pixels == [0, 64, 0, 64, 255, 64, 0, 64, 0].map { Float($0) / 255 })
     }
+
+    /// `PSF.init` refused an even side only once the whole image was decoded: 1 GB of samples
+    /// for a 16384 × 16384 kernel. A header with no pixel data behind it shows that none is read.
+    @Test("A PSF file whose header gives an even side is refused from its header, with PSF.init's message, before any pixel is read; through a named pipe too")
+    func psfSizeIsCheckedOnTheHeader() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let headerOnly = compactGrayTIFF(width: 16384, height: 16384, pixels: false)
+        let path = directory + "/even.tif"
+        _ = FileManager.default.createFile(atPath: path, contents: headerOnly)
+        let reason = "is 16384×16384, expected odd width and height (`deblur psf import` or `PSF.importing` pads it)"
+        #expect(throws: CoreError.invalidPSF(source: path, reason: reason)) { try ImageIO.readPSF(path) }
+        // With an odd size the reading goes on to the pixels, and finds them missing.
+        _ = FileManager.default.createFile(atPath: directory + "/odd.tif", contents: compactGrayTIFF(width: 5, height: 5, pixels: false))
+        #expect { try ImageIO.readPSF(directory + "/odd.tif") } throws: { error in
+            guard case IOError.corrupt(let named, _) = error else { return false }
+            return named == directory + "/odd.tif"
+        }
+
+        // A pipe is read once, into one copy that both the header check and the decoder read.
+        let pipe = directory + "/pipe"
+        #expect(mkfifo(pipe, 0o600) == 0)
+        func feed(_ data: Data) {
+            Thread {
+                let handle = FileHandle(forWritingAtPath: pipe)!
+                handle.write(data)
+                try? handle.close()
+            }.start()
+        }
+        feed(headerOnly)
+        #expect(throws: CoreError.invalidPSF(source: pipe, reason: reason)) { try ImageIO.readPSF(pipe) }
+        let psf = try PSF(Image(channels: 1, height: 3, width: 5, pixels: (0..<15).map { Float($0 % 4) }))
+        try ImageIO.writePSF(psf, to: directory + "/k.tif")
+        feed(try Data(contentsOf: URL(fileURLWithPath: directory + "/k.tif")))
+        let (piped, info) = try ImageIO.readPSFWithInfo(pipe)
+        #expect(piped == psf && info.width == 5 && info.height == 3 && info.isFloat)
+    }
 }

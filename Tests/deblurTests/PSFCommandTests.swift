@@ -4,6 +4,20 @@ import Testing
 import _TestSupport
 
 @Suite struct PSFCommandTests {
+    /// An even-sided 16384 × 16384 kernel (a 128 KB file) was decoded whole, 1 GB of samples,
+    /// before its size was refused; the header now decides (ImageIOTests shows no pixel is read).
+    @Test func blurRefusesAnEvenSidedPSFFromItsHeader() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 8, width: 8, value: 0.5), to: dir.file("a.tif").path)
+            try compactGrayTIFF(width: 16384, height: 16384).write(to: dir.file("big.tif"))
+            let result = try dir.deblur("blur", "a.tif", "--psf", "big.tif", "-o", "b.tif")
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr == "Error: invalid PSF big.tif: it is 16384×16384, expected odd width and height "
+                    + "(`deblur psf import` or `PSF.importing` pads it)\n", "\(result)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("b.tif").path))
+        }
+    }
+
     /// MATLAB R2023a: fspecial('motion', 3, 45).
     @Test func motionLength3Angle45MatchesMATLAB() throws {
         try withScratch { dir in
