@@ -45,7 +45,7 @@ public struct SavedRestorations: ItemRestorer {
         if let text = parameters["range"] {
             // The bounds of every data range: dividing by 1e308 made every sample 0.
             guard let value = Double(text), dataRangeLimits.contains(value) else {
-                throw EvaluationError.invalidValue(name: "saved parameter range", value: text, expected: "the value of white of float restorations, a number from 1e-30 to 1e30")
+                throw EvaluationError.invalidValue(name: "saved parameter range", value: text, expected: "the value of white of float restorations, a number from \(dataRangeLimitsText)")
             }
             dataRange = value
         }

@@ -128,6 +128,29 @@ import Testing
         }
     }
 
+    /// The four messages about a data range's bounds say them from `dataRangeLimits`, in the
+    /// words they always had (they were literals beside the check, free to drift from it).
+    @Test func theDataRangeBoundsAreNamedFromTheLimitsChecked() throws {
+        #expect(dataRangeLimitsText == "1e-30 to 1e30")
+        let a = Image(height: 16, width: 16)
+        #expect(throws: EvaluationError.invalidValue(name: "data range", value: "1e+308", expected: "a number from 1e-30 to 1e30")) {
+            _ = try psnr(a, a, dataRange: 1e308)
+        }
+        #expect(throws: EvaluationError.invalidValue(name: "saved parameter range", value: "0",
+                                                     expected: "the value of white of float restorations, a number from 1e-30 to 1e30")) {
+            _ = try SavedRestorations.make(parameters: ["dir": "restored", "range": "0"])
+        }
+        try withScratch { dir in
+            try ImageIO.write(a, to: dir.file("a.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("psf.tif").path)
+            let metrics = try dir.deblur("metrics", "a.tif", "a.tif", "--data-range", "1e308")
+            #expect(metrics.stderrLines.first == "Error: Please give a --data-range from 1e-30 to 1e30 (got 1e+308).", "\(metrics)")
+            let restore = try dir.deblur("deconvolve", "a.tif", "--psf", "psf.tif", "--method", "wiener", "--data-range", "1e31", "-o", "o.tif")
+            #expect(restore.stderrLines.first
+                    == "Error: Please give a --data-range from 1e-30 to 1e30 (the value of white in the image's units; got 1e+31).", "\(restore)")
+        }
+    }
+
     /// With a same-size boundary a PSF larger than the item made a dataset whose every item
     /// every method refuses.
     @Test func synthRefusesAPSFLargerThanItsItemsUnderASameSizeBoundary() throws {

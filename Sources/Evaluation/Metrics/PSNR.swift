@@ -31,8 +31,14 @@ public func psnr(mse: Double, dataRange: Double = 1) -> Double {
 /// an SSIM of NaN and a PSNR of +∞; R = 1e-320 squared to 0).
 public let dataRangeLimits: ClosedRange<Double> = 1e-30...1e30
 
+/// `dataRangeLimits` as every message about a data range writes it: "1e-30 to 1e30" (`%g`,
+/// without the exponent's `+`), so that no message can name other bounds than those checked.
+public let dataRangeLimitsText = [dataRangeLimits.lowerBound, dataRangeLimits.upperBound]
+    .map { String(format: "%g", $0).replacingOccurrences(of: "e+", with: "e") }
+    .joined(separator: " to ")
+
 func checkDataRange(_ dataRange: Double) throws {
     guard dataRangeLimits.contains(dataRange) else {
-        throw EvaluationError.invalidValue(name: "data range", value: String(dataRange), expected: "a number from 1e-30 to 1e30")
+        throw EvaluationError.invalidValue(name: "data range", value: String(dataRange), expected: "a number from \(dataRangeLimitsText)")
     }
 }

@@ -32,7 +32,7 @@ struct MetricOptions: ParsableArguments {
 
     func validate() throws {
         if let crop, crop < 0 { throw ValidationError("Please give --crop ≥ 0 (got \(crop)).") }
-        if let dataRange, !dataRangeLimits.contains(dataRange) { throw ValidationError("Please give a --data-range from 1e-30 to 1e30 (got \(dataRange)).") }
+        if let dataRange, !dataRangeLimits.contains(dataRange) { throw ValidationError("Please give a --data-range from \(dataRangeLimitsText) (got \(dataRange)).") }
     }
 }
 

@@ -101,7 +101,7 @@ func samplesReach(_ image: Image, dataRange: Double?) -> String? {
 /// sample infinite and was blamed on the file.
 func checkDataRange(_ range: Double?) throws {
     if let range, !dataRangeLimits.contains(range) {
-        throw ValidationError("Please give a --data-range from 1e-30 to 1e30 (the value of white in the image's units; got \(range)).")
+        throw ValidationError("Please give a --data-range from \(dataRangeLimitsText) (the value of white in the image's units; got \(range)).")
     }
 }
 
