@@ -1,9 +1,10 @@
 @testable import deblur
 import Testing
 
-/// The hint of "produced non-finite values … nothing written". No cheap input makes a method
-/// come out non-finite from the CLI (RL guards its divisions and keeps the image's flux; a float
-/// TIFF far outside [0, 1] gets the --data-range hint instead), so the hints are tested here.
+/// The hint of "produced non-finite values … nothing written". Few inputs make a method come out
+/// non-finite from the CLI (RL guards its divisions and keeps the image's flux; a float TIFF far
+/// outside [0, 1] gets the --data-range hint instead): a λ at either end of single precision
+/// does, and is run here; the other hints are tested as strings.
 @Suite struct NonFiniteHintTests {
     /// Each option a hint names parses with its method: every method was told "try a larger
     /// --nsr or --lambda", and RL refuses both.
@@ -27,5 +28,32 @@ import Testing
         #expect(Deconvolve.nonFiniteHint(for: .wiener).contains("--nsr"))
         for method in [ClassicalMethodName.tikhonov, .rlTV, .hyperLaplacian] { #expect(Deconvolve.nonFiniteHint(for: method).contains("--lambda")) }
         #expect(Refine.nonFiniteHint.contains("--noise-sigma") && Refine.nonFiniteHint.contains("--model"))
+    }
+
+    /// Tikhonov's λ |R|² of 1e38 and the hyper-Laplacian's β/λ of 1e-37 overflow single
+    /// precision; both were told to move λ further the same way ("try a larger --lambda",
+    /// "try a smaller --lambda (the data weight)"), which only fails again.
+    @Test(arguments: [("tikhonov", "1e38", "try a smaller --lambda (the default is 0.002))"),
+                      ("hyper-laplacian", "1e-37", "try a larger --lambda (the data weight; the image's noise level gives ")])
+    func aLambdaThatOverflowsIsToldToMoveBack(method: String, lambda: String, hint: String) throws {
+        try withScratch { dir in
+            try DeconvolveTests.blurred(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "blurred.tif", "--psf", "psf.tif", "--method", method, "--lambda", lambda,
+                                        "-o", "out.tif", "--quiet")
+            expectCleanFailure(result, naming: "produced non-finite values on blurred.tif", directory: dir, before: before)
+            let first = result.stderrLines.first ?? ""
+            #expect(first.contains("nothing written (" + hint), "\(first)")
+        }
+    }
+
+    /// The direction comes from the value: below tikhonov's usual λ, or above the
+    /// hyper-Laplacian's, the hint is the one given when no --lambda is.
+    @Test func aLambdaOnTheUnstableSideKeepsTheUsualHint() {
+        #expect(Deconvolve.nonFiniteHint(for: .tikhonov, lambda: 1e-6, usualLambda: 0.002) == Deconvolve.nonFiniteHint(for: .tikhonov))
+        #expect(Deconvolve.nonFiniteHint(for: .tikhonov) == "try a larger --lambda")
+        #expect(Deconvolve.nonFiniteHint(for: .hyperLaplacian, lambda: 1e9, usualLambda: 2000) == "try a smaller --lambda (the data weight)")
+        #expect(Deconvolve.nonFiniteHint(for: .hyperLaplacian, lambda: 1, usualLambda: 2000)
+                == "try a larger --lambda (the data weight; the image's noise level gives 2e+03)")
     }
 }

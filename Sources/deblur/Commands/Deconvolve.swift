@@ -137,15 +137,30 @@ struct Deconvolve: ParsableCommand {
 
     /// What to try when `method` came out non-finite on an image of ordinary scale: its own
     /// parameters, the ones that stabilize it (every method was told "--nsr or --lambda", which
-    /// RL refuses both of).
-    static func nonFiniteHint(for method: ClassicalMethodName, acceleration: Bool = false) -> String {
+    /// RL refuses both of). `lambda` is the --lambda given and `usualLambda` the one it should move
+    /// back towards (tikhonov's default, the hyper-Laplacian's from the image's noise level):
+    /// either end of λ fails, so the direction comes from the value (tikhonov with λ = 1e38 was
+    /// told "try a larger --lambda").
+    static func nonFiniteHint(for method: ClassicalMethodName, lambda: Double? = nil, usualLambda: Double? = nil,
+                              acceleration: Bool = false) -> String {
         switch method {
         case .wiener: return "try a larger --nsr, or --noise-sigma"
-        case .tikhonov: return "try a larger --lambda"
+        // λ weighs the regularizer: a small one leaves the inverse unstable, and λ |R|² of a huge
+        // one (1e37 with the Laplacian) overflows single precision.
+        case .tikhonov:
+            if let lambda, let usualLambda, lambda > usualLambda {
+                return "try a smaller --lambda (the default is \(String(format: "%.3g", usualLambda)))"
+            }
+            return "try a larger --lambda"
         // RL-TV's λ weighs the TV term in a divisor 1 − λ div(∇x/|∇x|): larger λ diverges.
         case .rlTV: return "try a smaller --lambda, or fewer --iterations"
-        // The hyper-Laplacian's λ weighs the data: smaller regularizes more.
-        case .hyperLaplacian: return "try a smaller --lambda (the data weight)"
+        // The hyper-Laplacian's λ weighs the data: smaller regularizes more, but the x-step's
+        // β/λ of a tiny one (1e-37) overflows single precision.
+        case .hyperLaplacian:
+            if let lambda, let usualLambda, lambda < usualLambda {
+                return "try a larger --lambda (the data weight; the image's noise level gives \(String(format: "%.3g", usualLambda)))"
+            }
+            return "try a smaller --lambda (the data weight)"
         case .rl: return "try fewer --iterations or a --damping threshold" + (acceleration ? ", or leave out --acceleration" : "")
         }
     }
@@ -241,7 +256,13 @@ struct Deconvolve: ParsableCommand {
         guard restored.isFinite else {
             // Samples far outside the nominal [0, 1] (a float TIFF in raw units) can overflow the
             // single-precision transforms, which no regularization weight cures.
-            let hint = samplesReach(blurred, dataRange: dataRange) ?? Self.nonFiniteHint(for: method, acceleration: acceleration)
+            let usualLambda: Double? = switch method {
+            case .tikhonov: Double(Tikhonov().lambda)
+            case .hyperLaplacian: (restorer as? HyperLaplacian).map { var auto = $0; auto.lambda = nil; return Double(auto.effectiveLambda(for: blurred.channel(0))) }
+            default: nil
+            }
+            let hint = samplesReach(blurred, dataRange: dataRange)
+                ?? Self.nonFiniteHint(for: method, lambda: lambda, usualLambda: usualLambda, acceleration: acceleration)
             throw CLIError("\(restorer.name) produced non-finite values on \(image); nothing written (\(hint))")
         }
         if let trace {
