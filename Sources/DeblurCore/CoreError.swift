@@ -8,6 +8,8 @@ public enum CoreError: Error, CustomStringConvertible, Equatable {
     case sizeMismatch(String)
     /// A file could not be written or renamed into place.
     case writeFailed(path: String, reason: String)
+    /// A file or pipe could not be read (`readWhole`); `reason` is the system's, in lower case.
+    case readFailed(path: String, reason: String)
     /// A resource folder of the package (the kernel bank, the shipped model) is not where the
     /// executable can find it; `searched` lists the places looked in.
     case missingResource(name: String, searched: [String])
@@ -18,6 +20,7 @@ public enum CoreError: Error, CustomStringConvertible, Equatable {
         case let .invalidValue(name, value, expected): return "invalid \(name) \(value): expected \(expected)"
         case let .sizeMismatch(message): return message
         case let .writeFailed(path, reason): return "cannot write \(path): \(reason)"
+        case let .readFailed(path, reason): return "cannot read \(path): \(reason)"
         case let .missingResource(name, searched):
             return "cannot find the resource folder \(name) (looked in \(searched.joined(separator: ", "))): "
                 + "keep the .resources folders of the build beside the executable, install with `make install PREFIX=…`, "

@@ -27,3 +27,28 @@ public func streamKind(of path: String) -> String? {
     default: return nil
     }
 }
+
+/// The whole contents of `path`, opened once and read to its end: a file, or everything written
+/// into a pipe (a shell's `<(…)`, a named pipe) until its writer closes it. A pipe gives its bytes
+/// only once, so a reader that needs them twice (a file's magic, then its decoder) takes them from here.
+/// - Throws: `CoreError.readFailed` naming `path`, with the system's reason ("no such file or
+///   directory", "is a directory", "permission denied"), or "a socket, not a file".
+public func readWhole(_ path: String) throws -> Data {
+    func failure(_ code: Int32) -> CoreError {
+        let reason = String(cString: strerror(code))
+        return .readFailed(path: path, reason: reason.prefix(1).lowercased() + reason.dropFirst())
+    }
+    // Opening a socket fails as "no such device or address".
+    if streamKind(of: path) == "a socket" { throw CoreError.readFailed(path: path, reason: "a socket, not a file") }
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw failure(errno) }
+    defer { close(descriptor) }
+    var data = Data()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count > 0 { data.append(chunk, count: count) }
+        else if count == 0 { return data }
+        else if errno != EINTR { throw failure(errno) }
+    }
+}

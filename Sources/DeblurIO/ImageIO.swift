@@ -154,15 +154,14 @@ public enum ImageIO {
     /// a pipe gives neither, and a second open of a named pipe waits for a new writer forever.
     static func readingFile<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
         guard let kind = streamKind(of: path) else { return try body(path) }
-        guard kind == "a pipe", let stream = FileHandle(forReadingAtPath: path) else {
+        guard kind == "a pipe" else {
             throw IOError.unsupported(path: path, reason: "\(kind), not a file: images are read from files and pipes (save it to a file first)")
         }
         let data: Data
         do {
-            defer { try? stream.close() }
-            data = try stream.readToEnd() ?? Data()
-        } catch {
-            throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(error.localizedDescription)")
+            data = try readWhole(path)
+        } catch CoreError.readFailed(_, let reason) {
+            throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(reason)")
         }
         let copy = (NSTemporaryDirectory() as NSString).appendingPathComponent("deblurkit-pipe-") + UUID().uuidString
         let token = InterruptCleanup.register(copy)

@@ -125,6 +125,19 @@ import Testing
         }
     }
 
+    /// A folder given as a part (the dataset, say) was refused with Foundation's dump ("Error
+    /// Domain=NSCocoaErrorDomain Code=256 …"), or as another user with "the directory … is not
+    /// writable": reasons for writing, given for a read.
+    @Test func aMergePartThatIsAFolderIsNamedSo() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("compare", "--merge", "ds", "--csv", "-")
+            expectCleanFailure(result, naming: "ds", directory: dir, before: before)
+            #expect(result.stderrLines.first == "Error: cannot read comparison report ds: is a directory", "\(result)")
+        }
+    }
+
     /// A job array's shards, merged, give the CSV of one run (timings aside) and its table.
     @Test func threeShardsMergedEqualOneRun() throws {
         try withScratch { dir in

@@ -239,16 +239,11 @@ struct Compare: ParsableCommand {
         let parts = try merge.map { path -> (source: String, comparison: Comparison) in
             let data: Data
             do {
-                // A part is read once, whole: a pipe (`--merge <(ssh node cat part.json)`) is read as
-                // a stream, which Data(contentsOf:) refused as "permission denied".
-                if streamKind(of: path) != nil, let handle = FileHandle(forReadingAtPath: path) {
-                    defer { try? handle.close() }
-                    data = try handle.readToEnd() ?? Data()
-                } else {
-                    data = try Data(contentsOf: URL(fileURLWithPath: path))
-                }
-            } catch {
-                throw CLIError("cannot read comparison report \(path): \(fileErrorReason(error, path: path))")
+                // A part is read once, whole, as a stream: a pipe (`--merge <(ssh node cat part.json)`)
+                // too, which Data(contentsOf:) refused as "permission denied".
+                data = try readWhole(path)
+            } catch CoreError.readFailed(_, let reason) {
+                throw CLIError("cannot read comparison report \(path): \(reason)")
             }
             return (path, try Comparison.parseJSON(data, source: path))
         }
