@@ -60,7 +60,7 @@ struct Train: ParsableCommand {
     var optimizer: OptimizerKind = .adam
     @Option(help: "Base learning rate.")
     var lr: Float = 1e-3
-    @Option(help: "Decoupled weight decay, adam and adamw only (0 with adamw means 1e-4).")
+    @Option(help: "Decoupled weight decay, adam and adamw only (0 with adamw means 1e-4); lr × weight decay must stay below 1.")
     var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule (constant, step, cosine).")
     var schedule: LearningRateSchedule.Kind = .cosine
