@@ -19,6 +19,8 @@ enum TIFFReader {
         var minIsWhite: Bool
         var hasAlpha: Bool
         var orientation: Int
+        /// The Compression tag's value (`COMPRESSION_NONE` when absent).
+        var compression: Int32
         /// Gray samples packed below a byte, or palette indices: read through a table.
         var indexed: Indexed? = nil
 
@@ -203,7 +205,7 @@ enum TIFFReader {
         let hasAlpha = extras.contains { Int32($0) == EXTRASAMPLE_ASSOCALPHA || Int32($0) == EXTRASAMPLE_UNASSALPHA }
         var page = Page(width: Int(width), height: Int(height), samplesPerPixel: samples, colorChannels: colorChannels,
                         bitsPerSample: bits, type: type, planar: planar && samples > 1, minIsWhite: minIsWhite, hasAlpha: hasAlpha,
-                        orientation: Int(handle.get(TIFFTAG_ORIENTATION, as: UInt16.self, defaulted: false) ?? 1))
+                        orientation: Int(handle.get(TIFFTAG_ORIENTATION, as: UInt16.self, defaulted: false) ?? 1), compression: compression)
         let indexBits = packed ? bits : type.bytes * 8
         if palette {
             guard let map = handle.colormap(bits: indexBits) else {
@@ -233,8 +235,7 @@ enum TIFFReader {
         // than the header's size (a last strip written for all its rows, or a wrong width) then
         // comes back with its samples never written (uninitialised memory, different on every
         // run). zlib, the other decoder, decodes the first rows as every other reader does.
-        let compression = Int32(handle.get(TIFFTAG_COMPRESSION, as: UInt16.self) ?? UInt16(COMPRESSION_NONE))
-        if compression == COMPRESSION_ADOBE_DEFLATE || compression == COMPRESSION_DEFLATE {
+        if page.compression == COMPRESSION_ADOBE_DEFLATE || page.compression == COMPRESSION_DEFLATE {
             try? handle.set(TIFFTAG_DEFLATE_SUBCODEC, Int(DEFLATE_SUBCODEC_ZLIB))
         }
         return try SampleConversion.makeImage(channels: page.colorChannels, height: page.height, width: page.width) { out in
