@@ -214,13 +214,11 @@ public final class Trainer {
         guard case .number(let recordedStep)? = model.header.training["step"] else {
             throw RefinementError.invalidModelFile(path: path, reason: "no training step in the header: not a checkpoint")
         }
-        // Counts come from the header as Doubles; an edited or foreign checkpoint may hold 1e300
-        // or -5 there, which trapped when converted to Int.
         func count(_ value: Double, _ name: String, least: Double = 0) throws -> Int {
-            guard value >= least, value <= 0x1p53, value == value.rounded() else {
+            guard let whole = Self.wholeNumber(value, least: least) else {
                 throw RefinementError.invalidModelFile(path: path, reason: "training \(name) is \(value), expected a whole number ≥ \(Int(least))")
             }
-            return Int(value)
+            return whole
         }
         let recorded = try count(recordedStep, "step")
         let now = self.model(metrics: nil).header
@@ -293,6 +291,14 @@ public final class Trainer {
         return differences
     }
 
+    /// `value` as an Int when it is a whole number from `least` to 2⁵³. Counts come from a
+    /// model file's header as Doubles; an edited or foreign file may hold 1e300 or -5 there,
+    /// which trapped when converted to Int.
+    static func wholeNumber(_ value: Double, least: Double = 0) -> Int? {
+        guard value >= least, value <= 0x1p53, value == value.rounded() else { return nil }
+        return Int(value)
+    }
+
     /// Takes up the best model so far, which `output` holds and whose validation PSNR `psnr`
     /// the checkpoint records, as the one later epochs have to beat. When `output` no longer
     /// holds it (deleted, unreadable, or another model), the checkpoint's own weights are that
@@ -306,7 +312,7 @@ public final class Trainer {
                                      basePSNR: v["base_psnr"] ?? .nan, baseSSIM: v["base_ssim"] ?? .nan)
         }
         func steps(_ m: RefinerModel) -> Int {
-            if case .number(let n)? = m.header.training["steps"] { return Int(n) }
+            if case .number(let n)? = m.header.training["steps"], let whole = Self.wholeNumber(n) { return whole }
             return -1
         }
         var found: RefinerModel?

@@ -319,6 +319,25 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == written)
     }
 
+    /// The step count a resume reports for the model it rewrites comes from the header as a
+    /// Double: an edited checkpoint's 1e300 trapped converting it; it is reported unknown (-1).
+    @Test func aResumeRewritingFromACheckpointWithAnImpossibleStepCountDoesNotTrap() throws {
+        let output = temporaryPath("edited-steps.model")
+        defer { removeTemporary(output); removeTemporary(output + ".checkpoint") }
+        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil).run()
+        let psnr = try #require(ModelFile.read(output).model.header.metrics["psnr"])
+        try FileManager.default.removeItem(atPath: output)
+        var (model, extra) = try ModelFile.read(output + ".checkpoint")
+        try #require(model.header.metrics["psnr"] == psnr, "the last epoch should be the best here")
+        model.header.training["steps"] = .number(1e300)
+        try ModelFile.write(model, extra: extra.keys.sorted().map { ($0, extra[$0]!) }, to: output + ".checkpoint")
+        let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+        try resumed.resume()
+        #expect(resumed.resumedOutput == .restored(problem: "is missing", step: -1, psnr: psnr))
+        #expect(Trainer.wholeNumber(4) == 4 && Trainer.wholeNumber(0x1p53) == 1 << 53)
+        #expect(Trainer.wholeNumber(1e300) == nil && Trainer.wholeNumber(2.5) == nil && Trainer.wholeNumber(-1) == nil && Trainer.wholeNumber(0, least: 1) == nil)
+    }
+
     @Test func fineTuningStartsFromTheGivenWeightsAndRecordsThem() throws {
         let pretrained = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
         let model = try pretrained.run()
