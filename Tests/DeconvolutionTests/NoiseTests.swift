@@ -49,6 +49,19 @@ import _TestSupport
         #expect(q16.pixels[3] == Float(6554) / 65535)
     }
 
+    /// Floats whose Float32 product v·(2^b − 1) rounds onto k + ½: the nearest level is that of the
+    /// exact product, ⌊v·(2^b − 1) + ½⌋ (NumPy's `np.floor(np.float64(v) * L + 0.5)`, the integer
+    /// writers' rule), not the even one `(v * L).rounded(.toNearestOrEven)` gave (3 ↔ 4, 129 ↔ 128, …).
+    @Test func quantizationTakesTheNearestLevelOfTheExactProductNextToATie() throws {
+        let image = Image(height: 1, width: 6, pixels: [989_888_641, 1_008_771_233, 945_815_776, 989_888_641,
+                                                        1_036_833_997, 1_065_216_382].map { Float(bitPattern: $0) })
+        var rng = SeededRandom(seed: 3)
+        let q8 = try addNoise(image, NoiseModel(quantizeBits: 8), rng: &rng)
+        #expect(Array(q8.pixels[0..<2]) == [Float(1) / 255, Float(3) / 255])
+        let q16 = try addNoise(image, NoiseModel(quantizeBits: 16), rng: &rng)
+        #expect(Array(q16.pixels[2...]) == [3, 129, 6555, 65001].map { Float($0) / 65535 })
+    }
+
     @Test func sameSeedGivesTheSameNoiseAndCombinedModelsRun() throws {
         let image = randomImage(height: 32, width: 32, seed: 4)
         let model = NoiseModel(gaussianSigma: 0.01, poissonPeak: 1000, quantizeBits: 16)
