@@ -117,6 +117,23 @@ import Testing
         }
     }
 
+    /// A report on a full device costs neither the reports after it nor the table: the first
+    /// failed write ended the run, so `--json` (written after `--html`) and the table were lost
+    /// with it, and a long run's results with them.
+    @Test func aReportThatCannotBeWrittenLeavesTheOtherOutputs() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--csv", "r.csv", "--html", "/dev/full",
+                                        "--json", "r.json", "--quiet")
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines == ["Error: cannot write /dev/full: No space left on device"], "\(result)")
+            #expect(result.stdout.contains("| blurred |"), "\(result)")
+            let json = try String(contentsOf: dir.file("r.json"), encoding: .utf8)
+            #expect(json.contains("deblurkit-comparison"))
+            #expect(try String(contentsOf: dir.file("r.csv"), encoding: .utf8).hasPrefix("item,kernel,noise_sigma,method,"))
+        }
+    }
+
     /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
     @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
         try withScratch { dir in

@@ -11,7 +11,8 @@ struct Compare: ParsableCommand {
         rl:iterations=30,boundary=masked, rl-tv, hyper-laplacian, cnn:model=FILE, saved:dir=FOLDER (restorations \
         made elsewhere, FOLDER/<item id>.tif or .png). Every item is restored by every \
         method and scored against its sharp image; items run in parallel. Prints the summary table (Markdown) on \
-        stdout; failed items are listed and make the exit status 1 after all outputs are written.
+        stdout; failed items, and reports that cannot be written, are listed and make the exit status 1 after all \
+        other outputs are written.
         Large datasets: run shards (--shard K/N --json part-K.json, e.g. as a job array), then \
         deblur compare --merge part-*.json --report ... (Examples/slurm/compare-array.sh).
         """)
@@ -225,12 +226,15 @@ struct Compare: ParsableCommand {
             try runner.run(items: items, specs: specs, factory: .standard(itemIDs: data.items.map(\.id)))
         }
         bar.finish()
+        var unwritten: [Error] = []
         if let tunedMethods {
             let tuned = Dictionary(uniqueKeysWithValues: result.tuning.map { ($0.method, $0.tunedSpec.description) })
             let list = specs.map { tuned[$0.description] ?? $0.description }.joined(separator: ",")
-            if tunedMethods == "-" { print(list) } else { try writeAtomically(Data((list + "\n").utf8), to: tunedMethods) }
+            if tunedMethods == "-" { print(list) } else {
+                do { try writeAtomically(Data((list + "\n").utf8), to: tunedMethods) } catch { unwritten.append(error) }
+            }
         }
-        try emit(result)
+        try emit(result, unwritten: unwritten)
     }
 
     /// The `--merge` inputs read and merged, with `--baseline` applied: win counts come from
@@ -257,8 +261,9 @@ struct Compare: ParsableCommand {
         return merged
     }
 
-    /// Writes the requested reports, prints the table, and fails (after writing) if any result failed.
-    func emit(_ result: Comparison) throws {
+    /// Writes the requested reports, prints the table, and fails (after writing) if any result
+    /// failed or any output could not be written (`unwritten`: the failures so far).
+    func emit(_ result: Comparison, unwritten: [Error] = []) throws {
         // The intervals to the baseline are bootstrapped once for all the reports that show them
         // (0.9 s each at 5 000 items × 3 methods, 15 s at 100 000), and only if one is asked for.
         lazy var againstBaseline = result.againstBaseline
@@ -272,9 +277,12 @@ struct Compare: ParsableCommand {
             }
         }
         var printed = false
+        var unwritten = unwritten
         for case let (option, given?) in outputs where option != "--tuned-methods" {
-            if given == "-" { print(render(option), terminator: ""); printed = true }
-            else { try writeAtomically(Data(render(option).utf8), to: given) }
+            if given == "-" { print(render(option), terminator: ""); printed = true; continue }
+            // A report that cannot be written (a full disk) does not cost the others, nor the
+            // table: the run's results would be lost with them.
+            do { try writeAtomically(Data(render(option).utf8), to: given) } catch { unwritten.append(error) }
         }
         if !printed && tunedMethods != "-" {
             print(MarkdownReport.headline(result) + "\n")
@@ -287,7 +295,12 @@ struct Compare: ParsableCommand {
                 writeStandardError("failed: item \(f.item)\(f.method.map { ", \($0)" } ?? ""): \(f.reason)\n")
             }
             if failures.count > 20 { writeStandardError("… and \(failures.count - 20) more (see the report)\n") }
-            throw CLIError("\(result.failedResultCount) item/method result(s) failed out of \(result.items.count * result.methods.count)")
         }
+        var errors = unwritten.map { "\($0)" }
+        if !failures.isEmpty {
+            errors.append("\(result.failedResultCount) item/method result(s) failed out of \(result.items.count * result.methods.count)")
+        }
+        for message in errors.dropLast() { writeStandardError("Error: \(message)\n") }
+        if let last = errors.last { throw CLIError(last) }
     }
 }
