@@ -25,6 +25,32 @@ import _TestSupport
         }
     }
 
+    /// The FFTW wisdom cache is replaced atomically: a rewrite that fails part-way (a file-size
+    /// limit of 0 stands in for a full disk) keeps the wisdom gathered before.
+    /// fftwf_export_wisdom_to_filename truncated the file first and left it empty.
+    @Test func aWisdomFileThatCannotBeRewrittenIsKept() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            var environment = ProcessInfo.processInfo.environment
+            environment["XDG_CACHE_HOME"] = dir.file("cache").path
+            let arguments = ["deconvolve", "blurred.tif", "--psf", "psf.tif", "--method", "wiener", "--boundary", "reflect", "--quiet", "-o"]
+            let first = try CLI.run(arguments + ["out.tif"], in: dir, environment: environment)
+            try #require(first.status == 0, "\(first)")
+            let wisdom = dir.file("cache/deblurkit/fftw-wisdom")
+            let before = try Data(contentsOf: wisdom)
+            try #require(!before.isEmpty)
+            // No regular file may grow (SIGXFSZ ignored, so writes fail with EFBIG); the image
+            // goes to /dev/null through a link, stdout and stderr too.
+            try FileManager.default.createSymbolicLink(atPath: dir.file("null.png").path, withDestinationPath: "/dev/null")
+            let limited = try CLI.run(["-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\" >/dev/null 2>&1", try CLI.executable.get().path]
+                                          + arguments + ["null.png"],
+                                      in: dir, binary: URL(fileURLWithPath: "/bin/sh"), environment: environment)
+            #expect(limited.status == 0, "\(limited)")
+            #expect(try Data(contentsOf: wisdom) == before)
+            #expect(dir.file("cache/deblurkit").listing() == ["fftw-wisdom"])
+        }
+    }
+
     /// Without noise, blurring a constant image by a normalized PSF leaves it constant.
     @Test func blurOfAConstantImageIsThatConstant() throws {
         try withScratch { dir in

@@ -124,14 +124,20 @@ public enum FFT {
         return fftwf_import_wisdom_from_filename(path) != 0
     }
 
-    /// Saves the wisdom gathered so far to `path` (default under the user's cache directory).
+    /// Saves the wisdom gathered so far to `path` (default under the user's cache directory),
+    /// atomically; returns whether it was written.
     @discardableResult
     public static func exportWisdom(to path: String = defaultWisdomPath) -> Bool {
         lock.lock(); defer { lock.unlock() }
         initializeLocked()
+        // Not fftwf_export_wisdom_to_filename: it truncates the file first, so a full disk left
+        // an empty or cut file in place of the wisdom gathered so far (and another process
+        // could read it half-written).
+        guard let text = fftwf_export_wisdom_to_string() else { return false }
+        defer { free(text) }
         let directory = parentPath(of: path)
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return fftwf_export_wisdom_to_filename(path) != 0
+        return (try? writeAtomically(Data(bytes: text, count: strlen(text)), to: path)) != nil
     }
 
     /// `$XDG_CACHE_HOME/deblurkit/fftw-wisdom`, or `~/.cache/deblurkit/fftw-wisdom`.
