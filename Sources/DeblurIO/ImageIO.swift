@@ -182,11 +182,13 @@ public enum ImageIO {
     }
 
     /// Writes images as the pages of one 32-bit float TIFF, atomically.
+    /// - Parameter reportedAs: the name errors give the file (the final one, when `path` is a
+    ///   temporary file that the caller renames later); default `path`.
     /// - Throws: `IOError.unsupported` for an empty list or a channel count other than 1 or 3;
     ///   `.writeFailed`.
-    public static func writeTIFFPages(_ pages: [Image], to path: String) throws {
-        guard !pages.isEmpty else { throw IOError.unsupported(path: path, reason: "no pages to write") }
-        try TIFFWriter.write(pages, to: path, depth: .float32)
+    public static func writeTIFFPages(_ pages: [Image], to path: String, reportedAs name: String? = nil) throws {
+        guard !pages.isEmpty else { throw IOError.unsupported(path: name ?? path, reason: "no pages to write") }
+        try TIFFWriter.write(pages, to: path, depth: .float32, reportedAs: name)
     }
 
     /// Reads a PSF file (float TIFF, or PNG for viewing) and validates it (`PSF.init`).

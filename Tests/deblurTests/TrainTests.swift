@@ -370,6 +370,24 @@ enum TrainedModel {
         }
     }
 
+    /// A graph that cannot be written (a full device) over a folder of an earlier export's
+    /// samples leaves those as they were: the new samples replaced them, then were removed,
+    /// and the folder was left empty.
+    @Test func anUnwritableGraphKeepsTheEarlierSamples() throws {
+        try withScratch { dir in
+            try TrainedModel.copy(to: dir)
+            let first = try dir.deblur("export-onnx", "m.model", "-o", "m.onnx", "--samples", "samples", "--sample-size", "8")
+            try #require(first.status == 0, "\(first)")
+            let names = dir.file("samples").listing()
+            let before = try names.map { try Data(contentsOf: dir.file("samples/\($0)")) }
+            let result = try dir.deblur("export-onnx", "m.model", "-o", "/dev/full", "--samples", "samples", "--sample-size", "8", "--seed", "1")
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines == ["Error: cannot write /dev/full: No space left on device"], "\(result)")
+            #expect(dir.file("samples").listing() == names)
+            #expect(try names.map { try Data(contentsOf: dir.file("samples/\($0)")) } == before)
+        }
+    }
+
     @Test func missingModelExitsOneWithoutOutput() throws {
         try withScratch { dir in
             let result = try dir.deblur("export-onnx", "none.model", "-o", "m.onnx")

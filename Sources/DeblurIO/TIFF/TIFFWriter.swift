@@ -6,8 +6,9 @@ import Foundation
 /// 256 KiB, no date or software tags, so the same image always gives the same bytes.
 enum TIFFWriter {
     /// Writes `pages` (1 or 3 channels each) to `path` atomically; more than one page
-    /// marks each as a page (SubfileType page, PageNumber i of n).
-    static func write(_ pages: [Image], to path: String, depth: SampleDepth) throws {
+    /// marks each as a page (SubfileType page, PageNumber i of n). Errors name `reportedAs`
+    /// (the final name, when `path` is a temporary file of the caller's) or `path`.
+    static func write(_ pages: [Image], to path: String, depth: SampleDepth, reportedAs name: String? = nil) throws {
         guard !pages.isEmpty else { throw IOError.writeFailed(path: path, reason: "no pages to write") }
         for (index, page) in pages.enumerated() {
             guard page.channels == 1 || page.channels == 3 else {
@@ -22,7 +23,7 @@ enum TIFFWriter {
         // Classic TIFF addresses 4 GiB; larger files need BigTIFF.
         let mode = totalBytes > 4_000_000_000 ? "w8" : "w"
         try writeAtomically(to: path) { temporary in
-            let handle = try TIFFHandle.open(temporary, mode: mode, reportedPath: path)
+            let handle = try TIFFHandle.open(temporary, mode: mode, reportedPath: name ?? path)
             for (index, page) in pages.enumerated() {
                 try writePage(page, handle: handle, type: type, index: index, count: pages.count)
             }

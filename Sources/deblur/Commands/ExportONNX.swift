@@ -31,30 +31,38 @@ struct ExportONNX: ParsableCommand {
 
     func run() throws {
         let refiner = try ModelFile.read(model).model
-        // The samples come first: if they cannot be written, no ONNX file is left behind either;
-        // and if the ONNX file cannot be written, the samples written for it are removed.
-        var written: [String] = []
+        var files: [(path: String, plane: Image)] = []
+        if let samples {
+            let m = refiner.network.architecture.sizeMultiple
+            let size = max(m, (sampleSize + m - 1) / m * m)
+            var rng = SeededRandom(seed: seed)
+            let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
+            var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
+            x.data = planes.flatMap(\.pixels)
+            let y = refiner.network(x)
+            for (name, plane) in zip(refiner.network.architecture.inputs.map(\.rawValue) + ["output"], planes + [y.image(0)]) {
+                files.append(((samples as NSString).appendingPathComponent(name + ".tif"), plane))
+            }
+        }
+        // All or nothing: each sample goes to a temporary file, renamed over its name only once
+        // the ONNX file is written, so a failure (a full disk) leaves no sample without its graph
+        // and the previous export's samples as they were. (Removing the new samples after a
+        // failed ONNX write removed the files they had replaced.)
+        func write(_ pending: ArraySlice<(path: String, plane: Image)>) throws {
+            guard let (path, plane) = pending.first else { return try ONNXExport.write(refiner, to: output) }
+            try writeAtomically(to: path) { temporary in
+                try ImageIO.writeTIFFPages([plane], to: temporary, reportedAs: path)
+                try write(pending.dropFirst())
+            }
+        }
         var createdFolder = false
         do {
             if let samples {
                 createdFolder = !FileManager.default.fileExists(atPath: samples)
                 try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
-                let m = refiner.network.architecture.sizeMultiple
-                let size = max(m, (sampleSize + m - 1) / m * m)
-                var rng = SeededRandom(seed: seed)
-                let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
-                var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
-                x.data = planes.flatMap(\.pixels)
-                let y = refiner.network(x)
-                for (name, plane) in zip(refiner.network.architecture.inputs.map(\.rawValue) + ["output"], planes + [y.image(0)]) {
-                    let path = (samples as NSString).appendingPathComponent(name + ".tif")
-                    try ImageIO.writeTIFFPages([plane], to: path)
-                    written.append(path)
-                }
             }
-            try ONNXExport.write(refiner, to: output)
+            try write(files[...])
         } catch {
-            for path in written { try? FileManager.default.removeItem(atPath: path) }
             if createdFolder, let samples, (try? FileManager.default.contentsOfDirectory(atPath: samples))?.isEmpty == true {
                 try? FileManager.default.removeItem(atPath: samples)
             }
