@@ -196,14 +196,19 @@ public enum ImageIO {
 
     /// Reads and validates a PSF file, and reports its header (a pipe is read once, into one
     /// temporary copy). The size rule (odd width and height) is checked on the header, before
-    /// any pixel is decoded.
-    /// - Throws: as `read(_:)`; `CoreError.invalidPSF` for a file that is not a valid PSF.
-    public static func readPSFWithInfo(_ path: String) throws -> (psf: PSF, info: ImageFileInfo) {
+    /// any pixel is decoded, and so is `checkHeader` (given the header's height and width): a
+    /// caller that will refuse a PSF larger than its image says so before the decoding.
+    /// - Throws: as `read(_:)`; `CoreError.invalidPSF` for a file that is not a valid PSF;
+    ///   whatever `checkHeader` throws.
+    public static func readPSFWithInfo(_ path: String,
+                                       checkHeader: (_ height: Int, _ width: Int) throws -> Void = { _, _ in })
+        throws -> (psf: PSF, info: ImageFileInfo) {
         try readingFile(path) { file in
             // A kernel of 16384 × 16384, even-sided, was decoded whole (1 GB of samples) before
             // PSF.init refused a size its header gives.
             let header = try info(file)
             try PSF.checkSize(height: header.height, width: header.width, source: path)
+            try checkHeader(header.height, header.width)
             let (image, read) = try readWithInfo(file)
             return (try PSF(image.channels == 1 ? image : image.luminance(), source: path), read)
         }

@@ -18,6 +18,26 @@ import _TestSupport
         }
     }
 
+    /// A PSF larger than the image was refused only after it was decoded (a 4097² kernel cost
+    /// ~90 MB first); the header now decides. The kernel here is a header with no pixels behind
+    /// it: decoding it would fail with another message.
+    @Test(arguments: [(["deconvolve", "a.tif", "--psf", "big.tif", "--method", "wiener"],
+                       "Error: a.tif: PSF of 4097×4097 is larger than the image of 8×8: expected a PSF no larger than the image\n"),
+                      (["refine", "a.tif", "--psf", "big.tif"],
+                       "Error: a.tif: PSF of 4097×4097 is larger than the image of 8×8: expected a PSF no larger than the image\n"),
+                      (["blur", "a.tif", "--psf", "big.tif", "--boundary", "valid"],
+                       "Error: valid blur needs an image at least as large as the PSF: image 8×8, PSF 4097×4097\n")])
+    func aPSFLargerThanTheImageIsRefusedFromItsHeader(arguments: [String], message: String) throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 8, width: 8, value: 0.5), to: dir.file("a.tif").path)
+            try compactGrayTIFF(width: 4097, height: 4097, pixels: false).write(to: dir.file("big.tif"))
+            let before = dir.listing()
+            let result = try dir.deblur(arguments + ["-o", "b.tif"])
+            #expect(result.stderr == message, "\(result)")
+            expectCleanFailure(result, naming: "4097×4097", directory: dir, before: before)
+        }
+    }
+
     /// MATLAB R2023a: fspecial('motion', 3, 45).
     @Test func motionLength3Angle45MatchesMATLAB() throws {
         try withScratch { dir in

@@ -24,6 +24,19 @@ public enum BoundaryHandling: String, Sendable, CaseIterable, Codable {
     case circular, reflect, taper, masked
 }
 
+extension PSF {
+    /// Throws the refusal every restorer (and `edgeTapered`) gives a PSF of `height × width`
+    /// larger than an image of `imageHeight × imageWidth`, from the two sizes alone: like
+    /// `PSF.checkSize`, it lets a PSF file's header be refused before its pixels are decoded.
+    /// - Throws: `DeconvolutionError.invalidInput` naming both sizes.
+    public static func checkFits(height: Int, width: Int, imageHeight: Int, imageWidth: Int) throws {
+        guard height <= imageHeight && width <= imageWidth else {
+            throw DeconvolutionError.invalidInput(
+                "PSF of \(height)×\(width) is larger than the image of \(imageHeight)×\(imageWidth): expected a PSF no larger than the image")
+        }
+    }
+}
+
 /// The working domain of one restoration: the padded FFT size and where the observed window
 /// sits inside it. Internal: each restorer builds one per call and reuses it for every channel.
 struct RestorationDomain {
@@ -40,10 +53,7 @@ struct RestorationDomain {
     /// The domain for an observation of `height × width` deconvolved by `psf`.
     /// - Throws: `DeconvolutionError.invalidInput` when the PSF is larger than the image.
     init(height: Int, width: Int, psf: PSF, boundary: BoundaryHandling) throws {
-        guard psf.height <= height && psf.width <= width else {
-            throw DeconvolutionError.invalidInput(
-                "PSF of \(psf.height)×\(psf.width) is larger than the image of \(height)×\(width): expected a PSF no larger than the image")
-        }
+        try PSF.checkFits(height: psf.height, width: psf.width, imageHeight: height, imageWidth: width)
         self.height = height
         self.width = width
         self.boundary = boundary

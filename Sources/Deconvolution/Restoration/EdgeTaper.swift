@@ -21,10 +21,7 @@ import DeblurCore
 /// Reference: MATLAB Image Processing Toolbox, `edgetaper`; R. L. Lagendijk, J. Biemond,
 /// "Iterative Identification and Restoration of Images", 1991.
 public func edgeTapered(_ image: Image, psf: PSF) throws -> Image {
-    guard psf.height <= image.height && psf.width <= image.width else {
-        throw DeconvolutionError.invalidInput(
-            "PSF of \(psf.height)×\(psf.width) is larger than the image of \(image.height)×\(image.width): expected a PSF no larger than the image")
-    }
+    try PSF.checkFits(height: psf.height, width: psf.width, imageHeight: image.height, imageWidth: image.width)
     let h = image.height, w = image.width
     var rowProjection = [Double](repeating: 0, count: psf.height)
     var columnProjection = [Double](repeating: 0, count: psf.width)

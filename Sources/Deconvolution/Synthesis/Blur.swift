@@ -11,6 +11,16 @@ public enum BlurBoundary: String, Sendable, CaseIterable, Codable {
     /// Only the fully covered part: output smaller by the PSF size − 1.
     case valid
 
+    /// Throws the refusal `blur` gives a PSF of `psfHeight × psfWidth` that does not fit in an
+    /// image of `imageHeight × imageWidth` for this boundary (only `valid` needs it to fit), from
+    /// the sizes alone: a PSF file's header can be refused before its pixels are decoded.
+    /// - Throws: `DeconvolutionError.invalidInput` naming both sizes.
+    public func checkFits(psfHeight: Int, psfWidth: Int, imageHeight: Int, imageWidth: Int) throws {
+        guard self != .valid || (imageHeight >= psfHeight && imageWidth >= psfWidth) else {
+            throw DeconvolutionError.invalidInput("valid blur needs an image at least as large as the PSF: image \(imageHeight)×\(imageWidth), PSF \(psfHeight)×\(psfWidth)")
+        }
+    }
+
     /// The padding that turns this boundary into a `valid` convolution, or nil for `valid`.
     var padding: PaddingMode? {
         switch self {
@@ -80,9 +90,7 @@ public final class Convolver {
             source = image.padded(top: psf.centerY, bottom: psf.height - 1 - psf.centerY,
                                   left: psf.centerX, right: psf.width - 1 - psf.centerX, mode: mode)
         } else {
-            guard image.height >= psf.height && image.width >= psf.width else {
-                throw DeconvolutionError.invalidInput("valid blur needs an image at least as large as the PSF: image \(image.height)×\(image.width), PSF \(psf.height)×\(psf.width)")
-            }
+            try boundary.checkFits(psfHeight: psf.height, psfWidth: psf.width, imageHeight: image.height, imageWidth: image.width)
             source = image
         }
         return convolveValid(source, psf)

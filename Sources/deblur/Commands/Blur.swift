@@ -35,7 +35,9 @@ struct Blur: ParsableCommand {
             throw CLIError("\(image) contains \(input.nonFiniteCount) NaN or infinite samples: expected finite values; nothing written")
         }
         noteNoiseScale(of: input)
-        let kernel = try loadPSF(psf)
+        let kernel = try loadPSF(psf) { height, width in
+            try boundary.boundary.checkFits(psfHeight: height, psfWidth: width, imageHeight: input.height, imageWidth: input.width)
+        }
         // FFTW_ESTIMATE (the default) plans without timing, so the same command writes the
         // same bytes on every run; FFTW_MEASURE could pick a different, differently rounding plan.
         let blurred = try blur(input, psf: kernel, boundary: boundary.boundary)

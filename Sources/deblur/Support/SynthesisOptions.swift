@@ -34,10 +34,12 @@ struct NoiseOptions: ParsableArguments {
     var quantize: Int?
 }
 
-/// Loads a PSF given as a file, or as the name of a kernel in the shipped bank.
-func loadPSF(_ argument: String) throws -> PSF {
+/// Loads a PSF given as a file, or as the name of a kernel in the shipped bank. `checkSize`
+/// (given the PSF's height and width) runs on a file's header, before its pixels are decoded: a
+/// 4097² kernel that the image will refuse cost ~90 MB to decode first.
+func loadPSF(_ argument: String, checkSize: (_ height: Int, _ width: Int) throws -> Void = { _, _ in }) throws -> PSF {
     if FileManager.default.fileExists(atPath: argument) {
-        let (psf, info) = try ImageIO.readPSFWithInfo(argument)
+        let (psf, info) = try ImageIO.readPSFWithInfo(argument, checkHeader: checkSize)
         notePages(info, of: argument)
         return psf
     }
@@ -51,5 +53,7 @@ func loadPSF(_ argument: String) throws -> PSF {
     guard entries.contains(where: { $0.name == argument }) else {
         throw CLIError("cannot read PSF \(argument): no such file (and no kernel of that name in the bank: deblur psf bank --list)")
     }
-    return try KernelBank.psf(named: argument)
+    let psf = try KernelBank.psf(named: argument)
+    try checkSize(psf.height, psf.width)
+    return psf
 }
