@@ -101,6 +101,7 @@ public struct PlugAndPlayRestorer: Restorer {
         guard sigmaStart > 0, sigmaStart.isFinite else { throw bad("sigma_start", sigmaStart, "a number > 0") }
         guard lambda > 0, lambda.isFinite else { throw bad("lambda", lambda, "a number > 0") }
         if let noiseSigma, !(0...1).contains(noiseSigma) { throw bad("noise_sigma", noiseSigma, "a number in [0, 1] (the image's scale)") }
+        try tiling.checkSettings()
     }
 
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
@@ -137,8 +138,15 @@ public struct PlugAndPlayRestorer: Restorer {
     /// with its level `σₖ`. These are the inputs of a denoiser trained for this splitting
     /// (`SyntheticDataSettings.unrolledImages`): not images plus white noise, but blur residue
     /// and noise coloured by the inverse filter.
+    /// - Throws: `RefinementError.invalidSetting` for several channels, a negative or non-finite
+    ///   noise level, or settings `checkSettings` refuses; `DeconvolutionError` as `restore`.
     public func dataStepOutputs(_ blurred: Image, psf: PSF, noiseSigma: Double) throws -> [(input: Image, level: Double)] {
         guard blurred.channels == 1 else { throw RefinementError.invalidSetting(name: "channels", value: "\(blurred.channels)", expected: "1") }
+        // A NaN level reached the data step's precondition (a crash); a negative one ran as 0.
+        guard noiseSigma >= 0, noiseSigma.isFinite else {
+            throw RefinementError.invalidSetting(name: "noise_sigma", value: "\(noiseSigma)", expected: "a finite number ≥ 0 (the image's scale)")
+        }
+        try checkSettings()
         let data = try MaskedDataProximal(observation: blurred, psf: psf)
         var outputs: [(input: Image, level: Double)] = []
         _ = split(data, sigma: noiseSigma, workspace: UNetWorkspace(), dataStep: { x, level in outputs.append((data.window(x), level)) })

@@ -34,7 +34,17 @@ public struct Refiner: Restorer {
 
     public var name: String { "cnn(\(base.name))" }
 
+    /// Throws `RefinementError.invalidSetting` for a noise level outside [0, 1] (NaN or ∞ gave an
+    /// all-NaN image; a negative one ran) or a tiling `TiledInference.checkSettings` refuses.
+    public func checkSettings() throws {
+        if let noiseSigma, !(0...1).contains(noiseSigma) {
+            throw RefinementError.invalidSetting(name: "noise_sigma", value: "\(noiseSigma)", expected: "a number in [0, 1] (the image's scale)")
+        }
+        try tiling.checkSettings()
+    }
+
     public func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        try checkSettings()
         let workspace = UNetWorkspace()
         return try blurred.mapChannels { channel in
             let estimate = try base.restore(channel, psf: psf)

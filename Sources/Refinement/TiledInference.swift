@@ -19,8 +19,16 @@ public struct TiledInference: Sendable {
     public var margin: Int?
 
     public init(tile: Int = 256, margin: Int? = nil) {
-        precondition(tile >= 1, "tile must be ≥ 1, got \(tile)")
+        precondition(tile >= 1 && (margin ?? 0) >= 0, "tile must be ≥ 1 and margin ≥ 0, got \(tile), \(margin.map(String.init) ?? "nil")")
         self.tile = tile; self.margin = margin
+    }
+
+    /// Throws `RefinementError.invalidSetting` for a tile below 1 or a negative margin, as the
+    /// fields may have been set after `init`: `run` never advanced past a tile of 0 (it looped
+    /// forever) and trapped on a margin of −100. The restorers that tile check it before running.
+    public func checkSettings() throws {
+        guard tile >= 1 else { throw RefinementError.invalidSetting(name: "tile", value: "\(tile)", expected: "an integer ≥ 1") }
+        if let margin, margin < 0 { throw RefinementError.invalidSetting(name: "tile margin", value: "\(margin)", expected: "an integer ≥ 0") }
     }
 
     /// One whole-image pass (a tile larger than any image).
@@ -49,6 +57,7 @@ public struct TiledInference: Sendable {
     /// noise level) and is never materialized; returns the one-channel refined image.
     /// `workspace` is reused across calls when given.
     public func run(_ network: UNet, planes: [Image], workspace: UNetWorkspace = UNetWorkspace()) -> Image {
+        precondition(tile >= 1 && (margin ?? 0) >= 0, "tile must be ≥ 1 and margin ≥ 0, got \(tile), \(margin.map(String.init) ?? "nil")")
         let a = network.architecture
         precondition(planes.count == a.inputs.count && planes.allSatisfy { $0.channels == 1 },
                      "TiledInference needs \(a.inputs.count) one-channel planes, got \(planes.map(\.channels))")

@@ -78,6 +78,12 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(a.allSatisfy { $0.input.height == blurred.height && $0.input.width == blurred.width })
         let rgb = Image(channels: 3, height: blurred.height, width: blurred.width) { _, y, x in blurred[y, x] }
         #expect(throws: RefinementError.self) { try identity.dataStepOutputs(rgb, psf: psf, noiseSigma: 0.02) }
+        // A NaN level reached the data step's precondition (a crash), a negative one ran as 0.
+        for sigma in [Double.nan, -0.01, .infinity] {
+            #expect(throws: RefinementError.invalidSetting(name: "noise_sigma", value: "\(sigma)", expected: "a finite number ≥ 0 (the image's scale)")) {
+                try identity.dataStepOutputs(blurred, psf: psf, noiseSigma: sigma)
+            }
+        }
     }
 
     @Test func colorIsRestoredPerChannelAndObserved() throws {

@@ -18,6 +18,36 @@ import Datasets
         #expect(maxAbs(out.channel(1).pixels, expected.pixels) < 1e-5)
     }
 
+    /// A noise level of NaN or ∞ gave an all-NaN image without a word, a negative one ran; a
+    /// tile set to 0 after `init` made the tiling loop forever, a margin of −100 trapped.
+    @Test func badNoiseLevelsAndTilingsAreRefusedNamingTheValue() throws {
+        let image = randomImage(height: 16, width: 16, seed: 102)
+        for sigma in [Double.nan, .infinity, -0.5, 2] {
+            let refiner = Refiner(model: tinyModel(), base: Passthrough(), noiseSigma: sigma)
+            #expect(throws: RefinementError.invalidSetting(name: "noise_sigma", value: "\(sigma)", expected: "a number in [0, 1] (the image's scale)")) {
+                try refiner.restore(image, psf: .identity)
+            }
+        }
+        var tiling = TiledInference(tile: 16)
+        tiling.tile = 0
+        #expect(throws: RefinementError.invalidSetting(name: "tile", value: "0", expected: "an integer ≥ 1")) {
+            try Refiner(model: tinyModel(), base: Passthrough(), noiseSigma: 0.01, tiling: tiling).restore(image, psf: .identity)
+        }
+        tiling = TiledInference(tile: 16)
+        tiling.margin = -100
+        #expect(throws: RefinementError.invalidSetting(name: "tile margin", value: "-100", expected: "an integer ≥ 0")) {
+            try Refiner(model: tinyModel(), base: Passthrough(), noiseSigma: 0.01, tiling: tiling).restore(image, psf: .identity)
+        }
+        var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 2)
+        pnp.tiling.tile = 0
+        #expect(throws: RefinementError.invalidSetting(name: "tile", value: "0", expected: "an integer ≥ 1")) {
+            try pnp.restore(image, psf: .identity)
+        }
+        // The valid ones still run.
+        #expect(try Refiner(model: tinyModel(), base: Passthrough(), noiseSigma: 0, tiling: TiledInference(tile: 16, margin: 0))
+            .restore(image, psf: .identity).isFinite)
+    }
+
     /// A header written before 2026-11-27 recorded wiener's default CG steps beside a one-shot
     /// boundary, a pair the method now refuses: the model still loads, its base as it ran.
     @Test func aBaseRecordedWithIterationsBesideAOneShotBoundaryStillLoads() throws {
