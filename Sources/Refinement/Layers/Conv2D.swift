@@ -59,6 +59,7 @@ public struct Conv2D: Sendable, Equatable, Codable {
             precondition(second.batch == input.batch && second.height == input.height && second.width == input.width,
                          "Conv2D's second input \(second.shape) must match \(input.shape) outside channels")
         }
+        checkShapes(input, parameters: parameters.count)
         let (oh, ow) = outputSize(height: input.height, width: input.width)
         output.reshape(batch: input.batch, channels: outChannels, height: oh, width: ow)
         parameters.withUnsafeBufferPointer { p in
@@ -72,6 +73,23 @@ public struct Conv2D: Sendable, Equatable, Codable {
                     }
                 }
             }
+        }
+    }
+
+    /// The checks the array entry points make before handing raw pointers on: parameters (and
+    /// gradients) too short for `offset + parameterCount` were read and written past their end
+    /// (garbage outputs, corrupted memory), and a kernel larger than the padded input made a
+    /// negative output size.
+    func checkShapes(_ input: Tensor, parameters: Int, gradients: Int? = nil, outputGradient: Tensor? = nil) {
+        let needed = biasOffset + outChannels
+        precondition(parameters >= needed, "Conv2D at offset \(offset) needs \(needed) parameters, got \(parameters)")
+        if let gradients { precondition(gradients >= needed, "Conv2D at offset \(offset) needs \(needed) gradients, got \(gradients)") }
+        let k = geometry.kernel, p = geometry.padding
+        precondition((input.height == 0 || input.height + 2 * p >= k) && (input.width == 0 || input.width + 2 * p >= k),
+                     "Conv2D's \(k)×\(k) kernel (padding \(p)) does not fit in the \(input.height)×\(input.width) input")
+        if let dy = outputGradient {
+            let (oh, ow) = outputSize(height: input.height, width: input.width)
+            precondition(dy.shape == [input.batch, outChannels, oh, ow], "Conv2D's output gradient is \(dy.shape), expected \([input.batch, outChannels, oh, ow])")
         }
     }
 
@@ -166,6 +184,7 @@ public struct Conv2D: Sendable, Equatable, Codable {
         let secondChannels = second?.channels ?? 0
         precondition(input.channels + secondChannels == inChannels,
                      "Conv2D expects \(inChannels) input channels, got \(input.channels) + \(secondChannels)")
+        checkShapes(input, parameters: parameters.count, gradients: gradients.count, outputGradient: outputGradient)
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
                 input.data.withUnsafeBufferPointer { x in

@@ -43,9 +43,22 @@ public struct ConvTranspose2D: Sendable, Equatable, Codable {
         return ((height - 1) * g.stride - 2 * g.padding + g.kernel, (width - 1) * g.stride - 2 * g.padding + g.kernel)
     }
 
+    /// The checks the array entry points make before handing raw pointers on: parameters (and
+    /// gradients) too short for `offset + parameterCount` were read and written past their end.
+    func checkShapes(_ input: Tensor, parameters: Int, gradients: Int? = nil, outputGradient: Tensor? = nil) {
+        let needed = biasOffset + outChannels
+        precondition(parameters >= needed, "ConvTranspose2D at offset \(offset) needs \(needed) parameters, got \(parameters)")
+        if let gradients { precondition(gradients >= needed, "ConvTranspose2D at offset \(offset) needs \(needed) gradients, got \(gradients)") }
+        if let dy = outputGradient {
+            let (oh, ow) = outputSize(height: input.height, width: input.width)
+            precondition(dy.shape == [input.batch, outChannels, oh, ow], "ConvTranspose2D's output gradient is \(dy.shape), expected \([input.batch, outChannels, oh, ow])")
+        }
+    }
+
     /// `output ← convTranspose(input)`; `output` is reshaped as needed.
     public func forward(_ input: Tensor, into output: inout Tensor, parameters: [Float], scratch: Scratch) {
         precondition(input.channels == inChannels, "ConvTranspose2D expects \(inChannels) input channels, got \(input.channels)")
+        checkShapes(input, parameters: parameters.count)
         let (oh, ow) = outputSize(height: input.height, width: input.width)
         output.reshape(batch: input.batch, channels: outChannels, height: oh, width: ow)
         parameters.withUnsafeBufferPointer { p in
@@ -113,6 +126,8 @@ public struct ConvTranspose2D: Sendable, Equatable, Codable {
     /// Backpropagates ∂L/∂y: adds ∂L/∂w, ∂L/∂b into `gradients`, writes ∂L/∂x into `inputGradient` if given.
     public func backward(input: Tensor, outputGradient: Tensor, inputGradient: UnsafeMutablePointer<Float>?,
                          parameters: [Float], gradients: inout [Float], scratch: Scratch) {
+        precondition(input.channels == inChannels, "ConvTranspose2D expects \(inChannels) input channels, got \(input.channels)")
+        checkShapes(input, parameters: parameters.count, gradients: gradients.count, outputGradient: outputGradient)
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
                 input.data.withUnsafeBufferPointer { x in

@@ -18,7 +18,7 @@ public struct AdaGrad: Optimizer {
     }
 
     public mutating func update(_ parameters: inout [Float], along gradients: [Float]) {
-        checkUpdate(parameters, gradients)
+        checkUpdate(parameters, gradients, state: squares.count)
         let lr = learningRate, eps = epsilon
         parameters.withUnsafeMutableBufferPointer { p in
             gradients.withUnsafeBufferPointer { g in

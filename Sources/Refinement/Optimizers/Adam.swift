@@ -30,7 +30,7 @@ public struct Adam: Optimizer {
     }
 
     public mutating func update(_ parameters: inout [Float], along gradients: [Float]) {
-        checkUpdate(parameters, gradients)
+        checkUpdate(parameters, gradients, state: first.count)
         step += 1
         let b1 = beta1, b2 = beta2, eps = epsilon, lr = learningRate, decay = weightDecay
         let c1 = Float(1 - pow(Double(b1), Double(step))), c2 = Float(1 - pow(Double(b2), Double(step)))

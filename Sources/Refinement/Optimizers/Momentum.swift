@@ -21,7 +21,7 @@ public struct Momentum: Optimizer {
     }
 
     public mutating func update(_ parameters: inout [Float], along gradients: [Float]) {
-        checkUpdate(parameters, gradients)
+        checkUpdate(parameters, gradients, state: velocity.count)
         let lr = learningRate, mu = momentum, nesterov = self.nesterov
         parameters.withUnsafeMutableBufferPointer { p in
             gradients.withUnsafeBufferPointer { g in

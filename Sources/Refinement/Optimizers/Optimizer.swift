@@ -21,9 +21,12 @@ extension Optimizer {
     }
 }
 
+/// `state` is the length of the optimizer's moment vectors (nil for SGD): an optimizer made for
+/// fewer parameters than it is given wrote past its moments' end.
 @inline(__always)
-func checkUpdate(_ parameters: [Float], _ gradients: [Float]) {
+func checkUpdate(_ parameters: [Float], _ gradients: [Float], state: Int? = nil) {
     precondition(parameters.count == gradients.count, "optimizer: \(parameters.count) parameters vs \(gradients.count) gradients")
+    precondition(state == nil || state == parameters.count, "optimizer made for \(state ?? 0) parameters, given \(parameters.count)")
 }
 
 /// The optimizers by name, for the `--optimizer` flag.

@@ -20,6 +20,41 @@ func naiveConv(_ x: Tensor, weights: [Float], bias: [Float], out: Int, k: Int, s
 }
 
 @Suite struct Conv2DTests {
+    /// Parameters too short for the layer's offset were read past their end (an output of
+    /// garbage, −30721 here), gradients too short written past theirs, and a kernel larger than
+    /// the padded input trapped on a negative count: each now stops with the shapes named.
+    @Test func mismatchedParametersGradientsAndInputsStopWithTheirShapes() async throws {
+        func stderr(of result: ExitTest.Result?) -> String { String(decoding: result?.standardErrorContent ?? [], as: UTF8.self) }
+        let short = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let conv = Conv2D(inChannels: 2, outChannels: 4, geometry: ConvGeometry(kernel: 3, padding: 1))
+            var output = Tensor(batch: 1, channels: 4, height: 8, width: 8)
+            conv.forward(Tensor(batch: 1, channels: 2, height: 8, width: 8, value: 1), into: &output, parameters: [1], scratch: Scratch())
+        }
+        #expect(stderr(of: short).contains("Conv2D at offset 0 needs 76 parameters, got 1"), "\(stderr(of: short))")
+        let gradients = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let conv = Conv2D(inChannels: 2, outChannels: 4, geometry: ConvGeometry(kernel: 3, padding: 1))
+            var g = [Float](repeating: 0, count: 2)
+            conv.backward(input: Tensor(batch: 1, channels: 2, height: 8, width: 8, value: 1),
+                          outputGradient: Tensor(batch: 1, channels: 4, height: 8, width: 8, value: 1), inputGradient: nil,
+                          parameters: [Float](repeating: 0.1, count: conv.parameterCount), gradients: &g, scratch: Scratch())
+        }
+        #expect(stderr(of: gradients).contains("Conv2D at offset 0 needs 76 gradients, got 2"), "\(stderr(of: gradients))")
+        let small = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let conv = Conv2D(inChannels: 1, outChannels: 1, geometry: ConvGeometry(kernel: 5))
+            var output = Tensor(batch: 1, channels: 1, height: 1, width: 1)
+            conv.forward(Tensor(batch: 1, channels: 1, height: 3, width: 3, value: 1), into: &output,
+                         parameters: [Float](repeating: 0.1, count: conv.parameterCount), scratch: Scratch())
+        }
+        #expect(stderr(of: small).contains("Conv2D's 5×5 kernel (padding 0) does not fit in the 3×3 input"), "\(stderr(of: small))")
+        let transposed = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let conv = ConvTranspose2D(inChannels: 2, outChannels: 4, geometry: ConvGeometry(kernel: 2, stride: 2), offset: 10)
+            var output = Tensor(batch: 1, channels: 4, height: 16, width: 16)
+            conv.forward(Tensor(batch: 1, channels: 2, height: 8, width: 8, value: 1), into: &output,
+                         parameters: [Float](repeating: 0.1, count: conv.parameterCount), scratch: Scratch())
+        }
+        #expect(stderr(of: transposed).contains("ConvTranspose2D at offset 10 needs 46 parameters, got 36"), "\(stderr(of: transposed))")
+    }
+
     @Test(arguments: [(3, 1, 1), (3, 2, 1), (1, 1, 0), (5, 1, 2), (2, 2, 0)])
     func forwardMatchesNaiveConvolution(k: Int, stride: Int, padding: Int) {
         let conv = Conv2D(inChannels: 3, outChannels: 4, geometry: ConvGeometry(kernel: k, stride: stride, padding: padding))

@@ -3,6 +3,17 @@ import Foundation
 @testable import Refinement
 
 @Suite struct OptimizerTests {
+    /// An optimizer made for fewer parameters than it is given wrote past its moments' end.
+    @Test func anOptimizerMadeForAnotherParameterCountStops() async throws {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var adam = Adam(parameterCount: 2)
+            var p: [Float] = [1, 2, 3, 4]
+            adam.update(&p, along: [1, 1, 1, 1])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("optimizer made for 2 parameters, given 4"), "\(message)")
+    }
+
     @Test func adamFirstStepMovesEachParameterByTheLearningRate() {
         // With bias correction, m̂ = g and v̂ = g², so the first step is η·sign(g).
         var adam = Adam(parameterCount: 3, learningRate: 0.1)
