@@ -7,7 +7,7 @@ import DeblurCore
 ///
 /// The orthonormal diagonal detail keeps white noise's σ and is nearly zero on smooth or
 /// blurred content, so the median ignores the few edges. Color images: the mean of the
-/// channels' estimates. Images smaller than 2 × 2 give 0.
+/// channels' estimates. Images smaller than 2 × 2 give 0; NaN or infinite samples give NaN.
 ///
 /// - Parameter image: the (blurred, noisy) observation, values on the [0, 1] scale.
 /// - Returns: σ̂ on the same scale.
@@ -18,6 +18,9 @@ import DeblurCore
 /// Reference: D. L. Donoho, I. M. Johnstone, "Ideal spatial adaptation by wavelet shrinkage",
 /// Biometrika 81, 1994.
 public func estimateNoiseSigma(_ image: Image) -> Double {
+    // A NaN has no place in the sorted band: the median came out of an arbitrary order (a
+    // third of the true σ with 15 % of the samples NaN), a plausible number for garbage.
+    guard image.isFinite else { return .nan }
     let h = image.height / 2, w = image.width / 2
     guard h > 0 && w > 0 else { return 0 }
     var total = 0.0
