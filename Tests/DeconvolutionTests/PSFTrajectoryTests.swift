@@ -5,6 +5,16 @@ import _TestSupport
 @testable import Deconvolution
 
 @Suite struct PSFTrajectoryTests {
+    /// Fewer than 2 samples trapped on an empty range ("Range requires lowerBound <= upperBound").
+    @Test func invalidParametersStopNamingTheValue() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var rng = SeededRandom(seed: 1)
+            _ = CameraShakeTrajectory(parameters: TrajectoryParameters(samples: 0), rng: &rng)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("CameraShakeTrajectory: invalid trajectory samples 0"), "\(message)")
+    }
+
     @Test func sameSeedGivesTheSameKernelAndOtherSeedsDiffer() throws {
         let a = try PSF.trajectory(size: 31, seed: 7)
         let b = try PSF.trajectory(size: 31, seed: 7)

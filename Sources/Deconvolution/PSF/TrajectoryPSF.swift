@@ -78,8 +78,11 @@ public struct CameraShakeTrajectory: Sendable, Equatable {
 
     /// Draws a walk from `rng`. The draws, in order: anxiety (if not given), centripetal term,
     /// big-shake probability, Gaussian weight, initial angle; then per step one uniform for the
-    /// jerk test, one more uniform for a jerk's angle, and two normals.
+    /// jerk test, one more uniform for a jerk's angle, and two normals. Parameters that
+    /// `validate()` refuses are a precondition failure naming the first bad one.
     public init(parameters: TrajectoryParameters, rng: inout SeededRandom) {
+        // Fewer than 2 samples trapped on an empty range, naming nothing.
+        do { try parameters.validate() } catch { preconditionFailure("CameraShakeTrajectory: \(error)") }
         let anxiety = parameters.anxiety ?? 0.1 * rng.uniform()
         let centripetal = 0.7 * rng.uniform()
         let bigShakeProbability = 0.2 * rng.uniform()

@@ -29,6 +29,9 @@ public enum Concat {
     public static func backward(_ gradient: Tensor, firstChannels: Int,
                                 first: UnsafeMutablePointer<Float>?, addFirst: Bool = false,
                                 second: UnsafeMutablePointer<Float>?, addSecond: Bool = false) {
+        // Past the gradient's channels the second part's size came out negative: a crash in memory.
+        precondition(firstChannels >= 0 && firstChannels <= gradient.channels,
+                     "Concat backward: first part of \(firstChannels) channels, the gradient has \(gradient.channels)")
         let sa = firstChannels * gradient.planeSize
         let sb = gradient.sampleSize - sa
         gradient.data.withUnsafeBufferPointer { g in
