@@ -82,9 +82,11 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     public mutating func gaussian(mean: Double, sigma: Double) -> Double { mean + sigma * gaussian() }
 
     /// A Poisson draw with mean `lambda ≥ 0`: Knuth's product method below 10, above it the
-    /// transformed rejection PTRS of Hörmann (1993), as NumPy does.
+    /// transformed rejection PTRS of Hörmann (1993), as NumPy does. Means past
+    /// `poissonMeanLimit` (NumPy's bound) are a precondition failure: the count would not fit an `Int`.
     public mutating func poisson(_ lambda: Double) -> Int {
-        precondition(lambda >= 0 && lambda.isFinite, "poisson needs a finite mean ≥ 0, got \(lambda)")
+        precondition(lambda >= 0 && lambda <= Self.poissonMeanLimit,
+                     "poisson needs a finite mean from 0 to \(Self.poissonMeanLimit), got \(lambda)")
         if lambda == 0 { return 0 }
         if lambda < 10 {
             let limit = exp(-lambda)
@@ -110,6 +112,10 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
             if lhs <= rhs { return Int(k) }
         }
     }
+
+    /// The largest mean `poisson` draws from, `Int.max − 10 √Int.max` (NumPy's `POISSON_LAM_MAX`):
+    /// a count drawn from a larger one (1e300 passed the finite check) trapped converting to `Int`.
+    public static let poissonMeanLimit = Double(Int.max) - 10 * Double(Int.max).squareRoot()
 
     /// A fresh generator for sub-stream `stream`, drawn from this one (advances this one).
     public mutating func split(stream: UInt64 = 0) -> SeededRandom {

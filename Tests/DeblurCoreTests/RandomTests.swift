@@ -2,6 +2,18 @@ import Testing
 @testable import DeblurCore
 
 struct RandomTests {
+    /// A mean of 1e300 passed the finite check and trapped converting the count to Int.
+    @Test func aPoissonMeanPastTheIntRangeStopsNamingIt() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var rng = SeededRandom(seed: 1)
+            _ = rng.poisson(1e300)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("poisson needs a finite mean from 0 to 9.22337200"), "\(message)")
+        var rng = SeededRandom(seed: 1)
+        #expect(rng.poisson(1e18) > 0)
+    }
+
     @Test func xoshiroStreamIsPinned() {
         var rng = SeededRandom(seed: 42)
         let first = (0..<4).map { _ in rng.next() }

@@ -22,6 +22,14 @@ import _TestSupport
         #expect(abs(m.variance.squareRoot() - 0.05) < 0.05 * 0.015)
     }
 
+    /// NaN and +∞ were drawn as a Poisson mean of 0: an infinitely bright sample came out 0.
+    @Test func poissonLeavesNaNAndInfiniteSamplesAsTheyAre() throws {
+        var rng = SeededRandom(seed: 12)
+        let image = Image(height: 1, width: 3, pixels: [.infinity, .nan, 0.5])
+        let out = try addNoise(image, NoiseModel(poissonPeak: 100), rng: &rng)
+        #expect(out.pixels[0] == .infinity && out.pixels[1].isNaN && out.pixels[2].isFinite)
+    }
+
     @Test func poissonNoiseHasVarianceSignalOverPeak() throws {
         let image = Image(height: 256, width: 256, value: 0.4)
         var rng = SeededRandom(seed: 2)

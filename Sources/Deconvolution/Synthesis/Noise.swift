@@ -42,7 +42,8 @@ public struct NoiseModel: Sendable, Equatable, Codable {
 ///
 /// `y = Q(P(peak·max(x, 0)) / peak + σ·n)`, with `P` a Poisson draw per sample, `n ~ N(0, 1)`,
 /// and `Q(v) = round(clamp(v, 0, 1)·(2^b − 1)) / (2^b − 1)`. Without quantization nothing is
-/// clamped: Gaussian noise may take samples below 0 or above 1. Samples are visited in
+/// clamped: Gaussian noise may take samples below 0 or above 1. The Poisson stage leaves NaN,
+/// +∞ and samples past 10¹⁵ photons as they are. Samples are visited in
 /// planar order; each stage draws one value per sample (Poisson draws may use several
 /// uniforms), so results depend on `rng` alone.
 ///
@@ -61,9 +62,10 @@ public func addNoise(_ image: Image, _ noise: NoiseModel, rng: inout SeededRando
             for i in p.indices {
                 let lambda = Double(max(p[i], 0)) * peak
                 // Past 1e15 counts the noise (√λ / λ < 3e-8) is below Float's resolution, and a
-                // count past Int.max would not fit: the sample stays as it is.
-                if lambda.isFinite && lambda > 1e15 { continue }
-                p[i] = Float(Double(rng.poisson(lambda.isFinite ? lambda : 0)) / peak)
+                // count past Int.max would not fit: the sample stays as it is. So do NaN and +∞,
+                // which were drawn as a mean of 0: an infinitely bright sample came out black.
+                if !lambda.isFinite || lambda > 1e15 { continue }
+                p[i] = Float(Double(rng.poisson(lambda)) / peak)
             }
         }
         if noise.gaussianSigma > 0 {

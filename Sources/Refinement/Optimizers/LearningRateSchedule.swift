@@ -33,7 +33,8 @@ public struct LearningRateSchedule: Sendable, Codable, Equatable {
         var r: Float
         switch kind {
         case .constant: r = base
-        case .step: r = base * Float(pow(Double(gamma), Double(t / every)))
+        // `every` as `init` clamps it: a decoded schedule (Codable) keeps a 0, which divided by zero.
+        case .step: r = base * Float(pow(Double(gamma), Double(t / max(1, every))))
         case .cosine:
             let progress = min(1, Double(max(0, t - warmup)) / Double(max(1, total - warmup)))
             r = minimum + 0.5 * (base - minimum) * Float(1 + cos(Double.pi * progress))

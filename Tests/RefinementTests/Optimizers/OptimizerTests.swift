@@ -14,6 +14,14 @@ import Foundation
         #expect(message.contains("optimizer made for 2 parameters, given 4"), "\(message)")
     }
 
+    /// A decoded schedule keeps a step period of 0 that `init` clamps to 1: it divided by zero.
+    @Test func aDecodedStepScheduleWithPeriodZeroDecaysEveryStep() throws {
+        let json = #"{"kind":"step","base":0.1,"warmup":0,"every":0,"gamma":0.5,"total":1,"minimum":0.001}"#
+        let schedule = try JSONDecoder().decode(LearningRateSchedule.self, from: Data(json.utf8))
+        #expect(schedule.rate(at: 3) == LearningRateSchedule(kind: .step, base: 0.1, every: 1).rate(at: 3))
+        #expect(abs(schedule.rate(at: 3) - 0.0125) < 1e-7)
+    }
+
     @Test func adamFirstStepMovesEachParameterByTheLearningRate() {
         // With bias correction, m̂ = g and v̂ = g², so the first step is η·sign(g).
         var adam = Adam(parameterCount: 3, learningRate: 0.1)
