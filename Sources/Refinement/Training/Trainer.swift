@@ -98,8 +98,8 @@ public final class Trainer {
     ///   - logPath: the JSON-lines log; nil writes none.
     /// - Throws: `RefinementError.invalidSetting` for an invalid architecture, a denoiser that
     ///   would see a blurred image, a batch < 1, a patch size that is not a positive multiple of
-    ///   `2^depth`, a learning rate ≤ 0, or a loss that does not parse. (`run` throws when the
-    ///   log cannot be written.)
+    ///   `2^depth`, a learning rate ≤ 0, fewer than 1 step or epoch (or more than the step count
+    ///   holds), or a loss that does not parse. (`run` throws when the log cannot be written.)
     public init(architecture: RefinerArchitecture, base: BaseMethod, data: TrainingData, options: TrainingOptions,
                 output: String?, logPath: String?) throws {
         if let problem = architecture.problem { throw RefinementError.invalidSetting(name: "architecture", value: "\(architecture)", expected: problem) }
@@ -114,6 +114,19 @@ public final class Trainer {
         }
         guard options.learningRate > 0, options.learningRate.isFinite else {
             throw RefinementError.invalidSetting(name: "lr", value: "\(options.learningRate)", expected: "a positive number")
+        }
+        // 0 or fewer steps returned the random initialization as the trained model, without a
+        // word; epochs × steps per epoch past Int.max trapped (the checks `deblur train` makes).
+        if let steps = options.steps, steps < 1 {
+            throw RefinementError.invalidSetting(name: "steps", value: "\(steps)", expected: "an integer ≥ 1")
+        }
+        if options.steps == nil {
+            guard options.epochs >= 1 else { throw RefinementError.invalidSetting(name: "epochs", value: "\(options.epochs)", expected: "an integer ≥ 1") }
+            let perEpoch = options.stepsPerEpoch.map { max(1, $0) } ?? 1000
+            guard !options.epochs.multipliedReportingOverflow(by: perEpoch).overflow else {
+                throw RefinementError.invalidSetting(name: "epochs", value: "\(options.epochs)",
+                                                     expected: "fewer: \(options.epochs) × \(perEpoch) steps per epoch overflows the step count")
+            }
         }
         // Each step takes lr × decay of every weight away (no schedule rate exceeds lr): from 1
         // on the weights are pushed through zero, from 2 they grow without bound, and the run

@@ -28,6 +28,25 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         return o
     }
 
+    /// 0 or fewer steps (or epochs) returned the random initialization as the trained model
+    /// without a word; epochs × steps per epoch past Int.max trapped.
+    @Test func noStepsOrAnOverflowingStepCountIsRefused() throws {
+        func make(_ change: (inout TrainingOptions) -> Void) throws -> Trainer {
+            var options = Self.options(steps: 1)
+            change(&options)
+            return try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: options, output: nil, logPath: nil)
+        }
+        #expect(throws: RefinementError.invalidSetting(name: "steps", value: "0", expected: "an integer ≥ 1")) { try make { $0.steps = 0 } }
+        #expect(throws: RefinementError.invalidSetting(name: "steps", value: "-5", expected: "an integer ≥ 1")) { try make { $0.steps = -5 } }
+        #expect(throws: RefinementError.invalidSetting(name: "epochs", value: "0", expected: "an integer ≥ 1")) {
+            try make { $0.steps = nil; $0.epochs = 0 }
+        }
+        #expect(throws: RefinementError.invalidSetting(name: "epochs", value: "\(Int.max)", expected: "fewer: \(Int.max) × 2 steps per epoch overflows the step count")) {
+            try make { $0.steps = nil; $0.epochs = Int.max }
+        }
+        #expect(try make { $0.steps = nil; $0.epochs = 1 }.totalSteps == 2)
+    }
+
     @Test func sameSeedGivesIdenticalWeights() throws {
         let a = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
         let b = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 3), output: nil, logPath: nil)
