@@ -50,8 +50,16 @@ enum Main {
         }
     }
 
-    /// Prints `error` as one line on stderr and exits with status 1.
+    /// Prints `error` as one line on stderr and exits with status 1; an `ExitCode` was
+    /// reported by the command already, and only sets the status.
     static func fail(_ error: Error) -> Never {
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        writeStandardError(errorLine(error) + "\n")
+        Foundation.exit(1)
+    }
+
+    /// `error` as the line `fail` prints (`Error: <message>`, without the newline).
+    static func errorLine(_ error: Error) -> String {
         // Foundation's own file errors (a directory that cannot be made, a file in the
         // way) would print as "Error Domain=NSCocoaErrorDomain Code=516 …".
         var message = Deblur.fullMessage(for: error)
@@ -59,7 +67,6 @@ enum Main {
             let path = cocoa.filePath ?? cocoa.url?.path ?? "a file"
             message = "cannot write \(path): \(fileErrorReason(cocoa, path: path))"
         }
-        writeStandardError((message.hasPrefix("Error") ? "" : "Error: ") + message + "\n")
-        Foundation.exit(1)
+        return (message.hasPrefix("Error") ? "" : "Error: ") + message
     }
 }

@@ -134,6 +134,39 @@ import Testing
         }
     }
 
+    /// A `--save-restored` image that cannot be written (files limited to 2 KiB, a 32×32 float
+    /// TIFF is 4 KiB) is no failure of the method: its scores were recorded as failures and lost,
+    /// and every later image was tried and failed with a line of its own. Now the scores are
+    /// those of a run without saving, one line says the saving stopped, no partial image is
+    /// left, and the exit status is 1.
+    @Test func aRestorationThatCannotBeSavedKeepsTheScores() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            let arguments = ["compare", "ds", "--methods", "blurred,wiener", "--csv", "-", "--quiet", "--threads", "1"]
+            let plain = try dir.deblur(arguments)
+            try #require(plain.status == 0, "\(plain)")
+            // `ulimit -f` counts 512-byte blocks in dash; SIGXFSZ ignored, a write past the limit fails with EFBIG.
+            let limited = try CLI.run(["-c", "trap '' XFSZ; ulimit -f 4; exec \"$0\" \"$@\"", try CLI.executable.get().path]
+                                          + arguments + ["--save-restored", "restored"],
+                                      in: dir, binary: URL(fileURLWithPath: "/bin/sh"))
+            #expect(limited.status == 1, "\(limited)")
+            #expect(limited.stderrLines == ["Error: cannot write restored/blurred/000000.tif: libtiff: TIFFAppendToStrip: "
+                                            + "Write error at scanline 0 (File too large); no more restorations are saved in this "
+                                            + "run (--save-restored), the scoring goes on"], "\(limited)")
+            // Every cell but the time.
+            func scores(_ csv: String) -> [[String]] {
+                csv.split(separator: "\n").map { row in
+                    var cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                    cells.remove(at: 7)
+                    return cells
+                }
+            }
+            #expect(scores(limited.stdout).count == 7)
+            #expect(scores(limited.stdout) == scores(plain.stdout), "\(limited)")
+            #expect(dir.file("restored").listing() == ["blurred"])
+        }
+    }
+
     /// stdout on a full device: exit status 1 and the reason, not status 0 with the output cut.
     @Test func aStdoutThatCannotBeWrittenFailsTheRun() throws {
         try withScratch { dir in

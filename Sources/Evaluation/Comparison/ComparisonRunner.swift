@@ -29,9 +29,10 @@ public struct ComparisonRunner: Sendable {
     public var previewSize: Int = 96
     /// Called after each item with (record, items done, total), from worker threads.
     public var progress: (@Sendable (ItemRecord, Int, Int) -> Void)?
-    /// Called with each restored image (item id, method label, image); a throw is recorded
-    /// as that method's failure on the item.
-    public var saveRestored: (@Sendable (String, String, Image) throws -> Void)?
+    /// Called with each restored and scored image (item id, method label, image), from worker
+    /// threads. It handles its own errors: an image that cannot be saved (a full disk) is no
+    /// failure of the method, whose scores stand.
+    public var saveRestored: (@Sendable (String, String, Image) -> Void)?
     /// Called before each tuning candidate is scored on the validation items, with the
     /// candidate spec (`wiener:nsr=0.01`), its index and the number of candidates of that method.
     public var tuningProgress: (@Sendable (MethodSpec, Int, Int) -> Void)?
@@ -157,7 +158,7 @@ public struct ComparisonRunner: Sendable {
                                                        expected: "finite values")
                 }
                 let scores = try score(sharp, restored, settings: metrics, threads: metricThreads)
-                if record, let saveRestored { try saveRestored(item.id, method.label, restored) }
+                if record, let saveRestored { saveRestored(item.id, method.label, restored) }
                 outcome.record.results.append(MethodResult(method: method.label, scores: scores, seconds: seconds, error: nil))
                 if keepPreview, method.label != "blurred", let r = try? metrics.prepare(restored) {
                     panels.append((method.label, crop(r, region)))

@@ -12,7 +12,8 @@ struct Compare: ParsableCommand {
         made elsewhere, FOLDER/<item id>.tif or .png). Every item is restored by every \
         method and scored against its sharp image; items run in parallel. Prints the summary table (Markdown) on \
         stdout; failed items, and reports that cannot be written, are listed and make the exit status 1 after all \
-        other outputs are written.
+        other outputs are written, as does a --save-restored image that cannot be written (saving stops there, \
+        the scores are kept).
         Large datasets: run shards (--shard K/N --json part-K.json, e.g. as a job array), then \
         deblur compare --merge part-*.json --report ... (Examples/slurm/compare-array.sh).
         """)
@@ -67,7 +68,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("html"), help: "Write a self-contained HTML report with charts and side-by-side crops; '-' prints it instead of the table.")
     var htmlPath: String?
 
-    @Option(help: "Save every restored image as DIR/<method>/<id>.tif (32-bit float).")
+    @Option(help: "Save every restored image as DIR/<method>/<id>.tif (32-bit float). If one cannot be written (a full disk), saving stops with one error line; scoring and reports go on, exit status 1.")
     var saveRestored: String?
 
     @Option(help: "Items whose PSNR is traced per iteration for the HTML curves.")
@@ -159,6 +160,19 @@ struct Compare: ParsableCommand {
         (root as NSString).appendingPathComponent(SavedRestorations.fileName(method))
     }
 
+    /// A flag set once, from any thread.
+    final class OnceFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+        /// Sets the flag; true for the call that set it.
+        func set() -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            defer { value = true }
+            return !value
+        }
+    }
+
     func run() throws {
         guard let dataset, let methods else { return try emit(try mergedReports()) }
         let specs = try MethodSpec.parseList(methods)
@@ -174,6 +188,8 @@ struct Compare: ParsableCommand {
             guard !entries.isEmpty else { throw CLIError("shard \(shard) of dataset \(dataset) has no items") }
         }
         let items = ComparisonItem.items(of: data, entries)
+        // Set at the first `--save-restored` image that cannot be written, after which none is.
+        let saveStopped = OnceFlag()
 
         var settings = ComparisonSettings(dataset: dataset, metrics: metrics.settings, baseline: baseline ?? "",
                                           tune: tune, validationFraction: fraction, splitSeed: splitSeed ?? 0, threads: threads)
@@ -207,9 +223,19 @@ struct Compare: ParsableCommand {
             }
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             runner.saveRestored = { id, method, image in
-                let directory = Self.restoredFolder(root: root, method: method)
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try ImageIO.write(image, to: (directory as NSString).appendingPathComponent(SavedRestorations.fileName(id) + ".tif"))
+                guard !saveStopped.isSet else { return }
+                do {
+                    let directory = Self.restoredFolder(root: root, method: method)
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    try ImageIO.write(image, to: (directory as NSString).appendingPathComponent(SavedRestorations.fileName(id) + ".tif"))
+                } catch {
+                    // A full disk fails every later save alike: one line, and the run keeps
+                    // the disk's last bytes for the reports, whose scores the failure leaves intact.
+                    // The image went to a temporary file, removed: no partial file is left.
+                    if saveStopped.set() {
+                        bar.message(Main.errorLine(error) + "; no more restorations are saved in this run (--save-restored), the scoring goes on\n")
+                    }
+                }
             }
         }
 
@@ -235,6 +261,8 @@ struct Compare: ParsableCommand {
             }
         }
         try emit(result, unwritten: unwritten)
+        // Reported when it happened; the scores and reports are complete, the images are not.
+        if saveStopped.isSet { throw ExitCode.failure }
     }
 
     /// The `--merge` inputs read and merged, with `--baseline` applied: win counts come from

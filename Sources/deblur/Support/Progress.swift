@@ -39,6 +39,15 @@ final class ProgressBar: @unchecked Sendable {
         draw(force: false)
     }
 
+    /// Writes `line` (ending in a newline) to stderr on a line of its own, the bar drawn again
+    /// below it: written as is, it would continue the bar's line.
+    func message(_ line: String) {
+        lock.lock(); defer { lock.unlock() }
+        guard enabled else { return writeStandardError(line) }
+        writeStandardError("\r\u{1B}[K" + line)
+        draw(force: true)
+    }
+
     /// Ends the bar's line.
     func finish() {
         lock.lock(); defer { lock.unlock() }
