@@ -207,6 +207,53 @@ enum TrainedModel {
         }
     }
 
+    /// A fresh run over an earlier run's files whose first checkpoint cannot be written (files
+    /// limited to 60 KB: the model is 31 KB, the checkpoint 91 KB) leaves the earlier run's
+    /// three files as they were: the new model replaced the old one before the checkpoint
+    /// failed, and the log was replaced at the run's first line, which left the old checkpoint
+    /// beside a model and a log of the failed run.
+    @Test func aFirstCheckpointThatCannotBeWrittenLeavesTheEarlierRunsFiles() throws {
+        try withScratch { dir in
+            let (folder, trained) = try TrainedModel.run.get()
+            try #require(trained.status == 0, "\(trained)")
+            let names = ["m.model", "m.model.checkpoint", "m.model.log.jsonl"]
+            for name in names { try FileManager.default.copyItem(at: folder.file(name), to: dir.file(name)) }
+            let before = try names.map { try Data(contentsOf: dir.file($0)) }
+            // `ulimit -f` counts 512-byte blocks in dash; SIGXFSZ ignored, a write past the limit fails with EFBIG.
+            let limited = try CLI.run(["-c", "trap '' XFSZ; ulimit -f 120; exec \"$0\" \"$@\"", try CLI.executable.get().path]
+                                          + TrainedModel.arguments + ["--seed", "5"],
+                                      in: dir, binary: URL(fileURLWithPath: "/bin/sh"))
+            #expect(limited.status == 1, "\(limited)")
+            #expect(limited.stderrLines == ["Error: cannot write m.model.checkpoint: File too large"], "\(limited)")
+            #expect(try names.map { try Data(contentsOf: dir.file($0)) } == before)
+            #expect(dir.listing() == names)
+        }
+    }
+
+    /// A checkpoint beside a model of another run (a run stopped between writing its first
+    /// checkpoint and its first model, on a full disk) is refused by `--resume`, naming both,
+    /// before any data is made: the other run's model was taken as this run's best so far.
+    @Test func resumeRefusesACheckpointOfAnotherRunThanTheModel() throws {
+        try withScratch { dir in
+            let (folder, trained) = try TrainedModel.run.get()
+            try #require(trained.status == 0, "\(trained)")
+            try FileManager.default.copyItem(at: folder.file("m.model"), to: dir.file("m.model"))
+            let (checkpoint, extra) = try ModelFile.read(folder.file("m.model.checkpoint").path)
+            let run = try #require(checkpoint.header.training["run"])
+            #expect(try ModelFile.read(dir.file("m.model").path).model.header.training["run"] == run)
+            var other = checkpoint
+            other.header.training["run"] = .string("5eed")
+            try ModelFile.write(other, extra: extra.keys.sorted().map { ($0, extra[$0]!) }, to: dir.file("m.model.checkpoint").path)
+            let before = dir.listing()
+            let result = try dir.deblur(TrainedModel.arguments + ["--resume"])
+            expectCleanFailure(result, naming: "m.model.checkpoint", directory: dir, before: before)
+            guard case .string(let id) = run else { Issue.record("run \(run) is not a string"); return }
+            #expect(result.stderr == "Error: invalid model file m.model.checkpoint: it is not of the training run that wrote m.model beside it "
+                    + "(run 5eed in the checkpoint, run \(id) in m.model), as a run stopped between writing the two leaves them: "
+                    + "start afresh without --resume, or move m.model away to resume from the checkpoint alone\n", "\(result)")
+        }
+    }
+
     /// `--unrolled` restores with the model being fine-tuned: without `--init` (or for a
     /// refiner) it is a usage error, before any data is made.
     @Test func unrolledWithoutAnInitialDenoiserExitsOne() throws {

@@ -87,6 +87,11 @@ public final class Trainer {
     /// Where the best model, the checkpoint (`output + ".checkpoint"`) and the log go; nil: keep in memory.
     public let output: String?
     public let logPath: String?
+    /// This run's identity, recorded as `run` in the header of every model and checkpoint it
+    /// writes: drawn afresh by a new run, taken from the checkpoint by a resume (nil for a
+    /// checkpoint written before runs recorded one). A resume refuses a checkpoint beside a
+    /// model of another run, which a failed or stopped run can leave at the same `output`.
+    public private(set) var runID: String? = String(UInt64.random(in: .min ... .max), radix: 16)
 
     /// A run that trains a fresh network of `architecture` (seeded by `options.seed`) on `data`.
     /// - Parameters:
@@ -217,8 +222,8 @@ public final class Trainer {
     /// the header as `blas_threads_history` (`[first step, threads]` per stretch). Another
     /// task or base method would make it another kind of model.
     /// - Returns: the settings that differ from the checkpoint's, sorted by key.
-    /// - Throws: `RefinementError.invalidModelFile` if it is missing or bad, or was written
-    ///   for another task or base method.
+    /// - Throws: `RefinementError.invalidModelFile` if it is missing or bad, was written
+    ///   for another task or base method, or is of another run than the model at `output`.
     @discardableResult
     public func resume() throws -> [String] {
         guard let path = checkpointPath else { return [] }
@@ -234,6 +239,7 @@ public final class Trainer {
             return whole
         }
         let recorded = try count(recordedStep, "step")
+        if let output { try Self.checkSameRun(checkpoint: model, path: path, output: output) }
         let now = self.model(metrics: nil).header
         func text<T: Encodable>(_ value: T?) -> String {
             let encoder = JSONEncoder()
@@ -247,7 +253,7 @@ public final class Trainer {
         if model.header.resolvedTask != now.resolvedTask || recordedBase != now.base {
             throw RefinementError.invalidModelFile(path: path, reason: "it was written for task \(model.header.resolvedTask) on base \(text(model.header.base)), this run is task \(now.resolvedTask) on base \(text(now.base)): start afresh without --resume")
         }
-        let free: Set<String> = ["step", "steps", "total_steps", "steps_per_epoch", "best_psnr", "blas_threads", "blas_threads_history", "dataset"]
+        let free: Set<String> = ["run", "step", "steps", "total_steps", "steps_per_epoch", "best_psnr", "blas_threads", "blas_threads_history", "dataset"]
         let then = model.header.training.filter { !free.contains($0.key) }, ours = now.training.filter { !free.contains($0.key) }
         // Float settings are stored widened to Double: 0.001 would read 0.0010000000474974513.
         func setting(_ value: JSONValue?) -> String {
@@ -295,6 +301,7 @@ public final class Trainer {
         }
         network = model.network
         optimizer.state = state
+        if case .string(let id)? = model.header.training["run"] { runID = id } else { runID = nil }
         threadStretches = stretches.count > 1 ? stretches : []
         step = recorded
         optimizer.step = step
@@ -302,6 +309,26 @@ public final class Trainer {
             try resumeBest(psnr: p, checkpoint: model, output: output)
         }
         return differences
+    }
+
+    /// Throws `RefinementError.invalidModelFile` naming the checkpoint at `path` and `output`
+    /// when `output` holds a readable model of another run than `checkpoint` (their `run`s
+    /// differ; neither recording one, as files written before 2026-11-27, passes). A fresh run
+    /// over an earlier one's files that stopped between its first checkpoint and its first
+    /// model (a full disk) leaves its checkpoint beside the earlier run's model: resumed, that
+    /// model would have been taken as this run's best. A missing or unreadable `output` is
+    /// `resume()`'s to handle.
+    public static func checkSameRun(checkpoint: RefinerModel, path: String, output: String) throws {
+        guard FileManager.default.fileExists(atPath: output), let there = try? ModelFile.read(output).model else { return }
+        let ours = checkpoint.header.training["run"], theirs = there.header.training["run"]
+        guard ours != theirs else { return }
+        func name(_ run: JSONValue?) -> String {
+            if case .string(let id)? = run { return "run \(id)" }
+            return "no run recorded"
+        }
+        throw RefinementError.invalidModelFile(path: path, reason: "it is not of the training run that wrote \(output) beside it "
+            + "(\(name(ours)) in the checkpoint, \(name(theirs)) in \(output)), as a run stopped between writing the two leaves them: "
+            + "start afresh without --resume, or move \(output) away to resume from the checkpoint alone")
     }
 
     /// `value` as an Int when it is a whole number from `least` to 2⁵³. Counts come from a
@@ -384,11 +411,19 @@ public final class Trainer {
         var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
         var gradients = [Float](repeating: 0, count: network.parameterCount)
         let log = try logPath.map { try TrainingLog(path: $0, append: step > 0, resumingAt: step) }
+        // A fresh run's lines wait for its first checkpoint and model: written at once, they
+        // replaced an earlier run's log that a failed first save (a full disk) left beside that
+        // run's model and checkpoint. From then on each epoch's line comes before its files, so
+        // a run stopped between them leaves a line after its checkpoint, which a resume drops.
+        var waitingLines: [[String: JSONValue]]? = step == 0 && output != nil ? [] : nil
+        func logLine(_ line: [String: JSONValue]) throws {
+            if waitingLines != nil { waitingLines!.append(line) } else { try log?.write(line) }
+        }
         var lossSum = 0.0, lossCount = 0
         // A fine-tune's starting point, scored on the same validation data: the number every
         // later epoch has to beat.
         if step == 0, initializedFrom != nil, let metrics = validate() {
-            try log?.write(["event": .string("initial"), "epoch": .number(0), "step": .number(0), "val_loss": .number(metrics.loss),
+            try logLine(["event": .string("initial"), "epoch": .number(0), "step": .number(0), "val_loss": .number(metrics.loss),
                             "val_psnr": .number(metrics.psnr), "val_ssim": .number(metrics.ssim),
                             "base_psnr": .number(metrics.basePSNR), "base_ssim": .number(metrics.baseSSIM)])
             report(.validation(epoch: 0, step: 0, metrics: metrics, best: false))
@@ -435,21 +470,29 @@ public final class Trainer {
                 } ?? false
                 if improved { best = metrics }
                 if kept { bestModel = model(metrics: metrics) }
-                try log?.write(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
+                try logLine(["event": .string("epoch"), "epoch": .number(Double(epoch)), "step": .number(Double(step)),
                                 "train_loss": .number(lossSum / Double(max(1, lossCount))), "lr": .number(Double(optimizer.learningRate)),
                                 "val_loss": num(metrics?.loss), "val_psnr": num(metrics?.psnr), "val_ssim": num(metrics?.ssim),
                                 "base_psnr": num(metrics?.basePSNR), "base_ssim": num(metrics?.baseSSIM), "best": .bool(improved)])
                 lossSum = 0; lossCount = 0
                 if let metrics { report(.validation(epoch: epoch, step: step, metrics: metrics, best: improved)) }
-                if let output, kept || !outputWritten, let bestModel {
-                    try ModelFile.write(bestModel, to: output)
-                    outputWritten = true
-                }
+                // The checkpoint first: one that cannot be written (a full disk) leaves the model
+                // beside it and the checkpoint it pairs with, and a model that cannot be written
+                // after it leaves a checkpoint a resume rewrites the model from when its epoch was the
+                // best (of another run, a resume refuses it: `checkSameRun`).
                 if let checkpointPath {
                     var checkpoint = model(metrics: metrics)
                     checkpoint.header.training["step"] = .number(Double(step))
                     if let best { checkpoint.header.training["best_psnr"] = .number(best.psnr) }
                     try ModelFile.write(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) }, to: checkpointPath)
+                }
+                if let output, kept || !outputWritten, let bestModel {
+                    try ModelFile.write(bestModel, to: output)
+                    outputWritten = true
+                }
+                if let lines = waitingLines {
+                    waitingLines = nil
+                    for line in lines { try log?.write(line) }
                 }
             }
         }
@@ -523,6 +566,7 @@ public final class Trainer {
             training["blas_threads_history"] = .array(threadStretches.map { .array([.number(Double($0.step)), .number(Double($0.threads))]) })
         }
         if let initializedFrom { training["initialized_from"] = .string(initializedFrom) }
+        if let runID { training["run"] = .string(runID) }
         if let noise = data.addedNoise {
             training["added_noise"] = .array([.number(noise.lowerBound), .number(noise.upperBound)])
         }

@@ -14,8 +14,9 @@ struct Train: ParsableCommand {
         Trains a residual U-Net that refines a classical estimate (--task refine) or that removes Gaussian noise \
         of a given level (--task denoise: the plug-and-play prior; inputs estimate,noise, no blur, no base). Data comes from a dataset directory \
         (deblur synth) or is synthesized on the fly (dead leaves + random trajectories + noise). Every epoch the \
-        model is scored on held-out images, a checkpoint is written atomically to OUTPUT.checkpoint, the best model \
-        on validation PSNR is kept at OUTPUT, and one JSON line is appended to the log.
+        model is scored on held-out images, one JSON line is appended to the log (a fresh run's first only once its \
+        first checkpoint and model are written), a checkpoint is written atomically to OUTPUT.checkpoint, then \
+        the best model on validation PSNR is kept at OUTPUT.
         Smoke run: deblur train --synthetic --steps 3 --width 8 -o tiny.model
         """)
 
@@ -48,7 +49,7 @@ struct Train: ParsableCommand {
     var patch = 64
     @Option(help: "Seed of every random choice (data, initialization, batches).")
     var seed: UInt64 = 0
-    @Flag(help: "Continue from OUTPUT.checkpoint with the same settings.")
+    @Flag(help: "Continue from OUTPUT.checkpoint with the same settings (refused when OUTPUT holds a model of another run).")
     var resume = false
     @Option(help: "Base classical method run before the network.")
     var base = "wiener"
@@ -219,7 +220,9 @@ struct Train: ParsableCommand {
         // was refused only once the data had been made.
         if resume {
             let checkpoint = output + ".checkpoint"
-            try Trainer.checkInitial(try ModelFile.read(checkpoint).model, path: checkpoint, architecture: architecture, task: task)
+            let model = try ModelFile.read(checkpoint).model
+            try Trainer.checkInitial(model, path: checkpoint, architecture: architecture, task: task)
+            try Trainer.checkSameRun(checkpoint: model, path: checkpoint, output: output)
         }
 
         let data: TrainingData

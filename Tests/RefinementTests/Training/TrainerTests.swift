@@ -131,6 +131,38 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(longer.step == 2)
     }
 
+    /// Model and checkpoint record the run that wrote them; a resume keeps the checkpoint's run,
+    /// and refuses, naming both files, a checkpoint beside a model of another run (a fresh run
+    /// over this one's files that stopped after its first checkpoint), whose model it took as
+    /// its own best so far. A fresh run draws a run of its own.
+    @Test func aResumeKeepsItsRunAndRefusesACheckpointBesideAnotherRunsModel() throws {
+        let output = temporaryPath("run.model"), other = temporaryPath("other-run.model")
+        defer { for path in [output, other] { removeTemporary(path); removeTemporary(path + ".checkpoint") } }
+        let first = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil)
+        try first.run()
+        let run = try #require(first.runID)
+        #expect(try ModelFile.read(output).model.header.training["run"] == .string(run))
+        #expect(try ModelFile.read(output + ".checkpoint").model.header.training["run"] == .string(run))
+        let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+        #expect(try resumed.resume() == [])
+        try resumed.run()
+        #expect(try resumed.runID == run && ModelFile.read(output).model.header.training["run"] == .string(run))
+
+        let fresh = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: other, logPath: nil)
+        try fresh.run()
+        #expect(fresh.runID != nil && fresh.runID != run)
+        try FileManager.default.removeItem(atPath: output + ".checkpoint")
+        try FileManager.default.copyItem(atPath: other + ".checkpoint", toPath: output + ".checkpoint")
+        let mixed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
+        #expect {
+            try mixed.resume()
+        } throws: { error in
+            guard case let RefinementError.invalidModelFile(path, reason) = error else { return false }
+            return path == output + ".checkpoint" && reason.contains("run \(fresh.runID!) in the checkpoint, run \(run) in \(output)")
+        }
+        #expect(mixed.step == 0)
+    }
+
     /// A run resumed under another thread count sums its gradients in another order from then
     /// on: its weights are those of neither count, yet the note listed nothing and the header
     /// recorded only the last count, which reproduced another model. Now the change is listed
