@@ -11,7 +11,9 @@
 #        parameter (NSR, λ, iterations) and writes the tuned method list to RESULTS/methods.txt.
 #        Tuning once keeps every shard on the same parameters (--tune with --shard is refused).
 # score: array task K of N scores items i ≡ K−1 (mod N) with those methods → RESULTS/part-K-of-N.json.
-#        A failed task can be resubmitted alone (--array=7): it rewrites only its own part.
+#        A failed task can be resubmitted alone: SHARDS=32 sbatch --array=7 … score … reruns
+#        shard 7 of 32 and rewrites only its own part (an array of one task cannot tell the
+#        split it belongs to, so SHARDS gives it; shard numbers are 1-based).
 # merge: `compare --merge` reads every part and writes the reports of the whole dataset; it
 #        refuses parts with different methods or metric settings, overlapping items, and a set
 #        that misses a shard (a task that failed) or mixes splits (parts left from another N).
@@ -40,7 +42,7 @@ tune)
         --threads "$THREADS" --tuned-methods "$RESULTS/methods.txt" --report "$RESULTS/tuning.md" --quiet
     ;;
 score)
-    SHARDS=${SLURM_ARRAY_TASK_COUNT:-1}
+    SHARDS=${SHARDS:-${SLURM_ARRAY_TASK_COUNT:-1}}
     SHARD=${SLURM_ARRAY_TASK_ID:-1}
     # Array ids may start at 0 (--array=0-31): map them to 1-based shard numbers.
     if [ "${SLURM_ARRAY_TASK_MIN:-1}" = "0" ]; then SHARD=$((SHARD + 1)); fi
