@@ -14,8 +14,8 @@ metrics: scikit-image's MSE, PSNR (data_range 1) and SSIM with the settings of
          data_range 1), averaged over channels for color, as one JSON line.
 bench:   scikit-image's richardson_lucy, wiener and structural_similarity timed on
          random data of the given size (best of --repeat runs), as JSON lines.
-onnx:    runs an ONNX model with onnxruntime (2 threads) on a 1-channel float TIFF
-         (N,1,H,W input), writes the output TIFF, and prints its time.
+onnx:    runs an ONNX model with one input with onnxruntime (2 threads) on a 1-channel
+         float TIFF (N,1,H,W input), writes the output TIFF, and prints its time.
 """
 import argparse, json, sys, time
 
@@ -76,7 +76,13 @@ def cmd_onnx(a):
     x = x.reshape(1, 1, *x.shape[-2:])
     so = ort.SessionOptions(); so.intra_op_num_threads = 2
     s = ort.InferenceSession(a.model, so, providers=["CPUExecutionProvider"])
-    name = s.get_inputs()[0].name
+    names = [i.name for i in s.get_inputs()]
+    if len(names) != 1:
+        # deblur's exports have a plane per input (estimate, noise, blurred) unless trained with
+        # --inputs estimate; their samples directory feeds them all.
+        sys.exit(f"{a.model} has {len(names)} inputs ({', '.join(names)}); this command feeds one. "
+                 f"For deblur export-onnx --samples DIR use Examples/onnx/verify.py {a.model} DIR")
+    name = names[0]
     s.run(None, {name: x})
     t = time.perf_counter(); y = s.run(None, {name: x})[0]; t = time.perf_counter() - t
     tifffile.imwrite(a.output, y.reshape(y.shape[-2:]).astype(np.float32))
