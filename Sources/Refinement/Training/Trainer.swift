@@ -254,7 +254,14 @@ public final class Trainer {
             throw RefinementError.invalidModelFile(path: path, reason: "it was written for task \(model.header.resolvedTask) on base \(text(model.header.base)), this run is task \(now.resolvedTask) on base \(text(now.base)): start afresh without --resume")
         }
         let free: Set<String> = ["run", "step", "steps", "total_steps", "steps_per_epoch", "best_psnr", "blas_threads", "blas_threads_history", "dataset"]
-        let then = model.header.training.filter { !free.contains($0.key) }, ours = now.training.filter { !free.contains($0.key) }
+        var then = model.header.training.filter { !free.contains($0.key) }, ours = now.training.filter { !free.contains($0.key) }
+        // Synthetic data's header leaves its generator settings out at their defaults: between two
+        // such runs a key on one side only had its default on the other (the recipe's warm restart
+        // printed `contrast_min none there, 0.05 now` for contrast 1).
+        if then["source"] == .string("synthetic") && ours["source"] == .string("synthetic") {
+            then.merge(SyntheticDataSettings.omittedDefaults) { recorded, _ in recorded }
+            ours.merge(SyntheticDataSettings.omittedDefaults) { recorded, _ in recorded }
+        }
         // Float settings are stored widened to Double: 0.001 would read 0.0010000000474974513.
         func setting(_ value: JSONValue?) -> String {
             if case .number(let d)? = value {

@@ -115,6 +115,15 @@ extension SyntheticDataSettings {
         return image
     }
 
+    /// The generator settings `description` leaves out at their defaults (so headers of data
+    /// made without them keep their bytes), with those defaults.
+    static let omittedDefaults: [String: JSONValue] = [
+        "texture_max": .number(0), "defocus_max": .number(0), "grain_max": .number(0), "shading_max": .number(0),
+        "shape_fraction": .number(0), "pattern_fraction": .number(0), "lens_blur_max": .number(0),
+        "contrast_min": .number(1), "grain_octaves": .number(1), "min_radius": .number(1), "max_radius": .number(100),
+        "unrolled_images": .number(0),
+    ]
+
     /// The model header's description of data made with these settings.
     func description(generator: String) -> [String: JSONValue] {
         var description: [String: JSONValue] = [

@@ -163,6 +163,30 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(mixed.step == 0)
     }
 
+    /// Synthetic data's header leaves its generator settings out at their defaults, so the
+    /// recipe's warm restart (`--contrast 0.05` after a run without it) was listed as
+    /// `contrast_min none there, 0.05 now`; a key on one side only is now its default.
+    @Test func resumeListsAnOmittedSyntheticSettingAsItsDefault() throws {
+        func data(_ configure: (inout SyntheticDataSettings) -> Void) -> TrainingData {
+            var settings = SyntheticDataSettings()
+            configure(&settings)
+            return TrainingData(training: Self.data.training, validation: Self.data.validation,
+                                description: settings.description(generator: "test"))
+        }
+        let output = temporaryPath("contrast.model")
+        defer { removeTemporary(output); removeTemporary(output + ".checkpoint") }
+        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: data { _ in }, options: Self.options(steps: 2),
+                    output: output, logPath: nil).run()
+        let restart = try Trainer(architecture: Self.architecture, base: BaseMethod(),
+                                  data: data { $0.contrastMin = 0.05; $0.textureMax = 0.2 }, options: Self.options(steps: 4),
+                                  output: output, logPath: nil)
+        #expect(try restart.resume() == ["contrast_min 1 there, 0.05 now", "texture_max 0 there, 0.2 now"])
+        try restart.run()
+        let back = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: data { _ in }, options: Self.options(steps: 6),
+                               output: output, logPath: nil)
+        #expect(try back.resume() == ["contrast_min 0.05 there, 1 now", "texture_max 0.2 there, 0 now"])
+    }
+
     /// A run resumed under another thread count sums its gradients in another order from then
     /// on: its weights are those of neither count, yet the note listed nothing and the header
     /// recorded only the last count, which reproduced another model. Now the change is listed
