@@ -25,10 +25,12 @@ def load(path):
     from skimage import io
     img = tifffile.imread(path) if path.lower().endswith((".tif", ".tiff")) else io.imread(path)
     img = np.asarray(img)
+    # As DeblurKit reads integer files: k / 255 (or 65535) in Float32 (Docs/FileFormats.md), so
+    # the metrics see the same samples; a float64 division differs in the 8th digit.
     if img.dtype == np.uint8:
-        img = img / 255.0
+        img = img.astype(np.float32) / np.float32(255)
     elif img.dtype == np.uint16:
-        img = img / 65535.0
+        img = img.astype(np.float32) / np.float32(65535)
     return img.astype(np.float64)
 
 
