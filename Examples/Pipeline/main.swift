@@ -18,7 +18,12 @@ func printError(_ line: String) {
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var modelPath: String?
-if let i = arguments.firstIndex(of: "--model"), i + 1 < arguments.count {
+if let i = arguments.firstIndex(of: "--model") {
+    // Without a value the flag would become the output folder and the shipped model be used.
+    guard i + 1 < arguments.count else {
+        printError("error: --model needs a model file (usage: Pipeline [--model FILE] [OUTPUT_DIRECTORY])")
+        exit(1)
+    }
     modelPath = arguments[i + 1]
     arguments.removeSubrange(i...(i + 1))
 }
