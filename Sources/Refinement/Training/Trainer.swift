@@ -88,10 +88,14 @@ public final class Trainer {
     public let output: String?
     public let logPath: String?
     /// This run's identity, recorded as `run` in the header of every model and checkpoint it
-    /// writes: drawn afresh by a new run, taken from the checkpoint by a resume (nil for a
-    /// checkpoint written before runs recorded one). A resume refuses a checkpoint beside a
-    /// model of another run, which a failed or stopped run can leave at the same `output`.
-    public private(set) var runID: String? = String(UInt64.random(in: .min ... .max), radix: 16)
+    /// writes: a fresh run derives it from its settings at its first save (a hash of the header's
+    /// settings, seed and architecture included; nil until then), a resume takes the
+    /// checkpoint's (nil for a checkpoint written before runs recorded one). A resume refuses a
+    /// checkpoint beside a model of another run, which a failed or stopped run can leave at the
+    /// same `output`. Not drawn at random: the same settings must still give the same bytes, and
+    /// two runs with the same settings and seed are the same run.
+    public private(set) var runID: String?
+    private var derivesRunID = true
 
     /// A run that trains a fresh network of `architecture` (seeded by `options.seed`) on `data`.
     /// - Parameters:
@@ -308,6 +312,7 @@ public final class Trainer {
         }
         network = model.network
         optimizer.state = state
+        derivesRunID = false
         if case .string(let id)? = model.header.training["run"] { runID = id } else { runID = nil }
         threadStretches = stretches.count > 1 ? stretches : []
         step = recorded
@@ -550,6 +555,17 @@ public final class Trainer {
         return ValidationMetrics(loss: total.loss / n, psnr: total.psnr / n, ssim: total.ssim / n, basePSNR: total.basePSNR / n, baseSSIM: total.baseSSIM / n)
     }
 
+    /// 16 hexadecimal digits of FNV-1a over the settings without what changes during the run
+    /// (the step reached, the thread counts), in sorted-key JSON.
+    static func runIdentity(settings: [String: JSONValue], architecture: RefinerArchitecture) -> String {
+        let fixed = settings.filter { !["steps", "blas_threads", "blas_threads_history", "run"].contains($0.key) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes = (try? encoder.encode(fixed)).map { [UInt8]($0) } ?? []
+        bytes += (try? encoder.encode(architecture)).map { [UInt8]($0) } ?? []
+        return String(format: "%016llx", ModelFile.fnv1a(bytes[...]))
+    }
+
     /// The current weights with a header describing this run.
     func model(metrics: ValidationMetrics?) -> RefinerModel {
         var training = endToEnd?.description ?? data.description
@@ -573,6 +589,7 @@ public final class Trainer {
             training["blas_threads_history"] = .array(threadStretches.map { .array([.number(Double($0.step)), .number(Double($0.threads))]) })
         }
         if let initializedFrom { training["initialized_from"] = .string(initializedFrom) }
+        if derivesRunID && runID == nil { runID = Self.runIdentity(settings: training, architecture: network.architecture) }
         if let runID { training["run"] = .string(runID) }
         if let noise = data.addedNoise {
             training["added_noise"] = .array([.number(noise.lowerBound), .number(noise.upperBound)])

@@ -134,13 +134,15 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
     /// Model and checkpoint record the run that wrote them; a resume keeps the checkpoint's run,
     /// and refuses, naming both files, a checkpoint beside a model of another run (a fresh run
     /// over this one's files that stopped after its first checkpoint), whose model it took as
-    /// its own best so far. A fresh run draws a run of its own.
+    /// its own best so far. A fresh run with other settings (here the seed) is another run; with
+    /// the same settings, the same run, to the byte.
     @Test func aResumeKeepsItsRunAndRefusesACheckpointBesideAnotherRunsModel() throws {
         let output = temporaryPath("run.model"), other = temporaryPath("other-run.model")
         defer { for path in [output, other] { removeTemporary(path); removeTemporary(path + ".checkpoint") } }
         let first = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: output, logPath: nil)
         try first.run()
         let run = try #require(first.runID)
+        let firstModel = try Data(contentsOf: URL(fileURLWithPath: output))
         #expect(try ModelFile.read(output).model.header.training["run"] == .string(run))
         #expect(try ModelFile.read(output + ".checkpoint").model.header.training["run"] == .string(run))
         let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
@@ -148,9 +150,17 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         try resumed.run()
         #expect(try resumed.runID == run && ModelFile.read(output).model.header.training["run"] == .string(run))
 
-        let fresh = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: other, logPath: nil)
+        let again = temporaryPath("again.model")
+        defer { removeTemporary(again); removeTemporary(again + ".checkpoint") }
+        let same = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 2), output: again, logPath: nil)
+        try same.run()
+        #expect(same.runID == run)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: again)) == firstModel)
+        var reseeded = Self.options(steps: 2)
+        reseeded.seed += 1
+        let fresh = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: reseeded, output: other, logPath: nil)
         try fresh.run()
-        #expect(fresh.runID != nil && fresh.runID != run)
+        #expect(fresh.runID != nil && fresh.runID != run && fresh.runID?.count == 16)
         try FileManager.default.removeItem(atPath: output + ".checkpoint")
         try FileManager.default.copyItem(atPath: other + ".checkpoint", toPath: output + ".checkpoint")
         let mixed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4), output: output, logPath: nil)
