@@ -18,7 +18,7 @@ public enum MarkdownReport {
         if kernels.count > 1 || kernels.first?.group != "unknown" {
             out += "\n## By kernel\n"
             if result.kernelGroupsAreInformative {
-                for (group, summaries) in kernels { out += "\n### \(group)\n\n" + groupTable(summaries) }
+                for (group, summaries) in kernels { out += "\n### \(escape(group))\n\n" + groupTable(summaries) }
             } else {
                 out += "\n" + ReportFormat.ownKernels(kernels.count) + "\n"
             }
@@ -37,29 +37,32 @@ public enum MarkdownReport {
             out += "| method | parameter | chosen | candidates (mean validation PSNR, dB) |\n| --- | --- | --- | --- |\n"
             for t in result.tuning {
                 let candidates = t.candidates.map { "\($0.value): \(ReportFormat.decibels($0.meanPSNR))" }.joined(separator: ", ")
-                out += "| \(cell(t.method)) | \(t.parameter) | \(t.chosen) | \(cell(candidates)) |\n"
+                out += "| \(escape(t.method)) | \(escape(t.parameter)) | \(escape(t.chosen)) | \(escape(candidates)) |\n"
             }
         }
         let failures = result.failures
         if !failures.isEmpty {
             out += "\n## Failures\n\n"
-            for f in failures { out += "- item \(f.item)\(f.method.map { ", \($0)" } ?? ""): \(f.reason)\n" }
+            for f in failures { out += "- item \(escape(f.item))\(f.method.map { ", \(escape($0))" } ?? ""): \(escape(f.reason))\n" }
         }
         return out
     }
 
     /// One line: items, metric settings, baseline.
-    public static func headline(_ result: Comparison) -> String {
+    /// - Parameter markdown: the dataset and the baseline as Markdown code spans; false: as
+    ///   named (the HTML report escapes the line for HTML).
+    public static func headline(_ result: Comparison, markdown: Bool = true) -> String {
+        let name: (String) -> String = markdown ? code : { $0 }
         let m = result.settings.metrics
         var parts = ["\(result.items.count) item(s)"]
-        if !result.settings.dataset.isEmpty { parts.append("dataset `\(result.settings.dataset)`") }
+        if !result.settings.dataset.isEmpty { parts.append("dataset \(name(result.settings.dataset))") }
         // A shard's table alone would read as the whole dataset's.
         if let shard = result.settings.shard { parts.append("shard \(shard)") }
         parts.append("SSIM \(m.ssimPreset.rawValue)")
         parts.append("data range \(String(format: "%g", m.dataRange))")
         if m.crop > 0 { parts.append("border crop \(m.crop) px") }
         if m.luminanceOnly { parts.append("luminance only") }
-        parts.append("wins vs `\(result.settings.baseline)` by PSNR")
+        parts.append("wins vs \(name(result.settings.baseline)) by PSNR")
         return parts.joined(separator: " · ")
     }
 
@@ -70,7 +73,7 @@ public enum MarkdownReport {
         out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |\n"
         for s in result.summaries {
             let w = wins[s.method].map { "\($0.psnrWins) / \($0.psnrTies) / \($0.psnrLosses)" } ?? "baseline"
-            out += "| \(cell(s.method)) | \(ReportFormat.decibels(s.psnr.mean)) | \(ReportFormat.decibels(s.psnr.median)) | "
+            out += "| \(escape(s.method)) | \(ReportFormat.decibels(s.psnr.mean)) | \(ReportFormat.decibels(s.psnr.median)) | "
                 + "\(ReportFormat.decibels(s.psnr.std)) | \(ReportFormat.ssim(s.ssim.mean)) | \(ReportFormat.ssim(s.ssim.median)) | "
                 + "\(ReportFormat.ssim(s.ssim.std)) | \(ReportFormat.seconds(s.seconds.mean)) | \(w) | \(s.failures) |\n"
         }
@@ -81,7 +84,7 @@ public enum MarkdownReport {
     static func baselineTable(_ differences: [PairedDifference]) -> String {
         var out = "| method | ΔPSNR mean [95 % CI] | ΔSSIM mean [95 % CI] | items |\n| --- | ---: | ---: | ---: |\n"
         for d in differences {
-            out += "| \(cell(d.method)) | \(ReportFormat.difference(d.psnr, decimals: 2)) | "
+            out += "| \(escape(d.method)) | \(ReportFormat.difference(d.psnr, decimals: 2)) | "
                 + "\(ReportFormat.difference(d.ssim, decimals: 4)) | \(d.count) |\n"
         }
         return out
@@ -90,11 +93,48 @@ public enum MarkdownReport {
     static func groupTable(_ summaries: [MethodSummary]) -> String {
         var out = "| method | items | PSNR mean | SSIM mean |\n| --- | ---: | ---: | ---: |\n"
         for s in summaries {
-            out += "| \(cell(s.method)) | \(s.count) | \(ReportFormat.decibels(s.psnr.mean)) | \(ReportFormat.ssim(s.ssim.mean)) |\n"
+            out += "| \(escape(s.method)) | \(s.count) | \(ReportFormat.decibels(s.psnr.mean)) | \(ReportFormat.ssim(s.ssim.mean)) |\n"
         }
         return out
     }
 
-    /// Escapes the characters that would break a table cell.
-    static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+    /// A name (item, kernel, method, reason) as Markdown text that shows it as written, in a
+    /// table cell, a heading or a list item: `|` would end the cell, a line break the row or
+    /// heading; `<` opened raw HTML (`<b>` vanished, `<script>` ran where a renderer passes HTML),
+    /// `&amp;` showed as `&`, and backticks and `*` made code and emphasis. Those are escaped with
+    /// a backslash (and the backslash itself); line breaks are written `\n` and `\r`.
+    static func escape(_ text: String) -> String {
+        // By Unicode scalar, as a Markdown reader sees it: `|` followed by a combining mark is
+        // one Swift Character that is not `|`.
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\", "|", "<", "&", "`", "*": out += "\\"; out.unicodeScalars.append(scalar)
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// A name as a Markdown code span, shown as written: the fence is one backtick longer than
+    /// the longest run inside (a dataset folder named ``a`b`` closed a single-backtick span
+    /// early), padded when the name starts or ends with a backtick; line breaks are written
+    /// `\n` and `\r`, since one would end the headline (and `# x` after it become a heading).
+    static func code(_ text: String) -> String {
+        var body = "", longest = 0, run = 0
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": body += "\\n"
+            case "\r": body += "\\r"
+            default: body.unicodeScalars.append(scalar)
+            }
+            run = scalar == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = body.unicodeScalars.first == "`" || body.unicodeScalars.last == "`" ? " " : ""
+        return fence + pad + body + pad + fence
+    }
 }

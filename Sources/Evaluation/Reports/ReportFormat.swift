@@ -38,7 +38,7 @@ enum ReportFormat {
     }
     /// What the reports say above the differences to the baseline.
     static func againstBaselineNote(_ baseline: String, markdown: Bool) -> String {
-        let name = markdown ? "`\(baseline)`" : baseline
+        let name = markdown ? MarkdownReport.code(baseline) : baseline
         return "Mean difference to \(name) (method − baseline) over the items both scored, with a \(percent(Bootstrap.level)) "
             + "percentile-bootstrap interval (\(Bootstrap.resamples) resamples of those items, seed \(Bootstrap.seed)); "
             + "items either failed on are left out, and fewer than 2 items give no interval (—)."

@@ -8,7 +8,7 @@ import Foundation
         let result = sampleResult()
         let text = MarkdownReport.render(result)
         let s = result.summaries[1]
-        let row = text.split(separator: "\n").first { $0.hasPrefix("| rl<x>") }!
+        let row = text.split(separator: "\n").first { $0.hasPrefix("| rl\\<x>") }!
         #expect(row.contains("| \(ReportFormat.decibels(s.psnr.mean)) |"))
         #expect(row.contains("| \(ReportFormat.ssim(s.ssim.mean)) |"))
         #expect(row.contains("| 2 / 0 / 0 | 1 |"))  // beats blurred on both scored items; one failure
@@ -64,7 +64,46 @@ import Foundation
     }
 
     @Test func pipesInLabelsAreEscaped() {
-        #expect(MarkdownReport.cell("a|b") == "a\\|b")
+        #expect(MarkdownReport.escape("a|b") == "a\\|b")
+        #expect(MarkdownReport.escape("a|\u{301}b") == "a\\|\u{301}b")
+    }
+
+    /// Names went into the Markdown as written: a kernel `new\nline` split its heading, a label
+    /// `<b>x</b>` became bold HTML (a `<script>` ran where a renderer passes HTML), `&amp;` read
+    /// `&`, and a dataset folder with a backtick or a line break broke the headline's code span
+    /// (a line `# x` after the break became a heading).
+    @Test func namesAreEscapedSoTheyShowAsWritten() {
+        #expect(MarkdownReport.escape("new\nline\r") == "new\\nline\\r")
+        #expect(MarkdownReport.escape("<b>x</b> &amp; a\\b `c` *d* é 核") == "\\<b>x\\</b> \\&amp; a\\\\b \\`c\\` \\*d\\* é 核")
+        #expect(MarkdownReport.code("ds`3\n# x") == "``ds`3\\n# x``")
+        #expect(MarkdownReport.code("`a``") == "``` `a`` ```")
+        #expect(MarkdownReport.code("plain") == "`plain`")
+
+        var runner = ComparisonRunner()
+        runner.previewItems = 0
+        let items = [offsetItem("1", kernel: "new\nline", noise: 0.01, seed: 1), offsetItem("2", kernel: "new\nline", noise: 0.01, seed: 2),
+                     ComparisonItem(id: "3 <i>", kernel: "k|<b>", noiseSigma: 0.01) { throw TestFailure(description: "no\nfile") }]
+        var result = runner.run(items: items, methods: [ComparisonMethod(label: "saved:dir=a|<b>&amp;", restorer: Passthrough())])
+        result.settings.dataset = "ds`3\n# x"
+        result.settings.baseline = "saved:dir=a|<b>&amp;"
+        let text = MarkdownReport.render(result)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[2] == "3 item(s) · dataset ``ds`3\\n# x`` · SSIM wang2004 · data range 1 · wins vs `saved:dir=a|<b>&amp;` by PSNR")
+        #expect(lines.contains { $0.hasPrefix("| saved:dir=a\\|\\<b>\\&amp; | ") })
+        #expect(lines.contains("### new\\nline") && lines.contains("### k\\|\\<b>"))
+        #expect(lines.contains("- item 3 \\<i>: no\\nfile"))
+        // Every row of a table has its header's cell count, counting only unescaped pipes.
+        func pipes(_ line: Substring) -> Int {
+            var count = 0, escaped = false
+            for ch in line { if ch == "|" && !escaped { count += 1 }; escaped = ch == "\\" && !escaped }
+            return count
+        }
+        var header: Int?
+        for line in lines {
+            guard line.hasPrefix("|") else { header = nil; continue }
+            if header == nil { header = pipes(line) }
+            #expect(pipes(line) == header, "\(line)")
+        }
     }
 }
 
