@@ -250,17 +250,21 @@ public enum HTMLReport {
 
 
     /// Escapes text for HTML element content and attribute values.
+    ///
+    /// By Unicode scalar, as the browser reads it: a `"` followed by a combining mark is one
+    /// Swift `Character` that is not `"`, so an item id `x"\u{301} onmouseover=…` ended the
+    /// `title` attribute of its failed cell and added an attribute of its own.
     static func escape(_ s: String) -> String {
         var out = ""
-        out.reserveCapacity(s.count)
-        for ch in s {
-            switch ch {
+        out.reserveCapacity(s.utf8.count)
+        for scalar in s.unicodeScalars {
+            switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default: out.append(ch)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

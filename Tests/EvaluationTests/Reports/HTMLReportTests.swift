@@ -24,6 +24,19 @@ import DeblurCore
         #expect(html.contains("rl&lt;x&gt;:iterations=4") && !html.contains("rl<x>"))
     }
 
+    /// A `"` or `<` followed by a combining mark is one Swift Character, which the escape passed
+    /// through: an item id `x"\u{301} onmouseover=alert(1) y="` ended its failed cell's `title`
+    /// attribute and added an event handler of its own. Escaped by Unicode scalar now.
+    @Test func quotesAndBracketsFollowedByCombiningMarksAreEscaped() {
+        #expect(HTMLReport.escape("x\"\u{301} on=1 <\u{301}b>&\u{301}'\u{301}") == "x&quot;\u{301} on=1 &lt;\u{301}b&gt;&amp;\u{301}&#39;\u{301}")
+        let id = "x\"\u{301} onmouseover=alert(1) y=\""
+        let result = ComparisonRunner().run(items: [ComparisonItem(id: id) { throw TestFailure(description: "no file for \(id)") }],
+                                            methods: [ComparisonMethod(Passthrough())])
+        let html = HTMLReport.render(result)
+        #expect(html.contains("title=\"no file for x&quot;\u{301} onmouseover=alert(1) y=&quot;\">failed</td>"))
+        #expect(!html.unicodeScalars.split(separator: "<").contains { $0.starts(with: "td class=\"failed\" data-v=\"-1e300\" title=\"no file for x\"".unicodeScalars) })
+    }
+
     /// The per-item table lists the first `itemRows` items and says how many it leaves out: a
     /// row per item of a 100 000-item run made a 50 MB page that a browser took minutes to open.
     @Test func perItemTableListsTheFirstItemRowsAndSaysSo() throws {
