@@ -30,7 +30,7 @@ public enum HTMLReport {
         <title>DeblurKit comparison\(result.settings.dataset.isEmpty ? "" : " — " + escape(result.settings.dataset))</title>
         <style>\(style)</style></head><body>
         <h1>DeblurKit comparison</h1>
-        <p class="meta">\(escape(MarkdownReport.headline(result).replacingOccurrences(of: "`", with: "")))</p>
+        <p class="meta">\(escape(MarkdownReport.headline(result, markdown: false)))</p>
 
         """
         html += section("Summary", summaryTable(result) + "<p class=\"note\">Click a column header to sort. Times are wall-clock seconds of <code>restore</code> per item.</p>")

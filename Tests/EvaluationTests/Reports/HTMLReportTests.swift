@@ -37,6 +37,15 @@ import DeblurCore
         #expect(!html.unicodeScalars.split(separator: "<").contains { $0.starts(with: "td class=\"failed\" data-v=\"-1e300\" title=\"no file for x\"".unicodeScalars) })
     }
 
+    /// The page's headline dropped every backtick (the Markdown headline's code spans, taken
+    /// out for HTML), so a dataset folder `runs`v2` read `runsv2`; it is now written as named.
+    @Test func headlineShowsTheDatasetAndBaselineAsNamed() {
+        var result = sampleResult()
+        result.settings.dataset = "runs`v2 <b>"
+        let html = HTMLReport.render(result)
+        #expect(html.contains("<p class=\"meta\">3 item(s) · dataset runs`v2 &lt;b&gt; · SSIM wang2004 · data range 1 · wins vs blurred by PSNR</p>"))
+    }
+
     /// The per-item table lists the first `itemRows` items and says how many it leaves out: a
     /// row per item of a 100 000-item run made a 50 MB page that a browser took minutes to open.
     @Test func perItemTableListsTheFirstItemRowsAndSaysSo() throws {
