@@ -20,8 +20,17 @@ public enum CSVReport {
     }
 
     /// Quotes a field when it holds a comma, quote or line break (quotes doubled).
+    ///
+    /// By Unicode scalar, as a CSV reader sees the bytes: a `\r\n` in a name, or a `,` or `"`
+    /// followed by a combining mark, is one Swift `Character` equal to none of them, so such a
+    /// field went out unquoted and split its row.
     static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { out += "\"" }
+            out.unicodeScalars.append(scalar)
+        }
+        return out + "\""
     }
 }

@@ -32,6 +32,20 @@ import DeblurCore
         #expect(row[8].isEmpty)
     }
 
+    /// A `\r\n` in a name, or a `,` or `"` followed by a combining mark, is one Swift Character
+    /// equal to none of `, " \r \n`: such fields went out unquoted and split their rows.
+    @Test func fieldsWithLineBreaksOrMarkedSeparatorsAreQuoted() {
+        #expect(CSVReport.field("a\r\nb") == "\"a\r\nb\"")
+        #expect(CSVReport.field("c,\u{301}d") == "\"c,\u{301}d\"")
+        #expect(CSVReport.field("e\"\u{301}") == "\"e\"\"\u{301}\"")
+        #expect(CSVReport.field("plain é 核 |<&") == "plain é 核 |<&")
+        let result = ComparisonRunner().run(items: [offsetItem("c,\u{301}d", kernel: "k\r\nl", noise: 0.01, seed: 1)],
+                                            methods: [ComparisonMethod(Passthrough())])
+        let rows = CSVReport.render(result).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(rows.count == 3 && rows[2].isEmpty)
+        #expect(rows[1].hasPrefix("\"c,\u{301}d\",\"k\r\nl\",0.01,blurred,"))
+    }
+
     /// %g kept 6 digits of σ (0.1 + 0.2 read 0.3); every number now reads back bit for bit,
     /// written as Swift's shortest round-trip text, as the JSON report writes it.
     @Test func everyNumberIsTheShortestTextThatReadsBackExactly() {
