@@ -502,6 +502,24 @@ import Testing
         }
     }
 
+    /// A failure's stderr line held the item id and reason as they are: an id with a line
+    /// break split it, and the part after the break read as a line of its own. Each failure is
+    /// one line now, its line breaks written `\n`; the CSV keeps the id and reason as they are.
+    @Test func eachFailureIsOneLineOnStandardError() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir, ids: ["new\\nline", "b", "c"])
+            try FileManager.default.createDirectory(at: dir.file("saved"), withIntermediateDirectories: true)
+            for id in ["b", "c"] { try FileManager.default.copyItem(at: dir.file("ds/blurred/000001.tif"), to: dir.file("saved/\(id).tif")) }
+            let result = try dir.deblur("compare", "ds", "--methods", "saved:dir=saved", "--csv", "scores.csv", "--quiet", "--threads", "1")
+            #expect(result.status == 1, "\(result)")
+            let lines = result.stderr.split(separator: "\n").map(String.init)
+            let expected = "failed: item new\\nline, saved:dir=saved: cannot open saved/new\\nline.tif|.tiff|.png or new_line.tif|.tiff|.png: "
+                + "no such file (the restoration of item new\\nline)"
+            #expect(lines.first == expected, "\(result)")
+            #expect(lines.count == 2 && lines[1] == "Error: 1 item/method result(s) failed out of 3", "\(result)")
+        }
+    }
+
     /// An item whose file is missing falls back to the name `--save-restored` gives it, but not
     /// when that name is another item's: item `a b` without `a b.tif` read `a_b.tif`, item
     /// `a_b`'s restoration, and was scored with it (status 0). It fails naming both ids, in a

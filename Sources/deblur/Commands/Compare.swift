@@ -319,8 +319,21 @@ struct Compare: ParsableCommand {
         }
         let failures = result.failures
         if !failures.isEmpty {
+            // One line per failure, for scripts that read them: an item id or a reason holding a
+            // line break made the rest of the line look like another message.
+            func line(_ text: String) -> String {
+                var out = ""
+                for scalar in text.unicodeScalars {
+                    switch scalar {
+                    case "\n": out += "\\n"
+                    case "\r": out += "\\r"
+                    default: out.unicodeScalars.append(scalar)
+                    }
+                }
+                return out
+            }
             for f in failures.prefix(20) {
-                writeStandardError("failed: item \(f.item)\(f.method.map { ", \($0)" } ?? ""): \(f.reason)\n")
+                writeStandardError("failed: item \(line(f.item))\(f.method.map { ", \(line($0))" } ?? ""): \(line(f.reason))\n")
             }
             if failures.count > 20 { writeStandardError("… and \(failures.count - 20) more (see the report)\n") }
         }
