@@ -118,18 +118,28 @@ public enum MarkdownReport {
         return out
     }
 
+    /// `text` with its line breaks written `\n` and `\r`, so that a name holding one stays on
+    /// its line (a report's headline, a message on stderr).
+    public static func oneLine(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// A name as a Markdown code span, shown as written: the fence is one backtick longer than
     /// the longest run inside (a dataset folder named ``a`b`` closed a single-backtick span
     /// early), padded when the name starts or ends with a backtick; line breaks are written
     /// `\n` and `\r`, since one would end the headline (and `# x` after it become a heading).
     static func code(_ text: String) -> String {
-        var body = "", longest = 0, run = 0
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": body += "\\n"
-            case "\r": body += "\\r"
-            default: body.unicodeScalars.append(scalar)
-            }
+        let body = oneLine(text)
+        var longest = 0, run = 0
+        for scalar in body.unicodeScalars {
             run = scalar == "`" ? run + 1 : 0
             longest = max(longest, run)
         }

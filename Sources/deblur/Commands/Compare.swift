@@ -321,17 +321,7 @@ struct Compare: ParsableCommand {
         if !failures.isEmpty {
             // One line per failure, for scripts that read them: an item id or a reason holding a
             // line break made the rest of the line look like another message.
-            func line(_ text: String) -> String {
-                var out = ""
-                for scalar in text.unicodeScalars {
-                    switch scalar {
-                    case "\n": out += "\\n"
-                    case "\r": out += "\\r"
-                    default: out.unicodeScalars.append(scalar)
-                    }
-                }
-                return out
-            }
+            let line = MarkdownReport.oneLine
             for f in failures.prefix(20) {
                 writeStandardError("failed: item \(line(f.item))\(f.method.map { ", \(line($0))" } ?? ""): \(line(f.reason))\n")
             }
