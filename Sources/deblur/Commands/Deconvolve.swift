@@ -181,14 +181,7 @@ struct Deconvolve: ParsableCommand {
             noteUnits(of: blurred, path: image, method: method.rawValue,
                       scaleDependent: method == .hyperLaplacian || noiseSigma != nil || damping != nil, output: output, depth: depth)
         }
-        let kernel = try loadPSF(psf) { height, width in
-            // The restorers' refusal, worded as theirs is below, before the PSF's pixels are decoded.
-            do {
-                try PSF.checkFits(height: height, width: width, imageHeight: blurred.height, imageWidth: blurred.width)
-            } catch let error as DeconvolutionError {
-                throw CLIError("\(image): \(error.description)")
-            }
-        }
+        let kernel = try loadPSF(psf, restoring: blurred, from: image)
         var sharp: Image?
         if let reference {
             var r = try dataRange.map { try readImage(reference, dataRange: $0, reference: true) } ?? readImage(reference)

@@ -59,14 +59,7 @@ struct Refine: ParsableCommand {
         let (blurred, inputInfo) = try readInput(image, dataRange: dataRange)
         let depth = restoredDepth(to: output, input: inputInfo, bitDepth: bitDepth)
         if dataRange == nil { noteUnits(of: blurred, path: image, method: "the CNN", scaleDependent: true, output: output, depth: depth) }
-        let kernel = try loadPSF(psf) { height, width in
-            // The restorers' refusal, worded as theirs is below, before the PSF's pixels are decoded.
-            do {
-                try PSF.checkFits(height: height, width: width, imageHeight: blurred.height, imageWidth: blurred.width)
-            } catch let error as DeconvolutionError {
-                throw CLIError("\(image): \(error.description)")
-            }
-        }
+        let kernel = try loadPSF(psf, restoring: blurred, from: image)
         var parameters = ["tile": String(tile)]
         if let model { parameters["model"] = model }
         if let noiseSigma { parameters["noise_sigma"] = String(noiseSigma) }

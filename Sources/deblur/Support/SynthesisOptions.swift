@@ -34,6 +34,18 @@ struct NoiseOptions: ParsableArguments {
     var quantize: Int?
 }
 
+/// Loads the PSF that will restore `blurred` (read from `image`), refusing one larger than the
+/// image from its header, with the restorers' own refusal prefixed by the image's name.
+func loadPSF(_ argument: String, restoring blurred: Image, from image: String) throws -> PSF {
+    try loadPSF(argument) { height, width in
+        do {
+            try PSF.checkFits(height: height, width: width, imageHeight: blurred.height, imageWidth: blurred.width)
+        } catch let error as DeconvolutionError {
+            throw CLIError("\(image): \(error.description)")
+        }
+    }
+}
+
 /// Loads a PSF given as a file, or as the name of a kernel in the shipped bank. `checkSize`
 /// (given the PSF's height and width) runs on a file's header, before its pixels are decoded: a
 /// 4097² kernel that the image will refuse cost ~90 MB to decode first.
