@@ -13,6 +13,9 @@ public enum CoreError: Error, CustomStringConvertible, Equatable {
     /// A resource folder of the package (the kernel bank, the shipped model) is not where the
     /// executable can find it; `searched` lists the places looked in.
     case missingResource(name: String, searched: [String])
+    /// Another run holds `lock`, the lock on `output` and the files written with it;
+    /// `holder` names it ("process 4242 on node7"), or is empty when it could not be read.
+    case outputInUse(output: String, lock: String, holder: String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,9 @@ public enum CoreError: Error, CustomStringConvertible, Equatable {
             return "cannot find the resource folder \(name) (looked in \(searched.joined(separator: ", "))): "
                 + "keep the .resources folders of the build beside the executable, install with `make install PREFIX=…`, "
                 + "or set \(ResourceFolders.environmentVariable) to the folder that holds them"
+        case let .outputInUse(output, lock, holder):
+            return "\(output) is being written by another run (\(holder.isEmpty ? "" : holder + ", ")holding \(lock)): "
+                + "wait for it to end, or write elsewhere"
         }
     }
 }

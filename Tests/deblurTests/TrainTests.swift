@@ -155,6 +155,43 @@ enum TrainedModel {
         }
     }
 
+    /// A run holds `m.model.lock` while it writes the model, its checkpoint and its log: two
+    /// runs of one `-o` at once (a job array, `&` in a loop) left one run's model beside the
+    /// other's checkpoint (a later `--resume` refused them) and both runs' epochs interleaved in
+    /// the log. A second run, fresh or `--resume`, is now refused at once naming the lock and
+    /// its holder, and the first run's files are untouched; a lock file a killed run left holds
+    /// no lock and is taken over, and removed at the end.
+    @Test func aSecondRunOfTheSameOutputIsRefusedWhileTheFirstHoldsItsLock() throws {
+        try withScratch { dir in
+            let first = try dir.deblur(TrainedModel.arguments)
+            #expect(first.status == 0, "\(first)")
+            #expect(!dir.file("m.model.lock").exists)
+            let files = ["m.model", "m.model.checkpoint", "m.model.log.jsonl"]
+            let written = try files.map { try Data(contentsOf: dir.file($0)) }
+
+            // The first run, still going: this process holds its lock.
+            let fd = open(dir.file("m.model.lock").path, O_RDWR | O_CREAT, 0o644)
+            #expect(fd >= 0)
+            #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+            _ = Array("process 4242 on node7\n".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let before = dir.listing()
+            for extra in [[], ["--resume"], ["--seed", "3"]] {
+                let second = try dir.deblur(TrainedModel.arguments + extra)
+                expectCleanFailure(second, naming: "m.model is being written by another run (process 4242 on node7, holding m.model.lock)",
+                                   directory: dir, before: before)
+                #expect(try files.map { try Data(contentsOf: dir.file($0)) } == written, "\(extra)")
+            }
+            // Gone (a killed run): the file is left, unlocked, and the next run takes it.
+            close(fd)
+            var arguments = TrainedModel.arguments
+            arguments[arguments.firstIndex(of: "--steps")! + 1] = "2"
+            let resumed = try dir.deblur(arguments + ["--resume"])
+            #expect(resumed.status == 0, "\(resumed)")
+            #expect(!dir.file("m.model.lock").exists)
+            #expect(try ModelFile.read(dir.file("m.model.checkpoint").path).model.header.training["step"] == .number(2))
+        }
+    }
+
     /// `--resume` with another learning rate goes on and says so, under `--quiet` too (which
     /// only hides the progress bar, as for every other note): the note was dropped with it.
     @Test func resumeUnderOtherSettingsSaysSoEvenQuiet() throws {

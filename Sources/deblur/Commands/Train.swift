@@ -16,7 +16,8 @@ struct Train: ParsableCommand {
         (deblur synth) or is synthesized on the fly (dead leaves + random trajectories + noise). Every epoch the \
         model is scored on held-out images, one JSON line is appended to the log (a fresh run's first only once its \
         first checkpoint and model are written), a checkpoint is written atomically to OUTPUT.checkpoint, then \
-        the best model on validation PSNR is kept at OUTPUT.
+        the best model on validation PSNR is kept at OUTPUT. A run holds OUTPUT.lock (removed at its end) while \
+        it runs: another run of the same OUTPUT, --resume included, is refused at once.
         Smoke run: deblur train --synthetic --steps 3 --width 8 -o tiny.model
         """)
 
@@ -152,6 +153,23 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// The locks of this run's outputs: `OUTPUT.lock` (the model, its checkpoint and the default
+    /// log) and, for a --log elsewhere, `LOG.lock`.
+    func outputLocks() throws -> [OutputLock] {
+        // Beside the file written, so that two names of one model (a link) share the lock.
+        func lockPath(_ file: String) -> String { writeDestination(of: file).path + ".lock" }
+        var locks = [OutputLock]()
+        do {
+            if let lock = try OutputLock.take(lockPath(output), for: output) { locks.append(lock) }
+            if let log, writeDestination(of: log).path != writeDestination(of: output + ".log.jsonl").path,
+               let lock = try OutputLock.take(lockPath(log), for: log) { locks.append(lock) }
+        } catch {
+            locks.forEach { $0.release() }
+            throw error
+        }
+        return locks
+    }
+
     /// Refuses settings whose data or activations could never fit in this machine's memory: the
     /// allocation aborted the process (--batch 2^31 asked for 26 TB, --synthetic-images 2^31 for
     /// 240 GB) instead of a refusal naming the option. The estimates are lower bounds (the planes
@@ -181,6 +199,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // The model, its checkpoint and its log must stay one run's: a second run of the same
+        // output (a job array, a loop with `&`) is refused before it reads or writes any of them.
+        let locks = try outputLocks()
+        defer { locks.forEach { $0.release() } }
         if let threads { BLAS.threads = threads }
         var parameters: [String: String] = [:]
         for p in baseParam {
