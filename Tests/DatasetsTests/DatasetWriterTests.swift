@@ -213,6 +213,44 @@ import KernelBank
         #expect(FileManager.default.fileExists(atPath: lockPath))
     }
 
+    /// A forced run with other settings waits for the runs writing items (which hold the run
+    /// lock shared) before it removes the old items and writes its dataset.json: a run that had
+    /// checked the old settings used to go on writing old items under the new dataset.json
+    /// (`synth --seed 0` beside `synth --seed 1 --force`: 130 of 200 blurred images of seed 0 in
+    /// a seed-1 dataset, and seed 0's items file, both runs exit 0).
+    @Test func forcedRunWithOtherSettingsWaitsForTheRunsWritingItems() throws {
+        let directory = temporaryDirectory("force-waits")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try DatasetGenerator(settings: settings()).write(to: directory, threads: 1)
+        let old = FileManager.default.contents(atPath: directory + "/dataset.json")
+        // A run of the old settings, writing its items.
+        let held = open(directory + "/" + DatasetGenerator.runLockFileName, O_RDWR | O_CREAT, 0o644)
+        try #require(held >= 0 && flock(held, LOCK_SH) == 0)
+        var other = settings()
+        other.seed = 8
+        let generator = try DatasetGenerator(settings: other)
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var failure: Error?
+        Thread.detachNewThread {
+            do { _ = try generator.write(to: directory, force: true, threads: 1) } catch { failure = error }
+            finished.signal()
+        }
+        #expect(finished.wait(timeout: .now() + 0.5) == .timedOut)
+        #expect(FileManager.default.contents(atPath: directory + "/dataset.json") == old)
+        close(held)
+        #expect(finished.wait(timeout: .now() + 60) == .success)
+        #expect(failure == nil)
+        let fresh = temporaryDirectory("force-waits-fresh")
+        defer { try? FileManager.default.removeItem(atPath: fresh) }
+        _ = try DatasetGenerator(settings: other).write(to: fresh, threads: 1)
+        #expect(try itemFiles(directory) == itemFiles(fresh))
+        // Runs of matching settings share the lock: one holding it does not hold up another.
+        let shared = open(directory + "/" + DatasetGenerator.runLockFileName, O_RDWR, 0o644)
+        try #require(shared >= 0 && flock(shared, LOCK_SH) == 0)
+        defer { close(shared) }
+        #expect(try generator.write(to: directory, threads: 1).skipped == 5)
+    }
+
     @Test func directoryWithOtherSettingsIsRefusedUnlessForced() throws {
         let directory = temporaryDirectory("mismatch")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -78,6 +78,13 @@ extension DatasetGenerator {
         let directoryLock = open((directory as NSString).appendingPathComponent(Self.lockFileName), O_RDWR | O_CREAT, 0o644)
         if directoryLock >= 0 { _ = flock(directoryLock, LOCK_EX) }
         defer { if directoryLock >= 0 { close(directoryLock) } }
+        // Runs writing items hold the second lock shared until they end; a run that replaces the
+        // settings takes it exclusively, so it waits for them: a run that had checked the old
+        // settings went on writing old items, after the forced run had removed them, under the
+        // new dataset.json (and its items file last). Taken under the first lock, so that no
+        // replacement slips in between a run's check and its shared lock.
+        let runLock = open((directory as NSString).appendingPathComponent(Self.runLockFileName), O_RDWR | O_CREAT, 0o644)
+        defer { if runLock >= 0 { close(runLock) } }
         if let existing = fm.contents(atPath: manifestPath) {
             var differences = ["its dataset.json is not a JSON object"]
             if case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) {
@@ -87,6 +94,7 @@ extension DatasetGenerator {
             }
             if !differences.isEmpty {
                 guard force else { throw DatasetsError.settingsMismatch(path: directory, differences: differences) }
+                if runLock >= 0 { _ = flock(runLock, LOCK_EX) }
                 // The old items files describe another dataset: none of them may survive.
                 try removeItemsFiles(in: directory) { _ in true }
                 // Nor may the old items: once the new dataset.json is written, an item whose files
@@ -96,6 +104,8 @@ extension DatasetGenerator {
             }
         }
         try writeAtomically(try Self.encodeSorted(ours, pretty: true) + Data("\n".utf8), to: manifestPath)
+        // From exclusive (a replacement) to shared: other runs are still kept out by the first lock.
+        if runLock >= 0 { _ = flock(runLock, LOCK_SH) }
         if directoryLock >= 0 { _ = flock(directoryLock, LOCK_UN) }
 
         let indices = (0..<settings.count).filter(shard.contains)
@@ -162,6 +172,10 @@ extension DatasetGenerator {
     /// It stays (removing it would let a waiting run lock the removed file while a new run locks
     /// a new one); readers ignore it.
     public static let lockFileName = ".deblur-synth.lock"
+
+    /// The file runs lock shared while they write items, and a run that replaces the settings
+    /// (`force`) exclusively, waiting for them to end. It stays, as `lockFileName`.
+    public static let runLockFileName = ".deblur-synth-run.lock"
 
     /// Removes `items.jsonl` and `items-K-of-N.jsonl` files whose name passes `filter`.
     func removeItemsFiles(in directory: String, where filter: (String) -> Bool) throws {
