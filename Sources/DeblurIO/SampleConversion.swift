@@ -220,26 +220,18 @@ enum SampleConversion {
         }
     }
 
-    // Written so that NaN fails `v > 0` and lands on 0; the clamped value is in
-    // [0, maximum + ½), so the unchecked float → integer conversion below cannot overflow.
-    // The product is taken in Double, where v·(2^b − 1) + ½ is exact (24 + 16 significant
-    // bits): in Float32 it rounds, and a float just below a tie (one in ~900 uniform samples
-    // at 16 bits) landed on the tie and went one level up.
+    // `nearestLevel`'s rounding, which the noise stage's quantization shares.
     @inline(__always)
     private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ stride: Int, _ width: Int) {
         for x in 0..<width {
-            let v = row[x]
-            let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
-            out[x * stride] = UInt8(truncatingIfNeeded: Int32(Double(clamped) * 255 + 0.5))
+            out[x * stride] = UInt8(truncatingIfNeeded: nearestLevel(row[x], levels: 255))
         }
     }
 
     @inline(__always)
     private static func encodeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt16>, _ stride: Int, _ width: Int) {
         for x in 0..<width {
-            let v = row[x]
-            let clamped: Float = v > 0 ? (v < 1 ? v : 1) : 0
-            out[x * stride] = UInt16(truncatingIfNeeded: Int32(Double(clamped) * 65535 + 0.5))
+            out[x * stride] = UInt16(truncatingIfNeeded: nearestLevel(row[x], levels: 65535))
         }
     }
 }

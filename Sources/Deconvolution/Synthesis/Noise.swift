@@ -80,16 +80,10 @@ public func addNoise(_ image: Image, _ noise: NoiseModel, rng: inout SeededRando
     return out
 }
 
-/// The level `k / levels` nearest to `value` clamped to [0, 1] (NaN gives 0), with
-/// k = ⌊v · levels + ½⌋ as the integer writers round (Docs/FileFormats.md), so a quantized
-/// image written to a file of that depth and read back is unchanged.
-///
-/// The product is taken in Double, where it is exact (24 + 16 significant bits): in Float32 a
-/// product within half an ulp of k + ½ rounded onto it and the tie went to the even level,
-/// the farther one for about 1 uniform sample in 750 at 16 bits and 1 in 150 000 at 8 bits
-/// (among them `Float(0.5 / 255)`, quantized to 0 instead of 1/255).
+/// The level `k / levels` nearest to `value` clamped to [0, 1], as `nearestLevel` rounds
+/// (among the samples the Float32 rounding used before put one level off: `Float(0.5 / 255)`,
+/// quantized to 0 instead of 1/255).
 @inline(__always)
 func quantized(_ value: Float, levels: Int) -> Float {
-    let clamped: Float = value > 0 ? (value < 1 ? value : 1) : 0  // NaN fails both tests: 0
-    return Float((Double(clamped) * Double(levels) + 0.5).rounded(.down)) / Float(levels)
+    Float(nearestLevel(value, levels: Double(levels))) / Float(levels)
 }
