@@ -327,11 +327,13 @@ struct Compare: ParsableCommand {
             }
             if failures.count > 20 { writeStandardError("… and \(failures.count - 20) more (see the report)\n") }
         }
-        var errors = unwritten.map { "\($0)" }
+        var errors = unwritten
         if !failures.isEmpty {
-            errors.append("\(result.failedResultCount) item/method result(s) failed out of \(result.items.count * result.methods.count)")
+            errors.append(CLIError("\(result.failedResultCount) item/method result(s) failed out of \(result.items.count * result.methods.count)"))
         }
-        for message in errors.dropLast() { writeStandardError("Error: \(message)\n") }
-        if let last = errors.last { throw CLIError(last) }
+        // Each in the line `Main.fail` prints for the last: Foundation's own file errors among
+        // them would otherwise print as its "Error Domain=NSCocoaErrorDomain …" dump.
+        for error in errors.dropLast() { writeStandardError(Main.errorLine(error) + "\n") }
+        if let last = errors.last { throw last }
     }
 }
