@@ -210,6 +210,18 @@ import _TestSupport
         #expect(stderr.isEmpty)
     }
 
+    @Test("A TIFF in a compression scheme libtiff was not built with is unsupported, naming the scheme, not a damaged strip",
+          arguments: [("jpeg2000.tif", "JPEG 2000 compression (scheme 34712)"), ("aperio_jpeg2000.tif", "JPEG 2000 compression (scheme 33005)"),
+                      ("jpegxl.tif", "JPEG XL compression (scheme 50002)")])
+    func unconfiguredCompression(name: String, scheme: String) throws {
+        let path = Self.bad(name)
+        let (error, stderr) = Self.failure(path)
+        #expect(error == .unsupported(path: path, reason: "\(scheme), which the system libtiff cannot decode; rewrite it uncompressed first "
+                                      + "with a reader that has the codec, e.g. tifffile with imagecodecs: tifffile.imwrite(OUT, tifffile.imread(IN))"))
+        #expect(throws: error!) { try ImageIO.info(path) }
+        #expect(stderr.isEmpty)
+    }
+
     @Test("A missing file cannot be opened, with the system's reason")
     func missingFile() {
         let (error, _) = Self.failure("/nonexistent/x.png")

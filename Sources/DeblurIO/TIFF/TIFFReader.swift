@@ -115,6 +115,15 @@ enum TIFFReader {
         let planar = Int32(handle.get(TIFFTAG_PLANARCONFIG, as: UInt16.self) ?? UInt16(PLANARCONFIG_CONTIG)) == PLANARCONFIG_SEPARATE
         let photometric = handle.get(TIFFTAG_PHOTOMETRIC, as: UInt16.self, defaulted: false).map(Int32.init)
         let compression = Int32(handle.get(TIFFTAG_COMPRESSION, as: UInt16.self) ?? UInt16(COMPRESSION_NONE))
+        // A valid file in a scheme libtiff was not built with (slide scanners' JPEG 2000, JPEG XL)
+        // failed at its first strip as "strip 0 cannot be read", which reads as damage.
+        if TIFFIsCODECConfigured(UInt16(truncatingIfNeeded: compression)) == 0 {
+            let names: [Int32: String] = [COMPRESSION_JP2000: "JPEG 2000", 33003: "JPEG 2000", 33004: "JPEG 2000", 33005: "JPEG 2000",
+                                          COMPRESSION_JXL: "JPEG XL", 52546: "JPEG XL", 22610: "JPEG XR", 34934: "JPEG XR"]
+            throw IOError.unsupported(path: path, reason: "\(names[compression].map { "\($0) compression (scheme \(compression))" } ?? "compression scheme \(compression)"), "
+                                      + "which the system libtiff cannot decode; rewrite it uncompressed first with a reader that has the codec, "
+                                      + "e.g. tifffile with imagecodecs: tifffile.imwrite(OUT, tifffile.imread(IN))")
+        }
 
         // The colour model first: a CMYK or Lab file is refused for what it is, with the
         // conversion that fixes it.

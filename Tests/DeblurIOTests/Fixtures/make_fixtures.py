@@ -168,6 +168,11 @@ def main():
     write("bad/zero_height.tif", tiff_header(4, 0, strip_offset=8))
     write("bad/bogus_offsets.tif", tiff_header(4, 3, strip_offset=0x7FFFFFF0))
     write("bad/truncated.tif", tifffile_bytes(np.arange(4096, dtype=np.uint16).reshape(64, 64))[:600])
+    # Valid files in schemes the system libtiff lacks: JPEG 2000 (Leadtools' code, and Aperio's
+    # for slide scans), JPEG XL. Only the header matters: the data is never decoded.
+    write("bad/jpeg2000.tif", tiff_header(4, 3, strip_offset=8, compression=34712))
+    write("bad/aperio_jpeg2000.tif", tiff_header(4, 3, strip_offset=8, compression=33005))
+    write("bad/jpegxl.tif", tiff_header(4, 3, strip_offset=8, compression=50002))
     # Damaged data libtiff decodes with only a warning. PackBits: one run of 128 bytes for a
     # strip of 12 ("Discarding 116 bytes to avoid buffer overrun"). JPEG (Pillow's JPEG-in-TIFF,
     # 16×16 RGB): the end marker written halfway through the strip's data, zeros after it
