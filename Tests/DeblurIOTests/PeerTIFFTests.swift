@@ -79,8 +79,9 @@ import Testing
         #expect(worst <= 4, "largest difference \(worst) levels")
     }
 
-    @Test("CMYK and uncompressed YCbCr TIFF are refused naming the colour model and the conversion to make",
-          arguments: [("CMYK", PHOTOMETRIC_SEPARATED, 4), ("YCbCr", PHOTOMETRIC_YCBCR, 3)])
+    @Test("CMYK, uncompressed YCbCr, LogLuv and raw sensor (CFA) TIFF are refused naming the colour model and the conversion to make",
+          arguments: [("CMYK", PHOTOMETRIC_SEPARATED, 4), ("YCbCr", PHOTOMETRIC_YCBCR, 3),
+                      ("LogLuv (SGI log luminance and chroma)", PHOTOMETRIC_LOGLUV, 3), ("colour filter array (raw sensor)", PHOTOMETRIC_CFA, 1)])
     func otherColourModelsAreRefusedWithAdvice(name: String, photometric: Int32, samplesPerPixel: Int) throws {
         let directory = TestFiles.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -140,8 +140,10 @@ enum TIFFReader {
             }
             colorChannels = 3
         case let other?:
-            let names: [Int32: String] = [PHOTOMETRIC_SEPARATED: "CMYK",
-                                          PHOTOMETRIC_YCBCR: "YCbCr", PHOTOMETRIC_CIELAB: "CIE L*a*b*", PHOTOMETRIC_MASK: "transparency mask"]
+            let names: [Int32: String] = [PHOTOMETRIC_SEPARATED: "CMYK", PHOTOMETRIC_YCBCR: "YCbCr", PHOTOMETRIC_CIELAB: "CIE L*a*b*",
+                                          PHOTOMETRIC_ICCLAB: "ICC L*a*b*", PHOTOMETRIC_ITULAB: "ITU L*a*b*", PHOTOMETRIC_MASK: "transparency mask",
+                                          PHOTOMETRIC_CFA: "colour filter array (raw sensor)", PHOTOMETRIC_LOGL: "LogL (SGI log luminance)",
+                                          PHOTOMETRIC_LOGLUV: "LogLuv (SGI log luminance and chroma)"]
             throw IOError.unsupported(path: path, reason: "\(names[other] ?? "photometric \(other)") colour; expected gray or RGB; "
                                       + "convert it to RGB first, e.g. with Pillow: Image.open(IN).convert('RGB').save(OUT, compression='raw')")
         }
