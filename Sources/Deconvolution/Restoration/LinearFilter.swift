@@ -11,7 +11,11 @@ struct SpectralRegularizer {
 
 /// What a regularizer may look at: the channel and its spectrum on the working domain.
 struct FilterContext {
+    /// The channel as filtered (with `taper`, after `edgeTapered`).
     let plane: Image
+    /// The channel as observed, before any taper: its variance is the signal power of
+    /// `noise-sigma`, which the taper's blurred border would lower.
+    let observed: Image
     /// The observation's half-spectrum `Y` and the OTF `H`, interleaved, `height × spectrumWidth`.
     let spectrum: UnsafePointer<Float>
     let otf: UnsafePointer<Float>
@@ -87,9 +91,10 @@ func applyLinearFilter(_ blurred: Image, psf: PSF, boundary: BoundaryHandling, m
     var planes = [Image]()
     for c in 0..<blurred.channels {
         let plane = input.channels == 1 ? input : input.channel(c)
+        let observed = boundary == .taper ? (blurred.channels == 1 ? blurred : blurred.channel(c)) : plane
         plane.withUnsafeBufferPointer { domain.embed($0, into: real.pointer) }
         plan.forward(real, spectrum)
-        let r = try regularizer(FilterContext(plane: plane, spectrum: spectrum.pointer, otf: otf.pointer,
+        let r = try regularizer(FilterContext(plane: plane, observed: observed, spectrum: spectrum.pointer, otf: otf.pointer,
                                               rowPower: power.rows, columnPower: power.columns, height: ph,
                                               spectrumWidth: sw, pixelCount: plan.realCount))
         var vanished = [Bool](repeating: false, count: ph)

@@ -62,7 +62,7 @@ final class MaskedLinearSolver {
     func context(for plane: Image) -> FilterContext {
         plane.withUnsafeBufferPointer { domain.embed($0, into: scratch.pointer, extend: true, rowStride: inPlace.rowStride) }
         inPlace.forward(scratch)
-        return FilterContext(plane: plane, spectrum: scratch.pointer, otf: otf.pointer,
+        return FilterContext(plane: plane, observed: plane, spectrum: scratch.pointer, otf: otf.pointer,
                              rowPower: gradientPower.rows, columnPower: gradientPower.columns,
                              height: domain.paddedHeight, spectrumWidth: plan.spectrumWidth, pixelCount: plan.realCount)
     }

@@ -9,7 +9,8 @@ import Foundation
 /// - `.ratio(nsr)`: a scalar, exactly MATLAB's `deconvwnr(I, psf, nsr)` on circular data
 ///   (scikit-image's `wiener` with an identity regularizer and `balance = nsr`);
 /// - `.noiseSigma(σ)`: `NSR = σ² / max(var(y) − σ², 10⁻⁸)`, MATLAB's documented recipe
-///   `noise_var / var(I(:))` with the noise removed from the signal power;
+///   `noise_var / var(I(:))` with the noise removed from the signal power (y the observation
+///   as given, also with `taper`: the tapered border's lower variance is not signal lost);
 /// - `.automatic`: σ estimated from the image (`estimateNoiseSigma`, MAD of the finest Haar
 ///   diagonal band) and a natural-image signal spectrum `S(f) ∝ 1 / |D(f)|²` (the 1/f² power
 ///   law of natural images, Field 1987) whose scale g is fitted to the observation's spectrum
@@ -97,7 +98,7 @@ public struct Wiener: Restorer {
                 return SpectralRegularizer(constant: nsr)
             case .noiseSigma(let sigma):
                 let noise = Double(sigma) * Double(sigma)
-                return SpectralRegularizer(constant: Float(noise / max(variance(context.plane) - noise, 1e-8)))
+                return SpectralRegularizer(constant: Float(noise / max(variance(context.observed) - noise, 1e-8)))
             case .automatic:
                 // σ̂ is floored: even 8-bit quantization leaves σ ≈ 0.001 of noise. It stays the
                 // Haar median, not the patch estimate the other auto settings use: its bias on
