@@ -98,4 +98,18 @@ import Testing
             }
         }
     }
+
+    /// A process pinned to one CPU (as `taskset`, a SLURM allocation or a container's cpuset
+    /// pin it) defaults to one thread, not to the machine's cores: `bench` reports the default.
+    @Test func theDefaultThreadCountFollowsTheAffinity() throws {
+        let taskset = URL(fileURLWithPath: "/usr/bin/taskset")
+        guard FileManager.default.isExecutableFile(atPath: taskset.path) else { return }
+        try withScratch { dir in
+            let deblur = try CLI.executable.get().path
+            let result = try CLI.run(["-c", "0", deblur, "bench", "--cases", "ssim", "--sizes", "16", "--repeats", "1", "--json"],
+                                     in: dir, binary: taskset)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.contains("\"threads\": 1}"), "\(result)")
+        }
+    }
 }
