@@ -644,4 +644,24 @@ import Testing
             expectCleanFailure(result, naming: "nodata", directory: dir, before: [])
         }
     }
+
+    /// A report path that is one of the dataset's item files or a cnn:model= file was written
+    /// over it at the end of the run: `--csv ds/sharp/000000.png` replaced that sharp image with
+    /// the CSV (exit 0), and every later run scored against the CSV's bytes.
+    @Test(arguments: [["--csv", "ds/sharp/000000.png"], ["--json", "ds/blurred/000001.tif"], ["--report", "ds/psf/000002.tif"],
+                      ["--html", "m.model"]])
+    func aReportOverAnItemFileOrAModelIsRefusedAndTheFileKept(report: [String]) throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let train = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "8", "--synthetic-images", "2",
+                                       "--image-size", "32", "--patch", "16", "--batch", "1", "--quiet", "-o", "m.model")
+            #expect(train.status == 0, "\(train)")
+            let target = dir.file(report[1])
+            let bytes = try Data(contentsOf: target)
+            let before = dir.listing()
+            let result = try dir.deblur(["compare", "ds", "--methods", "blurred,cnn:model=m.model", "--quiet"] + report)
+            expectCleanFailure(result, naming: "\(report[0]) \(report[1]) is the input", directory: dir, before: before, usageFollows: true)
+            #expect(try Data(contentsOf: target) == bytes)
+        }
+    }
 }

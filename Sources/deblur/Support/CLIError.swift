@@ -46,13 +46,16 @@ func refuseClashes(_ outputs: [(option: String, path: String?)], inputs: [String
         return String(cString: directory) + "/" + url.lastPathComponent
     }
     var seen: [String: (option: String, path: String)] = [:]
+    // Each input is looked up once: compare passes every file of its dataset's items.
+    var inputIdentities: [(path: String, id: String?)]?
     for case let (option, path?) in outputs {
         guard let id = identity(path) else { continue }
         if let earlier = seen[id] {
             throw ValidationError("\(option) \(path) is also \(earlier.option) \(earlier.path): give each output its own file.")
         }
-        for input in inputs where identity(input) == id {
-            throw ValidationError("\(option) \(path) is the input \(input): choose another name, the input would be replaced.")
+        if inputIdentities == nil { inputIdentities = inputs.map { ($0, identity($0)) } }
+        for input in inputIdentities! where input.id == id {
+            throw ValidationError("\(option) \(path) is the input \(input.path): choose another name, the input would be replaced.")
         }
         seen[id] = (option, path)
     }
