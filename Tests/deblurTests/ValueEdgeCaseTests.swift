@@ -298,4 +298,27 @@ import Testing
             #expect(result.stdout.isEmpty)
         }
     }
+
+    /// An empty output name passed the up-front checks and failed only when written, after the
+    /// work: train -o '' trained, then left '.checkpoint' in the working directory; --log ''
+    /// left the model and its checkpoint; compare --report '' ran every item first.
+    @Test(arguments: [["train", "--synthetic", "--steps", "1", "--width", "8", "--synthetic-images", "2", "--image-size", "32",
+                       "--patch", "16", "--batch", "1", "--quiet", "-o", ""],
+                      ["train", "--synthetic", "--steps", "1", "--width", "8", "--synthetic-images", "2", "--image-size", "32",
+                       "--patch", "16", "--batch", "1", "--quiet", "-o", "m.model", "--log", ""],
+                      ["deconvolve", "in.tif", "--psf", "psf.tif", "--method", "rl", "-o", "out.tif", "--trace", ""],
+                      ["compare", "ds", "--methods", "blurred", "--quiet", "--report", ""],
+                      ["compare", "ds", "--methods", "blurred", "--quiet", "--save-restored", ""]])
+    func anEmptyOutputNameIsRefusedBeforeTheWork(arguments: [String]) throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 24, width: 24, value: 0.5), to: dir.file("in.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("psf.tif").path)
+            try CompareTests.dataset(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur(arguments)
+            let option = arguments[arguments.count - 2]
+            expectCleanFailure(result, naming: "\(option == "-o" ? "--output" : option) is an empty name", directory: dir,
+                               before: before, usageFollows: true)
+        }
+    }
 }

@@ -126,6 +126,7 @@ struct Compare: ParsableCommand {
         for (option, path) in outputFiles {
             if let path { try checkWritableOutput(path, option: option) }
         }
+        if saveRestored?.isEmpty == true { throw ValidationError("--save-restored is an empty name: give a folder name.") }
         // The dataset's own description and items lists, its items' images and PSFs, the
         // models of cnn:model=, and the parts being merged, are inputs: `--csv ds/sharp/000003.png`
         // replaced that sharp image with the report.

@@ -74,6 +74,9 @@ func existingFileIdentity(_ path: String) -> String? {
 /// renamed, so it is the directory that must be writable (of the file a symbolic link points
 /// to); a device or pipe (`/dev/stdout`) is written in place, so it must be writable itself.
 func checkWritableOutput(_ given: String, option: String) throws {
+    // An empty name passed the checks below (its parent is the working directory) and failed
+    // only when written, after the run: `train -o ''` trained, then left `.checkpoint` behind.
+    guard !given.isEmpty else { throw ValidationError("\(option) is an empty name: give a file name.") }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory), isDirectory.boolValue {
         throw ValidationError("\(option) \(given) is a directory: give a file name.")
