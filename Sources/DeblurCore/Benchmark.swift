@@ -46,9 +46,13 @@ public struct BenchOptions: Sendable {
 public struct BenchCase: Sendable {
     public let name: String
     public let summary: String
+    /// The smallest square side the case measures anything at (its PSF, window or block):
+    /// below it the case would print nothing, or a meaningless rate.
+    public let minimumSize: Int
     public let run: @Sendable (BenchOptions, (BenchRecord) -> Void) throws -> Void
-    public init(name: String, summary: String, run: @escaping @Sendable (BenchOptions, (BenchRecord) -> Void) throws -> Void) {
-        self.name = name; self.summary = summary; self.run = run
+    public init(name: String, summary: String, minimumSize: Int = 1,
+                run: @escaping @Sendable (BenchOptions, (BenchRecord) -> Void) throws -> Void) {
+        self.name = name; self.summary = summary; self.minimumSize = minimumSize; self.run = run
     }
 }
 

@@ -16,7 +16,7 @@ public enum DeconvolutionBenchmarks {
     static let psfSizes = [15, 31]
 
     public static let cases: [BenchCase] = [
-        BenchCase(name: "fft-floor", summary: "two forward + two inverse real FFTs of the RL padded size (the RL iteration floor)") { options, emit in
+        BenchCase(name: "fft-floor", summary: "two forward + two inverse real FFTs of the RL padded size (the RL iteration floor)", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, _, _ in
                 let padded = FFT.preferredSize(size + psfSize - 1)
                 let floor = floorTime(padded: padded, repeats: options.repeats)
@@ -61,7 +61,7 @@ public enum DeconvolutionBenchmarks {
                 }
             }
         },
-        BenchCase(name: "rl", summary: "Richardson–Lucy, ms per iteration (masked boundary), vs the FFT floor") { options, emit in
+        BenchCase(name: "rl", summary: "Richardson–Lucy, ms per iteration (masked boundary), vs the FFT floor", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 let padded = FFT.preferredSize(size + psfSize - 1)
                 try iterative("rl", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
@@ -69,7 +69,7 @@ public enum DeconvolutionBenchmarks {
                 }
             }
         },
-        BenchCase(name: "rl-memory", summary: "one 10-iteration RL run with the 31×31 PSF per size, for peak memory (/usr/bin/time -v)") { options, emit in
+        BenchCase(name: "rl-memory", summary: "one 10-iteration RL run with the 31×31 PSF per size, for peak memory (/usr/bin/time -v)", minimumSize: 31) { options, emit in
             for size in options.sizes ?? [2048] {
                 var rng = SeededRandom(seed: UInt64(size))
                 let image = Image(height: size, width: size) { _, _, _ in 0.1 + rng.uniformFloat() }
@@ -81,7 +81,7 @@ public enum DeconvolutionBenchmarks {
                                                ("ms", .double((monotonicSeconds() - start) * 100))]))
             }
         },
-        BenchCase(name: "rl-tv", summary: "RL with total variation, ms per iteration (masked boundary), vs the FFT floor") { options, emit in
+        BenchCase(name: "rl-tv", summary: "RL with total variation, ms per iteration (masked boundary), vs the FFT floor", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 let padded = FFT.preferredSize(size + psfSize - 1)
                 try iterative("rl-tv", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
@@ -89,21 +89,21 @@ public enum DeconvolutionBenchmarks {
                 }
             }
         },
-        BenchCase(name: "wiener", summary: "Wiener (scalar NSR, reflect boundary), ms per image, vs one FFT pair + the OTF") { options, emit in
+        BenchCase(name: "wiener", summary: "Wiener (scalar NSR, reflect boundary), ms per image, vs one FFT pair + the OTF", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 try oneShot("wiener", size: size, psfSize: psfSize, options: options, emit: emit) {
                     _ = try Wiener(nsr: 0.01, boundary: .reflect).restore(image, psf: psf)
                 }
             }
         },
-        BenchCase(name: "tikhonov", summary: "Tikhonov / Laplacian (reflect boundary), ms per image, vs one FFT pair + the OTF") { options, emit in
+        BenchCase(name: "tikhonov", summary: "Tikhonov / Laplacian (reflect boundary), ms per image, vs one FFT pair + the OTF", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 try oneShot("tikhonov", size: size, psfSize: psfSize, options: options, emit: emit) {
                     _ = try Tikhonov(lambda: 0.002, boundary: .reflect).restore(image, psf: psf)
                 }
             }
         },
-        BenchCase(name: "wiener-masked", summary: "Wiener, masked boundary (CG on the masked normal equations), ms per CG iteration, vs the FFT floor") { options, emit in
+        BenchCase(name: "wiener-masked", summary: "Wiener, masked boundary (CG on the masked normal equations), ms per CG iteration, vs the FFT floor", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, image, psf in
                 let padded = FFT.preferredSize(size + psfSize - 1)
                 try iterative("wiener-masked", size: size, psfSize: psfSize, padded: padded, options: options, emit: emit) { n in
@@ -111,7 +111,7 @@ public enum DeconvolutionBenchmarks {
                 }
             }
         },
-        BenchCase(name: "hyper-laplacian-masked", summary: "hyper-Laplacian α = 2/3, masked boundary (ADMM), ms per inner iteration, vs the FFT floor") { options, emit in
+        BenchCase(name: "hyper-laplacian-masked", summary: "hyper-Laplacian α = 2/3, masked boundary (ADMM), ms per inner iteration, vs the FFT floor", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, _, psf in
                 let image = Image(height: size, width: size) { _, y, x in
                     Float(((y / 37) &* 2_654_435_761 ^ (x / 53) &* 40_503) % 97) / 120 + 0.1
@@ -123,7 +123,7 @@ public enum DeconvolutionBenchmarks {
                 }
             }
         },
-        BenchCase(name: "hyper-laplacian", summary: "hyper-Laplacian α = 2/3 (reflect boundary), ms per outer iteration, vs the FFT floor") { options, emit in
+        BenchCase(name: "hyper-laplacian", summary: "hyper-Laplacian α = 2/3 (reflect boundary), ms per outer iteration, vs the FFT floor", minimumSize: psfSizes[0]) { options, emit in
             try forEachSetting(options) { size, psfSize, _, psf in
                 // Its shrinkage is data-dependent (tabulated for gradients up to 2, solved exactly
                 // beyond): timed on piecewise-constant blocks, not on white noise.
@@ -138,7 +138,7 @@ public enum DeconvolutionBenchmarks {
                 }
             }
         },
-        BenchCase(name: "collaborative-wiener", summary: "BM3D's collaborative Wiener stage (the plug-and-play's last steps), ms per image on 1 and on all cores, µs per reference block") { options, emit in
+        BenchCase(name: "collaborative-wiener", summary: "BM3D's collaborative Wiener stage (the plug-and-play's last steps), ms per image on 1 and on all cores, µs per reference block", minimumSize: 8) { options, emit in
             for size in options.sizes ?? [256, 512] {
                 // Content sets the group sizes: a textured scene where blocks repeat, as photographs.
                 var rng = SeededRandom(seed: UInt64(size))

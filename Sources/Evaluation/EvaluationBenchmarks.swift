@@ -7,7 +7,7 @@ import DeblurCore
 /// same settings.
 public enum EvaluationBenchmarks {
     public static let cases: [BenchCase] = [
-        BenchCase(name: "ssim", summary: "SSIM (wang2004: 11×11 Gaussian, Float64) of a gray pair, all cores") { options, emit in
+        BenchCase(name: "ssim", summary: "SSIM (wang2004: 11×11 Gaussian, Float64) of a gray pair, all cores", minimumSize: 11) { options, emit in
             for size in options.sizes ?? [1024] {
                 let (x, y) = pair(size: size)
                 var sink = 0.0

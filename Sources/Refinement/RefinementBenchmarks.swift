@@ -71,7 +71,7 @@ public enum RefinementBenchmarks {
                                            ("gflops", .double(gflops)), ("threads", .int(BLAS.threads))]))
             }
         },
-        BenchCase(name: "pnp", summary: "one plug-and-play restoration (cnn) of 256² with a 31-px trajectory PSF, against its network passes alone") { options, emit in
+        BenchCase(name: "pnp", summary: "one plug-and-play restoration (cnn) of 256² with a 31-px trajectory PSF, against its network passes alone", minimumSize: 31) { options, emit in
             for size in options.sizes ?? [256] {
                 try emit(plugAndPlayRecord(size: size, repeats: options.repeats))
             }

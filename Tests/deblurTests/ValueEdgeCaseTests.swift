@@ -299,6 +299,27 @@ import Testing
         }
     }
 
+    /// Below a case's PSF, window or block, bench printed nothing (fft-floor, rl, wiener at
+    /// --sizes 8) or an infinite rate (collaborative-wiener at 2) under exit status 0; --repeats
+    /// had no upper bound (2^31 ran for months).
+    @Test(arguments: [(["--cases", "fft-floor", "--sizes", "14"], "'fft-floor'"), (["--cases", "rl,psnr", "--sizes", "64,8"], "'rl'"),
+                      (["--cases", "collaborative-wiener", "--sizes", "2"], "'collaborative-wiener'"),
+                      (["--cases", "ssim", "--sizes", "10"], "'ssim'"), (["--cases", "pnp", "--sizes", "30"], "'pnp'"),
+                      (["--cases", "psnr", "--sizes", "8", "--repeats", "1001"], "--repeats")])
+    func benchRefusesSizesBelowACasesSmallestAndEndlessRepeats(arguments: [String], culprit: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["bench"] + arguments + (arguments.contains("--repeats") ? [] : ["--repeats", "1"]))
+            expectCleanFailure(result, naming: culprit, directory: dir, before: [], usageFollows: culprit == "--repeats")
+            #expect(result.stdout.isEmpty)
+        }
+        // The smallest sizes measure: one fft-floor line (the 15-pixel PSF; the 31 does not fit).
+        try withScratch { dir in
+            let result = try dir.deblur("bench", "--cases", "fft-floor", "--sizes", "15", "--repeats", "1")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.split(separator: "\n").count == 1 && result.stdout.contains("size=15  psf=15"), "\(result)")
+        }
+    }
+
     /// An empty output name passed the up-front checks and failed only when written, after the
     /// work: train -o '' trained, then left '.checkpoint' in the working directory; --log ''
     /// left the model and its checkpoint; compare --report '' ran every item first.
