@@ -173,4 +173,24 @@ import _TestSupport
             #expect(lines.count == 2)
         }
     }
+
+    /// `synth --out new --images new/sharp` replaced the photographs with the items' crops
+    /// (exit 0); a kernel folder that is the items' psf folder alike.
+    @Test func aSourceFolderThatIsAnItemFolderIsRefusedAndItsFilesKept() throws {
+        try withScratch { dir in
+            try FileManager.default.createDirectory(at: dir.file("new/sharp"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: dir.file("kernels/psf"), withIntermediateDirectories: true)
+            var photo = Image(height: 48, width: 48)
+            for i in 0..<photo.pixels.count { photo.pixels[i] = Float(i % 13) / 13 }
+            try ImageIO.write(photo, to: dir.file("new/sharp/000000.png").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("kernels/psf/000000.tif").path)
+            let before = try Self.contents(dir)
+            for (source, out) in [(["--images", "new/sharp"], "new"), (["--kernels", "./kernels//psf/"], "kernels")] {
+                let result = try dir.deblur(["synth", "--out", out, "--count", "2", "--size", "16", "--trajectories", "7", "--quiet"] + source)
+                #expect(result.status == 1 && result.stderrLines.count == 1, "\(result)")
+                #expect(result.stderrLines.first?.contains("\(source[1]): expected a folder other than \(out)/") == true, "\(result)")
+                #expect(try Self.contents(dir) == before)
+            }
+        }
+    }
 }

@@ -329,6 +329,20 @@ enum TrainedModel {
             expectCleanFailure(result, naming: "--synthetic", directory: dir, before: [], usageFollows: true)
         }
     }
+
+    /// `--dataset ds -o ds/sharp/000000.png` wrote the model over that sharp image (its
+    /// checkpoint and log beside it), exit 0, and the next run failed on the damaged dataset.
+    @Test(arguments: [["-o", "ds/sharp/000000.png"], ["-o", "m.model", "--log", "ds/items.jsonl"], ["-o", "ds/blurred/000001.tif"]])
+    func anOutputOverADatasetFileIsRefusedAndTheDatasetKept(output: [String]) throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            let before = dir.listing()
+            let bytes = try Data(contentsOf: dir.file(output.last!))
+            let result = try dir.deblur(["train", "--dataset", "ds", "--steps", "1", "--width", "4", "--patch", "16", "--batch", "1", "--quiet"] + output)
+            expectCleanFailure(result, naming: "is the input \(output.last!)", directory: dir, before: before, usageFollows: true)
+            #expect(try Data(contentsOf: dir.file(output.last!)) == bytes)
+        }
+    }
 }
 
 @Suite struct RefineTests {

@@ -40,6 +40,30 @@ extension DatasetGenerator {
         return try encoder.encode(value)
     }
 
+    /// Refuses a source folder (`imagesDirectory`, a kernel folder) that is one of the item
+    /// folders of `directory`: `synth --out ds --images ds/sharp` replaced the photographs with
+    /// the items' crops (and `--force` removed them), exit 0.
+    func refuseWritingIntoSources(_ directory: String) throws {
+        func identity(_ path: String) -> String? {
+            var s = stat()
+            return stat(path, &s) == 0 ? "\(s.st_dev):\(s.st_ino)" : nil
+        }
+        let sources: [(what: String, path: String?)] = [
+            ("images folder", settings.sharpSource == .images ? settings.imagesDirectory : nil),
+            ("kernel folder", settings.kernelSource == .folder && settings.kernelDirectory != "bank" ? settings.kernelDirectory : nil),
+        ]
+        for case let (what, source?) in sources {
+            guard let sourceID = identity(source) else { continue }
+            for sub in ["sharp", "blurred", "psf"] {
+                let items = (directory as NSString).appendingPathComponent(sub)
+                if identity(items) == sourceID {
+                    throw DatasetsError.invalidSetting(name: what, value: source,
+                                                       expected: "a folder other than \(items), where the items' \(sub) files are written (its files would be replaced)")
+                }
+            }
+        }
+    }
+
     /// Generates this shard's items into `directory` (the layout of Docs/FileFormats.md):
     /// `dataset.json`, `sharp/`, `blurred/`, `psf/` and the shard's items file.
     ///
@@ -61,6 +85,7 @@ extension DatasetGenerator {
                       threads: Int = ProcessorInfo.cores, progress: ((Int, Int) -> Void)? = nil) throws -> SynthesisSummary {
         let start = monotonicSeconds()
         let fm = FileManager.default
+        try refuseWritingIntoSources(directory)
         for sub in ["", "sharp", "blurred", "psf"] {
             let path = (directory as NSString).appendingPathComponent(sub)
             do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {

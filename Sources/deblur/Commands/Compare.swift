@@ -131,15 +131,7 @@ struct Compare: ParsableCommand {
         // models of cnn:model=, and the parts being merged, are inputs: `--csv ds/sharp/000003.png`
         // replaced that sharp image with the report.
         var inputs = merge
-        if let dataset {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dataset)) ?? []
-            inputs += names.filter { $0 == "dataset.json" || ($0.hasPrefix("items") && $0.hasSuffix(".jsonl")) }
-                .map { (dataset as NSString).appendingPathComponent($0) }
-            // A dataset that cannot be loaded is reported by run(), naming its fault.
-            if let data = try? Dataset.load(dataset) {
-                for item in data.items { inputs += [item.sharp, item.blurred, item.psf].map(data.path) }
-            }
-        }
+        if let dataset { inputs += datasetInputFiles(dataset) }
         if let methods, let specs = try? MethodSpec.parseList(methods) {
             inputs += specs.filter { $0.name == "cnn" }.compactMap { $0.parameterDictionary["model"] }
         }

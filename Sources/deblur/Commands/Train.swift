@@ -135,8 +135,10 @@ struct Train: ParsableCommand {
         try checkThreads(threads)
         try checkWritableOutput(output, option: "--output")
         if let log { try checkWritableOutput(log, option: "--log") }
+        // The dataset's files too: `--dataset ds -o ds/sharp/000000.png` wrote the model over
+        // that sharp image and its checkpoint and log beside it, exit 0.
         try refuseClashes([("--output", output), ("--output's checkpoint", output + ".checkpoint"), ("--log", log ?? output + ".log.jsonl")],
-                          inputs: [initial].compactMap { $0 })
+                          inputs: [initial].compactMap { $0 } + (dataset.map(datasetInputFiles) ?? []))
         // Checked before the data is synthesized (minutes), not when the checkpoint is read.
         if resume && !FileManager.default.fileExists(atPath: output + ".checkpoint") {
             throw ValidationError("--resume: there is no checkpoint \(output).checkpoint (one is written after each epoch, so a run stopped during its first has none): run without --resume to start afresh.")

@@ -61,6 +61,19 @@ func refuseClashes(_ outputs: [(option: String, path: String?)], inputs: [String
     }
 }
 
+/// The files of the dataset in `directory` that a run reads, for `refuseClashes`: its
+/// description, items lists, and every item's sharp, blurred and PSF files. A dataset that
+/// cannot be loaded gives its description and lists alone; the run reports its fault.
+func datasetInputFiles(_ directory: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    var files = names.filter { $0 == "dataset.json" || ($0.hasPrefix("items") && $0.hasSuffix(".jsonl")) }
+        .map { (directory as NSString).appendingPathComponent($0) }
+    if let data = try? Dataset.load(directory) {
+        for item in data.items { files += [item.sharp, item.blurred, item.psf].map(data.path) }
+    }
+    return files
+}
+
 /// The device and inode of an existing file or folder (one key for every name it has, links
 /// followed); nil when nothing is there.
 func existingFileIdentity(_ path: String) -> String? {
