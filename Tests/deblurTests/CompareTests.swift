@@ -638,6 +638,24 @@ import Testing
         }
     }
 
+    /// A reader of stdout that stops early (`| head`; here `| true`, which reads nothing) ends the
+    /// run by SIGPIPE at its first write there: the report files are written before stdout, so
+    /// they are complete. The JSON came after the HTML on stdout and was never written, the
+    /// whole run's scores lost with it.
+    @Test func reportFilesAreWrittenBeforeAStdoutNobodyReads() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            // SIGPIPE at its default action, as in a shell, whatever the test runner does with it.
+            let script = "env --default-signal=PIPE \"$0\" compare ds --methods blurred,wiener --html - --json scores.json --quiet | true"
+            let result = try CLI.run(["-c", script, try CLI.executable.get().path], in: dir, binary: URL(fileURLWithPath: "/bin/sh"))
+            #expect(result.status == 0 && result.stderr.isEmpty, "\(result)")
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file("scores.json"))) as? [String: Any]
+            #expect((report?["items"] as? [Any])?.count == 3, "\(String(describing: report?.keys))")
+            #expect((report?["methods"] as? [Any])?.count == 2)
+            #expect(dir.listing().filter { !$0.hasPrefix("ds") } == ["scores.json"], "\(dir.listing())")
+        }
+    }
+
     @Test func missingDatasetExitsOneNamingIt() throws {
         try withScratch { dir in
             let result = try dir.deblur("compare", "nodata", "--methods", "blurred", "--csv", "scores.csv", "--quiet")

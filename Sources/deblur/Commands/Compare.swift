@@ -255,14 +255,15 @@ struct Compare: ParsableCommand {
         }
         bar.finish()
         var unwritten: [Error] = []
+        var tunedList: String?
         if let tunedMethods {
             let tuned = Dictionary(uniqueKeysWithValues: result.tuning.map { ($0.method, $0.tunedSpec.description) })
             let list = specs.map { tuned[$0.description] ?? $0.description }.joined(separator: ",")
-            if tunedMethods == "-" { print(list) } else {
+            if tunedMethods == "-" { tunedList = list } else {
                 do { try writeAtomically(Data((list + "\n").utf8), to: tunedMethods) } catch { unwritten.append(error) }
             }
         }
-        try emit(result, unwritten: unwritten)
+        try emit(result, unwritten: unwritten, tunedList: tunedList)
         // Reported when it happened; the scores and reports are complete, the images are not.
         if saveStopped.isSet { throw ExitCode.failure }
     }
@@ -291,9 +292,10 @@ struct Compare: ParsableCommand {
         return merged
     }
 
-    /// Writes the requested reports, prints the table, and fails (after writing) if any result
-    /// failed or any output could not be written (`unwritten`: the failures so far).
-    func emit(_ result: Comparison, unwritten: [Error] = []) throws {
+    /// Writes the requested reports, prints the table (or the report, or `tunedList`, asked for
+    /// on stdout), and fails (after writing) if any result failed or any output could not be
+    /// written (`unwritten`: the failures so far).
+    func emit(_ result: Comparison, unwritten: [Error] = [], tunedList: String? = nil) throws {
         // The intervals to the baseline are bootstrapped once for all the reports that show them
         // (0.9 s each at 5 000 items × 3 methods, 15 s at 100 000), and only if one is asked for.
         lazy var againstBaseline = result.againstBaseline
@@ -306,15 +308,21 @@ struct Compare: ParsableCommand {
             default: return JSONReport.render(result, againstBaseline: againstBaseline)
             }
         }
-        var printed = false
         var unwritten = unwritten
-        for case let (option, given?) in outputs where option != "--tuned-methods" {
-            if given == "-" { print(render(option), terminator: ""); printed = true; continue }
+        // The files first, stdout last: a reader that stops early (`| head`) ends the process by
+        // SIGPIPE at the first write past what it read, and the report files after it in this
+        // loop were never written, the whole run's scores lost with them.
+        for case let (option, given?) in outputs where option != "--tuned-methods" && given != "-" {
             // A report that cannot be written (a full disk) does not cost the others, nor the
             // table: the run's results would be lost with them.
             do { try writeAtomically(Data(render(option).utf8), to: given) } catch { unwritten.append(error) }
         }
-        if !printed && tunedMethods != "-" {
+        let toStdout = outputs.first { $0.path == "-" && $0.option != "--tuned-methods" }?.option
+        if let tunedList {
+            print(tunedList)
+        } else if let toStdout {
+            print(render(toStdout), terminator: "")
+        } else {
             print(MarkdownReport.headline(result) + "\n")
             print(MarkdownReport.summaryTable(result), terminator: "")
             for t in result.tuning { print("tuned \(t.method): \(t.parameter) = \(t.chosen)") }
