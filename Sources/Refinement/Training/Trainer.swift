@@ -423,10 +423,11 @@ public final class Trainer {
         var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input, gradient = input
         var gradients = [Float](repeating: 0, count: network.parameterCount)
         let log = try logPath.map { try TrainingLog(path: $0, append: step > 0, resumingAt: step) }
-        // A fresh run's lines wait for its first checkpoint and model: written at once, they
-        // replaced an earlier run's log that a failed first save (a full disk) left beside that
-        // run's model and checkpoint. From then on each epoch's line comes before its files, so
-        // a run stopped between them leaves a line after its checkpoint, which a resume drops.
+        // A fresh run's lines wait for its first checkpoint: written at once, they replaced an
+        // earlier run's log that a failed first save (a full disk) left beside that run's model
+        // and checkpoint. They go to the log once the checkpoint's temporary file is complete and
+        // before it takes its name (see below). From then on each epoch's line comes before its
+        // files, so a run stopped between them leaves a line after its checkpoint, which a resume drops.
         var waitingLines: [[String: JSONValue]]? = step == 0 && output != nil ? [] : nil
         func logLine(_ line: [String: JSONValue]) throws {
             if waitingLines != nil { waitingLines!.append(line) } else { try log?.write(line) }
@@ -496,15 +497,28 @@ public final class Trainer {
                     var checkpoint = model(metrics: metrics)
                     checkpoint.header.training["step"] = .number(Double(step))
                     if let best { checkpoint.header.training["best_psnr"] = .number(best.psnr) }
-                    try ModelFile.write(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) }, to: checkpointPath)
+                    let bytes = try ModelFile.encode(checkpoint, extra: optimizer.state.enumerated().map { ("optimizer.\($0.offset)", $0.element) })
+                    try writeAtomically(to: checkpointPath) { temporary in
+                        try writeFile(bytes, to: temporary, reportedAs: checkpointPath)
+                        // A fresh run's first lines, between its complete checkpoint and the rename:
+                        // written after the checkpoint and model, a run stopped in between (Ctrl-C,
+                        // a time limit) left no line of its first epoch, which its resume never
+                        // wrote, or kept the earlier run's first line, which the resume appended
+                        // to. The earlier run's checkpoint goes first, so that it is never left
+                        // beside this run's log: a stop in between leaves no checkpoint, and the
+                        // run is started afresh.
+                        guard let lines = waitingLines else { return }
+                        waitingLines = nil
+                        let old = writeDestination(of: checkpointPath)
+                        if !old.inPlace, unlink(old.path) != 0, errno != ENOENT {
+                            throw CoreError.writeFailed(path: checkpointPath, reason: String(cString: strerror(errno)))
+                        }
+                        for line in lines { try log?.write(line) }
+                    }
                 }
                 if let output, kept || !outputWritten, let bestModel {
                     try ModelFile.write(bestModel, to: output)
                     outputWritten = true
-                }
-                if let lines = waitingLines {
-                    waitingLines = nil
-                    for line in lines { try log?.write(line) }
                 }
             }
         }

@@ -304,6 +304,34 @@ func boxData(count: Int, size: Int, seed: UInt64) -> [TrainingSample] {
         #expect(try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\"step\":6").count == 2)
     }
 
+    /// A fresh run stopped after its first checkpoint and before its first model is written
+    /// (here the model cannot be: a folder stands at its path; Ctrl-C or a time limit there
+    /// alike) resumes into the log of an uninterrupted run. The first epoch's line waited for
+    /// the model, so the resumed log lacked it, or kept an earlier run's first line in its place.
+    @Test func aRunStoppedAfterItsFirstCheckpointResumesIntoTheUninterruptedLog() throws {
+        let whole = temporaryPath("whole.model")
+        defer { removeTemporary(whole) }
+        try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4),
+                    output: whole, logPath: whole + ".log.jsonl").run()
+        let output = temporaryPath("stopped.model"), log = output + ".log.jsonl"
+        defer { removeTemporary(output) }
+        // An earlier run's log, which this run replaces.
+        try Data("{\"event\":\"epoch\",\"step\":2,\"val_psnr\":1}\n".utf8).write(to: URL(fileURLWithPath: log))
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: false)
+        let stopped = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4),
+                                  output: output, logPath: log)
+        #expect(throws: CoreError.self) { try stopped.run() }
+        #expect(FileManager.default.fileExists(atPath: output + ".checkpoint"))
+        try FileManager.default.removeItem(atPath: output)
+        let resumed = try Trainer(architecture: Self.architecture, base: BaseMethod(), data: Self.data, options: Self.options(steps: 4),
+                                  output: output, logPath: log)
+        try resumed.resume()
+        try resumed.run()
+        let expected = try String(contentsOfFile: whole + ".log.jsonl", encoding: .utf8)
+        #expect(expected.split(separator: "\n").count == 2)
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == expected)
+    }
+
     // Appending (a resumed run) never creates or replaces the device, whatever the code does.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
     func logOnAFullDiskThrowsNamingItInsteadOfTrapping() throws {
