@@ -48,7 +48,15 @@ public enum IOBenchmarks {
 
     static func run(name: String, extension ext: String, depth: SampleDepth, options: BenchOptions,
                     report: (BenchRecord) -> Void) throws {
-        let directory = NSTemporaryDirectory() + "deblur-bench-io-\(getpid())"
+        let prefix = "deblur-bench-io-"
+        let directory = NSTemporaryDirectory() + prefix + "\(getpid())"
+        // A run killed by SIGKILL (or the OOM killer) cannot remove its folder, and nothing else
+        // did: each left up to 400 MB in the temporary folder. Those of processes that no longer
+        // exist are removed now.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + name)
+        }
         // The files are hundreds of MB: an interrupted run must not leave them in the temporary folder.
         let registration = InterruptCleanup.register(directory)
         defer { InterruptCleanup.unregister(registration) }

@@ -227,6 +227,29 @@ import Testing
         }
     }
 
+    /// The folder a bench killed by SIGKILL left in the temporary directory (up to 400 MB,
+    /// never removed) is removed by the next `bench --cases tiff-io`; a running one's is kept.
+    @Test func benchRemovesTheFoldersOfKilledBenches() throws {
+        try withScratch { dir in
+            let temporary = dir.file("tmp")
+            // A process id that no longer exists, and one that does (this test's).
+            let ended = Process()
+            ended.executableURL = URL(fileURLWithPath: "/bin/true")
+            try ended.run()
+            ended.waitUntilExit()
+            for pid in [ended.processIdentifier, getpid()] {
+                let folder = temporary.file("deblur-bench-io-\(pid)")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try Data(count: 1000).write(to: folder.file("bench.tif"))
+            }
+            var environment = ProcessInfo.processInfo.environment
+            environment["TMPDIR"] = temporary.path + "/"
+            let result = try CLI.run(["bench", "--cases", "tiff-io", "--sizes", "16", "--repeats", "1"], in: dir, environment: environment)
+            #expect(result.status == 0, "\(result)")
+            #expect(temporary.listing() == ["deblur-bench-io-\(getpid())", "deblur-bench-io-\(getpid())/bench.tif"])
+        }
+    }
+
     /// Two new outputs that are one file reached through a linked directory: the trace was
     /// written, then replaced by the image, as the paths were compared only as spelled.
     @Test func twoNewOutputsThroughALinkedDirectoryAreRefused() throws {
