@@ -130,8 +130,12 @@ struct Compare: ParsableCommand {
         // The dataset's own description and items lists, its items' images and PSFs, the
         // models of cnn:model=, and the parts being merged, are inputs: `--csv ds/sharp/000003.png`
         // replaced that sharp image with the report.
+        // Only an output that exists can be one of them; listing the items loads the whole
+        // dataset (9 s at 100 000 items), so a run writing fresh reports skips it.
         var inputs = merge
-        if let dataset { inputs += datasetInputFiles(dataset) }
+        if let dataset, outputFiles.contains(where: { $0.path.flatMap(existingFileIdentity) != nil }) {
+            inputs += datasetInputFiles(dataset)
+        }
         if let methods, let specs = try? MethodSpec.parseList(methods) {
             inputs += specs.filter { $0.name == "cnn" }.compactMap { $0.parameterDictionary["model"] }
         }
