@@ -14,6 +14,14 @@ public func parentPath(of path: String) -> String {
     return parentEnd == path.startIndex ? "/" : String(path[..<parentEnd])
 }
 
+/// The device and inode of an existing file or folder (one key for every name it has, links
+/// followed); nil when nothing is there. Two paths name the same file exactly when their keys
+/// are equal, however they are spelled (`a//b/`, `./a/b`, a link).
+public func existingFileIdentity(_ path: String) -> String? {
+    var s = stat()
+    return stat(path, &s) == 0 ? "\(s.st_dev):\(s.st_ino)" : nil
+}
+
 /// What `path` is when it is a pipe or a socket ("a pipe", "a socket"), found without opening it;
 /// nil for a regular file, a device, a directory or a missing path. Readers that open a file
 /// twice (its magic first, then the decoder) or seek in it cannot read a pipe: the second open

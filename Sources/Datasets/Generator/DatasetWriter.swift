@@ -44,19 +44,15 @@ extension DatasetGenerator {
     /// folders of `directory`: `synth --out ds --images ds/sharp` replaced the photographs with
     /// the items' crops (and `--force` removed them), exit 0.
     func refuseWritingIntoSources(_ directory: String) throws {
-        func identity(_ path: String) -> String? {
-            var s = stat()
-            return stat(path, &s) == 0 ? "\(s.st_dev):\(s.st_ino)" : nil
-        }
         let sources: [(what: String, path: String?)] = [
             ("images folder", settings.sharpSource == .images ? settings.imagesDirectory : nil),
             ("kernel folder", settings.kernelSource == .folder && settings.kernelDirectory != "bank" ? settings.kernelDirectory : nil),
         ]
         for case let (what, source?) in sources {
-            guard let sourceID = identity(source) else { continue }
+            guard let sourceID = existingFileIdentity(source) else { continue }
             for sub in ["sharp", "blurred", "psf"] {
                 let items = (directory as NSString).appendingPathComponent(sub)
-                if identity(items) == sourceID {
+                if existingFileIdentity(items) == sourceID {
                     throw DatasetsError.invalidSetting(name: what, value: source,
                                                        expected: "a folder other than \(items), where the items' \(sub) files are written (its files would be replaced)")
                 }

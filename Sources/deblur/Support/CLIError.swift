@@ -74,13 +74,6 @@ func datasetInputFiles(_ directory: String) -> [String] {
     return files
 }
 
-/// The device and inode of an existing file or folder (one key for every name it has, links
-/// followed); nil when nothing is there.
-func existingFileIdentity(_ path: String) -> String? {
-    var s = stat()
-    return stat(path, &s) == 0 ? "\(s.st_dev):\(s.st_ino)" : nil
-}
-
 /// Refuses, before a long run, an output path that could not be written at its end: a
 /// directory, or a file in a directory that does not exist or cannot be written (permissions,
 /// a read-only file system). Outputs are written to a temporary file beside the path and
