@@ -136,13 +136,10 @@ struct Compare: ParsableCommand {
         if let dataset, outputFiles.contains(where: { $0.path.flatMap(existingFileIdentity) != nil }) {
             inputs += datasetInputFiles(dataset)
         }
-        if let methods, let specs = try? MethodSpec.parseList(methods) {
-            inputs += specs.filter { $0.name == "cnn" }.compactMap { $0.parameterDictionary["model"] }
-        }
+        let specs = methods.flatMap { try? MethodSpec.parseList($0) }
+        inputs += (specs ?? []).filter { $0.name == "cnn" }.compactMap { $0.parameterDictionary["model"] }
         try refuseClashes(outputFiles, inputs: inputs)
-        if let saveRestored, let methods, let specs = try? MethodSpec.parseList(methods) {
-            try refuseSavingInto(specs, root: saveRestored)
-        }
+        if let saveRestored, let specs { try refuseSavingInto(specs, root: saveRestored) }
     }
 
     /// Refuses a `--save-restored` folder of a method that `saved:dir=` reads: each item's
