@@ -51,6 +51,21 @@ import _TestSupport
         #expect(abs(Double(lambda) - 1 / (HyperLaplacian.priorWeight(alpha: 2.0 / 3.0) * sigma * sigma)) / Double(lambda) < 1e-5)
     }
 
+    @Test func automaticLambdaWithTaperFollowsTheObservationsNoise() throws {
+        // λ = 1/(τ σ̂²) with σ̂ of the observation as given, as the masked and FFT boundaries
+        // read it and as `deblur deconvolve --json` reports it. With `taper` it was read from
+        // the tapered image, whose blurred border carries less noise: λ 51 % higher here.
+        let psf = boxPSF(9)
+        var rng = SeededRandom(seed: 12)
+        var blurred = naiveCircularConvolve(testScene(height: 48, width: 48, seed: 6), psf)
+        for i in blurred.pixels.indices { blurred.pixels[i] += Float(rng.gaussian(mean: 0, sigma: 0.02)) }
+        let automatic = HyperLaplacian(boundary: .taper)
+        let lambda = automatic.effectiveLambda(for: blurred)
+        #expect(automatic.effectiveLambda(for: try edgeTapered(blurred, psf: psf)) > 1.05 * lambda)
+        let given = HyperLaplacian(lambda: lambda, boundary: .taper)
+        #expect(maxAbsDifference(try automatic.restore(blurred, psf: psf), try given.restore(blurred, psf: psf)) < 1e-6)
+    }
+
     @Test func badParametersAreTypedErrors() throws {
         let observed = noisyBlurred()
         #expect(throws: DeconvolutionError.self) { try HyperLaplacian(alpha: 0).restore(observed, psf: boxPSF(5)) }

@@ -66,6 +66,24 @@ func referenceInput() -> Image {
         #expect(maxAbsDifference(bySigma, byRatio) < 1e-6)
     }
 
+    @Test func automaticNSRWithTaperEstimatesTheObservationsNoise() throws {
+        // nsr=auto is the gradient filter σ̂² / g with σ̂ read from the observation as given.
+        // It was read from the tapered image, whose blurred border carries less noise: σ̂ half
+        // as large here (a 9 × 9 box on 48 × 48; 28 % low for a 25 px box on 256²), so the
+        // filter regularized less than the data asked.
+        let psf = boxPSF(9)
+        var rng = SeededRandom(seed: 12)
+        var blurred = naiveCircularConvolve(testScene(height: 48, width: 48, seed: 6), psf)
+        for i in blurred.pixels.indices { blurred.pixels[i] += Float(rng.gaussian(mean: 0, sigma: 0.02)) }
+        let sigma = max(estimateNoiseSigma(blurred), 1e-3)
+        #expect(estimateNoiseSigma(try edgeTapered(blurred, psf: psf)) < 0.95 * sigma)
+        let expected = try applyLinearFilter(blurred, psf: psf, boundary: .taper) { context in
+            SpectralRegularizer(gradient: Float(sigma * sigma / Wiener.sharpGradientEnergy(context, noiseSigma: sigma)))
+        }
+        let automatic = try Wiener(noiseToSignal: .automatic, boundary: .taper).restore(blurred, psf: psf)
+        #expect(maxAbsDifference(automatic, expected) < 1e-6)
+    }
+
     @Test func automaticNSRImprovesANoisyObservation() throws {
         let psf = boxPSF(5)
         var rng = SeededRandom(seed: 5)

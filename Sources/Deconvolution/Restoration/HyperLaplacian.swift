@@ -132,8 +132,10 @@ public struct HyperLaplacian: Restorer {
         let solver = HyperLaplacianSolver(domain: domain, psf: psf)
         var planes = [Image]()
         for c in 0..<blurred.channels {
-            let plane = input.channel(c)
-            planes.append(solver.run(plane, settings: self, lambda: effectiveLambda(for: plane), observer: observer))
+            // λ = 1/(τ σ̂²) follows the noise of the observation as given, not of its tapered
+            // border, which the taper's blur has partly smoothed.
+            let lambda = effectiveLambda(for: boundary == .taper ? blurred.channel(c) : input.channel(c))
+            planes.append(solver.run(input.channel(c), settings: self, lambda: lambda, observer: observer))
         }
         return Image.merge(planes)
     }

@@ -14,7 +14,8 @@ struct FilterContext {
     /// The channel as filtered (with `taper`, after `edgeTapered`).
     let plane: Image
     /// The channel as observed, before any taper: its variance is the signal power of
-    /// `noise-sigma`, which the taper's blurred border would lower.
+    /// `noise-sigma`, and its noise is what `nsr=auto` estimates; the taper's blurred border
+    /// would lower both.
     let observed: Image
     /// The observation's half-spectrum `Y` and the OTF `H`, interleaved, `height × spectrumWidth`.
     let spectrum: UnsafePointer<Float>

@@ -104,7 +104,9 @@ public struct Wiener: Restorer {
                 // Haar median, not the patch estimate the other auto settings use: its bias on
                 // texture acts as extra regularization this linear filter needs (with the
                 // patch estimate it lost 0.33 / 0.19 dB on the photographs at σ = 0.5 / 1 %).
-                let sigma = max(estimateNoiseSigma(context.plane), 1e-3)
+                // It reads the observation as given: the taper's blurred border holds less
+                // noise than the data. The signal scale is fitted to the spectrum filtered.
+                let sigma = max(estimateNoiseSigma(context.observed), 1e-3)
                 let signal = Wiener.sharpGradientEnergy(context, noiseSigma: sigma)
                 return SpectralRegularizer(gradient: Float(sigma * sigma / signal))
             }
