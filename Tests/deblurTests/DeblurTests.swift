@@ -21,6 +21,23 @@ import Testing
         }
     }
 
+    /// A `--threads` default is "all cores", which depends on the machine and the process's
+    /// CPU affinity: help must say so, not print the count of the machine it runs on.
+    /// `compare --help` printed "(default: all cores; …). (default: 2)".
+    @Test func threadsDefaultsAreNotPrintedAsThisMachinesCoreCount() throws {
+        try withScratch { dir in
+            for command in ["compare", "synth", "train", "refine", "bench"] {
+                let result = try dir.deblur(command, "--help")
+                #expect(result.status == 0, "\(result)")
+                let flat = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                guard let start = flat.range(of: "--threads <threads>") else { continue }
+                let rest = flat[start.upperBound...]
+                let entry = rest[..<(rest.range(of: " --")?.lowerBound ?? rest.endIndex)]
+                #expect(!entry.contains("(default: \(ProcessorInfo.cores))"), "\(command): \(entry)")
+            }
+        }
+    }
+
     /// The one-line `--json` summaries quote their paths as JSON strings: a `"` or `\` in a file
     /// name once made them unparseable.
     @Test func jsonSummariesStayJSONForPathsWithQuotesAndBackslashes() throws {

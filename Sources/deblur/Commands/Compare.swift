@@ -53,8 +53,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Score only the first N items (in id order).")
     var limit: Int?
 
+    // Optional, so that --help shows "all cores" rather than this machine's count as the default.
     @Option(help: "Items restored at once (default: all cores; each method then runs single-threaded).")
-    var threads = ProcessorInfo.cores
+    var threads: Int?
 
     @Option(name: .customLong("report"), help: "Write the full Markdown report (tables by kernel and noise, tuning, failures); '-' prints it instead of the table.")
     var reportPath: String?
@@ -177,6 +178,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        let threads = self.threads ?? ProcessorInfo.cores
         guard let dataset, let methods else { return try emit(try mergedReports()) }
         let specs = try MethodSpec.parseList(methods)
         let data = try Dataset.load(dataset)
