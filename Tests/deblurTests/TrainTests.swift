@@ -102,6 +102,27 @@ enum TrainedModel {
         }
     }
 
+    /// Options the run would not read were accepted and dropped, exit 0: a denoiser's base method
+    /// (its header said "none"), the synthetic-data options beside --dataset, --psf-sizes for a
+    /// denoiser whose images are not blurred, --synthetic-images and --patch for end-to-end
+    /// training (fresh whole scenes every step), and --epochs beside --steps (which replaced it).
+    /// Refused before anything is read or made, naming them.
+    @Test(arguments: [
+        (["--synthetic", "--task", "denoise", "--base", "hyper-laplacian", "--base-param", "lambda=100"], "Please leave out --base and --base-param with --task denoise"),
+        (["--synthetic", "--task", "denoise", "--base-param", "nsr=0.1"], "Please leave out --base-param with --task denoise"),
+        (["--dataset", "ds", "--texture", "0.2", "--noise-range", "0:0.1"], "Please leave out --noise-range and --texture with --dataset"),
+        (["--dataset", "ds", "--synthetic-images", "8", "--psf-sizes", "7"], "Please leave out --synthetic-images and --psf-sizes with --dataset"),
+        (["--synthetic", "--task", "denoise", "--psf-sizes", "7"], "Please leave out --psf-sizes with --task denoise"),
+        (["--synthetic", "--task", "denoise", "--init", "d.model", "--end-to-end", "--patch", "32"], "Please leave out --patch with --end-to-end"),
+        (["--synthetic", "--task", "denoise", "--init", "d.model", "--end-to-end", "--synthetic-images", "8"], "Please leave out --synthetic-images with --end-to-end"),
+        (["--synthetic", "--steps", "5", "--epochs", "2"], "Please give either --steps or --epochs, not both")])
+    func optionsTheRunWouldNotReadAreRefused(flags: [String], message: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["train"] + flags + ["-o", "m.model", "--quiet"])
+            expectCleanFailure(result, naming: message, directory: dir, before: [], usageFollows: true)
+        }
+    }
+
     /// `--end-to-end` trains through the splitting of a given denoiser: without `--init`, or
     /// with `--unrolled`, it is a usage error naming it.
     @Test func endToEndWithoutAnInitialDenoiserExitsOne() throws {

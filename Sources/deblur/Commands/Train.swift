@@ -28,10 +28,10 @@ struct Train: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "The model file to write (the best on validation).")
     var output: String
 
-    @Option(help: "Optimizer steps in total (overrides --epochs).")
+    @Option(help: "Optimizer steps in total (instead of --epochs).")
     var steps: Int?
-    @Option(help: "Epochs (validation + checkpoint after each).")
-    var epochs = 10
+    @Option(help: "Epochs (validation + checkpoint after each; default 10, or --steps instead).")
+    var epochs: Int?
     @Option(help: "Steps per epoch (default: about one pass over the training pixels).")
     var stepsPerEpoch: Int?
     @Option(help: "What the network learns: refine (a classical estimate) or denoise (a plug-and-play prior).")
@@ -46,15 +46,15 @@ struct Train: ParsableCommand {
     var inputs: String?
     @Option(help: "Patches per batch.")
     var batch = 16
-    @Option(help: "Patch side in pixels (a multiple of 2^depth).")
-    var patch = 64
+    @Option(help: "Patch side in pixels (a multiple of 2^depth; default 64). --end-to-end restores whole scenes and takes none.")
+    var patch: Int?
     @Option(help: "Seed of every random choice (data, initialization, batches).")
     var seed: UInt64 = 0
     @Flag(help: "Continue from OUTPUT.checkpoint with the same settings (refused when OUTPUT holds a model of another run).")
     var resume = false
-    @Option(help: "Base classical method run before the network.")
-    var base = "wiener"
-    @Option(help: "A key=value parameter of the base method (repeatable), e.g. --base-param nsr=0.01.")
+    @Option(help: "Base classical method run before the network (default wiener; a refiner's only: a denoiser runs none).")
+    var base: String?
+    @Option(help: "A key=value parameter of the base method (repeatable), e.g. --base-param nsr=0.01; a refiner's only.")
     var baseParam: [String] = []
     @Option(help: "Loss: mse, l1, charbonnier, ssim, or a weighted sum such as 0.8*l1+0.2*ssim.")
     var loss = "l1"
@@ -68,34 +68,34 @@ struct Train: ParsableCommand {
     var schedule: LearningRateSchedule.Kind = .cosine
     @Option(help: "Linear warm-up steps.")
     var warmup = 0
-    @Option(help: "Synthetic training images (validation: 16).")
-    var syntheticImages = 256
-    @Option(help: "Side of each synthetic image in pixels.")
-    var imageSize = 128
+    @Option(help: "Synthetic training images (default 256; validation: 16). --end-to-end draws fresh scenes every step and takes none.")
+    var syntheticImages: Int?
+    @Option(help: "Side of each synthetic image in pixels (default 128).")
+    var imageSize: Int?
     @Option(help: "Synthetic noise σ range on the [0, 1] scale, as MIN:MAX like synth's --noise-sigma (0 ≤ MIN ≤ MAX ≤ 10), or one value (default 0.005:0.03; denoise: 0:0.2). MIN,MAX is read too.")
     var noiseRange: String?
-    @Option(help: "Synthetic PSF sides (odd), comma-separated; each image draws one.")
-    var psfSizes = "13,17,21,25,31"
-    @Option(help: "Synthetic dead leaves: largest texture amplitude; each image draws one in [0, MAX).")
-    var texture = 0.0
-    @Option(help: "Synthetic dead leaves: largest background defocus σ in pixels; each image draws one in [0, MAX).")
-    var defocus = 0.0
-    @Option(help: "Synthetic dead leaves: largest fine-grain amplitude; each image draws one in [0, MAX).")
-    var grain = 0.0
-    @Option(help: "Synthetic dead leaves: largest shading (linear ramp per disk) amplitude; each image draws one in [0, MAX).")
-    var shading = 0.0
-    @Option(help: "Synthetic dead leaves: fraction of leaves that are ellipses, rectangles or triangles instead of disks, in [0, 1].")
-    var shapes = 0.0
-    @Option(help: "Synthetic dead leaves: fraction of leaves filled with a periodic motif (stripes, dots, bricks or tiles, glyphs), in [0, 1].")
-    var patterns = 0.0
-    @Option(help: "Synthetic dead leaves: largest lens blur σ in pixels over the finished image; each image draws one in [0, MAX).")
-    var lensBlur = 0.0
-    @Option(help: "Synthetic dead leaves: smallest contrast factor; each image's contrast is scaled by one drawn log-uniformly in [MIN, 1] around a random level (1: unchanged).")
-    var contrast = 1.0
-    @Option(help: "Synthetic dead leaves: grain correlation octaves (0.8·2^k px, k drawn per leaf), 1…4.")
-    var grainOctaves = 1
-    @Option(help: "Synthetic dead leaves: smallest and largest disk radius in pixels, a number or MIN:MAX (as deblur synth's).")
-    var radii = "1:100"
+    @Option(help: "Synthetic PSF sides (odd), comma-separated; each image draws one (default 13,17,21,25,31). A denoiser's images are blurred only with --unrolled or --end-to-end.")
+    var psfSizes: String?
+    @Option(help: "Synthetic dead leaves: largest texture amplitude; each image draws one in [0, MAX) (default 0).")
+    var texture: Double?
+    @Option(help: "Synthetic dead leaves: largest background defocus σ in pixels; each image draws one in [0, MAX) (default 0).")
+    var defocus: Double?
+    @Option(help: "Synthetic dead leaves: largest fine-grain amplitude; each image draws one in [0, MAX) (default 0).")
+    var grain: Double?
+    @Option(help: "Synthetic dead leaves: largest shading (linear ramp per disk) amplitude; each image draws one in [0, MAX) (default 0).")
+    var shading: Double?
+    @Option(help: "Synthetic dead leaves: fraction of leaves that are ellipses, rectangles or triangles instead of disks, in [0, 1] (default 0).")
+    var shapes: Double?
+    @Option(help: "Synthetic dead leaves: fraction of leaves filled with a periodic motif (stripes, dots, bricks or tiles, glyphs), in [0, 1] (default 0).")
+    var patterns: Double?
+    @Option(help: "Synthetic dead leaves: largest lens blur σ in pixels over the finished image; each image draws one in [0, MAX) (default 0).")
+    var lensBlur: Double?
+    @Option(help: "Synthetic dead leaves: smallest contrast factor; each image's contrast is scaled by one drawn log-uniformly in [MIN, 1] around a random level (default 1: unchanged).")
+    var contrast: Double?
+    @Option(help: "Synthetic dead leaves: grain correlation octaves (0.8·2^k px, k drawn per leaf), 1…4 (default 1).")
+    var grainOctaves: Int?
+    @Option(help: "Synthetic dead leaves: smallest and largest disk radius in pixels, a number or MIN:MAX (as deblur synth's; default 1:100).")
+    var radii: String?
     @Option(help: ArgumentHelp("Denoiser fine-tuning: N more images, blurred (trajectory PSFs of --psf-sizes, noise σ in 0.005–0.03) and restored by plug-and-play with the --init model; every step's input to the network becomes a training sample (8 per image).", valueName: "N"))
     var unrolled = 0
     @Flag(help: ArgumentHelp("Denoiser fine-tuning through the whole plug-and-play splitting: every step restores --batch fresh blurred scenes (trajectory PSFs of --psf-sizes, valid boundary, noise σ in --noise-range, default 0.005:0.03) with the network and follows the loss of the outputs back through every network pass and data step. Needs --task denoise and --init."))
@@ -111,9 +111,23 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    // The settings with their defaults. The options are Optional so that validate() can tell one
+    // written on the command line from one left out, and refuse one the run would not read.
+    var epochCount: Int { epochs ?? 10 }
+    var patchSide: Int { patch ?? 64 }
+    var baseName: String { base ?? "wiener" }
+    var imageCount: Int { syntheticImages ?? 256 }
+    var imageSide: Int { imageSize ?? 128 }
+
     func validate() throws {
         guard synthetic != (dataset != nil) else { throw ValidationError("Please give exactly one of --synthetic or --dataset DIR.") }
         if let steps, steps < 1 { throw ValidationError("Please give --steps ≥ 1 (got \(steps)).") }
+        // --steps replaced the epoch count without a word: `--steps 1000 --epochs 5` ran 1000 steps
+        // in epochs of the default length, not five epochs.
+        if steps != nil && epochs != nil {
+            throw ValidationError("Please give either --steps or --epochs, not both: --steps is the total, which --epochs would otherwise make (epochs × --steps-per-epoch).")
+        }
+        let epochs = epochCount
         guard epochs >= 1 else { throw ValidationError("Please give --epochs ≥ 1 (got \(epochs)).") }
         if let stepsPerEpoch, stepsPerEpoch < 1 { throw ValidationError("Please give --steps-per-epoch ≥ 1 (got \(stepsPerEpoch)).") }
         guard warmup >= 0 else { throw ValidationError("Please give --warmup ≥ 0 (got \(warmup)).") }
@@ -123,6 +137,7 @@ struct Train: ParsableCommand {
             throw ValidationError("Please use --weight-decay with --optimizer adam or adamw (\(optimizer.rawValue) has no weight decay).")
         }
         guard batch >= 1 else { throw ValidationError("Please give --batch ≥ 1 (got \(batch)).") }
+        let syntheticImages = imageCount, imageSize = imageSide
         guard syntheticImages >= 1, imageSize >= 16 else { throw ValidationError("Please give --synthetic-images ≥ 1 and --image-size ≥ 16.") }
         // synth's largest side, so that the products below stay far from overflowing.
         guard imageSize <= 16384 else { throw ValidationError("Please give an --image-size up to 16384 (got \(imageSize)).") }
@@ -153,6 +168,32 @@ struct Train: ParsableCommand {
         if endToEnd && (task != .denoise || initial == nil || unrolled > 0) {
             throw ValidationError("--end-to-end fine-tunes a denoiser through its splitting: please give --task denoise and --init MODEL, without --unrolled.")
         }
+        try refuseUnusedOptions()
+    }
+
+    /// Refuses options this run would not read: they were dropped without a word, exit 0.
+    func refuseUnusedOptions() throws {
+        if task == .denoise {
+            // The header records base "none" whatever was given.
+            try refuseUnused([("--base", base != nil), ("--base-param", !baseParam.isEmpty)],
+                             "with --task denoise: a denoiser runs no base method (plug-and-play restores with the network alone)")
+        }
+        if dataset != nil {
+            try refuseUnused([("--synthetic-images", syntheticImages != nil), ("--image-size", imageSize != nil), ("--noise-range", noiseRange != nil),
+                              ("--psf-sizes", psfSizes != nil), ("--texture", texture != nil), ("--defocus", defocus != nil), ("--grain", grain != nil),
+                              ("--shading", shading != nil), ("--shapes", shapes != nil), ("--patterns", patterns != nil), ("--lens-blur", lensBlur != nil),
+                              ("--contrast", contrast != nil), ("--grain-octaves", grainOctaves != nil), ("--radii", radii != nil)],
+                             "with --dataset: the synthetic-data options shape the data of --synthetic only, and a dataset's items are used as they are")
+        }
+        // A denoiser's images are blurred only to be unrolled or restored end to end.
+        if task == .denoise && unrolled == 0 && !endToEnd {
+            try refuseUnused([("--psf-sizes", psfSizes != nil)],
+                             "with --task denoise: its training images are not blurred (only --unrolled N and --end-to-end blur theirs)")
+        }
+        if endToEnd {
+            try refuseUnused([("--synthetic-images", syntheticImages != nil), ("--patch", patch != nil)],
+                             "with --end-to-end: every step restores --batch fresh whole scenes of --image-size, from no stored images or patches")
+        }
     }
 
     /// The locks of this run's outputs: `OUTPUT.lock` (the model, its checkpoint and the default
@@ -180,6 +221,7 @@ struct Train: ParsableCommand {
     func checkMemory() throws {
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         func gigabytes(_ bytes: Double) -> String { String(format: "%.3g GB", bytes / 1e9) }
+        let patch = patchSide, syntheticImages = imageCount, imageSize = imageSide
         let activations = Double(batch) * Double(patch) * Double(patch) * Double(max(width, 1)) * 4 * 2
         if activations > available {
             throw ValidationError("Please give a smaller --batch or --patch (got \(batch) patches of \(patch)²): one layer's activations and gradients at --width \(width) need at least \(gigabytes(activations)), more than this machine's \(gigabytes(available)).")
@@ -216,6 +258,7 @@ struct Train: ParsableCommand {
         }
         // The header records every base parameter, defaults included, so a later change of a
         // default cannot silently change the input a trained model expects.
+        let base = baseName
         let resolved = try ClassicalMethods.resolvedParameters(base, parameters: parameters)
         let denoise = task == .denoise
         // A denoiser runs no base method; its header says so rather than naming one.
@@ -257,8 +300,8 @@ struct Train: ParsableCommand {
             bar.advance(); bar.finish()
         } else {
             var settings = SyntheticDataSettings()
-            settings.trainingImages = syntheticImages
-            settings.imageSize = imageSize
+            settings.trainingImages = imageCount
+            settings.imageSize = imageSide
             let noiseRange = self.noiseRange ?? (denoise && !endToEnd ? "0:0.2" : "0.005:0.03")
             // Earlier releases documented MIN,MAX; scripts written then keep working.
             let (low, high) = try Synth.range(noiseRange.contains(":") ? noiseRange : noiseRange.replacingOccurrences(of: ",", with: ":"), "noise-range")
@@ -269,16 +312,18 @@ struct Train: ParsableCommand {
             }
             settings.noiseMin = low; settings.noiseMax = high
             if endToEnd { settings.unrolledNoise = low...high }
+            let psfSizes = self.psfSizes ?? "13,17,21,25,31"
             let sizes = psfSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil && $0! >= 3 && $0! % 2 == 1 }) else {
                 throw CLIError("invalid --psf-sizes '\(psfSizes)': expected odd sides ≥ 3, comma-separated")
             }
             settings.psfSizes = sizes.map { $0! }
-            settings.textureMax = texture; settings.defocusMax = defocus; settings.grainMax = grain
-            settings.shadingMax = shading; settings.shapeFraction = shapes; settings.patternFraction = patterns; settings.lensBlurMax = lensBlur
-            settings.contrastMin = contrast
-            (settings.minRadius, settings.maxRadius) = try Synth.range(radii, "radii")
-            settings.grainOctaves = grainOctaves; settings.unrolledImages = unrolled
+            settings.textureMax = texture ?? 0; settings.defocusMax = defocus ?? 0; settings.grainMax = grain ?? 0
+            settings.shadingMax = shading ?? 0; settings.shapeFraction = shapes ?? 0; settings.patternFraction = patterns ?? 0
+            settings.lensBlurMax = lensBlur ?? 0
+            settings.contrastMin = contrast ?? 1
+            (settings.minRadius, settings.maxRadius) = try Synth.range(radii ?? "1:100", "radii")
+            settings.grainOctaves = grainOctaves ?? 1; settings.unrolledImages = unrolled
             let splitting = try initialModel.flatMap { unrolled > 0 ? try PlugAndPlayRestorer(model: $0) : nil }
             if endToEnd, let initialModel {
                 // Scenes are drawn fresh at every step: no data to synthesize up front.
@@ -296,8 +341,8 @@ struct Train: ParsableCommand {
         }
 
         var options = TrainingOptions()
-        options.steps = steps; options.epochs = epochs; options.stepsPerEpoch = stepsPerEpoch
-        options.batch = batch; options.patch = patch; options.optimizer = optimizer; options.learningRate = lr
+        options.steps = steps; options.epochs = epochCount; options.stepsPerEpoch = stepsPerEpoch
+        options.batch = batch; options.patch = patchSide; options.optimizer = optimizer; options.learningRate = lr
         options.weightDecay = weightDecay; options.schedule = schedule; options.warmup = warmup
         options.loss = loss; options.seed = seed
         let trainer = try Trainer(architecture: architecture, base: baseMethod, data: data, options: options,

@@ -111,3 +111,14 @@ func validBlurOffset(reference: Image, image: Image) -> (top: Int, left: Int)? {
     guard reference.channels == image.channels, marginY >= 0, marginX >= 0, marginY % 2 == 0, marginX % 2 == 0 else { return nil }
     return (marginY / 2, marginX / 2)
 }
+
+/// Refuses options given on the command line that the run would not read: they were accepted
+/// and dropped, exit 0, and whoever typed them believed they had taken effect. `options` pairs
+/// each option's spelling with whether it was given; `reason` follows the list ("with --images:
+/// …"), so that the message says what to leave out and why.
+func refuseUnused(_ options: [(option: String, given: Bool)], _ reason: String) throws {
+    let given = options.filter(\.given).map(\.option)
+    guard let last = given.last else { return }
+    let list = given.count == 1 ? last : given.dropLast().joined(separator: ", ") + " and " + last
+    throw ValidationError("Please leave out \(list) \(reason).")
+}
