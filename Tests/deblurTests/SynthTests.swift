@@ -70,7 +70,9 @@ import _TestSupport
     func twoShardsTogetherEqualOneRun(extra: [String]) throws {
         try withScratch { dir in
             try Self.photos(in: dir)
-            let arguments = Self.arguments + extra
+            var arguments = Self.arguments + extra
+            // Whole photographs keep their own size: --size is refused beside --whole-images.
+            if extra.contains("--whole-images"), let i = arguments.firstIndex(of: "--size") { arguments.removeSubrange(i...(i + 1)) }
             #expect(try dir.deblur(arguments).status == 0)
             let whole = try Self.contents(dir.file("ds"))
             try FileManager.default.removeItem(at: dir.file("ds"))
@@ -186,11 +188,30 @@ import _TestSupport
             try ImageIO.writePSF(try PSF.gaussian(sigma: 1), to: dir.file("kernels/psf/000000.tif").path)
             let before = try Self.contents(dir)
             for (source, out) in [(["--images", "new/sharp"], "new"), (["--kernels", "./kernels//psf/"], "kernels")] {
-                let result = try dir.deblur(["synth", "--out", out, "--count", "2", "--size", "16", "--trajectories", "7", "--quiet"] + source)
+                // --kernels takes no trajectory options.
+                let trajectories = source[0] == "--kernels" ? [] : ["--trajectories", "7"]
+                let result = try dir.deblur(["synth", "--out", out, "--count", "2", "--size", "16", "--quiet"] + trajectories + source)
                 #expect(result.status == 1 && result.stderrLines.count == 1, "\(result)")
                 #expect(result.stderrLines.first?.contains("\(source[1]): expected a folder other than \(out)/") == true, "\(result)")
                 #expect(try Self.contents(dir) == before)
             }
+        }
+    }
+
+    /// Options that shape what the run does not make were accepted and dropped, exit 0, and
+    /// dataset.json recorded them as if used: dead-leaves options beside --images, --size beside
+    /// --whole-images, trajectory options beside --kernels, --skip-bad with neither folder.
+    /// Refused before anything is read or written, naming them.
+    @Test(arguments: [(["--images", "photos", "--rgb", "--texture", "0.2"], "Please leave out --rgb and --texture with --images"),
+                      (["--images", "photos", "--grain-octaves", "2", "--radii", "2:50"], "Please leave out --radii and --grain-octaves with --images"),
+                      (["--images", "photos", "--whole-images", "--size", "32"], "Please leave out --size with --whole-images"),
+                      (["--kernels", "bank", "--trajectories", "7", "--exposure", "0.5"], "Please leave out --trajectories and --exposure with --kernels"),
+                      (["--kernels", "bank", "--canvas", "32"], "Please leave out --canvas with --kernels"),
+                      (["--skip-bad"], "Please leave out --skip-bad without --images or --kernels")])
+    func optionsTheRunWouldNotReadAreRefused(extra: [String], message: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["synth", "--out", "ds", "--count", "2", "--quiet"] + extra)
+            expectCleanFailure(result, naming: message, directory: dir, before: [], usageFollows: true)
         }
     }
 }

@@ -25,35 +25,37 @@ struct Synth: ParsableCommand {
     var wholeImages = false
     @Option(help: "Which image of --images each item uses: random (drawn per item, with replacement) or cycle (passes over the images, each pass in a new seeded random order, so each is used count/N times).")
     var imageOrder: SynthesisSettings.ImageOrder?
-    @Flag(help: "Skip unreadable or too small files in --images / --kernels (listed on stderr) instead of failing.")
+    @Flag(help: "Skip unreadable or too small files in --images / --kernels (listed on stderr) instead of failing; needs one of them.")
     var skipBad = false
-    @Option(help: "Item size: N (square) or HxW.")
-    var size = "256"
+    @Option(help: "Item size: N (square) or HxW (default 256; --whole-images keeps each image's own).")
+    var size: String?
     @Option(help: "Folder of PSF files to draw from, or 'bank' for the shipped bank (default: fresh trajectories).")
     var kernels: String?
-    @Option(help: "Side of the fresh trajectory PSFs (odd).")
-    var trajectories = 31
+    @Option(help: "Side of the fresh trajectory PSFs (odd; default 31). --kernels draws from files instead, and takes no trajectory options.")
+    var trajectories: Int?
     @OptionGroup var trajectory: TrajectoryOptions
+    // The dead-leaves options shape procedural images only; Optionals (defaults applied in
+    // `settings()`) so that validate() can refuse them beside --images.
     @Flag(help: "RGB dead leaves (default gray).")
     var rgb = false
-    @Option(help: "Dead leaves: smallest and largest disk radius in pixels, MIN:MAX.")
-    var radii = "1:100"
-    @Option(help: "Dead leaves: sinusoidal texture amplitude per disk, in [0, 0.5).")
-    var texture = 0.0
-    @Option(help: "Dead leaves: largest fine-grain amplitude per disk, in [0, 0.5) (each disk draws one).")
-    var grain = 0.0
-    @Option(help: "Dead leaves: largest shading amplitude per disk, a linear ramp of ± A across the disk, in [0, 0.5) (each disk draws one).")
-    var shading = 0.0
-    @Option(help: "Dead leaves: fraction of leaves that are ellipses, rectangles or triangles (up to 6:1) instead of disks, in [0, 1].")
-    var shapes = 0.0
-    @Option(help: "Dead leaves: fraction of leaves filled with a periodic motif (stripes, dots, bricks or tiles, rows of glyphs; period 3–24 px), in [0, 1].")
-    var patterns = 0.0
-    @Option(help: "Dead leaves: σ in pixels of a Gaussian lens blur over the finished image, soft edges instead of one-pixel steps (0: none).")
-    var lensBlur = 0.0
-    @Option(help: "Dead leaves: grain correlation octaves, 1…4: each disk's grain is correlated over 0.8·2^k px for a k of its own.")
-    var grainOctaves = 1
-    @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (0: none).")
-    var defocus = 0.0
+    @Option(help: "Dead leaves: smallest and largest disk radius in pixels, MIN:MAX (default 1:100).")
+    var radii: String?
+    @Option(help: "Dead leaves: sinusoidal texture amplitude per disk, in [0, 0.5) (default 0).")
+    var texture: Double?
+    @Option(help: "Dead leaves: largest fine-grain amplitude per disk, in [0, 0.5) (each disk draws one; default 0).")
+    var grain: Double?
+    @Option(help: "Dead leaves: largest shading amplitude per disk, a linear ramp of ± A across the disk, in [0, 0.5) (each disk draws one; default 0).")
+    var shading: Double?
+    @Option(help: "Dead leaves: fraction of leaves that are ellipses, rectangles or triangles (up to 6:1) instead of disks, in [0, 1] (default 0).")
+    var shapes: Double?
+    @Option(help: "Dead leaves: fraction of leaves filled with a periodic motif (stripes, dots, bricks or tiles, rows of glyphs; period 3–24 px), in [0, 1] (default 0).")
+    var patterns: Double?
+    @Option(help: "Dead leaves: σ in pixels of a Gaussian lens blur over the finished image, soft edges instead of one-pixel steps (default 0: none).")
+    var lensBlur: Double?
+    @Option(help: "Dead leaves: grain correlation octaves, 1…4: each disk's grain is correlated over 0.8·2^k px for a k of its own (default 1).")
+    var grainOctaves: Int?
+    @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (default 0: none).")
+    var defocus: Double?
     @Option(help: "Gaussian noise σ on the [0, 1] scale: S, or MIN:MAX drawn uniformly per item.")
     var noiseSigma = "0.01"
     @OptionGroup var noise: NoiseOptions
@@ -74,6 +76,25 @@ struct Synth: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
+    /// Refuses options the run would not read: each was dropped without a word, exit 0, while
+    /// `dataset.json` recorded its value as if it had been used.
+    func validate() throws {
+        if images != nil {
+            try refuseUnused([("--rgb", rgb), ("--radii", radii != nil), ("--texture", texture != nil), ("--grain", grain != nil),
+                              ("--shading", shading != nil), ("--shapes", shapes != nil), ("--patterns", patterns != nil),
+                              ("--lens-blur", lensBlur != nil), ("--grain-octaves", grainOctaves != nil), ("--defocus", defocus != nil)],
+                             "with --images: the dead-leaves options shape procedural images only, and the images are used as they are")
+        }
+        if wholeImages { try refuseUnused([("--size", size != nil)], "with --whole-images: each item keeps its image's own size") }
+        if kernels != nil {
+            try refuseUnused([("--trajectories", trajectories != nil)] + trajectory.given,
+                             "with --kernels: the trajectory options shape fresh trajectory PSFs only, and the kernels are drawn from the files")
+        }
+        if images == nil && kernels == nil {
+            try refuseUnused([("--skip-bad", skipBad)], "without --images or --kernels: it skips their unusable files, and there are none")
+        }
+    }
+
     static func range(_ text: String, _ name: String) throws -> (Double, Double) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 != nil }) else {
@@ -90,6 +111,7 @@ struct Synth: ParsableCommand {
         if deadLeaves != nil && images != nil { throw CLIError("give either --images or --dead-leaves, not both") }
         s.count = deadLeaves ?? count ?? 100
         // Empty parts kept, so that 8x, x8 and 4x6x are refused rather than read as 8, 8 and 4×6.
+        let size = self.size ?? "256"
         let dims = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
         guard (dims.count == 1 || dims.count == 2), dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw CLIError("invalid --size '\(size)': expected N or HxW with positive integers")
@@ -106,19 +128,19 @@ struct Synth: ParsableCommand {
         } else if imageOrder != nil {
             throw CLIError("--image-order needs --images DIR")
         }
-        let (rmin, rmax) = try Self.range(radii, "radii")
-        s.deadLeaves = DeadLeaves(minRadius: rmin, maxRadius: rmax, channels: rgb ? 3 : 1, textureAmplitude: texture, defocusSigma: defocus)
-        s.deadLeaves.grainAmplitude = grain
-        s.deadLeaves.shadingAmplitude = shading
-        s.deadLeaves.shapeFraction = shapes
-        s.deadLeaves.patternFraction = patterns
-        s.deadLeaves.lensSigma = lensBlur
-        s.deadLeaves.grainOctaves = grainOctaves
+        let (rmin, rmax) = try Self.range(radii ?? "1:100", "radii")
+        s.deadLeaves = DeadLeaves(minRadius: rmin, maxRadius: rmax, channels: rgb ? 3 : 1, textureAmplitude: texture ?? 0, defocusSigma: defocus ?? 0)
+        s.deadLeaves.grainAmplitude = grain ?? 0
+        s.deadLeaves.shadingAmplitude = shading ?? 0
+        s.deadLeaves.shapeFraction = shapes ?? 0
+        s.deadLeaves.patternFraction = patterns ?? 0
+        s.deadLeaves.lensSigma = lensBlur ?? 0
+        s.deadLeaves.grainOctaves = grainOctaves ?? 1
         if let kernels {
             s.kernelSource = .folder
             s.kernelDirectory = kernels
         }
-        s.trajectorySize = trajectories
+        s.trajectorySize = trajectories ?? 31
         s.trajectory = trajectory.parameters
         (s.noiseSigmaMin, s.noiseSigmaMax) = try Self.range(noiseSigma, "noise-sigma")
         s.poissonPeak = noise.poisson

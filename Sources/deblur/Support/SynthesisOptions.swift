@@ -10,19 +10,29 @@ enum BlurBoundaryArgument: String, ExpressibleByArgument, CaseIterable {
 
 /// Trajectory-model options shared by `deblur psf trajectory` and `deblur synth`.
 struct TrajectoryOptions: ParsableArguments {
-    @Option(help: "Canvas of the model in pixels (the length must stay below it); PSFs show the walk 1:1, shrunk only to fit.")
-    var canvas = 64
-    @Option(help: "Samples of the random walk.")
-    var samples = 2000
-    @Option(help: "Total length of the walk on the canvas, in pixels.")
-    var maxLength = 60.0
+    // Optionals with the model's defaults applied in `parameters`, so that `given` can tell an
+    // option written on the command line from one left out (synth --kernels reads none of them).
+    @Option(help: "Canvas of the model in pixels (the length must stay below it); PSFs show the walk 1:1, shrunk only to fit (default 64).")
+    var canvas: Int?
+    @Option(help: "Samples of the random walk (default 2000).")
+    var samples: Int?
+    @Option(help: "Total length of the walk on the canvas, in pixels (default 60).")
+    var maxLength: Double?
     @Option(help: "Anxiety in [0, 1] (default: drawn as 0.1·U(0,1) per trajectory; 0 gives a straight line).")
     var anxiety: Double?
-    @Option(help: "Fraction of the trajectory integrated by the exposure, in (0, 1] (the model uses 0.01, 0.1, 0.5, 1).")
-    var exposure = 1.0
+    @Option(help: "Fraction of the trajectory integrated by the exposure, in (0, 1] (the model uses 0.01, 0.1, 0.5, 1; default 1).")
+    var exposure: Double?
 
     var parameters: TrajectoryParameters {
-        TrajectoryParameters(canvas: canvas, samples: samples, maxLength: maxLength, anxiety: anxiety, exposure: exposure)
+        let model = TrajectoryParameters()
+        return TrajectoryParameters(canvas: canvas ?? model.canvas, samples: samples ?? model.samples, maxLength: maxLength ?? model.maxLength,
+                                    anxiety: anxiety, exposure: exposure ?? model.exposure)
+    }
+
+    /// Each option with whether it was written on the command line.
+    var given: [(option: String, given: Bool)] {
+        [("--canvas", canvas != nil), ("--samples", samples != nil), ("--max-length", maxLength != nil),
+         ("--anxiety", anxiety != nil), ("--exposure", exposure != nil)]
     }
 }
 
