@@ -192,6 +192,33 @@ import Testing
         }
     }
 
+    /// Options that shape a report not asked for, or the restoring and scoring a merge does not
+    /// do, were accepted and dropped, exit 0: refused before anything runs, naming them.
+    @Test(arguments: [
+        (["ds", "--methods", "blurred", "--csv", "s.csv", "--preview-items", "1"], "Please leave out --preview-items without --html"),
+        (["ds", "--methods", "blurred", "--json", "s.json", "--html-items", "5"], "Please leave out --html-items without --html"),
+        (["ds", "--methods", "blurred", "--csv", "s.csv", "--trace-items", "1"], "Please leave out --trace-items without --html or --json"),
+        (["--merge", "part-1.json", "--csv", "m.csv", "--limit", "2"], "Please leave out --limit with --merge"),
+        (["--merge", "part-1.json", "--html", "m.html", "--threads", "1", "--trace-items", "1", "--preview-items", "1"],
+         "Please leave out --threads, --trace-items and --preview-items with --merge")])
+    func optionsWithoutWhatTheyActOnAreRefused(arguments: [String], message: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["compare"] + arguments + ["--quiet"])
+            expectCleanFailure(result, naming: message, directory: dir, before: [], usageFollows: true)
+        }
+    }
+
+    /// --trace-items shapes the JSON report too (its traces), without --html.
+    @Test func traceItemsWithJSONAloneTracesThatMany() throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let result = try dir.deblur("compare", "ds", "--methods", "rl:iterations=2", "--json", "r.json", "--trace-items", "1", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.file("r.json"))) as? [String: Any]
+            #expect((object?["traces"] as? [Any])?.count == 1, "\(String(describing: object?["traces"]))")
+        }
+    }
+
     /// The split's options mean nothing without --tune: refused, not silently ignored.
     @Test(arguments: [["--split-seed", "3"], ["--validation-fraction", "0.5"]])
     func splitOptionsWithoutTuneAreUsageErrors(option: [String]) throws {

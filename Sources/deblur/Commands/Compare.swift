@@ -56,6 +56,7 @@ struct Compare: ParsableCommand {
     // Optional, so that --help shows "all cores" rather than this machine's count as the default.
     @Option(help: "Items restored at once (default: all cores; each method then runs single-threaded).")
     var threads: Int?
+    var threadCount: Int { threads ?? ProcessorInfo.cores }
 
     @Option(name: .customLong("report"), help: "Write the full Markdown report (tables by kernel and noise, tuning, failures); '-' prints it instead of the table.")
     var reportPath: String?
@@ -72,14 +73,16 @@ struct Compare: ParsableCommand {
     @Option(help: "Save every restored image as DIR/<method>/<id>.tif (32-bit float). If one cannot be written (a full disk), saving stops with one error line; scoring and reports go on, exit status 1.")
     var saveRestored: String?
 
-    @Option(help: "Items whose PSNR is traced per iteration for the HTML curves.")
-    var traceItems = 2
+    // Optionals (defaults applied where they are read), so that validate() can refuse one given
+    // without the report it shapes.
+    @Option(help: "Items whose PSNR is traced per iteration for the HTML curves and the JSON report (default 2).")
+    var traceItems: Int?
 
-    @Option(help: "Items shown as side-by-side crops in the HTML report.")
-    var previewItems = 3
+    @Option(help: "Items shown as side-by-side crops in the HTML report (default 3).")
+    var previewItems: Int?
 
-    @Option(help: "Items listed in the HTML report's per-item table, the first ones; the CSV and JSON list every item.")
-    var htmlItems = HTMLReport.defaultItemRows
+    @Option(help: "Items listed in the HTML report's per-item table, the first ones (default \(HTMLReport.defaultItemRows)); the CSV and JSON list every item.")
+    var htmlItems: Int?
 
     @Flag(help: "No progress bar.")
     var quiet = false
@@ -102,7 +105,7 @@ struct Compare: ParsableCommand {
             throw ValidationError("Please give a --validation-fraction between 0 and 1 (got \(validationFraction)).")
         }
         if let limit, limit < 1 { throw ValidationError("Please give --limit ≥ 1 (got \(limit)).") }
-        guard traceItems >= 0, previewItems >= 0, htmlItems >= 0 else { throw ValidationError("Please give --trace-items, --preview-items and --html-items ≥ 0.") }
+        guard traceItems ?? 0 >= 0, previewItems ?? 0 >= 0, htmlItems ?? 0 >= 0 else { throw ValidationError("Please give --trace-items, --preview-items and --html-items ≥ 0.") }
         if merge.isEmpty {
             guard dataset != nil, methods != nil else { throw ValidationError("Please give a DATASET and --methods (or --merge REPORT.json ...).") }
         } else {
@@ -112,6 +115,19 @@ struct Compare: ParsableCommand {
             // The parts hold scores, not images: they cannot be rescored under other settings.
             guard metrics.given.isEmpty else {
                 throw ValidationError("--merge keeps the parts' scores as computed, so it takes no metric options (--crop, --ssim-preset, --luminance, --data-range); got \(metrics.given.joined(separator: ", ")). Give them to the shards' runs instead.")
+            }
+            // They act on restoring and scoring items, which the parts' runs did: dropped, exit 0.
+            try refuseUnused([("--limit", limit != nil), ("--threads", threads != nil), ("--trace-items", traceItems != nil),
+                              ("--preview-items", previewItems != nil)],
+                             "with --merge: the parts' runs restored and scored the items (give such options to those runs instead)")
+        }
+        // Each shapes one report only: without it they were dropped, exit 0.
+        if htmlPath == nil {
+            try refuseUnused([("--preview-items", previewItems != nil), ("--html-items", htmlItems != nil)],
+                             "without --html: only the HTML report is shaped by these options")
+            if jsonPath == nil {
+                try refuseUnused([("--trace-items", traceItems != nil)],
+                                 "without --html or --json: the traces go to those two reports only (drawn in the HTML, stored in the JSON)")
             }
         }
         if shard != nil && tune {
@@ -178,7 +194,6 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        let threads = self.threads ?? ProcessorInfo.cores
         guard let dataset, let methods else { return try emit(try mergedReports()) }
         let specs = try MethodSpec.parseList(methods)
         let data = try Dataset.load(dataset)
@@ -197,15 +212,15 @@ struct Compare: ParsableCommand {
         let saveStopped = OnceFlag()
 
         var settings = ComparisonSettings(dataset: dataset, metrics: metrics.settings, baseline: baseline ?? "",
-                                          tune: tune, validationFraction: fraction, splitSeed: splitSeed ?? 0, threads: threads)
+                                          tune: tune, validationFraction: fraction, splitSeed: splitSeed ?? 0, threads: threadCount)
         if let baseline, !specs.map(\.description).contains(baseline) {
             throw CLIError("--baseline '\(baseline)' is not one of the methods: \(specs.map(\.description).joined(separator: ", "))")
         }
         settings.methodSpecs = specs.map(\.description)
         settings.shard = shardRecord
         var runner = ComparisonRunner(settings: settings)
-        runner.traceItems = traceItems
-        runner.previewItems = previewItems
+        if let traceItems { runner.traceItems = traceItems }
+        if let previewItems { runner.previewItems = previewItems }
         let bar = ProgressBar(total: tune ? items.count - max(1, Int((fraction * Double(items.count)).rounded(.up))) : items.count,
                               label: "compare", quiet: quiet)
         runner.progress = { record, _, _ in bar.advance(status: record.id) }
@@ -251,7 +266,7 @@ struct Compare: ParsableCommand {
         }
         // One component owns the cores: items in parallel, so each transform, product and
         // collaborative filter runs on one thread (the CNN's results do not depend on it).
-        let result = try BLAS.withThreads(threads > 1 ? 1 : BLAS.threads) {
+        let result = try BLAS.withThreads(threadCount > 1 ? 1 : BLAS.threads) {
             // Every item of the dataset, not only this shard's: another item's file is another
             // item's wherever it runs.
             try runner.run(items: items, specs: specs, factory: .standard(itemIDs: data.items.map(\.id)))
@@ -306,7 +321,7 @@ struct Compare: ParsableCommand {
             switch option {
             case "--report": return MarkdownReport.render(result, againstBaseline: againstBaseline)
             case "--csv": return CSVReport.render(result)
-            case "--html": return HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }, itemRows: htmlItems,
+            case "--html": return HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }, itemRows: htmlItems ?? HTMLReport.defaultItemRows,
                                                     againstBaseline: againstBaseline)
             default: return JSONReport.render(result, againstBaseline: againstBaseline)
             }
