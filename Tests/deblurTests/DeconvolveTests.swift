@@ -269,6 +269,18 @@ import _TestSupport
         }
     }
 
+    /// --reference is scored into the trace and the JSON summary only: without either it was
+    /// read, checked and dropped, exit 0.
+    @Test func aReferenceWithoutTraceOrJSONExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "blurred.tif", "--psf", "psf.tif", "--method", "rl", "--iterations", "2",
+                                        "--reference", "sharp.png", "-o", "out.tif", "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "Please leave out --reference without --trace or --json", directory: dir, before: before, usageFollows: true)
+        }
+    }
+
     @Test func zeroIterationsExitsOneWithoutOutput() throws {
         try withScratch { dir in
             try Self.blurred(in: dir)

@@ -70,7 +70,7 @@ struct Deconvolve: ParsableCommand {
     @Option(help: "Write a per-iteration CSV trace to this file.")
     var trace: String?
 
-    @Option(help: "The sharp image, for PSNR and SSIM in the trace and the summary.")
+    @Option(help: "The sharp image, for PSNR and SSIM in the trace and the summary (needs --trace or --json).")
     var reference: String?
 
     @Flag(help: "Score against the centre of --reference, for a valid blur (its sharp image is larger by the PSF size − 1), as metrics --center-reference.")
@@ -116,6 +116,12 @@ struct Deconvolve: ParsableCommand {
         if alpha != nil && m != .hyperLaplacian { throw ValidationError("Please use --alpha with hyper-laplacian only.") }
         // Without a reference nothing is scored: the flag would be silently ignored.
         if centerReference && reference == nil { throw ValidationError("Please give --reference SHARP with --center-reference.") }
+        // Its scores go to the trace and the JSON summary only: without either, the reference was
+        // read, checked against the image and dropped, exit 0.
+        if trace == nil && !json {
+            try refuseUnused([("--reference", reference != nil), ("--center-reference", centerReference)],
+                             "without --trace or --json: the PSNR and SSIM against it are written to the trace and the JSON summary only")
+        }
         try checkDataRange(dataRange)
         try checkBitDepth(bitDepth, output: output)
     }
