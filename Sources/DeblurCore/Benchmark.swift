@@ -49,10 +49,13 @@ public struct BenchCase: Sendable {
     /// The smallest square side the case measures anything at (its PSF, window or block):
     /// below it the case would print nothing, or a meaningless rate.
     public let minimumSize: Int
+    /// Whether `BenchOptions.sizes` changes what the case measures (false: one fixed problem,
+    /// such as sgemm 1024³), so that `deblur bench` can refuse sizes it would drop.
+    public let takesSizes: Bool
     public let run: @Sendable (BenchOptions, (BenchRecord) -> Void) throws -> Void
-    public init(name: String, summary: String, minimumSize: Int = 1,
+    public init(name: String, summary: String, minimumSize: Int = 1, takesSizes: Bool = true,
                 run: @escaping @Sendable (BenchOptions, (BenchRecord) -> Void) throws -> Void) {
-        self.name = name; self.summary = summary; self.minimumSize = minimumSize; self.run = run
+        self.name = name; self.summary = summary; self.minimumSize = minimumSize; self.takesSizes = takesSizes; self.run = run
     }
 }
 

@@ -17,11 +17,11 @@ import Foundation
 /// shipped), with seeded random weights: the time does not depend on their values.
 public enum RefinementBenchmarks {
     public static let cases: [BenchCase] = [
-        BenchCase(name: "sgemm", summary: "OpenBLAS sgemm 1024³, the floor of the CNN's convolutions") { options, emit in
+        BenchCase(name: "sgemm", summary: "OpenBLAS sgemm 1024³, the floor of the CNN's convolutions", takesSizes: false) { options, emit in
             let g = sgemmRate(repeats: options.repeats)
             emit(BenchRecord("sgemm", [("m", .int(1024)), ("n", .int(1024)), ("k", .int(1024)), ("threads", .int(BLAS.threads)), ("gflops", .double(g))]))
         },
-        BenchCase(name: "train", summary: "training steps of the shipped network, batch 16 × 64², patches/s and GFLOP/s") { options, emit in
+        BenchCase(name: "train", summary: "training steps of the shipped network, batch 16 × 64², patches/s and GFLOP/s", takesSizes: false) { options, emit in
             let batch = 16, patch = 64
             var rng = SeededRandom(seed: 2)
             var net = benchNetwork(shippedArchitecture, rng: &rng)

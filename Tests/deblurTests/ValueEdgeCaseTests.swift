@@ -299,6 +299,27 @@ import Testing
         }
     }
 
+    /// `bench --list` prints the case names and measures nothing: the options of a measurement
+    /// beside it were dropped, exit 0 (--json too: the list is plain text). Refused.
+    @Test(arguments: [(["--cases", "rl"], "--cases"), (["--sizes", "64", "--repeats", "1"], "--sizes and --repeats"), (["--json"], "--json")])
+    func benchListRefusesTheOptionsOfAMeasurement(arguments: [String], named: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["bench", "--list"] + arguments)
+            expectCleanFailure(result, naming: "Please leave out \(named) with --list", directory: dir, before: [], usageFollows: true)
+            #expect(result.stdout.isEmpty)
+        }
+    }
+
+    /// sgemm and train measure one fixed problem: --sizes with them named was dropped, exit 0.
+    @Test(arguments: [["--cases", "sgemm"], ["--cases", "psnr,train"]])
+    func benchRefusesSizesForACaseOfOneFixedProblem(cases: [String]) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["bench"] + cases + ["--sizes", "64", "--repeats", "1"])
+            expectCleanFailure(result, naming: "--sizes does not apply to bench case \(cases[1].split(separator: ",").last!)", directory: dir, before: [])
+            #expect(result.stdout.isEmpty)
+        }
+    }
+
     /// Below a case's PSF, window or block, bench printed nothing (fft-floor, rl, wiener at
     /// --sizes 8) or an infinite rate (collaborative-wiener at 2) under exit status 0; --repeats
     /// had no upper bound (2^31 ran for months).

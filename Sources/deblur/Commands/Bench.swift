@@ -16,8 +16,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Comma-separated square image sizes, e.g. 512,1024 (default: each case's own).")
     var sizes: String?
 
-    @Option(help: "Repetitions per measurement, 1…1000; the best is reported.")
-    var repeats = 3
+    @Option(help: "Repetitions per measurement, 1…1000; the best is reported (default 3).")
+    var repeats: Int?
 
     @Flag(help: "List the available cases and exit.")
     var list = false
@@ -27,7 +27,13 @@ struct Bench: ParsableCommand {
     }
 
     func validate() throws {
+        // --list prints the names and runs nothing: the options of a run were dropped, exit 0.
+        if list {
+            try refuseUnused([("--cases", cases != nil), ("--sizes", sizes != nil), ("--repeats", repeats != nil), ("--json", json)],
+                             "with --list: it prints the case names and measures nothing")
+        }
         // Best of 1000 is as good as best of more; 2^31 repeats ran for months.
+        let repeats = self.repeats ?? 3
         guard (1...1000).contains(repeats) else { throw ValidationError("Please give --repeats from 1 to 1000 (got \(repeats)).") }
     }
 
@@ -61,6 +67,14 @@ struct Bench: ParsableCommand {
             }
         }
         let chosen = Self.allCases.filter { wanted?.contains($0.name) ?? true }
+        // A case of one fixed problem measured it whatever --sizes said: named with --cases, the
+        // sizes were dropped for it, exit 0. (Without --cases, --sizes is for the cases that take one.)
+        if sizes != nil, wanted != nil {
+            let fixed = chosen.filter { !$0.takesSizes }.map(\.name)
+            if !fixed.isEmpty {
+                throw CLIError("--sizes does not apply to bench case\(fixed.count == 1 ? "" : "s") \(fixed.joined(separator: ", ")) (one fixed problem): run \(fixed.count == 1 ? "it" : "them") without --sizes")
+            }
+        }
         // Below its PSF, window or block a case printed nothing (fft-floor, rl, wiener at
         // --sizes 8) or an infinite rate, under exit status 0.
         if let sizeList, let smallest = sizeList.min() {
@@ -69,7 +83,7 @@ struct Bench: ParsableCommand {
             }
         }
         FFT.rigor = .measure
-        let options = BenchOptions(sizes: sizeList, repeats: repeats)
+        let options = BenchOptions(sizes: sizeList, repeats: repeats ?? 3)
         for benchCase in chosen {
             try benchCase.run(options) { record in
                 print(json ? record.json : record.text)
