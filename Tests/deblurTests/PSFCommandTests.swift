@@ -150,6 +150,15 @@ import _TestSupport
 }
 
 @Suite struct PSFBankCommandTests {
+    /// `--list` writes nothing: an --out beside it was dropped, exit 0. Refused.
+    @Test func listWithAnOutputFolderExitsOne() throws {
+        try withScratch { dir in
+            let result = try dir.deblur("psf", "bank", "--list", "--out", "k")
+            expectCleanFailure(result, naming: "Please leave out --out with --list", directory: dir, before: [], usageFollows: true)
+            #expect(result.stdout.isEmpty)
+        }
+    }
+
     /// `--list` names the shipped kernels and writes nothing; a listed name is a `--psf` for
     /// blur, deconvolve and refine alike, the same kernel as the bank's file.
     @Test func listedNamesAreUsableAsPSFsAndListingWritesNothing() throws {

@@ -133,13 +133,15 @@ extension PSFCommand {
             discussion: "Every command's --psf also takes a bank kernel's name (deblur blur x.png --psf trajectory-21-2 ...).")
         @Flag(help: "Print the shipped kernels' names, kinds and sizes (height × width); write nothing.")
         var list = false
-        @Option(help: "Output folder.")
-        var out = "Kernels"
+        @Option(help: "Output folder (default Kernels).")
+        var out: String?
         @Flag(help: "Print one JSON object per kernel on stdout.")
         var json = false
         func validate() throws {
+            // --list writes nothing: the folder was dropped, exit 0.
+            if list { try refuseUnused([("--out", out != nil)], "with --list: it prints the shipped kernels and writes nothing") }
             // An empty --out wrote the bank into the working directory and reported it as /tif.
-            if !list && out.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give an --out folder (got an empty name).") }
+            if out?.trimmingCharacters(in: .whitespaces).isEmpty == true { throw ValidationError("Please give an --out folder (got an empty name).") }
         }
         func run() throws {
             if list {
@@ -148,6 +150,7 @@ extension PSFCommand {
                 }
                 return
             }
+            let out = self.out ?? "Kernels"
             let kernels = try KernelBankBuilder.write(to: out)
             if json {
                 for (entry, psf) in kernels { print(Self.jsonLine(entry.name, entry.kind, psf.height, psf.width)) }
