@@ -455,6 +455,16 @@ enum TrainedModel {
 }
 
 @Suite struct ExportONNXTests {
+    /// --sample-size and --seed shape the sample inputs that only --samples writes: without it
+    /// they were dropped, exit 0. Refused before the model is read.
+    @Test(arguments: [(["--sample-size", "8"], "--sample-size"), (["--seed", "1", "--sample-size", "8"], "--sample-size and --seed")])
+    func sampleOptionsWithoutSamplesExitOne(extra: [String], named: String) throws {
+        try withScratch { dir in
+            let result = try dir.deblur(["export-onnx", "m.model", "-o", "m.onnx"] + extra)
+            expectCleanFailure(result, naming: "Please leave out \(named) without --samples", directory: dir, before: [], usageFollows: true)
+        }
+    }
+
     /// ModelProto starts with field 1 (ir_version, varint: tag 0x08) then field 2
     /// (producer_name, length-delimited: tag 0x12) "DeblurKit".
     @Test func exportWritesAnONNXModelProto() throws {

@@ -19,12 +19,18 @@ struct ExportONNX: ParsableCommand {
     var output: String
     @Option(help: "Also write sample inputs and deblur's output on them into this directory.")
     var samples: String?
-    @Option(help: "Side of the sample inputs, 1…1024 (rounded up to a multiple of 2^depth).")
-    var sampleSize = 64
-    @Option(help: "Seed of the sample inputs.")
-    var seed: UInt64 = 0
+    @Option(help: "Side of the sample inputs, 1…1024 (rounded up to a multiple of 2^depth; default 64); needs --samples.")
+    var sampleSize: Int?
+    @Option(help: "Seed of the sample inputs (default 0); needs --samples.")
+    var seed: UInt64?
 
     func validate() throws {
+        // They shape the sample inputs alone: without --samples they were dropped, exit 0.
+        if samples == nil {
+            try refuseUnused([("--sample-size", sampleSize != nil), ("--seed", seed != nil)],
+                             "without --samples DIR: the sample options shape the sample inputs, which only --samples writes")
+        }
+        let sampleSize = self.sampleSize ?? 64
         guard (1...1024).contains(sampleSize) else { throw ValidationError("Please give a --sample-size from 1 to 1024 (got \(sampleSize)).") }
         try refuseOverwriting(model, with: output, option: "--output")
     }
@@ -34,8 +40,9 @@ struct ExportONNX: ParsableCommand {
         var files: [(path: String, plane: Image)] = []
         if let samples {
             let m = refiner.network.architecture.sizeMultiple
-            let size = max(m, (sampleSize + m - 1) / m * m)
-            var rng = SeededRandom(seed: seed)
+            let side = sampleSize ?? 64
+            let size = max(m, (side + m - 1) / m * m)
+            var rng = SeededRandom(seed: seed ?? 0)
             let planes = refiner.network.architecture.inputs.map { _ in Image(height: size, width: size) { _, _, _ in rng.uniformFloat() } }
             var x = Tensor(batch: 1, channels: planes.count, height: size, width: size)
             x.data = planes.flatMap(\.pixels)
