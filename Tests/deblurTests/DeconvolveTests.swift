@@ -538,6 +538,25 @@ extension DeconvolveTests {
         }
     }
 
+    /// Without random noise nothing is drawn: --seed was dropped, exit 0, and two "seeds" gave
+    /// the same file. Refused; with --noise-sigma or --poisson it picks the noise.
+    @Test func aSeedWithoutRandomNoiseExitsOneWithoutOutput() throws {
+        try withScratch { dir in
+            try ImageIO.write(randomImage(height: 8, width: 8, seed: 1), to: dir.file("sharp.png").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 0.8, size: 3), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            for extra in [["--seed", "3"], ["--seed", "3", "--quantize", "8", "--noise-sigma", "0"]] {
+                let result = try dir.deblur(["blur", "sharp.png", "--psf", "psf.tif", "-o", "out.tif"] + extra)
+                expectCleanFailure(result, naming: "Please leave out --seed without random noise", directory: dir, before: before, usageFollows: true)
+            }
+            for (name, seed) in [("a.tif", "3"), ("b.tif", "4")] {
+                let result = try dir.deblur("blur", "sharp.png", "--psf", "psf.tif", "--poisson", "100", "--seed", seed, "-o", name)
+                #expect(result.status == 0, "\(result)")
+            }
+            #expect(try Data(contentsOf: dir.file("a.tif")) != Data(contentsOf: dir.file("b.tif")))
+        }
+    }
+
     @Test func unsupportedOutputExtensionExitsOneNamingItWithoutOutput() throws {
         try withScratch { dir in
             try ImageIO.write(randomImage(height: 8, width: 8, seed: 1), to: dir.file("sharp.png").path)

@@ -16,14 +16,20 @@ struct Blur: ParsableCommand {
     @Option(help: "Additive Gaussian noise σ on the [0, 1] scale.")
     var noiseSigma = 0.0
     @OptionGroup var noise: NoiseOptions
-    @Option(help: "Seed of the noise.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed of the noise (default 0); needs --noise-sigma or --poisson, the noise drawn at random.")
+    var seed: UInt64?
     @Option(name: .shortAndLong, help: "Output file (.tif keeps 32-bit floats; .png is 8-bit unless --quantize 16).")
     var output: String
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
 
-    func validate() throws { try refuseOverwriting(image, psf, with: output, option: "--output") }
+    func validate() throws {
+        try refuseOverwriting(image, psf, with: output, option: "--output")
+        // Without random noise nothing is drawn (quantization rounds): the seed was dropped, exit 0.
+        if noiseSigma == 0 && noise.poisson == nil {
+            try refuseUnused([("--seed", seed != nil)], "without random noise (a --noise-sigma above 0, or --poisson): nothing else is drawn at random (the blur and --quantize are deterministic)")
+        }
+    }
 
     func run() throws {
         let model = NoiseModel(gaussianSigma: noiseSigma, poissonPeak: noise.poisson, quantizeBits: noise.quantize)
@@ -41,7 +47,7 @@ struct Blur: ParsableCommand {
         // FFTW_ESTIMATE (the default) plans without timing, so the same command writes the
         // same bytes on every run; FFTW_MEASURE could pick a different, differently rounding plan.
         let blurred = try blur(input, psf: kernel, boundary: boundary.boundary)
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededRandom(seed: seed ?? 0)
         let noisy = try addNoise(blurred, model, rng: &rng)
         let depth: SampleDepth? = noise.quantize == 16 ? .uint16 : noise.quantize == 8 ? .uint8 : nil
         try ImageIO.write(noisy, to: output, depth: depth)
