@@ -131,6 +131,11 @@ public enum RefinerMethod {
             if let key = parameters.keys.sorted().first(where: splitting.contains) {
                 throw RefinementError.invalidSetting(name: "cnn parameter", value: key, expected: "model, noise_sigma or tile: \(path) is a refiner, not a denoiser")
             }
+            // A refiner trained without the noise plane (--inputs estimate,blurred) never reads a
+            // level: the value was accepted and dropped, and the output was the same with any.
+            if let s = parameters["noise_sigma"], !model.network.architecture.inputs.contains(.noise) {
+                throw RefinementError.invalidSetting(name: "noise_sigma", value: s, expected: "none: \(path) is a refiner without a noise input (inputs \(model.network.architecture.inputs.map(\.rawValue).joined(separator: ","))), which reads no noise level")
+            }
             // The base comes from the file's header: a bad one is the file's fault, not a flag's.
             do {
                 return try Refiner(model: model, noiseSigma: sigma, tiling: tiling)

@@ -381,6 +381,26 @@ enum TrainedModel {
         }
     }
 
+    /// A refiner trained without the noise plane reads no noise level: --noise-sigma was
+    /// dropped, exit 0, the output the same with any value. Refused, naming it; the same model
+    /// without it refines.
+    @Test func noiseSigmaForARefinerWithoutANoiseInputExitsOne() throws {
+        try withScratch { dir in
+            let train = try dir.deblur("train", "--synthetic", "--steps", "1", "--width", "4", "--synthetic-images", "2", "--image-size", "32",
+                                       "--patch", "32", "--batch", "1", "--psf-sizes", "7", "--inputs", "estimate,blurred",
+                                       "-o", "nb.model", "--quiet", "--threads", "1")
+            try #require(train.status == 0, "\(train)")
+            try ImageIO.write(Image(height: 32, width: 32) { _, y, x in Float((x + y) % 5) / 4 }, to: dir.file("b.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
+            let before = dir.listing()
+            let refused = try dir.deblur("refine", "b.tif", "--psf", "psf.tif", "--model", "nb.model", "--noise-sigma", "0.01", "-o", "out.tif", "--quiet")
+            expectCleanFailure(refused, naming: "noise_sigma '0.01'", directory: dir, before: before)
+            #expect(refused.stderr.contains("without a noise input"), "\(refused)")
+            let plain = try dir.deblur("refine", "b.tif", "--psf", "psf.tif", "--model", "nb.model", "-o", "out.tif", "--quiet", "--threads", "1")
+            #expect(plain.status == 0, "\(plain)")
+        }
+    }
+
     @Test func unsupportedOutputExtensionExitsOneNamingIt() throws {
         try withScratch { dir in
             try TrainedModel.copy(to: dir)
