@@ -266,6 +266,51 @@ import KernelBank
         #expect(try Dataset.load(directory).settings["seed"] == .number(8))
     }
 
+    /// `deblur synth` once accepted dead-leaves options beside `--images` and trajectory options
+    /// beside `--kernels`, recorded them, and did not use them; it now refuses them. A dataset
+    /// made so resumes under the command without them (nothing regenerated), while the same
+    /// change on a dead-leaves dataset, which reads it, is still refused.
+    @Test func settingsTheSourcesDoNotReadAreNotCompared() throws {
+        let folder = temporaryDirectory("unread-sources"), kernels = temporaryDirectory("unread-kernels")
+        let out = temporaryDirectory("unread-out"), leaves = temporaryDirectory("unread-leaves")
+        defer { for path in [folder, kernels, out, leaves] { try? FileManager.default.removeItem(atPath: path) } }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: kernels, withIntermediateDirectories: true)
+        try ImageIO.write(randomImage(height: 40, width: 50, seed: 1), to: folder + "/a.png", depth: .uint8)
+        try ImageIO.writePSF(try PSF.disk(radius: 2), to: kernels + "/disk.tif")
+        var recorded = settings()
+        recorded.sharpSource = .images
+        recorded.imagesDirectory = folder
+        recorded.kernelSource = .folder
+        recorded.kernelDirectory = kernels
+        recorded.deadLeaves.textureAmplitude = 0.2
+        recorded.trajectorySize = 9
+        recorded.trajectory.exposure = 0.5
+        _ = try DatasetGenerator(settings: recorded).write(to: out)
+        let files = try itemFiles(out)
+        var now = recorded
+        now.deadLeaves = SynthesisSettings().deadLeaves
+        now.trajectorySize = SynthesisSettings().trajectorySize
+        now.trajectory = SynthesisSettings().trajectory
+        #expect(try DatasetGenerator(settings: now).write(to: out).generated == 0)
+        #expect(try itemFiles(out) == files)
+        // The item size of cropped photographs is read, and compared.
+        var cropped = now
+        cropped.height = 16
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: cropped).write(to: out) }
+        var whole = now
+        whole.wholeImages = true
+        _ = try DatasetGenerator(settings: whole).write(to: out, force: true)
+        whole.height = 64
+        whole.width = 64
+        #expect(try DatasetGenerator(settings: whole).write(to: out).generated == 0)
+        // The dead leaves of a dead-leaves dataset are read, and compared.
+        var textured = settings()
+        textured.deadLeaves.textureAmplitude = 0.2
+        _ = try DatasetGenerator(settings: textured).write(to: leaves)
+        #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: settings()).write(to: leaves) }
+    }
+
     /// Once the new dataset.json is written, files that exist count as complete items: a forced
     /// run killed before regenerating them all, then resumed without --force, used to keep the
     /// old settings' items under the new settings. The old items must be gone before the first

@@ -109,7 +109,10 @@ extension DatasetGenerator {
         if let existing = fm.contents(atPath: manifestPath) {
             var differences = ["its dataset.json is not a JSON object"]
             if case .object(let theirs)? = try? JSONDecoder().decode(JSONValue.self, from: existing) {
-                differences = Set(ours.keys).union(theirs.keys).sorted().compactMap { key -> String? in
+                // A setting neither run reads is no difference; the ones that make it unread (the
+                // sources) are compared, so a change of source is still one.
+                let unread = settings.unreadKeys
+                differences = Set(ours.keys).union(theirs.keys).subtracting(unread).sorted().compactMap { key -> String? in
                     ours[key] == theirs[key] ? nil : "\(key): \(Self.describe(theirs[key])) there, \(Self.describe(ours[key])) now"
                 }
             }

@@ -118,6 +118,21 @@ public struct SynthesisSettings: Sendable, Equatable, Codable {
         try c.encode(boundary, forKey: .boundary); try c.encode(sharpBits, forKey: .sharpBits)
     }
 
+    /// The `dataset.json` keys whose values these settings never read: the dead-leaves settings
+    /// of photographs, the item size of whole photographs, the trajectory settings of kernels
+    /// from files. A resumed run does not compare them, so a dataset made while `deblur synth`
+    /// still accepted (and recorded) such options without using them, `--images DIR --texture
+    /// 0.2`, resumes under the same command without them; its items are the same bytes.
+    public var unreadKeys: Set<String> {
+        var keys: Set<String> = []
+        if sharpSource == .images {
+            keys.insert("dead_leaves")
+            if wholeImages { keys.formUnion(["height", "width"]) }
+        }
+        if kernelSource == .folder { keys.formUnion(["trajectory_size", "trajectory"]) }
+        return keys
+    }
+
     /// The most items one dataset may hold; `demo --items` is checked against it too.
     public static let maximumCount = 100_000_000
 
