@@ -10,12 +10,28 @@ import DeblurCore
 ///   - image: the image scored against it; same channels, height and width.
 /// - Returns: the MSE in squared data units (0 for identical images).
 /// - Throws: `EvaluationError.sizeMismatch` when the geometries differ,
-///   `EvaluationError.imageTooSmall` for empty images.
+///   `EvaluationError.imageTooSmall` for empty images, `EvaluationError.invalidValue` naming
+///   the image and the count of its NaN or infinite samples (which scored NaN or ∞).
 ///
 /// MATLAB `immse(X, Y)`; scikit-image `metrics.mean_squared_error(x, y)`.
 public func mse(_ reference: Image, _ image: Image) throws -> Double {
     try checkSameGeometry(reference, image)
-    return sumOfSquaredDifferences(reference, image) / Double(reference.count)
+    let error = sumOfSquaredDifferences(reference, image) / Double(reference.count)
+    // Finite samples give a finite sum in Float64 (at most (2·3.4e38)² per sample), so only a
+    // non-finite result needs the samples scanned: valid images pay nothing for the check.
+    if !error.isFinite { try checkFinite(reference, image) }
+    return error
+}
+
+/// Throws `EvaluationError.invalidValue` naming `reference` or `image` and the count of its NaN
+/// and ±∞ samples: scored, one NaN made MSE, PSNR and SSIM NaN, one ∞ a PSNR of −∞.
+func checkFinite(_ reference: Image, _ image: Image) throws {
+    for (what, picture) in [("reference", reference), ("image", image)] {
+        let bad = picture.nonFiniteCount
+        guard bad == 0 else {
+            throw EvaluationError.invalidValue(name: what, value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")", expected: "finite values")
+        }
+    }
 }
 
 /// Throws unless both images have the same channels, height and width and are not empty.

@@ -13,7 +13,7 @@ import Foundation
 ///     16-bit files are mapped to [0, 1] when read, so 1 is right for them too).
 /// - Returns: PSNR in dB, `+∞` when the MSE is 0.
 /// - Throws: `EvaluationError.sizeMismatch`, `.imageTooSmall`, or `.invalidValue` for a
-///   data range outside `dataRangeLimits` (1e-30…1e30).
+///   data range outside `dataRangeLimits` (1e-30…1e30) or NaN or infinite samples (as `mse`).
 ///
 /// MATLAB `psnr(X, Y, R)`; scikit-image `metrics.peak_signal_noise_ratio(x, y, data_range=R)`.
 public func psnr(_ reference: Image, _ image: Image, dataRange: Double = 1) throws -> Double {

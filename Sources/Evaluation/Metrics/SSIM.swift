@@ -79,7 +79,8 @@ public struct SSIMResult: Sendable {
 ///   - dataRange: R (default 1 for [0, 1] data); explicit, never estimated from the data.
 ///   - threads: cores used (default all); pass 1 when the caller already runs in parallel.
 /// - Throws: `EvaluationError.sizeMismatch`, `.imageTooSmall` (smaller than the window for
-///   the valid-region presets), `.invalidValue` for a bad data range.
+///   the valid-region presets), `.invalidValue` for a bad data range or for NaN or infinite
+///   samples (naming the image and their count).
 ///
 /// scikit-image `structural_similarity(x, y, data_range=R, gaussian_weights=True, sigma=1.5,
 /// use_sample_covariance=False, channel_axis=-1)`; MATLAB `ssim(A, ref)` for `.matlab`.
@@ -104,6 +105,9 @@ public func structuralSimilarity(_ reference: Image, _ image: Image, preset: SSI
                                  threads: Int = ProcessorInfo.cores) throws -> SSIMResult {
     try checkSameGeometry(reference, image)
     try checkDataRange(dataRange)
+    // One NaN made the mean NaN and a patch of the map; one ∞, −NaN. The scan costs little
+    // beside the filtering (4·taps multiply-adds per pixel in Float64).
+    try checkFinite(reference, image)
     let weights = preset.weights
     let taps = weights.count, radius = taps / 2
     let h = reference.height, w = reference.width

@@ -35,4 +35,23 @@ import _TestSupport
         #expect(throws: EvaluationError.self) { try mse(a, b) }
         #expect(throws: EvaluationError.self) { try mse(Image(channels: 3, height: 4, width: 5), a) }
     }
+
+    /// A NaN or ±∞ sample scored NaN (MSE, PSNR) or a PSNR of −∞ with no error, from Swift; only
+    /// `score` and `deblur metrics` refused it. The error names the image and the count.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteSamplesAreRefusedNamingTheImage(bad: Float) throws {
+        let a = randomImage(height: 12, width: 12, seed: 4)
+        var b = randomImage(height: 12, width: 12, seed: 5)
+        b.pixels[7] = bad; b.pixels[100] = bad
+        let expected = EvaluationError.invalidValue(name: "image", value: "with 2 NaN or infinite samples", expected: "finite values")
+        #expect(throws: expected) { try mse(a, b) }
+        #expect(throws: expected) { try psnr(a, b) }
+        let reference = EvaluationError.invalidValue(name: "reference", value: "with 2 NaN or infinite samples", expected: "finite values")
+        #expect(throws: reference) { try psnr(b, a, dataRange: 2) }
+        #expect(reference.description == "invalid reference with 2 NaN or infinite samples: expected finite values")
+        // Finite samples at the ends of single precision still score: the check is on the result.
+        let high = Image(height: 2, width: 2, value: .greatestFiniteMagnitude), low = Image(height: 2, width: 2, value: -.greatestFiniteMagnitude)
+        let span = 2 * Double(Float.greatestFiniteMagnitude)
+        #expect(try mse(high, low) == span * span)
+    }
 }

@@ -115,4 +115,19 @@ private func naiveSSIM(_ x: Image, _ y: Image, preset: SSIMPreset, dataRange: Do
         // MATLAB's convention pads, so any size works.
         #expect(try ssim(a, a, preset: .matlab) == 1)
     }
+
+    /// One NaN made the mean SSIM NaN and a patch of the map NaN, one ∞ a mean of −NaN, with no
+    /// error; every preset and the map refuse them now, naming the image and the count.
+    @Test(arguments: SSIMPreset.allCases, [Float.nan, .infinity])
+    func nonFiniteSamplesAreRefusedNamingTheImage(preset: SSIMPreset, bad: Float) throws {
+        let a = randomImage(channels: 3, height: 16, width: 16, seed: 6)
+        var b = a
+        b.pixels[300] = bad
+        let expected = EvaluationError.invalidValue(name: "image", value: "with 1 NaN or infinite sample", expected: "finite values")
+        #expect(throws: expected) { try ssim(a, b, preset: preset) }
+        #expect(throws: expected) { try ssimMap(a, b, preset: preset) }
+        #expect(throws: EvaluationError.invalidValue(name: "reference", value: "with 1 NaN or infinite sample", expected: "finite values")) {
+            try ssim(b, a, preset: preset)
+        }
+    }
 }
