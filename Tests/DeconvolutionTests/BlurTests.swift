@@ -90,4 +90,18 @@ func naiveBlur(_ image: Image, _ psf: PSF, _ boundary: BlurBoundary) -> Image {
         #expect(throws: DeconvolutionError.self) { try blur(Image(height: 10, width: 40), psf: psf, boundary: .valid) }
         #expect(throws: DeconvolutionError.self) { try blur(Image(height: 0, width: 0), psf: psf, boundary: .circular) }
     }
+
+    /// A NaN or ∞ spread over a PSF-sized patch of the output (225 NaN from one on the FFT
+    /// path, with a 15 × 15 Gaussian), returned with no error from Swift while `deblur blur`
+    /// refused the file. Every boundary, both paths, and a reused `Convolver` refuse it now.
+    @Test(arguments: BlurBoundary.allCases, [Float.nan, -.infinity])
+    func nonFiniteSamplesAreRefusedWithTheirCount(boundary: BlurBoundary, bad: Float) throws {
+        var image = Image(height: 32, width: 32, value: 0.5)
+        image[3, 4] = bad; image[20, 9] = bad
+        let expected = DeconvolutionError.invalidInput("cannot blur an image with 2 NaN or infinite samples: expected finite values")
+        for psf in [try PSF.gaussian(sigma: 2.3), try PSF.motion(length: 5, angleDegrees: 0)] {
+            #expect(throws: expected) { try blur(image, psf: psf, boundary: boundary) }
+            #expect(throws: expected) { try Convolver(threads: 1).blur(image, psf: psf, boundary: boundary) }
+        }
+    }
 }

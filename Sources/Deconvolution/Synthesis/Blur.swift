@@ -45,8 +45,8 @@ public enum BlurBoundary: String, Sendable, CaseIterable, Codable {
 /// `FFT.fastSize` sizes, or directly in space for PSFs of at most
 /// `Convolver.directLimit` non-zero taps, where that is faster. Uses `FFT.threads` threads.
 ///
-/// - Throws: `DeconvolutionError.invalidInput` for an empty image, or for `valid` when the
-///   image is smaller than the PSF.
+/// - Throws: `DeconvolutionError.invalidInput` for an empty image, NaN or infinite samples
+///   (with their count), or for `valid` when the image is smaller than the PSF.
 /// - Complexity: O(P·Q·log(P·Q)) per channel for the padded size P × Q.
 public func blur(_ image: Image, psf: PSF, boundary: BlurBoundary) throws -> Image {
     try Convolver(threads: FFT.threads).blur(image, psf: psf, boundary: boundary)
@@ -84,6 +84,12 @@ public final class Convolver {
     public func blur(_ image: Image, psf: PSF, boundary: BlurBoundary) throws -> Image {
         guard !image.isEmpty else {
             throw DeconvolutionError.invalidInput("cannot blur an empty \(image.height)×\(image.width) image")
+        }
+        // Each NaN or ∞ would spread over a PSF-sized patch of the output (through the FFT path,
+        // over more), a blurred image no method can restore; `deblur blur` refused it, Swift did not.
+        let nonFinite = image.nonFiniteCount
+        guard nonFinite == 0 else {
+            throw DeconvolutionError.invalidInput("cannot blur an image with \(nonFinite) NaN or infinite sample\(nonFinite == 1 ? "" : "s"): expected finite values")
         }
         let source: Image
         if let mode = boundary.padding {
