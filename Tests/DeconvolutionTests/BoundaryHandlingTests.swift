@@ -12,6 +12,15 @@ func lineMotionPSF() -> PSF {
 }
 
 @Suite struct BoundaryHandlingTests {
+    /// One NaN made the clamping range NaN, and with it all 1024 samples of a 32² image.
+    @Test func edgeTaperRefusesNonFiniteSamples() throws {
+        var image = testScene(height: 32, width: 32, seed: 3)
+        image[10, 10] = .nan
+        #expect(throws: DeconvolutionError.invalidInput("the image contains NaN or infinite samples: expected finite values")) {
+            try edgeTapered(image, psf: boxPSF(5))
+        }
+    }
+
     @Test func edgeTaperKeepsTheInteriorAndBlursTheOuterRing() throws {
         let image = testScene(height: 30, width: 34, seed: 2)
         let psf = boxPSF(5)

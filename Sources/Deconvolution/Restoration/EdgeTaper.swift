@@ -16,12 +16,15 @@ import DeblurCore
 ///   - image: the blurred observation (any channel count), at least as large as the PSF.
 ///   - psf: the blur kernel.
 /// - Returns: the tapered image, same geometry.
-/// - Throws: `DeconvolutionError.invalidInput` when the PSF is larger than the image.
+/// - Throws: `DeconvolutionError.invalidInput` when the PSF is larger than the image or the
+///   image has NaN or infinite samples.
 ///
 /// Reference: MATLAB Image Processing Toolbox, `edgetaper`; R. L. Lagendijk, J. Biemond,
 /// "Iterative Identification and Restoration of Images", 1991.
 public func edgeTapered(_ image: Image, psf: PSF) throws -> Image {
     try PSF.checkFits(height: psf.height, width: psf.width, imageHeight: image.height, imageWidth: image.width)
+    // One NaN made the clamping range NaN, and with it every sample of every channel.
+    try image.requireFinite()
     let h = image.height, w = image.width
     var rowProjection = [Double](repeating: 0, count: psf.height)
     var columnProjection = [Double](repeating: 0, count: psf.width)
