@@ -193,4 +193,32 @@ import DeblurCore
         let tiny = Image(height: 5, width: 9, value: 0.25)
         #expect(try CollaborativeWiener().filter(Image(height: 5, width: 9, value: 0.75), pilot: tiny, sigma: 0.01) == tiny)
     }
+
+    /// A NaN in either image came out as NaN patches (88 samples of a 32² image from one), with
+    /// no error; both are refused now, naming the image and the count.
+    @Test func refusesNonFiniteSamplesNamingTheImage() throws {
+        let clean = Self.stripes(height: 32, width: 32)
+        var bad = clean
+        bad[5, 6] = .nan; bad[20, 1] = .infinity
+        #expect(throws: DeconvolutionError.invalidInput("the collaborative Wiener noisy image has 2 NaN or infinite samples: expected finite values")) {
+            try CollaborativeWiener().filter(bad, pilot: clean, sigma: 0.01)
+        }
+        #expect(throws: DeconvolutionError.invalidInput("the collaborative Wiener pilot has 2 NaN or infinite samples: expected finite values")) {
+            try CollaborativeWiener().filter(clean, pilot: bad, sigma: 0.01)
+        }
+    }
+
+    /// A search radius or group past what the image holds changes nothing; at Int.max they
+    /// trapped (the search bounds and the power-of-two group overflowed).
+    @Test func aRadiusOrGroupPastTheImageGivesTheResultOfTheImagesOwn() throws {
+        let clean = Self.stripes(height: 24, width: 30)
+        let z = Self.noisy(clean, sigma: 0.03, seed: 31), pilot = Self.noisy(clean, sigma: 0.005, seed: 32)
+        var wide = CollaborativeWiener(), huge = CollaborativeWiener()
+        wide.searchRadius = 10_000; wide.maxGroup = 4096
+        huge.searchRadius = .max; huge.maxGroup = .max
+        let expected = try wide.filter(z, pilot: pilot, sigma: 0.03)
+        #expect(try huge.filter(z, pilot: pilot, sigma: 0.03).pixels == expected.pixels)
+        // The whole image searched differs from the default window: the setting is not ignored.
+        #expect(try CollaborativeWiener().filter(z, pilot: pilot, sigma: 0.03).pixels != expected.pixels)
+    }
 }

@@ -40,7 +40,8 @@ public struct CollaborativeWiener: Sendable {
     /// standard deviation `sigma` (the [0, 1] scale). Images narrower or lower than a block
     /// come back as the pilot.
     /// - Throws: `DeconvolutionError.invalidParameter` for images of different shapes, several
-    ///   channels, or a σ that is not > 0.
+    ///   channels, or a σ that is not > 0; `DeconvolutionError.invalidInput` for NaN or infinite
+    ///   samples in either image.
     public func filter(_ noisy: Image, pilot: Image, sigma: Double) throws -> Image {
         guard noisy.channels == 1, pilot.channels == 1, noisy.height == pilot.height, noisy.width == pilot.width else {
             throw DeconvolutionError.invalidParameter(name: "collaborative Wiener images",
@@ -55,9 +56,20 @@ public struct CollaborativeWiener: Sendable {
                 value: "step \(step), radius \(searchRadius), group \(maxGroup), threshold \(matchThreshold), β \(kaiserBeta)",
                 expected: "step ≥ 1, radius ≥ 0, group ≥ 1, threshold ≥ 0, β ≥ 0")
         }
+        // A NaN reached the blocks' spectra and the weights, and came out as NaN patches (88
+        // samples of a 32² image from one).
+        for (what, image) in [("noisy image", noisy), ("pilot", pilot)] where !image.isFinite {
+            throw DeconvolutionError.invalidInput("the collaborative Wiener \(what) has \(image.nonFiniteCount) NaN or infinite samples: expected finite values")
+        }
         let b = Self.blockSize
         guard noisy.height >= b, noisy.width >= b else { return pilot }
-        let plan = Plan(settings: self, height: noisy.height, width: noisy.width)
+        // A radius past the image reaches no further block, and a group holds no more blocks than
+        // the image has: clamped to those, the result is the same, and a radius of Int.max no
+        // longer overflows the search bounds (a trap) nor a group of Int.max sizes the match tables.
+        var settings = self
+        settings.searchRadius = min(searchRadius, max(noisy.height, noisy.width))
+        settings.maxGroup = min(maxGroup, (noisy.height - b + 1) * (noisy.width - b + 1))
+        let plan = Plan(settings: settings, height: noisy.height, width: noisy.width)
         let bands = (plan.referenceRows.count + Plan.bandRows - 1) / Plan.bandRows
         var sums = [Accumulator?](repeating: nil, count: bands)
         let variance = Float(sigma * sigma)
