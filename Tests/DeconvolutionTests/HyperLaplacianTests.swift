@@ -75,6 +75,23 @@ import _TestSupport
         #expect(throws: DeconvolutionError.self) { try HyperLaplacian(boundary: .masked).restore(observed, psf: boxPSF(41)) }
     }
 
+    /// A rate just above 1 up to a huge betaMax (1.0001 to 3e38: 880 000 β steps) ran for hours;
+    /// it is refused before any step, with the steps it would take bounded like every iteration count.
+    @Test func aContinuationOfMoreStepsThanTheIterationLimitIsRefused() throws {
+        let slow = HyperLaplacian(betaRate: 1.0001, betaMax: 3e38)
+        let expected = DeconvolutionError.invalidParameter(
+            name: "continuation", value: "betaStart=1.0 betaRate=1.0001 betaMax=3e+38",
+            expected: "at most 100000 β steps from betaStart to betaMax (a larger betaRate or a smaller betaMax)")
+        #expect(throws: expected) { try slow.checkSettings() }
+        #expect(throws: expected) { try slow.restore(noisyBlurred(), psf: boxPSF(5)) }
+        // About 6932 steps (1.0001⁶⁹³² ≥ 2; 6931 as the Float product rounds) are within the
+        // limit, and the default's 6 far below it.
+        let long = HyperLaplacian(betaRate: 1.0001, betaMax: 2)
+        try long.checkSettings()
+        #expect(long.outerIterations == 6931)
+        try HyperLaplacian().checkSettings()
+    }
+
     @Test func colorImagesEqualChannelWiseCalls() throws {
         let observed = noisyBlurred()
         let color = Image.merge([observed, observed.mapPixels { 1 - $0 }])

@@ -19,7 +19,8 @@ import Foundation
 ///     `λ = 1 / (τ(α) σ̂²)` with σ̂ from `estimatePatchNoiseSigma` (floored at 0.002, about 8-bit
 ///     quantization) and `τ(α) = 5 · 5^(3(α − 2/3))` (5 for α = 2/3, 25 for α = 1), tuned once
 ///     on synthetic scenes with σ from 0.005 to 0.02 (Docs/Methods.md).
-///   - betaStart, betaRate, betaMax: the continuation (defaults 1, 2√2, 256 as K&F).
+///   - betaStart, betaRate, betaMax: the continuation (defaults 1, 2√2, 256 as K&F), at most
+///     `ClassicalMethods.maximumIterations` β steps.
 ///   - innerIterations: w/x alternations per β (default 1 as K&F; 5 with `masked`).
 ///   - boundary: `masked` (default: unknown boundaries, the data term on the observed window
 ///     only, `MaskedHyperLaplacianSolver`), `circular`, `reflect` or `taper`.
@@ -111,6 +112,15 @@ public struct HyperLaplacian: Restorer {
             throw DeconvolutionError.invalidParameter(
                 name: "continuation", value: "betaStart=\(betaStart) betaRate=\(betaRate) betaMax=\(betaMax) inner=\(innerIterations)",
                 expected: "betaStart > 0, betaRate > 1, a finite betaMax ≥ betaStart and innerIterations ≥ 1")
+        }
+        // Counted with a stop, not by `outerIterations`: betaRate 1.0001 up to a betaMax of 3e38
+        // is 880 000 β steps, a restoration that ran for hours without a word.
+        var beta = betaStart, steps = 0
+        while beta < betaMax && steps <= ClassicalMethods.maximumIterations { steps += 1; beta *= betaRate }
+        guard steps <= ClassicalMethods.maximumIterations else {
+            throw DeconvolutionError.invalidParameter(
+                name: "continuation", value: "betaStart=\(betaStart) betaRate=\(betaRate) betaMax=\(betaMax)",
+                expected: "at most \(ClassicalMethods.maximumIterations) β steps from betaStart to betaMax (a larger betaRate or a smaller betaMax)")
         }
     }
 
