@@ -153,10 +153,12 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     }
 
     /// A `height × width` image, deterministic for `seed` (`SeededRandom(seed: seed)`).
-    /// Settings out of their domain (see `validate()`) are a precondition failure.
+    /// Settings out of their domain are a precondition failure naming the field as `validate()`
+    /// does: call `validate()` first where they come from a file or a flag.
     public func generate(height: Int, width: Int, seed: UInt64) -> Image {
         precondition(height > 0 && width > 0, "dead leaves need a positive size, got \(height)×\(width)")
-        precondition((try? validate()) != nil, "invalid dead-leaves settings \(self)")
+        // The refusal `validate()` words, naming the field; the whole struct printed left the reader to find it.
+        do { try validate() } catch { preconditionFailure("DeadLeaves.generate: \(error) (call validate() first for a thrown error)") }
         var rng = SeededRandom(seed: seed)
         // Grain, shading, shapes and patterns have their own streams: with and without them the disks are the same.
         var grainRng = SeededRandom(seed: seed, stream: 0x4752_4149_4E)

@@ -322,4 +322,17 @@ import _TestSupport
         coarse.grainOctaves = 5
         #expect(throws: DatasetsError.self) { try coarse.validate() }
     }
+
+    /// Invalid settings stop `generate` (a precondition: it does not throw), and the message now
+    /// names the field as `validate()` does; it printed the whole struct, "invalid dead-leaves
+    /// settings DeadLeaves(minRadius: 0.0, maxRadius: 100.0, …", and left the reader to find it.
+    @Test func invalidSettingsStopGenerateNamingTheField() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var leaves = DeadLeaves()
+            leaves.minRadius = 0
+            _ = leaves.generate(height: 8, width: 8, seed: 1)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("DeadLeaves.generate: invalid dead-leaves radii 0.0…100.0: expected 0 < rmin ≤ rmax ≤ 100000 pixels"), "\(message.prefix(400))")
+    }
 }
