@@ -206,6 +206,11 @@ import DeblurCore
         #expect(throws: DeconvolutionError.invalidInput("the collaborative Wiener pilot has 2 NaN or infinite samples: expected finite values")) {
             try CollaborativeWiener().filter(clean, pilot: bad, sigma: 0.01)
         }
+        var one = clean
+        one[0, 0] = -.infinity
+        #expect(throws: DeconvolutionError.invalidInput("the collaborative Wiener pilot has 1 NaN or infinite sample: expected finite values")) {
+            try CollaborativeWiener().filter(clean, pilot: one, sigma: 0.01)
+        }
     }
 
     /// A search radius or group past what the image holds changes nothing; at Int.max they

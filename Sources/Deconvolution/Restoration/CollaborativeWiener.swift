@@ -59,7 +59,8 @@ public struct CollaborativeWiener: Sendable {
         // A NaN reached the blocks' spectra and the weights, and came out as NaN patches (88
         // samples of a 32² image from one).
         for (what, image) in [("noisy image", noisy), ("pilot", pilot)] where !image.isFinite {
-            throw DeconvolutionError.invalidInput("the collaborative Wiener \(what) has \(image.nonFiniteCount) NaN or infinite samples: expected finite values")
+            let bad = image.nonFiniteCount
+            throw DeconvolutionError.invalidInput("the collaborative Wiener \(what) has \(bad) NaN or infinite sample\(bad == 1 ? "" : "s"): expected finite values")
         }
         let b = Self.blockSize
         guard noisy.height >= b, noisy.width >= b else { return pilot }
