@@ -86,6 +86,43 @@ import _TestSupport
         }
     }
 
+    /// A color image is restored channel by channel, each with its own noise estimate; `info`
+    /// printed only their mean (0.0231 for channels at 0.01, 0.02 and 0.04), which the docs called
+    /// the level `lambda=auto` uses: it now gives each channel's, the one that channel's λ comes from.
+    @Test func colorImageReportsEachChannelsNoiseLevel() throws {
+        try withScratch { dir in
+            var rng = SeededRandom(seed: 21)
+            let levels = [0.01, 0.02, 0.04]
+            let image = Image(channels: 3, height: 64, width: 64) { c, y, x in
+                let smooth = 0.5 + 0.2 * sin(Double(x) * 0.15 + Double(c)) * cos(Double(y) * 0.1)
+                return Float(smooth + rng.gaussian(mean: 0, sigma: levels[c]))
+            }
+            try ImageIO.write(image, to: dir.file("c.tif").path)
+            let result = try dir.deblur("info", "c.tif", "--json")
+            #expect(result.status == 0, "\(result)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let channels = try #require(object["noise_sigma_channels"] as? [Double], "\(result.stdout)")
+            #expect(channels.count == 3)
+            for c in 0..<3 where channels.count == 3 {
+                #expect(abs(channels[c] - estimatePatchNoiseSigma(image.channel(c))) < 1e-12)
+                #expect(abs(channels[c] - levels[c]) < 0.1 * levels[c], "channel \(c): σ \(levels[c]) estimated as \(channels[c])")
+                // The channel's own estimate is the one its automatic λ = 1 / (τ σ̂²) comes from.
+                let lambda = HyperLaplacian().effectiveLambda(for: image.channel(c))
+                #expect(abs(Double(lambda) * HyperLaplacian.priorWeight(alpha: HyperLaplacian().alpha) * channels[c] * channels[c] - 1) < 1e-5)
+            }
+            let mean = try #require(object["noise_sigma"] as? Double)
+            #expect(abs(mean - channels.reduce(0, +) / 3) < 1e-12 && abs(mean - estimatePatchNoiseSigma(image)) < 1e-12)
+            let text = try dir.deblur("info", "c.tif")
+            let expected = String(format: "noise σ ≈ %.3g (R %.3g  G %.3g  B %.3g)\n", mean, channels[0], channels[1], channels[2])
+            #expect(text.stdout.hasSuffix(expected), "\(text.stdout)")
+            // A gray image: one channel, its estimate the mean itself; its line is unchanged.
+            try ImageIO.write(image.channel(1), to: dir.file("g.tif").path)
+            let gray = try #require(try JSONSerialization.jsonObject(with: Data(try dir.deblur("info", "g.tif", "--json").stdout.utf8)) as? [String: Any])
+            #expect(gray["noise_sigma_channels"] as? [Double] == [try #require(gray["noise_sigma"] as? Double)])
+            #expect(try dir.deblur("info", "g.tif").stdout.hasSuffix(String(format: "noise σ ≈ %.3g\n", channels[1])))
+        }
+    }
+
     /// A model file: its header as the file stores it (and what reading it found: the weight
     /// count, no optimizer state); one flipped byte fails the checksum, naming the file.
     @Test func modelFileHeaderIsPrintedAndCheckedWhole() throws {

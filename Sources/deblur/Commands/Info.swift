@@ -11,7 +11,8 @@ struct Info: ParsableCommand {
             Statistics are over the decoded [0, 1] samples of the first page (alpha dropped), \
             as every other command sees them. The noise σ is the estimate that \
             hyper-laplacian:lambda=auto and cnn use when no noise level is given (white Gaussian \
-            noise, from the image's 7×7 patch covariance). NaN and infinite samples are counted \
+            noise, from the image's 7×7 patch covariance); a color image is restored channel by \
+            channel, each with its own estimate, printed after their mean. NaN and infinite samples are counted \
             and left out of the minimum, maximum and mean; with any, the noise σ is not defined \
             (no method restores such an image). See Docs/FileFormats.md.
 
@@ -45,6 +46,8 @@ struct Info: ParsableCommand {
         var max: Float
         var mean: Double
         var noise_sigma: Double
+        /// Each channel's estimate, the level the methods use on it (noise_sigma is their mean).
+        var noise_sigma_channels: [Double]
         /// NaN and ±∞ samples (min, max and mean leave them out; with any, noise_sigma is "nan").
         var non_finite: Int
     }
@@ -56,13 +59,16 @@ struct Info: ParsableCommand {
         let nonFinite = image.nonFiniteCount
         // Not over the finite samples alone: it is the level lambda=auto and cnn would use, and
         // no method restores an image with such samples.
+        // Per channel: the methods restore a color image channel by channel, each with its own
+        // estimate, so the mean alone is the level of none of them.
+        let channelNoise = (0..<image.channels).map { nonFinite == 0 ? estimatePatchNoiseSigma(image.channel($0)) : .nan }
         let noise = nonFinite == 0 ? estimatePatchNoiseSigma(image) : .nan
         if json {
             let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
                                 channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
                                 alpha: info.hasAlpha, pages: info.pages, extra_samples: info.extraSamples,
                                 orientation: info.orientation, min: stats.min, max: stats.max, mean: stats.mean,
-                                noise_sigma: noise, non_finite: nonFinite)
+                                noise_sigma: noise, noise_sigma_channels: channelNoise, non_finite: nonFinite)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -75,7 +81,8 @@ struct Info: ParsableCommand {
               + dropped(info) + (info.orientation != 1 ? ", orientation \(info.orientation) (not applied)" : "")
               + (info.pages > 1 ? (info.format == .png ? ", animated, \(info.pages) images (default image read)" : ", \(info.pages) pages (first read)") : ""))
         print(String(format: "min %.6g  max %.6g  mean %.6g  ", stats.min, stats.max, stats.mean)
-              + (noise.isNaN ? "noise σ not defined" : String(format: "noise σ ≈ %.3g", noise)))
+              + (noise.isNaN ? "noise σ not defined" : String(format: "noise σ ≈ %.3g", noise))
+              + (noise.isNaN || image.channels != 3 ? "" : String(format: " (R %.3g  G %.3g  B %.3g)", channelNoise[0], channelNoise[1], channelNoise[2])))
         if nonFinite > 0 {
             print("\(nonFinite) of \(image.count) samples are NaN or infinite: min, max and mean are of the others, the noise σ is not defined; no method will restore this image")
         }
