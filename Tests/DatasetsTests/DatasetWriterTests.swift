@@ -387,6 +387,51 @@ import KernelBank
         #expect(try Dataset.load(out).items.count == 5)
     }
 
+    /// Synthesis.md: each item keeps its photograph's channels (a folder of color and gray
+    /// photographs gives both), every channel blurred by the item's PSF as a gray image would be,
+    /// with noise of its own per channel.
+    @Test func imageFolderItemsKeepTheirPhotographsChannels() throws {
+        let folder = temporaryDirectory("sources-color")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let color = randomImage(channels: 3, height: 30, width: 26, seed: 4), gray = randomImage(height: 30, width: 26, seed: 5)
+        try ImageIO.write(color, to: folder + "/color.png", depth: .uint8)
+        try ImageIO.write(gray, to: folder + "/gray.png", depth: .uint8)
+        var s = settings()
+        s.sharpSource = .images
+        s.imagesDirectory = folder
+        s.imageOrder = .cycle
+        s.count = 2
+        s.boundary = .circular
+        s.noiseSigmaMin = 0.02
+        s.noiseSigmaMax = 0.02
+        let generator = try DatasetGenerator(settings: s)
+        let items = try (0..<2).map { try generator.makeItem(index: $0) }
+        #expect(items.map(\.sharp.channels).sorted() == [1, 3])
+        for item in items {
+            let source = try ImageIO.read(folder + (item.sharp.channels == 3 ? "/color.png" : "/gray.png"))
+            // The sharp image is a crop of its photograph, every channel from the same place.
+            let origins = (0...(source.height - 20)).flatMap { y in (0...(source.width - 18)).map { (y, $0) } }.filter { y, x in
+                (0..<item.sharp.channels).allSatisfy { c in
+                    (0..<20).allSatisfy { i in (0..<18).allSatisfy { j in item.sharp[c, i, j] == source[c, y + i, x + j] } }
+                }
+            }
+            #expect(origins.count == 1, "\(item.sharp.channels) channels: crop found at \(origins)")
+            #expect(item.blurred.channels == item.sharp.channels)
+            let noiseless = try blur(item.sharp, psf: item.psf, boundary: .circular)
+            var residuals = [[Float]]()
+            for c in 0..<item.sharp.channels {
+                let plane = try blur(item.sharp.channel(c), psf: item.psf, boundary: .circular)
+                #expect(plane.pixels == noiseless.channel(c).pixels)
+                let residual = zip(item.blurred.channel(c).pixels, plane.pixels).map { $0 - $1 }
+                let rms = (residual.map { Double($0 * $0) }.reduce(0, +) / Double(residual.count)).squareRoot()
+                #expect(abs(rms - 0.02) < 0.004, "channel \(c): noise RMS \(rms)")
+                residuals.append(residual)
+            }
+            if residuals.count == 3 { #expect(residuals[0] != residuals[1] && residuals[1] != residuals[2]) }
+        }
+    }
+
     /// A named pipe among the images (named like one) used to be listed, and reading it waited
     /// for a writer forever; a link to an image is still listed.
     @Test func imageFolderPassesOverPipesAndKeepsLinks() throws {
