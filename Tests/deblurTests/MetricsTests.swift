@@ -25,6 +25,24 @@ import _TestSupport
         }
     }
 
+    /// A color image against a gray reference, or the reverse, is refused naming both shapes
+    /// (Evaluation.md), `--luminance` included; nothing is written.
+    @Test func colorAgainstGrayIsRefusedEitherWay() throws {
+        try withScratch { dir in
+            let color = randomImage(channels: 3, height: 16, width: 16, seed: 8)
+            try ImageIO.write(color, to: dir.file("c.tif").path)
+            try ImageIO.write(color.channel(1), to: dir.file("g.tif").path)
+            for (reference, image) in [("g.tif", "c.tif"), ("c.tif", "g.tif")] {
+                for extra in [[], ["--luminance"]] {
+                    let result = try dir.deblur(["metrics", reference, image, "--ssim-map", "m.tif"] + extra)
+                    #expect(result.status == 1 && result.stdout.isEmpty, "\(result)")
+                    #expect(result.stderr.contains("the channel counts differ") && result.stderr.contains(image) && result.stderr.contains(reference), "\(result)")
+                    #expect(!FileManager.default.fileExists(atPath: dir.file("m.tif").path))
+                }
+            }
+        }
+    }
+
     /// PSNR = 10·log10(1/MSE) for an image offset by a constant 0.1 everywhere: MSE = 0.01, 20 dB.
     @Test func constantOffsetScoresTwentyDecibels() throws {
         try withScratch { dir in
