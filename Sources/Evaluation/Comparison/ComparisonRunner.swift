@@ -130,12 +130,20 @@ public struct ComparisonRunner: Sendable {
             var points = [(iteration: Int, psnr: Double)]()
             // A traced item's time leaves out the scoring of its iterates, as `deconvolve --trace` does.
             var scoringSeconds = 0.0
+            var channels = ChannelIterates(channels: sharp.channels, luminance: metrics.luminanceOnly)
             let observer: IterationObserver? = trace ? { state in
                 let scoringStart = monotonicSeconds()
                 defer { scoringSeconds += monotonicSeconds() - scoringStart }
-                if let e = try? metrics.prepare(state.estimate), e.count == scoredSharp.count,
-                   let error = try? mse(scoredSharp, e) {
-                    points.append((state.iteration, psnr(mse: error, dataRange: metrics.dataRange)))
+                if state.estimate.channels == sharp.channels {
+                    if let e = try? metrics.prepare(state.estimate), e.count == scoredSharp.count,
+                       let error = try? mse(scoredSharp, e) {
+                        points.append((state.iteration, psnr(mse: error, dataRange: metrics.dataRange)))
+                    }
+                } else {
+                    // A color item restored channel by channel: its iterates come one channel at a
+                    // time. Scoring each alone against the whole sharp image matched nothing (the trace
+                    // was dropped) or, with --luminance, the luma (one point per channel and iteration).
+                    channels.observe(state, sharp: scoredSharp, metrics: metrics)
                 }
                 return true
             } : nil
@@ -166,6 +174,9 @@ public struct ComparisonRunner: Sendable {
             } catch {
                 outcome.record.results.append(MethodResult(method: method.label, scores: nil, seconds: nil, error: "\(error)"))
             }
+            if points.isEmpty, let combined = channels.points(sharp: scoredSharp, height: sharp.height, width: sharp.width, metrics: metrics) {
+                points = combined
+            }
             if !points.isEmpty { outcome.traces.append(IterationTrace(item: item.id, method: method.label, points: points)) }
         }
         if keepPreview { outcome.preview = Preview(item: item.id, top: region.top, left: region.left, panels: panels) }
@@ -180,5 +191,95 @@ public struct ComparisonRunner: Sendable {
 
     private func crop(_ image: Image, _ r: (top: Int, left: Int, height: Int, width: Int)) -> Image {
         image.cropped(top: r.top, left: r.left, height: r.height, width: r.width).clamped()
+    }
+}
+
+/// The iterates of a color item whose method restores it channel by channel (each channel's
+/// iterations numbered from 1), gathered to score the whole image after iteration k as the item's
+/// result is scored: PSNR over all channels, or of the luma with `--luminance`. A channel that
+/// stopped earlier (a tolerance) stands at its last iterate.
+struct ChannelIterates {
+    let channels: Int
+    let luminance: Bool
+    private var channel = -1
+    private var lastIteration = Int.max
+    /// Each channel's iteration numbers, and without `--luminance` the MSE of each iterate.
+    private var iterations = [[Int]]()
+    private var errors = [[Double]]()
+    /// With `--luminance`: after the k-th iterates, Σ w_c · channel c's iterate over the channels
+    /// seen so far, in the order and precision of `Image.luminance()`; and each channel's last iterate.
+    private var lumaSums = [[Float]]()
+    private var lastIterates = [[Float]]()
+    private var failed = false
+    static let lumaWeights: [Float] = [0.299, 0.587, 0.114]
+
+    init(channels: Int, luminance: Bool) {
+        self.channels = channels
+        self.luminance = luminance
+    }
+
+    mutating func observe(_ state: IterationState, sharp: Image, metrics: MetricSettings) {
+        if state.iteration <= lastIteration {
+            if luminance && channel >= 0 { Self.addStopped(channel, iterations: iterations, lastIterates: lastIterates, to: &lumaSums) }
+            channel += 1; iterations.append([]); errors.append([]); lastIterates.append([])
+        }
+        lastIteration = state.iteration
+        guard !failed, channel < channels, state.estimate.channels == 1 else { failed = true; return }
+        let k = iterations[channel].count
+        iterations[channel].append(state.iteration)
+        if luminance {
+            guard channels == 3 else { failed = true; return }
+            let pixels = state.estimate.pixels, weight = Self.lumaWeights[channel]
+            if k == lumaSums.count {
+                // Past the iterations of the channels before: they stand at their last iterates.
+                var sum = [Float](repeating: 0, count: pixels.count)
+                for c in 0..<channel where lastIterates[c].count == sum.count {
+                    for i in sum.indices { sum[i] += Self.lumaWeights[c] * lastIterates[c][i] }
+                }
+                lumaSums.append(sum)
+            }
+            guard lumaSums[k].count == pixels.count else { failed = true; return }
+            // Channel by channel in order, from 0 (0 + w·r is w·r exactly): the sums round as
+            // luminance()'s w·r + w·g + w·b.
+            for i in pixels.indices { lumaSums[k][i] += weight * pixels[i] }
+            lastIterates[channel] = pixels
+        } else if let e = try? metrics.prepare(state.estimate), let error = try? mse(sharp.channel(channel), e) {
+            errors[channel].append(error)
+        } else {
+            failed = true
+        }
+    }
+
+    /// The whole image's PSNR after each iteration, or nil when not every channel was observed.
+    func points(sharp: Image, height: Int, width: Int, metrics: MetricSettings) -> [(iteration: Int, psnr: Double)]? {
+        guard !failed, channel == channels - 1, iterations.allSatisfy({ !$0.isEmpty }),
+              let longest = iterations.max(by: { $0.count < $1.count }) else { return nil }
+        var sums = lumaSums
+        if luminance { Self.addStopped(channel, iterations: iterations, lastIterates: lastIterates, to: &sums) }
+        var points = [(iteration: Int, psnr: Double)]()
+        for k in longest.indices {
+            let error: Double
+            if luminance {
+                let sum = sums[k]
+                guard sum.count == height * width,
+                      let e = try? metrics.prepare(Image(channels: 1, height: height, width: width, pixels: sum)),
+                      let value = try? mse(sharp, e) else { return nil }
+                error = value
+            } else {
+                // The channels have the same size: the image's MSE is the mean of theirs.
+                error = (0..<channels).map { errors[$0][min(k, errors[$0].count - 1)] }.reduce(0, +) / Double(channels)
+            }
+            points.append((longest[k], psnr(mse: error, dataRange: metrics.dataRange)))
+        }
+        return points
+    }
+
+    /// Adds channel `c`'s last iterate to the sums past its iterations, before any later channel's.
+    private static func addStopped(_ c: Int, iterations: [[Int]], lastIterates: [[Float]], to sums: inout [[Float]]) {
+        let last = lastIterates[c]
+        guard !last.isEmpty else { return }
+        for k in iterations[c].count..<max(iterations[c].count, sums.count) where sums[k].count == last.count {
+            for i in last.indices { sums[k][i] += lumaWeights[c] * last[i] }
+        }
     }
 }

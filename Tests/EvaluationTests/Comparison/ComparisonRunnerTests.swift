@@ -111,6 +111,39 @@ private func psnrOfOffset(_ e: Double) -> Double { 10 * log10(1 / (e * e)) }
         #expect(abs(points.last!.psnr - result.items[0].results[0].scores!.psnr) < 1e-12)
     }
 
+    /// A color item restored channel by channel: its trace is the whole image's PSNR after each
+    /// iteration, as the item is scored (over all channels, or the luma with --luminance), a
+    /// channel that stopped early standing at its last iterate. Before, its per-channel iterates
+    /// were scored against the whole sharp image: no trace at all, or with --luminance each
+    /// channel's iterate against the luma, 10 points numbered 1–4, 1–2, 1–4.
+    @Test(arguments: [false, true])
+    func colorItemsTraceTheWholeImage(luminance: Bool) throws {
+        var rng = SeededRandom(seed: 31)
+        let sharp = Image(channels: 3, height: 14, width: 16) { _, _, _ in 0.2 + 0.6 * rng.uniformFloat() }
+        var blurred = sharp
+        blurred.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] += 0.1 + 0.05 * rng.uniformFloat() } }
+        let method = ChannelwiseIterative(shifts: [0.08, 0.12, 0.05], iterations: [4, 2, 4])
+        var settings = ComparisonSettings()
+        settings.metrics.crop = 1
+        settings.metrics.luminanceOnly = luminance
+        var runner = ComparisonRunner(settings: settings)
+        runner.traceItems = 1
+        let result = runner.run(items: [ComparisonItem(id: "c", sharp: sharp, blurred: blurred, psf: .identity)],
+                                methods: [ComparisonMethod(method)])
+        let trace = try #require(result.traces.first, "no trace for the color item")
+        #expect(trace.points.map(\.iteration) == [1, 2, 3, 4])
+        for (index, point) in trace.points.enumerated() {
+            var image = blurred
+            for c in 0..<3 {
+                let plane = ChannelwiseIterative.iterate(blurred, channel: c, shift: method.shifts[c], step: min(index + 1, method.iterations[c]), of: method.iterations[c])
+                for y in 0..<14 { for x in 0..<16 { image[c, y, x] = plane[0, y, x] } }
+            }
+            let expected = try score(sharp, image, settings: settings.metrics).psnr
+            #expect(abs(point.psnr - expected) < 1e-9, "iteration \(point.iteration): \(point.psnr) against \(expected)")
+        }
+        #expect(abs(trace.points.last!.psnr - result.items[0].results[0].scores!.psnr) < 1e-9)
+    }
+
     @Test func previewsHoldTheSameRegionOfEveryImage() {
         var runner = ComparisonRunner()
         runner.previewItems = 1

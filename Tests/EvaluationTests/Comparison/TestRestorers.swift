@@ -80,3 +80,29 @@ struct Diverges: Restorer {
         Image(channels: blurred.channels, height: blurred.height, width: blurred.width, value: .nan)
     }
 }
+
+/// Restores a color image channel by channel as the classical methods do, each channel's
+/// iterations numbered from 1: channel c's iterate k is the blurred channel less
+/// `shifts[c] · k / iterations[c]`, and channel c stops after `iterations[c]` (a tolerance).
+struct ChannelwiseIterative: Restorer {
+    var shifts: [Float]
+    var iterations: [Int]
+    var name: String { "channelwise" }
+    static func iterate(_ blurred: Image, channel c: Int, shift: Float, step k: Int, of n: Int) -> Image {
+        var plane = blurred.channel(c)
+        plane.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] -= shift * Float(k) / Float(n) } }
+        return plane
+    }
+    func restore(_ blurred: Image, psf: PSF, observer: IterationObserver?) throws -> Image {
+        var out = blurred
+        for c in 0..<blurred.channels {
+            var plane = blurred.channel(c)
+            for k in 1...iterations[c] {
+                plane = Self.iterate(blurred, channel: c, shift: shifts[c], step: k, of: iterations[c])
+                if let observer, !observer(IterationState(iteration: k, relativeChange: 0, elapsed: 0, estimate: plane)) { break }
+            }
+            for y in 0..<plane.height { for x in 0..<plane.width { out[c, y, x] = plane[0, y, x] } }
+        }
+        return out
+    }
+}
