@@ -144,6 +144,27 @@ private func psnrOfOffset(_ e: Double) -> Double { 10 * log10(1 / (e * e)) }
         #expect(abs(trace.points.last!.psnr - result.items[0].results[0].scores!.psnr) < 1e-9)
     }
 
+    /// Evaluation.md: a color item's preview crops are in color, or with --luminance the luma
+    /// that was scored.
+    @Test(arguments: [false, true])
+    func colorPreviewsAreInColorOrTheScoredLuma(luminance: Bool) throws {
+        let sharp = randomImage(channels: 3, height: 12, width: 12, seed: 41)
+        var blurred = sharp
+        blurred.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= 0.9 } }
+        var settings = ComparisonSettings()
+        settings.metrics.luminanceOnly = luminance
+        settings.metrics.ssimPreset = .matlab
+        var runner = ComparisonRunner(settings: settings)
+        runner.previewItems = 1
+        runner.previewSize = 6
+        let result = runner.run(items: [ComparisonItem(id: "c", sharp: sharp, blurred: blurred, psf: .identity)], methods: [ComparisonMethod(Passthrough())])
+        let panels = try #require(result.previews.first).panels
+        #expect(panels.map(\.label) == ["sharp", "blurred"])
+        let shown = luminance ? sharp.luminance() : sharp
+        #expect(panels[0].image.pixels == shown.cropped(top: 3, left: 3, height: 6, width: 6).clamped().pixels)
+        #expect(panels.allSatisfy { $0.image.channels == (luminance ? 1 : 3) })
+    }
+
     @Test func previewsHoldTheSameRegionOfEveryImage() {
         var runner = ComparisonRunner()
         runner.previewItems = 1
