@@ -121,7 +121,7 @@ public struct PlugAndPlayRestorer: Restorer {
             }
             var previous = observer == nil ? nil : data.window(data.start())
             let z = split(data, sigma: sigma, workspace: workspace, priorStep: { k, z in
-                guard let observer, blurred.channels == 1, let old = previous else { return true }
+                guard let observer, let old = previous else { return true }
                 let estimate = data.window(z)
                 let change = estimate.withUnsafeBufferPointer { now in
                     old.withUnsafeBufferPointer { IterationState.relativeChange(now.baseAddress!, from: $0.baseAddress!, count: now.count) }

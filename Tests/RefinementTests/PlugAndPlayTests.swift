@@ -103,6 +103,26 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         #expect(stopped.height == blurred.height && stopped.width == blurred.width)
     }
 
+    /// A color image's steps are observed channel by channel, each numbered from 1, as the
+    /// classical methods report theirs (compare traces them over the whole image); they were
+    /// observed for gray images only, so compare drew no CNN curve for a color item.
+    @Test func colorStepsAreObservedChannelByChannel() throws {
+        let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
+        let rgb = Image(channels: 3, height: blurred.height, width: blurred.width) { c, y, x in blurred[y, x] * Float(c + 1) / 3 }
+        let pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.01, iterations: 3, tiling: TiledInference(tile: 32))
+        var seen: [Int] = [], lastIterates: [Image] = []
+        let out = try pnp.restore(rgb, psf: psf) { state in
+            seen.append(state.iteration)
+            #expect(state.estimate.channels == 1 && state.estimate.height == rgb.height && state.estimate.width == rgb.width)
+            if state.iteration == 3 { lastIterates.append(state.estimate) }
+            return true
+        }
+        #expect(seen == [1, 2, 3, 1, 2, 3, 1, 2, 3])
+        #expect(lastIterates.count == 3)
+        for (c, last) in lastIterates.enumerated() { #expect(last.pixels == out.channel(c).pixels) }
+        #expect(out.pixels == (try pnp.restore(rgb, psf: psf)).pixels)
+    }
+
     /// A blind denoiser (no noise plane) runs too; the level then only sets αₖ.
     @Test func blindDenoiserRuns() throws {
         let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
