@@ -90,25 +90,25 @@ extension WinogradF4 {
         positions * (Winograd.blockStride(inChannels, chunk) + Winograd.blockStride(outChannels, chunk)) + rowScratch(width: width)
     }
 
-    /// Floats of work memory `convolve` needs: the transformed weights, then per worker a
+    /// Floats of work memory `convolve` needs besides the transformed weights: per worker a
     /// transformed input chunk, its product and row scratch.
     static func convolveWork(inChannels: Int, outChannels: Int, height: Int, width: Int, workers: Int) -> Int {
         let chunk = chunk(inChannels: inChannels, outChannels: outChannels, height: height, width: width)
-        return positions * outChannels * inChannels + workers * workerFloats(inChannels, outChannels, chunk, width)
+        return workers * workerFloats(inChannels, outChannels, chunk, width)
     }
 
-    /// `y[n] = f(conv₃ₓ₃(x[n]) + bias)` for every image, with `U` from `transformWeights`
-    /// already at the start of `work` (`positions · outChannels · inChannels` floats).
+    /// `y[n] = f(conv₃ₓ₃(x[n]) + bias)` for every image, `u` the weights from `transformWeights`
+    /// (`positions · outChannels · inChannels` floats), `work` the per-worker chunks
+    /// (`convolveWork` without the weights).
     ///
     /// Chunks of tiles are spread over `workers` threads, each running single-threaded
     /// `sgemm`s; a chunk's result does not depend on which worker runs it, so the output is
     /// the same bit for bit for any worker count.
     static func convolve(_ planes: (Int) -> ChannelPlanes, inChannels: Int, outChannels: Int, batch: Int,
-                         height: Int, width: Int, bias: UnsafePointer<Float>?, slope: Float?,
-                         into y: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, workers: Int) {
+                         height: Int, width: Int, bias: UnsafePointer<Float>?, slope: Float?, weights u: UnsafePointer<Float>,
+                         into y: UnsafeMutablePointer<Float>, work slab: UnsafeMutablePointer<Float>, workers: Int) {
         let chunk = chunk(inChannels: inChannels, outChannels: outChannels, height: height, width: width)
-        let u = work, perWorker = workerFloats(inChannels, outChannels, chunk, width)
-        let slab = work + positions * outChannels * inChannels
+        let perWorker = workerFloats(inChannels, outChannels, chunk, width)
         let outputSize = outChannels * height * width
         let inStride = Winograd.blockStride(inChannels, chunk), outStride = Winograd.blockStride(outChannels, chunk)
         forEachChunk(batch: batch, height: height, width: width, chunk: chunk, workers: workers) { worker, n, first, count in
@@ -198,12 +198,16 @@ extension Conv2D {
 
     func winogradForward(_ source: ConvSource, batch: Int, height: Int, width: Int, _ y: UnsafeMutablePointer<Float>,
                          parameters: UnsafePointer<Float>, scratch: Scratch, activation: LeakyReLU?, workers: Int) {
+        let outChannels = outChannels, inChannels = inChannels
+        let u = scratch.transformedWeights(key: offset, weights: parameters + offset, weightCount: weightCount,
+                                           count: WinogradF4.positions * outChannels * inChannels) {
+            WinogradF4.transformWeights(parameters + offset, outChannels: outChannels, inChannels: inChannels, transposed: false, into: $0)
+        }
         let work = scratch.floats(WinogradF4.convolveWork(inChannels: inChannels, outChannels: outChannels,
                                                  height: height, width: width, workers: workers))
-        WinogradF4.transformWeights(parameters + offset, outChannels: outChannels, inChannels: inChannels, transposed: false, into: work)
         WinogradF4.convolve({ source.planes(image: $0, size: height * width) }, inChannels: inChannels, outChannels: outChannels,
                    batch: batch, height: height, width: width, bias: parameters + biasOffset, slope: activation?.slope,
-                   into: y, work: work, workers: workers)
+                   weights: u, into: y, work: work, workers: workers)
     }
 
     /// ∂L/∂w and ∂L/∂x (when `dx` is given) by Winograd; ∂L/∂b is the caller's.
@@ -212,7 +216,8 @@ extension Conv2D {
                           gradients: UnsafeMutablePointer<Float>, scratch: Scratch, workers: Int) {
         let weightWork = WinogradF4.weightGradientWork(inChannels: inChannels, outChannels: outChannels,
                                               height: height, width: width, workers: workers)
-        let dataWork = WinogradF4.convolveWork(inChannels: outChannels, outChannels: inChannels, height: height, width: width, workers: workers)
+        let weights = WinogradF4.positions * outChannels * inChannels
+        let dataWork = weights + WinogradF4.convolveWork(inChannels: outChannels, outChannels: inChannels, height: height, width: width, workers: workers)
         let work = scratch.floats(max(weightWork, dataWork))
         WinogradF4.accumulateWeightGradient({ source.planes(image: $0, size: height * width) }, inChannels: inChannels,
                                    outChannels: outChannels, batch: batch, height: height, width: width,
@@ -223,7 +228,7 @@ extension Conv2D {
         let plane = height * width, outChannels = outChannels
         WinogradF4.convolve({ ChannelPlanes(first: dy + $0 * outChannels * plane, firstChannels: outChannels, second: nil, planeSize: plane) },
                    inChannels: outChannels, outChannels: inChannels, batch: batch, height: height, width: width,
-                   bias: nil, slope: nil, into: dx, work: work, workers: workers)
+                   bias: nil, slope: nil, weights: work, into: dx, work: work + weights, workers: workers)
     }
 }
 

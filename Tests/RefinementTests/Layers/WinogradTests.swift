@@ -43,6 +43,33 @@ import DeblurCore
         #expect(fast.contains { $0 < -0.01 } && fast.contains { $0 > 0.01 })
     }
 
+    /// A scratch keeps each layer's transformed weights between passes (plug-and-play runs the
+    /// same network nine times): weights changed in place (a training step), or another layer at
+    /// the same offset, must be transformed again, bit for bit as with a fresh scratch.
+    @Test func keptTransformedWeightsFollowChangedWeights() {
+        let conv = Conv2D(inChannels: 16, outChannels: 8, geometry: ConvGeometry(kernel: 3, padding: 1))
+        let x = randomTensor(1, 16, 12, 10, seed: 41)
+        func forward(_ conv: Conv2D, _ x: Tensor, _ parameters: [Float], _ scratch: Scratch) -> [Float] {
+            var y = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+            conv.forward(x, into: &y, parameters: parameters, scratch: scratch)
+            return y.data
+        }
+        let kept = Scratch()
+        var parameters = randomVector(conv.parameterCount, seed: 42, scale: 0.2)
+        let first = forward(conv, x, parameters, kept)
+        #expect(first.map(\.bitPattern) == forward(conv, x, parameters, Scratch()).map(\.bitPattern))
+        #expect(first.map(\.bitPattern) == forward(conv, x, parameters, kept).map(\.bitPattern))
+        parameters[37] += 0.5
+        let changed = forward(conv, x, parameters, kept)
+        #expect(changed != first)
+        #expect(changed.map(\.bitPattern) == forward(conv, x, parameters, Scratch()).map(\.bitPattern))
+        // Another layer at offset 0 with other channel counts.
+        let other = Conv2D(inChannels: 8, outChannels: 16, geometry: ConvGeometry(kernel: 3, padding: 1))
+        let otherParameters = randomVector(other.parameterCount, seed: 43, scale: 0.2)
+        let y = randomTensor(1, 8, 12, 10, seed: 44)
+        #expect(forward(other, y, otherParameters, kept).map(\.bitPattern) == forward(other, y, otherParameters, Scratch()).map(\.bitPattern))
+    }
+
     @Test func manyChunksAndAnyWorkerCountGiveTheSameBits() {
         // 64 + 64 channels: 40 × 40 spans several chunks per image.
         let conv = Conv2D(inChannels: 64, outChannels: 64, geometry: ConvGeometry(kernel: 3, padding: 1))
