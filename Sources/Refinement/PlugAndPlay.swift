@@ -189,8 +189,6 @@ public struct PlugAndPlayRestorer: Restorer {
                 let pilot = denoise(x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
                 var filter = CollaborativeWiener()
                 filter.threads = BLAS.threads
-                // Same size, one channel, σₖ > 0: the filter cannot refuse.
-                z = (try? filter.filter(x, pilot: pilot, sigma: level)) ?? pilot
                 if checkCollaborative, k == firstCollaborativeStep {
                     let epsilon = Float(level) * Self.probeScale
                     let field = Self.probe(height: x.height, width: x.width)
@@ -198,10 +196,14 @@ public struct PlugAndPlayRestorer: Restorer {
                     shifted.withUnsafeMutableBufferPointer { s in field.withUnsafeBufferPointer { b in
                         for i in 0..<s.count { s[i] += epsilon * b[i] }
                     } }
-                    let networkShifted = denoise(shifted, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
                     // The filter is linear in its noisy input once the pilot is fixed: its
-                    // divergence is the one the filter has at this pilot.
-                    let filteredShifted = (try? filter.filter(shifted, pilot: pilot, sigma: level)) ?? networkShifted
+                    // divergence is the one the filter has at this pilot. One call filters both,
+                    // matching the pilot's blocks once (same size, one channel, σₖ > 0: the
+                    // filter cannot refuse).
+                    let filtered = try? filter.filter([x, shifted], pilot: pilot, sigma: level)
+                    z = filtered?[0] ?? pilot
+                    let networkShifted = denoise(shifted, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)
+                    let filteredShifted = filtered?[1] ?? networkShifted
                     let probe = data.window(field)
                     let input = data.window(x)
                     let networkRisk = Self.steinRisk(input: input, output: data.window(pilot), shiftedOutput: data.window(networkShifted),
@@ -212,6 +214,9 @@ public struct PlugAndPlayRestorer: Restorer {
                         collaborate = false
                         z = pilot
                     }
+                } else {
+                    // Same size, one channel, σₖ > 0: the filter cannot refuse.
+                    z = (try? filter.filter(x, pilot: pilot, sigma: level)) ?? pilot
                 }
             } else {
                 z = denoise(consume x, level: level, symmetry: symmetry, tiling: tiling, workspace: workspace, passes: passes)

@@ -167,6 +167,27 @@ import DeblurCore
         #expect(try one.filter(z, pilot: pilot, sigma: 0.03).pixels == two.filter(z, pilot: pilot, sigma: 0.03).pixels)
     }
 
+    /// Plug-and-play's SURE check filters two images with one pilot in one call, matching the
+    /// pilot's blocks once: each result must be the bytes of its own call, on both cores.
+    @Test func severalImagesWithOnePilotGiveEachImagesOwnResult() throws {
+        let clean = Self.stripes(height: 70, width: 50)
+        let pilot = Self.noisy(clean, sigma: 0.005, seed: 13)
+        let a = Self.noisy(clean, sigma: 0.03, seed: 12), b = Self.noisy(clean, sigma: 0.03, seed: 14)
+        for threads in [1, 2] {
+            var filter = CollaborativeWiener()
+            filter.threads = threads
+            let both = try filter.filter([a, b], pilot: pilot, sigma: 0.03)
+            #expect(both.count == 2)
+            #expect(both[0].pixels == (try filter.filter(a, pilot: pilot, sigma: 0.03)).pixels)
+            #expect(both[1].pixels == (try filter.filter(b, pilot: pilot, sigma: 0.03)).pixels)
+            #expect(both[0].pixels != both[1].pixels)
+        }
+        // A refusal of any image refuses the call.
+        var bad = b
+        bad[3, 4] = .nan
+        #expect(throws: DeconvolutionError.self) { try CollaborativeWiener().filter([a, bad], pilot: pilot, sigma: 0.03) }
+    }
+
     @Test func everyBlockFiltersItselfOnAFlatPatch() throws {
         // Every candidate ties at distance 0 with the reference; were the reference evicted by
         // the 32 found first, its pixels could fall outside every group and keep the pilot.

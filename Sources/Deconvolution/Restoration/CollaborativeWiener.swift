@@ -43,6 +43,62 @@ public struct CollaborativeWiener: Sendable {
     ///   channels, or a σ that is not > 0; `DeconvolutionError.invalidInput` for NaN or infinite
     ///   samples in either image.
     public func filter(_ noisy: Image, pilot: Image, sigma: Double) throws -> Image {
+        try filter([noisy], pilot: pilot, sigma: sigma)[0]
+    }
+
+    /// Each of `noisy` filtered with the one `pilot`, as `filter(_:pilot:sigma:)` would one at a
+    /// time (the same bytes), but with the block matching, which depends on the pilot alone,
+    /// and the pilot's spectra done once for all: plug-and-play's SURE check filters the step's
+    /// input and its probed copy with one pilot. Throws as `filter(_:pilot:sigma:)`.
+    public func filter(_ images: [Image], pilot: Image, sigma: Double) throws -> [Image] {
+        for noisy in images { try check(noisy, pilot: pilot, sigma: sigma) }
+        let b = Self.blockSize
+        guard let noisy = images.first, noisy.height >= b, noisy.width >= b else { return images.map { _ in pilot } }
+        // A radius past the image reaches no further block, and a group holds no more blocks than
+        // the image has: clamped to those, the result is the same, and a radius of Int.max no
+        // longer overflows the search bounds (a trap) nor a group of Int.max sizes the match tables.
+        var settings = self
+        settings.searchRadius = min(searchRadius, max(noisy.height, noisy.width))
+        settings.maxGroup = min(maxGroup, (noisy.height - b + 1) * (noisy.width - b + 1))
+        let plan = Plan(settings: settings, height: noisy.height, width: noisy.width)
+        let bands = (plan.referenceRows.count + Plan.bandRows - 1) / Plan.bandRows
+        var sums = [[Accumulator]?](repeating: nil, count: bands)
+        let variance = Float(sigma * sigma)
+        // Each image's samples, held through the parallel loop.
+        func held(_ k: Int, _ pointers: [UnsafePointer<Float>], _ body: ([UnsafePointer<Float>]) -> Void) {
+            guard k < images.count else { return body(pointers) }
+            images[k].withUnsafeBufferPointer { held(k + 1, pointers + [$0.baseAddress!], body) }
+        }
+        held(0, []) { z in
+            sums.withUnsafeMutableBufferPointer { out in
+                pilot.withUnsafeBufferPointer { p in
+                    let out = out
+                    parallelFor(bands, threads: threads) { band in
+                        out[band] = plan.filterBand(band, noisy: z, pilot: p.baseAddress!, variance: variance)
+                    }
+                }
+            }
+        }
+        return images.indices.map { k in
+            var numerator = [Float](repeating: 0, count: noisy.count), denominator = numerator
+            for case let band? in sums {
+                let sum = band[k]
+                let offset = sum.firstRow * noisy.width
+                for i in 0..<sum.numerator.count {
+                    numerator[offset + i] += sum.numerator[i]
+                    denominator[offset + i] += sum.denominator[i]
+                }
+            }
+            var result = pilot
+            result.withUnsafeMutableBufferPointer { r in
+                for i in 0..<r.count where denominator[i] > 0 { r[i] = numerator[i] / denominator[i] }
+            }
+            return result
+        }
+    }
+
+    /// The refusals of `filter`: shapes, σ, settings and non-finite samples.
+    private func check(_ noisy: Image, pilot: Image, sigma: Double) throws {
         guard noisy.channels == 1, pilot.channels == 1, noisy.height == pilot.height, noisy.width == pilot.width else {
             throw DeconvolutionError.invalidParameter(name: "collaborative Wiener images",
                 value: "\(noisy.channels)×\(noisy.height)×\(noisy.width) and \(pilot.channels)×\(pilot.height)×\(pilot.width)",
@@ -62,41 +118,6 @@ public struct CollaborativeWiener: Sendable {
             let bad = image.nonFiniteCount
             throw DeconvolutionError.invalidInput("the collaborative Wiener \(what) has \(bad) NaN or infinite sample\(bad == 1 ? "" : "s"): expected finite values")
         }
-        let b = Self.blockSize
-        guard noisy.height >= b, noisy.width >= b else { return pilot }
-        // A radius past the image reaches no further block, and a group holds no more blocks than
-        // the image has: clamped to those, the result is the same, and a radius of Int.max no
-        // longer overflows the search bounds (a trap) nor a group of Int.max sizes the match tables.
-        var settings = self
-        settings.searchRadius = min(searchRadius, max(noisy.height, noisy.width))
-        settings.maxGroup = min(maxGroup, (noisy.height - b + 1) * (noisy.width - b + 1))
-        let plan = Plan(settings: settings, height: noisy.height, width: noisy.width)
-        let bands = (plan.referenceRows.count + Plan.bandRows - 1) / Plan.bandRows
-        var sums = [Accumulator?](repeating: nil, count: bands)
-        let variance = Float(sigma * sigma)
-        sums.withUnsafeMutableBufferPointer { out in
-            noisy.withUnsafeBufferPointer { z in
-                pilot.withUnsafeBufferPointer { p in
-                    let out = out
-                    parallelFor(bands, threads: threads) { band in
-                        out[band] = plan.filterBand(band, noisy: z.baseAddress!, pilot: p.baseAddress!, variance: variance)
-                    }
-                }
-            }
-        }
-        var numerator = [Float](repeating: 0, count: noisy.count), denominator = numerator
-        for case let sum? in sums {
-            let offset = sum.firstRow * noisy.width
-            for i in 0..<sum.numerator.count {
-                numerator[offset + i] += sum.numerator[i]
-                denominator[offset + i] += sum.denominator[i]
-            }
-        }
-        var result = pilot
-        result.withUnsafeMutableBufferPointer { r in
-            for i in 0..<r.count where denominator[i] > 0 { r[i] = numerator[i] / denominator[i] }
-        }
-        return result
     }
 
     /// One band's weighted sums over the rows its blocks touch.
@@ -146,33 +167,38 @@ public struct CollaborativeWiener: Sendable {
             group = g
         }
 
-        /// Block matching and filtering for the reference rows of `band`.
-        func filterBand(_ band: Int, noisy: UnsafePointer<Float>, pilot: UnsafePointer<Float>, variance: Float) -> Accumulator {
+        /// Block matching and filtering for the reference rows of `band`, one accumulator per
+        /// noisy image.
+        func filterBand(_ band: Int, noisy: [UnsafePointer<Float>], pilot: UnsafePointer<Float>, variance: Float) -> [Accumulator] {
             let b = CollaborativeWiener.blockSize
             let rows = referenceRows[(band * Self.bandRows)..<min(referenceRows.count, (band + 1) * Self.bandRows)]
             // Blocks whose top row lies in lo...hi can join this band's groups.
             let lo = max(0, rows.first! - settings.searchRadius), hi = min(height - b, rows.last! + settings.searchRadius)
             // The spectra of the block rows one reference row can reach (y ± radius), in rings
             // filled as the rows advance: a band's whole search area at once held 2.2× as many.
-            let pilotSpectra = SpectrumRing(plan: self, image: pilot), noisySpectra = SpectrumRing(plan: self, image: noisy)
-            defer { pilotSpectra.deallocate(); noisySpectra.deallocate() }
-            var accumulator = Accumulator(firstRow: lo, numerator: [Float](repeating: 0, count: (hi - lo + b) * width),
-                                          denominator: [Float](repeating: 0, count: (hi - lo + b) * width))
+            let pilotSpectra = SpectrumRing(plan: self, image: pilot), noisySpectra = noisy.map { SpectrumRing(plan: self, image: $0) }
+            defer { pilotSpectra.deallocate(); for ring in noisySpectra { ring.deallocate() } }
+            let count = (hi - lo + b) * width
+            func zeros() -> UnsafeMutableBufferPointer<Float> {
+                let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: count); p.initialize(repeating: 0); return p
+            }
+            let numerators = noisy.map { _ in zeros() }, denominators = noisy.map { _ in zeros() }
+            defer { for p in numerators + denominators { p.deallocate() } }
             let scratch = Scratch(references: referenceColumns.count, maxGroup: settings.maxGroup, group: group, width: width)
             defer { scratch.deallocate() }
-            accumulator.numerator.withUnsafeMutableBufferPointer { num in accumulator.denominator.withUnsafeMutableBufferPointer { den in
-                for y in rows {
-                    let reach = min(height - b, y + settings.searchRadius)
-                    pilotSpectra.fill(through: reach, from: lo)
-                    noisySpectra.fill(through: reach, from: lo)
-                    findMatches(row: y, pilot: pilot, scratch: scratch)
-                    for r in referenceColumns.indices {
-                        filterGroup(r, firstRow: lo, pilotSpectra: pilotSpectra, noisySpectra: noisySpectra, variance: variance,
-                                    scratch: scratch, numerator: num.baseAddress!, denominator: den.baseAddress!)
+            for y in rows {
+                let reach = min(height - b, y + settings.searchRadius)
+                pilotSpectra.fill(through: reach, from: lo)
+                for ring in noisySpectra { ring.fill(through: reach, from: lo) }
+                findMatches(row: y, pilot: pilot, scratch: scratch)
+                for r in referenceColumns.indices {
+                    for k in noisy.indices {
+                        filterGroup(r, firstRow: lo, pilotSpectra: pilotSpectra, noisySpectra: noisySpectra[k], variance: variance,
+                                    scratch: scratch, numerator: numerators[k].baseAddress!, denominator: denominators[k].baseAddress!)
                     }
                 }
-            } }
-            return accumulator
+            }
+            return noisy.indices.map { k in Accumulator(firstRow: lo, numerator: Array(numerators[k]), denominator: Array(denominators[k])) }
         }
 
         /// Each reference block of row `y`: its best matches on the pilot, sorted by distance
