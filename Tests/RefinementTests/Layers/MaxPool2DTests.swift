@@ -15,6 +15,32 @@ import DeblurCore
         #expect(winners == [1, 6])
     }
 
+    /// 2 × 2 windows take an unrolled path: it must keep the general rule, the first maximum
+    /// in row-major window order winning ties, on values with many ties (and NaN never winning).
+    @Test func twoByTwoWindowsKeepTheFirstMaximumOnTies() {
+        var rng = SeededRandom(seed: 5)
+        let h = 6, w = 8, planes = 2 * 3
+        var values = (0..<(planes * h * w)).map { _ in Float(Int(rng.next() % 3)) }
+        values[9] = .nan; values[17] = .nan
+        let x = Tensor(batch: 2, channels: 3, height: h, width: w, data: values)
+        var y = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+        var winners: [Int32] = []
+        MaxPool2D(size: 2).forward(x, into: &y, winners: &winners)
+        var expected: [Float] = [], expectedWinners: [Int32] = []
+        for plane in 0..<planes {
+            for i in 0..<(h / 2) {
+                for j in 0..<(w / 2) {
+                    let order = [(0, 0), (0, 1), (1, 0), (1, 1)].map { (2 * i + $0.0) * w + 2 * j + $0.1 }
+                    var best = order[0]
+                    for index in order.dropFirst() where values[plane * h * w + index] > values[plane * h * w + best] { best = index }
+                    expected.append(values[plane * h * w + best]); expectedWinners.append(Int32(best))
+                }
+            }
+        }
+        #expect(winners == expectedWinners)
+        #expect(zip(y.data, expected).allSatisfy { $0.bitPattern == $1.bitPattern })
+    }
+
     @Test func backwardMatchesFiniteDifferences() {
         // Distinct values (a shuffled ramp) keep every maximum away from ties.
         var rng = SeededRandom(seed: 21)
