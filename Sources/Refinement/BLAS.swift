@@ -114,7 +114,7 @@ public final class Scratch: @unchecked Sendable {
 
     deinit {
         buffer.deallocate()
-        for cached in transformedWeights.values { cached.transformed.deallocate() }
+        for cached in transformedWeights.values { cached.source.deallocate(); cached.transformed.deallocate() }
     }
 
     /// At least `count` floats; contents unspecified. Valid until the next call.
@@ -128,25 +128,31 @@ public final class Scratch: @unchecked Sendable {
     }
 
     /// Winograd-transformed weights by layer offset, with the weights they were made from.
-    private var transformedWeights: [Int: (source: [Float], transformed: UnsafeMutableBufferPointer<Float>)] = [:]
+    private var transformedWeights: [Int: (source: UnsafeMutableBufferPointer<Float>, transformed: UnsafeMutableBufferPointer<Float>)] = [:]
 
     /// The `count` floats `transform` writes from the `weightCount` weights at `weights`, kept
     /// under `key` and made again only when those weights' bits change: a denoiser's splitting
     /// runs the same network eight or nine times, and each pass transformed every layer's
     /// weights anew (2 % of a restoration's instructions, on one core while the other waited).
     /// Bit for bit the floats `transform` writes. Valid until the next call with the same key.
+    /// Training changes the weights every step: the buffers are then rewritten in place, so a
+    /// step allocates nothing here after the first.
     func transformedWeights(key: Int, weights: UnsafePointer<Float>, weightCount: Int, count: Int,
                             _ transform: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float> {
-        let current = UnsafeBufferPointer(start: weights, count: weightCount)
-        // Compared as bits: −0 and +0, or two NaNs, would compare wrongly as floats.
-        if let cached = transformedWeights[key], cached.transformed.count == count, cached.source.count == weightCount,
-           cached.source.withUnsafeBytes({ memcmp($0.baseAddress!, weights, $0.count) == 0 }) {
+        if let cached = transformedWeights[key], cached.transformed.count == count, cached.source.count == weightCount {
+            // Compared as bits: −0 and +0, or two NaNs, would compare wrongly as floats.
+            if memcmp(cached.source.baseAddress!, weights, weightCount * MemoryLayout<Float>.stride) != 0 {
+                cached.source.baseAddress!.update(from: weights, count: weightCount)
+                transform(cached.transformed.baseAddress!)
+            }
             return UnsafePointer(cached.transformed.baseAddress!)
         }
-        transformedWeights[key]?.transformed.deallocate()
+        if let stale = transformedWeights.removeValue(forKey: key) { stale.source.deallocate(); stale.transformed.deallocate() }
+        let source = UnsafeMutableBufferPointer<Float>.allocate(capacity: weightCount)
+        _ = source.initialize(from: UnsafeBufferPointer(start: weights, count: weightCount))
         let transformed = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
         transform(transformed.baseAddress!)
-        transformedWeights[key] = (Array(current), transformed)
+        transformedWeights[key] = (source, transformed)
         return UnsafePointer(transformed.baseAddress!)
     }
 
