@@ -106,6 +106,9 @@ public struct Image: Sendable, Equatable {
         return Image.merge(try splitChannels().map(body))
     }
 
+    /// The Rec. 601 luma weights of R, G and B that `luminance()` applies, in its order.
+    public static let lumaWeights: [Float] = [0.299, 0.587, 0.114]
+
     /// Rec. 601 luma `0.299 R + 0.587 G + 0.114 B` (MATLAB's `rgb2gray`, scikit-image's
     /// `rgb2gray` uses Rec. 709 weights 0.2125/0.7154/0.0721: see Docs/FileFormats.md).
     /// A one-channel image is returned unchanged; other channel counts are a precondition failure.
@@ -114,9 +117,10 @@ public struct Image: Sendable, Equatable {
         precondition(channels == 3, "luminance needs 1 or 3 channels, got \(channels)")
         let n = planeSize
         var out = [Float](repeating: 0, count: n)
+        let r = Image.lumaWeights[0], g = Image.lumaWeights[1], b = Image.lumaWeights[2]
         pixels.withUnsafeBufferPointer { p in
             for i in 0..<n {
-                out[i] = 0.299 * p[i] + 0.587 * p[n + i] + 0.114 * p[2 * n + i]
+                out[i] = r * p[i] + g * p[n + i] + b * p[2 * n + i]
             }
         }
         return Image(channels: 1, height: height, width: width, pixels: out)

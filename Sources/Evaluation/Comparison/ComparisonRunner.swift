@@ -211,7 +211,6 @@ struct ChannelIterates {
     private var lumaSums = [[Float]]()
     private var lastIterates = [[Float]]()
     private var failed = false
-    static let lumaWeights: [Float] = [0.299, 0.587, 0.114]
 
     init(channels: Int, luminance: Bool) {
         self.channels = channels
@@ -229,12 +228,12 @@ struct ChannelIterates {
         iterations[channel].append(state.iteration)
         if luminance {
             guard channels == 3 else { failed = true; return }
-            let pixels = state.estimate.pixels, weight = Self.lumaWeights[channel]
+            let pixels = state.estimate.pixels, weight = Image.lumaWeights[channel]
             if k == lumaSums.count {
                 // Past the iterations of the channels before: they stand at their last iterates.
                 var sum = [Float](repeating: 0, count: pixels.count)
                 for c in 0..<channel where lastIterates[c].count == sum.count {
-                    for i in sum.indices { sum[i] += Self.lumaWeights[c] * lastIterates[c][i] }
+                    for i in sum.indices { sum[i] += Image.lumaWeights[c] * lastIterates[c][i] }
                 }
                 lumaSums.append(sum)
             }
@@ -279,7 +278,7 @@ struct ChannelIterates {
         let last = lastIterates[c]
         guard !last.isEmpty else { return }
         for k in iterations[c].count..<max(iterations[c].count, sums.count) where sums[k].count == last.count {
-            for i in last.indices { sums[k][i] += lumaWeights[c] * last[i] }
+            for i in last.indices { sums[k][i] += Image.lumaWeights[c] * last[i] }
         }
     }
 }

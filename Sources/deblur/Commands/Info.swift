@@ -62,7 +62,8 @@ struct Info: ParsableCommand {
         // Per channel: the methods restore a color image channel by channel, each with its own
         // estimate, so the mean alone is the level of none of them.
         let channelNoise = (0..<image.channels).map { nonFinite == 0 ? estimatePatchNoiseSigma(image.channel($0)) : .nan }
-        let noise = nonFinite == 0 ? estimatePatchNoiseSigma(image) : .nan
+        // A gray image's one channel is the image: its estimate is already made.
+        let noise = nonFinite != 0 ? .nan : image.channels == 1 ? channelNoise[0] : estimatePatchNoiseSigma(image)
         if json {
             let report = Report(file: file, format: info.format.rawValue, width: info.width, height: info.height,
                                 channels: info.channels, bits_per_sample: info.bitsPerSample, float: info.isFloat,
