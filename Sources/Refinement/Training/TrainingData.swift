@@ -342,6 +342,13 @@ public struct PatchSampler: Sendable {
     public init(samples: [TrainingSample], inputs: [RefinerInput], patch: Int, batch: Int, seed: UInt64,
                 addedNoise: ClosedRange<Double>? = nil) throws {
         guard !samples.isEmpty else { throw RefinementError.invalidData("no training samples") }
+        // Trainer checks its options first; a script building a sampler itself got empty
+        // batches from patch 0 and a trap from a negative size.
+        guard patch >= 1 else { throw RefinementError.invalidSetting(name: "patch", value: "\(patch)", expected: "an integer ≥ 1") }
+        guard batch >= 1 else { throw RefinementError.invalidSetting(name: "batch", value: "\(batch)", expected: "an integer ≥ 1") }
+        if let addedNoise, !(addedNoise.lowerBound >= 0 && addedNoise.upperBound.isFinite) {
+            throw RefinementError.invalidSetting(name: "noise range", value: "\(addedNoise.lowerBound):\(addedNoise.upperBound)", expected: "finite σ ≥ 0")
+        }
         for s in samples where s.sharp.height < patch || s.sharp.width < patch {
             throw RefinementError.invalidData("a training image is \(s.sharp.height)×\(s.sharp.width), smaller than the \(patch)×\(patch) patch")
         }

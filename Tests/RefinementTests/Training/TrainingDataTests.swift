@@ -189,4 +189,27 @@ import Deconvolution
             #expect(unrolled.contains { Float($0.noiseSigma) == level && $0.estimate.pixels.sorted() == patch && $0.sharp.pixels.sorted() == truth })
         }
     }
+
+    @Test func samplerRefusesEmptyOrNegativeSizesAndBadNoiseRanges() throws {
+        let image = Image(height: 8, width: 8, pixels: [Float](repeating: 0.5, count: 64))
+        let samples = [TrainingSample(estimate: image, blurred: image, sharp: image, noiseSigma: 0)]
+        func refused(patch: Int = 4, batch: Int = 2, noise: ClosedRange<Double>? = nil, _ expected: String) {
+            #expect(throws: RefinementError.self) {
+                _ = try PatchSampler(samples: samples, inputs: [.estimate], patch: patch, batch: batch, seed: 1, addedNoise: noise)
+            }
+            do {
+                _ = try PatchSampler(samples: samples, inputs: [.estimate], patch: patch, batch: batch, seed: 1, addedNoise: noise)
+            } catch { #expect("\(error)" == expected) }
+        }
+        refused(patch: 0, "invalid patch '0': expected an integer ≥ 1")
+        refused(patch: -3, "invalid patch '-3': expected an integer ≥ 1")
+        refused(batch: 0, "invalid batch '0': expected an integer ≥ 1")
+        refused(noise: -0.1...0.2, "invalid noise range '-0.1:0.2': expected finite σ ≥ 0")
+        refused(noise: 0...Double.infinity, "invalid noise range '0.0:inf': expected finite σ ≥ 0")
+        // The smallest sizes still fill their batch.
+        let sampler = try PatchSampler(samples: samples, inputs: [.estimate], patch: 1, batch: 1, seed: 1, addedNoise: 0...0)
+        var input = Tensor(batch: 0, channels: 0, height: 0, width: 0), target = input
+        sampler.fill(step: 0, input: &input, target: &target)
+        #expect(input.data == [0.5] && target.data == [0.5])
+    }
 }
