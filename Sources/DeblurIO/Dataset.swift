@@ -17,6 +17,9 @@ public struct DatasetItem: Codable, Sendable, Equatable {
     public var kernel: String?
     /// Poisson peak photon count, when Poisson noise was added: in (0, `maximumPoissonPeak`].
     public var poissonPeak: Double?
+    /// The photograph the sharp image was cut from (its file name in `deblur synth --images`),
+    /// for results grouped by source; nil for dead leaves and datasets made elsewhere.
+    public var source: String?
 
     // What `deblur synth` itself accepts (`BlurBoundary`, `NoiseModel.validate` in
     // Deconvolution, which DeblurIO does not import; DatasetsTests checks that they agree).
@@ -28,15 +31,15 @@ public struct DatasetItem: Codable, Sendable, Equatable {
     public static let maximumPoissonPeak: Double = 1e9
 
     enum CodingKeys: String, CodingKey {
-        case id, sharp, blurred, psf, boundary, seed, kernel
+        case id, sharp, blurred, psf, boundary, seed, kernel, source
         case noiseSigma = "noise_sigma"
         case poissonPeak = "poisson_peak"
     }
 
     public init(id: String, sharp: String, blurred: String, psf: String, noiseSigma: Double, boundary: String,
-                seed: UInt64? = nil, kernel: String? = nil, poissonPeak: Double? = nil) {
+                seed: UInt64? = nil, kernel: String? = nil, poissonPeak: Double? = nil, source: String? = nil) {
         self.id = id; self.sharp = sharp; self.blurred = blurred; self.psf = psf; self.noiseSigma = noiseSigma
-        self.boundary = boundary; self.seed = seed; self.kernel = kernel; self.poissonPeak = poissonPeak
+        self.boundary = boundary; self.seed = seed; self.kernel = kernel; self.poissonPeak = poissonPeak; self.source = source
     }
 }
 

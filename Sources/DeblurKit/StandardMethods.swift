@@ -41,7 +41,7 @@ extension ComparisonItem {
     /// one item per worker.
     public static func items(of dataset: Dataset, _ entries: [DatasetItem]? = nil) -> [ComparisonItem] {
         (entries ?? dataset.items).map { entry in
-            ComparisonItem(id: entry.id, kernel: entry.kernel, noiseSigma: entry.noiseSigma) {
+            ComparisonItem(id: entry.id, kernel: entry.kernel, noiseSigma: entry.noiseSigma, source: entry.source) {
                 LoadedItem(sharp: try ImageIO.read(dataset.path(entry.sharp)), blurred: try ImageIO.read(dataset.path(entry.blurred)),
                            psf: try ImageIO.readPSF(dataset.path(entry.psf)))
             }

@@ -384,7 +384,9 @@ import KernelBank
         let item = try generator.makeItem(index: 0)
         #expect(item.sharp.height == 20 && item.sharp.width == 18)
         _ = try generator.write(to: out)
-        #expect(try Dataset.load(out).items.count == 5)
+        // Every item names the photograph it was cut from (for results by source); dead leaves name none.
+        #expect(try Dataset.load(out).items.map(\.source) == Array(repeating: "a.png", count: 5))
+        #expect(try DatasetGenerator(settings: settings()).manifestEntry(index: 0).source == nil)
     }
 
     /// Synthesis.md: each item keeps its photograph's channels (a folder of color and gray
@@ -408,6 +410,10 @@ import KernelBank
         let generator = try DatasetGenerator(settings: s)
         let items = try (0..<2).map { try generator.makeItem(index: $0) }
         #expect(items.map(\.sharp.channels).sorted() == [1, 3])
+        // The photograph each item names is the one its crop is found in below.
+        for (i, item) in items.enumerated() {
+            #expect(generator.manifestEntry(index: i).source == (item.sharp.channels == 3 ? "color.png" : "gray.png"))
+        }
         for item in items {
             let source = try ImageIO.read(folder + (item.sharp.channels == 3 ? "/color.png" : "/gray.png"))
             // The sharp image is a crop of its photograph, every channel from the same place.
@@ -517,7 +523,12 @@ import KernelBank
         for index in [0, 5, 9] {
             let a = try ten.makeItem(index: index), b = try other.makeItem(index: index)
             #expect(a.psf == b.psf && a.kernelName == b.kernelName && a.noise == b.noise)
-            #expect(ten.manifestEntry(index: index) == other.manifestEntry(index: index))
+            // The same item lines but for the photograph each names, the one it used.
+            var (x, y) = (ten.manifestEntry(index: index), other.manifestEntry(index: index))
+            let otherPhoto = try photoUsed(other, index)
+            #expect(x.source == "photo-\(usedTen[index]).png" && y.source == "photo-\(otherPhoto).png")
+            (x.source, y.source) = (nil, nil)
+            #expect(x == y)
         }
     }
 

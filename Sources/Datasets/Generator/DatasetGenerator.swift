@@ -196,7 +196,8 @@ public struct DatasetGenerator: Sendable {
         let paths = SyntheticItem.paths(id: id, quantizeBits: settings.quantizeBits)
         return DatasetItem(id: id, sharp: paths.sharp, blurred: paths.blurred, psf: paths.psf, noiseSigma: plan.noiseSigma,
                            boundary: settings.boundary.rawValue, seed: UInt64(index), kernel: kernelChoice(plan).name,
-                           poissonPeak: settings.poissonPeak)
+                           poissonPeak: settings.poissonPeak,
+                           source: settings.sharpSource == .images ? (imageFiles[imageIndex(plan)] as NSString).lastPathComponent : nil)
     }
 
     /// Generates item `index` in memory (sharp, blurred, PSF, noise), exactly as

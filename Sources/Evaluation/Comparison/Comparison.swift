@@ -22,6 +22,8 @@ public struct ItemRecord: Sendable {
     /// every method then carries the same reason.
     public var failure: String?
     public var results: [MethodResult]
+    /// The photograph the item was cut from (`ComparisonItem.source`).
+    public var source: String? = nil
 }
 
 /// PSNR of the estimate after each iteration of an iterative method on one item.
@@ -87,6 +89,20 @@ public struct Comparison: Sendable {
         var seen = Set<String>()
         // `contains` stops at the first repeat; without one, `seen` holds every kernel.
         return items.contains { !seen.insert($0.kernel ?? "unknown").inserted } || seen.count <= 1
+    }
+
+    /// Per-method statistics grouped by source photograph (sorted by name), over the items
+    /// whose source is known; empty when none is.
+    public var bySource: [(group: String, summaries: [MethodSummary])] {
+        guard items.contains(where: { $0.source != nil }) else { return [] }
+        return grouped { $0.source ?? "unknown" }.sorted { $0.group.compare($1.group, options: .numeric) == .orderedAscending }
+    }
+
+    /// Whether grouping by source says more than the item list: some photograph is the source
+    /// of two or more items (failed ones included), or there is one in all.
+    public var sourceGroupsAreInformative: Bool {
+        var seen = Set<String>()
+        return items.contains { !seen.insert($0.source ?? "unknown").inserted } || seen.count <= 1
     }
 
     /// Whether grouping by noise σ says more than the item list: some σ (as reports print it,

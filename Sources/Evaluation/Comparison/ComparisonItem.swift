@@ -20,16 +20,19 @@ public struct ComparisonItem: Sendable {
     public var kernel: String?
     /// The Gaussian noise σ on the [0, 1] scale, for results grouped by noise level.
     public var noiseSigma: Double?
+    /// The photograph the item was cut from, for results grouped by source (nil: none known).
+    public var source: String?
     public var load: @Sendable () throws -> LoadedItem
 
-    public init(id: String, kernel: String? = nil, noiseSigma: Double? = nil, load: @escaping @Sendable () throws -> LoadedItem) {
-        self.id = id; self.kernel = kernel; self.noiseSigma = noiseSigma; self.load = load
+    public init(id: String, kernel: String? = nil, noiseSigma: Double? = nil, source: String? = nil,
+                load: @escaping @Sendable () throws -> LoadedItem) {
+        self.id = id; self.kernel = kernel; self.noiseSigma = noiseSigma; self.source = source; self.load = load
     }
 
     /// An item already in memory.
-    public init(id: String, kernel: String? = nil, noiseSigma: Double? = nil, sharp: Image, blurred: Image, psf: PSF) {
+    public init(id: String, kernel: String? = nil, noiseSigma: Double? = nil, source: String? = nil, sharp: Image, blurred: Image, psf: PSF) {
         let loaded = LoadedItem(sharp: sharp, blurred: blurred, psf: psf)
-        self.init(id: id, kernel: kernel, noiseSigma: noiseSigma) { loaded }
+        self.init(id: id, kernel: kernel, noiseSigma: noiseSigma, source: source) { loaded }
     }
 }
 

@@ -101,7 +101,7 @@ public struct ComparisonRunner: Sendable {
 
     private func evaluate(_ item: ComparisonItem, position: Int, methods: [ComparisonMethod],
                           metricThreads: Int, record: Bool) -> Outcome {
-        var itemRecord = ItemRecord(id: item.id, kernel: item.kernel, noiseSigma: item.noiseSigma, failure: nil, results: [])
+        var itemRecord = ItemRecord(id: item.id, kernel: item.kernel, noiseSigma: item.noiseSigma, failure: nil, results: [], source: item.source)
         func failAll(_ reason: String) -> Outcome {
             itemRecord.failure = reason
             itemRecord.results = methods.map { MethodResult(method: $0.label, scores: nil, seconds: nil, error: reason) }

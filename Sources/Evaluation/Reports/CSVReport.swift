@@ -1,10 +1,12 @@
 /// The comparison as CSV: one row per item × method, every number at full precision (the
 /// shortest text that reads back to the same Double, as in the JSON report), RFC 4180 quoting.
 ///
-/// Columns: `item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error`. A failed cell has
-/// empty scores and the reason in `error`; a perfect restoration has `psnr` = `inf`.
+/// Columns: `item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source`. A failed cell
+/// has empty scores and the reason in `error`; a perfect restoration has `psnr` = `inf`;
+/// `source` (the photograph an item was cut from) is empty when unknown. It came last, after
+/// the first release's columns, so that scripts reading columns by position still work.
 public enum CSVReport {
-    public static let header = "item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error"
+    public static let header = "item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source"
 
     public static func render(_ result: Comparison) -> String {
         var lines = [header]
@@ -12,7 +14,7 @@ public enum CSVReport {
             for r in record.results {
                 lines.append([record.id, record.kernel ?? "", ReportFormat.exact(record.noiseSigma), r.method,
                               ReportFormat.exact(r.scores?.mse), ReportFormat.exact(r.scores?.psnr),
-                              ReportFormat.exact(r.scores?.ssim), ReportFormat.exact(r.seconds), r.error ?? ""]
+                              ReportFormat.exact(r.scores?.ssim), ReportFormat.exact(r.seconds), r.error ?? "", record.source ?? ""]
                     .map(field).joined(separator: ","))
             }
         }

@@ -40,10 +40,15 @@ public enum HTMLReport {
                         + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)
                         + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
                         + "</div>")
-        html += section("By kernel and by noise level", "<p class=\"note\">Mean PSNR (dB) / mean SSIM per group.</p>"
+        let sources = result.bySource
+        html += section(sources.isEmpty ? "By kernel and by noise level" : "By kernel, source image and noise level",
+                        "<p class=\"note\">Mean PSNR (dB) / mean SSIM per group.</p>"
                         + (result.kernelGroupsAreInformative
                            ? groupTable("kernel", result.byKernel, methods: result.methods)
                            : "<p class=\"note\">\(escape(ReportFormat.ownKernels(result.items.count)))</p>")
+                        + (sources.isEmpty ? ""
+                           : result.sourceGroupsAreInformative ? groupTable("source image", sources, methods: result.methods)
+                           : "<p class=\"note\">\(escape(ReportFormat.ownSources(sources.count)))</p>")
                         + (result.noiseGroupsAreInformative
                            ? groupTable("noise σ", result.byNoise, methods: result.methods)
                            : "<p class=\"note\">\(escape(ReportFormat.ownNoiseLevels(result.items.count)))</p>"))

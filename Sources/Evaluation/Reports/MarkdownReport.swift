@@ -23,6 +23,16 @@ public enum MarkdownReport {
                 out += "\n" + ReportFormat.ownKernels(kernels.count) + "\n"
             }
         }
+        // Only datasets cut from photographs (`deblur synth --images`) know their items' sources.
+        let sources = result.bySource
+        if !sources.isEmpty {
+            out += "\n## By source image\n"
+            if result.sourceGroupsAreInformative {
+                for (group, summaries) in sources { out += "\n### \(escape(group))\n\n" + groupTable(summaries) }
+            } else {
+                out += "\n" + ReportFormat.ownSources(sources.count) + "\n"
+            }
+        }
         let noise = result.byNoise
         if noise.count > 1 || noise.first?.group != "unknown" {
             out += "\n## By noise level\n"

@@ -8,6 +8,12 @@ enum ReportFormat {
             + "each item's σ and scores are in the CSV and JSON reports (and the JSON's by_noise)."
     }
 
+    /// What the reports say instead of one group per source photograph when none repeats.
+    static func ownSources(_ count: Int) -> String {
+        "Each item has a source image of its own (\(count) sources), so a group per source would repeat the items; "
+            + "each item's source and scores are in the CSV and JSON reports (and the JSON's by_source)."
+    }
+
     /// What the reports say instead of one group per kernel when no kernel repeats.
     static func ownKernels(_ count: Int) -> String {
         "Each item has a kernel of its own (\(count) kernels), so a group per kernel would repeat the items; "

@@ -16,6 +16,46 @@ import Foundation
         #expect(text.contains("- item 003: cannot open"))
     }
 
+    /// Items cut from photographs (`deblur synth --images`) carry their source: every report
+    /// groups or lists by it, the JSON keeps it through a merge; items without one add nothing.
+    @Test func sourcePhotographsGroupEveryReport() throws {
+        var runner = ComparisonRunner()
+        runner.previewItems = 0
+        let sources = ["moon.png", "grass.png", "moon.png"]
+        let items = sources.enumerated().map { i, source in
+            var item = offsetItem("00\(i + 1)", kernel: "k", noise: 0.01, seed: UInt64(i + 1))
+            item.source = source
+            return item
+        }
+        let result = runner.run(items: items, methods: [ComparisonMethod(Passthrough())])
+        #expect(result.items.map(\.source) == sources && result.sourceGroupsAreInformative)
+        #expect(result.bySource.map(\.group) == ["grass.png", "moon.png"] && result.bySource.map { $0.summaries[0].count } == [1, 2])
+        let moon = [result.items[0], result.items[2]].map { $0.results[0].scores!.psnr }
+        #expect(abs(result.bySource[1].summaries[0].psnr.mean - (moon[0] + moon[1]) / 2) < 1e-12)
+        let text = MarkdownReport.render(result)
+        #expect(text.contains("## By source image\n\n### grass.png\n") && text.contains("### moon.png"))
+        let csv = CSVReport.render(result).split(separator: "\n")
+        #expect(csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).last.map(String.init) } == sources)
+        let json = try JSONSerialization.jsonObject(with: Data(JSONReport.render(result).utf8)) as! [String: Any]
+        #expect((json["items"] as! [[String: Any]]).map { $0["source"] as? String } == sources)
+        #expect(Set(((json["aggregates"] as! [String: Any])["by_source"] as! [String: Any]).keys) == ["grass.png", "moon.png"])
+        #expect(try Comparison.parseJSON(Data(JSONReport.render(result).utf8), source: "r.json").items.map(\.source) == sources)
+        let html = HTMLReport.render(result)
+        #expect(html.contains("By kernel, source image and noise level") && html.contains("<th>source image</th>"))
+
+        // One photograph per item: a note instead of a table per item.
+        let own = runner.run(items: items.enumerated().map { i, item in var o = item; o.source = "p\(i).png"; return o },
+                             methods: [ComparisonMethod(Passthrough())])
+        #expect(!own.sourceGroupsAreInformative)
+        #expect(MarkdownReport.render(own).contains("## By source image\n\nEach item has a source image of its own (3 sources)"))
+
+        // Dead leaves and other tools' datasets: no section, an empty group, an empty column.
+        let none = sampleResult()
+        #expect(none.bySource.isEmpty && !MarkdownReport.render(none).contains("By source"))
+        #expect(!HTMLReport.render(none).contains("source image"))
+        #expect(CSVReport.render(none).split(separator: "\n")[1].hasSuffix(","))
+    }
+
     /// A dataset that draws a fresh trajectory per item has as many kernels as items: a table
     /// per kernel repeated each item (600 sections for 600 items); the reports say so instead.
     @Test func kernelsOfOneItemEachAreNotGrouped() {
