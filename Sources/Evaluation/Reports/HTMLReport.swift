@@ -141,11 +141,13 @@ public enum HTMLReport {
         let note = shown.count == result.items.count ? ""
             : "<p class=\"note\">The first \(shown.count) of \(result.items.count) items; the CSV and JSON reports list every item.</p>"
         if shown.isEmpty && !note.isEmpty { return note }
-        var head = "<tr><th>item</th><th>kernel</th><th>noise σ</th>"
+        let sources = result.items.contains { $0.source != nil }
+        var head = "<tr><th>item</th><th>kernel</th>" + (sources ? "<th>source</th>" : "") + "<th>noise σ</th>"
         for m in result.methods { head += "<th>\(escape(m)) PSNR</th><th>\(escape(m)) SSIM</th>" }
         var rows = ""
         for record in shown {
             rows += "<tr><td>\(escape(record.id))</td><td>\(escape(record.kernel ?? ""))</td>"
+                + (sources ? "<td>\(escape(record.source ?? ""))</td>" : "")
                 + numberCell(record.noiseSigma ?? -1, ReportFormat.sigma(record.noiseSigma))
             for r in record.results {
                 if let s = r.scores {

@@ -42,6 +42,7 @@ import Foundation
         #expect(try Comparison.parseJSON(Data(JSONReport.render(result).utf8), source: "r.json").items.map(\.source) == sources)
         let html = HTMLReport.render(result)
         #expect(html.contains("By kernel, source image and noise level") && html.contains("<th>source image</th>"))
+        #expect(html.contains("<th>kernel</th><th>source</th><th>noise σ</th>") && html.contains("<td>k</td><td>grass.png</td>"))
 
         // One photograph per item: a note instead of a table per item.
         let own = runner.run(items: items.enumerated().map { i, item in var o = item; o.source = "p\(i).png"; return o },
