@@ -1,6 +1,7 @@
 """Prints the noise-level tables of Docs/Results.md from an evaluate.sh output folder:
 mean PSNR / SSIM per method and σ, and the `cnn` row's margins over a reference method
-(default wiener:nsr=auto, the automatic Wiener) and over the best tuned classical method.
+(default wiener:nsr=auto, the automatic Wiener) and over the best tuned classical method, and
+the same margins by photograph when the items name theirs (by_source).
 Usage: python summarize.py RESULTS [REFERENCE]"""
 import json
 import sys
@@ -50,3 +51,25 @@ for sigma, overall, _, count, report in tables:
                and item["results"][index["cnn"]]["psnr"] > item["results"][index[best]]["psnr"])
     print(f"| {100 * sigma:g} % | {count} | {cnn['psnr']['mean'] - overall[base]['psnr']['mean']:+.2f} | {best} | "
           f"{cnn['psnr']['mean'] - overall[best]['psnr']['mean']:+.2f} | {cnn['ssim']['mean'] - overall[best]['ssim']['mean']:+.3f} | {wins} / {count} |")
+
+# By photograph (the reports' by_source: datasets made by `synth --images` since 2026-11-28, or
+# resumed since, name each item's photograph), weakest margin over the reference first.
+for sigma, overall, _, count, report in tables:
+    groups = report["aggregates"].get("by_source") or {}
+    if not groups:
+        continue
+    best = max((m for m in CLASSICAL if m in overall), key=lambda m: overall[m]["psnr"]["mean"])
+    print(f"\nBy photograph at σ = {100 * sigma:g} %, PSNR (dB):\n")
+    print(f"| photograph | items | {base} | {best} (tuned) | cnn | cnn − {base} | cnn − {best} (PSNR / SSIM) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rows = []
+    for name, summaries in groups.items():
+        s = {x["method"]: x for x in summaries}
+        if any(s.get(m, {}).get("count", 0) == 0 for m in ("cnn", base, best)):
+            continue
+        margin = s["cnn"]["psnr"]["mean"] - s[base]["psnr"]["mean"]
+        rows.append((margin, name, s))
+    for margin, name, s in sorted(rows, key=lambda r: (r[0], r[1])):
+        print(f"| {Path(name).stem} | {s['cnn']['count']} | {s[base]['psnr']['mean']:.2f} | {s[best]['psnr']['mean']:.2f} | "
+              f"{s['cnn']['psnr']['mean']:.2f} | {margin:+.2f} | {s['cnn']['psnr']['mean'] - s[best]['psnr']['mean']:+.2f} / "
+              f"{s['cnn']['ssim']['mean'] - s[best]['ssim']['mean']:+.3f} |")
