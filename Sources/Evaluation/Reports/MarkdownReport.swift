@@ -1,8 +1,9 @@
 import Foundation
 
 /// The comparison as Markdown: the summary table (printed by `deblur compare`), then the
-/// differences to the baseline with their intervals, the tables by kernel and by noise
-/// level, the tuning decisions and the failures (`--report`).
+/// differences to the baseline with their intervals, the tables by kernel, by source
+/// photograph (when the items name theirs) and by noise level, the tuning decisions and the
+/// failures (`--report`).
 public enum MarkdownReport {
     /// The full report.
     /// - Parameter againstBaseline: `result.againstBaseline`, when the caller already has it:
