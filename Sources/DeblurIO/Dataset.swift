@@ -17,8 +17,9 @@ public struct DatasetItem: Codable, Sendable, Equatable {
     public var kernel: String?
     /// Poisson peak photon count, when Poisson noise was added: in (0, `maximumPoissonPeak`].
     public var poissonPeak: Double?
-    /// The photograph the sharp image was cut from (its file name in `deblur synth --images`),
-    /// for results grouped by source; nil for dead leaves and datasets made elsewhere.
+    /// The photograph the sharp image comes from, cropped or whole (its file name in `deblur
+    /// synth --images`), for results grouped by source; nil for dead leaves and datasets made
+    /// elsewhere.
     public var source: String?
 
     // What `deblur synth` itself accepts (`BlurBoundary`, `NoiseModel.validate` in
