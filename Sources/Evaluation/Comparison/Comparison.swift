@@ -77,42 +77,31 @@ public struct Comparison: Sendable {
 
     /// Per-method statistics grouped by kernel name (sorted by name).
     public var byKernel: [(group: String, summaries: [MethodSummary])] {
-        // Numeric-aware order, so motion-7 comes before motion-11.
-        grouped { $0.kernel ?? "unknown" }.sorted { $0.group.compare($1.group, options: .numeric) == .orderedAscending }
+        byName(grouped { $0.kernel ?? "unknown" })
     }
 
     /// Whether grouping by kernel says more than the item list: some kernel is shared by two
     /// or more items (failed ones included), or there is one kernel in all. Datasets that draw
     /// a fresh trajectory per item have as many kernels as items, and a table per kernel would
     /// repeat every item.
-    public var kernelGroupsAreInformative: Bool {
-        var seen = Set<String>()
-        // `contains` stops at the first repeat; without one, `seen` holds every kernel.
-        return items.contains { !seen.insert($0.kernel ?? "unknown").inserted } || seen.count <= 1
-    }
+    public var kernelGroupsAreInformative: Bool { groupsAreInformative { $0.kernel ?? "unknown" } }
 
     /// Per-method statistics grouped by source photograph (sorted by name), over the items
     /// whose source is known; empty when none is.
     public var bySource: [(group: String, summaries: [MethodSummary])] {
         guard items.contains(where: { $0.source != nil }) else { return [] }
-        return grouped { $0.source ?? "unknown" }.sorted { $0.group.compare($1.group, options: .numeric) == .orderedAscending }
+        return byName(grouped { $0.source ?? "unknown" })
     }
 
     /// Whether grouping by source says more than the item list: some photograph is the source
     /// of two or more items (failed ones included), or there is one in all.
-    public var sourceGroupsAreInformative: Bool {
-        var seen = Set<String>()
-        return items.contains { !seen.insert($0.source ?? "unknown").inserted } || seen.count <= 1
-    }
+    public var sourceGroupsAreInformative: Bool { groupsAreInformative { $0.source ?? "unknown" } }
 
     /// Whether grouping by noise σ says more than the item list: some σ (as reports print it,
     /// `σ=0.0131`) is shared by two or more items, or there is one σ in all. Datasets that draw σ
     /// per item from a range (`deblur synth --noise-sigma 0.005:0.03`) have as many levels as
     /// items, and a table per level would repeat every item.
-    public var noiseGroupsAreInformative: Bool {
-        var seen = Set<String>()
-        return items.contains { !seen.insert($0.noiseSigma.map(formatSigma) ?? "unknown").inserted } || seen.count <= 1
-    }
+    public var noiseGroupsAreInformative: Bool { groupsAreInformative { $0.noiseSigma.map(formatSigma) ?? "unknown" } }
 
     /// Per-method statistics grouped by noise σ (sorted by σ; unknown last).
     public var byNoise: [(group: String, summaries: [MethodSummary])] {
@@ -144,6 +133,18 @@ public struct Comparison: Sendable {
             for result in record.results { if let error = result.error { out.append((record.id, result.method, error)) } }
         }
         return out
+    }
+
+    /// Some key is shared by two or more items, or there is one key in all.
+    private func groupsAreInformative(_ key: (ItemRecord) -> String) -> Bool {
+        var seen = Set<String>()
+        // `contains` stops at the first repeat; without one, `seen` holds every key.
+        return items.contains { !seen.insert(key($0)).inserted } || seen.count <= 1
+    }
+
+    /// Groups in numeric-aware name order, so motion-7 comes before motion-11.
+    private func byName(_ groups: [(group: String, summaries: [MethodSummary])]) -> [(group: String, summaries: [MethodSummary])] {
+        groups.sorted { $0.group.compare($1.group, options: .numeric) == .orderedAscending }
     }
 
     private func grouped(_ key: (ItemRecord) -> String) -> [(group: String, summaries: [MethodSummary])] {

@@ -17,31 +17,19 @@ public enum MarkdownReport {
         }
         let kernels = result.byKernel
         if kernels.count > 1 || kernels.first?.group != "unknown" {
-            out += "\n## By kernel\n"
-            if result.kernelGroupsAreInformative {
-                for (group, summaries) in kernels { out += "\n### \(escape(group))\n\n" + groupTable(summaries) }
-            } else {
-                out += "\n" + ReportFormat.ownKernels(kernels.count) + "\n"
-            }
+            out += groupSection("By kernel", kernels, informative: result.kernelGroupsAreInformative,
+                                otherwise: ReportFormat.ownKernels(kernels.count))
         }
         // Only datasets cut from photographs (`deblur synth --images`) know their items' sources.
         let sources = result.bySource
         if !sources.isEmpty {
-            out += "\n## By source image\n"
-            if result.sourceGroupsAreInformative {
-                for (group, summaries) in sources { out += "\n### \(escape(group))\n\n" + groupTable(summaries) }
-            } else {
-                out += "\n" + ReportFormat.ownSources(sources.count) + "\n"
-            }
+            out += groupSection("By source image", sources, informative: result.sourceGroupsAreInformative,
+                                otherwise: ReportFormat.ownSources(sources.count))
         }
         let noise = result.byNoise
         if noise.count > 1 || noise.first?.group != "unknown" {
-            out += "\n## By noise level\n"
-            if result.noiseGroupsAreInformative {
-                for (group, summaries) in noise { out += "\n### \(group)\n\n" + groupTable(summaries) }
-            } else {
-                out += "\n" + ReportFormat.ownNoiseLevels(noise.count) + "\n"
-            }
+            out += groupSection("By noise level", noise, informative: result.noiseGroupsAreInformative,
+                                otherwise: ReportFormat.ownNoiseLevels(noise.count))
         }
         if !result.tuning.isEmpty {
             out += "\n## Tuning\n\nChosen on \(result.validationItems.count) validation item(s) (split seed \(result.settings.splitSeed)) by mean PSNR; not scored above.\n\n"
@@ -57,6 +45,14 @@ public enum MarkdownReport {
             for f in failures { out += "- item \(escape(f.item))\(f.method.map { ", \(escape($0))" } ?? ""): \(escape(f.reason))\n" }
         }
         return out
+    }
+
+    /// A `##` section with a table per group, or the note `otherwise` when the groups would
+    /// repeat the items one by one.
+    static func groupSection(_ title: String, _ groups: [(group: String, summaries: [MethodSummary])],
+                             informative: Bool, otherwise: String) -> String {
+        guard informative else { return "\n## \(title)\n\n" + otherwise + "\n" }
+        return "\n## \(title)\n" + groups.map { "\n### \(escape($0.group))\n\n" + groupTable($0.summaries) }.joined()
     }
 
     /// One line: items, metric settings, baseline.
