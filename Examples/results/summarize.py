@@ -9,6 +9,12 @@ from pathlib import Path
 
 CLASSICAL = ["wiener", "tikhonov", "rl", "rl-tv", "hyper-laplacian"]
 
+
+def best_tuned(overall):
+    """The tuned classical method with the best mean PSNR over all items."""
+    return max((m for m in CLASSICAL if m in overall), key=lambda m: overall[m]["psnr"]["mean"])
+
+
 if len(sys.argv) not in (2, 3) or sys.argv[1] in ("-h", "--help"):
     print(__doc__)
     sys.exit(0 if sys.argv[1:2] in (["-h"], ["--help"]) else 2)
@@ -44,7 +50,7 @@ print(f"| σ | items | cnn − {base} (dB) | best tuned classical | cnn − best
 print("| ---: | ---: | ---: | --- | ---: | ---: | ---: |")
 for sigma, overall, _, count, report in tables:
     cnn = overall["cnn"]
-    best = max((m for m in CLASSICAL if m in overall), key=lambda m: overall[m]["psnr"]["mean"])
+    best = best_tuned(overall)
     index = {m: i for i, m in enumerate(report["methods"])}
     wins = sum(1 for item in report["items"]
                if item["results"][index["cnn"]]["psnr"] is not None and item["results"][index[best]]["psnr"] is not None
@@ -58,7 +64,7 @@ for sigma, overall, _, count, report in tables:
     groups = report["aggregates"].get("by_source") or {}
     if not groups:
         continue
-    best = max((m for m in CLASSICAL if m in overall), key=lambda m: overall[m]["psnr"]["mean"])
+    best = best_tuned(overall)
     print(f"\nBy photograph at σ = {100 * sigma:g} %, PSNR (dB):\n")
     print(f"| photograph | items | {base} | {best} (tuned) | cnn | cnn − {base} | cnn − {best} (PSNR / SSIM) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
