@@ -24,7 +24,9 @@ import Foundation
 /// per disk in [0, `grainAmplitude`), then clamped to [0, 1]), the sand, foliage and fabric
 /// that flat or sinusoidal leaves lack, so that a network trained on leaves does not learn to
 /// erase every fine texture as noise (with `grainOctaves` > 1 each disk's grain is correlated
-/// over 0.8 · 2ᵏ px for a k of its own, coarser textures too); a linear shading per disk (a ramp across the disk in a
+/// over 0.8 · 2ᵏ px for a k of its own, coarser textures too, and with `strandFraction` > 0 that
+/// fraction of the grained leaves has its grain drawn out along a direction of its own, the
+/// fur, grass and wood grain whose fine detail is oriented where noise is not); a linear shading per disk (a ramp across the disk in a
 /// random direction, its amplitude drawn per disk in [0, `shadingAmplitude`), then clamped),
 /// the smooth illumination gradients of photographed surfaces that flat leaves turn into
 /// plateaus; and leaves of other shapes (`shapeFraction` of them: ellipses, rectangles and
@@ -50,6 +52,10 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     /// Grain correlation lengths: each disk's grain is correlated over σ = 0.8 · 2ᵏ px, k drawn
     /// per disk in 0..<`grainOctaves` (1…4; 1: the fine grain only), from sand to pebbles.
     public var grainOctaves: Int = 1
+    /// Fraction of grained leaves whose grain is drawn out into strands, in [0, 1] (0: none):
+    /// the fine grain (σ 0.6 px) smoothed along one of 8 directions per image by a Gaussian of
+    /// σ 1.5–6 px (log-uniform per direction), at the leaf's grain amplitude. Inert without grain.
+    public var strandFraction: Double = 0
     /// Largest per-disk shading amplitude on the [0, 1] scale, in [0, 0.5): the ramp rises by
     /// up to this much from the disk's centre to its edge (0: none).
     public var shadingAmplitude: Double = 0
@@ -69,7 +75,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, shadingAmplitude, shapeFraction, patternFraction, lensSigma, defocusSigma, foregroundCoverage, maxDisks
+        case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, strandFraction, shadingAmplitude, shapeFraction, patternFraction, lensSigma, defocusSigma, foregroundCoverage, maxDisks
     }
 
     /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `shadingAmplitude`, `shapeFraction`, `patternFraction` or `lensSigma` existed as free of them.
@@ -81,6 +87,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         textureAmplitude = try c.decode(Double.self, forKey: .textureAmplitude)
         grainAmplitude = try c.decodeIfPresent(Double.self, forKey: .grainAmplitude) ?? 0
         grainOctaves = try c.decodeIfPresent(Int.self, forKey: .grainOctaves) ?? 1
+        strandFraction = try c.decodeIfPresent(Double.self, forKey: .strandFraction) ?? 0
         shadingAmplitude = try c.decodeIfPresent(Double.self, forKey: .shadingAmplitude) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
@@ -97,6 +104,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         // Written only when used, so settings without them keep the bytes of earlier manifests.
         if grainAmplitude > 0 { try c.encode(grainAmplitude, forKey: .grainAmplitude) }
         if grainOctaves != 1 { try c.encode(grainOctaves, forKey: .grainOctaves) }
+        if strandFraction > 0 { try c.encode(strandFraction, forKey: .strandFraction) }
         if shadingAmplitude > 0 { try c.encode(shadingAmplitude, forKey: .shadingAmplitude) }
         if shapeFraction > 0 { try c.encode(shapeFraction, forKey: .shapeFraction) }
         if patternFraction > 0 { try c.encode(patternFraction, forKey: .patternFraction) }
@@ -128,6 +136,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         }
         guard (1...4).contains(grainOctaves) else {
             throw DatasetsError.invalidSetting(name: "dead-leaves grain octaves", value: "\(grainOctaves)", expected: "an integer in 1…4")
+        }
+        guard strandFraction >= 0, strandFraction <= 1 else {
+            throw DatasetsError.invalidSetting(name: "dead-leaves strand fraction", value: "\(strandFraction)", expected: "a fraction in [0, 1]")
         }
         guard shadingAmplitude >= 0, shadingAmplitude < 0.5 else {
             throw DatasetsError.invalidSetting(name: "dead-leaves shading amplitude", value: "\(shadingAmplitude)", expected: "a value in [0, 0.5)")
@@ -165,14 +176,15 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         var shadingRng = SeededRandom(seed: seed, stream: 0x5348_4144_45)
         var shapeRng = SeededRandom(seed: seed, stream: 0x5348_4150_45)
         var patternRng = SeededRandom(seed: seed, stream: 0x5041_5454_45)
+        var strandRng = SeededRandom(seed: seed, stream: 0x5354_5241_4E)
         var image = Image(channels: channels, height: height, width: width, value: 0.5)
         var covered = [Bool](repeating: false, count: height * width)
         let stop = defocusSigma > 0 ? foregroundCoverage : 1
-        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng, patternRng: &patternRng)
+        paint(&image, covered: &covered, until: stop, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng, patternRng: &patternRng, strandRng: &strandRng)
         if defocusSigma > 0 && covered.contains(false) {
             var background = Image(channels: channels, height: height, width: width, value: 0.5)
             var backgroundCovered = [Bool](repeating: false, count: height * width)
-            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng, patternRng: &patternRng)
+            paint(&background, covered: &backgroundCovered, until: 1, rng: &rng, grainRng: &grainRng, shadingRng: &shadingRng, shapeRng: &shapeRng, patternRng: &patternRng, strandRng: &strandRng)
             let blurred = gaussianBlurred(background, sigma: defocusSigma)
             for c in 0..<channels {
                 for i in 0..<(height * width) where !covered[i] {
@@ -190,7 +202,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     /// not its area (10× faster on 256 × 256 with rmin = 1).
     private func paint(_ image: inout Image, covered: inout [Bool], until fraction: Double, rng: inout SeededRandom,
                        grainRng: inout SeededRandom, shadingRng: inout SeededRandom, shapeRng: inout SeededRandom,
-                       patternRng: inout SeededRandom) {
+                       patternRng: inout SeededRandom, strandRng: inout SeededRandom) {
         let height = image.height, width = image.width, plane = height * width
         let target = Int((fraction * Double(plane)).rounded(.up))
         let stride = width + 1
@@ -215,6 +227,17 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         var grainField: [Float] = []
         if grainAmplitude > 0 {
             for octave in 0..<grainOctaves { grainField += grain(height: height, width: width, sigma: 0.8 * Double(1 << octave), rng: &grainRng) }
+        }
+        // Strand planes follow the grain planes, from their own stream, so that the leaves
+        // without strands keep the pixels of the same seed without them.
+        let strandPlanes = grainAmplitude > 0 && strandFraction > 0 ? Self.strandDirections : 0
+        if strandPlanes > 0 {
+            let offset = strandRng.uniform()
+            for k in 0..<strandPlanes {
+                let angle = Double.pi * (Double(k) + offset) / Double(strandPlanes)
+                let length = exp(strandRng.uniform(log(1.5), log(6.0)))
+                grainField += strands(height: height, width: width, angle: angle, length: length, rng: &strandRng)
+            }
         }
         var colour = [Double](repeating: 0, count: channels)
         var disks = 0
@@ -249,7 +272,10 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                             kx = frequency * cos(angle); ky = frequency * sin(angle); phase = 2 * Double.pi * rng.uniform()
                         }
                         let grainScale = grainAmplitude > 0 ? Float(grainRng.uniform(0, grainAmplitude)) : 0
-                        let grainPlane = grainScale > 0 && grainOctaves > 1 ? min(Int(grainRng.uniform() * Double(grainOctaves)), grainOctaves - 1) * plane : 0
+                        var grainPlane = grainScale > 0 && grainOctaves > 1 ? min(Int(grainRng.uniform() * Double(grainOctaves)), grainOctaves - 1) * plane : 0
+                        if grainScale > 0 && strandPlanes > 0 && strandRng.uniform() < strandFraction {
+                            grainPlane = (grainOctaves + min(Int(strandRng.uniform() * Double(strandPlanes)), strandPlanes - 1)) * plane
+                        }
                         // The ramp's value is s·((x, y) − centre)·u / r: ±s at the edge along u.
                         var shadeX = 0.0, shadeY = 0.0
                         if shadingAmplitude > 0 {
@@ -494,6 +520,48 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         return field
     }
 
+    /// Directions of the strand planes, evenly spaced over a half turn from a random start.
+    static let strandDirections = 8
+
+    /// A zero-mean, unit-variance field of strands: a fine grain (σ 0.6 px) smoothed along the
+    /// direction `angle` by a Gaussian of σ `length` px, sampled on the nearest pixels of the line,
+    /// so it is stationary and varies across the direction about as fast as the fine grain.
+    private func strands(height: Int, width: Int, angle: Double, length: Double, rng: inout SeededRandom) -> [Float] {
+        let fine = grain(height: height, width: width, sigma: 0.6, rng: &rng)
+        let reach = Int((3 * length).rounded(.up))
+        // The fine grain reflected into a margin of `reach` once, so each tap is one load at a
+        // fixed offset (reflecting every tap's coordinates cost 9× the rest of the image).
+        let paddedWidth = width + 2 * reach
+        var padded = [Float](repeating: 0, count: (height + 2 * reach) * paddedWidth)
+        for y in 0..<(height + 2 * reach) {
+            let sy = PaddingMode.reflect.sourceIndex(y - reach, count: height)!
+            for x in 0..<paddedWidth { padded[y * paddedWidth + x] = fine[sy * width + PaddingMode.reflect.sourceIndex(x - reach, count: width)!] }
+        }
+        var offsets: [Int] = [], weights: [Float] = []
+        for t in -reach...reach {
+            weights.append(Float(exp(-Double(t * t) / (2 * length * length))))
+            offsets.append(Int((Double(t) * sin(angle)).rounded()) * paddedWidth + Int((Double(t) * cos(angle)).rounded()))
+        }
+        var field = [Float](repeating: 0, count: height * width)
+        padded.withUnsafeBufferPointer { source in field.withUnsafeMutableBufferPointer { out in
+            offsets.withUnsafeBufferPointer { offsets in weights.withUnsafeBufferPointer { weights in
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let centre = (y + reach) * paddedWidth + x + reach
+                        var s: Float = 0
+                        for k in 0..<offsets.count { s += weights[k] * source[centre + offsets[k]] }
+                        out[y * width + x] = s
+                    }
+                }
+            } }
+        } }
+        let n = Float(field.count)
+        let mean = field.reduce(0, +) / n
+        let std = max((field.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot(), 1e-6)
+        for i in 0..<field.count { field[i] = (field[i] - mean) / std }
+        return field
+    }
+
     private func gaussianBlurred(_ image: Image, sigma: Double) -> Image {
         let radius = Int((3 * sigma).rounded(.up))
         // The centre tap is 1 whatever σ: below about 1e-154 px 2σ² underflows to 0 and 0 / 0
@@ -501,28 +569,39 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         var taps = (-radius...radius).map { $0 == 0 ? 1 : exp(-Double($0 * $0) / (2 * sigma * sigma)) }
         let total = taps.reduce(0, +)
         taps = taps.map { $0 / total }
-        let h = image.height, w = image.width
+        let h = image.height, w = image.width, plane = h * w
         var rows = image, out = image
-        for c in 0..<image.channels {
-            for y in 0..<h {
-                for x in 0..<w {
-                    var s = 0.0
-                    for k in -radius...radius {
-                        s += taps[k + radius] * Double(image[c, y, PaddingMode.reflect.sourceIndex(x + k, count: w)!])
+        // Reflected indices and a padded line computed once, not per tap: the per-tap reflection
+        // made this most of the time of grain, defocus and lens blur. The sums run in the same
+        // order as a tap-by-tap loop, so every pixel keeps its bytes.
+        let columns = (0..<(w + 2 * radius)).map { PaddingMode.reflect.sourceIndex($0 - radius, count: w)! }
+        let sourceRows = (0..<(h + 2 * radius)).map { PaddingMode.reflect.sourceIndex($0 - radius, count: h)! }
+        var line = [Double](repeating: 0, count: w + 2 * radius), sums = [Double](repeating: 0, count: w)
+        image.withUnsafeBufferPointer { source in rows.withUnsafeMutableBufferPointer { middle in
+            out.withUnsafeMutableBufferPointer { target in taps.withUnsafeBufferPointer { taps in
+                line.withUnsafeMutableBufferPointer { line in sums.withUnsafeMutableBufferPointer { sums in
+                    for c in 0..<image.channels {
+                        let base = c * plane
+                        for y in 0..<h {
+                            for i in 0..<line.count { line[i] = Double(source[base + y * w + columns[i]]) }
+                            for x in 0..<w {
+                                var s = 0.0
+                                for k in 0..<taps.count { s += taps[k] * line[x + k] }
+                                middle[base + y * w + x] = Float(s)
+                            }
+                        }
+                        for y in 0..<h {
+                            for x in 0..<w { sums[x] = 0 }
+                            for k in 0..<taps.count {
+                                let row = base + sourceRows[y + k] * w, tap = taps[k]
+                                for x in 0..<w { sums[x] += tap * Double(middle[row + x]) }
+                            }
+                            for x in 0..<w { target[base + y * w + x] = Float(sums[x]) }
+                        }
                     }
-                    rows[c, y, x] = Float(s)
-                }
-            }
-            for y in 0..<h {
-                for x in 0..<w {
-                    var s = 0.0
-                    for k in -radius...radius {
-                        s += taps[k + radius] * Double(rows[c, PaddingMode.reflect.sourceIndex(y + k, count: h)!, x])
-                    }
-                    out[c, y, x] = Float(s)
-                }
-            }
-        }
+                } }
+            } }
+        } }
         return out
     }
 }

@@ -87,6 +87,9 @@ import _TestSupport
             ({ var leaves = DeadLeaves(minRadius: 2, maxRadius: 30)
                leaves.patternFraction = 0.4
                return leaves }(), "8020851a55fcc04c491d3de29c55a78a7720c2d736e0af9bf853daf65aba7010"),
+            ({ var leaves = DeadLeaves(minRadius: 2, maxRadius: 30)
+               leaves.grainAmplitude = 0.3; leaves.strandFraction = 0.5
+               return leaves }(), "c685e5771f395c58b8d43480a54f09b96d6dc832dc7da49ad6a117d5fb2d0ced"),
         ]
         for (model, expected) in cases {
             let image = model.generate(height: 100, width: 90, seed: 42)
@@ -321,6 +324,62 @@ import _TestSupport
         #expect(neighbourStep(coarseImage) < 0.8 * neighbourStep(image), "\(neighbourStep(coarseImage)) vs \(neighbourStep(image))")
         coarse.grainOctaves = 5
         #expect(throws: DatasetsError.self) { try coarse.validate() }
+    }
+
+    /// Strands draw a leaf's grain out along one direction: the field is correlated along it
+    /// and not across, where the plain grain is correlated in no direction at that distance.
+    @Test func strandsDrawTheGrainOutAlongOneDirection() throws {
+        // Leaves of radius 10⁵ on a 48² image: a seed whose first leaf covers it all (a constant
+        // flat image), so the difference from the flat image is one leaf's grain alone.
+        let size = 48
+        let huge = DeadLeaves(minRadius: 1e5, maxRadius: 1e5)
+        let seed = try #require((1...40).map(UInt64.init).first { Set(huge.generate(height: size, width: size, seed: $0).pixels).count == 1 })
+        let flat = huge.generate(height: size, width: size, seed: seed)
+        var grainy = huge
+        grainy.grainAmplitude = 0.2
+        var furry = grainy
+        furry.strandFraction = 1
+        // Lag-2 correlations of the grain in 8 directions about a half turn.
+        func correlations(_ image: Image) -> [Double] {
+            let d = (0..<(size * size)).map { Double(image.pixels[$0] - flat.pixels[$0]) }
+            let mean = d.reduce(0, +) / Double(d.count)
+            let variance = d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d.count)
+            return [(0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (2, -1), (2, -2), (1, -2)].map { (dy, dx) in
+                var total = 0.0, count = 0
+                for y in max(0, -dy)..<min(size, size - dy) { for x in max(0, -dx)..<min(size, size - dx) {
+                    total += (d[y * size + x] - mean) * (d[(y + dy) * size + x + dx] - mean); count += 1
+                } }
+                return total / Double(count) / variance
+            }
+        }
+        let plain = correlations(grainy.generate(height: size, width: size, seed: seed))
+        let strands = correlations(furry.generate(height: size, width: size, seed: seed))
+        #expect(plain.allSatisfy { abs($0) < 0.3 }, "\(plain)")
+        #expect(strands.max()! > 0.5 && strands.min()! < 0.15, "\(strands)")
+    }
+
+    /// Strands come from their own stream: the leaves that do not get them keep the pixels of
+    /// the same seed without strands, and those that do keep their place and colour.
+    @Test func strandsChangeOnlyTheirOwnLeaves() throws {
+        var grainy = DeadLeaves(minRadius: 8, maxRadius: 60)
+        grainy.grainAmplitude = 0.3
+        var furry = grainy
+        furry.strandFraction = 0.5
+        let (_, plain) = Self.withAndWithoutOption(grainy)
+        let (_, image) = Self.withAndWithoutOption(furry)
+        let changed = zip(plain.pixels, image.pixels).filter { $0 != $1 }.count
+        #expect(changed > plain.pixels.count / 10 && changed < plain.pixels.count * 9 / 10, "\(changed) of \(plain.pixels.count)")
+        // Without grain the fraction has nothing to draw out: the same bytes as without it.
+        var bare = DeadLeaves(minRadius: 8, maxRadius: 60)
+        bare.strandFraction = 1
+        #expect(bare.generate(height: 48, width: 48, seed: 3) == DeadLeaves(minRadius: 8, maxRadius: 60).generate(height: 48, width: 48, seed: 3))
+        // Encoded only when used; decoded back; refused outside [0, 1].
+        #expect(!String(decoding: try JSONEncoder().encode(grainy), as: UTF8.self).contains("strand"))
+        #expect(try JSONDecoder().decode(DeadLeaves.self, from: JSONEncoder().encode(furry)).strandFraction == 0.5)
+        for bad in [-0.1, 1.5, Double.nan] {
+            furry.strandFraction = bad
+            #expect(throws: DatasetsError.self) { try furry.validate() }
+        }
     }
 
     /// Invalid settings stop `generate` (a precondition: it does not throw), and the message now

@@ -207,7 +207,9 @@ import _TestSupport
                       (["--images", "photos", "--whole-images", "--size", "32"], "Please leave out --size with --whole-images"),
                       (["--kernels", "bank", "--trajectories", "7", "--exposure", "0.5"], "Please leave out --trajectories and --exposure with --kernels"),
                       (["--kernels", "bank", "--canvas", "32"], "Please leave out --canvas with --kernels"),
-                      (["--skip-bad"], "Please leave out --skip-bad without --images or --kernels")])
+                      (["--skip-bad"], "Please leave out --skip-bad without --images or --kernels"),
+                      (["--strands", "0.5"], "Please leave out --strands without --grain"),
+                      (["--images", "photos", "--strands", "0.5"], "Please leave out --strands with --images")])
     func optionsTheRunWouldNotReadAreRefused(extra: [String], message: String) throws {
         try withScratch { dir in
             let result = try dir.deblur(["synth", "--out", "ds", "--count", "2", "--quiet"] + extra)

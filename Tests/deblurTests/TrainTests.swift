@@ -113,6 +113,8 @@ enum TrainedModel {
         (["--dataset", "ds", "--texture", "0.2", "--noise-range", "0:0.1"], "Please leave out --noise-range and --texture with --dataset"),
         (["--dataset", "ds", "--synthetic-images", "8", "--psf-sizes", "7"], "Please leave out --synthetic-images and --psf-sizes with --dataset"),
         (["--synthetic", "--task", "denoise", "--psf-sizes", "7"], "Please leave out --psf-sizes with --task denoise"),
+        (["--synthetic", "--task", "denoise", "--strands", "0.5"], "Please leave out --strands without --grain"),
+        (["--dataset", "ds", "--grain", "0.2", "--strands", "0.5"], "Please leave out --grain and --strands with --dataset"),
         (["--synthetic", "--task", "denoise", "--init", "d.model", "--end-to-end", "--patch", "32"], "Please leave out --patch with --end-to-end"),
         (["--synthetic", "--task", "denoise", "--init", "d.model", "--end-to-end", "--synthetic-images", "8"], "Please leave out --synthetic-images with --end-to-end"),
         (["--synthetic", "--steps", "5", "--epochs", "2"], "Please give either --steps or --epochs, not both")])

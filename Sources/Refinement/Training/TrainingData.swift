@@ -27,6 +27,8 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
     public var grainMax: Double = 0
     /// Octaves of grain correlation length every image's leaves use (`DeadLeaves.grainOctaves`; 1: fine only).
     public var grainOctaves: Int = 1
+    /// Fraction of every image's grained leaves whose grain is drawn out into strands (`DeadLeaves.strandFraction`).
+    public var strandFraction: Double = 0
     /// Each image draws its dead leaves' shading amplitude uniformly in [0, `shadingMax`) (0: none).
     public var shadingMax: Double = 0
     /// Fraction of every image's leaves that are ellipses, rectangles or triangles (0: disks only).
@@ -63,6 +65,7 @@ public struct SyntheticDataSettings: Sendable, Codable, Equatable {
         defocusMax = try c.decodeIfPresent(Double.self, forKey: .defocusMax) ?? 0
         grainMax = try c.decodeIfPresent(Double.self, forKey: .grainMax) ?? 0
         grainOctaves = try c.decodeIfPresent(Int.self, forKey: .grainOctaves) ?? 1
+        strandFraction = try c.decodeIfPresent(Double.self, forKey: .strandFraction) ?? 0
         shadingMax = try c.decodeIfPresent(Double.self, forKey: .shadingMax) ?? 0
         shapeFraction = try c.decodeIfPresent(Double.self, forKey: .shapeFraction) ?? 0
         patternFraction = try c.decodeIfPresent(Double.self, forKey: .patternFraction) ?? 0
@@ -81,7 +84,7 @@ extension SyntheticDataSettings {
     func validateLeaves() throws {
         var largest = DeadLeaves()
         largest.textureAmplitude = textureMax; largest.defocusSigma = defocusMax; largest.grainAmplitude = grainMax
-        largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction; largest.grainOctaves = grainOctaves
+        largest.shadingAmplitude = shadingMax; largest.shapeFraction = shapeFraction; largest.grainOctaves = grainOctaves; largest.strandFraction = strandFraction
         largest.patternFraction = patternFraction; largest.lensSigma = lensBlurMax
         largest.minRadius = minRadius; largest.maxRadius = maxRadius
         try largest.validate()
@@ -99,7 +102,7 @@ extension SyntheticDataSettings {
         if grainMax > 0 { leaves.grainAmplitude = rng.uniform(0, grainMax) }
         if shadingMax > 0 { leaves.shadingAmplitude = rng.uniform(0, shadingMax) }
         if lensBlurMax > 0 { leaves.lensSigma = rng.uniform(0, lensBlurMax) }
-        leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves; leaves.patternFraction = patternFraction
+        leaves.shapeFraction = shapeFraction; leaves.grainOctaves = grainOctaves; leaves.strandFraction = strandFraction; leaves.patternFraction = patternFraction
         leaves.minRadius = minRadius; leaves.maxRadius = maxRadius
         return leaves
     }
@@ -120,7 +123,7 @@ extension SyntheticDataSettings {
     static let omittedDefaults: [String: JSONValue] = [
         "texture_max": .number(0), "defocus_max": .number(0), "grain_max": .number(0), "shading_max": .number(0),
         "shape_fraction": .number(0), "pattern_fraction": .number(0), "lens_blur_max": .number(0),
-        "contrast_min": .number(1), "grain_octaves": .number(1), "min_radius": .number(1), "max_radius": .number(100),
+        "contrast_min": .number(1), "grain_octaves": .number(1), "strand_fraction": .number(0), "min_radius": .number(1), "max_radius": .number(100),
         "unrolled_images": .number(0),
     ]
 
@@ -141,6 +144,7 @@ extension SyntheticDataSettings {
         if lensBlurMax > 0 { description["lens_blur_max"] = .number(lensBlurMax) }
         if contrastMin < 1 { description["contrast_min"] = .number(contrastMin) }
         if grainOctaves != 1 { description["grain_octaves"] = .number(Double(grainOctaves)) }
+        if strandFraction > 0 { description["strand_fraction"] = .number(strandFraction) }
         if minRadius != 1 || maxRadius != 100 {
             description["min_radius"] = .number(minRadius); description["max_radius"] = .number(maxRadius)
         }

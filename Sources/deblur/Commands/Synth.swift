@@ -54,6 +54,8 @@ struct Synth: ParsableCommand {
     var lensBlur: Double?
     @Option(help: "Dead leaves: grain correlation octaves, 1…4: each disk's grain is correlated over 0.8·2^k px for a k of its own (default 1).")
     var grainOctaves: Int?
+    @Option(help: "Dead leaves: fraction of grained leaves whose grain is drawn out into strands along a direction of their own (fur, grass, wood), in [0, 1] (default 0; needs --grain).")
+    var strands: Double?
     @Option(help: "Dead leaves: σ in pixels of an out-of-focus background layer (default 0: none).")
     var defocus: Double?
     @Option(help: "Gaussian noise σ on the [0, 1] scale: S, or MIN:MAX drawn uniformly per item.")
@@ -82,9 +84,10 @@ struct Synth: ParsableCommand {
         if images != nil {
             try refuseUnused([("--rgb", rgb), ("--radii", radii != nil), ("--texture", texture != nil), ("--grain", grain != nil),
                               ("--shading", shading != nil), ("--shapes", shapes != nil), ("--patterns", patterns != nil),
-                              ("--lens-blur", lensBlur != nil), ("--grain-octaves", grainOctaves != nil), ("--defocus", defocus != nil)],
+                              ("--lens-blur", lensBlur != nil), ("--grain-octaves", grainOctaves != nil), ("--strands", strands != nil), ("--defocus", defocus != nil)],
                              "with --images: the dead-leaves options shape procedural images only, and the images are used as they are")
         }
+        if (grain ?? 0) == 0 { try refuseUnused([("--strands", strands != nil)], "without --grain: strands are the leaves' grain drawn out, and there is none") }
         if wholeImages { try refuseUnused([("--size", size != nil)], "with --whole-images: each item keeps its image's own size") }
         if kernels != nil {
             try refuseUnused([("--trajectories", trajectories != nil)] + trajectory.given,
@@ -136,6 +139,7 @@ struct Synth: ParsableCommand {
         s.deadLeaves.patternFraction = patterns ?? 0
         s.deadLeaves.lensSigma = lensBlur ?? 0
         s.deadLeaves.grainOctaves = grainOctaves ?? 1
+        s.deadLeaves.strandFraction = strands ?? 0
         if let kernels {
             s.kernelSource = .folder
             s.kernelDirectory = kernels

@@ -94,6 +94,8 @@ struct Train: ParsableCommand {
     var contrast: Double?
     @Option(help: "Synthetic dead leaves: grain correlation octaves (0.8·2^k px, k drawn per leaf), 1…4 (default 1).")
     var grainOctaves: Int?
+    @Option(help: "Synthetic dead leaves: fraction of grained leaves whose grain is drawn out into strands along a direction of their own (fur, grass, wood), in [0, 1] (default 0; needs --grain).")
+    var strands: Double?
     @Option(help: "Synthetic dead leaves: smallest and largest disk radius in pixels, a number or MIN:MAX (as deblur synth's; default 1:100).")
     var radii: String?
     @Option(help: ArgumentHelp("Denoiser fine-tuning: N more images, blurred (trajectory PSFs of --psf-sizes, noise σ in 0.005–0.03) and restored by plug-and-play with the --init model; every step's input to the network becomes a training sample (8 per image).", valueName: "N"))
@@ -182,9 +184,10 @@ struct Train: ParsableCommand {
             try refuseUnused([("--synthetic-images", syntheticImages != nil), ("--image-size", imageSize != nil), ("--noise-range", noiseRange != nil),
                               ("--psf-sizes", psfSizes != nil), ("--texture", texture != nil), ("--defocus", defocus != nil), ("--grain", grain != nil),
                               ("--shading", shading != nil), ("--shapes", shapes != nil), ("--patterns", patterns != nil), ("--lens-blur", lensBlur != nil),
-                              ("--contrast", contrast != nil), ("--grain-octaves", grainOctaves != nil), ("--radii", radii != nil)],
+                              ("--contrast", contrast != nil), ("--grain-octaves", grainOctaves != nil), ("--strands", strands != nil), ("--radii", radii != nil)],
                              "with --dataset: the synthetic-data options shape the data of --synthetic only, and a dataset's items are used as they are")
         }
+        if (grain ?? 0) == 0 { try refuseUnused([("--strands", strands != nil)], "without --grain: strands are the leaves' grain drawn out, and there is none") }
         // A denoiser's images are blurred only to be unrolled or restored end to end.
         if task == .denoise && unrolled == 0 && !endToEnd {
             try refuseUnused([("--psf-sizes", psfSizes != nil)],
@@ -323,7 +326,7 @@ struct Train: ParsableCommand {
             settings.lensBlurMax = lensBlur ?? 0
             settings.contrastMin = contrast ?? 1
             (settings.minRadius, settings.maxRadius) = try Synth.range(radii ?? "1:100", "radii")
-            settings.grainOctaves = grainOctaves ?? 1; settings.unrolledImages = unrolled
+            settings.grainOctaves = grainOctaves ?? 1; settings.strandFraction = strands ?? 0; settings.unrolledImages = unrolled
             let splitting = try initialModel.flatMap { unrolled > 0 ? try PlugAndPlayRestorer(model: $0) : nil }
             if endToEnd, let initialModel {
                 // Scenes are drawn fresh at every step: no data to synthesize up front.

@@ -105,12 +105,12 @@ import Deconvolution
         var settings = SyntheticDataSettings()
         settings.imageSize = 64; settings.trainingImages = 3; settings.validationImages = 2
         settings.noiseMin = 0.05; settings.noiseMax = 0.1; settings.grainMax = 0.2
-        settings.patternFraction = 0.3; settings.lensBlurMax = 0.5
+        settings.patternFraction = 0.3; settings.lensBlurMax = 0.5; settings.strandFraction = 0.5
         let a = try TrainingData.syntheticDenoising(settings, seed: 21)
         let b = try TrainingData.syntheticDenoising(settings, seed: 21)
         #expect(a.task == .denoise && a.addedNoise == 0.05...0.1)
         #expect(a.description["grain_max"] == .number(0.2) && a.description["pattern_fraction"] == .number(0.3)
-                && a.description["lens_blur_max"] == .number(0.5))
+                && a.description["lens_blur_max"] == .number(0.5) && a.description["strand_fraction"] == .number(0.5))
         func residualStd(_ x: [Float], _ y: [Float]) -> Double {
             let d = zip(x, y).map { Double($0 - $1) }
             let mean = d.reduce(0, +) / Double(d.count)
