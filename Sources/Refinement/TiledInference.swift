@@ -15,7 +15,9 @@ import DeblurCore
 public struct TiledInference: Sendable {
     /// Core tile side in pixels (rounded up to a multiple of `2^depth`; default 256).
     public var tile: Int
-    /// Overlap on each side; nil uses the network's receptive-field radius, rounded up.
+    /// Overlap on each side; nil uses the network's receptive-field radius, rounded up. A larger
+    /// one is used as that: it cannot change a kept sample, only the time and memory (a margin of
+    /// 2⁴⁰ overflowed the tile's size and trapped).
     public var margin: Int?
 
     public init(tile: Int = 256, margin: Int? = nil) {
@@ -44,11 +46,12 @@ public struct TiledInference: Sendable {
         return radius
     }
 
-    /// The margin actually used: the given one or the receptive radius plus one pooling cell,
-    /// rounded up to a multiple of `2^depth`.
+    /// The margin actually used: the receptive radius plus one pooling cell, or the given one if
+    /// smaller, rounded up to a multiple of `2^depth`.
     public func effectiveMargin(for network: UNet) -> Int {
         let m = network.architecture.sizeMultiple
-        let wanted = margin ?? (Self.receptiveRadius(of: network) + m)
+        let exact = Self.receptiveRadius(of: network) + m
+        let wanted = min(margin ?? exact, exact)
         return (wanted + m - 1) / m * m
     }
 

@@ -15,6 +15,11 @@ import _TestSupport
         // A margin below the receptive field breaks the equality: the test can fail.
         let tooSmall = TiledInference(tile: 16, margin: 4).run(net, planes: planes)
         #expect(maxAbs(whole.pixels, tooSmall.pixels) > 1e-4)
+        // A margin beyond the receptive field changes nothing, so it is not allocated: 2⁴⁰
+        // overflowed the tile's size and trapped.
+        let huge = TiledInference(tile: 16, margin: 1 << 40)
+        #expect(huge.effectiveMargin(for: net) == TiledInference(tile: 16).effectiveMargin(for: net))
+        #expect(huge.run(net, planes: planes).pixels == tiled.pixels)
     }
 
     @Test func oneByOnePlaneActsAsAConstantPlane() {
