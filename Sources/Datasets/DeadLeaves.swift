@@ -78,7 +78,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         case minRadius, maxRadius, channels, textureAmplitude, grainAmplitude, grainOctaves, strandFraction, shadingAmplitude, shapeFraction, patternFraction, lensSigma, defocusSigma, foregroundCoverage, maxDisks
     }
 
-    /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `shadingAmplitude`, `shapeFraction`, `patternFraction` or `lensSigma` existed as free of them.
+    /// Decodes settings recorded before `grainAmplitude`, `grainOctaves`, `strandFraction`, `shadingAmplitude`, `shapeFraction`, `patternFraction` or `lensSigma` existed as free of them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         minRadius = try c.decode(Double.self, forKey: .minRadius)
@@ -513,11 +513,16 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
         var white = Image(height: height, width: width)
         for i in 0..<white.pixels.count { white.pixels[i] = Float(rng.gaussian()) }
         var field = gaussianBlurred(white, sigma: sigma).pixels
+        Self.standardize(&field)
+        return field
+    }
+
+    /// Shifts and scales `field` to mean 0 and variance 1.
+    private static func standardize(_ field: inout [Float]) {
         let n = Float(field.count)
         let mean = field.reduce(0, +) / n
         let std = max((field.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot(), 1e-6)
         for i in 0..<field.count { field[i] = (field[i] - mean) / std }
-        return field
     }
 
     /// Directions of the strand planes, evenly spaced over a half turn from a random start.
@@ -555,10 +560,7 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
                 }
             } }
         } }
-        let n = Float(field.count)
-        let mean = field.reduce(0, +) / n
-        let std = max((field.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot(), 1e-6)
-        for i in 0..<field.count { field[i] = (field[i] - mean) / std }
+        Self.standardize(&field)
         return field
     }
 

@@ -369,6 +369,8 @@ import _TestSupport
         let (_, image) = Self.withAndWithoutOption(furry)
         let changed = zip(plain.pixels, image.pixels).filter { $0 != $1 }.count
         #expect(changed > plain.pixels.count / 10 && changed < plain.pixels.count * 9 / 10, "\(changed) of \(plain.pixels.count)")
+        // Strands longer than a tiny image is wide reflect back into it.
+        #expect(furry.generate(height: 3, width: 5, seed: 1).pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
         // Without grain the fraction has nothing to draw out: the same bytes as without it.
         var bare = DeadLeaves(minRadius: 8, maxRadius: 60)
         bare.strandFraction = 1
