@@ -82,28 +82,33 @@ class Data:
         def precondition(v):
             return irfft2(rfft2(v) / (np.abs(self.otf) ** 2 + alpha), s=v.shape)
 
-        x = z.copy()
         r = self.conv(np.where(self.mask, self.y - self.conv(z), 0), conjugate=True)
-        q = precondition(r)
-        p = q.copy()
-        rs = initial = float(np.sum(r * q))
-        if initial <= 0:
-            return x
-        for _ in range(max_iterations):
-            ap = apply(p)
-            pq = float(np.sum(p * ap))
-            if pq <= 0:
-                break
-            a = rs / pq
-            x += a * p
-            r -= a * ap
-            q = precondition(r)
-            new = float(np.sum(r * q))
-            if new <= tolerance ** 2 * initial:
-                break
-            p = q + new / rs * p
-            rs = new
+        return conjugate_gradients(apply, precondition, z.copy(), r, tolerance, max_iterations)
+
+
+def conjugate_gradients(apply, precondition, x, r, tolerance, max_iterations):
+    """Preconditioned CG from `x` with residual `r`, stopped at a relative preconditioned
+    residual of `tolerance` (MaskedLinearSolver.swift's loop)."""
+    q = precondition(r)
+    p = q.copy()
+    rs = initial = float(np.sum(r * q))
+    if initial <= 0:
         return x
+    for _ in range(max_iterations):
+        ap = apply(p)
+        pq = float(np.sum(p * ap))
+        if pq <= 0:
+            break
+        a = rs / pq
+        x += a * p
+        r -= a * ap
+        q = precondition(r)
+        new = float(np.sum(r * q))
+        if new <= tolerance ** 2 * initial:
+            break
+        p = q + new / rs * p
+        rs = new
+    return x
 
 
 def symmetry(x, code, inverse=False):

@@ -23,7 +23,7 @@ import os
 import numpy as np
 from scipy.fft import fft2, irfft2, rfft2
 
-from pnp_reference import Data, read
+from pnp_reference import Data, conjugate_gradients, read
 
 if not hasattr(np, "trapz"):  # the bm3d package still calls np.trapz, removed in NumPy 2
     np.trapz = np.trapezoid
@@ -42,23 +42,8 @@ def wiener_inverse(data, pilot, sigma, alpha, iterations=100, tolerance=1e-4):
     def precondition(v):
         return irfft2(rfft2(v) / (np.abs(data.otf) ** 2 + reg), s=v.shape)
 
-    x = pilot.copy()
-    r = data.conv(np.where(data.mask, data.y - data.conv(x), 0), conjugate=True) - prior(x)
-    q = precondition(r)
-    p = q.copy()
-    rs = initial = float(np.sum(r * q))
-    for _ in range(iterations):
-        ap = apply(p)
-        a = rs / float(np.sum(p * ap))
-        x += a * p
-        r -= a * ap
-        q = precondition(r)
-        new = float(np.sum(r * q))
-        if new <= tolerance ** 2 * initial:
-            break
-        p = q + new / rs * p
-        rs = new
-    return x
+    r = data.conv(np.where(data.mask, data.y - data.conv(pilot), 0), conjugate=True) - prior(pilot)
+    return conjugate_gradients(apply, precondition, pilot.copy(), r, tolerance, iterations)
 
 
 def noise_spectrum(psf, pilot, sigma, alpha):
