@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
         of a given level (--task denoise: the plug-and-play prior; inputs estimate,noise, no blur, no base). Data comes from a dataset directory \
         (deblur synth) or is synthesized on the fly (dead leaves + random trajectories + noise). Every epoch the \
         model is scored on held-out images, one JSON line is appended to the log (a fresh run's first only once its \
-        first checkpoint and model are written), a checkpoint is written atomically to OUTPUT.checkpoint, then \
+        first checkpoint is complete, just before it takes its name), a checkpoint is written atomically to OUTPUT.checkpoint, then \
         the best model on validation PSNR is kept at OUTPUT. A run holds OUTPUT.lock (removed at its end) while \
         it runs: another run of the same OUTPUT, --resume included, is refused at once.
         Smoke run: deblur train --synthetic --steps 3 --width 8 -o tiny.model
