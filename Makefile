@@ -1,5 +1,5 @@
 # The README's two commands. Both install the C libraries first when they are missing.
-.PHONY: demo test asan release deps install uninstall denoiser refiner results
+.PHONY: demo test asan release deps install uninstall denoiser refiner results cli-reference
 
 deps:
 	@.ci/install-deps
@@ -33,6 +33,12 @@ uninstall:
 test: deps
 	swift build
 	swift test
+
+# Rewrites the generated part of Docs/CLI.md from the tool's --help (the test that checks the
+# page, in record mode).
+cli-reference: deps
+	swift build
+	DEBLUR_WRITE_CLI_REFERENCE=1 swift test --filter CLIReferenceTests
 
 # The whole suite under AddressSanitizer and LeakSanitizer, in its own build directory (the
 # build takes a few minutes, the suite about 5 min on 2 cores). The CLI tests run the
