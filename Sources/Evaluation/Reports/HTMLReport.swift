@@ -43,15 +43,13 @@ public enum HTMLReport {
         let sources = result.bySource
         html += section(sources.isEmpty ? "By kernel and by noise level" : "By kernel, source image and noise level",
                         "<p class=\"note\">Mean PSNR (dB) / mean SSIM per group.</p>"
-                        + (result.kernelGroupsAreInformative
-                           ? groupTable("kernel", result.byKernel, methods: result.methods)
-                           : "<p class=\"note\">\(escape(ReportFormat.ownKernels(result.items.count)))</p>")
+                        + groupBlock("kernel", result.byKernel, informative: result.kernelGroupsAreInformative,
+                                     otherwise: ReportFormat.ownKernels(result.items.count), methods: result.methods)
                         + (sources.isEmpty ? ""
-                           : result.sourceGroupsAreInformative ? groupTable("source image", sources, methods: result.methods)
-                           : "<p class=\"note\">\(escape(ReportFormat.ownSources(sources.count)))</p>")
-                        + (result.noiseGroupsAreInformative
-                           ? groupTable("noise σ", result.byNoise, methods: result.methods)
-                           : "<p class=\"note\">\(escape(ReportFormat.ownNoiseLevels(result.items.count)))</p>"))
+                           : groupBlock("source image", sources, informative: result.sourceGroupsAreInformative,
+                                        otherwise: ReportFormat.ownSources(sources.count), methods: result.methods))
+                        + groupBlock("noise σ", result.byNoise, informative: result.noiseGroupsAreInformative,
+                                     otherwise: ReportFormat.ownNoiseLevels(result.items.count), methods: result.methods))
         if !result.traces.isEmpty {
             let byItem = Dictionary(grouping: result.traces, by: \.item)
             let items = result.traces.map(\.item).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -117,6 +115,13 @@ public enum HTMLReport {
         }
         return "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>method</th><th>ΔPSNR mean [95 % CI]</th><th>ΔSSIM mean [95 % CI]</th><th>items</th></tr></thead><tbody>\n"
             + rows + "</tbody></table></div><p class=\"note\">\(escape(ReportFormat.againstBaselineNote(baseline, markdown: false)))</p>"
+    }
+
+    /// `groupTable`, or the note `otherwise` when the groups would repeat the items one by one
+    /// (MarkdownReport.groupSection's HTML twin).
+    static func groupBlock(_ title: String, _ groups: [(group: String, summaries: [MethodSummary])], informative: Bool,
+                           otherwise: String, methods: [String]) -> String {
+        informative ? groupTable(title, groups, methods: methods) : "<p class=\"note\">\(escape(otherwise))</p>"
     }
 
     /// Mean PSNR / SSIM per group (rows) and method (columns), sortable.
