@@ -92,6 +92,25 @@ import _TestSupport
         try HyperLaplacian().checkSettings()
     }
 
+    /// As λ → 0 the prior alone is minimized: a flat image. On the circular domain its level is
+    /// the observation's mean (the zero frequency is the data's alone, and the PSF sums to 1).
+    /// A λ near Float's least normal overflowed β/λ and gave NaN; it must reach the same limit.
+    @Test(arguments: BoundaryHandling.allCases)
+    func aVanishingDataWeightGivesTheFlatLimit(boundary: BoundaryHandling) throws {
+        let observed = noisyBlurred()
+        let small = try HyperLaplacian(lambda: 1e-30, boundary: boundary).restore(observed, psf: boxPSF(5))
+        #expect(small.pixels.max()! - small.pixels.min()! < 1e-5)
+        if boundary == .circular {
+            let mean = observed.pixels.reduce(0, +) / Float(observed.pixels.count)
+            #expect(abs(small.pixels[0] - mean) < 1e-5)
+        }
+        for lambda in [Float(2e-38), .leastNormalMagnitude, .leastNonzeroMagnitude] {
+            let tiny = try HyperLaplacian(lambda: lambda, boundary: boundary).restore(observed, psf: boxPSF(5))
+            #expect(tiny.pixels.allSatisfy { $0.isFinite }, "λ \(lambda)")
+            #expect(maxAbsDifference(tiny, small) < 1e-5, "λ \(lambda)")
+        }
+    }
+
     @Test func colorImagesEqualChannelWiseCalls() throws {
         let observed = noisyBlurred()
         let color = Image.merge([observed, observed.mapPixels { 1 - $0 }])

@@ -162,6 +162,15 @@ final class HyperLaplacianSolver {
     let x: FFTBuffer, wx: FFTBuffer, wy: FFTBuffer
     let gradientPower: (rows: [Float], columns: [Float])
 
+    /// The x-step's weight of the prior against the data, β/λ (β/μ when masked), capped.
+    /// Past 10²⁰ the data term's |K|² ≤ 1 is below Float's precision against β/λ·|D|² at
+    /// every non-zero frequency of any domain up to 2¹⁶ a side (|D|² ≥ 4 sin²(π/2¹⁶) ≈ 10⁻⁸),
+    /// so the solve already is the flat-mean limit; uncapped, a λ near Float's least normal
+    /// overflows β/λ to infinity and 0 · ∞ at the zero frequency made the image NaN.
+    static func priorRatio(beta: Float, lambda: Float) -> Float {
+        min(beta / lambda, 1e20)
+    }
+
     init(domain: RestorationDomain, psf: PSF) {
         self.domain = domain
         plan = FFT.plan(height: domain.paddedHeight, width: domain.paddedWidth)
@@ -198,7 +207,7 @@ final class HyperLaplacianSolver {
                     }
                 }
                 plan.forward(x, spectrum)
-                let ratio = beta / lambda
+                let ratio = Self.priorRatio(beta: beta, lambda: lambda)
                 let s = spectrum.pointer, k = otf.pointer, b = dataTerm.pointer
                 gradientPower.columns.withUnsafeBufferPointer { columns in
                     parallelFor(ph) { [rows = gradientPower.rows] row in

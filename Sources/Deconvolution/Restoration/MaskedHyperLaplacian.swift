@@ -80,7 +80,7 @@ final class MaskedHyperLaplacianSolver {
                 }
                 plan.forward(core.x, core.spectrum)
                 // X into the spectrum, K X into the data spectrum, both scaled by 1/N.
-                let ratio = beta / mu
+                let ratio = HyperLaplacianSolver.priorRatio(beta: beta, lambda: mu)
                 core.gradientPower.columns.withUnsafeBufferPointer { columns in
                     parallelFor(ph) { [rows = core.gradientPower.rows] row in
                         let rowPower = rows[row]
