@@ -172,6 +172,21 @@ public enum DeconvolutionBenchmarks {
 
     /// Best seconds of `forward, inverse, forward, inverse` at `padded × padded`.
     static func floorTime(padded: Int, repeats: Int) -> Double {
+        bestTransformTime(padded: padded, repeats: repeats) { plan, real, spectrum in
+            plan.forward(real, spectrum); plan.inverse(spectrum, real)
+            plan.forward(real, spectrum); plan.inverse(spectrum, real)
+        }
+    }
+
+    /// Best seconds of `forward, inverse` plus one more forward (the OTF's) at `padded`.
+    static func pairAndOTFTime(padded: Int, repeats: Int) -> Double {
+        bestTransformTime(padded: padded, repeats: repeats) { plan, real, spectrum in
+            plan.forward(real, spectrum); plan.forward(real, spectrum); plan.inverse(spectrum, real)
+        }
+    }
+
+    private static func bestTransformTime(padded: Int, repeats: Int,
+                                          _ transforms: (FFTPlan2D, FFTBuffer, FFTBuffer) -> Void) -> Double {
         let plan = FFT.plan(height: padded, width: padded)
         let source = plan.makeRealBuffer(), real = plan.makeRealBuffer(), spectrum = plan.makeSpectrumBuffer()
         for i in 0..<plan.realCount { source.pointer[i] = Float(i % 97) / 97 }
@@ -180,23 +195,7 @@ public enum DeconvolutionBenchmarks {
             // Refilled untimed: round trips scale by the pixel count and would overflow.
             real.pointer.update(from: source.pointer, count: plan.realCount)
             let start = monotonicSeconds()
-            plan.forward(real, spectrum); plan.inverse(spectrum, real)
-            plan.forward(real, spectrum); plan.inverse(spectrum, real)
-            best = min(best, monotonicSeconds() - start)
-        }
-        return best
-    }
-
-    /// Best seconds of `forward, inverse` plus one more forward (the OTF's) at `padded`.
-    static func pairAndOTFTime(padded: Int, repeats: Int) -> Double {
-        let plan = FFT.plan(height: padded, width: padded)
-        let source = plan.makeRealBuffer(), real = plan.makeRealBuffer(), spectrum = plan.makeSpectrumBuffer()
-        for i in 0..<plan.realCount { source.pointer[i] = Float(i % 97) / 97 }
-        var best = Double.infinity
-        for _ in 0..<max(1, repeats) {
-            real.pointer.update(from: source.pointer, count: plan.realCount)
-            let start = monotonicSeconds()
-            plan.forward(real, spectrum); plan.forward(real, spectrum); plan.inverse(spectrum, real)
+            transforms(plan, real, spectrum)
             best = min(best, monotonicSeconds() - start)
         }
         return best
