@@ -80,13 +80,17 @@ public struct HyperLaplacian: Restorer {
 
     /// The objective `(λ/2)‖k ⊛ x − y‖² + Σ |∇x|^α` on periodic data, for tests and traces.
     public static func objective(_ x: Image, observed: Image, psf: PSF, alpha: Float, lambda: Float) -> Double {
-        let plan = FFT.plan(height: x.height, width: x.width)
         var reblurred = x.pixels
         reblurred.withUnsafeMutableBufferPointer { circularConvolve($0.baseAddress!, height: x.height, width: x.width, psf: psf) }
-        _ = plan
-        var data = 0.0, prior = 0.0
-        let h = x.height, w = x.width
+        var data = 0.0
         for i in 0..<x.count { let d = Double(reblurred[i] - observed.pixels[i]); data += d * d }
+        return Double(lambda) / 2 * data + priorEnergy(x, alpha: alpha)
+    }
+
+    /// The prior `Σ |∂ₓx|^α + |∂ᵧx|^α` with periodic forward differences, in Float64.
+    static func priorEnergy(_ x: Image, alpha: Float) -> Double {
+        var prior = 0.0
+        let h = x.height, w = x.width
         for y in 0..<h {
             for c in 0..<w {
                 let v = x[y, c]
@@ -94,7 +98,7 @@ public struct HyperLaplacian: Restorer {
                 prior += pow(Double(abs(x[(y + 1) % h, c] - v)), Double(alpha))
             }
         }
-        return Double(lambda) / 2 * data + prior
+        return prior
     }
 
     public func checkSettings() throws {
