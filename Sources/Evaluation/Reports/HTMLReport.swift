@@ -187,12 +187,14 @@ public enum HTMLReport {
         // PSNR bars start a little below the worst mean (whole dB) so differences stay visible.
         let hi = finite.max() ?? 1
         let lo = fromZero ? 0 : (min(finite.min() ?? 0, hi) - 1 - (finite.count < 2 ? 1 : 0)).rounded(.down)
+        // A +inf mean (PSNR of a restoration equal to its reference) takes the whole bar; the
+        // finite bars then end short of it, or the best finite mean was drawn as long as it.
+        let finiteSpace = values.contains { $0.1 == .infinity } ? barSpace * 0.8 : barSpace
         var svg = "<svg class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
         svg += "<text x=\"0\" y=\"16\" class=\"title\">\(escape(title))\(fromZero ? "" : " — axis from \(String(format: "%g", lo))")</text>"
         for (i, (label, value)) in values.enumerated() {
             let y = 30 + rowHeight * Double(i)
-            let fraction = value.isFinite ? max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) : (value > 0 ? 1 : 0)
-            let w = max(1, fraction * barSpace)
+            let w = value.isFinite ? max(1, max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) * finiteSpace) : (value > 0 ? barSpace : 1)
             svg += "<text x=\"0\" y=\"\(y + 12)\" class=\"tick\">\(escape(label))</text>"
             svg += "<rect x=\"0\" y=\"\(y + 16)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 22)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
             let text = value.isFinite ? String(format: "%.\(decimals)f", value) : (value.isNaN ? "—" : "inf")

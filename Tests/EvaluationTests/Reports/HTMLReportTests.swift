@@ -91,6 +91,22 @@ import DeblurCore
         #expect(svg.contains(">20.00</text>") && svg.contains(">25.50</text>"))
     }
 
+    /// A method whose mean PSNR is +inf (every restoration equal to its reference, as
+    /// `saved:dir=` of the sharp images gives) drew the best finite mean's bar as long as its
+    /// own: both were scaled to the whole width. The finite bars now end short of the infinite one.
+    @Test func aFiniteBarIsShorterThanAnInfiniteOne() throws {
+        func bars(_ values: [(String, Double)]) -> [Double] {
+            HTMLReport.barChart(title: "mean PSNR (dB)", values: values, decimals: 2, fromZero: false)
+                .matches(of: #/<rect x="0" y="[\d.]+" width="([\d.]+)"/#).compactMap { Double($0.1) }
+        }
+        let withInfinity = bars([("blurred", 14.78), ("perfect", .infinity), ("wiener", 18.78)])
+        #expect(withInfinity.count == 3 && withInfinity[1] == 340, "\(withInfinity)")
+        #expect(withInfinity[2] < withInfinity[1] && withInfinity[0] < withInfinity[2], "\(withInfinity)")
+        // Without an infinite mean the best one still spans the width, the others as before.
+        let finite = bars([("blurred", 14.78), ("wiener", 18.78)])
+        #expect(finite == [104.7, 340], "\(finite)")
+    }
+
     /// The iteration chart's legend names each method whole (it was cut at 40 characters, so
     /// two `cnn:model=runs/…` sweeps read alike), and the picture widens to hold it.
     @Test func lineChartLegendsAreWhole() throws {
