@@ -11,7 +11,9 @@ Then run it with that interpreter:
 
 metrics: scikit-image's MSE, PSNR (data_range 1) and SSIM with the settings of
          Wang et al. 2004 (gaussian_weights, sigma 1.5, use_sample_covariance False,
-         data_range 1), averaged over channels for color, as one JSON line.
+         data_range 1), averaged over channels for color, as one JSON line. Files are
+         read as DeblurKit reads them: alpha dropped, a TIFF's first page, channels last
+         (Tests/References/peers_load_check.py checks it).
 bench:   scikit-image's richardson_lucy, wiener and structural_similarity timed on
          random data of the given size (best of --repeat runs), as JSON lines.
 onnx:    runs an ONNX model with one input with onnxruntime (2 threads) on a 1-channel
@@ -23,8 +25,23 @@ import argparse, json, sys, time
 def load(path):
     import numpy as np, tifffile
     from skimage import io
-    img = tifffile.imread(path) if path.lower().endswith((".tif", ".tiff")) else io.imread(path)
-    img = np.asarray(img)
+    if path.lower().endswith((".tif", ".tiff")):
+        # As DeblurKit reads a TIFF: its first page (tifffile.imread stacks every page), channels
+        # last (a planar RGB page comes as (3, y, x)), extra samples such as alpha dropped.
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            img = np.asarray(page.asarray())
+            samples = page.samplesperpixel
+            if samples > 1 and img.ndim == 3 and page.planarconfig == tifffile.PLANARCONFIG.SEPARATE:
+                img = np.moveaxis(img, 0, -1)
+            colors = samples - len(page.extrasamples or ())
+            if samples > 1 and colors < samples:
+                img = img[..., 0] if colors == 1 else img[..., :colors]
+    else:
+        img = np.asarray(io.imread(path))
+        # Alpha is dropped, as DeblurKit drops it: gray+alpha is gray, RGBA is RGB.
+        if img.ndim == 3 and img.shape[-1] in (2, 4):
+            img = img[..., 0] if img.shape[-1] == 2 else img[..., :3]
     # As DeblurKit reads integer files: k / 255 (or 65535) in Float32 (Docs/FileFormats.md), so
     # the metrics see the same samples; a float64 division differs in the 8th digit.
     if img.dtype == np.uint8:
