@@ -150,4 +150,40 @@ import _TestSupport
             #expect(hint.stderr.contains("--center-reference"), "\(hint)")
         }
     }
+
+    /// `--data-range W` is the value of white in a float file's units, while an 8/16-bit file is
+    /// read on [0, 1]: a sharp PNG against a restoration written in 0–255 units at --data-range 255
+    /// scored about 6 dB and SSIM 0.002 (the PNG taken for near-black), and two PNGs 48 dB above
+    /// their score. Such a file is now scaled to [0, W]: both pairs score as the same images on
+    /// [0, 1] at the default range, and float files are scored exactly as before.
+    @Test func anIntegerFileIsScaledToTheDataRangesUnits() throws {
+        try withScratch { dir in
+            let sharp = randomImage(channels: 3, height: 24, width: 20, seed: 11)
+            var restored = randomImage(channels: 3, height: 24, width: 20, seed: 12)
+            restored.withUnsafeMutableBufferPointer { r in
+                for i in r.indices { r[i] = 0.8 * sharp.pixels[i] + 0.2 * r[i] }
+            }
+            try ImageIO.write(sharp, to: dir.file("sharp.png").path, depth: .uint8)
+            try ImageIO.write(restored, to: dir.file("restored.tif").path)
+            try ImageIO.write(restored.scaled(by: 255), to: dir.file("restored255.tif").path)
+            try ImageIO.write(restored, to: dir.file("restored.png").path, depth: .uint16)
+            func scores(_ arguments: String...) throws -> (psnr: Double, ssim: Double, mse: Double) {
+                let object = try Self.json(try dir.deblur(["metrics"] + arguments + ["--json"]))
+                return (try #require(object["psnr"] as? Double), try #require(object["ssim"] as? Double), try #require(object["mse"] as? Double))
+            }
+            let unit = try scores("sharp.png", "restored.tif")
+            #expect(unit.psnr > 10 && unit.psnr < 30, "\(unit)")
+            for (image, range) in [("restored255.tif", "255"), ("restored.png", "255"), ("restored.png", "4000")] {
+                let ranged = try scores("sharp.png", image, "--data-range", range)
+                #expect(abs(ranged.psnr - unit.psnr) < 1e-3 && abs(ranged.ssim - unit.ssim) < 1e-5, "\(image) at \(range): \(ranged) against \(unit)")
+            }
+            let pngs = try scores("sharp.png", "restored.png")
+            let pngsRanged = try scores("sharp.png", "restored.png", "--data-range", "255")
+            #expect(abs(pngsRanged.mse - 255 * 255 * pngs.mse) < 1e-4 * pngsRanged.mse, "\(pngsRanged) against \(pngs)")
+            // Float files are in the range's units already: unchanged.
+            try ImageIO.write(try ImageIO.read(dir.file("sharp.png").path).scaled(by: 255), to: dir.file("sharp255.tif").path)
+            let floats = try scores("sharp255.tif", "restored255.tif", "--data-range", "255")
+            #expect(abs(floats.psnr - unit.psnr) < 1e-3 && abs(floats.mse - 255 * 255 * unit.mse) < 1e-4 * floats.mse, "\(floats)")
+        }
+    }
 }
