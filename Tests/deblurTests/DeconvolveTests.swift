@@ -63,6 +63,21 @@ import _TestSupport
         }
     }
 
+    /// A restoration equal to its --reference (a constant under the identity PSF) printed
+    /// `"psnr_db": inf` in the --json summary, which no JSON reader takes; it is null now, as in
+    /// metrics --json, and the summary parses.
+    @Test func anInfinitePSNRIsNullInTheJSONSummary() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 16, width: 16, value: 0.5), to: dir.file("flat.tif").path)
+            try ImageIO.write(Image(height: 1, width: 1, value: 1), to: dir.file("one.tif").path)
+            let result = try dir.deblur("deconvolve", "flat.tif", "--psf", "one.tif", "--method", "rl", "--iterations", "2",
+                                        "--reference", "flat.tif", "--json", "-o", "out.tif", "--quiet")
+            #expect(result.status == 0, "\(result)")
+            let object = try #require(try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+            #expect(object["psnr_db"] is NSNull && object["ssim"] as? Double == 1, "\(object)")
+        }
+    }
+
     /// A NaN in a float TIFF used to come out as a PSF-sized patch of NaN, with exit status 0.
     @Test func blurRefusesNonFiniteSamplesNamingTheFile() throws {
         try withScratch { dir in

@@ -278,7 +278,10 @@ struct Deconvolve: ParsableCommand {
         if json {
             var fields = ["\"method\": \(jsonQuoted(restorer.name))", "\"output\": \(jsonQuoted(output))", "\"seconds\": \(String(format: "%.4f", seconds))"]
             if let sharp {
-                fields.append("\"psnr_db\": \(String(format: "%.4f", try psnr(sharp, restored)))")
+                // JSON has no infinity: a restoration equal to the reference printed `inf`, which
+                // no JSON reader takes; null, as metrics --json writes it.
+                let decibels = try psnr(sharp, restored)
+                fields.append("\"psnr_db\": \(decibels.isFinite ? String(format: "%.4f", decibels) : "null")")
                 fields.append("\"ssim\": \(String(format: "%.5f", try ssim(sharp, restored)))")
             }
             print("{" + fields.joined(separator: ", ") + "}")
