@@ -24,8 +24,12 @@ extension PSF {
         let kernel = Image(height: side, width: side) { _, y, x in
             let dy = Double(y - c), dx = Double(x - c), r2 = dx * dx + dy * dy
             // exp(0) is 1 whatever σ; written out so that a σ whose square underflows (scale
-            // −∞) gives the identity rather than 0 · ∞ = NaN.
-            return r2 == 0 ? 1 : Float(exp(r2 * scale))
+            // −∞) gives the identity rather than 0 · ∞ = NaN. Samples below eps times the peak
+            // (1) are 0, as fspecial's `h(h < eps*max(h(:))) = 0`: σ = 0.1 kept 1.9e-22 and
+            // subnormal 3.8e-44 around the centre, where MATLAB's kernel is the identity.
+            if r2 == 0 { return 1 }
+            let h = exp(r2 * scale)
+            return h < Double.ulpOfOne ? 0 : Float(h)
         }
         return try PSF(kernel, source: "gaussian(sigma: \(sigma))")
     }
