@@ -273,6 +273,21 @@ import _TestSupport
         }
     }
 
+    /// An output name the writer refuses (an unknown extension) was refused only once the
+    /// restoration was done; now before any input is read: the input here is not an image, and
+    /// the message is still about the output.
+    @Test func anOutputOfUnknownExtensionIsRefusedBeforeTheInputIsRead() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            try Data("not an image".utf8).write(to: dir.file("text.tif"))
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "text.tif", "--psf", "psf.tif", "--method", "rl", "-o", "out.jpg",
+                                        "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "out.jpg", directory: dir, before: before, usageFollows: true)
+            #expect(result.stderrLines.first == "Error: Please give --output a .png, .tif or .tiff extension (got 'out.jpg').", "\(result)")
+        }
+    }
+
     /// --center-reference scores against --reference: alone it was silently ignored.
     @Test func centerReferenceWithoutAReferenceExitsOneWithoutOutput() throws {
         try withScratch { dir in
