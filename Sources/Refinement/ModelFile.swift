@@ -115,29 +115,67 @@ public enum ModelFile {
     }
 
     /// Reads a model file; extra arrays come back by name.
-    /// - Throws: `RefinementError.invalidModelFile` for a missing, truncated, corrupted,
-    ///   wrong-version or inconsistent file, naming the path and the problem.
+    /// - Throws: `RefinementError.invalidModelFile` for a missing, unreadable, truncated,
+    ///   corrupted, wrong-version or inconsistent file, naming the path and the problem.
     public static func read(_ path: String) throws -> (model: RefinerModel, extra: [String: [Float]]) {
-        if let kind = streamKind(of: path) {
-            throw RefinementError.invalidModelFile(path: path, reason: "\(kind), not a file: save it to a file first")
+        func fail(_ reason: String) -> RefinementError { .invalidModelFile(path: path, reason: reason) }
+        if let kind = streamKind(of: path) { throw fail("\(kind), not a file: save it to a file first") }
+        // The file is read whole only once its first bytes and header account for its size: any
+        // file given as a model (a 3 GB video) was read into memory first (102 s, 6.3 GB of
+        // memory) and then refused for its first 8 bytes; one larger than the memory was killed.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fail("cannot be read (\(systemReason(errno)))") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw fail("cannot be read (\(systemReason(errno)))") }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw fail("cannot be read (is a directory)")
+        default: throw fail("a device, not a file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RefinementError.invalidModelFile(path: path, reason: "cannot be read (missing or not readable)")
+        let size = Int(status.st_size)
+        func bytes(_ count: Int) throws -> [UInt8] {
+            var buffer = [UInt8](repeating: 0, count: count)
+            var done = 0
+            while done < count {
+                let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(done)) }
+                if got < 0 && errno == EINTR { continue }
+                guard got > 0 else { throw fail(got == 0 ? "truncated while it was read" : "cannot be read (\(systemReason(errno)))") }
+                done += got
+            }
+            return buffer
         }
+        let headerLength = try checkPreamble(try bytes(min(size, 16)), fileSize: size, fail: fail)
+        _ = try checkHeader(try bytes(16 + headerLength), headerLength: headerLength, fileSize: size, fail: fail)
+        let data: Data
+        do { data = try readWhole(path) } catch CoreError.readFailed(_, let reason) { throw fail("cannot be read (\(reason))") }
         return try decode(data, path: path)
     }
 
-    public static func decode(_ data: Data, path: String = "<memory>") throws -> (model: RefinerModel, extra: [String: [Float]]) {
-        func fail(_ reason: String) -> RefinementError { .invalidModelFile(path: path, reason: reason) }
-        let bytes = [UInt8](data)
-        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw fail("not a DeblurKit model file (no DBKMODEL magic)") }
-        let fileVersion = Int(readUInt32(bytes, 8))
+    /// strerror's words in lower case ("no such file or directory").
+    private static func systemReason(_ code: Int32) -> String {
+        let reason = String(cString: strerror(code))
+        return reason.prefix(1).lowercased() + reason.dropFirst()
+    }
+
+    /// Checks the magic, the version and that the header fits in a file of `fileSize` bytes,
+    /// from the first 16 bytes (`prefix` may hold more); returns the header's length.
+    private static func checkPreamble(_ prefix: [UInt8], fileSize: Int, fail: (String) -> RefinementError) throws -> Int {
+        guard prefix.count >= 16, Array(prefix[0..<8]) == magic else { throw fail("not a DeblurKit model file (no DBKMODEL magic)") }
+        let fileVersion = Int(readUInt32(prefix, 8))
         guard fileVersion == version else { throw fail("format version \(fileVersion), this DeblurKit reads version \(version)") }
-        let headerLength = Int(readUInt32(bytes, 12))
-        guard 16 + headerLength + 8 <= bytes.count else { throw fail("truncated: \(bytes.count) bytes, the header alone needs \(16 + headerLength + 8)") }
+        let headerLength = Int(readUInt32(prefix, 12))
+        guard 16 + headerLength + 8 <= fileSize else { throw fail("truncated: \(fileSize) bytes, the header alone needs \(16 + headerLength + 8)") }
+        return headerLength
+    }
+
+    /// Decodes and checks the header (`prefix` holds at least its first 16 + `headerLength`
+    /// bytes) against the architecture and a file of `fileSize` bytes, before any weight is read.
+    private static func checkHeader(_ prefix: [UInt8], headerLength: Int, fileSize: Int,
+                                    fail: (String) -> RefinementError) throws -> ModelHeader {
         let header: ModelHeader
         do {
-            header = try JSONDecoder().decode(ModelHeader.self, from: Data(bytes[16 ..< 16 + headerLength]))
+            header = try JSONDecoder().decode(ModelHeader.self, from: Data(prefix[16 ..< 16 + headerLength]))
         } catch {
             throw fail("header is not valid JSON for a model: \(error)")
         }
@@ -146,8 +184,8 @@ public enum ModelFile {
         if let problem = header.architecture.problem { throw fail("architecture: \(problem)") }
         // Counts come from the file: a negative one, or one larger than the file could hold, is
         // a corrupted header, said before any arithmetic on it can overflow.
-        if let bad = header.tensors.first(where: { $0.count < 0 || $0.count > bytes.count / 4 }) {
-            throw fail("tensor '\(bad.name)' claims \(bad.count) floats, but the file has \(bytes.count) bytes")
+        if let bad = header.tensors.first(where: { $0.count < 0 || $0.count > fileSize / 4 }) {
+            throw fail("tensor '\(bad.name)' claims \(bad.count) floats, but the file has \(fileSize) bytes")
         }
         // Before the weights are read or a network built: a header naming a huge architecture
         // over a few floats would otherwise allocate that architecture's weights first.
@@ -157,9 +195,18 @@ public enum ModelFile {
         }
         let floats = header.tensors.reduce(0) { $0 + $1.count }
         let expected = 16 + headerLength + 4 * floats + 8
-        guard bytes.count == expected else {
-            throw fail(bytes.count < expected ? "truncated: \(bytes.count) bytes, expected \(expected)" : "\(bytes.count - expected) unexpected trailing bytes")
+        guard fileSize == expected else {
+            throw fail(fileSize < expected ? "truncated: \(fileSize) bytes, expected \(expected)" : "\(fileSize - expected) unexpected trailing bytes")
         }
+        return header
+    }
+
+    public static func decode(_ data: Data, path: String = "<memory>") throws -> (model: RefinerModel, extra: [String: [Float]]) {
+        func fail(_ reason: String) -> RefinementError { .invalidModelFile(path: path, reason: reason) }
+        let bytes = [UInt8](data)
+        let headerLength = try checkPreamble(bytes, fileSize: bytes.count, fail: fail)
+        let header = try checkHeader(bytes, headerLength: headerLength, fileSize: bytes.count, fail: fail)
+        let expected = bytes.count
         let stored = readUInt64(bytes, expected - 8)
         let computed = fnv1a(bytes[0 ..< expected - 8])
         guard stored == computed else { throw fail("checksum mismatch (stored \(String(stored, radix: 16)), computed \(String(computed, radix: 16))): the file is corrupted") }
@@ -171,6 +218,7 @@ public enum ModelFile {
             offset += 4 * entry.count
             arrays[entry.name] = values
         }
+        let expectedCount = header.architecture.parameterCount
         guard let parameters = arrays.removeValue(forKey: "parameters") else { throw fail("no 'parameters' tensor") }
         // Checked again: with two tensors named "parameters" the last one is kept.
         guard parameters.count == expectedCount else {

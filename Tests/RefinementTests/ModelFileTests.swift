@@ -68,6 +68,35 @@ func removeTemporary(_ path: String) {
         #expect(RefinerArchitecture.standard.parameterCount == UNet(architecture: .standard, parameters: nil).parameterCount)
     }
 
+    /// Any file given as a model was read whole before its first bytes were looked at: a 3 GB
+    /// file took 102 s and 6.3 GB of memory to be refused for its magic, and one larger than the
+    /// memory could not be refused at all. Here sparse files of 1 TiB: one of zeros, and a whole
+    /// model followed by zeros, each refused from its first bytes and header.
+    @Test func aFileFarLargerThanItsHeaderSaysIsRefusedWithoutReadingIt() throws {
+        let path = temporaryPath("huge.model")
+        defer { removeTemporary(path) }
+        let size: UInt64 = 1 << 40
+        for start in [Data(), try ModelFile.encode(tinyModel())] {
+            #expect(FileManager.default.createFile(atPath: path, contents: start))
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.truncate(atOffset: size)
+            try handle.close()
+            let reason = start.isEmpty ? "not a DeblurKit model file (no DBKMODEL magic)" : "\(size - UInt64(start.count)) unexpected trailing bytes"
+            #expect(throws: RefinementError.invalidModelFile(path: path, reason: reason)) { try ModelFile.read(path) }
+        }
+    }
+
+    /// "cannot be read (missing or not readable)" was said of a folder and a device as well.
+    @Test func whatCannotBeReadAsAModelFileIsSaid() throws {
+        let missing = temporaryPath("missing.model")
+        defer { removeTemporary(missing) }
+        let folder = (missing as NSString).deletingLastPathComponent
+        for (path, reason) in [(missing, "cannot be read (no such file or directory)"), (folder, "cannot be read (is a directory)"),
+                               ("/dev/null", "a device, not a file")] {
+            #expect(throws: RefinementError.invalidModelFile(path: path, reason: reason)) { try ModelFile.read(path) }
+        }
+    }
+
     @Test func truncatedCorruptedWrongVersionAndMismatchedFilesAreRejected() throws {
         let good = [UInt8](try ModelFile.encode(tinyModel()))
         func rejects(_ bytes: [UInt8], _ fragment: String) {
