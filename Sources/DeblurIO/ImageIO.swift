@@ -157,28 +157,72 @@ public enum ImageIO {
         guard kind == "a pipe" else {
             throw IOError.unsupported(path: path, reason: "\(kind), not a file: images are read from files and pipes (save it to a file first)")
         }
-        let data: Data
-        do {
-            data = try readWhole(path)
-        } catch CoreError.readFailed(_, let reason) {
-            throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(reason)")
-        }
         let copy = (NSTemporaryDirectory() as NSString).appendingPathComponent("deblurkit-pipe-") + UUID().uuidString
         let token = InterruptCleanup.register(copy)
         defer {
             unlink(copy)
             InterruptCleanup.unregister(token)
         }
-        do {
-            try writeFile(data, to: copy, reportedAs: path)
-        } catch CoreError.writeFailed(_, let reason) {
-            throw IOError.cannotOpen(path: path, reason: "its contents could not be copied to \(NSTemporaryDirectory()): \(reason)")
-        }
+        try copyPipe(path, to: copy)
         do {
             return try body(copy)
         } catch let error as IOError {
             throw error.naming(path, insteadOf: copy)
         }
+    }
+
+    /// Copies everything written into the pipe `path` to the new file `copy`, a chunk at a time,
+    /// once its first 8 bytes have been found to start a PNG or TIFF (`sniff`). The pipe was read
+    /// whole into memory first: `deblur info <(cat /dev/zero)` grew by about 1 GB a second until
+    /// it was killed, and any pipe that was no image was refused only at its end.
+    /// - Throws: `IOError.cannotOpen` naming `path` when the pipe cannot be read or the copy
+    ///   written; what `sniff` throws for its first bytes.
+    private static func copyPipe(_ path: String, to copy: String) throws {
+        func reason(_ code: Int32) -> String {
+            let text = String(cString: strerror(code))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }
+        let source = open(path, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(reason(errno))") }
+        defer { close(source) }
+        let target = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        func copyFailed(_ code: Int32) -> IOError {
+            .cannotOpen(path: path, reason: "its contents could not be copied to \(NSTemporaryDirectory()): \(reason(code))")
+        }
+        guard target >= 0 else { throw copyFailed(errno) }
+        var start: [UInt8]? = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        do {
+            while true {
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(source, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(reason(errno))")
+                }
+                if var first = start {
+                    first += chunk.prefix(min(count, 8 - first.count))
+                    start = first
+                    if first.count == 8 || count == 0 {
+                        _ = try sniff(first, count: first.count, path: path)
+                        start = nil
+                    }
+                }
+                if count == 0 { break }
+                var offset = 0
+                while offset < count {
+                    let written = chunk.withUnsafeBytes { Glibc.write(target, $0.baseAddress! + offset, count - offset) }
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw copyFailed(errno)
+                    }
+                    offset += written
+                }
+            }
+        } catch {
+            close(target)
+            throw error
+        }
+        guard close(target) == 0 else { throw copyFailed(errno) }
     }
 
     /// Writes images as the pages of one 32-bit float TIFF, atomically.
@@ -235,10 +279,13 @@ public enum ImageIO {
         defer { fclose(file) }
         var magic = [UInt8](repeating: 0, count: 8)
         let count = fread(&magic, 1, 8, file)
-        if count == 0 {
-            if ferror(file) != 0 { throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-            throw IOError.corrupt(path: path, reason: "the file is empty")
-        }
+        if count == 0, ferror(file) != 0 { throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        return try sniff(magic, count: count, path: path)
+    }
+
+    /// The format of a file whose first `count` bytes (at most 8) are `magic`'s.
+    static func sniff(_ magic: [UInt8], count: Int, path: String) throws -> ImageFormat {
+        if count == 0 { throw IOError.corrupt(path: path, reason: "the file is empty") }
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         if count == 8 && magic == png { return .png }
         // A PNG or TIFF cut within its first 8 bytes is a damaged file, not another format.

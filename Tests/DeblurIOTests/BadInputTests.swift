@@ -136,6 +136,31 @@ import _TestSupport
         #expect(try copies() == before)
     }
 
+    /// A pipe was read to its end into memory before its first bytes were looked at: one that
+    /// never ends (`<(cat /dev/zero)`) grew until the process was killed. Here the writer holds
+    /// the pipe open for 20 s after its first bytes; the refusal must not wait for it.
+    @Test("A pipe that does not start as a PNG or TIFF is refused from its first 8 bytes, before its writer closes it")
+    func pipeOfSomethingElse() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/pipe"
+        #expect(mkfifo(path, 0o600) == 0)
+        let copies = { Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("deblurkit-pipe-") }) }
+        let before = try copies()
+        Thread {
+            let handle = FileHandle(forWritingAtPath: path)!
+            handle.write(Data("GIF89a, not a PNG".utf8))
+            Thread.sleep(forTimeInterval: 20)
+            try? handle.close()
+        }.start()
+        let start = Date()
+        #expect(throws: IOError.unsupported(path: path, reason: "not a PNG or TIFF file (it starts with bytes 47 49 46 38 39 61 2c 20)")) {
+            try ImageIO.read(path)
+        }
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(try copies() == before)
+    }
+
     @Test("A truncated TIFF is corrupt")
     func truncatedTIFF() { Self.expectCorrupt("truncated.tif", mentioning: ["libtiff"]) }
 
