@@ -60,7 +60,7 @@ public struct Dataset: Sendable {
     ///   an item (with the missing or mistyped field), a `noise_sigma`, `boundary` or
     ///   `poisson_peak` outside what `deblur synth` accepts, a duplicate id, shard files of
     ///   different N or fewer than N of them, or a `dataset.json` that is not a JSON object
-    ///   of format `deblurkit-dataset`.
+    ///   of format `deblurkit-dataset` (and version 1, when it gives one).
     public static func load(_ directory: String) throws -> Dataset {
         // A `deblur synth` shard that finishes removes the items files of another split, maybe
         // between the listing and the reading here: the directory is then listed again, so what
@@ -218,6 +218,13 @@ public struct Dataset: Sendable {
         if let format = settings["format"], format != .string("deblurkit-dataset") {
             // As written in the file ("coco"), not as the Swift case (string("coco")).
             throw IOError.badDataset(file: path, line: nil, reason: "format is \(quoted(format)), expected \"deblurkit-dataset\"")
+        }
+        // A later version may mean its fields otherwise, as a model file's may: one was read as
+        // version 1 without a word. Checked with our format only: another tool's dataset.json
+        // may number its own versions.
+        if settings["format"] != nil, let version = settings["version"], version != .number(1) {
+            throw IOError.badDataset(file: path, line: nil, reason: "version is \(quoted(version)), this DeblurKit reads version 1 "
+                                     + "(a dataset written by a later DeblurKit?)")
         }
         return settings
     }

@@ -209,6 +209,13 @@ import Testing
         #expect(foreign == .badDataset(file: d4 + "/dataset.json", line: nil, reason: "format is \"coco\", expected \"deblurkit-dataset\""))
         let (numeric, d5) = Self.failure(["dataset.json": #"{"format": 2}"#, "items.jsonl": Self.item("a")])
         #expect(numeric == .badDataset(file: d5 + "/dataset.json", line: nil, reason: "format is 2, expected \"deblurkit-dataset\""))
+        // A later version was read as version 1; another tool's own version numbers are its own.
+        for version in ["2", "\"1\"", "null"] {
+            let (later, d6) = Self.failure(["dataset.json": #"{"format": "deblurkit-dataset", "version": "# + version + "}", "items.jsonl": Self.item("a")])
+            #expect(later == .badDataset(file: d6 + "/dataset.json", line: nil,
+                                         reason: "version is \(version), this DeblurKit reads version 1 (a dataset written by a later DeblurKit?)"))
+        }
+        #expect(Self.failure(["dataset.json": #"{"version": 7}"#, "items.jsonl": Self.item("a")]).0 == nil)
         #expect(throws: IOError.badDataset(file: "/nonexistent-dataset", line: nil, reason: "not a directory")) {
             try Dataset.load("/nonexistent-dataset")
         }
