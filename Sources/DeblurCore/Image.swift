@@ -155,7 +155,8 @@ public struct Image: Sendable, Equatable {
     public func medianSample() -> Float {
         let sorted = pixels.filter(\.isFinite).sorted(), n = sorted.count
         guard n > 0 else { return 0 }
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        // Halved before the sum: two samples of 3e38 summed to +∞ ("median sample is inf").
+        return n % 2 == 1 ? sorted[n / 2] : sorted[n / 2 - 1] / 2 + sorted[n / 2] / 2
     }
 
     /// Every sample multiplied by `factor`: a change of units (an image of 0–255 onto [0, 1]).

@@ -16,6 +16,9 @@ import Testing
         #expect(Image(height: 1, width: 4, pixels: [4, 1, 3, 2]).medianSample() == 2.5)
         #expect(Image(height: 1, width: 4, pixels: [.nan, 1, .infinity, 3]).medianSample() == 2)
         #expect(Image(height: 1, width: 1, pixels: [.nan]).medianSample() == 0)
+        // The middle two of an even count near Float's largest: their sum overflowed to +∞.
+        #expect(Image(height: 1, width: 2, pixels: [3e38, 3e38]).medianSample() == 3e38)
+        #expect(Image(height: 1, width: 2, pixels: [.greatestFiniteMagnitude, -.greatestFiniteMagnitude]).medianSample() == 0)
     }
 
     @Test func scaledMultipliesEverySample() {
