@@ -42,9 +42,22 @@ extension ComparisonItem {
     public static func items(of dataset: Dataset, _ entries: [DatasetItem]? = nil) -> [ComparisonItem] {
         (entries ?? dataset.items).map { entry in
             ComparisonItem(id: entry.id, kernel: entry.kernel, noiseSigma: entry.noiseSigma, source: entry.source) {
-                LoadedItem(sharp: try ImageIO.read(dataset.path(entry.sharp)), blurred: try ImageIO.read(dataset.path(entry.blurred)),
+                LoadedItem(sharp: try readFinite(dataset.path(entry.sharp)), blurred: try readFinite(dataset.path(entry.blurred)),
                            psf: try ImageIO.readPSF(dataset.path(entry.psf)))
             }
         }
+    }
+
+    /// The image at `path`, refused naming the file when it holds NaN or ±∞ (a float TIFF can):
+    /// the item then fails once, as for a missing file. Each method failed instead, with "invalid
+    /// reference with 1 NaN or infinite sample" or "invalid output of blurred", naming no file.
+    private static func readFinite(_ path: String) throws -> Image {
+        let image = try ImageIO.read(path)
+        let bad = image.nonFiniteCount
+        guard bad == 0 else {
+            throw EvaluationError.invalidValue(name: "image \(path)", value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")",
+                                               expected: "finite values")
+        }
+        return image
     }
 }

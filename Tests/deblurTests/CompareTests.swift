@@ -335,6 +335,32 @@ import Testing
         }
     }
 
+    /// A NaN in an item's float TIFF failed each method on its own, naming no file ("invalid
+    /// output of blurred with NaN…", "the blurred image contains NaN…", "invalid reference with 1
+    /// NaN…"); the item now fails once, naming the file, as for a missing one.
+    @Test(arguments: ["blurred", "sharp"])
+    func aNonFiniteSampleInAnItemsImageFailsTheItemNamingTheFile(role: String) throws {
+        try withScratch { dir in
+            try Self.dataset(in: dir)
+            let path = dir.file("ds/\(role)/000001.\(role == "sharp" ? "png" : "tif")").path
+            var image = try ImageIO.read(path)
+            image[2, 3] = .infinity
+            image[5, 1] = .nan
+            let tiff = dir.file("ds/\(role)/000001.tif").path
+            try FileManager.default.removeItem(atPath: path)
+            try ImageIO.write(image, to: tiff, depth: .float32)
+            if role == "sharp" {
+                let items = dir.file("ds/items.jsonl")
+                let text = try String(contentsOf: items, encoding: .utf8).replacingOccurrences(of: "sharp/000001.png", with: "sharp/000001.tif")
+                try text.write(to: items, atomically: true, encoding: .utf8)
+            }
+            let result = try dir.deblur("compare", "ds", "--methods", "blurred,wiener", "--quiet")
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines == ["failed: item 000001: invalid image ds/\(role)/000001.tif with 2 NaN or infinite samples: expected finite values",
+                                           "Error: 2 item/method result(s) failed out of 6"], "\(result)")
+        }
+    }
+
     /// The CSV's numbers are the JSON's, bit for bit: σ drawn from a range has every digit, and
     /// reading either file gives the same Doubles (JSONDecoder, which reads doubles exactly).
     @Test func csvNumbersReadBackToTheJSONValuesExactly() throws {
