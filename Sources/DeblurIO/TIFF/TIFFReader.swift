@@ -303,6 +303,17 @@ enum TIFFReader {
                                   + "block stored, e.g. gdal_translate -co SPARSE_OK=FALSE IN OUT")
     }
 
+    /// Why a block that could not be read was not, when its offset is at or past the end of the
+    /// file: libtiff then reports the file's size minus the offset as an unsigned count, "Read
+    /// error on strip 0; got 18446744073708552788 bytes, expected 300". Nil otherwise.
+    private static func pastTheEnd(_ handle: TIFFHandle, _ index: Int, _ block: String) -> String? {
+        var status = stat()
+        guard fstat(TIFFFileno(handle.tiff), &status) == 0 else { return nil }
+        let size = UInt64(status.st_size), offset = TIFFGetStrileOffset(handle.tiff, UInt32(index))
+        guard offset >= size else { return nil }
+        return "\(block) \(index) starts at byte \(offset), past the end of the \(size)-byte file (truncated, or its offsets damaged)"
+    }
+
     private static func readStrips(_ handle: TIFFHandle, _ page: Page, into out: UnsafeMutablePointer<Float>) throws {
         let rowsPerStrip = Int(min(handle.get(TIFFTAG_ROWSPERSTRIP, as: UInt32.self) ?? UInt32.max, UInt32(page.height)))
         guard rowsPerStrip > 0 else { throw failure(handle, "RowsPerStrip is 0") }
@@ -327,6 +338,7 @@ enum TIFFReader {
             try checkStored(handle, strip, "strip", directoryWarnings: directoryWarnings)
             let read = TIFFReadEncodedStrip(handle.tiff, UInt32(strip), scratch.baseAddress, tmsize_t(bytes))
             guard read == bytes else {
+                if read < 0, let reason = pastTheEnd(handle, strip, "strip") { throw IOError.corrupt(path: handle.path, reason: reason) }
                 throw failure(handle, read < 0 ? "strip \(strip) cannot be read" : "strip \(strip) holds \(read) of \(bytes) bytes")
             }
             try checkDecodingWarnings(handle, "strip \(strip)")
@@ -375,6 +387,7 @@ enum TIFFReader {
             try checkStored(handle, tile, "tile", directoryWarnings: directoryWarnings)
             let read = TIFFReadEncodedTile(handle.tiff, UInt32(tile), scratch.baseAddress, tmsize_t(tileBytes))
             guard read == tileBytes else {
+                if read < 0, let reason = pastTheEnd(handle, tile, "tile") { throw IOError.corrupt(path: handle.path, reason: reason) }
                 throw failure(handle, read < 0 ? "tile \(tile) cannot be read" : "tile \(tile) holds \(read) of \(tileBytes) bytes")
             }
             try checkDecodingWarnings(handle, "tile \(tile)")
