@@ -112,11 +112,18 @@ public struct SavedRestorations: ItemRestorer {
         return found[0]
     }
 
-    /// - Throws: as `path(of:)`, the file's read errors, and `EvaluationError.sizeMismatch`
-    ///   naming the file when its size or channels are not the item's.
+    /// - Throws: as `path(of:)`, the file's read errors, `EvaluationError.invalidValue` naming the
+    ///   file when it holds NaN or ±∞ samples, and `EvaluationError.sizeMismatch` naming the file
+    ///   when its size or channels are not the item's.
     public func restore(item id: String, blurred: Image, psf: PSF) throws -> Image {
         let file = try path(of: id)
         var (image, info) = try ImageIO.readWithInfo(file)
+        // The runner refuses them too, but as "invalid output of saved:dir=…": the file is what to look at.
+        let bad = image.nonFiniteCount
+        guard bad == 0 else {
+            throw EvaluationError.invalidValue(name: "restoration \(file)", value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")",
+                                               expected: "finite values")
+        }
         if info.isFloat, let dataRange {
             image = image.scaled(by: Float(1 / dataRange))
         } else if info.isFloat {

@@ -459,6 +459,24 @@ import Testing
         }
     }
 
+    /// A saved restoration holding NaN failed as "invalid output of saved:dir=nan with NaN or
+    /// infinite samples", naming no file; with range= too.
+    @Test(arguments: ["saved:dir=nan", "saved:dir=nan,range=255"])
+    func aSavedRestorationWithNaNFailsItsItemNamingTheFile(method: String) throws {
+        try withScratch { dir in
+            try Self.savedWienerRestorations(in: dir, folder: "nan") { image in
+                var copy = image
+                if image.height > 0 { copy[1, 2] = .nan }
+                return copy
+            }
+            let result = try dir.deblur("compare", "ds", "--methods", method, "--quiet", "--threads", "1")
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines.first == "failed: item 000000, \(method): invalid restoration nan/000000.tif with 1 NaN or infinite sample: "
+                                                + "expected finite values", "\(result)")
+            #expect(result.stderrLines.last == "Error: 3 item/method result(s) failed out of 3", "\(result)")
+        }
+    }
+
     /// Float restorations in 0–255 units (a network trained so) scored as stored read as a PSNR
     /// near −40 dB: they fail their item naming the file and `range=`, and with `range=255`
     /// they score as the same images on [0, 1].
