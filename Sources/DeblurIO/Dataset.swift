@@ -129,11 +129,9 @@ public struct Dataset: Sendable {
         let decoder = JSONDecoder()
         for name in itemFiles {
             let path = (directory as NSString).appendingPathComponent(name)
-            let data: Data?
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch CocoaError.fileReadNoSuchFile {
-                throw ItemsFileRemoved(path: path)
-            } catch { data = nil }
-            guard let data, let text = String(data: data, encoding: .utf8) else {
+            let data: Data
+            do { data = try manifestData(path, removed: ItemsFileRemoved(path: path)) }
+            guard let text = String(data: data, encoding: .utf8) else {
                 throw IOError.badDataset(file: path, line: nil, reason: "cannot be read as UTF-8 text")
             }
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -205,7 +203,7 @@ public struct Dataset: Sendable {
         }
         let path = (directory as NSString).appendingPathComponent("dataset.json")
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        guard let data = FileManager.default.contents(atPath: path) else { throw IOError.badDataset(file: path, line: nil, reason: "cannot be read as UTF-8 text") }
+        let data = try manifestData(path)
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -227,6 +225,26 @@ public struct Dataset: Sendable {
                                      + "(a dataset written by a later DeblurKit?)")
         }
         return settings
+    }
+
+    /// The bytes of a manifest file (`dataset.json`, an items file). A folder, a pipe and a file
+    /// without read permission were all "cannot be read as UTF-8 text", as if their text were
+    /// damaged; the reason is now said.
+    /// - Throws: `IOError.badDataset` naming `path`: a directory, a pipe or socket, or the system's reason.
+    /// - Parameter removed: thrown instead when the file is gone by the time it is opened.
+    private static func manifestData(_ path: String, removed: Error? = nil) throws -> Data {
+        func fail(_ reason: String) -> IOError { .badDataset(file: path, line: nil, reason: reason) }
+        if let kind = streamKind(of: path) { throw fail("\(kind), not a file") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw fail("a directory, not a file")
+        }
+        do { return try readWhole(path) } catch CoreError.readFailed(_, let reason) {
+            // readWhole's reason is strerror's, first letter lowered: ENOENT's is the file gone.
+            let gone = String(cString: strerror(ENOENT))
+            if let removed, reason == gone.prefix(1).lowercased() + gone.dropFirst() { throw removed }
+            throw fail("cannot be read (\(reason))")
+        }
     }
 
     /// `value` as JSON text: a string in quotes with its control characters escaped, so a

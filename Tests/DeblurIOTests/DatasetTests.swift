@@ -221,6 +221,21 @@ import Testing
         }
     }
 
+    /// A folder or a pipe in place of a manifest was "cannot be read as UTF-8 text", as if its
+    /// text were damaged.
+    @Test("A dataset.json or items file that is a folder or a pipe is named so")
+    func manifestsThatAreNotFiles() throws {
+        for (name, pipe) in [("dataset.json", false), ("items.jsonl", false), ("dataset.json", true), ("items.jsonl", true)] {
+            let directory = Self.make(name == "items.jsonl" ? [:] : ["items.jsonl": Self.item("a")])
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let path = directory + "/" + name
+            if pipe { #expect(mkfifo(path, 0o600) == 0) } else { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false) }
+            #expect(throws: IOError.badDataset(file: path, line: nil, reason: pipe ? "a pipe, not a file" : "a directory, not a file")) {
+                try Dataset.load(directory)
+            }
+        }
+    }
+
     @Test("JSON integers above 2^53 read and write digit for digit; smaller numbers stay Doubles")
     func largeIntegersRoundTrip() throws {
         let text = #"[9007199254740992,9007199254740993,18446744073709551615,18446744073709551616,0.5,-9007199254740993]"#
