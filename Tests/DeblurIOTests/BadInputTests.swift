@@ -65,6 +65,25 @@ import _TestSupport
         Self.expectCorrupt("bogus_offsets.tif", mentioning: ["strip 0 starts at byte 2147483632, past the end of the 134-byte file"])
     }
 
+    /// A tile past the end was "tile 1 cannot be read", with no reason at all.
+    @Test("A tile that starts past the end of the file is named with its offset and the file's size")
+    func tilePastTheEnd() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestFiles.fixture("tiled_rgb16.tif"))))
+        func le(_ at: Int, _ n: Int) -> Int { (0..<n).reversed().reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
+        // The first directory's TileOffsets entry (tag 324, LONG): the offsets array it points at.
+        let directoryAt = le(4, 4)
+        let entry = try #require((0..<le(directoryAt, 2)).map { directoryAt + 2 + 12 * $0 }.first { le($0, 2) == 324 })
+        #expect(le(entry + 2, 2) == 4 && le(entry + 4, 4) > 1)
+        let second = le(entry + 8, 4) + 4
+        for k in 0..<4 { bytes[second + k] = UInt8((1_000_000 >> (8 * k)) & 0xFF) }
+        let path = directory + "/tile.tif"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(throws: IOError.corrupt(path: path, reason: "tile 1 starts at byte 1000000, past the end of the \(bytes.count)-byte file "
+                                        + "(truncated, or its offsets damaged)")) { try ImageIO.read(path) }
+    }
+
     @Test("A TIFF listing 2 strip offsets for 3 strips is corrupt, naming the strip: libtiff pads the offsets with 0 and read the file's header as its last row")
     func missingStripOffset() throws {
         let directory = TestFiles.scratch()
