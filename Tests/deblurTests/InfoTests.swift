@@ -42,6 +42,12 @@ import _TestSupport
             let text = try dir.deblur("info", "n.tif")
             #expect(text.status == 0 && text.stdout.contains("min 0.25  max 0.5  mean 0.264706  noise σ not defined\n"), "\(text)")
             #expect(text.stdout.contains("3 of 20 samples are NaN or infinite: min, max and mean are of the others, the noise σ is not defined"), "\(text)")
+            // With every sample NaN or ±∞ there are no others to take the range of.
+            try ImageIO.write(Image(height: 2, width: 2, pixels: [.nan, .infinity, -.infinity, .nan]), to: dir.file("all.tif").path)
+            let all = try dir.deblur("info", "all.tif")
+            #expect(all.status == 0 && all.stdout.hasSuffix("min nan  max nan  mean nan  noise σ not defined\n"
+                                                          + "all 4 samples are NaN or infinite: there is no min, max or mean, and the noise σ is not defined; "
+                                                          + "no method will restore this image\n"), "\(all)")
         }
     }
 

@@ -84,7 +84,10 @@ struct Info: ParsableCommand {
         print(String(format: "min %.6g  max %.6g  mean %.6g  ", stats.min, stats.max, stats.mean)
               + (noise.isNaN ? "noise σ not defined" : String(format: "noise σ ≈ %.3g", noise))
               + (noise.isNaN || image.channels != 3 ? "" : String(format: " (R %.3g  G %.3g  B %.3g)", channelNoise[0], channelNoise[1], channelNoise[2])))
-        if nonFinite > 0 {
+        // With no other sample, "of the others" named none (a float64 TIFF beyond Float's range reads all ±∞).
+        if nonFinite == image.count {
+            print("all \(nonFinite) samples are NaN or infinite: there is no min, max or mean, and the noise σ is not defined; no method will restore this image")
+        } else if nonFinite > 0 {
             print("\(nonFinite) of \(image.count) samples are NaN or infinite: min, max and mean are of the others, the noise σ is not defined; no method will restore this image")
         }
     }
