@@ -288,6 +288,20 @@ import _TestSupport
         }
     }
 
+    /// A name ending in '/' that is not there yet passed the checks and failed only when written,
+    /// after the restoration ("cannot write new.tif/: Not a directory").
+    @Test func anOutputEndingInASlashIsRefusedBeforeTheInputIsRead() throws {
+        try withScratch { dir in
+            try Self.blurred(in: dir)
+            try Data("not an image".utf8).write(to: dir.file("text.tif"))
+            let before = dir.listing()
+            let result = try dir.deblur("deconvolve", "text.tif", "--psf", "psf.tif", "--method", "rl", "-o", "new.tif/",
+                                        "--fft-rigor", "estimate", "--quiet")
+            expectCleanFailure(result, naming: "new.tif/", directory: dir, before: before, usageFollows: true)
+            #expect(result.stderrLines.first == "Error: --output new.tif/ ends in '/', as a directory's name does: give a file name.", "\(result)")
+        }
+    }
+
     /// --center-reference scores against --reference: alone it was silently ignored.
     @Test func centerReferenceWithoutAReferenceExitsOneWithoutOutput() throws {
         try withScratch { dir in

@@ -87,6 +87,9 @@ func checkWritableOutput(_ given: String, option: String) throws {
     if FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory), isDirectory.boolValue {
         throw ValidationError("\(option) \(given) is a directory: give a file name.")
     }
+    // A missing name ending in "/" passed (its parent is the working directory) and failed only
+    // when written, after the run: "cannot write new.tif/: Not a directory".
+    if given.hasSuffix("/") { throw ValidationError("\(option) \(given) ends in '/', as a directory's name does: give a file name.") }
     let (path, inPlace) = writeDestination(of: given)
     if inPlace || standardStream(named: given) != nil {
         if access(path, W_OK) != 0 {
