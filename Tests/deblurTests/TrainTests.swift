@@ -410,7 +410,7 @@ enum TrainedModel {
             try ImageIO.writePSF(try PSF.gaussian(sigma: 1, size: 5), to: dir.file("psf.tif").path)
             let before = dir.listing()
             let result = try dir.deblur("refine", "b.tif", "--psf", "psf.tif", "--model", "m.model", "-o", "out.bmp")
-            expectCleanFailure(result, naming: "out.bmp", directory: dir, before: before)
+            expectCleanFailure(result, naming: "out.bmp", directory: dir, before: before, usageFollows: true)
         }
     }
 

@@ -25,6 +25,8 @@ struct Blur: ParsableCommand {
 
     func validate() throws {
         try refuseOverwriting(image, psf, with: output, option: "--output")
+        // Blurring a 16384² image takes seconds: a path that cannot be written is refused first.
+        try checkImageOutput(output, option: "--output")
         // Without random noise nothing is drawn (quantization rounds): the seed was dropped, exit 0.
         if noiseSigma == 0 && noise.poisson == nil {
             try refuseUnused([("--seed", seed != nil)], "without random noise (a --noise-sigma above 0, or --poisson): nothing else is drawn at random (the blur and --quantize are deterministic)")

@@ -95,11 +95,7 @@ struct Deconvolve: ParsableCommand {
         try refuseClashes([("--output", output), ("--trace", trace)], inputs: [image, psf, reference ?? image])
         // A masked or iterative restoration of a large image takes minutes: refuse an output
         // that could not be written before running it, not after.
-        try checkWritableOutput(output, option: "--output")
-        // The writer refused an unknown extension too, but only once the restoration was done.
-        guard ImageFormat(path: output) != nil else {
-            throw ValidationError("Please give --output a .png, .tif or .tiff extension (got '\(output)').")
-        }
+        try checkImageOutput(output, option: "--output")
         if let trace { try checkWritableOutput(trace, option: "--trace") }
         let m = method
         if nsr != nil && m != .wiener { throw ValidationError("Please use --nsr with --method wiener only.") }

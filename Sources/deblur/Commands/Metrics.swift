@@ -67,7 +67,11 @@ struct Metrics: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let ssimMap { try refuseOverwriting(reference, image, with: ssimMap, option: "--ssim-map") }
+        if let ssimMap {
+            try refuseOverwriting(reference, image, with: ssimMap, option: "--ssim-map")
+            // The map of a 8192² pair took 14 s, then failed to be written (a missing folder).
+            try checkImageOutput(ssimMap, option: "--ssim-map")
+        }
     }
 
     func run() throws {

@@ -46,7 +46,7 @@ struct Refine: ParsableCommand {
         try checkBitDepth(bitDepth, output: output)
         try refuseOverwriting(image, psf, with: output, option: "--output")
         // Refining a large image takes minutes: a path that cannot be written is refused first.
-        try checkWritableOutput(output, option: "--output")
+        try checkImageOutput(output, option: "--output")
     }
 
     /// What to try when the CNN came out non-finite on an image of ordinary scale: the noise
@@ -55,7 +55,6 @@ struct Refine: ParsableCommand {
 
     func run() throws {
         if let threads { BLAS.threads = threads }
-        guard ImageFormat(path: output) != nil else { throw CLIError("unsupported output \(output): expected .png, .tif or .tiff") }
         let (blurred, inputInfo) = try readInput(image, dataRange: dataRange)
         let depth = restoredDepth(to: output, input: inputInfo, bitDepth: bitDepth)
         if dataRange == nil { noteUnits(of: blurred, path: image, method: "the CNN", scaleDependent: true, output: output, depth: depth) }

@@ -106,6 +106,15 @@ func checkWritableOutput(_ given: String, option: String) throws {
     }
 }
 
+/// `checkWritableOutput`, and an image extension the writer takes (.png, .tif, .tiff): the
+/// writer refused any other only once the run was done.
+func checkImageOutput(_ given: String, option: String) throws {
+    try checkWritableOutput(given, option: option)
+    guard ImageFormat(path: given) != nil else {
+        throw ValidationError("Please give \(option) a .png, .tif or .tiff extension (got '\(given)').")
+    }
+}
+
 /// Where `image` sits inside `reference` when the reference is the sharp image of a `valid`
 /// blur: the same channels, larger by an even, non-negative margin on each axis ((PSF size − 1)
 /// / 2 on each side). Nil otherwise.
