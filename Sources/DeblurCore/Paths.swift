@@ -36,16 +36,20 @@ public func streamKind(of path: String) -> String? {
     }
 }
 
+/// The system's words for `errno` value `code`, first letter lowered to follow a colon or open
+/// a parenthesis ("no such file or directory", "permission denied").
+public func systemErrorReason(_ code: Int32) -> String {
+    let reason = String(cString: strerror(code))
+    return reason.prefix(1).lowercased() + reason.dropFirst()
+}
+
 /// The whole contents of `path`, opened once and read to its end: a file, or everything written
 /// into a pipe (a shell's `<(…)`, a named pipe) until its writer closes it. A pipe gives its bytes
 /// only once, so a reader that needs them twice (a file's magic, then its decoder) takes them from here.
 /// - Throws: `CoreError.readFailed` naming `path`, with the system's reason ("no such file or
 ///   directory", "is a directory", "permission denied"), or "a socket, not a file".
 public func readWhole(_ path: String) throws -> Data {
-    func failure(_ code: Int32) -> CoreError {
-        let reason = String(cString: strerror(code))
-        return .readFailed(path: path, reason: reason.prefix(1).lowercased() + reason.dropFirst())
-    }
+    func failure(_ code: Int32) -> CoreError { .readFailed(path: path, reason: systemErrorReason(code)) }
     // Opening a socket fails as "no such device or address".
     if streamKind(of: path) == "a socket" { throw CoreError.readFailed(path: path, reason: "a socket, not a file") }
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)

@@ -240,9 +240,8 @@ public struct Dataset: Sendable {
             throw fail("a directory, not a file")
         }
         do { return try readWhole(path) } catch CoreError.readFailed(_, let reason) {
-            // readWhole's reason is strerror's, first letter lowered: ENOENT's is the file gone.
-            let gone = String(cString: strerror(ENOENT))
-            if let removed, reason == gone.prefix(1).lowercased() + gone.dropFirst() { throw removed }
+            // ENOENT's reason is the file gone.
+            if let removed, reason == systemErrorReason(ENOENT) { throw removed }
             throw fail("cannot be read (\(reason))")
         }
     }

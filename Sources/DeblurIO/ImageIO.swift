@@ -178,16 +178,12 @@ public enum ImageIO {
     /// - Throws: `IOError.cannotOpen` naming `path` when the pipe cannot be read or the copy
     ///   written; what `sniff` throws for its first bytes.
     private static func copyPipe(_ path: String, to copy: String) throws {
-        func reason(_ code: Int32) -> String {
-            let text = String(cString: strerror(code))
-            return text.prefix(1).lowercased() + text.dropFirst()
-        }
         let source = open(path, O_RDONLY | O_CLOEXEC)
-        guard source >= 0 else { throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(reason(errno))") }
+        guard source >= 0 else { throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(systemErrorReason(errno))") }
         defer { close(source) }
         let target = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         func copyFailed(_ code: Int32) -> IOError {
-            .cannotOpen(path: path, reason: "its contents could not be copied to \(NSTemporaryDirectory()): \(reason(code))")
+            .cannotOpen(path: path, reason: "its contents could not be copied to \(NSTemporaryDirectory()): \(systemErrorReason(code))")
         }
         guard target >= 0 else { throw copyFailed(errno) }
         var start: [UInt8]? = []
@@ -197,7 +193,7 @@ public enum ImageIO {
                 let count = chunk.withUnsafeMutableBytes { Glibc.read(source, $0.baseAddress, $0.count) }
                 if count < 0 {
                     if errno == EINTR { continue }
-                    throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(reason(errno))")
+                    throw IOError.cannotOpen(path: path, reason: "reading the pipe failed: \(systemErrorReason(errno))")
                 }
                 if var first = start {
                     first += chunk.prefix(min(count, 8 - first.count))

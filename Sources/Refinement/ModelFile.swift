@@ -124,10 +124,10 @@ public enum ModelFile {
         // file given as a model (a 3 GB video) was read into memory first (102 s, 6.3 GB of
         // memory) and then refused for its first 8 bytes; one larger than the memory was killed.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw fail("cannot be read (\(systemReason(errno)))") }
+        guard descriptor >= 0 else { throw fail("cannot be read (\(systemErrorReason(errno)))") }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw fail("cannot be read (\(systemReason(errno)))") }
+        guard fstat(descriptor, &status) == 0 else { throw fail("cannot be read (\(systemErrorReason(errno)))") }
         switch status.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: throw fail("cannot be read (is a directory)")
@@ -140,7 +140,7 @@ public enum ModelFile {
             while done < count {
                 let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(done)) }
                 if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { throw fail(got == 0 ? "truncated while it was read" : "cannot be read (\(systemReason(errno)))") }
+                guard got > 0 else { throw fail(got == 0 ? "truncated while it was read" : "cannot be read (\(systemErrorReason(errno)))") }
                 done += got
             }
             return buffer
@@ -150,12 +150,6 @@ public enum ModelFile {
         let data: Data
         do { data = try readWhole(path) } catch CoreError.readFailed(_, let reason) { throw fail("cannot be read (\(reason))") }
         return try decode(data, path: path)
-    }
-
-    /// strerror's words in lower case ("no such file or directory").
-    private static func systemReason(_ code: Int32) -> String {
-        let reason = String(cString: strerror(code))
-        return reason.prefix(1).lowercased() + reason.dropFirst()
     }
 
     /// Checks the magic, the version and that the header fits in a file of `fileSize` bytes,
