@@ -120,16 +120,26 @@ import _TestSupport
         #expect(paddedReason.contains("strip 2 has no offset") && !paddedReason.contains("sparse"), "\(paddedReason)")
     }
 
+    /// A named pipe in a new scratch folder: (the folder, the pipe's path).
+    static func namedPipe() -> (directory: String, path: String) {
+        let directory = TestFiles.scratch()
+        let path = directory + "/pipe"
+        #expect(mkfifo(path, 0o600) == 0)
+        return (directory, path)
+    }
+
+    /// The copies of pipes in the temporary folder, which every read must remove.
+    static func pipeCopies() throws -> Set<String> {
+        Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("deblurkit-pipe-") })
+    }
+
     /// Reading a pipe opened it twice (its first bytes, then the decoder): the second open of a
     /// named pipe waited forever for a new writer, and a shell's `<(…)` lost the bytes read first.
     @Test("A named pipe is read whole, as the file written into it; damage in it is named after the pipe, and no copy is left")
     func namedPipe() throws {
-        let directory = TestFiles.scratch()
+        let (directory, path) = Self.namedPipe()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/pipe"
-        #expect(mkfifo(path, 0o600) == 0)
-        let copies = { Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("deblurkit-pipe-") }) }
-        let before = try copies()
+        let before = try Self.pipeCopies()
         // One writer per read, as a shell gives one per `<(…)`.
         func feed(_ data: Data) -> Thread {
             let writer = Thread {
@@ -156,7 +166,7 @@ import _TestSupport
         #expect(throws: IOError.unsupported(path: path, reason: "not a PNG or TIFF file (it starts with bytes 68 65 6c 6c 6f 0a)")) {
             try ImageIO.info(path)
         }
-        #expect(try copies() == before)
+        #expect(try Self.pipeCopies() == before)
     }
 
     /// A pipe was read to its end into memory before its first bytes were looked at: one that
@@ -164,12 +174,9 @@ import _TestSupport
     /// the pipe open for 20 s after its first bytes; the refusal must not wait for it.
     @Test("A pipe that does not start as a PNG or TIFF is refused from its first 8 bytes, before its writer closes it")
     func pipeOfSomethingElse() throws {
-        let directory = TestFiles.scratch()
+        let (directory, path) = Self.namedPipe()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/pipe"
-        #expect(mkfifo(path, 0o600) == 0)
-        let copies = { Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("deblurkit-pipe-") }) }
-        let before = try copies()
+        let before = try Self.pipeCopies()
         Thread {
             let handle = FileHandle(forWritingAtPath: path)!
             handle.write(Data("GIF89a, not a PNG".utf8))
@@ -181,7 +188,7 @@ import _TestSupport
             try ImageIO.read(path)
         }
         #expect(Date().timeIntervalSince(start) < 10)
-        #expect(try copies() == before)
+        #expect(try Self.pipeCopies() == before)
     }
 
     @Test("A truncated TIFF is corrupt")
