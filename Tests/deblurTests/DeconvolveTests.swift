@@ -63,6 +63,27 @@ import _TestSupport
         }
     }
 
+    /// A PNG output clamps the noisy blur to [0, 1] and says how many samples it clamped, as
+    /// convert does: a black image with σ = 0.1 noise loses about half its samples to 0, which
+    /// changes the noise a study then measures. --quantize clips as its documented model, and a
+    /// TIFF keeps every sample: neither notes anything.
+    @Test func blurIntoAPNGNotesTheClampedSamples() throws {
+        try withScratch { dir in
+            try ImageIO.write(Image(height: 16, width: 16, value: 0), to: dir.file("black.tif").path)
+            try ImageIO.writePSF(try PSF.gaussian(sigma: 1.0, size: 7), to: dir.file("psf.tif").path)
+            let noise = ["--noise-sigma", "0.1", "--seed", "3"]
+            let tiff = try dir.deblur(["blur", "black.tif", "--psf", "psf.tif", "-o", "b.tif"] + noise)
+            #expect(tiff.status == 0 && !tiff.stderr.contains("clamped"), "\(tiff)")
+            let below = try ImageIO.read(dir.file("b.tif").path).pixels.filter { $0 < 0 }.count
+            #expect(below > 64 && below < 192)
+            let png = try dir.deblur(["blur", "black.tif", "--psf", "psf.tif", "-o", "b.png"] + noise)
+            #expect(png.status == 0)
+            #expect(png.stderr.contains("note: \(below) of 256 samples outside [0, 1] were clamped"), "\(png)")
+            let quantized = try dir.deblur(["blur", "black.tif", "--psf", "psf.tif", "-o", "q.png", "--quantize", "8"] + noise)
+            #expect(quantized.status == 0 && !quantized.stderr.contains("clamped"), "\(quantized)")
+        }
+    }
+
     /// A restoration equal to its --reference (a constant under the identity PSF) printed
     /// `"psnr_db": inf` in the --json summary, which no JSON reader takes; it is null now, as in
     /// metrics --json, and the summary parses.

@@ -18,7 +18,7 @@ struct Blur: ParsableCommand {
     @OptionGroup var noise: NoiseOptions
     @Option(help: "Seed of the noise (default 0); needs --noise-sigma or --poisson, the noise drawn at random.")
     var seed: UInt64?
-    @Option(name: .shortAndLong, help: "Output file (.tif keeps 32-bit floats; .png is 8-bit unless --quantize 16).")
+    @Option(name: .shortAndLong, help: "Output file (.tif keeps 32-bit floats; .png is 8-bit unless --quantize 16, clamped to [0, 1], the number clamped noted on stderr).")
     var output: String
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
@@ -52,6 +52,9 @@ struct Blur: ParsableCommand {
         var rng = SeededRandom(seed: seed ?? 0)
         let noisy = try addNoise(blurred, model, rng: &rng)
         let depth: SampleDepth? = noise.quantize == 16 ? .uint16 : noise.quantize == 8 ? .uint8 : nil
+        // --quantize clips as part of the noise model it names; a PNG clips silently, and the
+        // noise in the shadows and highlights is then no longer the Gaussian or Poisson asked for.
+        if depth == nil && ImageFormat(path: output) == .png { noteClampedSamples(noisy) }
         try ImageIO.write(noisy, to: output, depth: depth)
         if json {
             print("{\"input\": \(jsonQuoted(image)), \"output\": \(jsonQuoted(output)), \"height\": \(noisy.height), \"width\": \(noisy.width), \"psf_height\": \(kernel.height), \"psf_width\": \(kernel.width), \"boundary\": \"\(boundary.rawValue)\"}")

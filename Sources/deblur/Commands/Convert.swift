@@ -56,12 +56,7 @@ struct Convert: ParsableCommand {
         } else {
             depth = info.bitsPerSample > 8 ? .uint16 : .uint8
         }
-        if depth != .float32 {
-            let clamped = image.pixels.reduce(0) { $0 + ($1 >= 0 && $1 <= 1 ? 0 : 1) }
-            if clamped > 0 {
-                writeStandardError("note: \(clamped) of \(image.count) samples outside [0, 1] were clamped\n")
-            }
-        }
+        if depth != .float32 { noteClampedSamples(image) }
         try ImageIO.write(image, to: output, depth: depth)
         let depthText = depth == .float32 ? "32-bit float" : "\(depth.rawValue)-bit"
         print("wrote \(output): \(format.rawValue.uppercased()) \(image.height)×\(image.width), \(image.channels) channel\(image.channels == 1 ? "" : "s"), \(depthText)")
