@@ -159,6 +159,23 @@ public struct Image: Sendable, Equatable {
         return n % 2 == 1 ? sorted[n / 2] : sorted[n / 2 - 1] / 2 + sorted[n / 2] / 2
     }
 
+    /// `medianSample()` when it lies outside `range`, else nil. The median of an image on
+    /// [0, 1] is never computed: it can pass `range.upperBound` only when at least half the
+    /// finite samples do (and below likewise), which one counting pass rules out, where the
+    /// median itself copies and sorts every sample (a 4096² RGB image: 0.6 GB and 5 s).
+    public func medianSample(outside range: ClosedRange<Float>) -> Float? {
+        var finite = 0, above = 0, below = 0
+        for sample in pixels where sample.isFinite {
+            finite += 1
+            if sample > range.upperBound { above += 1 } else if sample < range.lowerBound { below += 1 }
+        }
+        // Past the upper bound the median needs its upper middle sample there: at least n / 2
+        // of them for an even count, (n + 1) / 2 for an odd one; the lower bound alike.
+        guard 2 * above >= finite || 2 * below >= finite else { return nil }
+        let middle = medianSample()
+        return range.contains(middle) ? nil : middle
+    }
+
     /// Every sample multiplied by `factor`: a change of units (an image of 0–255 onto [0, 1]).
     public func scaled(by factor: Float) -> Image {
         var copy = self

@@ -131,8 +131,7 @@ public struct SavedRestorations: ItemRestorer {
             // slip, which the scores alone would not show. The median tells the units; the
             // extremes do not: a [0, 1] restoration may ring far past 1 at its edges (scikit-image's
             // richardson_lucy with clip=False on a valid blur reaches 4–18 there).
-            let middle = image.medianSample()
-            if middle > 1.5 || middle < -0.5 {
+            if let middle = image.medianSample(outside: -0.5...1.5) {
                 throw EvaluationError.invalidValue(name: "restoration \(file)", value: String(format: "with a median sample of %.4g", middle),
                                                    expected: "float samples on the [0, 1] scale of the sharp image (give saved:dir=…,range=W, W the value of white, for other units; range=1 scores them as stored)")
             }

@@ -94,12 +94,11 @@ struct Metrics: ParsableCommand {
             // look like scores (−75 dB) and are not; scikit-image refuses such images without a
             // data_range. The reference by its extremes; the image by its median, since a
             // restoration on [0, 1] may ring far past it at its edges.
-            let middle = y.medianSample()
             if let reach = x.farOutsideUnitRange() {
                 writeStandardError("note: \(reference)'s samples reach \(String(format: "%.4g", reach)), far outside the nominal [0, 1] "
                                    + "of the default --data-range 1: PSNR and SSIM are on that scale. Pass --data-range W, W the value of "
                                    + "white in the images' units, to score them on theirs\n")
-            } else if middle > 1.5 || middle < -0.5 {
+            } else if let middle = y.medianSample(outside: -0.5...1.5) {
                 writeStandardError("note: \(image)'s median sample is \(String(format: "%.4g", middle)), far outside the nominal [0, 1] "
                                    + "of \(reference) and of the default --data-range 1: is it in other units (0–255, counts)? Divide it "
                                    + "by its value of white to score it against \(reference)\n")
