@@ -272,4 +272,18 @@ import _TestSupport
         let (piped, info) = try ImageIO.readPSFWithInfo(pipe)
         #expect(piped == psf && info.width == 5 && info.height == 3 && info.isFloat)
     }
+
+    @Test("A TIFF is read without mapping the file: its pages do not stay resident beside the decoded image")
+    func tiffReadingMapsNoFile() throws {
+        let directory = TestFiles.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/m.tif"
+        let image = Image(channels: 3, height: 64, width: 64, pixels: (0..<3 * 64 * 64).map { Float($0 % 97) / 96 })
+        try ImageIO.write(image, to: path)
+        let handle = try TIFFHandle.open(path, mode: "r")
+        // libtiff maps a file opened "r" at once; the map is listed under the file's name.
+        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        #expect(!maps.contains(path), "\(maps.split(separator: "\n").filter { $0.contains(path) })")
+        #expect(try TIFFReader.readPage(handle, try TIFFReader.describe(handle)) == image)
+    }
 }
