@@ -20,8 +20,10 @@ public struct TiledInference: Sendable {
     /// 2⁴⁰ overflowed the tile's size and trapped).
     public var margin: Int?
 
+    /// Takes any values, as the fields do: a tile below 1 or a negative margin is refused by
+    /// `checkSettings`, which `Refiner` and `PlugAndPlayRestorer` call before they run (this
+    /// trapped on a tile of 0 from a caller's flag, while the same value set on the field threw).
     public init(tile: Int = 256, margin: Int? = nil) {
-        precondition(tile >= 1 && (margin ?? 0) >= 0, "tile must be ≥ 1 and margin ≥ 0, got \(tile), \(margin.map(String.init) ?? "nil")")
         self.tile = tile; self.margin = margin
     }
 
@@ -58,7 +60,8 @@ public struct TiledInference: Sendable {
     /// Refines: `planes` are the network's one-channel input planes in `architecture.inputs`
     /// order, all the same size, except that a 1 × 1 plane stands for a constant plane (the
     /// noise level) and is never materialized; returns the one-channel refined image.
-    /// `workspace` is reused across calls when given.
+    /// `workspace` is reused across calls when given. A tile below 1 or a negative margin is a
+    /// precondition failure here: call `checkSettings` first for the thrown error.
     public func run(_ network: UNet, planes: [Image], workspace: UNetWorkspace = UNetWorkspace()) -> Image {
         precondition(tile >= 1 && (margin ?? 0) >= 0, "tile must be ≥ 1 and margin ≥ 0, got \(tile), \(margin.map(String.init) ?? "nil")")
         let a = network.architecture

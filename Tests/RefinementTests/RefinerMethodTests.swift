@@ -19,7 +19,8 @@ import Datasets
     }
 
     /// A noise level of NaN or ∞ gave an all-NaN image without a word, a negative one ran; a
-    /// tile set to 0 after `init` made the tiling loop forever, a margin of −100 trapped.
+    /// tile set to 0 after `init` made the tiling loop forever, a margin of −100 trapped, and
+    /// `TiledInference(tile: 0)` trapped in `init`.
     @Test func badNoiseLevelsAndTilingsAreRefusedNamingTheValue() throws {
         let image = randomImage(height: 16, width: 16, seed: 102)
         for sigma in [Double.nan, .infinity, -0.5, 2] {
@@ -37,6 +38,13 @@ import Datasets
         tiling.margin = -100
         #expect(throws: RefinementError.invalidSetting(name: "tile margin", value: "-100", expected: "an integer ≥ 0")) {
             try Refiner(model: tinyModel(), base: Passthrough(), noiseSigma: 0.01, tiling: tiling).restore(image, psf: .identity)
+        }
+        // The same values given to `init` (a tile from a caller's flag): that trapped.
+        #expect(throws: RefinementError.invalidSetting(name: "tile", value: "0", expected: "an integer ≥ 1")) {
+            try Refiner(model: tinyModel(), base: Passthrough(), noiseSigma: 0.01, tiling: TiledInference(tile: 0)).restore(image, psf: .identity)
+        }
+        #expect(throws: RefinementError.invalidSetting(name: "tile margin", value: "-1", expected: "an integer ≥ 0")) {
+            try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 2, tiling: TiledInference(tile: 16, margin: -1)).restore(image, psf: .identity)
         }
         var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), iterations: 2)
         pnp.tiling.tile = 0
