@@ -164,8 +164,9 @@ public struct DeadLeaves: Sendable, Equatable, Codable {
     }
 
     /// A `height × width` image, deterministic for `seed` (`SeededRandom(seed: seed)`).
-    /// Settings out of their domain are a precondition failure naming the field as `validate()`
-    /// does: call `validate()` first where they come from a file or a flag.
+    /// A height or width below 1, and settings out of their domain, are a precondition failure
+    /// (the latter naming the field as `validate()` does): check sizes and call `validate()`
+    /// first where they come from a file or a flag.
     public func generate(height: Int, width: Int, seed: UInt64) -> Image {
         precondition(height > 0 && width > 0, "dead leaves need a positive size, got \(height)×\(width)")
         // The refusal `validate()` words, naming the field; the whole struct printed left the reader to find it.

@@ -61,7 +61,8 @@ public func estimateNoiseSigma(_ image: Image) -> Double {
 /// 2.7 × on one textured crop). Color images: the mean of the channels' estimates. At most
 /// 2¹⁴ patches are used, at positions drawn from a fixed seed (a quarter of a 256² image's:
 /// the estimates move by under 5 %, at a quarter of the time); images smaller than a patch
-/// fall back to the Haar median. NaN or infinite samples give NaN.
+/// fall back to the Haar median. NaN or infinite samples give NaN. `patch` below 2 is a
+/// precondition failure (a 1 × 1 patch has one eigenvalue, the whole image's variance).
 ///
 /// Reference: G. Chen, F. Zhu, P. A. Heng, "An efficient statistical method for image noise
 /// level estimation", ICCV 2015.
