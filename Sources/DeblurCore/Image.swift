@@ -129,8 +129,8 @@ public struct Image: Sendable, Equatable {
     /// Minimum, maximum and mean (accumulated in Float64) of the finite samples; NaN when there
     /// are none. NaN and ±∞ are left out of all three alike: one NaN made the mean NaN while
     /// the range was still that of the others.
+    /// An empty image has none either: it gave (0, 0, 0), the figures of a black image.
     public func statistics() -> (min: Float, max: Float, mean: Double) {
-        guard !pixels.isEmpty else { return (0, 0, 0) }
         var lo = Float.infinity, hi = -Float.infinity, sum = 0.0, count = 0
         pixels.withUnsafeBufferPointer { p in
             for v in p where v.isFinite {

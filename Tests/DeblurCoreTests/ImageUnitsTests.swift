@@ -46,6 +46,16 @@ import Testing
         }
     }
 
+    @Test func statisticsAreOfTheFiniteSamplesAndNaNWithoutAny() {
+        let stats = Image(height: 1, width: 5, pixels: [0.5, .nan, -2, .infinity, 4]).statistics()
+        #expect(stats.min == -2 && stats.max == 4 && stats.mean == 2.5 / 3)
+        // No finite sample, and no sample at all (an empty crop): the latter gave (0, 0, 0).
+        for image in [Image(height: 1, width: 2, pixels: [.nan, -.infinity]), Image(height: 0, width: 7), Image(channels: 3, height: 4, width: 0)] {
+            let none = image.statistics()
+            #expect(none.min.isNaN && none.max.isNaN && none.mean.isNaN, "\(image.channels)×\(image.height)×\(image.width): \(none)")
+        }
+    }
+
     @Test func scaledMultipliesEverySample() {
         #expect(Image(height: 1, width: 3, pixels: [0, 0.5, 1]).scaled(by: 255).pixels == [0, 127.5, 255])
     }
