@@ -94,7 +94,7 @@ import _TestSupport
         }
     }
 
-    @Test func invalidSettingsAreTypedErrors() {
+    @Test func invalidSettingsAreTypedErrors() throws {
         var s = smallSettings(); s.noiseSigmaMin = -0.1
         #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
         s = smallSettings(); s.trajectorySize = 10
@@ -103,6 +103,16 @@ import _TestSupport
         #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
         s = smallSettings(); s.sharpSource = .images; s.imagesDirectory = "/nonexistent/folder"
         #expect(throws: DatasetsError.self) { try DatasetGenerator(settings: s) }
+        // A negative item index trapped ('item index must be ≥ 0').
+        let generator = try DatasetGenerator(settings: smallSettings())
+        for index in [-1, Int.min] {
+            #expect(throws: DatasetsError.invalidSetting(name: "item index", value: "\(index)", expected: "an integer ≥ 0")) {
+                try generator.makeItem(index: index)
+            }
+            #expect(throws: DatasetsError.invalidSetting(name: "item index", value: "\(index)", expected: "an integer ≥ 0")) {
+                try generator.makeItem(index: index, convolver: DatasetGenerator.makeConvolver())
+            }
+        }
     }
 }
 

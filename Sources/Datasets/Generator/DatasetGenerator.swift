@@ -189,7 +189,8 @@ public struct DatasetGenerator: Sendable {
         NoiseModel(gaussianSigma: plan.noiseSigma, poissonPeak: settings.poissonPeak, quantizeBits: settings.quantizeBits)
     }
 
-    /// The manifest line of item `index`, without generating it.
+    /// The manifest line of item `index`, without generating it. A negative index is a
+    /// precondition failure (`makeItem` throws for it).
     public func manifestEntry(index: Int) -> DatasetItem {
         let plan = plan(index)
         let id = SyntheticItem.id(index: index, count: settings.count)
@@ -202,7 +203,8 @@ public struct DatasetGenerator: Sendable {
 
     /// Generates item `index` in memory (sharp, blurred, PSF, noise), exactly as
     /// `deblur synth` would write it. Thread-safe; uses one thread.
-    /// - Throws: `DatasetsError` when a source image cannot be read.
+    /// - Throws: `DatasetsError.invalidSetting` for a negative index, `DatasetsError` when a
+    ///   source image cannot be read.
     public func makeItem(index: Int) throws -> SyntheticItem {
         try makeItem(index: index, convolver: Self.makeConvolver())
     }
@@ -224,7 +226,10 @@ public struct DatasetGenerator: Sendable {
     }
 
     func makeItem(index: Int, convolver: Convolver, timing: inout StageTimes) throws -> SyntheticItem {
-        precondition(index >= 0, "item index must be ≥ 0, got \(index)")
+        // Thrown, not a precondition: a script's index (a loop from -1, a parsed argument) trapped.
+        guard index >= 0 else {
+            throw DatasetsError.invalidSetting(name: "item index", value: "\(index)", expected: "an integer ≥ 0")
+        }
         let plan = plan(index)
         var clock = monotonicSeconds()
         func lap(_ stage: inout Double) { let now = monotonicSeconds(); stage += now - clock; clock = now }
