@@ -10,10 +10,14 @@ extension PSF {
     /// - Parameters:
     ///   - otf: half-spectrum of `fullHeight × fullWidth` in the layout of `FFTPlan2D`.
     ///   - height, width: odd size of the PSF to cut out, at most the full size.
-    /// - Throws: `CoreError.invalidPSF` when the cut-out part has no positive mass.
+    /// - Throws: `CoreError.invalidPSF` for an even size (as `PSF.init`) or when the cut-out part
+    ///   has no positive mass; `CoreError.invalidValue` for a size larger than the full one.
+    ///   Both trapped: an even size is what MATLAB's `otf2psf` takes.
     public static func fromOTF(_ otf: FFTBuffer, fullHeight: Int, fullWidth: Int, height: Int, width: Int) throws -> PSF {
-        precondition(height % 2 == 1 && width % 2 == 1 && height <= fullHeight && width <= fullWidth,
-                     "otf2psf needs an odd size within \(fullHeight)×\(fullWidth), got \(height)×\(width)")
+        try checkSize(height: height, width: width, source: "otf2psf")
+        guard height <= fullHeight, width <= fullWidth else {
+            throw CoreError.invalidValue(name: "otf2psf size", value: "\(height)×\(width)", expected: "at most the OTF's \(fullHeight)×\(fullWidth)")
+        }
         let plan = FFT.plan(height: fullHeight, width: fullWidth)
         precondition(otf.count >= plan.spectrumCount, "OTF buffer holds \(otf.count) floats, expected \(plan.spectrumCount)")
         let spectrum = plan.makeSpectrumBuffer()
