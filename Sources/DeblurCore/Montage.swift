@@ -1,7 +1,8 @@
 extension Image {
     /// Places images side by side in one row, top-aligned, separated by `gap` columns of
     /// `background`, for contact sheets and side-by-side comparisons. Gray images are
-    /// repeated to three channels when any input is color.
+    /// repeated to three channels when any input is color. An empty list or a negative `gap` is
+    /// a precondition failure.
     public static func montage(_ images: [Image], gap: Int = 4, background: Float = 1) -> Image {
         precondition(!images.isEmpty, "montage needs at least one image")
         precondition(gap >= 0, "montage gap must be ≥ 0, got \(gap)")

@@ -54,7 +54,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     @inlinable
     public mutating func uniformFloat() -> Float { Float(next() >> 40) * 0x1.0p-24 }
 
-    /// An integer uniform in `0..<bound` (Lemire's unbiased multiply-shift).
+    /// An integer uniform in `0..<bound` (Lemire's unbiased multiply-shift); a bound below 1 is a
+    /// precondition failure.
     public mutating func integer(below bound: Int) -> Int {
         precondition(bound > 0, "integer(below:) needs a positive bound, got \(bound)")
         let b = UInt64(bound)

@@ -32,6 +32,8 @@ public enum Bootstrap {
     public static let level = 0.95
 
     /// The mean and interval of each of `samples` (all of one length n), resampled together.
+    /// Samples of different lengths, fewer than 1 resample or a level outside (0, 1) are a
+    /// precondition failure.
     public static func intervals(_ samples: [[Double]], resamples: Int = Bootstrap.resamples, seed: UInt64 = Bootstrap.seed,
                                  level: Double = Bootstrap.level) -> [BootstrapInterval] {
         precondition(resamples >= 1 && level > 0 && level < 1, "a bootstrap needs ≥ 1 resample and a level in (0, 1), got \(resamples), \(level)")

@@ -46,7 +46,8 @@ public enum SSIMPreset: String, Sendable, CaseIterable, Codable {
 }
 
 /// The normalized Gaussian window `wᵢ ∝ exp(−i² / 2σ²)`, `i = −radius … radius`
-/// (scipy's `_gaussian_kernel1d`, MATLAB's `fspecial('gaussian')` row).
+/// (scipy's `_gaussian_kernel1d`, MATLAB's `fspecial('gaussian')` row). σ ≤ 0 (or NaN) and a
+/// negative radius are a precondition failure.
 public func gaussianWindow(sigma: Double, radius: Int) -> [Double] {
     precondition(sigma > 0 && radius >= 0, "gaussianWindow needs sigma > 0 and radius ≥ 0, got \(sigma), \(radius)")
     let raw = (-radius...radius).map { exp(-0.5 * Double($0 * $0) / (sigma * sigma)) }
