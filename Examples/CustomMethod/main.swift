@@ -15,6 +15,20 @@ func printError(_ line: String) {
     fputs(line + "\n", stderr)
 }
 
+/// Makes the output folder before the run, so that one that cannot be made (under a file, in
+/// /proc, without permission) fails at once with the system's reason, not after every item
+/// with Foundation's `Error Domain=NSCocoaErrorDomain Code=4 …`.
+func makeOutputFolder(_ path: String) {
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+        let posix = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? systemErrorReason(Int32($0.code)) : nil }
+        printError("error: cannot create the output folder \(path): \(posix ?? "\(error)")")
+        exit(1)
+    }
+}
+
 /// Landweber iteration (Landweber 1951), the plainest iterative deconvolution:
 /// `x ← x + β Hᵀ(y − H x)`, starting from `x₀ = y`, with circular convolution `H`.
 /// Any type conforming to `Restorer` can be compared; reporting each iteration to the
@@ -73,6 +87,7 @@ func syntheticItems(count: Int) throws -> [ComparisonItem] {
 }
 
 let output = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : FileManager.default.currentDirectoryPath
+makeOutputFolder(output)
 do {
     var methods = [ComparisonMethod(Passthrough()), ComparisonMethod(label: "landweber", restorer: Landweber())]
     // The built-in methods run through the same protocol.
@@ -94,7 +109,6 @@ do {
 
     print(MarkdownReport.headline(result) + "\n")
     print(MarkdownReport.summaryTable(result))
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     try writeAtomically(Data(HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }).utf8),
                         to: (output as NSString).appendingPathComponent("report.html"))
     try writeAtomically(Data(MarkdownReport.render(result).utf8), to: (output as NSString).appendingPathComponent("report.md"))

@@ -16,6 +16,20 @@ func printError(_ line: String) {
     fputs(line + "\n", stderr)
 }
 
+/// Makes the output folder before the run, so that one that cannot be made (under a file, in
+/// /proc, without permission) fails at once with the system's reason, not after every item
+/// with Foundation's `Error Domain=NSCocoaErrorDomain Code=4 …`.
+func makeOutputFolder(_ path: String) {
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+        let posix = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? systemErrorReason(Int32($0.code)) : nil }
+        printError("error: cannot create the output folder \(path): \(posix ?? "\(error)")")
+        exit(1)
+    }
+}
+
 var arguments = Array(CommandLine.arguments.dropFirst())
 var modelPath: String?
 if let i = arguments.firstIndex(of: "--model") {
@@ -28,6 +42,7 @@ if let i = arguments.firstIndex(of: "--model") {
     arguments.removeSubrange(i...(i + 1))
 }
 let output = arguments.first ?? FileManager.default.currentDirectoryPath
+makeOutputFolder(output)
 
 do {
     // 1. Synthesize: dead leaves, a bank kernel, the `valid` protocol (blur a larger crop and
@@ -64,7 +79,6 @@ do {
     let result = BLAS.withThreads(1) { runner.run(items: items, methods: methods) }
     print(MarkdownReport.summaryTable(result))
 
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     let html = (output as NSString).appendingPathComponent("pipeline-report.html")
     try writeAtomically(Data(HTMLReport.render(result, encodePNG: { try ImageIO.encodePNG($0) }).utf8), to: html)
     print("wrote \(html)")

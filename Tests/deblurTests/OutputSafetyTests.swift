@@ -117,6 +117,22 @@ import Testing
         }
     }
 
+    /// An output folder the examples cannot make (here under a file) is refused before the run,
+    /// with the system's reason: CustomMethod ran every item, printed its table and then failed
+    /// with Foundation's 'Error Domain=NSCocoaErrorDomain Code=512 "(null)" …'.
+    @Test(arguments: ["CustomMethod", "Pipeline"])
+    func theExamplesRefuseAnOutputFolderTheyCannotMakeBeforeTheRun(example: String) throws {
+        try withScratch { dir in
+            let program = try CLI.executable.get().deletingLastPathComponent().appendingPathComponent(example)
+            try #require(FileManager.default.isExecutableFile(atPath: program.path), "no \(program.path): build it with `swift build --product \(example)`")
+            try Data("x".utf8).write(to: dir.file("afile"))
+            let result = try CLI.run(["afile/out"], in: dir, binary: program)
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderrLines == ["error: cannot create the output folder afile/out: not a directory"], "\(result)")
+            #expect(result.stdout.isEmpty, "\(result)")
+        }
+    }
+
     /// A report on a full device costs neither the reports after it nor the table: the first
     /// failed write ended the run, so `--json` (written after `--html`) and the table were lost
     /// with it, and a long run's results with them.
