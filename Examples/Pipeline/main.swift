@@ -17,15 +17,10 @@ func printError(_ line: String) {
 }
 
 /// Makes the output folder before the run, so that one that cannot be made (under a file, in
-/// /proc, without permission) fails at once with the system's reason, not after every item
-/// with Foundation's `Error Domain=NSCocoaErrorDomain Code=4 …`.
+/// /proc, without permission) fails at once with the reason, not after every item.
 func makeOutputFolder(_ path: String) {
-    do {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    } catch {
-        let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
-        let posix = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? systemErrorReason(Int32($0.code)) : nil }
-        printError("error: cannot create the output folder \(path): \(posix ?? "\(error)")")
+    do { try createFolder(path) } catch {
+        printError("error: \(error)")
         exit(1)
     }
 }

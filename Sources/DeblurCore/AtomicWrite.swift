@@ -149,6 +149,17 @@ private func writeAll(_ data: Data, to fd: Int32) -> String? {
     return failure
 }
 
+/// Makes the folder `path` and any missing parents; an existing folder is fine.
+/// - Throws: `CoreError.writeFailed` naming `path`: "a folder cannot be made there" and the reason
+///   in words (`fileErrorReason`), e.g. "afile is a file, not a directory".
+public func createFolder(_ path: String) throws {
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        throw CoreError.writeFailed(path: path, reason: "a folder cannot be made there (\(fileErrorReason(error, path: path)))")
+    }
+}
+
 /// Why a file operation on `path` failed, in words: Foundation on Linux describes most of its
 /// file errors only as "(NSCocoaErrorDomain error 512.)".
 public func fileErrorReason(_ error: Error, path: String) -> String {
