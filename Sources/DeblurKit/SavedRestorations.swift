@@ -119,11 +119,7 @@ public struct SavedRestorations: ItemRestorer {
         let file = try path(of: id)
         var (image, info) = try ImageIO.readWithInfo(file)
         // The runner refuses them too, but as "invalid output of saved:dir=…": the file is what to look at.
-        let bad = image.nonFiniteCount
-        guard bad == 0 else {
-            throw EvaluationError.invalidValue(name: "restoration \(file)", value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")",
-                                               expected: "finite values")
-        }
+        try checkFinite(image, named: "restoration \(file)")
         if info.isFloat, let dataRange {
             image = image.scaled(by: Float(1 / dataRange))
         } else if info.isFloat {

@@ -53,11 +53,7 @@ extension ComparisonItem {
     /// reference with 1 NaN or infinite sample" or "invalid output of blurred", naming no file.
     private static func readFinite(_ path: String) throws -> Image {
         let image = try ImageIO.read(path)
-        let bad = image.nonFiniteCount
-        guard bad == 0 else {
-            throw EvaluationError.invalidValue(name: "image \(path)", value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")",
-                                               expected: "finite values")
-        }
+        try checkFinite(image, named: "image \(path)")
         return image
     }
 }

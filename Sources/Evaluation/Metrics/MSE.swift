@@ -26,11 +26,16 @@ public func mse(_ reference: Image, _ image: Image) throws -> Double {
 /// Throws `EvaluationError.invalidValue` naming `reference` or `image` and the count of its NaN
 /// and ±∞ samples: scored, one NaN made MSE, PSNR and SSIM NaN, one ∞ a PSNR of −∞.
 func checkFinite(_ reference: Image, _ image: Image) throws {
-    for (what, picture) in [("reference", reference), ("image", image)] {
-        let bad = picture.nonFiniteCount
-        guard bad == 0 else {
-            throw EvaluationError.invalidValue(name: what, value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")", expected: "finite values")
-        }
+    try checkFinite(reference, named: "reference")
+    try checkFinite(image, named: "image")
+}
+
+/// Throws `EvaluationError.invalidValue` naming the image as `name` ("image ds/blurred/000001.tif")
+/// with the count of its NaN and ±∞ samples, when it has any.
+public func checkFinite(_ image: Image, named name: String) throws {
+    let bad = image.nonFiniteCount
+    guard bad == 0 else {
+        throw EvaluationError.invalidValue(name: name, value: "with \(bad) NaN or infinite sample\(bad == 1 ? "" : "s")", expected: "finite values")
     }
 }
 
