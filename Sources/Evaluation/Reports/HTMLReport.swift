@@ -194,7 +194,8 @@ public enum HTMLReport {
         svg += "<text x=\"0\" y=\"16\" class=\"title\">\(escape(title))\(fromZero ? "" : " — axis from \(String(format: "%g", lo))")</text>"
         for (i, (label, value)) in values.enumerated() {
             let y = 30 + rowHeight * Double(i)
-            let w = value.isFinite ? max(1, max(0, min(1, (value - lo) / max(hi - lo, 1e-12))) * finiteSpace) : (value > 0 ? barSpace : 1)
+            let fraction = max(0, min(1, (value - lo) / max(hi - lo, 1e-12)))
+            let w = value.isFinite ? max(1, fraction * finiteSpace) : (value > 0 ? barSpace : 1)
             svg += "<text x=\"0\" y=\"\(y + 12)\" class=\"tick\">\(escape(label))</text>"
             svg += "<rect x=\"0\" y=\"\(y + 16)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 22)\" fill=\"\(palette[i % palette.count])\"><title>\(escape(label))</title></rect>"
             let text = value.isFinite ? String(format: "%.\(decimals)f", value) : (value.isNaN ? "—" : "inf")
