@@ -353,6 +353,21 @@ enum TrainedModel {
         }
     }
 
+    /// A training item smaller than the patch was refused as "a training image is 32×32",
+    /// naming neither the dataset nor the item, once the base method had run on every item.
+    @Test func aDatasetItemSmallerThanThePatchIsNamed() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            let before = dir.listing()
+            let result = try dir.deblur("train", "--dataset", "ds", "--steps", "1", "--width", "4", "--patch", "64", "--batch", "1", "-o", "m.model", "--quiet")
+            expectCleanFailure(result, naming: "ds item 000000", directory: dir, before: before)
+            #expect(result.stderr.contains("is 32×32, smaller than the 64×64 training patch"), "\(result)")
+            // The validation item (the last of three) is scored whole, so 32² items train with --patch 32.
+            let fits = try dir.deblur("train", "--dataset", "ds", "--steps", "1", "--width", "4", "--patch", "32", "--batch", "1", "-o", "m.model", "--quiet")
+            #expect(fits.status == 0, "\(fits)")
+        }
+    }
+
     /// `--dataset ds -o ds/sharp/000000.png` wrote the model over that sharp image (its
     /// checkpoint and log beside it), exit 0, and the next run failed on the damaged dataset.
     @Test(arguments: [["-o", "ds/sharp/000000.png"], ["-o", "m.model", "--log", "ds/items.jsonl"], ["-o", "ds/blurred/000001.tif"]])

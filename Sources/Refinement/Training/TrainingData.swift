@@ -280,10 +280,17 @@ public struct TrainingData: Sendable {
 
     /// Loads a dataset directory (`deblur synth`'s layout), runs the base method on every item (in
     /// parallel), and holds out every tenth item (index ≡ 9 mod 10) for validation. Color
-    /// items become one sample per channel.
-    public static func dataset(_ directory: String, base: any Restorer, progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
+    /// items become one sample per channel. With `patch`, a training item smaller than a
+    /// `patch × patch` square is refused by its file before the base method runs on the rest
+    /// (`PatchSampler` would refuse it later, with no name).
+    public static func dataset(_ directory: String, base: any Restorer, patch: Int? = nil,
+                               progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
         let dataset = try Dataset.load(directory)
         guard !dataset.items.isEmpty else { throw RefinementError.invalidData("dataset \(directory) has no items") }
+        let count = dataset.items.count
+        func isValidation(_ i: Int) -> Bool {
+            count >= 2 && i % 10 == 9 || (count < 10 && i == count - 1 && count >= 2)
+        }
         var results = [Result<[TrainingSample], Error>?](repeating: nil, count: dataset.items.count)
         let lock = NSLock()
         let fftThreads = FFT.threads
@@ -299,6 +306,9 @@ public struct TrainingData: Sendable {
                     let psf = try ImageIO.readPSF(dataset.path(item.psf))
                     guard blurred.height == sharp.height && blurred.width == sharp.width && blurred.channels == sharp.channels else {
                         throw RefinementError.invalidData("dataset \(directory) item \(item.id): blurred \(blurred.channels)×\(blurred.height)×\(blurred.width) and sharp \(sharp.channels)×\(sharp.height)×\(sharp.width) differ")
+                    }
+                    if let patch, !isValidation(i), sharp.height < patch || sharp.width < patch {
+                        throw RefinementError.invalidData("dataset \(directory) item \(item.id) (\(item.sharp)) is \(sharp.height)×\(sharp.width), smaller than the \(patch)×\(patch) training patch")
                     }
                     do {
                         return try (0..<blurred.channels).map { c in
@@ -317,7 +327,7 @@ public struct TrainingData: Sendable {
         var training: [TrainingSample] = [], validation: [TrainingSample] = []
         for (i, r) in results.enumerated() {
             let samples = try r!.get()
-            if dataset.items.count >= 2 && i % 10 == 9 || (dataset.items.count < 10 && i == dataset.items.count - 1 && dataset.items.count >= 2) {
+            if isValidation(i) {
                 validation += samples
             } else {
                 training += samples

@@ -299,7 +299,7 @@ struct Train: ParsableCommand {
         var endToEndTraining: EndToEndTraining?
         if let dataset {
             let bar = ProgressBar(total: 1, label: "base \(base)", quiet: quiet)
-            data = try TrainingData.dataset(dataset, base: restorer)
+            data = try TrainingData.dataset(dataset, base: restorer, patch: patchSide)
             bar.advance(); bar.finish()
         } else {
             var settings = SyntheticDataSettings()
