@@ -65,12 +65,20 @@ public struct ImageFileInfo: Sendable, Equatable {
 public enum ImageIO {
     /// Refuse files whose header claims more pixels (width × height) than this, before
     /// allocating anything (default 2^28 = 268 435 456, a 16384 × 16384 image).
-    nonisolated(unsafe) public static var maximumPixels = 1 << 28
+    public static var maximumPixels: Int {
+        get { settings.current.maximumPixels }
+        set { settings.locked { $0.maximumPixels = newValue } }
+    }
 
     /// Threads that convert samples while a file is read or written (default: all cores).
     /// Set it to 1 when reading many files in parallel yourself, so that only one component
     /// owns the cores. libpng and libtiff themselves always run on the calling thread.
-    nonisolated(unsafe) public static var conversionThreads = ProcessorInfo.cores
+    public static var conversionThreads: Int {
+        get { settings.current.conversionThreads }
+        set { settings.locked { $0.conversionThreads = newValue } }
+    }
+    // Behind a lock, as `FFT.threads` is: the dataset writer sets one while other threads read.
+    private static let settings = Locked((maximumPixels: 1 << 28, conversionThreads: ProcessorInfo.cores))
 
     /// Reads a PNG or TIFF file (first page), mapping samples to [0, 1] floats, alpha dropped.
     /// - Throws: `IOError` naming the file: `.cannotOpen`, `.corrupt` (with libpng's or

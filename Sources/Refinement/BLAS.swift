@@ -66,17 +66,6 @@ public enum BLAS {
     static let state = Locked(State())
 }
 
-/// A value behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func locked<R>(_ body: (inout Value) -> R) -> R {
-        lock.lock(); defer { lock.unlock() }
-        return body(&value)
-    }
-}
-
 /// The input of a convolution: one NCHW tensor, or two whose channels are read as
 /// concatenated (`first`'s channels, then `second`'s) without copying them together.
 struct ConvSource {

@@ -17,10 +17,20 @@ public enum FFTRigor: Sendable, Hashable {
 /// from any thread, so one cached plan serves every caller of its size.
 public enum FFT {
     /// Planning rigor for plans made from now on (default `.estimate`).
-    nonisolated(unsafe) public static var rigor: FFTRigor = .estimate
+    public static var rigor: FFTRigor {
+        get { settings.current.rigor }
+        set { settings.locked { $0.rigor = newValue } }
+    }
     /// Threads FFTW uses inside one transform (default: all cores). Set it to 1 when the
     /// caller parallelizes over images itself (one component owns parallelism at a time).
-    nonisolated(unsafe) public static var threads: Int = ProcessorInfo.cores
+    public static var threads: Int {
+        get { settings.current.threads }
+        set { settings.locked { $0.threads = newValue } }
+    }
+    // Behind a lock: a setting changed on one thread (training's single-threaded item loops,
+    // `BLAS.withThreads`) while restorations on others make plans was a data race
+    // (ThreadSanitizer, the test suite).
+    private static let settings = Locked((rigor: FFTRigor.estimate, threads: ProcessorInfo.cores))
 
     private static let lock = NSLock()
     /// Plans by size, read and written only under `lock`.
