@@ -72,13 +72,29 @@ public enum ImageIO {
 
     /// Threads that convert samples while a file is read or written (default: all cores).
     /// Set it to 1 when reading many files in parallel yourself, so that only one component
-    /// owns the cores. libpng and libtiff themselves always run on the calling thread.
+    /// owns the cores, or do that work in `serially`. libpng and libtiff themselves always run
+    /// on the calling thread. Inside a `serially` region (on any thread) it reads 1.
     public static var conversionThreads: Int {
-        get { settings.current.conversionThreads }
+        get { settings.locked { $0.serialCallers > 0 ? 1 : $0.conversionThreads } }
         set { settings.locked { $0.conversionThreads = newValue } }
     }
-    // Behind a lock, as `FFT.threads` is: the dataset writer sets one while other threads read.
-    private static let settings = Locked((maximumPixels: 1 << 28, conversionThreads: ProcessorInfo.cores))
+
+    /// The thread count set, whatever `serially` regions are open.
+    package static var configuredConversionThreads: Int { settings.current.conversionThreads }
+
+    /// Runs `body` with `conversionThreads` reading 1, for callers that read or write many
+    /// files in parallel themselves. Counted rather than saved and restored: two dataset
+    /// writers running at once in one process left `conversionThreads` at 1 after both had
+    /// returned, the second having saved the first's 1.
+    public static func serially<R>(_ body: () throws -> R) rethrows -> R {
+        settings.locked { $0.serialCallers += 1 }
+        defer { settings.locked { $0.serialCallers -= 1 } }
+        return try body()
+    }
+
+    // Behind a lock, as `FFT.threads` is: the dataset writer changed one while other threads
+    // read it, a data race (ThreadSanitizer, the test suite).
+    private static let settings = Locked((maximumPixels: 1 << 28, conversionThreads: ProcessorInfo.cores, serialCallers: 0))
 
     /// Reads a PNG or TIFF file (first page), mapping samples to [0, 1] floats, alpha dropped.
     /// - Throws: `IOError` naming the file: `.cannotOpen`, `.corrupt` (with libpng's or

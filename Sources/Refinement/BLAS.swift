@@ -31,9 +31,9 @@ public enum BLAS {
     public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
         overrides.lock()
         defer { overrides.unlock() }
-        let saved = (blas: threads, fft: FFT.threads)
-        threads = count; FFT.threads = max(1, count)
-        defer { threads = saved.blas; FFT.threads = saved.fft }
+        let saved = (blas: threads, fft: FFT.configuredThreads)
+        threads = count; FFT.configuredThreads = max(1, count)
+        defer { threads = saved.blas; FFT.configuredThreads = saved.fft }
         return try body()
     }
 

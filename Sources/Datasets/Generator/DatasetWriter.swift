@@ -147,35 +147,35 @@ extension DatasetGenerator {
 
         // One component owns parallelism: items run in parallel, so the image writers'
         // sample conversion stays on the item's thread.
-        let savedConversionThreads = ImageIO.conversionThreads
-        ImageIO.conversionThreads = 1
-        defer { ImageIO.conversionThreads = savedConversionThreads }
-        let lock = NSLock()
-        var firstError: Error?
-        var stages = StageTimes()
-        var done = skippedCount
-        let workers = max(1, min(threads, pending.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let convolver = DatasetGenerator.makeConvolver()
-            var local = StageTimes()
-            // Interleaved so that every worker finishes at about the same time.
-            for k in stride(from: worker, to: pending.count, by: workers) {
-                lock.lock(); let stop = firstError != nil; lock.unlock()
-                if stop { break }
-                do {
-                    let item = try makeItem(index: pending[k], convolver: convolver, timing: &local)
-                    let clock = monotonicSeconds()
-                    try writeItem(item, into: directory)
-                    local.write += monotonicSeconds() - clock
-                    lock.lock(); done += 1; let d = done; lock.unlock()
-                    progress?(d, total)
-                } catch {
-                    lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+        let stages = try ImageIO.serially {
+            let lock = NSLock()
+            var firstError: Error?
+            var stages = StageTimes()
+            var done = skippedCount
+            let workers = max(1, min(threads, pending.count))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let convolver = DatasetGenerator.makeConvolver()
+                var local = StageTimes()
+                // Interleaved so that every worker finishes at about the same time.
+                for k in stride(from: worker, to: pending.count, by: workers) {
+                    lock.lock(); let stop = firstError != nil; lock.unlock()
+                    if stop { break }
+                    do {
+                        let item = try makeItem(index: pending[k], convolver: convolver, timing: &local)
+                        let clock = monotonicSeconds()
+                        try writeItem(item, into: directory)
+                        local.write += monotonicSeconds() - clock
+                        lock.lock(); done += 1; let d = done; lock.unlock()
+                        progress?(d, total)
+                    } catch {
+                        lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+                    }
                 }
+                lock.lock(); stages.add(local); lock.unlock()
             }
-            lock.lock(); stages.add(local); lock.unlock()
+            if let firstError { throw firstError }
+            return stages
         }
-        if let firstError { throw firstError }
 
         var lines = Data()
         for i in indices {

@@ -22,15 +22,34 @@ public enum FFT {
         set { settings.locked { $0.rigor = newValue } }
     }
     /// Threads FFTW uses inside one transform (default: all cores). Set it to 1 when the
-    /// caller parallelizes over images itself (one component owns parallelism at a time).
+    /// caller parallelizes over images itself (one component owns parallelism at a time), or
+    /// run that work in `serially`. Inside a `serially` region (on any thread) it reads 1.
     public static var threads: Int {
+        get { settings.locked { $0.serialCallers > 0 ? 1 : $0.threads } }
+        set { settings.locked { $0.threads = newValue } }
+    }
+
+    /// The thread count set, whatever `serially` regions are open: what an override that
+    /// saves and restores `threads` must save, or it would restore a region's 1 for good.
+    package static var configuredThreads: Int {
         get { settings.current.threads }
         set { settings.locked { $0.threads = newValue } }
     }
+
+    /// Runs `body` with `threads` reading 1, for callers that spread items over the cores
+    /// themselves (each item's FFTs on its own thread). Counted rather than saved and
+    /// restored: two overlapping callers on two threads (two training sets made at once)
+    /// left `threads` at 1 after both had returned, the second having saved the first's 1.
+    public static func serially<R>(_ body: () throws -> R) rethrows -> R {
+        settings.locked { $0.serialCallers += 1 }
+        defer { settings.locked { $0.serialCallers -= 1 } }
+        return try body()
+    }
+
     // Behind a lock: a setting changed on one thread (training's single-threaded item loops,
     // `BLAS.withThreads`) while restorations on others make plans was a data race
     // (ThreadSanitizer, the test suite).
-    private static let settings = Locked((rigor: FFTRigor.estimate, threads: ProcessorInfo.cores))
+    private static let settings = Locked((rigor: FFTRigor.estimate, threads: ProcessorInfo.cores, serialCallers: 0))
 
     private static let lock = NSLock()
     /// Plans by size, read and written only under `lock`.

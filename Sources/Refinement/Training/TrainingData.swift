@@ -254,15 +254,14 @@ public struct TrainingData: Sendable {
         var results = [Result<TrainingSample, Error>?](repeating: nil, count: total)
         let lock = NSLock()
         // The items own the cores: each base restore runs its FFTs on one thread.
-        let fftThreads = FFT.threads
-        FFT.threads = 1
-        defer { FFT.threads = fftThreads }
-        results.withUnsafeMutableBufferPointer { out in
-            let out = out
-            parallelFor(total) { i in
-                let r = Result { try syntheticSample(i, settings: settings, base: base, seed: seed) }
-                lock.lock(); out[i] = r; lock.unlock()
-                progress?()
+        FFT.serially {
+            results.withUnsafeMutableBufferPointer { out in
+                let out = out
+                parallelFor(total) { i in
+                    let r = Result { try syntheticSample(i, settings: settings, base: base, seed: seed) }
+                    lock.lock(); out[i] = r; lock.unlock()
+                    progress?()
+                }
             }
         }
         let samples = try results.map { try $0!.get() }
@@ -293,35 +292,35 @@ public struct TrainingData: Sendable {
         }
         var results = [Result<[TrainingSample], Error>?](repeating: nil, count: dataset.items.count)
         let lock = NSLock()
-        let fftThreads = FFT.threads
-        FFT.threads = 1
-        defer { FFT.threads = fftThreads }
-        results.withUnsafeMutableBufferPointer { out in
-            let out = out
-            parallelFor(dataset.items.count) { i in
-                let item = dataset.items[i]
-                let r = Result { () throws -> [TrainingSample] in
-                    let blurred = try ImageIO.read(dataset.path(item.blurred))
-                    let sharp = try ImageIO.read(dataset.path(item.sharp))
-                    let psf = try ImageIO.readPSF(dataset.path(item.psf))
-                    guard blurred.height == sharp.height && blurred.width == sharp.width && blurred.channels == sharp.channels else {
-                        throw RefinementError.invalidData("dataset \(directory) item \(item.id): blurred \(blurred.channels)×\(blurred.height)×\(blurred.width) and sharp \(sharp.channels)×\(sharp.height)×\(sharp.width) differ")
-                    }
-                    if let patch, !isValidation(i), sharp.height < patch || sharp.width < patch {
-                        throw RefinementError.invalidData("dataset \(directory) item \(item.id) (\(item.sharp)) is \(sharp.height)×\(sharp.width), smaller than the \(patch)×\(patch) training patch")
-                    }
-                    do {
-                        return try (0..<blurred.channels).map { c in
-                            let y = blurred.channel(c)
-                            return TrainingSample(estimate: try base.restore(y, psf: psf), blurred: y, sharp: sharp.channel(c), noiseSigma: item.noiseSigma)
+        // The items own the cores: each base restore runs its FFTs on one thread.
+        FFT.serially {
+            results.withUnsafeMutableBufferPointer { out in
+                let out = out
+                parallelFor(dataset.items.count) { i in
+                    let item = dataset.items[i]
+                    let r = Result { () throws -> [TrainingSample] in
+                        let blurred = try ImageIO.read(dataset.path(item.blurred))
+                        let sharp = try ImageIO.read(dataset.path(item.sharp))
+                        let psf = try ImageIO.readPSF(dataset.path(item.psf))
+                        guard blurred.height == sharp.height && blurred.width == sharp.width && blurred.channels == sharp.channels else {
+                            throw RefinementError.invalidData("dataset \(directory) item \(item.id): blurred \(blurred.channels)×\(blurred.height)×\(blurred.width) and sharp \(sharp.channels)×\(sharp.height)×\(sharp.width) differ")
                         }
-                    } catch {
-                        // The base method's message says what is wrong, not with which file.
-                        throw RefinementError.invalidData("dataset \(directory) item \(item.id) (\(item.blurred)): \(error)")
+                        if let patch, !isValidation(i), sharp.height < patch || sharp.width < patch {
+                            throw RefinementError.invalidData("dataset \(directory) item \(item.id) (\(item.sharp)) is \(sharp.height)×\(sharp.width), smaller than the \(patch)×\(patch) training patch")
+                        }
+                        do {
+                            return try (0..<blurred.channels).map { c in
+                                let y = blurred.channel(c)
+                                return TrainingSample(estimate: try base.restore(y, psf: psf), blurred: y, sharp: sharp.channel(c), noiseSigma: item.noiseSigma)
+                            }
+                        } catch {
+                            // The base method's message says what is wrong, not with which file.
+                            throw RefinementError.invalidData("dataset \(directory) item \(item.id) (\(item.blurred)): \(error)")
+                        }
                     }
+                    lock.lock(); out[i] = r; lock.unlock()
+                    progress?()
                 }
-                lock.lock(); out[i] = r; lock.unlock()
-                progress?()
             }
         }
         var training: [TrainingSample] = [], validation: [TrainingSample] = []
