@@ -272,7 +272,7 @@ enum TrainedModel {
     /// three files as they were: the new model replaced the old one before the checkpoint
     /// failed, and the log was replaced at the run's first line, which left the old checkpoint
     /// beside a model and a log of the failed run.
-    @Test func aFirstCheckpointThatCannotBeWrittenLeavesTheEarlierRunsFiles() throws {
+    @Test(.enabled(if: CLI.fileSizeLimitsWork, "ThreadSanitizer's runtime dies under ulimit -f")) func aFirstCheckpointThatCannotBeWrittenLeavesTheEarlierRunsFiles() throws {
         try withScratch { dir in
             let (folder, trained) = try TrainedModel.run.get()
             try #require(trained.status == 0, "\(trained)")
