@@ -66,8 +66,8 @@ public enum ImageIO {
     /// Refuse files whose header claims more pixels (width × height) than this, before
     /// allocating anything (default 2^28 = 268 435 456, a 16384 × 16384 image).
     public static var maximumPixels: Int {
-        get { settings.current.maximumPixels }
-        set { settings.locked { $0.maximumPixels = newValue } }
+        get { pixelLimit.current }
+        set { pixelLimit.current = newValue }
     }
 
     /// Threads that convert samples while a file is read or written (default: all cores).
@@ -75,26 +75,19 @@ public enum ImageIO {
     /// owns the cores, or do that work in `serially`. libpng and libtiff themselves always run
     /// on the calling thread. Inside a `serially` region (on any thread) it reads 1.
     public static var conversionThreads: Int {
-        get { settings.locked { $0.serialCallers > 0 ? 1 : $0.conversionThreads } }
-        set { settings.locked { $0.conversionThreads = newValue } }
+        get { conversionThreadCount.effective }
+        set { conversionThreadCount.configured = newValue }
     }
-
-    /// The thread count set, whatever `serially` regions are open.
-    package static var configuredConversionThreads: Int { settings.current.conversionThreads }
 
     /// Runs `body` with `conversionThreads` reading 1, for callers that read or write many
-    /// files in parallel themselves. Counted rather than saved and restored: two dataset
-    /// writers running at once in one process left `conversionThreads` at 1 after both had
-    /// returned, the second having saved the first's 1.
-    public static func serially<R>(_ body: () throws -> R) rethrows -> R {
-        settings.locked { $0.serialCallers += 1 }
-        defer { settings.locked { $0.serialCallers -= 1 } }
-        return try body()
-    }
+    /// files in parallel themselves (the dataset writer). Overlapping callers on other threads
+    /// are counted, so the last to leave gives the count back (`ThreadCount`).
+    public static func serially<R>(_ body: () throws -> R) rethrows -> R { try conversionThreadCount.serially(body) }
 
-    // Behind a lock, as `FFT.threads` is: the dataset writer changed one while other threads
-    // read it, a data race (ThreadSanitizer, the test suite).
-    private static let settings = Locked((maximumPixels: 1 << 28, conversionThreads: ProcessorInfo.cores, serialCallers: 0))
+    // Behind locks, as `FFT.threads` is: the dataset writer changed the count while other
+    // threads read it, a data race (ThreadSanitizer, the test suite).
+    private static let pixelLimit = Locked(1 << 28)
+    private static let conversionThreadCount = ThreadCount(ProcessorInfo.cores)
 
     /// Reads a PNG or TIFF file (first page), mapping samples to [0, 1] floats, alpha dropped.
     /// - Throws: `IOError` naming the file: `.cannotOpen`, `.corrupt` (with libpng's or

@@ -4,6 +4,11 @@ import Testing
 
 /// The sample converter against a naive per-sample reference.
 @Suite struct SampleConversionTests {
+    /// The dataset writer converts in `ImageIO.serially`, each item on its own thread.
+    @Test func conversionThreadsReadOneInASerialRegion() {
+        #expect(ImageIO.serially { ImageIO.conversionThreads } == 1)
+    }
+
     @Test("Interleaved and planar decoding match a naive loop, extra samples skipped, min-is-white inverted")
     func decodingMatchesNaiveLoop() {
         let height = 300, width = 301, spp = 4  // above the parallel threshold, odd width

@@ -5,6 +5,11 @@ import _TestSupport
 import Foundation
 
 @Suite struct FFTTests {
+    /// Training sets made item by item run in `FFT.serially`; their plans are single-threaded.
+    @Test func threadsReadOneInASerialRegion() {
+        #expect(FFT.serially { FFT.threads } == 1)
+    }
+
     @Test func fastSizeIsTheSmallestSevenSmoothSizeAtLeastN() {
         func smooth(_ n: Int) -> Bool { var m = n; for p in [2, 3, 5, 7] { while m % p == 0 { m /= p } }; return m == 1 }
         for n in 1...300 {

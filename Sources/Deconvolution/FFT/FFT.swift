@@ -18,38 +18,33 @@ public enum FFTRigor: Sendable, Hashable {
 public enum FFT {
     /// Planning rigor for plans made from now on (default `.estimate`).
     public static var rigor: FFTRigor {
-        get { settings.current.rigor }
-        set { settings.locked { $0.rigor = newValue } }
+        get { configuredRigor.current }
+        set { configuredRigor.current = newValue }
     }
     /// Threads FFTW uses inside one transform (default: all cores). Set it to 1 when the
     /// caller parallelizes over images itself (one component owns parallelism at a time), or
     /// run that work in `serially`. Inside a `serially` region (on any thread) it reads 1.
     public static var threads: Int {
-        get { settings.locked { $0.serialCallers > 0 ? 1 : $0.threads } }
-        set { settings.locked { $0.threads = newValue } }
+        get { threadCount.effective }
+        set { threadCount.configured = newValue }
     }
 
-    /// The thread count set, whatever `serially` regions are open: what an override that
-    /// saves and restores `threads` must save, or it would restore a region's 1 for good.
+    /// The thread count set, whatever `serially` regions are open (`ThreadCount.configured`).
     package static var configuredThreads: Int {
-        get { settings.current.threads }
-        set { settings.locked { $0.threads = newValue } }
+        get { threadCount.configured }
+        set { threadCount.configured = newValue }
     }
 
     /// Runs `body` with `threads` reading 1, for callers that spread items over the cores
-    /// themselves (each item's FFTs on its own thread). Counted rather than saved and
-    /// restored: two overlapping callers on two threads (two training sets made at once)
-    /// left `threads` at 1 after both had returned, the second having saved the first's 1.
-    public static func serially<R>(_ body: () throws -> R) rethrows -> R {
-        settings.locked { $0.serialCallers += 1 }
-        defer { settings.locked { $0.serialCallers -= 1 } }
-        return try body()
-    }
+    /// themselves (each item's FFTs on its own thread). Overlapping callers on other threads
+    /// are counted, so the last to leave gives `threads` back (`ThreadCount`).
+    public static func serially<R>(_ body: () throws -> R) rethrows -> R { try threadCount.serially(body) }
 
-    // Behind a lock: a setting changed on one thread (training's single-threaded item loops,
-    // `BLAS.withThreads`) while restorations on others make plans was a data race
+    // Behind locks: a setting changed on one thread (training's single-threaded item loops,
+    // `BLAS.withThreads`) while restorations on others made plans was a data race
     // (ThreadSanitizer, the test suite).
-    private static let settings = Locked((rigor: FFTRigor.estimate, threads: ProcessorInfo.cores, serialCallers: 0))
+    private static let configuredRigor = Locked(FFTRigor.estimate)
+    private static let threadCount = ThreadCount(ProcessorInfo.cores)
 
     private static let lock = NSLock()
     /// Plans by size, read and written only under `lock`.
