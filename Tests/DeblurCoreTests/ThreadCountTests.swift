@@ -4,8 +4,8 @@ import Testing
 
 /// Runs `region` on two threads so that their calls overlap and leave in the order they came:
 /// the first enters, the second enters, the first leaves, then the second. `inside(k)` runs in
-/// region `k` (0 or 1) once both have entered and before either leaves; `afterFirst()` runs in
-/// the second region once the first has left. For checking that settings overridden for a
+/// region `k` (0 or 1) once both have entered (the first may leave while `inside(1)` runs);
+/// `afterFirst()` runs in the second region once the first has left. For checking that settings overridden for a
 /// region come back however two callers interleave.
 func overlappingRegions(_ region: @escaping @Sendable (() -> Void) -> Void,
                         inside: @escaping @Sendable (Int) -> Void = { _ in },
