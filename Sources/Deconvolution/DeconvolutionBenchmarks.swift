@@ -36,9 +36,9 @@ public enum DeconvolutionBenchmarks {
                 let padded = FFT.preferredSize(size + 14)
                 let psf = try PSF(Image(height: 15, width: 15, value: 1), source: "bench box")
                 for (blockWidth, rowsPerChunk, threads) in [(8, 8, 2), (16, 8, 2), (32, 8, 2), (16, 16, 2), (32, 16, 2), (64, 8, 2), (16, 8, 1)] {
-                    let saved = FFT.threads
-                    FFT.threads = threads
-                    defer { FFT.threads = saved }
+                    let saved = FFT.configuredThreads
+                    FFT.configuredThreads = threads
+                    defer { FFT.configuredThreads = saved }
                     let engine = FusedConvolution.engine(height: padded, width: padded, blockWidth: blockWidth, rowsPerChunk: rowsPerChunk)
                     let otf = engine.otf(psf), spectrum = engine.makeSpectrumBuffer()
                     let plane = FFTBuffer(count: engine.realCount)
