@@ -51,6 +51,16 @@ import _TestSupport
         #expect(abs(Double(lambda) - 1 / (HyperLaplacian.priorWeight(alpha: 2.0 / 3.0) * sigma * sigma)) / Double(lambda) < 1e-5)
     }
 
+    @Test func automaticLambdaUsesTheDocumentedPriorWeights() throws {
+        // Methods.md: τ = 5 for α = 2/3, 25 for α = 1 (TV), so λ = 1/(25 σ̂²) for TV.
+        #expect(abs(HyperLaplacian.priorWeight(alpha: 2.0 / 3.0) - 5) < 1e-5)  // α in Float: 2/3 to 10⁻⁸
+        #expect(abs(HyperLaplacian.priorWeight(alpha: 1) - 25) < 1e-9)
+        let observed = noisyBlurred()
+        let sigma = estimatePatchNoiseSigma(observed)
+        let lambda = HyperLaplacian(alpha: 1).effectiveLambda(for: observed)
+        #expect(abs(Double(lambda) * 25 * sigma * sigma - 1) < 1e-5)
+    }
+
     @Test func automaticLambdaWithTaperFollowsTheObservationsNoise() throws {
         // λ = 1/(τ σ̂²) with σ̂ of the observation as given, as the masked and FFT boundaries
         // read it and as `deblur deconvolve --json` reports it. With `taper` it was read from

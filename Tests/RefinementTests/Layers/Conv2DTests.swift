@@ -177,9 +177,12 @@ func naiveConv(_ x: Tensor, weights: [Float], bias: [Float], out: Int, k: Int, s
 }
 
 extension Conv2DTests {
-    @Test func backwardSplitsImagesOverWorkersWithTheSameSum() {
-        // im2col path (3 input planes), 5 images over 1, 2 and 3 workers.
-        let conv = Conv2D(inChannels: 3, outChannels: 6, geometry: ConvGeometry(kernel: 3, padding: 1))
+    @Test(arguments: [3, 1])
+    func backwardSplitsImagesOverWorkersWithTheSameSum(kernel: Int) {
+        // The im2col path (3 × 3, 3 input planes) and the pointwise one (1 × 1, a plain sgemm
+        // per image), 5 images over 1, 2 and 3 workers: a worker with several images must sum
+        // their weight gradients, not keep the last image's.
+        let conv = Conv2D(inChannels: 3, outChannels: 6, geometry: ConvGeometry(kernel: kernel, padding: kernel / 2))
         #expect(!conv.usesWinograd)
         let parameters = randomVector(conv.parameterCount, seed: 40)
         let x = randomTensor(5, 3, 11, 9, seed: 41), r = randomVector(5 * 6 * 11 * 9, seed: 42)

@@ -41,6 +41,22 @@ func ssimPlanes() -> (Tensor, Tensor) {
         #expect(lossGradientError(CharbonnierLoss(epsilon: 0.05), prediction: p, target: t, step: 1e-3) < 2e-2)
     }
 
+    @Test func charbonnierAndL1GradientsHaveTheirAnalyticValues() {
+        // ∂L/∂p = d / (M √(d² + ε²)), d = p − t, in Float64 here; L1's subgradient is 0 at d = 0.
+        // The last pair differs by 5·10⁻⁴, where ε = 10⁻³ (the default) matters most.
+        let p = Tensor(batch: 1, channels: 1, height: 2, width: 3, data: [0, 1, 2, 3, 0.5, 0.5005])
+        let t = Tensor(batch: 1, channels: 1, height: 2, width: 3, data: [1, 1, 0, 3, 0.5, 0.5])
+        for epsilon in [0, 1e-3, 0.05] as [Float] {
+            var gradient = Tensor(batch: 0, channels: 0, height: 0, width: 0)
+            _ = CharbonnierLoss(epsilon: epsilon).evaluate(prediction: p, target: t, gradient: &gradient)
+            for i in 0..<6 {
+                let d = Double(p.data[i] - t.data[i]), e = Double(epsilon)
+                let expected = d == 0 && e == 0 ? 0 : d / (6 * (d * d + e * e).squareRoot())
+                #expect(abs(Double(gradient.data[i]) - expected) < 1e-6 * max(1, abs(expected)), "ε \(epsilon), sample \(i)")
+            }
+        }
+    }
+
     @Test func ssimEqualsScikitImage() {
         // Tests/RefinementReference/ssim_reference.py: skimage structural_similarity(gaussian_weights, σ 1.5, population covariance).
         let (a, b) = ssimPlanes()
