@@ -99,6 +99,17 @@ import _TestSupport
         #expect(estimatePatchNoiseSigma(image).isNaN)
     }
 
+    @Test func patchEstimatorTakesTheLongestTailWhoseMeanIsAtMostItsMedian() {
+        // [4, 3, 1, 0]: mean 2, median (3 + 1) / 2 = 2, so the whole spectrum is noise. With the
+        // upper middle element as the median (1) the rule went on to the tail [0].
+        #expect(noiseVariance(eigenvalues: [4, 3, 1, 0]) == 2)
+        // [9, 1, 1, 1]: mean 3 above the median 1; [1, 1, 1] is flat.
+        #expect(noiseVariance(eigenvalues: [9, 1, 1, 1]) == 1)
+        // [8, 5, 2, 1, 0]: 3.2 > 2 (the middle element), [5, 2, 1, 0]: 2 > 0.5, [2, 1, 0]: 1 = 1.
+        #expect(noiseVariance(eigenvalues: [8, 5, 2, 1, 0]) == 1)
+        #expect(noiseVariance(eigenvalues: [0.25]) == 0.25)
+    }
+
     @Test func jacobiEigenvaluesOfARotatedDiagonalMatrix() {
         // Q D Qᵀ with Q = I − 2uuᵀ (a Householder reflection, orthogonal) has the eigenvalues D.
         let n = 9

@@ -73,20 +73,24 @@ public func estimatePatchNoiseSigma(_ image: Image, patch: Int = 7) -> Double {
     for c in 0..<image.channels {
         let raw = symmetricEigenvalues(patchCovariance(image, channel: c, patch: patch), order: patch * patch)
         guard raw.allSatisfy(\.isFinite) else { return .nan }
-        let eigenvalues = raw.sorted(by: >).map { max($0, 0) }
-        let r = eigenvalues.count
-        var variance = eigenvalues[r - 1]
-        for i in 0..<r {
-            let tail = eigenvalues[i...]
-            let mean = tail.reduce(0, +) / Double(tail.count)
-            // The tail is sorted descending: its median is its middle element (or pair).
-            let n = tail.count, mid = i + n / 2
-            let median = n % 2 == 1 ? eigenvalues[mid] : (eigenvalues[mid - 1] + eigenvalues[mid]) / 2
-            if mean <= median { variance = mean; break }
-        }
-        total += variance.squareRoot()
+        total += noiseVariance(eigenvalues: raw.sorted(by: >).map { max($0, 0) }).squareRoot()
     }
     return total / Double(image.channels)
+}
+
+/// The selection rule of `estimatePatchNoiseSigma`: the mean of the longest tail of
+/// `eigenvalues` (sorted descending, not empty) whose mean is at most its median, the median
+/// of an even count being the mean of the middle pair.
+func noiseVariance(eigenvalues: [Double]) -> Double {
+    let r = eigenvalues.count
+    for i in 0..<r {
+        let tail = eigenvalues[i...]
+        let mean = tail.reduce(0, +) / Double(tail.count)
+        let n = tail.count, mid = i + n / 2
+        let median = n % 2 == 1 ? eigenvalues[mid] : (eigenvalues[mid - 1] + eigenvalues[mid]) / 2
+        if mean <= median { return mean }
+    }
+    return eigenvalues[r - 1]
 }
 
 /// The covariance (row-major `patch² × patch²`) of one channel's patches: all of them, or 2¹⁴
