@@ -35,6 +35,22 @@ import Testing
         #expect(atomicWriteTarget(ofTemporary: ".tmp-1-2") == nil)
     }
 
+    /// A writer that fails part-way leaves neither the temporary file nor the destination,
+    /// and its own error reaches the caller.
+    @Test func aFailingWriterLeavesNothingBehind() throws {
+        let directory = NSTemporaryDirectory() + "deblurkit-atomic-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        struct Interrupted: Error {}
+        #expect(throws: Interrupted.self) {
+            try writeAtomically(to: directory + "/half.tif") { path in
+                try writeFile(Data(repeating: 7, count: 4096), to: path)
+                throw Interrupted()
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
     /// A destination in a missing directory: the error names the destination and the reason.
     @Test func aMissingDirectoryIsNamed() {
         let path = NSTemporaryDirectory() + "deblurkit-no-such-dir-" + UUID().uuidString + "/a.bin"

@@ -150,7 +150,10 @@ func tinyDenoiser(zeroResidual: Bool = false) -> RefinerModel {
         let (blurred, _, psf) = try Self.blurredScene(sigma: 0.01)
         var pnp = try PlugAndPlayRestorer(model: tinyDenoiser(), noiseSigma: 0.01, iterations: 3, tiling: TiledInference(tile: 32))
         let cycled = try pnp.restore(blurred, psf: psf)
+        // Step k uses the (k mod 8)-th of the eight, so 8 steps see each once (DPIR's rule).
+        #expect((0..<16).map { pnp.symmetry(step: $0) } == (0..<16).map { $0 % 8 })
         pnp.cycleTransforms = false
+        #expect((0..<16).allSatisfy { pnp.symmetry(step: $0) == 0 })
         let fixed = try pnp.restore(blurred, psf: psf)
         #expect(cycled.height == fixed.height && cycled.width == fixed.width)
         #expect(maxAbsDifference(cycled, fixed) > 1e-4)
