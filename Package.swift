@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "DeblurIOTests", dependencies: ["DeblurIO", "_TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DeconvolutionTests", dependencies: ["Deconvolution", "_TestSupport"]),
-        .testTarget(name: "RefinementTests", dependencies: ["Refinement", "_TestSupport"]),
+        .testTarget(name: "RefinementTests", dependencies: ["Refinement", "Datasets", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "_TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "KernelBank", "_TestSupport"]),

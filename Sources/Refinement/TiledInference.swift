@@ -6,7 +6,7 @@ import DeblurCore
 /// The image is extended by `margin` samples on every side (mirror-symmetric `reflect`
 /// padding, `numpy.pad(mode="symmetric")`) and up to a multiple of `2^depth`. Each tile's
 /// network input is its core plus `margin` on every side; only the core is kept. Because
-/// `margin` exceeds the network's receptive-field radius and tiles start on the pooling grid,
+/// `margin` is at least the network's receptive-field radius and tiles start on the pooling grid,
 /// each kept sample sees exactly the inputs it sees in one whole-image pass: tiled output
 /// equals untiled output (up to float summation order, ≪ 1e-5).
 ///
@@ -38,21 +38,24 @@ public struct TiledInference: Sendable {
     /// One whole-image pass (a tile larger than any image).
     public static let untiled = TiledInference(tile: Int.max / 4)
 
-    /// The receptive-field radius of `network` in input pixels (an upper bound).
+    /// The receptive-field radius of `network` in input pixels: the farthest output sample one
+    /// input sample reaches, over every position on the pooling grid. A 3 × 3 convolution at
+    /// level l reaches 2^l pixels: c (2^d − 1) in the encoder, c 2^d in the bottleneck and
+    /// c (2^d − 1) in the decoder. Pooling a level and upsampling it back widens the reach by at
+    /// most one pixel of that level, 2^l, on one side: 2^d − 1 in all (23 px for the shipped
+    /// network, depth 2 with 2 convolutions per level). Until 2026-11-28 that term was counted
+    /// three times and one pooling cell added on top (36 px of margin instead of 24).
     public static func receptiveRadius(of network: UNet) -> Int {
         let a = network.architecture
-        var radius = 0, scale = 1
-        for _ in 0..<a.depth { radius += a.convolutionsPerLevel * scale + scale; scale *= 2 }
-        radius += a.convolutionsPerLevel * scale
-        for _ in 0..<a.depth { radius += scale; scale /= 2; radius += a.convolutionsPerLevel * scale }
-        return radius
+        let reach = a.sizeMultiple - 1
+        return a.convolutionsPerLevel * (3 * reach + 1) + reach
     }
 
-    /// The margin actually used: the receptive radius plus one pooling cell, or the given one if
-    /// smaller, rounded up to a multiple of `2^depth`.
+    /// The margin actually used: the receptive radius, or the given one if smaller, rounded up
+    /// to a multiple of `2^depth` so that tiles start on the pooling grid.
     public func effectiveMargin(for network: UNet) -> Int {
         let m = network.architecture.sizeMultiple
-        let exact = Self.receptiveRadius(of: network) + m
+        let exact = Self.receptiveRadius(of: network)
         let wanted = min(margin ?? exact, exact)
         return (wanted + m - 1) / m * m
     }

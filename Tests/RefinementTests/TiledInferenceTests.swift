@@ -22,6 +22,29 @@ import _TestSupport
         #expect(huge.run(net, planes: planes).pixels == tiled.pixels)
     }
 
+    @Test(arguments: [(2, 1), (1, 2), (3, 1), (2, 2)])
+    func receptiveRadiusIsTheReachOfOneInputSample(depth: Int, convolutions: Int) {
+        // Changing one input sample changes the output up to the receptive radius away and no
+        // farther (the tiles' margin rests on it). Four positions cover the pooling grid's
+        // phases. Beyond the reach only rounding moves (≤ 10⁻⁶: a Winograd tile's transforms
+        // mix its inputs), so a change counts above 10⁻⁴. The radius was 19 for (2, 1), 13 here.
+        var net = UNet(architecture: RefinerArchitecture(width: 4, depth: depth, convolutionsPerLevel: convolutions,
+                                                         inputs: [.estimate, .noise], leakySlope: 0.1), seed: 3)
+        var rng = SeededRandom(seed: 4)
+        for i in 0..<net.head.parameterCount { net.parameters[net.head.offset + i] = Float(rng.gaussian() * 0.3) }
+        let n = 72
+        let planes = [randomImage(height: n, width: n, seed: 90), Image(height: 1, width: 1, value: 0.02)]
+        let base = TiledInference.untiled.run(net, planes: planes)
+        var reach = 0
+        for (py, px) in [(36, 36), (37, 38), (38, 37), (39, 39)] {
+            var moved = planes
+            moved[0][py, px] += 0.5
+            let out = TiledInference.untiled.run(net, planes: moved)
+            for y in 0..<n { for x in 0..<n where abs(out[y, x] - base[y, x]) > 1e-4 { reach = max(reach, max(abs(y - py), abs(x - px))) } }
+        }
+        #expect(reach == TiledInference.receptiveRadius(of: net), "reach \(reach)")
+    }
+
     @Test func oneByOnePlaneActsAsAConstantPlane() {
         let net = tinyModel().network
         let a = randomImage(height: 24, width: 20, seed: 75), b = randomImage(height: 24, width: 20, seed: 76)
