@@ -1,5 +1,5 @@
 # The README's two commands. Both install the C libraries first when they are missing.
-.PHONY: demo test asan tsan release deps install uninstall denoiser refiner results cli-reference
+.PHONY: demo test asan tsan mutants release deps install uninstall denoiser refiner results cli-reference
 
 deps:
 	@.ci/install-deps
@@ -39,6 +39,11 @@ test: deps
 cli-reference: deps
 	swift build
 	DEBLUR_WRITE_CLI_REFERENCE=1 swift test --filter CLIReferenceTests
+
+# Whether the tests notice slips: each mutant of Tests/mutants.py changes one detail of the
+# code in a worktree of HEAD (.build/mutants) and must fail some test (about an hour).
+mutants: deps
+	python3 Tests/mutants.py
 
 # The whole suite under AddressSanitizer and LeakSanitizer, in its own build directory (the
 # build takes a few minutes, the suite about 5 min on 2 cores). The CLI tests run the
