@@ -16,7 +16,6 @@ Exit status 1 when a mutant outside EQUIVALENT survives. The first pass (2026-11
 such gaps among 60 mutants (the receptive radius among them, a loose bound then); the tests
 added since kill every one.
 """
-import json
 import os
 import signal
 import subprocess

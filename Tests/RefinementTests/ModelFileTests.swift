@@ -4,8 +4,10 @@ import DeblurCore
 import DeblurIO
 @testable import Refinement
 
-func tinyModel(seed: UInt64 = 61, inputs: [RefinerInput] = [.estimate, .blurred, .noise]) -> RefinerModel {
-    var net = UNet(architecture: RefinerArchitecture(width: 4, depth: 2, convolutionsPerLevel: 1, inputs: inputs, leakySlope: 0.1), seed: seed)
+func tinyModel(seed: UInt64 = 61, inputs: [RefinerInput] = [.estimate, .blurred, .noise], depth: Int = 2,
+               convolutions: Int = 1) -> RefinerModel {
+    var net = UNet(architecture: RefinerArchitecture(width: 4, depth: depth, convolutionsPerLevel: convolutions, inputs: inputs,
+                                                     leakySlope: 0.1), seed: seed)
     var rng = SeededRandom(seed: seed + 1)
     for i in 0..<net.head.parameterCount { net.parameters[net.head.offset + i] = Float(rng.gaussian() * 0.3) }
     return RefinerModel(header: ModelHeader(architecture: net.architecture, base: BaseMethod(name: "wiener", parameters: ["nsr": "0.01"]),
