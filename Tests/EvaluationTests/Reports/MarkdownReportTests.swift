@@ -104,6 +104,46 @@ import Foundation
         #expect(single.noiseGroupsAreInformative && MarkdownReport.render(single).contains("### σ=0.013"))
     }
 
+    /// σ drawn per item from a range: with more than 16 levels the groups are ranges, even when
+    /// two items happen to share a printed level (which made a table per level, one item each).
+    @Test func drawnNoiseLevelsAreGroupedInRanges() {
+        var rng = SeededRandom(seed: 4)
+        var levels = (0..<40).map { _ in 0.01 + 0.02 * rng.uniform() }
+        levels[39] = levels[0]
+        var runner = ComparisonRunner()
+        runner.previewItems = 0
+        let result = runner.run(items: levels.enumerated().map { offsetItem(String(format: "%03d", $0.offset), noise: $0.element, seed: UInt64($0.offset)) },
+                                methods: [ComparisonMethod(Passthrough())])
+        #expect(result.noiseGroups.width == 0.0025)
+        let groups = result.byNoise
+        #expect(groups.count <= NoiseGroups.maximumRanges && result.noiseGroupsAreInformative)
+        // Each item lies in its group's range [a, b), b − a the width, and the groups are in order.
+        var previous = -Double.infinity
+        for group in groups {
+            let bounds = group.group.dropFirst(2).split(separator: "–").map { Double($0)! }
+            guard bounds.count == 2 else { Issue.record("\(group.group) is not a range"); return }
+            #expect(abs(bounds[1] - bounds[0] - 0.0025) < 1e-12 && bounds[0] > previous)
+            previous = bounds[0]
+            let members = levels.filter { $0 >= bounds[0] && $0 < bounds[1] }
+            #expect(group.summaries[0].count == members.count)
+        }
+        #expect(groups.map { $0.summaries[0].count }.reduce(0, +) == 40)
+        let text = MarkdownReport.render(result)
+        #expect(text.contains("### σ=0.0125–0.015\n") && !text.contains("### \(String(format: "σ=%g", levels[0]))\n"))
+    }
+
+    @Test func noiseRangesHaveRoundBoundsAndFewLevelsKeepTheirGroups() {
+        let wide = NoiseGroups(levels: (0...20).map { 0.005 + 0.025 * Double($0) / 20 })
+        #expect(wide.width == 0.005)
+        // 0.015 / 0.005 is 2.9999999999999996 in Float64: the level still opens its range.
+        #expect(wide.label(0.015) == "σ=0.015–0.02" && wide.label(0.03) == "σ=0.03–0.035" && wide.label(0.0149) == "σ=0.01–0.015")
+        #expect(wide.label(nil) == "unknown")
+        let fine = NoiseGroups(levels: (0..<17).map { 0.2 + 0.0008 * Double($0) })
+        #expect(fine.width == 0.002 && fine.label(0.207) == "σ=0.206–0.208")
+        let few = NoiseGroups(levels: (0..<16).map { 0.01 * Double($0 + 1) })
+        #expect(few.width == nil && few.label(0.03) == "σ=0.03")
+    }
+
     @Test func pipesInLabelsAreEscaped() {
         #expect(MarkdownReport.escape("a|b") == "a\\|b")
         #expect(MarkdownReport.escape("a|\u{301}b") == "a\\|\u{301}b")
