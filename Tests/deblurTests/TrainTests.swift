@@ -368,6 +368,40 @@ enum TrainedModel {
         }
     }
 
+    /// A dataset whose items cannot all be held in memory (three Float32 planes each) is refused
+    /// before the base method runs, naming the dataset and the need: such a run restored items
+    /// until memory ran out and was killed. The items here share one 2048² image, as many as
+    /// make the need exceed this machine's memory by one item; one item fewer passes the check.
+    @Test func aDatasetTooLargeForMemoryIsRefusedBeforeTheBaseRuns() throws {
+        try withScratch { dir in
+            try CompareTests.dataset(in: dir)
+            let side = 2048
+            try ImageIO.write(Image(height: side, width: side), to: dir.file("ds/big.png").path)
+            let line = try String(contentsOf: dir.file("ds/items.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+            // Only the first item is read by the check; the others name a missing file, so the
+            // run that passes it fails fast on every item.
+            func items(_ count: Int) throws {
+                let lines = (0..<count).map {
+                    line.replacing(#/"id":"\d+"/#, with: "\"id\":\"\(String(format: "%06d", $0))\"")
+                        .replacing(#/"blurred":"[^"]*"/#, with: "\"blurred\":\"\($0 == 0 ? "big.png" : "missing.png")\"")
+                }
+                try (lines.joined(separator: "\n") + "\n").write(to: dir.file("ds/items.jsonl"), atomically: true, encoding: .utf8)
+            }
+            let fitting = Int(Double(ProcessInfo.processInfo.physicalMemory) / Double(side * side * 12))
+            try items(fitting + 1)
+            let before = dir.listing()
+            let arguments = ["train", "--dataset", "ds", "--steps", "1", "--width", "4", "--patch", "16", "--batch", "1", "-o", "m.model", "--quiet"]
+            let result = try dir.deblur(arguments)
+            expectCleanFailure(result, naming: "dataset ds is too large to train on here: its \(fitting + 1) items (2048×2048, as its first)",
+                               directory: dir, before: before)
+            // One fewer passes the check, and the loop then reports the first item: its sharp image
+            // is 32², its blurred one 2048².
+            try items(fitting)
+            let fits = try dir.deblur(arguments)
+            #expect(fits.status == 1 && !fits.stderr.contains("too large") && fits.stderr.contains("differ"), "\(fits)")
+        }
+    }
+
     /// `--dataset ds -o ds/sharp/000000.png` wrote the model over that sharp image (its
     /// checkpoint and log beside it), exit 0, and the next run failed on the damaged dataset.
     @Test(arguments: [["-o", "ds/sharp/000000.png"], ["-o", "m.model", "--log", "ds/items.jsonl"], ["-o", "ds/blurred/000001.tif"]])

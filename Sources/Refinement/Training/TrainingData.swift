@@ -284,7 +284,14 @@ public struct TrainingData: Sendable {
     /// (`PatchSampler` would refuse it later, with no name).
     public static func dataset(_ directory: String, base: any Restorer, patch: Int? = nil,
                                progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
-        let dataset = try Dataset.load(directory)
+        try dataset(try Dataset.load(directory), base: base, patch: patch, progress: progress)
+    }
+
+    /// `dataset(_:base:patch:progress:)` for a dataset already loaded; `progress` is called once
+    /// per item, from the worker that restored it.
+    public static func dataset(_ dataset: Dataset, base: any Restorer, patch: Int? = nil,
+                               progress: (@Sendable () -> Void)? = nil) throws -> TrainingData {
+        let directory = dataset.directory
         guard !dataset.items.isEmpty else { throw RefinementError.invalidData("dataset \(directory) has no items") }
         let count = dataset.items.count
         func isValidation(_ i: Int) -> Bool {
