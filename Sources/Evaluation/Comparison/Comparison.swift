@@ -207,7 +207,14 @@ public struct NoiseGroups: Sendable {
         guard let sigma else { return "unknown" }
         guard let width, sigma.isFinite else { return formatSigma(sigma) }
         let k = Self.index(sigma, width: width)
-        return formatSigma(Self.bound(k, width: width)) + "–" + String(format: "%g", Self.bound(k + 1, width: width))
+        return "σ=" + Self.text(Self.bound(k, width: width)) + "–" + Self.text(Self.bound(k + 1, width: width))
+    }
+
+    /// A bound as its shortest round-trip text without a trailing `.0` (`0.0125`, `2`): six
+    /// digits, as levels print, would read a range of width 2.5·10⁻⁷ as `σ=0.0100002–0.0100005`.
+    static func text(_ bound: Double) -> String {
+        let t = bound.description
+        return t.hasSuffix(".0") ? String(t.dropLast(2)) : t
     }
 
     /// The range holding `sigma`; the small allowance keeps a level on a bound (0.015 with width

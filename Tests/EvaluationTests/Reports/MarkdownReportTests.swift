@@ -140,6 +140,11 @@ import Foundation
         #expect(wide.label(nil) == "unknown")
         let fine = NoiseGroups(levels: (0..<17).map { 0.2 + 0.0008 * Double($0) })
         #expect(fine.width == 0.002 && fine.label(0.207) == "σ=0.206–0.208")
+        // Bounds print in full: 0.01000025 is not rounded to six digits as a level would be.
+        let narrow = NoiseGroups(levels: (0..<17).map { 0.01 + 1e-7 * Double($0) })
+        #expect(narrow.width == 2.5e-7 && narrow.label(0.0100003) == "σ=0.01000025–0.0100005")
+        let large = NoiseGroups(levels: (0..<17).map { 0.5 * Double($0) })
+        #expect(large.width == 2 && large.label(2.5) == "σ=2–4")
         let few = NoiseGroups(levels: (0..<16).map { 0.01 * Double($0 + 1) })
         #expect(few.width == nil && few.label(0.03) == "σ=0.03")
     }
