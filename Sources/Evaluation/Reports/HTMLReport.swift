@@ -63,9 +63,10 @@ public enum HTMLReport {
         html += section("Per item", itemTable(result, rows: itemRows))
         let failures = result.failures
         if !failures.isEmpty {
-            html += section("Failures (\(failures.count))", "<ul>" + failures.map {
+            let more = failures.count - ReportFormat.listedFailures
+            html += section("Failures (\(failures.count))", "<ul>" + failures.prefix(ReportFormat.listedFailures).map {
                 "<li><b>\(escape($0.item))</b>\($0.method.map { ", " + escape($0) } ?? ""): \(escape($0.reason))</li>"
-            }.joined() + "</ul>")
+            }.joined() + "</ul>" + (more > 0 ? "<p class=\"note\">\(escape(ReportFormat.moreFailures(more)))</p>" : ""))
         }
         if !result.tuning.isEmpty {
             html += section("Tuning", "<div class=\"scroll\"><table><thead><tr><th>method</th><th>parameter</th><th>chosen</th><th>candidates (mean validation PSNR)</th></tr></thead><tbody>"

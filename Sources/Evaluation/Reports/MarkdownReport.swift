@@ -42,7 +42,12 @@ public enum MarkdownReport {
         let failures = result.failures
         if !failures.isEmpty {
             out += "\n## Failures\n\n"
-            for f in failures { out += "- item \(escape(f.item))\(f.method.map { ", \(escape($0))" } ?? ""): \(escape(f.reason))\n" }
+            for f in failures.prefix(ReportFormat.listedFailures) {
+                out += "- item \(escape(f.item))\(f.method.map { ", \(escape($0))" } ?? ""): \(escape(f.reason))\n"
+            }
+            if failures.count > ReportFormat.listedFailures {
+                out += "\n" + ReportFormat.moreFailures(failures.count - ReportFormat.listedFailures) + "\n"
+            }
         }
         return out
     }

@@ -8,6 +8,15 @@ enum ReportFormat {
             + "each item's σ and scores are in the CSV and JSON reports (and the JSON's by_noise)."
     }
 
+    /// The Markdown and HTML reports list this many failures, the first ones: a method that
+    /// fails on every item (a PSF larger than the images) listed 72 570 of them, 8 MB of Markdown.
+    static let listedFailures = 1000
+
+    /// What follows the listed failures when there are more.
+    static func moreFailures(_ count: Int) -> String {
+        "… and \(count) more; the JSON report's failures and the CSV's error column list every one."
+    }
+
     /// What the reports say instead of one group per source photograph when none repeats.
     static func ownSources(_ count: Int) -> String {
         "Each item has a source image of its own (\(count) sources), so a group per source would repeat the items; "

@@ -149,6 +149,25 @@ import Foundation
         #expect(few.width == nil && few.label(0.03) == "σ=0.03")
     }
 
+    /// A method that fails on every item listed each failure in the Markdown and HTML reports
+    /// (72 570 lines, 8 MB); they list the first 1 000 and count the rest, the JSON keeps all.
+    @Test func theTextReportsListTheFirstThousandFailures() throws {
+        var runner = ComparisonRunner()
+        runner.previewItems = 0
+        let result = runner.run(items: (0..<1002).map { offsetItem(String(format: "%04d", $0), seed: UInt64($0)) },
+                                methods: [ComparisonMethod(Passthrough()), ComparisonMethod(FailsOnWidth(width: 24))])
+        #expect(result.failures.count == 1002)
+        let text = MarkdownReport.render(result)
+        #expect(text.contains("- item 0999, ") && !text.contains("- item 1000, ")
+                && text.contains("\n… and 2 more; the JSON report's failures and the CSV's error column list every one.\n"))
+        let html = HTMLReport.render(result)
+        #expect(html.contains("Failures (1002)") && html.contains("<li><b>0999</b>") && !html.contains("<li><b>1000</b>")
+                && html.contains("<p class=\"note\">… and 2 more;"))
+        #expect((JSONReport.object(result)["failures"] as! [Any]).count == 1002)
+        let few = runner.run(items: [offsetItem("0001", seed: 1)], methods: [ComparisonMethod(FailsOnWidth(width: 24))])
+        #expect(!MarkdownReport.render(few).contains("more;") && !HTMLReport.render(few).contains("more;"))
+    }
+
     @Test func pipesInLabelsAreEscaped() {
         #expect(MarkdownReport.escape("a|b") == "a\\|b")
         #expect(MarkdownReport.escape("a|\u{301}b") == "a\\|\u{301}b")
