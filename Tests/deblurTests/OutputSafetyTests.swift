@@ -12,7 +12,7 @@ import Testing
             try CompareTests.dataset(in: dir)
             let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--csv", "r", "--json", "-", "--quiet")
             #expect(result.status == 0, "\(result)")
-            #expect(try String(contentsOf: dir.file("r"), encoding: .utf8).hasPrefix("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source\n"))
+            #expect(try String(contentsOf: dir.file("r"), encoding: .utf8).hasPrefix("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source,blur_support\n"))
             #expect(result.stdout.contains("\"format\": \"deblurkit-comparison\"") || result.stdout.contains("\"format\":\"deblurkit-comparison\""), "\(result)")
         }
     }
@@ -26,7 +26,7 @@ import Testing
             try FileManager.default.createSymbolicLink(atPath: dir.file("out.csv").path, withDestinationPath: "/dev/stdout")
             let result = try dir.deblur("compare", "ds", "--methods", "blurred", "--csv", "out.csv", "--json", "report.json", "--quiet")
             #expect(result.status == 0, "\(result)")
-            #expect(result.stdout.contains("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source"), "\(result)")
+            #expect(result.stdout.contains("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source,blur_support"), "\(result)")
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: dir.file("out.csv").path)) == "/dev/stdout")
         }
     }
@@ -45,7 +45,7 @@ import Testing
             try handle.close()
             #expect(result.status == 0, "\(result)")
             let written = try String(contentsOf: file, encoding: .utf8)
-            #expect(written.hasPrefix("earlier\nitem,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source\n"), "\(written)")
+            #expect(written.hasPrefix("earlier\nitem,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source,blur_support\n"), "\(written)")
             #expect(written.contains("| method | PSNR mean"), "\(written)")
         }
     }
@@ -62,7 +62,7 @@ import Testing
             try handle.close()
             #expect(result.status == 0, "\(result)")
             let written = try String(contentsOf: dir.file("out.txt"), encoding: .utf8)
-            #expect(written.contains("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source\n"), "\(written)")
+            #expect(written.contains("item,kernel,noise_sigma,method,mse,psnr,ssim,seconds,error,source,blur_support\n"), "\(written)")
             #expect(written.contains("# Comparison\n"), "\(written)")
         }
     }

@@ -24,6 +24,9 @@ public struct ItemRecord: Sendable {
     public var results: [MethodResult]
     /// The photograph the item was cut from (`ComparisonItem.source`).
     public var source: String? = nil
+    /// How far the item's PSF reaches (`PSF.support`, px); nil when the item could not be loaded,
+    /// or in reports written before 2026-11-28.
+    public var blurSupport: Int? = nil
 }
 
 /// PSNR of the estimate after each iteration of an iterative method on one item.
@@ -117,6 +120,26 @@ public struct Comparison: Sendable {
         return sorted.sorted { key($0.group) < key($1.group) }
     }
 
+    /// Per-method statistics grouped by how far the blur reaches (`PSF.support`; sorted, unknown
+    /// last): a group per support, or per range of them when there are more than
+    /// `SupportGroups.maximumSupports` (`supportGroups`). Empty when no item's is known.
+    public var bySupport: [(group: String, summaries: [MethodSummary])] {
+        guard items.contains(where: { $0.blurSupport != nil }) else { return [] }
+        let groups = supportGroups
+        func key(_ g: String) -> Int { g == "unknown" ? .max : Int(g.prefix { $0.isNumber }) ?? .max }
+        return grouped { groups.label($0.blurSupport) }.sorted { key($0.group) < key($1.group) }
+    }
+
+    /// Whether grouping by blur support says more than the item list: some group is shared by
+    /// two or more items, or there is one in all.
+    public var supportGroupsAreInformative: Bool {
+        let groups = supportGroups
+        return groupsAreInformative { groups.label($0.blurSupport) }
+    }
+
+    /// How the items' blur supports are grouped in the reports.
+    public var supportGroups: SupportGroups { SupportGroups(supports: items.compactMap(\.blurSupport)) }
+
     /// How the items' noise levels are grouped in the reports.
     public var noiseGroups: NoiseGroups { NoiseGroups(levels: items.compactMap(\.noiseSigma)) }
 
@@ -170,6 +193,37 @@ public struct Comparison: Sendable {
 
 /// The noise group label, `σ=0.01`.
 func formatSigma(_ sigma: Double) -> String { "σ=" + String(format: "%g", sigma) }
+
+/// The groups of the reports' "by blur support" (`PSF.support`): one per support (`13 px`) when
+/// the items have at most `maximumSupports` of them, else ranges of equal width (`10–14 px`,
+/// both bounds included) whose width is 1, 2 or 5 times a power of ten, the smallest giving at
+/// most `maximumRanges` ranges. Datasets of fresh trajectories (`deblur synth`'s default) have a
+/// kernel per item, so their reports had nothing to say about the blur until 2026-11-28.
+public struct SupportGroups: Sendable {
+    public static let maximumSupports = 16
+    public static let maximumRanges = 8
+    /// The ranges' width, or nil for a group per support.
+    public let width: Int?
+
+    public init(supports: [Int]) {
+        guard Set(supports).count > Self.maximumSupports, let lo = supports.min(), let hi = supports.max() else { width = nil; return }
+        var decade = 1
+        while true {
+            for step in [1, 2, 5] where hi / (step * decade) - lo / (step * decade) + 1 <= Self.maximumRanges {
+                width = step * decade; return
+            }
+            decade *= 10
+        }
+    }
+
+    /// The group of an item whose PSF reaches `support` px (`unknown` when nil).
+    public func label(_ support: Int?) -> String {
+        guard let support else { return "unknown" }
+        guard let width, width > 1 else { return "\(support) px" }
+        let first = support / width * width
+        return "\(first)–\(first + width - 1) px"
+    }
+}
 
 /// The groups of the reports' "by noise level": one per level (`σ=0.01`) when the items have at
 /// most `maximumLevels` of them (datasets made at fixed levels), else equal-width ranges

@@ -44,7 +44,9 @@ extension Comparison {
                 MethodResult(method: r.method, scores: r.mse.map { ImageScores(mse: $0, psnr: r.psnr ?? .infinity, ssim: r.ssim ?? .nan) },
                              seconds: r.seconds, error: r.error)
             }
-            return ItemRecord(id: raw.id, kernel: raw.kernel, noiseSigma: raw.noise_sigma, failure: raw.failure, results: results, source: raw.source)
+            guard (raw.blur_support ?? 1) >= 1 else { throw bad("a blur_support ≥ 1 for item \(raw.id), not \(raw.blur_support!)") }
+            return ItemRecord(id: raw.id, kernel: raw.kernel, noiseSigma: raw.noise_sigma, failure: raw.failure, results: results,
+                              source: raw.source, blurSupport: raw.blur_support)
         }
         let tuning = try (root.tuning ?? []).map { t in
             TuningRecord(method: t.method, parameter: t.parameter, candidates: t.candidates.map { (value: $0.value, meanPSNR: $0.mean_psnr) },
@@ -157,7 +159,7 @@ private struct ReportFile: Decodable {
     }
     struct Shard: Decodable { var index: Int, count: Int, dataset_items: Int? }
     struct Result: Decodable { var method: String, mse: Double?, psnr: Double?, ssim: Double?, seconds: Double?, error: String? }
-    struct Item: Decodable { var id: String, kernel: String?, noise_sigma: Double?, failure: String?, results: [Result], source: String? }
+    struct Item: Decodable { var id: String, kernel: String?, noise_sigma: Double?, failure: String?, results: [Result], source: String?, blur_support: Int? }
     struct Candidate: Decodable { var value: String, mean_psnr: Double? }
     struct Tuning: Decodable { var method: String, parameter: String, chosen: String, tuned_spec: String, candidates: [Candidate] }
     struct Trace: Decodable { var item: String, method: String, iterations: [Int], psnr: [Double?] }

@@ -109,6 +109,7 @@ public struct ComparisonRunner: Sendable {
         }
         let loaded: LoadedItem
         do { loaded = try item.load() } catch { return failAll("\(error)") }
+        itemRecord.blurSupport = loaded.psf.support
         let sharp = loaded.sharp, blurred = loaded.blurred
         guard sharp.channels == blurred.channels, sharp.height == blurred.height, sharp.width == blurred.width else {
             return failAll("size mismatch: sharp is \(geometry(sharp)), blurred is \(geometry(blurred))")

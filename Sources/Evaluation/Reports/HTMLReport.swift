@@ -40,11 +40,14 @@ public enum HTMLReport {
                         + barChart(title: "mean PSNR (dB)", values: result.summaries.map { ($0.method, $0.psnr.mean) }, decimals: 2, fromZero: false)
                         + barChart(title: "mean SSIM", values: result.summaries.map { ($0.method, $0.ssim.mean) }, decimals: 4, fromZero: true)
                         + "</div>")
-        let sources = result.bySource
-        html += section(sources.isEmpty ? "By kernel and by noise level" : "By kernel, source image and noise level",
+        let sources = result.bySource, supports = result.bySupport
+        html += section("By kernel" + (supports.isEmpty ? "" : ", blur support") + (sources.isEmpty ? "" : ", source image") + " and noise level",
                         "<p class=\"note\">Mean PSNR (dB) / mean SSIM per group.</p>"
                         + groupBlock("kernel", result.byKernel, informative: result.kernelGroupsAreInformative,
                                      otherwise: ReportFormat.ownKernels(result.items.count), methods: result.methods)
+                        + (supports.isEmpty ? ""
+                           : groupBlock("blur support", supports, informative: result.supportGroupsAreInformative,
+                                        otherwise: ReportFormat.ownSupports(supports.count), methods: result.methods))
                         + (sources.isEmpty ? ""
                            : groupBlock("source image", sources, informative: result.sourceGroupsAreInformative,
                                         otherwise: ReportFormat.ownSources(sources.count), methods: result.methods))

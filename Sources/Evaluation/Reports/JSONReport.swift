@@ -25,6 +25,7 @@ public enum JSONReport {
                 [
                     "id": record.id, "kernel": record.kernel ?? NSNull(), "noise_sigma": number(record.noiseSigma),
                     "source": record.source ?? NSNull(), "failure": record.failure ?? NSNull(),
+                    "blur_support": record.blurSupport ?? NSNull(),
                     "results": record.results.map { r -> [String: Any] in
                         ["method": r.method, "mse": number(r.scores?.mse), "psnr": number(r.scores?.psnr),
                          "ssim": number(r.scores?.ssim), "seconds": number(r.seconds), "error": r.error ?? NSNull()]
@@ -36,6 +37,7 @@ public enum JSONReport {
                 "by_kernel": Dictionary(uniqueKeysWithValues: result.byKernel.map { ($0.group, $0.summaries.map(summary)) }),
                 "by_noise": Dictionary(uniqueKeysWithValues: result.byNoise.map { ($0.group, $0.summaries.map(summary)) }),
                 "by_source": Dictionary(uniqueKeysWithValues: result.bySource.map { ($0.group, $0.summaries.map(summary)) }),
+                "by_blur_support": Dictionary(uniqueKeysWithValues: result.bySupport.map { ($0.group, $0.summaries.map(summary)) }),
                 "against_baseline": (againstBaseline ?? result.againstBaseline).map(difference),
                 "bootstrap": bootstrap,
                 "wins": result.wins.map { w -> [String: Any] in

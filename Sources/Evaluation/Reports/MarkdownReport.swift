@@ -20,6 +20,11 @@ public enum MarkdownReport {
             out += groupSection("By kernel", kernels, informative: result.kernelGroupsAreInformative,
                                 otherwise: ReportFormat.ownKernels(kernels.count))
         }
+        let supports = result.bySupport
+        if !supports.isEmpty {
+            out += groupSection("By blur support", supports, informative: result.supportGroupsAreInformative,
+                                otherwise: ReportFormat.ownSupports(supports.count))
+        }
         // Only datasets cut from photographs (`deblur synth --images`) know their items' sources.
         let sources = result.bySource
         if !sources.isEmpty {

@@ -23,6 +23,12 @@ enum ReportFormat {
             + "each item's source and scores are in the CSV and JSON reports (and the JSON's by_source)."
     }
 
+    /// What the reports say instead of one group per blur support when none repeats.
+    static func ownSupports(_ count: Int) -> String {
+        "Each item has a blur support of its own (\(count) supports), so a group per support would repeat the items; "
+            + "each item's support and scores are in the CSV and JSON reports (and the JSON's by_blur_support)."
+    }
+
     /// What the reports say instead of one group per kernel when no kernel repeats.
     static func ownKernels(_ count: Int) -> String {
         "Each item has a kernel of its own (\(count) kernels), so a group per kernel would repeat the items; "

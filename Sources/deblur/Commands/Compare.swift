@@ -58,7 +58,7 @@ struct Compare: ParsableCommand {
     var threads: Int?
     var threadCount: Int { threads ?? ProcessorInfo.cores }
 
-    @Option(name: .customLong("report"), help: "Write the full Markdown report (tables by kernel, source photograph and noise, tuning, failures); '-' prints it instead of the table.")
+    @Option(name: .customLong("report"), help: "Write the full Markdown report (tables by kernel, blur support, source photograph and noise, tuning, failures); '-' prints it instead of the table.")
     var reportPath: String?
 
     @Option(name: .customLong("json"), help: "Write everything as JSON (settings, versions, per item, aggregates); '-' prints it instead of the table.")

@@ -10,7 +10,7 @@ import DeblurCore
         let html = HTMLReport.render(result) { image in encoded += 1; return Data([0x89, 0x50, 0x4E, 0x47, UInt8(image.width)]) }
         #expect(html.hasPrefix("<!doctype html>"))
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<link"))
-        #expect(html.components(separatedBy: "<table class=\"sortable\">").count - 1 == 5)  // summary, against the baseline, kernel, noise, items
+        #expect(html.components(separatedBy: "<table class=\"sortable\">").count - 1 == 6)  // summary, against the baseline, kernel, blur support, noise, items
         #expect(html.contains("<td>motion-9</td>") && html.contains("<td>σ=0.02</td>"))
         #expect(html.contains("<script>") && html.contains("localeCompare"))
         // Two bar charts and one PSNR-vs-iteration chart (one traced item: preview 1, trace default 2 of which 1 iterative item succeeded twice).
@@ -128,7 +128,7 @@ import DeblurCore
                                       tunedSpec: try MethodSpec.parse("wiener:nsr=0.01"))]
         let html = HTMLReport.render(result)
         let tables = html.components(separatedBy: "<table").count - 1
-        #expect(tables == 6)  // summary, against the baseline, kernel, noise, items, tuning
+        #expect(tables == 7)  // summary, against the baseline, kernel, blur support, noise, items, tuning
         #expect(html.components(separatedBy: "<div class=\"scroll\"><table").count - 1 == tables)
         #expect(html.components(separatedBy: "</table></div>").count - 1 == tables)
         #expect(html.contains(".scroll{overflow-x:auto}"))

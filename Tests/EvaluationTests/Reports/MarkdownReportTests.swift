@@ -35,13 +35,13 @@ import Foundation
         let text = MarkdownReport.render(result)
         #expect(text.contains("## By source image\n\n### grass.png\n") && text.contains("### moon.png"))
         let csv = CSVReport.render(result).split(separator: "\n")
-        #expect(csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).last.map(String.init) } == sources)
+        #expect(csv.dropFirst().map { String($0.split(separator: ",", omittingEmptySubsequences: false)[9]) } == sources)
         let json = try JSONSerialization.jsonObject(with: Data(JSONReport.render(result).utf8)) as! [String: Any]
         #expect((json["items"] as! [[String: Any]]).map { $0["source"] as? String } == sources)
         #expect(Set(((json["aggregates"] as! [String: Any])["by_source"] as! [String: Any]).keys) == ["grass.png", "moon.png"])
         #expect(try Comparison.parseJSON(Data(JSONReport.render(result).utf8), source: "r.json").items.map(\.source) == sources)
         let html = HTMLReport.render(result)
-        #expect(html.contains("By kernel, source image and noise level") && html.contains("<th>source image</th>"))
+        #expect(html.contains("By kernel, blur support, source image and noise level") && html.contains("<th>source image</th>"))
         #expect(html.contains("<th>kernel</th><th>source</th><th>noise σ</th>") && html.contains("<td>k</td><td>grass.png</td>"))
 
         // One photograph per item: a note instead of a table per item.
@@ -54,7 +54,7 @@ import Foundation
         let none = sampleResult()
         #expect(none.bySource.isEmpty && !MarkdownReport.render(none).contains("By source"))
         #expect(!HTMLReport.render(none).contains("source image"))
-        #expect(CSVReport.render(none).split(separator: "\n")[1].hasSuffix(","))
+        #expect(CSVReport.render(none).split(separator: "\n")[1].hasSuffix(",,1"))  // no source; the identity PSF's support
     }
 
     /// A dataset that draws a fresh trajectory per item has as many kernels as items: a table
@@ -147,6 +147,48 @@ import Foundation
         #expect(large.width == 2 && large.label(2.5) == "σ=2–4")
         let few = NoiseGroups(levels: (0..<16).map { 0.01 * Double($0 + 1) })
         #expect(few.width == nil && few.label(0.03) == "σ=0.03")
+    }
+
+    /// Every report groups items by how far their PSF reaches, the CSV and JSON give each
+    /// item's, and a merge keeps it; an item that could not be loaded has none.
+    @Test func itemsAreGroupedByBlurSupportInEveryReport() throws {
+        func line(_ length: Int) throws -> PSF { try PSF(Image(height: 1, width: length, value: 1)) }
+        let psfs = [try line(5), try line(3), try line(5)]
+        let items = psfs.enumerated().map { i, psf in
+            let sharp = Image(height: 20, width: 24) { _, y, x in Float((y * 7 + x * 3 + i) % 11) / 11 }
+            let blurred = Image(height: 20, width: 24) { _, y, x in sharp[y, x] * 0.9 + 0.05 }
+            return ComparisonItem(id: "00\(i + 1)", kernel: "trajectory-\(i)", noiseSigma: 0.01, sharp: sharp, blurred: blurred, psf: psf)
+        } + [ComparisonItem(id: "004", kernel: "trajectory-3", noiseSigma: 0.01) { throw TestFailure(description: "cannot open 004.tif") }]
+        var runner = ComparisonRunner()
+        runner.previewItems = 0
+        let result = runner.run(items: items, methods: [ComparisonMethod(Passthrough())])
+        #expect(result.items.map(\.blurSupport) == [5, 3, 5, nil])
+        #expect(result.bySupport.map(\.group) == ["3 px", "5 px", "unknown"] && result.bySupport.map { $0.summaries[0].count } == [1, 2, 0])
+        let five = [result.items[0], result.items[2]].map { $0.results[0].scores!.psnr }
+        #expect(abs(result.bySupport[1].summaries[0].psnr.mean - (five[0] + five[1]) / 2) < 1e-12)
+        #expect(result.supportGroupsAreInformative && !result.kernelGroupsAreInformative)
+        #expect(MarkdownReport.render(result).contains("## By blur support\n\n### 3 px\n"))
+        #expect(HTMLReport.render(result).contains("<th>blur support</th><th>items</th>"))
+        let csv = CSVReport.render(result).split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).last! }
+        #expect(csv == ["5", "3", "5", ""])
+        let text = JSONReport.render(result)
+        let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        #expect((json["items"] as! [[String: Any]]).map { $0["blur_support"] as? Int } == [5, 3, 5, nil])
+        #expect(Set(((json["aggregates"] as! [String: Any])["by_blur_support"] as! [String: Any]).keys) == ["3 px", "5 px", "unknown"])
+        #expect(try Comparison.parseJSON(Data(text.utf8), source: "r.json").items.map(\.blurSupport) == [5, 3, 5, nil])
+        // Reports written before the field read as having no support: no section.
+        let old = try Comparison.parseJSON(Data(text.replacing(#/"blur_support": (\d+|null),?/#, with: "").utf8), source: "old.json")
+        #expect(old.items.allSatisfy { $0.blurSupport == nil } && old.bySupport.isEmpty && !MarkdownReport.render(old).contains("blur support"))
+        #expect(throws: EvaluationError.self) { try Comparison.parseJSON(Data(text.replacing("\"blur_support\": 3", with: "\"blur_support\": 0").utf8), source: "bad.json") }
+    }
+
+    @Test func manySupportsAreGroupedInRanges() {
+        let many = SupportGroups(supports: Array(5...30))
+        #expect(many.width == 5 && many.label(13) == "10–14 px" && many.label(30) == "30–34 px" && many.label(nil) == "unknown")
+        let wide = SupportGroups(supports: Array(1...17) + [101])
+        #expect(wide.width == 20 && wide.label(17) == "0–19 px" && wide.label(101) == "100–119 px")
+        let few = SupportGroups(supports: Array(1...16) + [16])
+        #expect(few.width == nil && few.label(13) == "13 px")
     }
 
     /// A method that fails on every item listed each failure in the Markdown and HTML reports
