@@ -14,7 +14,8 @@ listed in EQUIVALENT: a change no input can tell from the original.
 
 Exit status 1 when a mutant outside EQUIVALENT survives. The first pass (2026-11-28) found 16
 such gaps among 60 mutants (the receptive radius among them, a loose bound then); the tests
-added since kill every one.
+added since kill every one. Four more cover the reports' noise ranges, blur support and
+failure list, added with them.
 """
 import os
 import signal
@@ -338,6 +339,26 @@ MUTANTS = [
            "let width = images.reduce(0) { $0 + $1.width } + gap * (images.count - 1)",
            "let width = images.reduce(0) { $0 + $1.width } + gap * images.count",
            "DeblurCoreTests,EvaluationTests"),
+    Mutant("noise-range-edge", "a noise level on a range's bound",
+           "Evaluation/Comparison/Comparison.swift",
+           "Int((sigma / width * (1 + 1e-12)).rounded(.down))",
+           "Int((sigma / width).rounded(.down))",
+           "EvaluationTests"),
+    Mutant("support-floor", "blur support's 1 % of the peak",
+           "DeblurCore/PSF.swift",
+           "let threshold = (p.max() ?? 0) * 0.01",
+           "let threshold = (p.max() ?? 0) * 0.001",
+           "DeblurCoreTests"),
+    Mutant("support-range", "blur support ranges' last value",
+           "Evaluation/Comparison/Comparison.swift",
+           "return \"\\(first)–\\(first + width - 1) px\"",
+           "return \"\\(first)–\\(first + width) px\"",
+           "EvaluationTests"),
+    Mutant("failure-cap", "reports' listed failures",
+           "Evaluation/Reports/MarkdownReport.swift",
+           "for f in failures.prefix(ReportFormat.listedFailures) {",
+           "for f in failures.prefix(ReportFormat.listedFailures + 1) {",
+           "EvaluationTests"),
 ]
 
 # Mutants no test can kill, with the reason.
