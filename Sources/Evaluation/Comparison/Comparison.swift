@@ -271,8 +271,8 @@ public struct NoiseGroups: Sendable {
         return t.hasSuffix(".0") ? String(t.dropLast(2)) : t
     }
 
-    /// The range holding `sigma`; the small allowance keeps a level on a bound (0.015 with width
-    /// 0.005, whose quotient is 2.9999999999999996) in the range that starts there.
+    /// The range holding `sigma`; the small allowance keeps a level on a bound (0.3 with width
+    /// 0.1, whose quotient is 2.9999999999999996) in the range that starts there.
     static func index(_ sigma: Double, width: Double) -> Int { Int((sigma / width * (1 + 1e-12)).rounded(.down)) }
 
     /// A range's bound, `k` widths, computed so that it prints short (0.015, not 0.015000000000000001).

@@ -135,8 +135,10 @@ import Foundation
     @Test func noiseRangesHaveRoundBoundsAndFewLevelsKeepTheirGroups() {
         let wide = NoiseGroups(levels: (0...20).map { 0.005 + 0.025 * Double($0) / 20 })
         #expect(wide.width == 0.005)
-        // 0.015 / 0.005 is 2.9999999999999996 in Float64: the level still opens its range.
         #expect(wide.label(0.015) == "σ=0.015–0.02" && wide.label(0.03) == "σ=0.03–0.035" && wide.label(0.0149) == "σ=0.01–0.015")
+        // 0.3 / 0.1 is 2.9999999999999996 in Float64: the level still opens its range.
+        let tenths = NoiseGroups(levels: (0..<17).map { 0.05 + 0.045 * Double($0) })
+        #expect(tenths.width == 0.1 && tenths.label(0.3) == "σ=0.3–0.4" && tenths.label(0.7) == "σ=0.7–0.8")
         #expect(wide.label(nil) == "unknown")
         let fine = NoiseGroups(levels: (0..<17).map { 0.2 + 0.0008 * Double($0) })
         #expect(fine.width == 0.002 && fine.label(0.207) == "σ=0.206–0.208")
