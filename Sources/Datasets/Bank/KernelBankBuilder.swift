@@ -8,7 +8,8 @@ import Foundation
 /// 40 kernels: 8 linear motions (lengths 5–35 at angles spread over 180°), 24 camera-shake
 /// trajectories (sizes 13–41, three seeds each with anxiety 0.005, 0.02 and 0.01, the third
 /// with exposure 1/2; drawn on a canvas the size of the kernel with a path length of
-/// size − 4, so each fills its support), 4 defocus disks and 4 Gaussians. `deblur psf bank` regenerates the committed files bit for bit; a
+/// size − 4, so no walk is shrunk; the walks curl, so their blur support, `PSF.support`, is
+/// 3–19 px), 4 defocus disks and 4 Gaussians. `deblur psf bank` regenerates the committed files bit for bit; a
 /// test checks it, so changing a recipe or a kernel construction means regenerating the bank.
 public enum KernelBankBuilder {
     /// One kernel of the bank.
