@@ -113,11 +113,10 @@ public struct Comparison: Sendable {
     /// or per range of levels when there are more than `NoiseGroups.maximumLevels` (`noiseGroups`).
     public var byNoise: [(group: String, summaries: [MethodSummary])] {
         let groups = noiseGroups
-        let sorted = grouped { groups.label($0.noiseSigma) }
         func key(_ g: String) -> Double {
             g == "unknown" ? .infinity : Double(g.dropFirst(2).prefix { $0 != "–" }) ?? .infinity
         }
-        return sorted.sorted { key($0.group) < key($1.group) }
+        return grouped { groups.label($0.noiseSigma) }.sorted { key($0.group) < key($1.group) }
     }
 
     /// Per-method statistics grouped by how far the blur reaches (`PSF.support`; sorted, unknown
@@ -230,8 +229,8 @@ public struct SupportGroups: Sendable {
 /// (`σ=0.01–0.015`, from the first bound up to but not including the second) whose width is
 /// 1, 2, 2.5 or 5 times a power of ten, the smallest giving at most `maximumRanges` ranges over
 /// the items' levels. With σ drawn per item from a range, levels printed to six digits still
-/// coincide at scale (44 111 levels among 50 000 items drawn in 0.01–0.03): the reports made a
-/// table per level, 20 MB of Markdown and 31 MB of JSON, until 2026-11-28.
+/// coincide at scale (44 111 levels among 50 000 items drawn in 0.01–0.03): until 2026-11-28
+/// the reports made a table per level, 31 MB of such a shard's JSON report.
 public struct NoiseGroups: Sendable {
     /// More distinct levels than this are grouped in ranges.
     public static let maximumLevels = 16
