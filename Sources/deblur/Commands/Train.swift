@@ -216,6 +216,9 @@ struct Train: ParsableCommand {
         return locks
     }
 
+    /// A byte count as the memory refusals print it.
+    private func gigabytes(_ bytes: Double) -> String { String(format: "%.3g GB", bytes / 1e9) }
+
     /// Refuses settings whose data or activations could never fit in this machine's memory: the
     /// allocation aborted the process (--batch 2^31 asked for 26 TB, --synthetic-images 2^31 for
     /// 240 GB) instead of a refusal naming the option. The estimates are lower bounds (the planes
@@ -223,7 +226,6 @@ struct Train: ParsableCommand {
     /// settings that cannot run are refused.
     func checkMemory() throws {
         let available = Double(ProcessInfo.processInfo.physicalMemory)
-        func gigabytes(_ bytes: Double) -> String { String(format: "%.3g GB", bytes / 1e9) }
         let patch = patchSide, syntheticImages = imageCount, imageSize = imageSide
         let activations = Double(batch) * Double(patch) * Double(patch) * Double(max(width, 1)) * 4 * 2
         if activations > available {
@@ -256,7 +258,6 @@ struct Train: ParsableCommand {
         let need = Double(dataset.items.count) * Double(image.channels * image.height * image.width) * 12
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         if need > available {
-            func gigabytes(_ bytes: Double) -> String { String(format: "%.3g GB", bytes / 1e9) }
             throw CLIError("dataset \(dataset.directory) is too large to train on here: its \(dataset.items.count) items "
                 + "(\(image.channels == 1 ? "" : "\(image.channels) channels of ")\(image.height)×\(image.width), as its first) are held in memory "
                 + "as three Float32 planes per channel (base estimate, blurred, sharp), at least \(gigabytes(need)), more than "
